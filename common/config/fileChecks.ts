@@ -1,0 +1,155 @@
+/**
+ * Checks of a config against the files it names: data files and their columns, model and tokenizer folders,
+ * freeze patterns against the model's real parameter names. The file system is reached through a host, so the
+ * trainer, the language server and tests each give their own (tests give an in-memory one).
+ */
+import type { BertHead, ParamInfo } from '../bertParams';
+import { bertParameters } from '../bertParams';
+import { isFrozen, unmatchedPatterns } from '../freeze';
+import { didYouMean } from '../textDistance';
+import type { ConfigDiagnostic } from './diagnostic';
+import { diag } from './makeDiagnostic';
+import type { FineTuneConfig } from './schema';
+import type { ConfigDocument } from './yamlDoc';
+
+/** What the checks need to know about a model without loading its weights. */
+export interface ModelInfo {
+  /** Where it was found, for hover: a folder path, or `hub` for a Hub id not on disk. */
+  source: string;
+  config: { max_position_embeddings?: number; vocab_size?: number; hidden_size?: number; num_hidden_layers?: number; num_attention_heads?: number; model_type?: string };
+  /** Parameter names and shapes from the safetensors header, or derived from config.json. */
+  parameters: ParamInfo[];
+}
+
+export type Lookup<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+export interface ConfigFileHost {
+  /** Resolves a path written in the config (relative to the config file's folder). */
+  resolve(path: string): string;
+  fileExists(absPath: string): Promise<boolean>;
+  /** Column names of a data file, or why they cannot be read. */
+  readColumns(absPath: string): Promise<Lookup<string[]>>;
+  /** Distinct values of a column (up to `limit`), for the single-class check. */
+  distinctValues(absPath: string, column: string, limit: number): Promise<Lookup<string[]>>;
+  /** A local model folder or checkpoint; `undefined` when `nameOrPath` is not a local folder (maybe a Hub id). */
+  localModel(nameOrPath: string): Promise<Lookup<ModelInfo> | undefined>;
+  /** Whether a tokenizer folder is usable; `undefined` when not local (maybe a Hub id). */
+  localTokenizer(nameOrPath: string): Promise<Lookup<true> | undefined>;
+}
+
+/** A Hub id looks like `name` or `org/name` with no path separators or dots at the start. */
+export function looksLikeHubId(s: string): boolean {
+  return /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/.test(s) && !s.startsWith('.') && !/\.(csv|tsv|json|jsonl|yaml)$/i.test(s);
+}
+
+export function headFor(task: FineTuneConfig['task']): BertHead {
+  return task === 'masked-lm' ? 'masked-lm' : 'sequence-classification';
+}
+
+/** The parameters the config's model will have: from the model's files, or derived from the architecture. */
+export async function configParameters(c: FineTuneConfig, host: ConfigFileHost, numLabels = 2): Promise<ParamInfo[] | undefined> {
+  if (c.mode === 'fine-tune' && c.model.name_or_path) {
+    const m = await host.localModel(c.model.name_or_path);
+    if (!m || !m.ok) return undefined;
+    // A pre-trained encoder gets the head of the task, whatever head it was saved with.
+    const encoder = m.value.parameters.filter((p) => p.name.startsWith('bert.') && !p.name.startsWith('bert.pooler.'));
+    const cfg = m.value.config;
+    if (cfg.hidden_size === undefined) return encoder;
+    const head = bertParameters({ vocab_size: cfg.vocab_size ?? 1, hidden_size: cfg.hidden_size, num_hidden_layers: 0, intermediate_size: 1, max_position_embeddings: 1, type_vocab_size: 1 }, headFor(c.task), numLabels).filter((p) => !p.name.startsWith('bert.embeddings.'));
+    return [...encoder, ...head];
+  }
+  const a = c.model.architecture;
+  if (c.mode === 'from-scratch' && a) {
+    return bertParameters({ ...a, vocab_size: a.vocab_size ?? 30522 }, headFor(c.task), numLabels);
+  }
+  return undefined;
+}
+
+export async function checkConfigFiles(c: FineTuneConfig, doc: ConfigDocument, host: ConfigFileHost): Promise<ConfigDiagnostic[]> {
+  const out: ConfigDiagnostic[] = [];
+  const present = (...path: string[]) => doc.pair(path) !== undefined;
+
+  // Data files and columns.
+  const files = (['train_file', 'validation_file', 'test_file'] as const).filter((k) => c.data[k] !== undefined && present('data', k));
+  for (const k of files) {
+    const abs = host.resolve(c.data[k]!);
+    if (!(await host.fileExists(abs))) {
+      out.push(diag('error', 'file-not-found', `\`data.${k}\`: no file at ${c.data[k]} (looked in ${abs}).`, ['data', k], doc, [], 'value'));
+      continue;
+    }
+    const cols = await host.readColumns(abs);
+    if (!cols.ok) {
+      out.push(diag('error', 'data-unreadable', `\`data.${k}\`: ${cols.reason}`, ['data', k], doc, [], 'value'));
+      continue;
+    }
+    const needed: ('text_column' | 'text_pair_column' | 'label_column')[] = c.task === 'masked-lm' ? ['text_column'] : ['text_column', 'text_pair_column', 'label_column'];
+    for (const col of needed) {
+      const name = c.data[col];
+      if (name === undefined || cols.value.includes(name)) continue;
+      const s = didYouMean(name, cols.value);
+      const path = present('data', col) ? ['data', col] : ['data', k];
+      out.push(
+        diag('error', 'missing-column', `${c.data[k]} has no column \`${name}\` (${col}); its columns are ${cols.value.map((x) => `\`${x}\``).join(', ')}.${s ? ` Did you mean \`${s}\`?` : ''}`, path, doc,
+          s && present('data', col) ? [{ title: `Use column \`${s}\``, edits: [{ range: doc.valueRange(['data', col]), newText: s }], preferred: true }] : [],
+          present('data', col) ? 'value' : 'value'),
+      );
+    }
+    if (k === 'train_file' && c.task === 'text-classification' && cols.value.includes(c.data.label_column)) {
+      const values = await host.distinctValues(abs, c.data.label_column, 2);
+      if (values.ok && values.value.length < 2) {
+        out.push(diag('error', 'single-class', `The label column \`${c.data.label_column}\` of ${c.data[k]} has ${values.value.length ? `a single class (\`${values.value[0]}\`)` : 'no values'}: a classifier needs at least two.`, present('data', 'label_column') ? ['data', 'label_column'] : ['data', k], doc, [], 'value'));
+      }
+    }
+  }
+
+  // Model and tokenizer.
+  let modelInfo: ModelInfo | undefined;
+  if (c.mode === 'fine-tune' && c.model.name_or_path && present('model', 'name_or_path')) {
+    const m = await host.localModel(c.model.name_or_path);
+    if (m === undefined) {
+      if (!looksLikeHubId(c.model.name_or_path)) {
+        out.push(diag('error', 'model-not-found', `\`model.name_or_path\`: no model folder at ${c.model.name_or_path}, and it is not a Hub id.`, ['model', 'name_or_path'], doc, [], 'value'));
+      }
+    } else if (!m.ok) {
+      out.push(diag('error', 'model-invalid', `\`model.name_or_path\`: ${m.reason}`, ['model', 'name_or_path'], doc, [], 'value'));
+    } else modelInfo = m.value;
+  }
+  if (c.model.tokenizer && present('model', 'tokenizer')) {
+    const t = await host.localTokenizer(c.model.tokenizer);
+    if (t === undefined && !looksLikeHubId(c.model.tokenizer)) {
+      out.push(diag('error', 'tokenizer-not-found', `\`model.tokenizer\`: no tokenizer folder at ${c.model.tokenizer}, and it is not a Hub id.`, ['model', 'tokenizer'], doc, [], 'value'));
+    } else if (t && !t.ok) out.push(diag('error', 'tokenizer-invalid', `\`model.tokenizer\`: ${t.reason}`, ['model', 'tokenizer'], doc, [], 'value'));
+  }
+  const maxPos = modelInfo?.config.max_position_embeddings;
+  if (maxPos !== undefined && c.data.max_length > maxPos) {
+    out.push(diag('error', 'max-length-over-positions', `\`data.max_length\` (${c.data.max_length}) is above the model's \`max_position_embeddings\` (${maxPos}).`, present('data', 'max_length') ? ['data', 'max_length'] : ['model', 'name_or_path'], doc, [], 'value'));
+  }
+  if (c.training.resume_from_checkpoint && present('training', 'resume_from_checkpoint')) {
+    const abs = host.resolve(c.training.resume_from_checkpoint);
+    if (!(await host.fileExists(abs + '/trainer_state.json'))) {
+      out.push(diag('error', 'checkpoint-not-found', `\`resume_from_checkpoint\`: ${c.training.resume_from_checkpoint} is not a checkpoint folder (no trainer_state.json).`, ['training', 'resume_from_checkpoint'], doc, [], 'value'));
+    }
+  }
+
+  // Freeze patterns against the real parameter names.
+  const params = await configParameters(c, host);
+  if (params) {
+    const names = params.map((p) => p.name);
+    for (const list of ['freeze', 'unfreeze'] as const) {
+      for (const i of unmatchedPatterns(c[list], names)) {
+        const s = didYouMean(c[list][i]!, [...new Set(names.flatMap((n) => n.split('.').map((_, j, a) => a.slice(0, j + 1).join('.'))))]);
+        out.push(diag('warning', 'pattern-matches-nothing', `\`${c[list][i]}\` matches no parameter of this model.${s ? ` Did you mean \`${s}\`?` : ''}`, [list, i], doc,
+          s ? [{ title: `Change to \`${s}\``, edits: [{ range: doc.valueRange([list, i]), newText: s }], preferred: true }] : [], 'value'));
+      }
+    }
+    if (c.freeze.length && names.every((n) => isFrozen(n, c.freeze, c.unfreeze))) {
+      out.push(diag('error', 'everything-frozen', 'These patterns freeze every parameter: nothing would train. Unfreeze at least the head, e.g. `unfreeze: [classifier]`.', ['freeze'], doc, []));
+    }
+    for (const [pattern] of Object.entries(c.training.learning_rates ?? {})) {
+      if (unmatchedPatterns([pattern], names).length) {
+        out.push(diag('warning', 'pattern-matches-nothing', `\`${pattern}\` matches no parameter of this model.`, ['training', 'learning_rates', pattern], doc, []));
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,289 @@
+/**
+ * The `*.finetune.yaml` schema: the one source of truth for the trainer's validation, the language server's
+ * completion, hover and diagnostics, and the JSON Schema contributed in package.json.
+ * Key names follow Hugging Face `TrainingArguments` and `BertConfig`, so what users know carries over.
+ */
+import type { FieldsOf, SectionSpec } from './spec';
+
+export const MODES = ['fine-tune', 'from-scratch'] as const;
+export type Mode = (typeof MODES)[number];
+export const TASKS = ['text-classification', 'masked-lm'] as const;
+export type Task = (typeof TASKS)[number];
+export const BACKEND_PREFERENCES = ['auto', 'gpu', 'node', 'wasm', 'cpu'] as const;
+export type BackendPreference = (typeof BACKEND_PREFERENCES)[number];
+export const SCHEDULERS = ['linear', 'cosine', 'constant', 'constant_with_warmup'] as const;
+export type Scheduler = (typeof SCHEDULERS)[number];
+export const STRATEGIES = ['no', 'steps', 'epoch'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+export interface ArchitectureConfig {
+  vocab_size?: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  intermediate_size: number;
+  max_position_embeddings: number;
+  type_vocab_size: number;
+  hidden_dropout_prob: number;
+  attention_probs_dropout_prob: number;
+  layer_norm_eps: number;
+  initializer_range: number;
+}
+
+export interface ModelConfig {
+  name_or_path?: string;
+  tokenizer?: string;
+  architecture?: ArchitectureConfig;
+}
+
+export interface DataConfig {
+  train_file: string;
+  validation_file?: string;
+  test_file?: string;
+  validation_split?: number;
+  split_seed: number;
+  text_column: string;
+  text_pair_column?: string;
+  label_column: string;
+  max_length: number;
+  group_by_length: boolean;
+  mlm_probability: number;
+}
+
+export interface TrainingConfig {
+  num_train_epochs: number;
+  max_steps: number;
+  per_device_train_batch_size: number;
+  per_device_eval_batch_size: number;
+  learning_rate: number;
+  weight_decay: number;
+  adam_beta1: number;
+  adam_beta2: number;
+  adam_epsilon: number;
+  max_grad_norm: number;
+  lr_scheduler_type: Scheduler;
+  warmup_ratio: number;
+  warmup_steps: number;
+  gradient_accumulation_steps: number;
+  seed: number;
+  eval_strategy: Strategy;
+  eval_steps?: number;
+  save_strategy: Strategy;
+  save_steps: number;
+  save_total_limit?: number;
+  load_best_model_at_end: boolean;
+  metric_for_best_model?: string;
+  greater_is_better?: boolean;
+  early_stopping_patience?: number;
+  early_stopping_threshold: number;
+  logging_steps: number;
+  resume_from_checkpoint?: string;
+  no_decay: string[];
+  layerwise_lr_decay: number;
+  learning_rates?: Record<string, number>;
+}
+
+export interface FineTuneConfig {
+  mode: Mode;
+  task: Task;
+  run_name?: string;
+  output_dir: string;
+  backend: BackendPreference;
+  model: ModelConfig;
+  data: DataConfig;
+  training: TrainingConfig;
+  freeze: string[];
+  unfreeze: string[];
+}
+
+const architecture: SectionSpec<ArchitectureConfig> = {
+  type: 'section',
+  description:
+    'The architecture of a model trained from scratch, named as in Hugging Face `BertConfig`. Only with `mode: from-scratch`; a pre-trained model brings its own `config.json`.',
+  fields: {
+    vocab_size: {
+      type: 'integer',
+      minimum: 1,
+      description: 'Size of the token vocabulary. Defaults to the tokenizer\'s vocabulary size; must be at least that.',
+      hf: 'BertConfig.vocab_size',
+    },
+    hidden_size: { type: 'integer', minimum: 1, default: 256, description: 'Dimension of the hidden states.', hf: 'BertConfig.hidden_size', examples: [128, 256, 512, 768] },
+    num_hidden_layers: { type: 'integer', minimum: 1, maximum: 48, default: 4, description: 'Number of Transformer encoder layers.', hf: 'BertConfig.num_hidden_layers', examples: [2, 4, 6, 12] },
+    num_attention_heads: {
+      type: 'integer',
+      minimum: 1,
+      default: 4,
+      description: 'Attention heads per layer. `hidden_size` must be divisible by it.',
+      hf: 'BertConfig.num_attention_heads',
+      examples: [2, 4, 8, 12],
+    },
+    intermediate_size: { type: 'integer', minimum: 1, default: 1024, description: 'Dimension of the feed-forward layer, usually 4 × hidden_size.', hf: 'BertConfig.intermediate_size' },
+    max_position_embeddings: { type: 'integer', minimum: 1, default: 512, description: 'Longest sequence the model can take.', hf: 'BertConfig.max_position_embeddings' },
+    type_vocab_size: { type: 'integer', minimum: 1, default: 2, description: 'Number of segment types (2 for sentence pairs).', hf: 'BertConfig.type_vocab_size' },
+    hidden_dropout_prob: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.1, description: 'Dropout probability on embeddings, attention output and feed-forward output.', hf: 'BertConfig.hidden_dropout_prob' },
+    attention_probs_dropout_prob: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.1, description: 'Dropout probability on attention weights.', hf: 'BertConfig.attention_probs_dropout_prob' },
+    layer_norm_eps: { type: 'number', exclusiveMinimum: 0, maximum: 0.1, default: 1e-12, description: 'Epsilon of the LayerNorm layers.', hf: 'BertConfig.layer_norm_eps' },
+    initializer_range: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.02, description: 'Standard deviation of the normal initialiser of all weight matrices.', hf: 'BertConfig.initializer_range' },
+  },
+};
+
+export const configSchema: SectionSpec<FineTuneConfig> = {
+  type: 'section',
+  description: 'A Fine-Tune Studio training configuration.',
+  fields: {
+    mode: {
+      type: 'enum',
+      values: MODES,
+      required: true,
+      description: 'Fine-tune a pre-trained model (`model.name_or_path`), or train a new one from scratch (`model.architecture`).',
+      valueDocs: {
+        'fine-tune': 'Start from pre-trained weights: a local Hugging Face model folder or a Hub id.',
+        'from-scratch': 'Start from random weights, with the architecture given under `model.architecture`.',
+      },
+    },
+    task: {
+      type: 'enum',
+      values: TASKS,
+      default: 'text-classification',
+      description: 'What the model learns.',
+      valueDocs: {
+        'text-classification': 'One label per text or text pair (BertForSequenceClassification).',
+        'masked-lm': 'Predict masked tokens of unlabelled text (BertForMaskedLM): pre-training.',
+      },
+    },
+    run_name: { type: 'string', description: 'A name for the run, shown in the run explorer. Defaults to the config file name.' },
+    output_dir: { type: 'string', kind: 'folder', default: '.finetune/runs', description: 'Folder (relative to the config file) where run folders are written.', hf: 'TrainingArguments.output_dir' },
+    backend: {
+      type: 'enum',
+      values: BACKEND_PREFERENCES,
+      default: 'auto',
+      description: 'TensorFlow.js backend. `auto` picks the fastest available and says why.',
+      valueDocs: {
+        auto: 'tfjs-node-gpu (CUDA) if installed and working, else tfjs-node, else WebAssembly, else pure JavaScript.',
+        gpu: '@tensorflow/tfjs-node-gpu: needs CUDA and cuDNN.',
+        node: '@tensorflow/tfjs-node: native TensorFlow on the CPU.',
+        wasm: 'WebAssembly (SIMD, XNNPACK): the default when native TensorFlow is not installed.',
+        cpu: 'Pure JavaScript: slow, always available.',
+      },
+    },
+    model: {
+      type: 'section',
+      description: 'The model to train.',
+      fields: {
+        name_or_path: {
+          type: 'string',
+          kind: 'model',
+          description: 'Pre-trained model: a local folder with `config.json` and `model.safetensors`, a checkpoint of an earlier run, or a Hugging Face Hub id such as `bert-base-uncased`.',
+          hf: 'from_pretrained(pretrained_model_name_or_path)',
+          examples: ['prajjwal1/bert-tiny', 'google/bert_uncased_L-4_H-256_A-4', 'bert-base-uncased'],
+        },
+        tokenizer: {
+          type: 'string',
+          kind: 'tokenizer',
+          description: 'Tokenizer: a folder with `tokenizer.json` or `vocab.txt`, or a Hub id. Defaults to the tokenizer of `name_or_path`; required with `mode: from-scratch`.',
+        },
+        architecture,
+      },
+    },
+    data: {
+      type: 'section',
+      description: 'The data set.',
+      fields: {
+        train_file: { type: 'string', kind: 'data-file', required: true, description: 'Training data: a CSV, TSV, JSONL or JSON file, relative to the config file.' },
+        validation_file: { type: 'string', kind: 'data-file', description: 'Validation data, same columns as the training data.' },
+        test_file: { type: 'string', kind: 'data-file', description: 'Test data, evaluated once at the end of training.' },
+        validation_split: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          exclusiveMaximum: 1,
+          description: 'Without `validation_file`: the fraction of the training data held out for validation (stratified by label).',
+          examples: [0.1, 0.2],
+        },
+        split_seed: { type: 'integer', minimum: 0, default: 42, description: 'Seed of the validation split, so the split is the same on every run.' },
+        text_column: { type: 'string', kind: 'column', default: 'text', description: 'Column holding the text.' },
+        text_pair_column: { type: 'string', kind: 'column', description: 'Column holding the second text of a sentence pair (e.g. NLI, paraphrase).' },
+        label_column: { type: 'string', kind: 'column', default: 'label', description: 'Column holding the label (strings or integers). Ignored by masked-lm.' },
+        max_length: { type: 'integer', minimum: 8, maximum: 8192, default: 128, description: 'Texts are truncated to this many tokens, [CLS] and [SEP] included. Batches are padded only to their longest text.', examples: [64, 128, 256, 512] },
+        group_by_length: { type: 'boolean', default: false, description: 'Batch texts of similar length together, which wastes less on padding. Faster; slightly less random.', hf: 'TrainingArguments.group_by_length' },
+        mlm_probability: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.15, description: 'masked-lm: fraction of tokens selected for prediction (80% masked, 10% random, 10% kept).', hf: 'DataCollatorForLanguageModeling.mlm_probability' },
+      },
+    },
+    training: {
+      type: 'section',
+      description: 'Optimisation and evaluation, named as in Hugging Face `TrainingArguments`.',
+      fields: {
+        num_train_epochs: { type: 'number', exclusiveMinimum: 0, default: 3, description: 'Number of passes over the training data.', hf: 'TrainingArguments.num_train_epochs' },
+        max_steps: { type: 'integer', minimum: -1, default: -1, description: 'If > 0: total number of optimiser steps, overriding `num_train_epochs`.', hf: 'TrainingArguments.max_steps' },
+        per_device_train_batch_size: { type: 'integer', minimum: 1, maximum: 4096, default: 16, description: 'Examples per training batch.', hf: 'TrainingArguments.per_device_train_batch_size', examples: [8, 16, 32] },
+        per_device_eval_batch_size: { type: 'integer', minimum: 1, maximum: 4096, default: 32, description: 'Examples per evaluation batch.', hf: 'TrainingArguments.per_device_eval_batch_size' },
+        learning_rate: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          maximum: 10,
+          default: 5e-5,
+          description: 'Peak learning rate of AdamW. Fine-tuning BERT usually wants 2e-5 to 5e-5; training from scratch tolerates 1e-4 to 1e-3.',
+          hf: 'TrainingArguments.learning_rate',
+          examples: [2e-5, 3e-5, 5e-5, 1e-4, 5e-4],
+        },
+        weight_decay: { type: 'number', minimum: 0, maximum: 1, default: 0, description: 'Decoupled weight decay of AdamW, not applied to parameters matching `no_decay`.', hf: 'TrainingArguments.weight_decay', examples: [0, 0.01, 0.1] },
+        adam_beta1: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.9, description: 'AdamW β1.', hf: 'TrainingArguments.adam_beta1' },
+        adam_beta2: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.999, description: 'AdamW β2.', hf: 'TrainingArguments.adam_beta2' },
+        adam_epsilon: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1e-8, description: 'AdamW ε.', hf: 'TrainingArguments.adam_epsilon' },
+        max_grad_norm: { type: 'number', minimum: 0, default: 1, description: 'Clip the global gradient norm to this value; 0 turns clipping off.', hf: 'TrainingArguments.max_grad_norm' },
+        lr_scheduler_type: {
+          type: 'enum',
+          values: SCHEDULERS,
+          default: 'linear',
+          description: 'Learning-rate schedule after warm-up.',
+          hf: 'TrainingArguments.lr_scheduler_type',
+          valueDocs: {
+            linear: 'Linear warm-up, then linear decay to 0.',
+            cosine: 'Linear warm-up, then a half cosine to 0.',
+            constant: 'The same learning rate throughout, no warm-up.',
+            constant_with_warmup: 'Linear warm-up, then constant.',
+          },
+        },
+        warmup_ratio: { type: 'number', minimum: 0, maximum: 1, default: 0, description: 'Fraction of the total steps spent warming up linearly from 0.', hf: 'TrainingArguments.warmup_ratio' },
+        warmup_steps: { type: 'integer', minimum: 0, default: 0, description: 'Warm-up steps; overrides `warmup_ratio` when > 0.', hf: 'TrainingArguments.warmup_steps' },
+        gradient_accumulation_steps: { type: 'integer', minimum: 1, maximum: 1024, default: 1, description: 'Batches whose gradients are summed before one optimiser step.', hf: 'TrainingArguments.gradient_accumulation_steps' },
+        seed: { type: 'integer', minimum: 0, default: 42, description: 'Seed for initialisation, shuffling, dropout and masking: the same seed on the same backend gives the same loss curve.', hf: 'TrainingArguments.seed' },
+        eval_strategy: {
+          type: 'enum',
+          values: STRATEGIES,
+          default: 'epoch',
+          description: 'When to evaluate on the validation data.',
+          hf: 'TrainingArguments.eval_strategy',
+          valueDocs: { no: 'Never.', steps: 'Every `eval_steps` optimiser steps.', epoch: 'At the end of every epoch.' },
+        },
+        eval_steps: { type: 'integer', minimum: 1, description: 'With `eval_strategy: steps`: evaluate every this many steps. Defaults to `logging_steps`.', hf: 'TrainingArguments.eval_steps' },
+        save_strategy: {
+          type: 'enum',
+          values: STRATEGIES,
+          default: 'epoch',
+          description: 'When to save a checkpoint.',
+          hf: 'TrainingArguments.save_strategy',
+          valueDocs: { no: 'Only at the end (and on stop).', steps: 'Every `save_steps` optimiser steps.', epoch: 'At the end of every epoch.' },
+        },
+        save_steps: { type: 'integer', minimum: 1, default: 500, description: 'With `save_strategy: steps`: save every this many steps.', hf: 'TrainingArguments.save_steps' },
+        save_total_limit: { type: 'integer', minimum: 1, nullable: true, description: 'Keep at most this many checkpoints, deleting the oldest; the best one is never deleted.', hf: 'TrainingArguments.save_total_limit' },
+        load_best_model_at_end: { type: 'boolean', default: false, description: 'At the end, load the best checkpoint (by `metric_for_best_model`). Needs `save_strategy` equal to `eval_strategy`.', hf: 'TrainingArguments.load_best_model_at_end' },
+        metric_for_best_model: {
+          type: 'string',
+          description: 'Metric that picks the best checkpoint: `loss`, `accuracy`, `f1` (macro) for classification; `loss`, `perplexity` for masked-lm. Defaults to `loss`.',
+          hf: 'TrainingArguments.metric_for_best_model',
+          examples: ['accuracy', 'f1', 'loss'],
+        },
+        greater_is_better: { type: 'boolean', description: 'Whether a larger `metric_for_best_model` is better. Defaults to false for loss and perplexity, true otherwise.', hf: 'TrainingArguments.greater_is_better' },
+        early_stopping_patience: { type: 'integer', minimum: 1, description: 'Stop after this many evaluations without improvement of `metric_for_best_model`.', hf: 'EarlyStoppingCallback.early_stopping_patience' },
+        early_stopping_threshold: { type: 'number', minimum: 0, default: 0, description: 'How much the metric must improve to count as an improvement.', hf: 'EarlyStoppingCallback.early_stopping_threshold' },
+        logging_steps: { type: 'integer', minimum: 1, default: 10, description: 'Write metrics every this many steps.', hf: 'TrainingArguments.logging_steps' },
+        resume_from_checkpoint: { type: 'string', kind: 'checkpoint', description: 'Continue a run from this checkpoint folder (optimizer, schedule and data order included).', hf: 'Trainer.train(resume_from_checkpoint)' },
+        no_decay: { type: 'string[]', kind: 'param-pattern', default: ['bias', 'LayerNorm.weight'], description: 'Parameters matching any of these patterns get no weight decay.' },
+        layerwise_lr_decay: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1, description: 'Layer-wise learning-rate decay: layer i of L gets learning_rate × decay^(L − i); embeddings get decay^(L+1). 1 turns it off. 0.8–0.95 often helps fine-tuning.' },
+        learning_rates: { type: 'map<number>', kind: 'param-pattern', exclusiveMinimum: 0, description: 'Learning rates for parameters matching a pattern, e.g. `classifier.*: 1e-3`; the first matching pattern wins over `learning_rate`.' },
+      },
+    },
+    freeze: { type: 'string[]', kind: 'param-pattern', default: [], description: 'Parameters to freeze: glob patterns over parameter names (`*` matches any characters; a module name matches everything under it), e.g. `bert.embeddings`, `bert.encoder.layer.[0-3].*`.' },
+    unfreeze: { type: 'string[]', kind: 'param-pattern', default: [], description: 'Patterns re-opened after `freeze`, e.g. freeze `bert` and unfreeze `bert.encoder.layer.11`.' },
+  },
+};

@@ -1,0 +1,118 @@
+/**
+ * A parsed config document with positions: wraps the `yaml` package's CST-backed document so that every check
+ * can ask "where is this key / value?" and get offsets, and so that edits can be computed without re-serialising
+ * the user's file (comments and order are kept).
+ */
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import type { Document, Node, Pair, YAMLMap } from 'yaml';
+import type { OffsetRange, TextEdit } from './diagnostic';
+
+export type KeyPath = readonly (string | number)[];
+
+export class ConfigDocument {
+  readonly doc: Document.Parsed;
+  readonly lines = new LineCounter();
+
+  constructor(readonly text: string) {
+    // uniqueKeys: a duplicated key is an error, not a silent "last one wins".
+    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true, strict: true });
+  }
+
+  /** The map pair at `path`, if present. */
+  pair(path: KeyPath): Pair<Node, Node | null> | undefined {
+    let node: unknown = this.doc.contents;
+    let found: Pair<Node, Node | null> | undefined;
+    for (const key of path) {
+      if (isMap(node)) {
+        found = (node as YAMLMap<Node, Node | null>).items.find((p) => isScalar(p.key) && p.key.value === key);
+        if (!found) return undefined;
+        node = found.value;
+      } else if (isSeq(node) && typeof key === 'number') {
+        node = node.items[key];
+        found = undefined;
+      } else return undefined;
+    }
+    return found;
+  }
+
+  node(path: KeyPath): Node | undefined {
+    let node: unknown = this.doc.contents;
+    for (const key of path) {
+      if (isMap(node)) {
+        const p = (node as YAMLMap<Node, Node | null>).items.find((it) => isScalar(it.key) && it.key.value === key);
+        node = p?.value ?? undefined;
+      } else if (isSeq(node) && typeof key === 'number') node = node.items[key];
+      else return undefined;
+    }
+    return (node as Node | null) ?? undefined;
+  }
+
+  /** Range of the key at `path`, falling back to its nearest present parent, then to the first line. */
+  keyRange(path: KeyPath): OffsetRange {
+    for (let n = path.length; n > 0; n--) {
+      const pair = this.pair(path.slice(0, n));
+      const r = pair && isScalar(pair.key) ? pair.key.range : undefined;
+      if (r) return { start: r[0], end: r[1] };
+      const node = this.node(path.slice(0, n));
+      if (node?.range) return { start: node.range[0], end: node.range[1] };
+    }
+    const firstLineEnd = this.text.indexOf('\n');
+    return { start: 0, end: firstLineEnd < 0 ? this.text.length : firstLineEnd };
+  }
+
+  /** Range of the value at `path` (or of its key when the value is empty). */
+  valueRange(path: KeyPath): OffsetRange {
+    const node = this.node(path);
+    if (node?.range) return { start: node.range[0], end: node.range[1] };
+    return this.keyRange(path);
+  }
+
+  lineOf(offset: number): { line: number; col: number } {
+    return this.lines.linePos(offset);
+  }
+
+  /**
+   * An edit that inserts `key: value` into the mapping at `sectionPath` (creating the section when absent),
+   * indented like its siblings.
+   */
+  insertKeyEdit(sectionPath: readonly string[], key: string, value: string): TextEdit {
+    const section = sectionPath.length ? this.node(sectionPath) : this.doc.contents;
+    if (isMap(section) && section.items.length > 0) {
+      const first = section.items[0]!;
+      const last = section.items[section.items.length - 1]!;
+      const keyStart = (first.key as Node).range![0];
+      const indent = keyStart - this.lineStart(keyStart);
+      const end = this.lineEnd(((last.value as Node | null)?.range ?? (last.key as Node).range!)[1]);
+      return { range: { start: end, end }, newText: `\n${' '.repeat(indent)}${key}: ${value}` };
+    }
+    if (sectionPath.length === 0) {
+      return { range: { start: this.text.length, end: this.text.length }, newText: `${this.text.endsWith('\n') || !this.text ? '' : '\n'}${key}: ${value}\n` };
+    }
+    // Section missing or empty: write the whole chain at the end of the file.
+    const parentPath = sectionPath.slice(0, -1);
+    const name = sectionPath[sectionPath.length - 1]!;
+    if (parentPath.length === 0 || isMap(this.node(parentPath))) {
+      const pair = this.pair(sectionPath);
+      if (pair && isScalar(pair.key)) {
+        const keyStart = pair.key.range![0];
+        const indent = keyStart - this.lineStart(keyStart);
+        const end = this.lineEnd(pair.key.range![1]);
+        return { range: { start: end, end }, newText: `\n${' '.repeat(indent + 2)}${key}: ${value}` };
+      }
+      const inner = this.insertKeyEdit(parentPath, name, '');
+      const indent = (inner.newText.match(/\n( *)/)?.[1]?.length ?? 0) + 2;
+      return { range: inner.range, newText: `${inner.newText.replace(/: $/, ':')}\n${' '.repeat(indent)}${key}: ${value}` };
+    }
+    return { range: { start: this.text.length, end: this.text.length }, newText: `\n${key}: ${value}\n` };
+  }
+
+  private lineStart(offset: number): number {
+    return this.text.lastIndexOf('\n', offset - 1) + 1;
+  }
+  private lineEnd(offset: number): number {
+    const nl = this.text.indexOf('\n', Math.max(0, offset - 1));
+    return nl < 0 ? this.text.length : nl;
+  }
+}
+
+export { isMap, isPair, isScalar, isSeq };
