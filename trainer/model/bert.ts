@@ -1,0 +1,279 @@
+/**
+ * BERT for sequence classification / masked LM in tfjs-core ops, with Hugging Face parameter names and
+ * modeling_bert.py semantics (post-LayerNorm encoder, exact GELU, additive attention mask with finfo.min).
+ * Hidden states are kept 2-D [batch·seq, hidden] so that every Linear is a plain 2-D matmul.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone registers no gradients (the tfjs union package does); the model needs them for training.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import type { Batch } from '../data/batch';
+import { IGNORE_INDEX } from '../data/batch';
+import { parameterSpecs, validateConfig } from './config';
+import type { BertConfig, BertHead, ParamSpec } from './config';
+import { initialValue } from './init';
+import { crossEntropy, DropoutRng, dropout, gatherRows, gelu, layerNorm, linear } from './ops';
+import { buildModuleTree } from './moduleTree';
+import type { ModuleNode } from './moduleTree';
+import { loadStateDictInto, toStateDictFrom } from './stateDict';
+import type { LoadReport, StateDict } from './stateDict';
+
+export interface CreateOptions {
+  /** Classification only; defaults to config.num_labels, then 2. */
+  numLabels?: number;
+  /** Initialisation seed; the same seed gives bit-identical weights. */
+  seed?: number;
+}
+
+export interface RunOptions {
+  /** Dropout is applied only when training. */
+  training: boolean;
+  /** Per-step seed of the dropout masks (required when training with dropout). */
+  seed?: number;
+}
+
+export interface Prediction {
+  /** Row-major logits [rows, cols]. */
+  logits: Float32Array;
+  /** Classification: [batch, numLabels]. Masked LM: [positions with a label, vocab]. */
+  shape: [number, number];
+}
+
+/** float32's most negative finite value, as HF's torch.finfo(dtype).min for the additive mask. */
+const FLOAT32_MIN = -3.4028234663852886e38;
+
+let modelCounter = 0;
+
+export class BertModel {
+  readonly config: BertConfig;
+  readonly head: BertHead;
+  readonly numLabels: number;
+  /** Parameters keyed by Hugging Face name; Linear weights are [in, out]. */
+  readonly params: Map<string, tf.Variable>;
+  readonly specs: ReadonlyMap<string, ParamSpec>;
+  private disposed = false;
+
+  private constructor(config: BertConfig, head: BertHead, numLabels: number, params: Map<string, tf.Variable>) {
+    this.config = config;
+    this.head = head;
+    this.numLabels = numLabels;
+    this.params = params;
+    this.specs = new Map(parameterSpecs(config, head, numLabels).map((s) => [s.name, s]));
+  }
+
+  static create(config: BertConfig, head: BertHead, opts: CreateOptions = {}): BertModel {
+    validateConfig(config);
+    const numLabels = opts.numLabels ?? config.num_labels ?? 2;
+    if (head === 'sequence-classification' && !(Number.isInteger(numLabels) && numLabels >= 1)) {
+      throw new Error(`numLabels must be a positive integer, got ${numLabels}`);
+    }
+    const seed = opts.seed ?? 42;
+    const id = ++modelCounter;
+    const params = new Map<string, tf.Variable>();
+    for (const spec of parameterSpecs(config, head, numLabels)) {
+      const init = initialValue(spec, config, seed);
+      // tfjs variable names are global to the engine, so make them unique per model instance.
+      params.set(spec.name, tf.variable(init, true, `m${id}/${spec.name}`));
+      init.dispose();
+    }
+    return new BertModel(config, head, numLabels, params);
+  }
+
+  parameterNames(): string[] {
+    return [...this.params.keys()];
+  }
+
+  private p(name: string): tf.Variable {
+    const v = this.params.get(name);
+    if (!v) throw new Error(`internal: parameter ${name} missing`);
+    return v;
+  }
+
+  private lin(prefix: string, x: tf.Tensor2D): tf.Tensor2D {
+    return linear(x, this.p(`${prefix}.weight`) as tf.Tensor2D, this.p(`${prefix}.bias`) as tf.Tensor1D);
+  }
+
+  private ln(prefix: string, x: tf.Tensor2D): tf.Tensor2D {
+    return layerNorm(x, this.p(`${prefix}.weight`) as tf.Tensor1D, this.p(`${prefix}.bias`) as tf.Tensor1D, this.config.layer_norm_eps);
+  }
+
+  private checkBatch(batch: Batch): void {
+    const n = batch.size * batch.seqLen;
+    if (batch.inputIds.length !== n || batch.attentionMask.length !== n || batch.tokenTypeIds.length !== n) {
+      throw new Error(`Batch arrays must have size*seqLen = ${n} entries`);
+    }
+    if (batch.seqLen > this.config.max_position_embeddings) {
+      throw new Error(`Sequence length ${batch.seqLen} exceeds max_position_embeddings ${this.config.max_position_embeddings}`);
+    }
+    const V = this.config.vocab_size;
+    for (const id of batch.inputIds) if (id < 0 || id >= V) throw new Error(`input id ${id} outside vocab [0, ${V})`);
+    const T = this.config.type_vocab_size;
+    for (const t of batch.tokenTypeIds) if (t < 0 || t >= T) throw new Error(`token type ${t} outside [0, ${T})`);
+  }
+
+  /** Encoder output [batch·seq, hidden]. */
+  private encode(batch: Batch, rng: DropoutRng | null): tf.Tensor2D {
+    const c = this.config;
+    const B = batch.size;
+    const S = batch.seqLen;
+    const H = c.hidden_size;
+    const nh = c.num_attention_heads;
+    const d = H / nh;
+    const pDrop = c.hidden_dropout_prob;
+
+    const positions = new Int32Array(B * S);
+    for (let i = 0; i < B * S; i++) positions[i] = i % S;
+    let h = tf.add(
+      tf.add(
+        gatherRows(this.p('bert.embeddings.word_embeddings.weight') as tf.Tensor2D, batch.inputIds),
+        gatherRows(this.p('bert.embeddings.position_embeddings.weight') as tf.Tensor2D, positions),
+      ),
+      gatherRows(this.p('bert.embeddings.token_type_embeddings.weight') as tf.Tensor2D, batch.tokenTypeIds),
+    ) as tf.Tensor2D;
+    h = dropout(this.ln('bert.embeddings.LayerNorm', h), pDrop, rng) as tf.Tensor2D;
+
+    // (1 - mask) · finfo.min, broadcast over heads and query positions: [B, 1, 1, S].
+    const addMask = new Float32Array(B * S);
+    for (let i = 0; i < B * S; i++) addMask[i] = batch.attentionMask[i] ? 0 : FLOAT32_MIN;
+    const maskT = tf.tensor4d(addMask, [B, 1, 1, S]);
+    const scale = 1 / Math.sqrt(d);
+
+    // [B·S, H] → [B·nh, S, d]; transposes are cheap on WASM, batched matmuls are the cost here.
+    const heads = (x: tf.Tensor2D) => tf.reshape(tf.transpose(tf.reshape(x, [B, S, nh, d]), [0, 2, 1, 3]), [B * nh, S, d]);
+
+    for (let i = 0; i < c.num_hidden_layers; i++) {
+      const p = `bert.encoder.layer.${i}`;
+      // Scaling q before the matmul is the same math as scaling the scores, on S·d instead of S·S values.
+      const q = heads(tf.mul(this.lin(`${p}.attention.self.query`, h), scale) as tf.Tensor2D);
+      const k = heads(this.lin(`${p}.attention.self.key`, h));
+      const v = heads(this.lin(`${p}.attention.self.value`, h));
+      const scores = tf.add(tf.reshape(tf.matMul(q, k, false, true), [B, nh, S, S]), maskT);
+      let probs = tf.softmax(scores, -1);
+      probs = dropout(probs, c.attention_probs_dropout_prob, rng);
+      const ctx3 = tf.matMul(tf.reshape(probs, [B * nh, S, S]), v);
+      const ctx = tf.reshape(tf.transpose(tf.reshape(ctx3, [B, nh, S, d]), [0, 2, 1, 3]), [B * S, H]) as tf.Tensor2D;
+      const attnOut = dropout(this.lin(`${p}.attention.output.dense`, ctx), pDrop, rng) as tf.Tensor2D;
+      h = this.ln(`${p}.attention.output.LayerNorm`, tf.add(attnOut, h));
+      const inter = gelu(this.lin(`${p}.intermediate.dense`, h)) as tf.Tensor2D;
+      const out = dropout(this.lin(`${p}.output.dense`, inter), pDrop, rng) as tf.Tensor2D;
+      h = this.ln(`${p}.output.LayerNorm`, tf.add(out, h));
+    }
+    return h;
+  }
+
+  /** Flat indices (b·S + s) of the positions the MLM loss scores, in row-major order. */
+  private maskedPositions(batch: Batch): { rows: Int32Array; labels: Int32Array } {
+    const n = batch.size * batch.seqLen;
+    if (batch.labels.length !== n) throw new Error(`masked-lm labels must be [size, seqLen] = ${n} entries`);
+    const rows: number[] = [];
+    const labels: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const l = batch.labels[i] ?? IGNORE_INDEX;
+      if (l !== IGNORE_INDEX) {
+        if (l < 0 || l >= this.config.vocab_size) throw new Error(`MLM label ${l} outside vocab`);
+        rows.push(i);
+        labels.push(l);
+      }
+    }
+    return { rows: Int32Array.from(rows), labels: Int32Array.from(labels) };
+  }
+
+  private logitsFor(batch: Batch, opts: RunOptions): tf.Tensor2D {
+    this.checkBatch(batch);
+    if (opts.training && opts.seed === undefined) throw new Error('training forward needs a per-step dropout seed');
+    const rng = opts.training ? new DropoutRng(opts.seed ?? 0) : null;
+    const h = this.encode(batch, rng);
+    if (this.head === 'sequence-classification') {
+      const cls = new Int32Array(batch.size);
+      for (let b = 0; b < batch.size; b++) cls[b] = b * batch.seqLen;
+      const pooled = tf.tanh(this.lin('bert.pooler.dense', gatherRows(h, cls))) as tf.Tensor2D;
+      const pCls = this.config.classifier_dropout ?? this.config.hidden_dropout_prob;
+      return this.lin('classifier', dropout(pooled, pCls, rng) as tf.Tensor2D);
+    }
+    // Only the scored positions go through the head: the vocab projection is the most expensive matmul of
+    // the model, and HF's loss ignores the other positions anyway.
+    const { rows } = this.maskedPositions(batch);
+    let t = this.lin('cls.predictions.transform.dense', gatherRows(h, rows));
+    t = this.ln('cls.predictions.transform.LayerNorm', gelu(t) as tf.Tensor2D);
+    // Tied decoder: logits = t · E^T + bias. The explicit transpose keeps the matmul on the fast path, and
+    // its gradient flows back into the same word-embedding variable.
+    const emb = this.p('bert.embeddings.word_embeddings.weight') as tf.Tensor2D;
+    return linear(t, tf.transpose(emb), this.p('cls.predictions.bias') as tf.Tensor1D);
+  }
+
+  /**
+   * Logits. Classification: [batch, numLabels]. Masked LM: [positions whose label != -100, vocab], in
+   * row-major position order. The caller owns the result (call inside tf.tidy or dispose it).
+   */
+  forward(batch: Batch, opts: RunOptions): tf.Tensor2D {
+    return tf.tidy(() => this.logitsFor(batch, opts));
+  }
+
+  /** Mean cross-entropy (classification: over examples; MLM: over positions with a label; 0 if none). */
+  loss(batch: Batch, opts: RunOptions): tf.Scalar {
+    return tf.tidy(() => {
+      const logits = this.logitsFor(batch, opts);
+      const labels = this.head === 'sequence-classification' ? this.classLabels(batch) : this.maskedPositions(batch).labels;
+      if (labels.length === 0) return tf.mul(tf.sum(logits), 0) as tf.Scalar;
+      return crossEntropy(logits, labels);
+    });
+  }
+
+  private classLabels(batch: Batch): Int32Array {
+    if (batch.labels.length !== batch.size) throw new Error(`classification labels must have ${batch.size} entries`);
+    for (const l of batch.labels) if (l < 0 || l >= this.numLabels) throw new Error(`label ${l} outside [0, ${this.numLabels})`);
+    return batch.labels;
+  }
+
+  /**
+   * Loss and gradients of the trainable parameters only: frozen variables are not handed to tfjs, so no
+   * gradient is returned (or kept) for them. The caller owns and disposes the gradient tensors.
+   */
+  lossAndGrads(
+    batch: Batch,
+    opts: RunOptions,
+    trainable: (name: string) => boolean = () => true,
+  ): { loss: number; grads: Map<string, tf.Tensor> } {
+    const names = this.parameterNames().filter(trainable);
+    if (names.length === 0) throw new Error('no trainable parameters');
+    const vars = names.map((n) => this.p(n));
+    const { value, grads } = tf.variableGrads(() => this.loss(batch, opts), vars);
+    const loss = value.dataSync()[0] ?? NaN;
+    value.dispose();
+    const out = new Map<string, tf.Tensor>();
+    names.forEach((n, i) => {
+      const g = grads[vars[i]!.name];
+      if (g) out.set(n, g);
+    });
+    return { loss, grads: out };
+  }
+
+  predict(batch: Batch): Prediction {
+    const logits = this.forward(batch, { training: false });
+    try {
+      const [r, c] = logits.shape;
+      return { logits: logits.dataSync() as Float32Array, shape: [r, c] };
+    } finally {
+      logits.dispose();
+    }
+  }
+
+  moduleTree(isTrainable: (name: string) => boolean = () => true): ModuleNode {
+    return buildModuleTree([...this.specs.values()], isTrainable);
+  }
+
+  /** PyTorch layout (Linear weights [out, in]); the tied decoder weight is omitted as save_pretrained does. */
+  toStateDict(): StateDict {
+    return toStateDictFrom(this.params, this.specs);
+  }
+
+  /** Loads HF-named weights; see stateDict.ts for what is accepted, dropped and freshly initialised. */
+  loadStateDict(sd: StateDict): LoadReport {
+    return loadStateDictInto(this.params, this.specs, this.head, sd);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const v of this.params.values()) v.dispose();
+  }
+}

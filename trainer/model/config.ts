@@ -1,0 +1,143 @@
+/**
+ * BERT configuration (Hugging Face `config.json` field names) and the parameter inventory derived from it.
+ * The inventory is pure (no tfjs), so parameter counts and the module tree can be shown before anything is
+ * allocated: bert-base's word embeddings alone are 94 MB.
+ */
+
+export interface BertConfig {
+  vocab_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  intermediate_size: number;
+  max_position_embeddings: number;
+  type_vocab_size: number;
+  hidden_dropout_prob: number;
+  attention_probs_dropout_prob: number;
+  layer_norm_eps: number;
+  initializer_range: number;
+  pad_token_id: number;
+  hidden_act: 'gelu';
+  classifier_dropout?: number | null;
+  num_labels?: number;
+  id2label?: Record<string, string>;
+  label2id?: Record<string, number>;
+}
+
+export type BertHead = 'sequence-classification' | 'masked-lm';
+
+/** How a parameter is initialised and stored; `linear` weights are transposed between memory and disk. */
+export type ParamKind = 'linear-weight' | 'bias' | 'embedding' | 'layernorm-weight' | 'layernorm-bias';
+
+export interface ParamSpec {
+  /** Hugging Face state-dict name. */
+  readonly name: string;
+  /** In-memory shape; for a Linear weight that is `[in, out]`, the transpose of PyTorch's. */
+  readonly shape: readonly number[];
+  readonly kind: ParamKind;
+}
+
+export const BERT_BASE_UNCASED: BertConfig = {
+  vocab_size: 30522,
+  hidden_size: 768,
+  num_hidden_layers: 12,
+  num_attention_heads: 12,
+  intermediate_size: 3072,
+  max_position_embeddings: 512,
+  type_vocab_size: 2,
+  hidden_dropout_prob: 0.1,
+  attention_probs_dropout_prob: 0.1,
+  layer_norm_eps: 1e-12,
+  initializer_range: 0.02,
+  pad_token_id: 0,
+  hidden_act: 'gelu',
+};
+
+/** Checks the parts of a config that would otherwise fail deep inside a matmul. */
+export function validateConfig(c: BertConfig): void {
+  const positive: (keyof BertConfig)[] = [
+    'vocab_size',
+    'hidden_size',
+    'num_hidden_layers',
+    'num_attention_heads',
+    'intermediate_size',
+    'max_position_embeddings',
+    'type_vocab_size',
+  ];
+  for (const k of positive) {
+    const v = c[k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
+      throw new Error(`config.${k} must be a positive integer, got ${JSON.stringify(v)}`);
+    }
+  }
+  if (c.hidden_size % c.num_attention_heads !== 0) {
+    throw new Error(
+      `config.hidden_size (${c.hidden_size}) must be a multiple of num_attention_heads (${c.num_attention_heads})`,
+    );
+  }
+  if (c.hidden_act !== 'gelu') throw new Error(`config.hidden_act '${String(c.hidden_act)}' is not supported (only 'gelu')`);
+  for (const k of ['hidden_dropout_prob', 'attention_probs_dropout_prob'] as const) {
+    if (!(c[k] >= 0 && c[k] < 1)) throw new Error(`config.${k} must be in [0, 1), got ${c[k]}`);
+  }
+}
+
+function linear(prefix: string, inDim: number, outDim: number): ParamSpec[] {
+  return [
+    { name: `${prefix}.weight`, shape: [inDim, outDim], kind: 'linear-weight' },
+    { name: `${prefix}.bias`, shape: [outDim], kind: 'bias' },
+  ];
+}
+
+function layerNorm(prefix: string, dim: number): ParamSpec[] {
+  return [
+    { name: `${prefix}.weight`, shape: [dim], kind: 'layernorm-weight' },
+    { name: `${prefix}.bias`, shape: [dim], kind: 'layernorm-bias' },
+  ];
+}
+
+/**
+ * Every parameter of BertForSequenceClassification / BertForMaskedLM, in Hugging Face order. The MLM decoder
+ * weight is not listed: it is the word-embedding matrix itself (tied), as HF counts and saves it.
+ */
+export function parameterSpecs(c: BertConfig, head: BertHead, numLabels = c.num_labels ?? 2): ParamSpec[] {
+  const H = c.hidden_size;
+  const specs: ParamSpec[] = [
+    { name: 'bert.embeddings.word_embeddings.weight', shape: [c.vocab_size, H], kind: 'embedding' },
+    { name: 'bert.embeddings.position_embeddings.weight', shape: [c.max_position_embeddings, H], kind: 'embedding' },
+    { name: 'bert.embeddings.token_type_embeddings.weight', shape: [c.type_vocab_size, H], kind: 'embedding' },
+    ...layerNorm('bert.embeddings.LayerNorm', H),
+  ];
+  for (let i = 0; i < c.num_hidden_layers; i++) {
+    const p = `bert.encoder.layer.${i}`;
+    specs.push(
+      ...linear(`${p}.attention.self.query`, H, H),
+      ...linear(`${p}.attention.self.key`, H, H),
+      ...linear(`${p}.attention.self.value`, H, H),
+      ...linear(`${p}.attention.output.dense`, H, H),
+      ...layerNorm(`${p}.attention.output.LayerNorm`, H),
+      ...linear(`${p}.intermediate.dense`, H, c.intermediate_size),
+      ...linear(`${p}.output.dense`, c.intermediate_size, H),
+      ...layerNorm(`${p}.output.LayerNorm`, H),
+    );
+  }
+  if (head === 'sequence-classification') {
+    specs.push(...linear('bert.pooler.dense', H, H), ...linear('classifier', H, numLabels));
+  } else {
+    // BertForMaskedLM is built with add_pooling_layer=False.
+    specs.push(
+      ...linear('cls.predictions.transform.dense', H, H),
+      ...layerNorm('cls.predictions.transform.LayerNorm', H),
+      { name: 'cls.predictions.bias', shape: [c.vocab_size], kind: 'bias' },
+    );
+  }
+  return specs;
+}
+
+export function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Unique parameter count, as `model.num_parameters()` reports it in transformers (tied weights once). */
+export function countParameters(c: BertConfig, head: BertHead, numLabels = c.num_labels ?? 2): number {
+  return parameterSpecs(c, head, numLabels).reduce((n, s) => n + sizeOf(s.shape), 0);
+}
