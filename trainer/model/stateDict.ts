@@ -96,6 +96,7 @@ export function loadStateDictInto(
   const unexpected: string[] = [];
   const ignored: string[] = [];
   const badShape: string[] = [];
+  const badShapeNames = new Set<string>();
   for (const [key, entry] of sd) {
     const name = canonicalKey(key, specs);
     const spec = specs.get(name);
@@ -110,6 +111,7 @@ export function loadStateDictInto(
     const want = diskShape(spec);
     if (entry.shape.length !== want.length || entry.shape.some((d, i) => d !== want[i]) || entry.data.length !== sizeOf(want)) {
       badShape.push(`${key}: checkpoint [${entry.shape.join(', ')}], model [${want.join(', ')}]`);
+      badShapeNames.add(name);
       continue;
     }
     found.set(name, { key, entry });
@@ -117,7 +119,8 @@ export function loadStateDictInto(
   const missing: string[] = [];
   const newlyInitialized: string[] = [];
   for (const name of specs.keys()) {
-    if (found.has(name)) continue;
+    // A mis-shaped key is reported once, as a shape mismatch, not again as missing.
+    if (found.has(name) || badShapeNames.has(name)) continue;
     (isHeadParam(name, head) ? newlyInitialized : missing).push(name);
   }
   const problems: string[] = [];
