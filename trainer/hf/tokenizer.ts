@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { PreTrainedTokenizer } from '@huggingface/transformers';
 import { FineTuneError } from '../../common/errors';
 import { writeFileAtomic } from '../../common/atomicWrite';
+import { fetchHubModel, isHubId, type HubOptions } from './hub';
 
 export interface EncodedText {
   inputIds: number[];
@@ -56,8 +57,10 @@ const DEFAULT_SPECIALS: Record<(typeof SPECIAL_KEYS)[number], string> = {
   mask_token: '[MASK]',
 };
 
-/** Loads the tokenizer of a model folder. Hub ids are resolved to a folder by `resolveModelFolder` first. */
-export async function loadTokenizer(folder: string): Promise<Tokenizer> {
+/** Loads the tokenizer of a model folder, or of a Hub id (fetched into the cache like a model). */
+export async function loadTokenizer(folderOrId: string, hub: HubOptions = {}): Promise<Tokenizer> {
+  const isDir = (await fs.stat(folderOrId).catch(() => undefined))?.isDirectory() ?? false;
+  const folder = !isDir && isHubId(folderOrId) ? await fetchHubModel(folderOrId, hub) : folderOrId;
   const config = await readJsonIfExists(path.join(folder, 'tokenizer_config.json'));
   const specialMap = await readJsonIfExists(path.join(folder, 'special_tokens_map.json'));
   const merged: Json = { ...(specialMap ? flattenSpecials(specialMap) : {}), ...(config ?? {}) };

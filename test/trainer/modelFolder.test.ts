@@ -1,0 +1,155 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { loadStateDict, readParameterInfo, resolveModelFolder } from '../../trainer/hf/modelFolder';
+import { serializeSafetensors } from '../../trainer/hf/safetensors';
+import { validateBertConfig } from '../../trainer/hf/bertConfig';
+import { FineTuneError, formatUserError } from '../../common/errors';
+
+const root = mkdtempSync(path.join(tmpdir(), 'mf-'));
+// Keep the real ~/.cache/huggingface out of the tests.
+process.env.HF_HOME = path.join(root, 'hf-home');
+delete process.env.HF_TOKEN;
+
+const CONFIG = {
+  model_type: 'bert', vocab_size: 30, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2,
+  intermediate_size: 16, max_position_embeddings: 32,
+};
+const WEIGHTS = serializeSafetensors({
+  'bert.embeddings.word_embeddings.weight': { shape: [30, 8], data: new Float32Array(240).fill(0.5) },
+  'classifier.bias': { shape: [2], data: new Float32Array([1, 2]) },
+});
+
+function folder(name: string, files: Record<string, string | Uint8Array>): string {
+  const dir = path.join(root, name);
+  mkdirSync(dir, { recursive: true });
+  for (const [f, c] of Object.entries(files)) writeFileSync(path.join(dir, f), c);
+  return dir;
+}
+function code(c: string, message?: RegExp) {
+  return (e: unknown): boolean => {
+    assert.ok(e instanceof FineTuneError, String(e));
+    assert.equal(e.code, c, e.message);
+    if (message) assert.match(`${e.message}\n${e.detail ?? ''}\n${e.fix ?? ''}`, message);
+    return true;
+  };
+}
+
+test('a local folder with config.json and model.safetensors', async () => {
+  const dir = folder('local', { 'config.json': JSON.stringify(CONFIG), 'model.safetensors': WEIGHTS });
+  const m = await resolveModelFolder('local', { baseDir: root });
+  assert.equal(m.dir, dir);
+  assert.equal(m.source, 'local');
+  assert.equal(m.config.type_vocab_size, 2);
+  assert.equal(m.config.layer_norm_eps, 1e-12);
+  assert.deepEqual(m.weights, { kind: 'single', file: path.join(dir, 'model.safetensors') });
+  const sd = await loadStateDict(m);
+  assert.deepEqual([...(sd.get('classifier.bias')?.data ?? [])], [1, 2]);
+  assert.deepEqual((await readParameterInfo(m)).get('bert.embeddings.word_embeddings.weight')?.shape, [30, 8]);
+});
+
+test('sharded weights are merged', async () => {
+  const a = serializeSafetensors({ x: { shape: [1], data: new Float32Array([1]) } });
+  const b = serializeSafetensors({ y: { shape: [1], data: new Float32Array([2]) } });
+  const index = { metadata: { total_size: 8 }, weight_map: { x: 'model-00001-of-00002.safetensors', y: 'model-00002-of-00002.safetensors' } };
+  folder('sharded', {
+    'config.json': JSON.stringify(CONFIG),
+    'model.safetensors.index.json': JSON.stringify(index),
+    'model-00001-of-00002.safetensors': a,
+    'model-00002-of-00002.safetensors': b,
+  });
+  const m = await resolveModelFolder(path.join(root, 'sharded'));
+  assert.equal(m.weights.kind, 'sharded');
+  const sd = await loadStateDict(m);
+  assert.deepEqual([...sd.keys()].sort(), ['x', 'y']);
+  folder('sharded-missing', { 'config.json': JSON.stringify(CONFIG), 'model.safetensors.index.json': JSON.stringify(index), 'model-00001-of-00002.safetensors': a });
+  await assert.rejects(resolveModelFolder(path.join(root, 'sharded-missing')), code('model-missing-shard', /00002/));
+});
+
+test('folders that are not usable are explained', async () => {
+  folder('pickle', { 'config.json': JSON.stringify(CONFIG), 'pytorch_model.bin': 'x' });
+  await assert.rejects(resolveModelFolder(path.join(root, 'pickle')), code('model-pytorch-only', /pytorch_model\.bin[\s\S]*safe_serialization=True/));
+  folder('noweights', { 'config.json': JSON.stringify(CONFIG) });
+  await assert.rejects(resolveModelFolder(path.join(root, 'noweights')), code('model-missing-weights'));
+  assert.equal((await resolveModelFolder(path.join(root, 'noweights'), { requireWeights: false })).weights.kind, 'none');
+  folder('noconfig', { 'model.safetensors': WEIGHTS });
+  await assert.rejects(resolveModelFolder(path.join(root, 'noconfig')), code('model-missing-config'));
+  await assert.rejects(resolveModelFolder('./does/not/exist', { baseDir: root }), code('model-not-found', /does not exist/));
+  folder('roberta', { 'config.json': JSON.stringify({ ...CONFIG, model_type: 'roberta' }, null, 2), 'model.safetensors': WEIGHTS });
+  await assert.rejects(resolveModelFolder(path.join(root, 'roberta')), (e: unknown) => {
+    code('model-unsupported-type', /'roberta'/)(e);
+    assert.equal((e as FineTuneError).line, 2);
+    assert.equal((e as FineTuneError).file, path.join(root, 'roberta', 'config.json'));
+    return true;
+  });
+  assert.throws(() => validateBertConfig({ ...CONFIG, hidden_size: 9 }, 'c.json'), code('model-bad-config', /not a multiple/));
+  assert.throws(() => validateBertConfig({ ...CONFIG, vocab_size: undefined }, 'c.json'), code('model-bad-config', /no 'vocab_size'/));
+});
+
+test('a Hub id while offline gives hub-offline, saying how to fix it', async () => {
+  const offline = (async () => {
+    throw new TypeError('fetch failed', { cause: Object.assign(new Error('getaddrinfo ENOTFOUND huggingface.co'), { code: 'ENOTFOUND' }) });
+  }) as typeof fetch;
+  await assert.rejects(resolveModelFolder('bert-base-uncased', { cacheDir: path.join(root, 'cache-off'), fetch: offline }), (e: unknown) => {
+    code('hub-offline', /not in the cache[\s\S]*ENOTFOUND[\s\S]*set name_or_path to that folder/)(e);
+    const text = formatUserError((e as FineTuneError).toUserError());
+    assert.match(text, /^error: cannot download 'bert-base-uncased'/);
+    assert.match(text, /\n  fix: Connect to the internet/);
+    return true;
+  });
+  // An unreachable host, for real.
+  await assert.rejects(
+    resolveModelFolder('org/model', { cacheDir: path.join(root, 'cache-off2'), endpoint: 'http://127.0.0.1:9' }),
+    code('hub-offline'),
+  );
+  await assert.rejects(resolveModelFolder('org/model', { cacheDir: path.join(root, 'cache-off3'), allowRemote: false }), code('model-not-cached'));
+});
+
+test('a Hub id downloads into the cache once, then works offline', async () => {
+  const files: Record<string, Uint8Array | string> = {
+    'config.json': JSON.stringify(CONFIG),
+    'model.safetensors': WEIGHTS,
+    'vocab.txt': '[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\n',
+  };
+  const requested: string[] = [];
+  const hub = (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = String(input);
+    requested.push(`${init?.method ?? 'GET'} ${url}`);
+    const m = /^https:\/\/huggingface\.co\/org\/tiny-bert\/resolve\/main\/(.+)$/.exec(url);
+    const body = m ? files[m[1] as string] : undefined;
+    return body === undefined ? new Response('Entry not found', { status: 404 }) : new Response(body, { status: 200, headers: { 'content-length': String(typeof body === 'string' ? Buffer.byteLength(body) : body.length) } });
+  }) as typeof fetch;
+  const cacheDir = path.join(root, 'cache');
+  const m = await resolveModelFolder('org/tiny-bert', { cacheDir, fetch: hub });
+  assert.equal(m.source, 'hub');
+  assert.equal(m.hubId, 'org/tiny-bert');
+  assert.ok(existsSync(path.join(m.dir, 'vocab.txt')));
+  assert.ok(requested.includes('GET https://huggingface.co/org/tiny-bert/resolve/main/model.safetensors'));
+  assert.deepEqual([...((await loadStateDict(m)).get('classifier.bias')?.data ?? [])], [1, 2]);
+  const offline = (async () => {
+    throw new TypeError('fetch failed');
+  }) as typeof fetch;
+  assert.equal((await resolveModelFolder('org/tiny-bert', { cacheDir, fetch: offline })).dir, m.dir);
+
+  // A missing repo (the Hub answers 401 without a token) reads as not found.
+  const none = (async () => new Response('', { status: 401 })) as typeof fetch;
+  await assert.rejects(resolveModelFolder('org/nope', { cacheDir, fetch: none }), code('model-not-found', /no model 'org\/nope'/));
+  // Only pytorch_model.bin on the Hub.
+  const pt = (async (input: string | URL | Request) =>
+    String(input).endsWith('config.json') ? new Response(JSON.stringify(CONFIG)) : String(input).endsWith('pytorch_model.bin') ? new Response('') : new Response('', { status: 404 })) as typeof fetch;
+  await assert.rejects(resolveModelFolder('org/old', { cacheDir, fetch: pt }), code('model-pytorch-only'));
+});
+
+test('a model in Python\'s huggingface_hub cache is used without downloading', async () => {
+  const repo = path.join(process.env.HF_HOME as string, 'hub', 'models--org--cached');
+  mkdirSync(path.join(repo, 'refs'), { recursive: true });
+  writeFileSync(path.join(repo, 'refs', 'main'), 'abc123\n');
+  const snap = path.join(repo, 'snapshots', 'abc123');
+  mkdirSync(snap, { recursive: true });
+  writeFileSync(path.join(snap, 'config.json'), JSON.stringify(CONFIG));
+  writeFileSync(path.join(snap, 'model.safetensors'), WEIGHTS);
+  const never = (async () => assert.fail('must not fetch')) as typeof fetch;
+  assert.equal((await resolveModelFolder('org/cached', { fetch: never })).dir, snap);
+});

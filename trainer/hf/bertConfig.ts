@@ -1,0 +1,108 @@
+/** config.json of a BERT model: read, validated, defaults filled as transformers' BertConfig does. */
+import { promises as fs } from 'node:fs';
+import { FineTuneError } from '../../common/errors';
+
+export interface BertConfig {
+  model_type: 'bert';
+  vocab_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  intermediate_size: number;
+  max_position_embeddings: number;
+  type_vocab_size: number;
+  hidden_act: string;
+  layer_norm_eps: number;
+  hidden_dropout_prob: number;
+  attention_probs_dropout_prob: number;
+  initializer_range: number;
+  pad_token_id: number;
+  architectures?: string[];
+  id2label?: Record<string, string>;
+  label2id?: Record<string, number>;
+  /** Everything else in the file is kept, so that saving writes it back. */
+  [key: string]: unknown;
+}
+
+const REQUIRED = ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'max_position_embeddings'] as const;
+
+const DEFAULTS = {
+  type_vocab_size: 2,
+  hidden_act: 'gelu',
+  layer_norm_eps: 1e-12,
+  hidden_dropout_prob: 0.1,
+  attention_probs_dropout_prob: 0.1,
+  initializer_range: 0.02,
+  pad_token_id: 0,
+};
+
+export async function readBertConfig(file: string): Promise<BertConfig> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    throw new FineTuneError('model-missing-config', `${file} does not exist or cannot be read`, {
+      file,
+      detail: e instanceof Error ? e.message : String(e),
+      fix: 'A model folder needs the config.json saved with the model (save_pretrained writes it).',
+    });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new FineTuneError('model-bad-config', `${file} is not valid JSON`, { file, detail: e instanceof Error ? e.message : String(e) });
+  }
+  return validateBertConfig(raw, file, text);
+}
+
+/** Checks the fields our BERT needs; `text` (the file's source) lets errors point at the line of a field. */
+export function validateBertConfig(raw: unknown, file: string, text?: string): BertConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new FineTuneError('model-bad-config', `${file} is not a JSON object`, { file, line: 1 });
+  }
+  const c = raw as Record<string, unknown>;
+  const lineOf = (key: string): { line?: number } => {
+    if (text === undefined) return {};
+    const at = text.search(new RegExp(`"${key}"\\s*:`));
+    return at < 0 ? {} : { line: text.slice(0, at).split('\n').length };
+  };
+  if (c.model_type !== 'bert') {
+    throw new FineTuneError(
+      'model-unsupported-type',
+      c.model_type === undefined ? `${file} has no model_type` : `the model is a '${String(c.model_type)}', not a BERT model`,
+      {
+        file,
+        ...lineOf('model_type'),
+        fix: 'Fine-Tune Studio trains BERT models (model_type "bert"), e.g. bert-base-uncased or google/bert_uncased_L-4_H-256_A-4.',
+      },
+    );
+  }
+  for (const key of REQUIRED) {
+    const v = c[key];
+    if (!(typeof v === 'number' && Number.isInteger(v) && v > 0)) {
+      throw new FineTuneError('model-bad-config', v === undefined ? `${file} has no '${key}'` : `'${key}' must be a positive integer, got ${JSON.stringify(v)}`, {
+        file,
+        ...lineOf(key),
+        fix: 'Restore config.json from the original model.',
+      });
+    }
+  }
+  const config = { ...DEFAULTS, ...c } as BertConfig;
+  if (config.hidden_size % config.num_attention_heads !== 0) {
+    throw new FineTuneError(
+      'model-bad-config',
+      `hidden_size ${config.hidden_size} is not a multiple of num_attention_heads ${config.num_attention_heads}`,
+      { file, ...lineOf('num_attention_heads') },
+    );
+  }
+  for (const key of ['type_vocab_size', 'pad_token_id'] as const) {
+    if (!Number.isInteger(config[key]) || config[key] < 0) {
+      throw new FineTuneError('model-bad-config', `'${key}' must be a non-negative integer`, { file, ...lineOf(key) });
+    }
+  }
+  for (const key of ['layer_norm_eps', 'hidden_dropout_prob', 'attention_probs_dropout_prob', 'initializer_range'] as const) {
+    if (typeof config[key] !== 'number') throw new FineTuneError('model-bad-config', `'${key}' must be a number`, { file, ...lineOf(key) });
+  }
+  return config;
+}
