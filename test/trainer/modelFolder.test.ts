@@ -119,7 +119,7 @@ test('a Hub id downloads into the cache once, then works offline', async () => {
     requested.push(`${init?.method ?? 'GET'} ${url}`);
     const m = /^https:\/\/huggingface\.co\/org\/tiny-bert\/resolve\/main\/(.+)$/.exec(url);
     const body = m ? files[m[1] as string] : undefined;
-    return body === undefined ? new Response('Entry not found', { status: 404 }) : new Response(body, { status: 200, headers: { 'content-length': String(typeof body === 'string' ? Buffer.byteLength(body) : body.length) } });
+    return body === undefined ? new Response('Entry not found', { status: 404 }) : new Response(typeof body === 'string' ? body : new Uint8Array(body), { status: 200, headers: { 'content-length': String(typeof body === 'string' ? Buffer.byteLength(body) : body.length) } });
   }) as typeof fetch;
   const cacheDir = path.join(root, 'cache');
   const m = await resolveModelFolder('org/tiny-bert', { cacheDir, fetch: hub });
