@@ -103,12 +103,24 @@ function walkSection(
     const checked = checkValue(field, value, keyPath, document, diagnostics);
     if (checked !== undefined) out[key] = checked.value;
   }
-  for (const [k, f] of Object.entries(fields)) {
-    if (f.required && !document.doc.errors.length && !(k in out) && !map.items.some((p) => isScalar(p.key) && p.key.value === k)) {
+  if (!document.doc.errors.length) missingRequired(spec, map, path, document, diagnostics);
+}
+
+/**
+ * Required keys absent from `map` (undefined: the section itself is absent or empty), including those of
+ * absent sections: a config without `data:` lacks `data.train_file`.
+ */
+function missingRequired(spec: SectionSpec<unknown>, map: YAMLMap<Node, Node | null> | undefined, path: string[], document: ConfigDocument, diagnostics: ConfigDiagnostic[]): void {
+  for (const [k, f] of Object.entries(spec.fields as Record<string, FieldSpec>)) {
+    const pair = map?.items.find((p) => isScalar(p.key) && p.key.value === k);
+    const empty = !pair || pair.value === null || (isScalar(pair.value) && pair.value.value === null);
+    if (f.type === 'section') {
+      if (empty) missingRequired(f as SectionSpec<unknown>, undefined, [...path, k], document, diagnostics);
+    } else if (f.required && !pair) {
       const example = f.type === 'enum' ? f.values[0]! : f.kind === 'data-file' ? 'train.csv' : '';
       diagnostics.push(
         diag('error', 'missing-required', `Missing required key \`${[...path, k].join('.')}\`: ${firstSentence(f.description)}`, path, document, [
-          { title: `Add \`${k}\``, edits: [document.insertKeyEdit(path, k, String(example))], preferred: true },
+          { title: `Add \`${[...path, k].join('.')}\``, edits: [document.insertKeyEdit(path, k, String(example))], preferred: true },
         ]),
       );
     }
@@ -135,7 +147,7 @@ function unknownKey(key: string, keyPath: string[], siblings: string[], document
 }
 
 function firstSentence(s: string): string {
-  const m = /^.*?[.:](\s|$)/.exec(s);
+  const m = /^.*?\.(\s|$)/.exec(s);
   return (m ? m[0] : s).trim();
 }
 

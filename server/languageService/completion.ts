@@ -1,0 +1,212 @@
+/**
+ * Completion: keys of the section the cursor is in, values of the key it follows (enums, booleans, typical
+ * numbers, models, data files, columns of the data file, parameter-name patterns of the model).
+ */
+import * as path from 'node:path';
+import type { CompletionItem, CompletionList } from 'vscode-languageserver';
+import { CompletionItemKind, InsertTextFormat, MarkupKind } from 'vscode-languageserver';
+import type { ParamInfo } from '../../common/bertParams';
+import { countParameters } from '../../common/bertParams';
+import { METRICS } from '../../common/config/rules';
+import { configSchema } from '../../common/config/schema';
+import type { FineTuneConfig } from '../../common/config/schema';
+import type { FieldSpec } from '../../common/config/spec';
+import { describeType } from '../../common/config/spec';
+import { formatCount } from '../../common/moduleTree';
+import type { CursorContext } from './cursorContext';
+import { cursorContext } from './cursorContext';
+import { modelParameters, modulePaths, WELL_KNOWN_MODELS, withTimeout } from './modelFacts';
+import type { ServiceContext } from './service';
+import { toRange } from './service';
+import { formatValue, keyDocs, specAt } from './specDocs';
+
+const EMPTY: CompletionList = { isIncomplete: false, items: [] };
+
+export async function doComplete(ctx: ServiceContext, offset: number): Promise<CompletionList> {
+  const text = ctx.document.getText();
+  if (!ctx.parsed.result && ctx.parsed.diagnostics.some((d) => d.code !== 'yaml-syntax')) return EMPTY; // binary, too large
+  let cursor: CursorContext | undefined;
+  try {
+    cursor = cursorContext(text, offset);
+  } catch {
+    return EMPTY;
+  }
+  if (!cursor) return EMPTY;
+  const range = toRange(ctx.document, { start: cursor.replaceStart, end: cursor.replaceEnd });
+  const items = cursor.kind === 'key' ? await keyItems(ctx, cursor) : await valueItems(ctx, cursor);
+  for (const it of items) {
+    const newText = it.textEdit && 'newText' in it.textEdit ? it.textEdit.newText : (it.insertText ?? it.label);
+    it.textEdit = { range, newText };
+    delete it.insertText;
+    it.insertTextFormat = InsertTextFormat.PlainText;
+  }
+  return { isIncomplete: false, items };
+}
+
+function md(value: string): CompletionItem['documentation'] {
+  return { kind: MarkupKind.Markdown, value };
+}
+
+async function keyItems(ctx: ServiceContext, cursor: CursorContext): Promise<CompletionItem[]> {
+  const spec = specAt(cursor.path);
+  if (!spec) return [];
+  if (spec.type === 'map<number>') {
+    // learning_rates: keys are parameter patterns.
+    const patterns = await patternItems(ctx, cursor.path);
+    return patterns.filter((p) => !cursor.siblings.has(p.label)).map((p) => ({ ...p, insertText: cursor.hasColon ? p.label : `${p.label}: ` }));
+  }
+  if (spec.type !== 'section') return [];
+  const fields = Object.entries(spec.fields as Record<string, FieldSpec>);
+  return fields
+    .filter(([k]) => !cursor.siblings.has(k))
+    .map(([k, f], i) => {
+      const childIndent = ' '.repeat(cursor.indent + 2);
+      const insertText = cursor.hasColon ? k : f.type === 'section' ? `${k}:\n${childIndent}` : `${k}: `;
+      return {
+        label: k,
+        kind: f.type === 'section' ? CompletionItemKind.Module : CompletionItemKind.Property,
+        detail: f.default !== undefined ? `${describeType(f)} = ${formatValue(f.default)}` : describeType(f),
+        documentation: md(keyDocs([...cursor.path, k], f)),
+        // Required keys first, then the schema's order (which groups related keys).
+        sortText: `${f.required ? 0 : 1}${String(i).padStart(3, '0')}`,
+        insertText,
+      } satisfies CompletionItem;
+    });
+}
+
+async function valueItems(ctx: ServiceContext, cursor: CursorContext): Promise<CompletionItem[]> {
+  const spec = specAt(cursor.path);
+  if (!spec) return [];
+  const key = cursor.path[cursor.path.length - 1]!;
+  const config = ctx.parsed.result?.config;
+  switch (spec.type) {
+    case 'enum':
+      return spec.values.map((v, i) => ({
+        label: v,
+        kind: CompletionItemKind.EnumMember,
+        detail: v === spec.default ? 'default' : undefined,
+        documentation: spec.valueDocs?.[v] ? md(spec.valueDocs[v]!) : undefined,
+        sortText: String(i).padStart(3, '0'),
+        preselect: v === spec.default,
+      }));
+    case 'boolean':
+      return [true, false].map((v) => ({ label: String(v), kind: CompletionItemKind.Value, detail: v === spec.default ? 'default' : undefined }));
+    case 'number':
+    case 'integer': {
+      const values = [...new Set([...(spec.default !== undefined ? [spec.default] : []), ...(spec.examples ?? [])])];
+      return values.map((v, i) => ({
+        label: formatNumber(v),
+        kind: CompletionItemKind.Value,
+        detail: v === spec.default ? 'default' : 'typical',
+        documentation: key === 'learning_rate' ? md(learningRateHint(v, config)) : undefined,
+        sortText: String(i).padStart(3, '0'),
+      }));
+    }
+    case 'string[]':
+    case 'map<number>':
+      return spec.kind === 'param-pattern' ? patternItems(ctx, cursor.path) : [];
+    case 'string':
+      return stringItems(ctx, spec, key, config);
+    default:
+      return [];
+  }
+}
+
+/** 5e-5 rather than 0.00005: the way learning rates are written in papers and HF examples. */
+function formatNumber(v: number): string {
+  if (v !== 0 && Math.abs(v) < 1e-3) {
+    const [m, e] = v.toExponential().split('e');
+    return `${m}e${Number(e)}`;
+  }
+  return String(v);
+}
+
+function learningRateHint(v: number, c: FineTuneConfig | undefined): string {
+  if (c?.mode === 'from-scratch') return v >= 1e-4 ? 'A usual range for training from scratch.' : 'Low for training from scratch; 1e-4 to 5e-4 is usual.';
+  return v <= 5e-5 ? 'A usual range for fine-tuning BERT (2e-5 to 5e-5).' : 'High for fine-tuning; meant for training from scratch or for a new head.';
+}
+
+function relative(ctx: ServiceContext, abs: string): string {
+  if (!ctx.folder) return abs;
+  const rel = path.relative(ctx.folder, abs).split(path.sep).join('/');
+  return rel === '' ? '.' : rel;
+}
+
+async function stringItems(ctx: ServiceContext, spec: FieldSpec, key: string, config: FineTuneConfig | undefined): Promise<CompletionItem[]> {
+  const items: CompletionItem[] = [];
+  const ws = ctx.workspace;
+  if (key === 'metric_for_best_model') {
+    const task = config?.task ?? 'text-classification';
+    return METRICS[task].map((m) => ({ label: m, kind: CompletionItemKind.EnumMember, detail: `metric of ${task}` }));
+  }
+  if (spec.kind === 'model' || spec.kind === 'tokenizer' || spec.kind === 'checkpoint') {
+    const folders = ws ? await withTimeout(ws.modelFolders(), ctx.timeoutMs, []) : [];
+    for (const f of folders) {
+      if (spec.kind === 'checkpoint' && !f.checkpoint) continue;
+      items.push({
+        label: relative(ctx, f.path),
+        kind: CompletionItemKind.Folder,
+        detail: f.checkpoint ? 'checkpoint of an earlier run' : 'model folder in the workspace',
+        sortText: `${f.checkpoint ? 1 : 0}${relative(ctx, f.path)}`,
+      });
+    }
+    if (spec.kind !== 'checkpoint') {
+      for (const m of WELL_KNOWN_MODELS) {
+        items.push({ label: m.id, kind: CompletionItemKind.Reference, detail: 'Hugging Face Hub', documentation: md(m.description), sortText: `2${m.id}` });
+      }
+    }
+    return items;
+  }
+  if (spec.kind === 'data-file') {
+    const files = ws ? await withTimeout(ws.dataFiles(), ctx.timeoutMs, []) : [];
+    return files.map((f) => ({ label: relative(ctx, f), kind: CompletionItemKind.File, detail: 'data file' }));
+  }
+  if (spec.kind === 'column' && config && ctx.host && config.data.train_file) {
+    const host = ctx.host;
+    const cols = await withTimeout(host.readColumns(host.resolve(config.data.train_file)), ctx.timeoutMs, { ok: false, reason: 'timeout' } as const);
+    if (!cols.ok) return [];
+    return cols.value.map((c) => ({ label: c, kind: CompletionItemKind.Field, detail: `column of ${config.data.train_file}` }));
+  }
+  return items;
+}
+
+/** Module and parameter names of the config's model, and per-layer wildcards (`bert.encoder.layer.*.attention`). */
+async function patternItems(ctx: ServiceContext, keyPath: string[]): Promise<CompletionItem[]> {
+  const config = ctx.parsed.result?.config;
+  const items: CompletionItem[] = [];
+  if (keyPath[keyPath.length - 1] === 'no_decay') {
+    for (const d of (configSchema.fields.training.fields.no_decay.default ?? [])) items.push({ label: d, kind: CompletionItemKind.Constant, detail: 'default', sortText: `0${d}` });
+  }
+  if (!config || !ctx.host) return items;
+  const params: ParamInfo[] | undefined = await withTimeout(modelParameters(config, ctx.host), ctx.timeoutMs, undefined);
+  if (!params) return items;
+  const seen = new Set(items.map((i) => i.label));
+  let order = 0;
+  for (const m of modulePaths(params)) {
+    if (seen.has(m.path)) continue;
+    seen.add(m.path);
+    const shape = m.leaf ? params.find((p) => p.name === m.path)?.shape : undefined;
+    items.push({
+      label: m.path,
+      kind: m.leaf ? CompletionItemKind.Field : CompletionItemKind.Module,
+      detail: m.leaf ? `parameter [${shape?.join(', ')}]` : `module · ${formatCount(m.count)} parameters`,
+      sortText: `1${String(order++).padStart(5, '0')}`,
+    });
+  }
+  // One wildcard per position inside a layer, so that "every layer's attention" is one pattern.
+  const wild = new Map<string, number>();
+  for (const p of params) {
+    const m = /^(.*\.layer)\.\d+(\..+)?$/.exec(p.name);
+    if (!m) continue;
+    const parts = (m[2] ?? '').split('.').filter(Boolean);
+    for (let i = 0; i <= parts.length; i++) {
+      const label = `${m[1]}.*${i ? '.' + parts.slice(0, i).join('.') : ''}`;
+      wild.set(label, (wild.get(label) ?? 0) + countParameters([p]));
+    }
+  }
+  for (const [label, count] of wild) {
+    if (seen.has(label)) continue;
+    items.push({ label, kind: CompletionItemKind.Module, detail: `every layer · ${formatCount(count)} parameters`, sortText: `2${String(order++).padStart(5, '0')}` });
+  }
+  return items;
+}

@@ -1,0 +1,113 @@
+/**
+ * Hover: the documentation of a key; what an enum value means; for a parameter pattern, the modules it matches
+ * and how many parameters it freezes; for `model.name_or_path`, the model's size.
+ */
+import type { Hover } from 'vscode-languageserver';
+import { MarkupKind } from 'vscode-languageserver';
+import { isMap, isScalar, isSeq } from 'yaml';
+import type { Node } from 'yaml';
+import { bertParameters } from '../../common/bertParams';
+import { headFor } from '../../common/config/fileChecks';
+import { formatCount } from '../../common/moduleTree';
+import { describeModel, modelParameters, summarisePattern, wellKnownModel, withTimeout } from './modelFacts';
+import type { ServiceContext } from './service';
+import { toRange } from './service';
+import { keyDocs, specAt } from './specDocs';
+
+interface Target {
+  path: (string | number)[];
+  on: 'key' | 'value';
+  range: [number, number];
+  value?: unknown;
+}
+
+const contains = (r: readonly number[] | null | undefined, offset: number): boolean => !!r && r[0]! <= offset && offset <= r[1]!;
+
+/** The key or scalar value under the cursor, with its path. Iterative, so deep nesting cannot overflow. */
+export function targetAt(root: Node | null, offset: number): Target | undefined {
+  let node: unknown = root;
+  const path: (string | number)[] = [];
+  for (let depth = 0; depth < 64; depth++) {
+    if (isMap(node)) {
+      let next: unknown;
+      for (const pair of node.items) {
+        const k = pair.key as Node | null;
+        if (isScalar(k) && contains(k.range, offset)) return { path: [...path, String(k.value)], on: 'key', range: [k.range![0], k.range![1]] };
+        const v = pair.value as Node | null;
+        if (v && contains(v.range, offset) && isScalar(k)) {
+          path.push(String(k.value));
+          next = v;
+          break;
+        }
+      }
+      if (next === undefined) return undefined;
+      node = next;
+    } else if (isSeq(node)) {
+      const i = node.items.findIndex((it) => contains((it as Node | null)?.range, offset));
+      if (i < 0) return undefined;
+      path.push(i);
+      node = node.items[i];
+    } else if (isScalar(node) && node.range) {
+      return { path, on: 'value', range: [node.range[0], node.range[1]], value: node.value };
+    } else return undefined;
+  }
+  return undefined;
+}
+
+export async function doHover(ctx: ServiceContext, offset: number): Promise<Hover | null> {
+  const result = ctx.parsed.result;
+  if (!result) return null;
+  const target = targetAt(result.document.doc.contents as Node | null, offset);
+  if (!target) return null;
+  const value = await hoverText(ctx, target);
+  if (!value) return null;
+  return { contents: { kind: MarkupKind.Markdown, value }, range: toRange(ctx.document, { start: target.range[0], end: target.range[1] }) };
+}
+
+async function hoverText(ctx: ServiceContext, t: Target): Promise<string | undefined> {
+  const config = ctx.parsed.result!.config;
+  const names = t.path.filter((p): p is string => typeof p === 'string');
+  const spec = specAt(t.path);
+  // A pattern: an item of freeze/unfreeze/no_decay, or a key of learning_rates.
+  const isPattern =
+    spec?.kind === 'param-pattern' &&
+    ((spec.type === 'string[]' && t.on === 'value') || (spec.type === 'map<number>' && t.path.length === 3 && t.on === 'key'));
+  if (isPattern) {
+    const pattern = String(t.on === 'key' ? t.path[t.path.length - 1] : t.value);
+    return patternHover(ctx, pattern, t.path[0] === 'freeze');
+  }
+  if (!spec) return undefined;
+  if (t.on === 'key') return keyDocs(names, spec);
+  if (spec.type === 'enum' && typeof t.value === 'string') {
+    const doc = spec.valueDocs?.[t.value];
+    return doc ? `**${t.value}**: ${doc}` : undefined;
+  }
+  if (spec.kind === 'model' && typeof t.value === 'string') return modelHover(ctx, t.value, config.task);
+  return keyDocs(names, spec);
+}
+
+async function patternHover(ctx: ServiceContext, pattern: string, isFreeze: boolean): Promise<string> {
+  const config = ctx.parsed.result!.config;
+  const params = ctx.host ? await withTimeout(modelParameters(config, ctx.host), ctx.timeoutMs, undefined) : undefined;
+  if (!params) return `\`${pattern}\`: the model's parameter names are not known here (a Hub model that is not downloaded, or no model yet).`;
+  const s = summarisePattern(pattern, params, config);
+  if (!s.matchedTensors) return `\`${pattern}\` matches **no parameter** of this model.`;
+  const shown = s.modules.slice(0, 12).map((m) => `- \`${m}\``);
+  if (s.modules.length > 12) shown.push(`- … and ${s.modules.length - 12} more`);
+  const lines = [`\`${pattern}\` matches ${s.matchedTensors} tensors, ${formatCount(s.matchedParams)} parameters:`, '', ...shown];
+  if (isFreeze) {
+    const total = params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+    const unfrozen = s.matchedParams - s.frozenParams;
+    lines.push('', `Freezes **${formatCount(s.frozenParams)}** of ${formatCount(total)} parameters${unfrozen ? ` (${formatCount(unfrozen)} re-opened by \`unfreeze\`)` : ''}.`);
+  }
+  return lines.join('\n');
+}
+
+async function modelHover(ctx: ServiceContext, nameOrPath: string, task: Parameters<typeof headFor>[0]): Promise<string | undefined> {
+  const local = ctx.host ? await withTimeout(ctx.host.localModel(nameOrPath), ctx.timeoutMs, undefined) : undefined;
+  if (local?.ok) return describeModel(local.value, nameOrPath);
+  if (local && !local.ok) return `**${nameOrPath}**: ${local.reason}`;
+  const known = wellKnownModel(nameOrPath);
+  if (known) return `${describeModel({ config: known.config, parameters: bertParameters(known.config, headFor(task)) }, nameOrPath)}\n\n${known.description} (Hugging Face Hub)`;
+  return `**${nameOrPath}**: a Hugging Face Hub id, downloaded at the start of the run.`;
+}
