@@ -1,0 +1,95 @@
+/**
+ * The Node implementation of `ConfigFileHost`: answers the config checks (columns, labels, model folders,
+ * tokenizers) from the real file system, reading only headers. The trainer uses it before a run and the
+ * language server on every change, so it must stay cheap and must not import tfjs.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { ConfigFileHost, Lookup, ModelInfo } from '../common/config/fileChecks';
+import type { ParamInfo } from '../common/bertParams';
+import { readDataset, readHeader } from './data/readDataset';
+import { readParameterInfo, resolveModelFolder } from './hf/modelFolder';
+import { FineTuneError } from '../common/errors';
+
+function reasonOf(e: unknown): string {
+  if (e && typeof e === 'object' && 'message' in e) return String((e as { message: unknown }).message);
+  return String(e);
+}
+
+async function isDir(p: string): Promise<boolean> {
+  try {
+    return (await fs.stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Parameter names as we name them: checkpoints of a bare BertModel have no `bert.` prefix. */
+export function canonicalParamNames(params: ParamInfo[]): ParamInfo[] {
+  const bare = /^(embeddings|encoder|pooler)\./;
+  return params
+    .filter((p) => !p.name.endsWith('.position_ids'))
+    .map((p) => ({ name: (bare.test(p.name) ? `bert.${p.name}` : p.name).replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias'), shape: p.shape }));
+}
+
+/** config.json and the safetensors header(s) of a model folder; never the weights. */
+export async function inspectModelFolder(dir: string): Promise<Lookup<ModelInfo>> {
+  try {
+    const folder = await resolveModelFolder(dir);
+    const info = await readParameterInfo(folder);
+    const parameters = canonicalParamNames([...info].map(([name, t]) => ({ name, shape: [...t.shape] })));
+    return { ok: true, value: { source: dir, config: folder.config, parameters } };
+  } catch (e) {
+    const fix = e instanceof FineTuneError && e.fix ? ` ${e.fix}` : '';
+    return { ok: false, reason: reasonOf(e) + fix };
+  }
+}
+
+export function nodeConfigHost(configDir: string): ConfigFileHost {
+  const resolve = (p: string) => (path.isAbsolute(p) ? p : path.resolve(configDir, p));
+  return {
+    resolve,
+    fileExists: exists,
+    async readColumns(absPath) {
+      try {
+        return { ok: true, value: await readHeader(absPath) };
+      } catch (e) {
+        return { ok: false, reason: reasonOf(e) };
+      }
+    },
+    async distinctValues(absPath, column, limit) {
+      try {
+        // The column is read as the "text" of each row, which skips empty cells; fine for counting classes.
+        const ds = await readDataset(absPath, { textColumn: column });
+        const seen = new Set<string>();
+        for (const r of ds.rows) {
+          seen.add(r.text.trim());
+          if (seen.size >= limit) break;
+        }
+        return { ok: true, value: [...seen] };
+      } catch (e) {
+        return { ok: false, reason: reasonOf(e) };
+      }
+    },
+    async localModel(nameOrPath) {
+      const dir = resolve(nameOrPath);
+      if (!(await isDir(dir))) return undefined;
+      return inspectModelFolder(dir);
+    },
+    async localTokenizer(nameOrPath) {
+      const dir = resolve(nameOrPath);
+      if (!(await isDir(dir))) return undefined;
+      if ((await exists(path.join(dir, 'tokenizer.json'))) || (await exists(path.join(dir, 'vocab.txt')))) return { ok: true, value: true };
+      return { ok: false, reason: `${nameOrPath} has neither tokenizer.json nor vocab.txt.` };
+    },
+  };
+}

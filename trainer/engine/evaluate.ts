@@ -1,0 +1,86 @@
+/**
+ * Evaluation of a model on encoded examples: loss, accuracy, macro-F1, per-class precision/recall and the
+ * confusion matrix for classification; loss, perplexity and masked-token accuracy for masked-lm. No dropout;
+ * MLM masks come from a fixed seed so that successive evaluations score the same positions.
+ */
+import { argmaxRow, classificationMetrics, crossEntropyRow } from '../../common/metrics';
+import type { PerClassMetrics } from '../../common/metrics';
+import { deriveSeed, mulberry32 } from '../../common/random';
+import { IGNORE_INDEX } from '../data/batch';
+import { collate } from '../data/collate';
+import type { Encoded } from '../data/collate';
+import { maskTokens } from '../data/mlm';
+import type { MaskingVocab } from '../data/mlm';
+import type { BertModel } from '../model/bert';
+
+export interface EvalOptions {
+  batchSize: number;
+  padId: number;
+  /** Classification: the label names in id order. */
+  labelNames?: readonly string[];
+  /** Masked-lm: what maskTokens needs, the masking probability and the seed of the evaluation masks. */
+  masking?: { vocab: MaskingVocab; probability: number; seed: number };
+}
+
+export interface EvalResult {
+  metrics: Record<string, number>;
+  labels?: string[];
+  confusion?: number[][];
+  perClass?: PerClassMetrics[];
+  examples: number;
+}
+
+/** Salt of the evaluation mask stream, so it never coincides with a training step's. */
+const EVAL_SALT = 0x5eed_e7a1;
+
+export function evaluate(model: BertModel, examples: readonly Encoded[], o: EvalOptions): EvalResult {
+  if (model.head === 'masked-lm') return evaluateMlm(model, examples, o);
+  const names = o.labelNames ?? Array.from({ length: model.numLabels }, (_, i) => `LABEL_${i}`);
+  const labels: number[] = [];
+  const preds: number[] = [];
+  let lossSum = 0;
+  for (let start = 0; start < examples.length; start += o.batchSize) {
+    const batch = collate(examples.slice(start, start + o.batchSize), o.padId, 'text-classification');
+    const { logits, shape } = model.predict(batch);
+    const cols = shape[1];
+    for (let r = 0; r < batch.size; r++) {
+      const y = batch.labels[r]!;
+      lossSum += crossEntropyRow(logits, r, cols, y);
+      labels.push(y);
+      preds.push(argmaxRow(logits, r, cols));
+    }
+  }
+  const m = classificationMetrics(labels, preds, names);
+  const n = labels.length;
+  return {
+    metrics: { loss: n ? lossSum / n : 0, accuracy: m.accuracy, f1: m.f1 },
+    labels: [...names],
+    confusion: m.confusion,
+    perClass: m.perClass,
+    examples: n,
+  };
+}
+
+function evaluateMlm(model: BertModel, examples: readonly Encoded[], o: EvalOptions): EvalResult {
+  if (!o.masking) throw new Error('internal: masked-lm evaluation needs masking options');
+  let lossSum = 0;
+  let correct = 0;
+  let scored = 0;
+  for (let start = 0, b = 0; start < examples.length; start += o.batchSize, b++) {
+    const plain = collate(examples.slice(start, start + o.batchSize), o.padId, 'masked-lm');
+    const batch = maskTokens(plain, o.masking.vocab, o.masking.probability, mulberry32(deriveSeed(o.masking.seed, EVAL_SALT, b)));
+    const targets: number[] = [];
+    for (const l of batch.labels) if (l !== IGNORE_INDEX) targets.push(l);
+    if (!targets.length) continue;
+    const { logits, shape } = model.predict(batch);
+    const cols = shape[1];
+    targets.forEach((y, r) => {
+      lossSum += crossEntropyRow(logits, r, cols, y);
+      if (argmaxRow(logits, r, cols) === y) correct++;
+    });
+    scored += targets.length;
+  }
+  const loss = scored ? lossSum / scored : 0;
+  // Perplexity is capped so that a diverged model still gives a finite, JSON-safe number.
+  return { metrics: { loss, perplexity: Math.min(Math.exp(loss), 1e30), accuracy: scored ? correct / scored : 0 }, examples: examples.length };
+}

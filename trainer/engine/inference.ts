@@ -1,0 +1,110 @@
+/**
+ * One-shot uses of a saved model folder (a checkpoint or any HF BERT folder): `evaluate` on a data file and
+ * `predict` on one text (pair). The head comes from config.json's `architectures`.
+ */
+import * as path from 'node:path';
+import { softmaxRow } from '../../common/metrics';
+import { FineTuneError } from '../../common/errors';
+import { collate } from '../data/collate';
+import { encodeLabels, labelMapFrom } from '../data/labels';
+import type { LabelMap } from '../data/labels';
+import { readDataset } from '../data/readDataset';
+import { loadStateDict, resolveModelFolder } from '../hf/modelFolder';
+import { loadTokenizer } from '../hf/tokenizer';
+import type { Tokenizer } from '../hf/tokenizer';
+import { BertModel } from '../model/bert';
+import { evaluate } from './evaluate';
+import type { EvalResult } from './evaluate';
+import { modelConfigFrom, toStateDict } from './setup';
+
+export interface LoadedModel {
+  model: BertModel;
+  tokenizer: Tokenizer;
+  labels?: LabelMap;
+  dir: string;
+  maxLength: number;
+}
+
+export async function loadModelFolder(dirOrId: string): Promise<LoadedModel> {
+  const folder = await resolveModelFolder(dirOrId);
+  const arch = folder.config.architectures?.[0] ?? 'BertForSequenceClassification';
+  const head = arch === 'BertForMaskedLM' || arch === 'BertForPreTraining' ? 'masked-lm' : 'sequence-classification';
+  let labels: LabelMap | undefined;
+  if (head === 'sequence-classification') {
+    const id2label = folder.config.id2label ?? { 0: 'LABEL_0', 1: 'LABEL_1' };
+    const ids = Object.keys(id2label).map(Number).sort((a, b) => a - b);
+    labels = labelMapFrom(ids.map((i) => id2label[String(i)]!));
+  }
+  const cfg = modelConfigFrom(folder.config, folder.configFile);
+  const model = BertModel.create(cfg, head, { numLabels: labels?.labels.length ?? 2 });
+  const report = model.loadStateDict(toStateDict(await loadStateDict(folder)));
+  if (report.newlyInitialized.length) {
+    model.dispose();
+    throw new FineTuneError('model-untrained-head', `${folder.dir} has no trained ${head} head (missing ${report.newlyInitialized.join(', ')})`, {
+      file: folder.dir,
+      fix: 'Use a checkpoint trained for this task (a checkpoint-<step> folder of a run).',
+    });
+  }
+  const tokenizer = await loadTokenizer(folder.dir);
+  return { model, tokenizer, ...(labels ? { labels } : {}), dir: folder.dir, maxLength: Math.min(cfg.max_position_embeddings, tokenizer.modelMaxLength) };
+}
+
+export interface EvaluateFileOptions {
+  textColumn?: string;
+  textPairColumn?: string;
+  labelColumn?: string;
+  batchSize?: number;
+  maxLength?: number;
+  seed?: number;
+}
+
+export async function evaluateFile(m: LoadedModel, file: string, o: EvaluateFileOptions = {}): Promise<EvalResult> {
+  const classification = m.model.head === 'sequence-classification';
+  const ds = await readDataset(path.resolve(file), {
+    textColumn: o.textColumn ?? 'text',
+    ...(o.textPairColumn ? { textPairColumn: o.textPairColumn } : {}),
+    ...(classification ? { labelColumn: o.labelColumn ?? 'label' } : {}),
+  });
+  const maxLength = o.maxLength ?? m.maxLength;
+  const ids = classification && m.labels ? encodeLabels(ds.rows, m.labels, ds.file) : undefined;
+  const examples = ds.rows.map((r, i) => ({ ...m.tokenizer.encode(r.text, r.textPair, maxLength), ...(ids ? { label: ids[i]! } : {}) }));
+  return evaluate(m.model, examples, {
+    batchSize: o.batchSize ?? 32,
+    padId: m.tokenizer.padId,
+    ...(m.labels ? { labelNames: m.labels.labels } : {}),
+    masking: { vocab: m.tokenizer, probability: 0.15, seed: o.seed ?? 42 },
+  });
+}
+
+export interface PredictResult {
+  label: string;
+  probabilities: Record<string, number>;
+  inputIds: number[];
+  attentionMask: number[];
+  tokenTypeIds: number[];
+  logits: number[];
+}
+
+export function predictText(m: LoadedModel, text: string, textPair?: string): PredictResult {
+  if (m.model.head !== 'sequence-classification' || !m.labels) {
+    throw new FineTuneError('predict-needs-classifier', `${m.dir} is a masked-lm model; predict needs a text-classification model`, {
+      fix: 'Fine-tune it for text-classification first, then predict with that checkpoint.',
+    });
+  }
+  const e = m.tokenizer.encode(text, textPair, m.maxLength);
+  const batch = collate([{ ...e, label: 0 }], m.tokenizer.padId, 'text-classification');
+  const { logits, shape } = m.model.predict(batch);
+  const probs = softmaxRow(logits, 0, shape[1]);
+  let best = 0;
+  probs.forEach((p, i) => {
+    if (p > probs[best]!) best = i;
+  });
+  return {
+    label: m.labels.labels[best]!,
+    probabilities: Object.fromEntries(m.labels.labels.map((l, i) => [l, probs[i]!])),
+    inputIds: [...batch.inputIds],
+    attentionMask: [...batch.attentionMask],
+    tokenTypeIds: [...batch.tokenTypeIds],
+    logits: [...logits],
+  };
+}

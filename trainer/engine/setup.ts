@@ -1,0 +1,217 @@
+/**
+ * Everything a run needs before its first step: the tokenizer, the label map, the encoded data sets and the
+ * model (fresh from an architecture, or loaded from a Hugging Face folder with a new head where needed).
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { FineTuneConfig } from '../../common/config/schema';
+import { FineTuneError } from '../../common/errors';
+import { isFrozen } from '../../common/freeze';
+import type { Encoded } from '../data/collate';
+import { buildLabelMap, encodeLabels, labelMapFrom } from '../data/labels';
+import type { LabelMap } from '../data/labels';
+import { readDataset } from '../data/readDataset';
+import type { DatasetRow } from '../data/readDataset';
+import { splitTrainValidation } from '../data/split';
+import type { BertConfig as HfBertConfig } from '../hf/bertConfig';
+import { loadStateDict, resolveModelFolder } from '../hf/modelFolder';
+import { loadTokenizer } from '../hf/tokenizer';
+import type { Tokenizer } from '../hf/tokenizer';
+import { BertModel } from '../model/bert';
+import type { BertConfig, BertHead } from '../model/config';
+import type { StateDict } from '../model/stateDict';
+
+export interface EncodedSets {
+  train: Encoded[];
+  validation: Encoded[];
+  test: Encoded[];
+  warnings: string[];
+}
+
+export function headOf(task: FineTuneConfig['task']): BertHead {
+  return task === 'masked-lm' ? 'masked-lm' : 'sequence-classification';
+}
+
+async function isDir(p: string): Promise<boolean> {
+  return (await fs.stat(p).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+/** A tokenizer from a local folder, or from a Hub id's folder (downloaded or cached). */
+export async function resolveTokenizer(nameOrPath: string, baseDir: string): Promise<{ tokenizer: Tokenizer; dir: string }> {
+  const local = path.resolve(baseDir, nameOrPath);
+  if (await isDir(local)) return { tokenizer: await loadTokenizer(local), dir: local };
+  const folder = await resolveModelFolder(nameOrPath, { baseDir, requireWeights: false });
+  return { tokenizer: await loadTokenizer(folder.dir), dir: folder.dir };
+}
+
+/** Our model config from a config.json (HF names; extra keys ignored). */
+export function modelConfigFrom(c: HfBertConfig, file: string): BertConfig {
+  if (c.hidden_act !== 'gelu') {
+    throw new FineTuneError('model-unsupported-activation', `the model uses hidden_act '${c.hidden_act}'; only 'gelu' is supported`, {
+      file,
+      fix: 'Use a BERT model with the standard GELU activation.',
+    });
+  }
+  const out: BertConfig = {
+    vocab_size: c.vocab_size,
+    hidden_size: c.hidden_size,
+    num_hidden_layers: c.num_hidden_layers,
+    num_attention_heads: c.num_attention_heads,
+    intermediate_size: c.intermediate_size,
+    max_position_embeddings: c.max_position_embeddings,
+    type_vocab_size: c.type_vocab_size,
+    hidden_dropout_prob: c.hidden_dropout_prob,
+    attention_probs_dropout_prob: c.attention_probs_dropout_prob,
+    layer_norm_eps: c.layer_norm_eps,
+    initializer_range: c.initializer_range,
+    pad_token_id: c.pad_token_id,
+    hidden_act: 'gelu',
+  };
+  if (typeof c.classifier_dropout === 'number') out.classifier_dropout = c.classifier_dropout;
+  return out;
+}
+
+export function scratchConfig(c: FineTuneConfig, tokenizer: Tokenizer): BertConfig {
+  const a = c.model.architecture;
+  if (!a) {
+    throw new FineTuneError('from-scratch-needs-architecture', '`mode: from-scratch` needs a `model.architecture` section', {
+      fix: 'Add `model.architecture` with hidden_size, num_hidden_layers, num_attention_heads, intermediate_size.',
+    });
+  }
+  const vocab = a.vocab_size ?? tokenizer.vocabSize;
+  if (vocab < tokenizer.vocabSize) {
+    throw new FineTuneError('vocab-too-small', `\`vocab_size\` (${vocab}) is smaller than the tokenizer's vocabulary (${tokenizer.vocabSize})`, {
+      fix: `Remove \`vocab_size\` (it defaults to the tokenizer's) or set it to at least ${tokenizer.vocabSize}.`,
+    });
+  }
+  return {
+    vocab_size: vocab,
+    hidden_size: a.hidden_size,
+    num_hidden_layers: a.num_hidden_layers,
+    num_attention_heads: a.num_attention_heads,
+    intermediate_size: a.intermediate_size,
+    max_position_embeddings: a.max_position_embeddings,
+    type_vocab_size: a.type_vocab_size,
+    hidden_dropout_prob: a.hidden_dropout_prob,
+    attention_probs_dropout_prob: a.attention_probs_dropout_prob,
+    layer_norm_eps: a.layer_norm_eps,
+    initializer_range: a.initializer_range,
+    pad_token_id: tokenizer.padId,
+    hidden_act: 'gelu',
+  };
+}
+
+/** Tensors of a safetensors file as our state dict (float weights only). */
+export function toStateDict(tensors: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array | Int32Array }>): StateDict {
+  const sd: StateDict = new Map();
+  for (const [k, t] of tensors) if (t.data instanceof Float32Array) sd.set(k, { shape: [...t.shape], data: t.data });
+  return sd;
+}
+
+export interface DataRows {
+  train: DatasetRow[];
+  validation: DatasetRow[];
+  test: DatasetRow[];
+  files: { train: string; validation?: string; test?: string };
+  warnings: string[];
+}
+
+export async function readRows(c: FineTuneConfig, baseDir: string): Promise<DataRows> {
+  const opts = {
+    textColumn: c.data.text_column,
+    ...(c.data.text_pair_column !== undefined ? { textPairColumn: c.data.text_pair_column } : {}),
+    ...(c.task === 'text-classification' ? { labelColumn: c.data.label_column } : {}),
+  };
+  const warnings: string[] = [];
+  const read = async (f: string) => {
+    const ds = await readDataset(path.resolve(baseDir, f), opts);
+    for (const w of ds.warnings) warnings.push(`${w.file ?? ds.file}${w.line ? `:${w.line}` : ''}: warning: ${w.message}`);
+    return ds.rows;
+  };
+  const trainFile = path.resolve(baseDir, c.data.train_file);
+  let train = await read(c.data.train_file);
+  let validation: DatasetRow[] = [];
+  const files: DataRows['files'] = { train: trainFile };
+  if (c.data.validation_file) {
+    validation = await read(c.data.validation_file);
+    files.validation = path.resolve(baseDir, c.data.validation_file);
+  } else if (c.data.validation_split !== undefined) {
+    const s = splitTrainValidation(train, c.data.validation_split, c.data.split_seed);
+    train = s.train;
+    validation = s.validation;
+    files.validation = trainFile;
+  }
+  let test: DatasetRow[] = [];
+  if (c.data.test_file) {
+    test = await read(c.data.test_file);
+    files.test = path.resolve(baseDir, c.data.test_file);
+  }
+  return { train, validation, test, files, warnings };
+}
+
+/**
+ * The label map of a classification run: the pre-trained model's own order when its labels are exactly the
+ * data's (so a trained head is reused), otherwise the data's labels in a stable order.
+ */
+export function chooseLabels(rows: readonly DatasetRow[], pretrained?: Record<string, string>): LabelMap {
+  const fromData = buildLabelMap(rows.map((r) => r.label ?? ''));
+  if (pretrained) {
+    const ids = Object.keys(pretrained).map(Number).sort((a, b) => a - b);
+    const names = ids.map((i) => pretrained[String(i)]!);
+    const same = names.length === fromData.labels.length && fromData.labels.every((l) => names.includes(l)) && ids.every((id, i) => id === i);
+    if (same) return labelMapFrom(names);
+  }
+  return fromData;
+}
+
+export function encodeRows(rows: readonly DatasetRow[], tokenizer: Tokenizer, maxLength: number, labels: LabelMap | undefined, file: string): Encoded[] {
+  const ids = labels ? encodeLabels(rows, labels, file) : undefined;
+  return rows.map((r, i) => {
+    const e = tokenizer.encode(r.text, r.textPair, maxLength);
+    return ids ? { ...e, label: ids[i]! } : e;
+  });
+}
+
+export interface BuiltModel {
+  model: BertModel;
+  /** Where the weights came from (a folder), or undefined from scratch. */
+  source?: string;
+  newlyInitialized: string[];
+  /** config.json of the source model, to write back the keys we do not use. */
+  sourceConfig?: HfBertConfig;
+}
+
+export async function buildModel(c: FineTuneConfig, baseDir: string, tokenizer: Tokenizer, labels: LabelMap | undefined): Promise<BuiltModel> {
+  const head = headOf(c.task);
+  const numLabels = labels?.labels.length ?? 2;
+  const seed = c.training.seed;
+  if (c.mode === 'from-scratch') {
+    const model = BertModel.create(scratchConfig(c, tokenizer), head, { numLabels, seed });
+    return { model, newlyInitialized: model.parameterNames() };
+  }
+  const folder = await resolveModelFolder(c.model.name_or_path!, { baseDir });
+  const cfg = modelConfigFrom(folder.config, folder.configFile);
+  if (cfg.vocab_size < tokenizer.vocabSize) {
+    throw new FineTuneError('vocab-mismatch', `the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${cfg.vocab_size} embeddings`, {
+      file: folder.configFile,
+      fix: 'Use the tokenizer that belongs to the model (leave model.tokenizer unset).',
+    });
+  }
+  const model = BertModel.create(cfg, head, { numLabels, seed });
+  try {
+    const report = model.loadStateDict(toStateDict(await loadStateDict(folder)));
+    return { model, source: folder.dir, newlyInitialized: report.newlyInitialized, sourceConfig: folder.config };
+  } catch (e) {
+    model.dispose();
+    if (e instanceof FineTuneError) throw e;
+    throw new FineTuneError('model-weights-mismatch', `the weights in ${folder.dir} do not fit its config.json`, {
+      file: folder.configFile,
+      detail: e instanceof Error ? e.message : String(e),
+      fix: 'Check that config.json and model.safetensors come from the same model.',
+    });
+  }
+}
+
+export function trainablePredicate(c: FineTuneConfig): (name: string) => boolean {
+  return (name) => !isFrozen(name, c.freeze, c.unfreeze);
+}

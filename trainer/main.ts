@@ -1,0 +1,239 @@
+/**
+ * The training subprocess. The extension forks the built bundle (dist/trainer.js) and the CLI runs it too:
+ *   train <config> [--backend X] [--max-steps N]
+ *   evaluate --model DIR --data FILE [--text-column C] [--label-column C]
+ *   predict --model DIR --text "..." [--text-pair "..."]
+ * stdout carries the JSON-lines protocol (common/protocol.ts) and nothing else: console output of libraries
+ * (tfjs backend notices, transformers.js) is sent to stderr before anything is imported that could print.
+ * Host messages (stop, save_now, cancel) arrive on stdin, or on the IPC channel when forked with one.
+ */
+import { format } from 'node:util';
+
+// Must run before the engine is loaded: tfjs and transformers.js write to console.log on import.
+let stderrTee: ((line: string) => void) | undefined;
+const toStderr = (...args: unknown[]) => {
+  const line = format(...args) + '\n';
+  process.stderr.write(line);
+  stderrTee?.(line);
+};
+console.log = toStderr;
+console.info = toStderr;
+console.warn = toStderr;
+console.debug = toStderr;
+console.error = toStderr;
+
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { BackendPreference } from '../common/config/schema';
+import { BACKEND_PREFERENCES } from '../common/config/schema';
+import { FineTuneError, toUserError } from '../common/errors';
+import { LineSplitter, PROTOCOL_VERSION, encodeMessage, parseHostMessage, trainerMessages } from '../common/protocol';
+import type { BackendInfo, HostMessage, TrainerMessage } from '../common/protocol';
+import type { Guard } from '../common/guard';
+import { selectBackend } from './backend';
+import type { RunControl } from './engine/train';
+
+function engineVersion(): string {
+  for (const p of [path.join(__dirname, '..', 'package.json'), path.join(__dirname, '..', '..', 'package.json')]) {
+    try {
+      const v = (JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string });
+      if (v.name === 'finetune-studio' && v.version) return v.version;
+    } catch {
+      // try the next candidate
+    }
+  }
+  return '0.0.0-dev';
+}
+
+/** Sends one validated message on stdout. An invalid one is our bug: it is reported instead of sent. */
+export function send(m: TrainerMessage): void {
+  const guard = (trainerMessages as Record<string, Guard<unknown>>)[m.type];
+  const problem = guard?.check(m);
+  if (problem) {
+    process.stderr.write(`internal: refusing to send an invalid ${m.type} message: ${problem}\n`);
+    process.stdout.write(encodeMessage({ type: 'error', error: { code: 'internal-protocol', message: `invalid ${m.type} message: ${problem}` }, fatal: false }));
+    return;
+  }
+  process.stdout.write(encodeMessage(m));
+}
+
+const control: RunControl = { stop: false, saveNow: false, cancel: false };
+
+function onHost(m: HostMessage): void {
+  if (m.type === 'stop') control.stop = true;
+  else if (m.type === 'save_now') control.saveNow = true;
+  else if (m.type === 'cancel') control.cancel = true;
+}
+
+function listenToHost(): void {
+  const handle = (line: string) => {
+    const r = parseHostMessage(line);
+    if (r.ok) onHost(r.message);
+    else send({ type: 'log', level: 'warn', message: `ignored host message: ${r.error}` });
+  };
+  if (typeof process.send === 'function') {
+    process.on('message', (v: unknown) => handle(typeof v === 'string' ? v : JSON.stringify(v)));
+  }
+  const splitter = new LineSplitter(handle);
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (chunk: string) => splitter.push(chunk));
+  process.stdin.on('error', () => undefined);
+  // Reading stdin must not keep the process alive once the work is done.
+  process.stdin.unref?.();
+  process.on('SIGTERM', () => {
+    control.stop = true;
+  });
+}
+
+function fail(e: unknown, exitCode = 1): never {
+  const error = toUserError(e);
+  if (e instanceof FineTuneError && e.fix) error.detail = [error.detail, `fix: ${e.fix}`].filter(Boolean).join('\n');
+  const { fix: _fix, ...wire } = error;
+  send({ type: 'error', error: wire, fatal: true });
+  process.exit(exitCode);
+}
+
+export interface ParsedArgs {
+  command: string;
+  positional: string[];
+  flags: Map<string, string>;
+}
+
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const [command = '', ...rest] = argv;
+  const positional: string[] = [];
+  const flags = new Map<string, string>();
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1));
+      else if (i + 1 < rest.length && !rest[i + 1]!.startsWith('--')) flags.set(a.slice(2), rest[++i]!);
+      else flags.set(a.slice(2), 'true');
+    } else positional.push(a);
+  }
+  return { command, positional, flags };
+}
+
+function usage(message: string): FineTuneError {
+  return new FineTuneError('usage', message, {
+    fix: 'Usage: train <config> [--backend auto|gpu|node|wasm|cpu] [--max-steps N] | evaluate --model DIR --data FILE | predict --model DIR --text "..." [--text-pair "..."]',
+  });
+}
+
+async function hello(pref: BackendPreference): Promise<BackendInfo> {
+  const wasmDir = path.join(__dirname, 'wasm');
+  const choice = await selectBackend(pref, existsSync(wasmDir) ? { wasmDir } : {});
+  const backend: BackendInfo = { name: choice.name, reason: choice.reason, tried: choice.tried, ...(choice.threads !== undefined ? { threads: choice.threads } : {}) };
+  send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, engineVersion: engineVersion(), pid: process.pid, backend });
+  return backend;
+}
+
+function backendFlag(flags: Map<string, string>, fallback: BackendPreference): BackendPreference {
+  const b = flags.get('backend');
+  if (b === undefined) return fallback;
+  if (!(BACKEND_PREFERENCES as readonly string[]).includes(b)) throw usage(`--backend must be one of ${BACKEND_PREFERENCES.join(', ')}, not ${b}`);
+  return b as BackendPreference;
+}
+
+async function runTrain(args: ParsedArgs): Promise<number> {
+  const configFile = args.positional[0];
+  if (!configFile) throw usage('train needs a config file');
+  const { peekBackend, loadConfig, readConfigText } = await import('./engine/loadConfig');
+  const text = await readConfigText(path.resolve(configFile)).catch(() => '');
+  const backend = await hello(backendFlag(args.flags, peekBackend(text)));
+  let loaded;
+  try {
+    loaded = await loadConfig(configFile);
+  } catch (e) {
+    fail(e, 2);
+  }
+  const maxStepsFlag = args.flags.get('max-steps');
+  const maxSteps = maxStepsFlag === undefined ? undefined : Number(maxStepsFlag);
+  if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps > 0)) throw usage(`--max-steps must be a positive integer, not ${maxStepsFlag}`);
+  const { train } = await import('./engine/train');
+  const t0 = Date.now();
+  let lastStep = 0;
+  let recorder: ((m: TrainerMessage) => void) | undefined;
+  try {
+    const done = await train({
+      loaded,
+      backend,
+      control,
+      engineVersion: engineVersion(),
+      ...(maxSteps !== undefined ? { maxSteps } : {}),
+      emit: (m) => {
+        if (m.type === 'step') lastStep = m.step;
+        send(m);
+      },
+      onRunFolder: (rf) => {
+        stderrTee = (line) => rf.log(`stderr: ${line}`);
+        recorder = (m) => rf.record(m);
+      },
+    });
+    return done.status === 'completed' || done.status === 'stopped' || done.status === 'early-stopped' || done.status === 'cancelled' ? 0 : 1;
+  } catch (e) {
+    const error = toUserError(e);
+    const { fix: _f, ...wire } = error;
+    send({ type: 'error', error: wire, fatal: true });
+    const done: TrainerMessage = { type: 'done', status: 'failed', step: lastStep, elapsedMs: Date.now() - t0 };
+    recorder?.(done);
+    send(done);
+    return 1;
+  }
+}
+
+async function runEvaluate(args: ParsedArgs): Promise<number> {
+  const model = args.flags.get('model');
+  const data = args.flags.get('data');
+  if (!model || !data) throw usage('evaluate needs --model DIR and --data FILE');
+  await hello(backendFlag(args.flags, 'auto'));
+  const { loadModelFolder, evaluateFile } = await import('./engine/inference');
+  const m = await loadModelFolder(model);
+  const f = args.flags;
+  const r = await evaluateFile(m, data, {
+    ...(f.get('text-column') ? { textColumn: f.get('text-column')! } : {}),
+    ...(f.get('text-pair-column') ? { textPairColumn: f.get('text-pair-column')! } : {}),
+    ...(f.get('label-column') ? { labelColumn: f.get('label-column')! } : {}),
+  });
+  send({ type: 'result', command: 'evaluate', value: r });
+  m.model.dispose();
+  return 0;
+}
+
+async function runPredict(args: ParsedArgs): Promise<number> {
+  const model = args.flags.get('model');
+  const text = args.flags.get('text');
+  if (!model || text === undefined) throw usage('predict needs --model DIR and --text "..."');
+  await hello(backendFlag(args.flags, 'auto'));
+  const { loadModelFolder, predictText } = await import('./engine/inference');
+  const m = await loadModelFolder(model);
+  send({ type: 'result', command: 'predict', value: predictText(m, text, args.flags.get('text-pair')) });
+  m.model.dispose();
+  return 0;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv);
+  switch (args.command) {
+    case 'train':
+      return runTrain(args);
+    case 'evaluate':
+      return runEvaluate(args);
+    case 'predict':
+      return runPredict(args);
+    default:
+      throw usage(args.command ? `unknown command ${args.command}` : 'no command given');
+  }
+}
+
+process.on('uncaughtException', (e) => fail(e));
+process.on('unhandledRejection', (e) => fail(e));
+listenToHost();
+main(process.argv.slice(2)).then(
+  (code) => {
+    // Let stdout drain before exiting: a pipe write can still be pending.
+    process.stdout.write('', () => process.exit(code));
+  },
+  (e) => fail(e),
+);
