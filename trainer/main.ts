@@ -83,6 +83,14 @@ function listenToHost(): void {
   process.on('SIGTERM', () => {
     control.stop = true;
   });
+  // A terminal's Ctrl-C reaches the CLI and this process alike: the first stops with a checkpoint, the
+  // second cancels (the CLI sends the same requests on stdin; they are idempotent).
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    interrupts++;
+    if (interrupts === 1) control.stop = true;
+    else control.cancel = true;
+  });
 }
 
 function fail(e: unknown, exitCode = 1): never {

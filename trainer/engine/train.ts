@@ -48,6 +48,8 @@ export interface TrainOptions {
   hooks?: SaveHooks;
   /** Called once the run folder exists (main.ts tees stderr into its log). */
   onRunFolder?: (rf: RunFolder) => void;
+  /** Called after every optimiser step (tests watch tf.memory() with it). */
+  onStepEnd?: (step: number) => void;
 }
 
 type Done = TrainerMessageOf<'done'>;
@@ -271,6 +273,7 @@ export async function train(o: TrainOptions): Promise<Done> {
       win.loss += loss;
       win.steps += 1;
       win.ms += Date.now() - ts;
+      o.onStepEnd?.(step);
 
       if (step % t.logging_steps === 0 || step === plan.totalSteps || step === firstStep + 1) {
         const sec = Math.max(win.ms, 1) / 1000;
