@@ -23,6 +23,8 @@ const common = {
 
 const nodeEntries = [
   ['extension/extension.ts', 'dist/extension.js'],
+  // Its own bundle, so that activation does not load vscode-languageclient (see extension/extension.ts).
+  ['extension/languageClient.ts', 'dist/languageClient.js'],
   ['server/server.ts', 'dist/server.js'],
   ['trainer/main.ts', 'dist/trainer.js'],
   ['trainer/cli.ts', 'dist/cli.js'],

@@ -1,0 +1,72 @@
+/**
+ * The extension's context: owns every disposable, in two scopes as rust-analyzer's `ctx.ts` does — one for the
+ * extension's life, and one per run (status bar bindings, panel subscriptions, watchers of one run's folder)
+ * that is disposed when the run ends or is deleted. Everything heavy (the language client, the run manager's
+ * trainer processes) is created on first use through it.
+ */
+import type * as vscode from 'vscode';
+
+type DisposableLike = { dispose(): unknown };
+
+export class Ctx implements vscode.Disposable {
+  private readonly life: DisposableLike[] = [];
+  private readonly runScopes = new Map<string, DisposableLike[]>();
+  private disposed = false;
+
+  constructor(readonly extension: vscode.ExtensionContext) {}
+
+  get extensionPath(): string {
+    return this.extension.extensionPath;
+  }
+
+  /** Keeps `d` until the extension is deactivated. */
+  push<T extends DisposableLike>(d: T): T {
+    if (this.disposed) d.dispose();
+    else this.life.push(d);
+    return d;
+  }
+
+  /** Keeps `d` until `disposeRunScope(runId)` (or deactivation). */
+  pushForRun<T extends DisposableLike>(runId: string, d: T): T {
+    if (this.disposed) {
+      d.dispose();
+      return d;
+    }
+    let scope = this.runScopes.get(runId);
+    if (!scope) this.runScopes.set(runId, (scope = []));
+    scope.push(d);
+    return d;
+  }
+
+  disposeRunScope(runId: string): void {
+    const scope = this.runScopes.get(runId);
+    this.runScopes.delete(runId);
+    disposeAll(scope ?? []);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const id of [...this.runScopes.keys()]) this.disposeRunScope(id);
+    disposeAll(this.life.splice(0).reverse());
+  }
+}
+
+function disposeAll(list: DisposableLike[]): void {
+  for (const d of list) {
+    try {
+      d.dispose();
+    } catch (e) {
+      console.error('[finetune] dispose failed:', e);
+    }
+  }
+}
+
+/** The extension's services, handed to the commands and views. */
+export interface Services {
+  readonly ctx: Ctx;
+  readonly manager: import('./runManager').RunManager;
+  readonly index: import('./runsIndex').RunsIndex;
+  /** The shared "Fine-Tune Studio" channel: trainer stderr, log messages and run summaries. */
+  readonly output: vscode.OutputChannel;
+}

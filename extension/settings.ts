@@ -1,0 +1,108 @@
+/**
+ * The extension's settings, declared once with their types. `package.json`'s `contributes.configuration` is
+ * checked against this table by test/unit/extensionSettings.test.ts (as rust-analyzer does), so a setting cannot
+ * be added, renamed or re-defaulted in one place only. No `vscode` import: the test runs under plain node.
+ */
+import { BACKEND_PREFERENCES } from '../common/config/schema';
+import type { BackendPreference } from '../common/config/schema';
+
+export const SETTINGS_SECTION = 'finetune';
+
+interface SettingSpec<T> {
+  type: 'string' | 'integer' | 'number' | 'boolean';
+  default: T;
+  description: string;
+  enum?: readonly string[];
+  enumDescriptions?: readonly string[];
+  minimum?: number;
+  maximum?: number;
+  scope?: 'window' | 'resource' | 'machine-overridable';
+}
+
+export interface Settings {
+  /** Extra folder (absolute, or relative to each workspace folder) scanned for runs besides `.finetune/runs` next to each config. */
+  runsFolder: string;
+  backend: BackendPreference;
+  maxParallelRuns: number;
+  stopGracePeriodSeconds: number;
+}
+
+export const settingSpecs: { [K in keyof Settings]: SettingSpec<Settings[K]> } = {
+  runsFolder: {
+    type: 'string',
+    default: '',
+    scope: 'resource',
+    description:
+      'An extra folder scanned for runs, absolute or relative to the workspace folder. Runs are always looked for in `.finetune/runs` next to each `*.finetune.yaml` (its `output_dir`).',
+  },
+  backend: {
+    type: 'string',
+    default: 'auto',
+    enum: BACKEND_PREFERENCES,
+    enumDescriptions: [
+      'Fastest available: tfjs-node-gpu, then tfjs-node, then WebAssembly, then pure JavaScript.',
+      '@tensorflow/tfjs-node-gpu (CUDA 11.2 and cuDNN 8.1 on Linux x64).',
+      '@tensorflow/tfjs-node: native TensorFlow on the CPU.',
+      'WebAssembly with SIMD and threads.',
+      'Pure JavaScript: slow, always available.',
+    ],
+    scope: 'machine-overridable',
+    description: 'TensorFlow.js backend for runs whose config says `backend: auto`. A config that names a backend wins.',
+  },
+  maxParallelRuns: {
+    type: 'integer',
+    default: 1,
+    minimum: 1,
+    maximum: 16,
+    description: 'How many runs train at the same time; further runs wait in a queue. Each run uses the CPU cores it can get.',
+  },
+  stopGracePeriodSeconds: {
+    type: 'integer',
+    default: 60,
+    minimum: 1,
+    maximum: 3600,
+    description: 'After "Stop run", how long the trainer may take to finish its step and save a checkpoint before it is killed.',
+  },
+};
+
+/** The `contributes.configuration` block of package.json, generated from the table above. */
+export function configurationContribution(): { title: string; properties: Record<string, Record<string, unknown>> } {
+  const properties: Record<string, Record<string, unknown>> = {};
+  for (const [key, spec] of Object.entries(settingSpecs) as [keyof Settings, SettingSpec<unknown>][]) {
+    const p: Record<string, unknown> = { type: spec.type, default: spec.default, markdownDescription: spec.description };
+    if (spec.enum) p.enum = [...spec.enum];
+    if (spec.enumDescriptions) p.enumDescriptions = [...spec.enumDescriptions];
+    if (spec.minimum !== undefined) p.minimum = spec.minimum;
+    if (spec.maximum !== undefined) p.maximum = spec.maximum;
+    if (spec.scope) p.scope = spec.scope;
+    properties[`${SETTINGS_SECTION}.${key}`] = p;
+  }
+  return { title: 'Fine-Tune Studio', properties };
+}
+
+/** Reads every setting through `get`, falling back to the default when a value has the wrong type or range. */
+export function readSettings(get: (key: string) => unknown): Settings {
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(settingSpecs) as [keyof Settings, SettingSpec<unknown>][]) {
+    const v = get(key);
+    out[key] = isValid(spec, v) ? v : spec.default;
+  }
+  return out as unknown as Settings;
+}
+
+function isValid(spec: SettingSpec<unknown>, v: unknown): boolean {
+  switch (spec.type) {
+    case 'string':
+      return typeof v === 'string' && (!spec.enum || spec.enum.includes(v));
+    case 'boolean':
+      return typeof v === 'boolean';
+    case 'integer':
+    case 'number':
+      return (
+        typeof v === 'number' &&
+        (spec.type === 'number' || Number.isInteger(v)) &&
+        (spec.minimum === undefined || v >= spec.minimum) &&
+        (spec.maximum === undefined || v <= spec.maximum)
+      );
+  }
+}
