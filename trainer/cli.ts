@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { formatUserError } from '../common/errors';
 import { LineSplitter, encodeMessage, parseTrainerMessage } from '../common/protocol';
 import type { HostMessage, TrainerMessage } from '../common/protocol';
@@ -21,7 +22,8 @@ const HELP = `Usage:
 export function trainerCommand(): { file: string; execArgv: string[] } {
   const bundled = path.join(__dirname, 'trainer.js');
   if (existsSync(bundled) && __filename.endsWith('.js')) return { file: bundled, execArgv: [] };
-  return { file: path.join(__dirname, 'main.ts'), execArgv: ['--import', 'tsx'] };
+  // `--import tsx` would be resolved from the user's working directory, so name the loader by its full URL.
+  return { file: path.join(__dirname, 'main.ts'), execArgv: ['--import', pathToFileURL(require.resolve('tsx')).href] };
 }
 
 export interface ClientOptions {

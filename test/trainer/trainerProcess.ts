@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { LineSplitter, parseTrainerMessage } from '../../common/protocol';
 import type { TrainerMessage } from '../../common/protocol';
 
@@ -19,7 +20,7 @@ export interface TrainerRun {
 }
 
 export function startTrainer(args: string[], opts: { preload?: string; cwd?: string } = {}): TrainerRun {
-  const execArgv = ['--import', 'tsx', ...(opts.preload ? ['--require', opts.preload] : [])];
+  const execArgv = ['--import', pathToFileURL(require.resolve('tsx')).href, ...(opts.preload ? ['--require', opts.preload] : [])];
   const child = spawn(process.execPath, [...execArgv, path.join(REPO, 'trainer', 'main.ts'), ...args], { cwd: opts.cwd ?? REPO, stdio: ['pipe', 'pipe', 'pipe'] });
   const messages: TrainerMessage[] = [];
   const garbage: string[] = [];

@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseTrainerMessage } from '../../common/protocol';
+import { makeWorkspace } from './engineFixtures';
+import { REPO } from './trainerProcess';
+
+function cli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', pathToFileURL(require.resolve('tsx')).href, path.join(REPO, 'trainer', 'cli.ts'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+test('cli train (not a TTY): plain progress lines, a run folder, exit 0; then predict and evaluate the checkpoint', async () => {
+  const ws = makeWorkspace({ training: { max_steps: 6, logging_steps: 3 } });
+  const r = await cli(['train', path.basename(ws.configFile), '--max-steps', '4'], ws.dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^backend: wasm/m);
+  assert.match(r.stdout, /^step 1\/4 {2}loss [\d.]+ {2}lr [\d.e+-]+ {2}\d+ samples\/s {2}ETA \d\d:\d\d$/m);
+  assert.match(r.stdout, /^step 4\/4 /m);
+  assert.doesNotMatch(r.stdout, /\r|\x1b\[/, 'no terminal control codes when stdout is not a TTY');
+  const last = /last checkpoint: (\S+)/.exec(r.stdout)?.[1];
+  assert.ok(last?.endsWith('checkpoint-4'), r.stdout);
+
+  const p = await cli(['predict', '--model', last, '--text', 'the lamp is great', '--json'], ws.dir);
+  assert.equal(p.code, 0, p.stderr);
+  const lines = p.stdout.trim().split('\n').map((l) => parseTrainerMessage(l));
+  assert.ok(lines.every((l) => l.ok));
+  const result = lines.map((l) => (l.ok ? l.message : undefined)).find((m) => m?.type === 'result');
+  assert.ok(result && result.type === 'result');
+  const v = result.value as { label: string; probabilities: Record<string, number>; inputIds: number[]; attentionMask: number[]; logits: number[] };
+  assert.ok(['negative', 'positive'].includes(v.label));
+  assert.equal(v.inputIds[0], 2); // [CLS]
+  assert.equal(v.inputIds.at(-1), 3); // [SEP]
+  assert.equal(v.inputIds.length, 6);
+  assert.deepEqual(v.attentionMask, [1, 1, 1, 1, 1, 1]);
+  assert.equal(v.logits.length, 2);
+  const softmax1 = 1 / (1 + Math.exp(v.logits[0]! - v.logits[1]!));
+  assert.ok(Math.abs(v.probabilities.positive! - softmax1) < 1e-6);
+
+  const human = await cli(['predict', '--model', last, '--text', 'the lamp is great'], ws.dir);
+  assert.match(human.stdout, /^label: (positive|negative)$/m);
+  assert.match(human.stdout, /^ {2}positive +\d+\.\d\d%$/m);
+
+  const e = await cli(['evaluate', '--model', last, '--data', 'validation.csv'], ws.dir);
+  assert.equal(e.code, 0, e.stderr);
+  assert.match(e.stdout, /^32 examples: loss [\d.]+ {2}accuracy [\d.]+ {2}f1 [\d.]+$/m);
+  assert.match(e.stdout, /^ {2}negative +[\d.]+ +[\d.]+ +[\d.]+ +\d+$/m);
+});
+
+test('cli train with a bad config prints file:line:col errors with fixes and exits 2', async () => {
+  const ws = makeWorkspace();
+  writeFileSync(path.join(ws.dir, 'bad.finetune.yaml'), ['mode: fine-tune', 'data:', '  train_file: missing.csv', 'training:', '  lr_scheduler_type: cosin', ''].join('\n'));
+  const r = await cli(['train', 'bad.finetune.yaml'], ws.dir);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /bad\.finetune\.yaml:5:22: error: `training.lr_scheduler_type` must be one of .*Did you mean `cosine`\? \[invalid-enum\]\n {2}fix: Change to `cosine`/);
+  assert.match(r.stderr, /bad\.finetune\.yaml:1:1: error: `mode: fine-tune` needs `model.name_or_path`/);
+  assert.doesNotMatch(r.stdout, /^step /m);
+});
+
+test('cli without a command prints usage; an unknown command exits 2', async () => {
+  const r = await cli(['frobnicate'], REPO);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /unknown command frobnicate/);
+  assert.match(r.stderr, /finetune-studio train <config.finetune.yaml>/);
+});
