@@ -17,6 +17,8 @@ import type { Parsed } from './parse';
 import { MAX_TEXT_LENGTH, parseConfig } from './parse';
 
 export const DIAGNOSTIC_SOURCE = 'finetune-studio';
+/** More diagnostics than this help nobody and slow the client down; the file is not a config. */
+export const MAX_DIAGNOSTICS = 500;
 
 /** Files the completions offer, as absolute paths; the service writes them relative to the config's folder. */
 export interface WorkspaceIndex {
@@ -116,7 +118,7 @@ export function createLanguageService(options: LanguageServiceOptions): FineTune
 
   return {
     async doValidation(document) {
-      return (await configDiagnostics(document)).map((d) => toLspDiagnostic(document, d));
+      return (await configDiagnostics(document)).slice(0, MAX_DIAGNOSTICS).map((d) => toLspDiagnostic(document, d));
     },
     doComplete: (document, position) => doComplete(context(document), document.offsetAt(position)),
     doHover: (document, position) => doHover(context(document), document.offsetAt(position)),
