@@ -12,6 +12,7 @@ import { isActive } from './runModel';
 import type { CheckpointInfo, RunInfo } from './runModel';
 import type { RunsNode } from './runsTree';
 import { CONFIG_GLOB } from './runsIndex';
+import { backendArgs, readSettings, SETTINGS_SECTION } from './settings';
 import { runWizard } from './wizard';
 
 const CONFIG_RE = /\.finetune\.ya?ml$/;
@@ -71,7 +72,9 @@ async function startConfig(ext: Extension, uri: vscode.Uri, resumeFrom?: string)
     if (choice === 'Stop it') ext.manager.stop(already.id);
     if (choice !== 'Start another') return undefined;
   }
-  const run = ext.manager.start(uri.fsPath, resumeFrom ? { resumeFrom } : {});
+  const text = await fs.readFile(uri.fsPath, 'utf8').catch(() => '');
+  const pref = readSettings((k) => vscode.workspace.getConfiguration(SETTINGS_SECTION, uri).get(k)).backend;
+  const run = ext.manager.start(uri.fsPath, { extraArgs: backendArgs(text, pref), ...(resumeFrom ? { resumeFrom } : {}) });
   if (run.status === 'queued') {
     const ahead = ext.manager.activeRuns().filter((r) => r.id !== run.id).length;
     void vscode.window.showInformationMessage(`"${run.name}" is queued behind ${ahead} run${ahead === 1 ? '' : 's'} (setting "finetune.maxParallelRuns").`);

@@ -34,7 +34,6 @@ export function activate(context: vscode.ExtensionContext): PanelContext {
       trainerPath: path.join(context.extensionPath, 'dist', 'trainer.js'),
       maxParallel: () => settings().maxParallelRuns,
       stopGraceMs: () => settings().stopGracePeriodSeconds * 1000,
-      env: () => ({ FINETUNE_BACKEND: settings().backend }),
       log: (run, stream, line) => output.appendLine(`[${run.name}] ${stream === 'stderr' ? '' : stream === 'host' ? '» ' : 'stdout: '}${line}`),
     }),
   );

@@ -36,6 +36,8 @@ export interface StartOptions {
   /** Continue from this checkpoint folder. */
   resumeFrom?: string;
   name?: string;
+  /** More trainer arguments, e.g. `--backend wasm`. */
+  extraArgs?: string[];
 }
 
 export interface RunMessageEvent {
@@ -108,7 +110,9 @@ export class RunManager implements Disposable {
   start(configPath: string, opts: StartOptions = {}): RunInfo {
     const id = `run-${Date.now().toString(36)}-${process.pid}-${++counter}`;
     const args = ['train', configPath];
-    if (opts.resumeFrom) args.push('--resume', opts.resumeFrom);
+    // The trainer's flag is named as Hugging Face's `resume_from_checkpoint`.
+    if (opts.resumeFrom) args.push('--resume-from-checkpoint', opts.resumeFrom);
+    if (opts.extraArgs) args.push(...opts.extraArgs);
     const run: RunInfo = {
       id,
       name: opts.name ?? path.basename(configPath).replace(/\.finetune\.ya?ml$/, ''),

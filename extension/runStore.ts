@@ -81,7 +81,7 @@ export function parseRunJson(text: string): RunJson {
   const backend = o.backend;
   if (typeof backend === 'string') out.backend = backend;
   else if (typeof backend === 'object' && backend !== null && typeof (backend as { name?: unknown }).name === 'string') out.backend = (backend as { name: string }).name;
-  const configPath = s('configPath') ?? s('config');
+  const configPath = s('configFile') ?? s('configPath') ?? s('config');
   if (configPath) out.configPath = configPath;
   for (const k of ['step', 'totalSteps'] as const) {
     const x = n(k);
@@ -97,6 +97,8 @@ export function parseRunJson(text: string): RunJson {
     const x = s(k);
     if (x) out[k] = x;
   }
+  const err = o.error;
+  if (!out.reason && typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string') out.reason = (err as { message: string }).message;
   if (Array.isArray(o.checkpoints)) {
     out.checkpoints = o.checkpoints
       .map((c) => (typeof c === 'string' ? c : typeof c === 'object' && c !== null && typeof (c as { path?: unknown }).path === 'string' ? (c as { path: string }).path : undefined))
@@ -190,7 +192,8 @@ export async function readRunFolder(runDir: string, host: RunStoreHost = nodeHos
     meta = { status: 'failed', reason: `run.json cannot be read: ${(e as Error).message}` };
   }
   const id = path.basename(runDir);
-  const run: RunInfo = { id, name: meta.name ?? id, runDir, status: meta.status ?? 'completed', step: meta.step ?? 0, checkpoints: [], live: false };
+  const fromConfig = meta.configPath ? path.basename(meta.configPath).replace(/\.finetune\.ya?ml$/i, '') : undefined;
+  const run: RunInfo = { id, name: meta.name ?? fromConfig ?? id, runDir, status: meta.status ?? 'completed', step: meta.step ?? 0, checkpoints: [], live: false };
   if (meta.configPath) run.configPath = path.isAbsolute(meta.configPath) ? meta.configPath : path.resolve(runDir, meta.configPath);
   if (meta.mode) run.mode = meta.mode;
   if (meta.task) run.task = meta.task;

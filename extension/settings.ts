@@ -106,3 +106,14 @@ function isValid(spec: SettingSpec<unknown>, v: unknown): boolean {
       );
   }
 }
+
+/**
+ * Trainer flags for the backend setting: it applies to configs that leave `backend` at `auto` (or unset); a
+ * config that names a backend wins, since it was written for that machine on purpose.
+ */
+export function backendArgs(configText: string, preference: BackendPreference): string[] {
+  if (preference === 'auto') return [];
+  const m = /^backend:[ \t]*["']?([\w-]+)["']?[ \t]*(?:#.*)?$/m.exec(configText);
+  const inConfig = m?.[1] ?? 'auto';
+  return inConfig === 'auto' ? ['--backend', preference] : [];
+}
