@@ -42,7 +42,11 @@ describe('the server process over stdio', { timeout: 60000 }, () => {
     dir = mkdtempSync(path.join(tmpdir(), 'ftls-'));
     mkdirSync(path.join(dir, 'data'));
     writeFileSync(path.join(dir, 'data', 'train.csv'), 'sentence,label\nhello,pos\nbad,neg\n');
-    child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'server/server.ts'), '--stdio'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+    // FTLS_SERVER=dist/server.js runs the same test against a bundle; by default the source runs, so that the
+    // test never checks a stale build.
+    const bundle = process.env['FTLS_SERVER'];
+    const args = bundle ? [path.resolve(root, bundle), '--stdio'] : ['--import', 'tsx', path.join(root, 'server/server.ts'), '--stdio'];
+    child = spawn(process.execPath, args, { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     conn = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
