@@ -2,6 +2,7 @@
 // subprocess and its CLI (node), and the webviews (browser). `node esbuild.mjs --watch` rebuilds on change.
 import * as esbuild from 'esbuild';
 import { existsSync, mkdirSync, copyFileSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -9,9 +10,27 @@ const require = createRequire(import.meta.url);
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 
-// Packages that cannot be bundled: native addons and the optional native TensorFlow builds, plus
-// transformers.js, which loads onnxruntime and sharp (native) lazily and ships its own dist files.
-const nodeExternals = ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@huggingface/transformers', 'onnxruntime-node', 'sharp'];
+// Packages that cannot be bundled: the optional native TensorFlow builds (the user installs them).
+const nodeExternals = ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
+
+// transformers.js is bundled: we use it for tokenizers and configs only, which never touch its inference
+// runtimes. Its node build loads onnxruntime-node (~290 MB of native binaries) and sharp (native) at import
+// time, so they are replaced by empty modules; the .vsix then needs no node_modules at all.
+const noNativeRuntimes = {
+  name: 'no-native-runtimes',
+  setup(b) {
+    b.onResolve({ filter: /^(onnxruntime-node|sharp)$/ }, (a) => ({ path: a.path, namespace: 'native-stub' }));
+    b.onLoad({ filter: /.*/, namespace: 'native-stub' }, (a) => ({
+      contents: `module.exports = {}; // ${a.path} is left out of the bundle: tokenizers do not need it`,
+      loader: 'js',
+    }));
+    // It reaches onnxruntime-node through createRequire, which esbuild cannot see; make it a plain require.
+    b.onLoad({ filter: /@huggingface[\\/]transformers[\\/]dist[\\/]transformers\.node\.c?m?js$/ }, async (a) => ({
+      contents: (await readFile(a.path, 'utf8')).replace('requireFromHere("onnxruntime-node")', 'require("onnxruntime-node")'),
+      loader: 'js',
+    }));
+  },
+};
 
 const common = {
   bundle: true,
@@ -45,6 +64,7 @@ const builds = [
     target: 'node20',
     format: 'cjs',
     external: nodeExternals,
+    plugins: [noNativeRuntimes],
     banner: outfile === 'dist/cli.js' ? { js: '#!/usr/bin/env node' } : undefined,
   })),
   ...webviewEntries.map(([entry, outfile]) => ({
