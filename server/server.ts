@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InitializeParams, InitializeResult } from 'vscode-languageserver/node';
-import { CodeActionKind, createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
+import { CodeActionKind, createConnection, DidChangeWatchedFilesNotification, ProposedFeatures, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { nodeConfigHost } from '../trainer/configHost';
 import { cachingHost, HostCache } from './languageService/cachingHost';
@@ -28,6 +28,7 @@ const documents = new TextDocuments(TextDocument);
 let service: FineTuneLanguageService | undefined;
 let invalidateIndex = (): void => {};
 let debounceMs = 75;
+let canWatchFiles = false;
 
 // A bug in a check must cost one answer, not the server: report it and keep serving (as vscode-eslint does).
 process.on('uncaughtException', (e) => connection.console.error(`finetune-studio server: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
@@ -44,6 +45,7 @@ function fsPath(uri: string): string | undefined {
 connection.onInitialize((params: InitializeParams): InitializeResult => {
   const opts = (params.initializationOptions ?? {}) as ServerInitializationOptions;
   if (typeof opts.debounceMs === 'number' && opts.debounceMs >= 0) debounceMs = opts.debounceMs;
+  canWatchFiles = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
   const roots = (params.workspaceFolders?.map((f) => fsPath(f.uri)) ?? [params.rootUri ? fsPath(params.rootUri) : undefined]).filter((r): r is string => !!r);
   const runs = opts.runsFolder ?? '.finetune/runs';
   const runsFolders = path.isAbsolute(runs) ? [runs] : roots.map((r) => path.join(r, runs));
@@ -107,6 +109,16 @@ documents.onDidClose((e) => {
   clearTimeout(pending.get(e.document.uri));
   pending.delete(e.document.uri);
   void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+});
+
+connection.onInitialized(() => {
+  // Clients that let us (VS Code, Neovim) tell us when data files or models change, so diagnostics follow the
+  // files without a keystroke; other clients still get fresh answers, as the file cache checks mtimes.
+  if (canWatchFiles) {
+    void connection.client.register(DidChangeWatchedFilesNotification.type, {
+      watchers: [{ globPattern: '**/*.{csv,tsv,jsonl,json,safetensors}' }, { globPattern: '**/vocab.txt' }],
+    });
+  }
 });
 
 connection.onDidChangeWatchedFiles(() => {

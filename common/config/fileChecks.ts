@@ -143,7 +143,10 @@ export async function checkConfigFiles(c: FineTuneConfig, doc: ConfigDocument, h
       }
     }
     if (c.freeze.length && names.every((n) => isFrozen(n, c.freeze, c.unfreeze))) {
-      out.push(diag('error', 'everything-frozen', 'These patterns freeze every parameter: nothing would train. Unfreeze at least the head, e.g. `unfreeze: [classifier]`.', ['freeze'], doc, []));
+      const head = c.task === 'masked-lm' ? 'cls' : 'classifier';
+      // Only offered when `unfreeze` is absent: editing an existing list in place is the freezing panel's job.
+      const fix = present('unfreeze') ? [] : [{ title: `Unfreeze the head (\`${head}\`)`, edits: [doc.insertKeyEdit([], 'unfreeze', `[${head}]`)], preferred: true }];
+      out.push(diag('error', 'everything-frozen', `These patterns freeze every parameter: nothing would train. Unfreeze at least the head, e.g. \`unfreeze: [${head}]\`.`, ['freeze'], doc, fix));
     }
     for (const [pattern] of Object.entries(c.training.learning_rates ?? {})) {
       if (unmatchedPatterns([pattern], names).length) {

@@ -103,13 +103,24 @@ async function valueItems(ctx: ServiceContext, cursor: CursorContext): Promise<C
       }));
     }
     case 'string[]':
-    case 'map<number>':
-      return spec.kind === 'param-pattern' ? patternItems(ctx, cursor.path) : [];
+    case 'map<number>': {
+      if (spec.kind !== 'param-pattern') return [];
+      // Patterns already in the list are not offered again (the one being typed is).
+      const listed = new Set(ctx.parsed.result && spec.type === 'string[]' ? (readList(ctx, cursor.path) ?? []) : []);
+      listed.delete(cursor.prefix);
+      return (await patternItems(ctx, cursor.path)).filter((i) => !listed.has(i.label));
+    }
     case 'string':
       return stringItems(ctx, spec, key, config);
     default:
       return [];
   }
+}
+
+function readList(ctx: ServiceContext, keyPath: string[]): string[] | undefined {
+  const node = ctx.parsed.result?.document.node(keyPath);
+  const value: unknown = node && 'toJSON' in node ? (node as { toJSON(): unknown }).toJSON() : undefined;
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : undefined;
 }
 
 /** 5e-5 rather than 0.00005: the way learning rates are written in papers and HF examples. */

@@ -86,6 +86,7 @@ describe('config file checks (in-memory host)', () => {
   it('freezing every parameter is an error; unfreezing the head passes', async () => {
     const d = await expectCode(BASE + 'freeze: ["*"]\n', 'everything-frozen', 'freeze');
     assert.equal(d.severity, 'error');
+    assert.deepEqual(await fileCheck(applyFix(BASE + 'freeze: ["*"]\n', d.fixes![0]!)), []);
     await expectCode(BASE + 'freeze: [bert, classifier]\n', 'everything-frozen');
     await expectNo(BASE + 'freeze: ["*"]\nunfreeze: [classifier]\n', 'everything-frozen');
     await expectNo(BASE + 'freeze: [bert]\n', 'everything-frozen');
