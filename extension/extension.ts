@@ -10,7 +10,6 @@ import { RunCodeLensProvider } from './codeLens';
 import { registerCommands, registerPanelFallbacks } from './commands';
 import { Ctx } from './ctx';
 import type { Services } from './ctx';
-import type { PanelContext } from './panelContext';
 import { RunManager } from './runManager';
 import { formatMetric, isActive } from './runModel';
 import type { RunInfo } from './runModel';
@@ -25,7 +24,7 @@ let languageClient: Promise<{ dispose(): Promise<void> } | undefined> | undefine
 /** How long VS Code's shutdown waits for trainers to save their checkpoint. */
 const SHUTDOWN_WAIT_MS = 8000;
 
-export function activate(context: vscode.ExtensionContext): PanelContext {
+export function activate(context: vscode.ExtensionContext): PanelServices {
   const ctx = new Ctx(context);
   const output = ctx.push(vscode.window.createOutputChannel('Fine-Tune Studio'));
   const settings = () => readSettings((k) => vscode.workspace.getConfiguration(SETTINGS_SECTION).get(k));
@@ -53,16 +52,8 @@ export function activate(context: vscode.ExtensionContext): PanelContext {
   ctx.push(vscode.languages.registerCodeLensProvider([{ language: 'finetune-yaml' }, { pattern: '**/*.finetune.{yaml,yml}' }], lenses));
 
   registerCommands(s);
-  const host: PanelContext = {
-    extension: context,
-    push: (d) => ctx.push(d),
-    pushForRun: (id, d) => ctx.pushForRun(id, d),
-    manager,
-    runs: index,
-    cliPath: path.join(context.extensionPath, 'dist', 'cli.js'),
-    output,
-  };
-  registerPanels(host, output);
+  const panelServices: PanelServices = { manager, runs: index, cliPath: path.join(context.extensionPath, 'dist', 'cli.js') };
+  registerPanels(ctx, panelServices, output);
   void registerPanelFallbacks(s);
 
   // The language server starts with the first config the user opens, not with the extension.
@@ -74,7 +65,7 @@ export function activate(context: vscode.ExtensionContext): PanelContext {
 
   updateContextKeys(s);
   void index.refresh();
-  return host;
+  return panelServices;
 }
 
 export async function deactivate(): Promise<void> {
@@ -102,19 +93,27 @@ async function startClient(extensionPath: string): Promise<{ dispose(): Promise<
   }
 }
 
-function registerPanels(host: PanelContext, output: vscode.OutputChannel): void {
-  // extension/panels/registerPanels.ts is written separately; esbuild bundles it when it exists.
+/** What the panels (extension/panels/) get: the run manager, every run, and the trainer CLI for evaluate/predict. */
+export interface PanelServices {
+  manager: RunManager;
+  runs: RunsIndex;
+  cliPath: string;
+}
+
+function registerPanels(ctx: Ctx, panelServices: PanelServices, output: vscode.OutputChannel): void {
+  // extension/panels/registerPanels.ts is written separately: `registerPanels(ctx, services)`. esbuild bundles it
+  // through this pattern when it exists; without it the extension still works, with fallback panel commands.
   const name = 'registerPanels';
-  let mod: { registerPanels?: (h: PanelContext) => void } | undefined;
+  let mod: { registerPanels?: (c: Ctx, s: PanelServices) => void } | undefined;
   try {
     mod = require(`./panels/${name}.ts`) as typeof mod;
   } catch {
     mod = undefined;
   }
   try {
-    mod?.registerPanels?.(host);
+    mod?.registerPanels?.(ctx, panelServices);
   } catch (e) {
-    output.appendLine(`» the metrics panels failed to register: ${(e as Error).stack ?? e}`);
+    output.appendLine(`» the panels failed to register: ${(e as Error).stack ?? e}`);
   }
 }
 
