@@ -28,7 +28,7 @@ import type { BackendPreference } from '../common/config/schema';
 import { BACKEND_PREFERENCES } from '../common/config/schema';
 import { FineTuneError, toUserError } from '../common/errors';
 import { LineSplitter, PROTOCOL_VERSION, encodeMessage, parseHostMessage, trainerMessages } from '../common/protocol';
-import type { BackendInfo, HostMessage, TrainerMessage } from '../common/protocol';
+import type { BackendInfo, HostMessage, TrainerMessage, TrainerMessageOf } from '../common/protocol';
 import type { Guard } from '../common/guard';
 import { selectBackend } from './backend';
 import type { RunControl } from './engine/train';
@@ -93,11 +93,16 @@ function listenToHost(): void {
   });
 }
 
+/** A thrown value as the protocol's error payload; `fix` travels as the last detail line (no field for it). */
+function wireError(e: unknown): TrainerMessageOf<'error'>['error'] {
+  const { fix, ...error } = toUserError(e);
+  // Config errors list their fixes in the detail already.
+  if (fix && error.code !== 'config-invalid') error.detail = [error.detail, `fix: ${fix}`].filter(Boolean).join('\n');
+  return error;
+}
+
 function fail(e: unknown, exitCode = 1): never {
-  const error = toUserError(e);
-  if (e instanceof FineTuneError && e.fix) error.detail = [error.detail, `fix: ${e.fix}`].filter(Boolean).join('\n');
-  const { fix: _fix, ...wire } = error;
-  send({ type: 'error', error: wire, fatal: true });
+  send({ type: 'error', error: wireError(e), fatal: true });
   process.exit(exitCode);
 }
 
@@ -181,9 +186,7 @@ async function runTrain(args: ParsedArgs): Promise<number> {
     });
     return done.status === 'completed' || done.status === 'stopped' || done.status === 'early-stopped' || done.status === 'cancelled' ? 0 : 1;
   } catch (e) {
-    const error = toUserError(e);
-    const { fix: _f, ...wire } = error;
-    send({ type: 'error', error: wire, fatal: true });
+    send({ type: 'error', error: wireError(e), fatal: true });
     const done: TrainerMessage = { type: 'done', status: 'failed', step: lastStep, elapsedMs: Date.now() - t0 };
     recorder?.(done);
     send(done);

@@ -27,6 +27,7 @@ test('cli train (not a TTY): plain progress lines, a run folder, exit 0; then pr
   assert.doesNotMatch(r.stdout, /\r|\x1b\[/, 'no terminal control codes when stdout is not a TTY');
   const last = /last checkpoint: (\S+)/.exec(r.stdout)?.[1];
   assert.ok(last?.endsWith('checkpoint-4'), r.stdout);
+  if (!last) return;
 
   const p = await cli(['predict', '--model', last, '--text', 'the lamp is great', '--json'], ws.dir);
   assert.equal(p.code, 0, p.stderr);
