@@ -84,7 +84,15 @@ function copyWasm() {
   for (const f of readdirSync(join(dir, 'dist')).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(dir, 'dist', f), join('dist/wasm', f));
 }
 
+// The webviews load the codicon font from dist/webview (their only resource roots are dist/webview and media).
+function copyCodicons() {
+  const dir = join(dirname(require.resolve('@vscode/codicons/package.json')), 'dist');
+  mkdirSync('dist/webview/codicons', { recursive: true });
+  for (const f of ['codicon.css', 'codicon.ttf']) copyFileSync(join(dir, f), join('dist/webview/codicons', f));
+}
+
 copyWasm();
+if (webviewEntries.length) copyCodicons();
 if (watch) {
   for (const b of builds) (await esbuild.context(b)).watch();
 } else {

@@ -145,8 +145,11 @@ export const metricsState = obj({
 });
 export type MetricsState = Infer<typeof metricsState>;
 
-/** A live message for one of the panel's runs, or a change in a run's info (status, live). */
-export const metricsAppend = obj({ runId: str, message: opt(trainerMessage), info: opt(metricsRunInfo) });
+/**
+ * Live messages for one of the panel's runs, batched by the host (a trainer may log hundreds of steps a second;
+ * the page wants at most a few updates per frame), and/or a change in the run's info (it ended, say).
+ */
+export const metricsAppend = obj({ runId: str, messages: arr(trainerMessage), info: opt(metricsRunInfo) });
 export type MetricsAppend = Infer<typeof metricsAppend>;
 
 export const metricsCommands = {

@@ -52,7 +52,9 @@ test('a metrics snapshot built from trainer messages passes its guard; a bad app
   assert.equal(applyMessage(s, { type: 'step', step: 1, epoch: 0.1, loss: 0.7, learningRate: 1e-5, gradNorm: null, samplesPerSecond: 10, tokensPerSecond: 100, elapsedMs: 5, etaMs: null }), false, 'replayed step ignored');
   const state = { runs: [{ info: { runId: 'r1', live: true, config: {} }, series: s }] };
   assert.equal(metricsState.check(JSON.parse(JSON.stringify(state))), undefined);
-  assert.equal(metricsAppend.check({ runId: 'r1', message: { type: 'step', step: 'two' } }) !== undefined, true);
+  assert.notEqual(metricsAppend.check({ runId: 'r1', messages: [{ type: 'step', step: 'two' }] }), undefined);
+  assert.notEqual(metricsAppend.check({ runId: 'r1', messages: [{ type: 'rm -rf' }] }), undefined);
+  assert.equal(metricsAppend.check({ runId: 'r1', messages: [{ type: 'log', level: 'info', message: 'hi' }] }), undefined);
 });
 
 test('a resumed plan drops the steps after the checkpoint', () => {

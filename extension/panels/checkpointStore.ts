@@ -1,0 +1,172 @@
+/**
+ * The checkpoints of a run as the explorer shows them: step, epoch, metrics, size, best/last, which ones
+ * save_total_limit deletes next, and broken ones with the reason. Plus the pure parts of its actions: the forked
+ * config and the model card. No `vscode`: tested under node.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { EvalRecord } from '../../common/runSeries';
+import type { CheckpointInfo } from '../../common/webviewProtocol';
+import { ConfigDocument } from '../../common/config/yamlDoc';
+import { isScalar } from '../../common/config/yamlDoc';
+import { diffEdit } from '../../common/freezeEdit';
+
+const REQUIRED = ['config.json', 'model.safetensors', 'trainer_state.json'];
+
+async function folderSize(dir: string): Promise<number> {
+  let total = 0;
+  for (const e of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) total += await folderSize(p);
+    else total += (await fs.stat(p).catch(() => undefined))?.size ?? 0;
+  }
+  return total;
+}
+
+/**
+ * Which checkpoints save_total_limit removes when the next one is written: the oldest, never the best, so that
+ * `limit` remain with the new one (HF Trainer's rotation).
+ */
+export function deletedNext(steps: readonly { step: number; isBest: boolean }[], limit: number | undefined): Set<number> {
+  if (!limit) return new Set();
+  const excess = steps.length + 1 - limit;
+  if (excess <= 0) return new Set();
+  const candidates = [...steps].filter((s) => !s.isBest).sort((a, b) => a.step - b.step);
+  return new Set(candidates.slice(0, excess).map((s) => s.step));
+}
+
+export async function readCheckpoints(runDir: string, o: { bestPath?: string; saveTotalLimit?: number; evals?: readonly EvalRecord[] } = {}): Promise<CheckpointInfo[]> {
+  const entries = await fs.readdir(runDir, { withFileTypes: true }).catch(() => []);
+  const out: CheckpointInfo[] = [];
+  let bestPath = o.bestPath;
+  for (const e of entries) {
+    const m = /^checkpoint-(\d+)$/.exec(e.name);
+    if (!m || !e.isDirectory()) continue;
+    const dir = path.join(runDir, e.name);
+    const info: CheckpointInfo = { name: e.name, path: dir, step: Number(m[1]), metrics: {}, sizeBytes: await folderSize(dir), isBest: false, isLast: false, deletedNext: false };
+    const problems: string[] = [];
+    for (const f of REQUIRED) if (!(await fs.stat(path.join(dir, f)).catch(() => undefined))) problems.push(`${f} is missing`);
+    for (const f of ['config.json', 'trainer_state.json']) {
+      const text = await fs.readFile(path.join(dir, f), 'utf8').catch(() => undefined);
+      if (text === undefined) continue;
+      try {
+        const v = JSON.parse(text) as Record<string, unknown>;
+        if (f === 'trainer_state.json') {
+          if (typeof v.epoch === 'number') info.epoch = v.epoch;
+          if (typeof v.global_step === 'number') info.step = v.global_step;
+          if (typeof v.best_model_checkpoint === 'string' && !bestPath) bestPath = v.best_model_checkpoint;
+          const history = Array.isArray(v.log_history) ? (v.log_history as Record<string, unknown>[]) : [];
+          for (const h of history) {
+            if (h.step !== info.step) continue;
+            for (const [k, x] of Object.entries(h)) if (typeof x === 'number' && Number.isFinite(x) && k !== 'step' && k !== 'epoch') info.metrics[k] = x;
+          }
+        }
+      } catch (err) {
+        problems.push(`${f} is not valid JSON (${(err as Error).message})`);
+      }
+    }
+    const ev = o.evals?.filter((x) => x.step === info.step).pop();
+    if (ev) for (const [k, x] of Object.entries(ev.metrics)) info.metrics[`eval_${k}`] = x;
+    if (problems.length) info.broken = problems.join('; ');
+    out.push(info);
+  }
+  out.sort((a, b) => (a.step ?? 0) - (b.step ?? 0));
+  const norm = (p: string) => path.resolve(runDir, p);
+  for (const c of out) c.isBest = !!bestPath && (norm(bestPath) === c.path || path.basename(bestPath) === c.name);
+  const last = out[out.length - 1];
+  if (last) last.isLast = true;
+  const victims = deletedNext(out.map((c) => ({ step: c.step ?? 0, isBest: c.isBest })), o.saveTotalLimit);
+  for (const c of out) c.deletedNext = victims.has(c.step ?? 0);
+  return out;
+}
+
+/**
+ * A config that fine-tunes from a checkpoint: `model.name_or_path` set to it (relative to the config's folder),
+ * `mode: fine-tune`, no `model.architecture` and no `resume_from_checkpoint`; everything else, comments
+ * included, as the user wrote it.
+ */
+export function forkConfigText(text: string, configDir: string, checkpointDir: string): string {
+  let cur = text;
+  const rel = path.relative(configDir, checkpointDir).split(path.sep).join('/');
+  const value = JSON.stringify(path.isAbsolute(rel) || rel.startsWith('../') ? rel : `./${rel}`);
+  const replaceOrInsert = (section: string[], key: string, v: string) => {
+    const doc = new ConfigDocument(cur);
+    const node = doc.node([...section, key]);
+    if (node?.range) cur = cur.slice(0, node.range[0]) + v + cur.slice(node.range[1]);
+    else {
+      const e = doc.insertKeyEdit(section, key, v);
+      cur = cur.slice(0, e.range.start) + e.newText + cur.slice(e.range.end);
+    }
+  };
+  const removePair = (p: string[]) => {
+    const doc = new ConfigDocument(cur);
+    const pair = doc.pair(p);
+    if (!pair || !isScalar(pair.key) || !pair.key.range) return;
+    const start = cur.lastIndexOf('\n', pair.key.range[0] - 1) + 1;
+    const valueEnd = (pair.value as { range?: [number, number, number] } | null)?.range?.[1] ?? pair.key.range[1];
+    const nl = cur.indexOf('\n', valueEnd - 1);
+    cur = cur.slice(0, start) + cur.slice(nl < 0 ? cur.length : nl + 1);
+  };
+  removePair(['model', 'architecture']);
+  removePair(['training', 'resume_from_checkpoint']);
+  replaceOrInsert([], 'mode', 'fine-tune');
+  replaceOrInsert(['model'], 'name_or_path', value);
+  return diffEdit(text, cur) ? cur : text;
+}
+
+export interface ModelCardInput {
+  name: string;
+  step?: number;
+  epoch?: number;
+  config: Record<string, unknown>;
+  metrics: Record<string, number>;
+  labels?: string[];
+  generatedBy: string;
+}
+
+/** README.md for an exported checkpoint, in the Hugging Face model card layout (YAML front matter + sections). */
+export function modelCard(c: ModelCardInput): string {
+  const g = (k: string) => c.config[k];
+  const task = String(g('task') ?? 'text-classification');
+  const lines = [
+    '---',
+    'library_name: transformers',
+    `pipeline_tag: ${task === 'masked-lm' ? 'fill-mask' : 'text-classification'}`,
+    'tags:',
+    '  - bert',
+    '  - finetune-studio',
+    '---',
+    '',
+    `# ${c.name}`,
+    '',
+    `A BERT model ${g('mode') === 'from-scratch' ? 'trained from scratch' : `fine-tuned from \`${String(g('model.name_or_path') ?? '?')}\``} for **${task}**, exported from a checkpoint at step ${c.step ?? '?'}${c.epoch !== undefined ? ` (epoch ${Number(c.epoch.toFixed(3))})` : ''} by ${c.generatedBy}.`,
+    '',
+    '## Data',
+    '',
+    `- training file: \`${String(g('data.train_file') ?? '?')}\``,
+    ...(g('data.validation_file') ? [`- validation file: \`${String(g('data.validation_file'))}\``] : g('data.validation_split') ? [`- validation: ${String(g('data.validation_split'))} of the training data`] : []),
+    `- text column: \`${String(g('data.text_column') ?? 'text')}\`, label column: \`${String(g('data.label_column') ?? 'label')}\`, max length ${String(g('data.max_length') ?? '?')} tokens`,
+    ...(c.labels?.length ? [`- labels: ${c.labels.map((l) => `\`${l}\``).join(', ')}`] : []),
+    '',
+    '## Training configuration',
+    '',
+    '| key | value |',
+    '| --- | --- |',
+    ...Object.entries(c.config)
+      .filter(([k]) => k.startsWith('training.') || k === 'freeze' || k === 'unfreeze')
+      .map(([k, v]) => `| ${k} | ${typeof v === 'string' ? v : JSON.stringify(v)} |`),
+    '',
+    '## Metrics',
+    '',
+    ...(Object.keys(c.metrics).length ? ['| metric | value |', '| --- | --- |', ...Object.entries(c.metrics).map(([k, v]) => `| ${k} | ${Number(v.toPrecision(6))} |`)] : ['No evaluation was recorded for this checkpoint.']),
+    '',
+    '## Use',
+    '',
+    '```python',
+    'from transformers import pipeline',
+    `clf = pipeline("${task === 'masked-lm' ? 'fill-mask' : 'text-classification'}", model="path/to/this/folder")`,
+    '```',
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,132 @@
+/**
+ * The checkpoint explorer: a run's checkpoints with step, epoch, metrics, size and labels (best, last, deleted
+ * next by save_total_limit, broken with the reason), the actions on each, and a "try it" box that runs the
+ * trainer's predict on a sentence and shows the label with its probabilities.
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-icon/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import { formatValue } from '../common/chartData';
+import { formatBytes } from '../common/memoryEstimate';
+import { obj } from '../common/guard';
+import { checkpointCommands, checkpointsState, predictionGuard } from '../common/webviewProtocol';
+import type { CheckpointInfo, CheckpointsState } from '../common/webviewProtocol';
+import { button, clear, h, problemBanner } from './dom';
+import { PanelIpc } from './ipc';
+
+const root = document.getElementById('root')!;
+const showProblem = problemBanner(root);
+const body = h('div');
+const tryBox = h('section', { class: 'try' });
+root.append(body, tryBox);
+let selected: string | undefined;
+
+const ipc = new PanelIpc<CheckpointsState, unknown>({
+  state: checkpointsState,
+  append: obj({}),
+  commands: checkpointCommands,
+  onProblem: showProblem,
+  onSnapshot: render,
+  onAppend: () => undefined,
+});
+
+function labels(c: CheckpointInfo): HTMLElement[] {
+  const out: HTMLElement[] = [];
+  if (c.broken) out.push(h('vscode-badge', { variant: 'counter', class: 'badge-broken', title: c.broken }, 'broken'));
+  if (c.isBest) out.push(h('vscode-badge', { class: 'badge-best' }, 'best'));
+  if (c.isLast) out.push(h('vscode-badge', {}, 'last'));
+  if (c.deletedNext) out.push(h('vscode-badge', { class: 'badge-delete', title: 'save_total_limit deletes it when the next checkpoint is saved' }, 'deleted next'));
+  return out;
+}
+
+function render(s: CheckpointsState): void {
+  clear(body);
+  body.append(
+    h('div', { class: 'header' }, h('strong', {}, s.runName), h('span', { class: 'muted' }, s.runDir), s.saveTotalLimit ? h('span', { class: 'muted' }, `save_total_limit ${s.saveTotalLimit}`) : null),
+  );
+  if (!s.checkpoints.length) {
+    body.append(h('p', { class: 'muted' }, 'This run has no checkpoint yet.'));
+    renderTry(s);
+    return;
+  }
+  const metricNames = [...new Set(s.checkpoints.flatMap((c) => Object.keys(c.metrics)))].sort().slice(0, 6);
+  const head = h('tr', {}, ...['checkpoint', 'step', 'epoch', ...metricNames, 'size', '', 'actions'].map((t) => h('th', {}, t)));
+  const rows = s.checkpoints.map((c) => {
+    const sound = !c.broken;
+    const actions = h(
+      'td',
+      { class: 'actions' },
+      button('Resume', () => ipc.command('resume', { path: c.path }), { icon: 'debug-continue', secondary: true, disabled: !sound || s.live, title: s.live ? 'The run is still training' : 'Resume the run from here' }),
+      button('Fork', () => ipc.command('fork', { path: c.path }), { icon: 'repo-forked', secondary: true, disabled: !sound, title: 'New config that fine-tunes from this checkpoint' }),
+      button('Evaluate', () => void ipc.request('evaluate', { path: c.path }).then((v) => showEvaluation(c, v), (e: Error) => showProblem(e.message)), { icon: 'beaker', secondary: true, disabled: !sound }),
+      button('Try', () => {
+        selected = c.path;
+        renderTry(s);
+      }, { icon: 'comment-discussion', secondary: true, disabled: !sound }),
+      button('Export', () => ipc.command('export', { path: c.path }), { icon: 'export', secondary: true, disabled: !sound }),
+      button('', () => ipc.command('reveal', { path: c.path }), { icon: 'folder-opened', secondary: true, title: 'Reveal in file manager' }),
+      button('', () => ipc.command('delete', { path: c.path }), { icon: 'trash', secondary: true, title: 'Delete (asks first)' }),
+    );
+    return h(
+      'tr',
+      { class: c.broken ? 'broken' : '', 'data-path': c.path, title: c.broken ?? '' },
+      h('td', {}, c.name),
+      h('td', { class: 'num' }, c.step !== undefined ? String(c.step) : '—'),
+      h('td', { class: 'num' }, formatValue(c.epoch)),
+      ...metricNames.map((m) => h('td', { class: 'num' }, formatValue(c.metrics[m]))),
+      h('td', { class: 'num' }, formatBytes(c.sizeBytes)),
+      h('td', {}, ...labels(c), c.broken ? h('div', { class: 'error-text' }, c.broken) : null),
+      actions,
+    );
+  });
+  body.append(h('table', { class: 'grid checkpoints' }, h('thead', {}, head), h('tbody', {}, ...rows)));
+  body.append(h('div', { class: 'evaluation-result' }));
+  if (!selected || !s.checkpoints.some((c) => c.path === selected && !c.broken)) selected = [...s.checkpoints].reverse().find((c) => c.isBest && !c.broken)?.path ?? [...s.checkpoints].reverse().find((c) => !c.broken)?.path;
+  renderTry(s);
+}
+
+function showEvaluation(c: CheckpointInfo, v: unknown): void {
+  const box = body.querySelector('.evaluation-result');
+  if (!box || v === undefined) return;
+  const metrics = (v as { metrics?: Record<string, unknown> }).metrics ?? {};
+  clear(box);
+  box.append(
+    h('h3', {}, `Evaluation of ${c.name}`),
+    h('table', { class: 'grid' }, h('tbody', {}, ...Object.entries(metrics).filter(([, x]) => typeof x === 'number').map(([k, x]) => h('tr', {}, h('td', {}, k), h('td', { class: 'num' }, formatValue(x as number)))))),
+  );
+}
+
+function renderTry(s: CheckpointsState): void {
+  clear(tryBox);
+  if (!selected) return;
+  const name = s.checkpoints.find((c) => c.path === selected)?.name ?? '';
+  const input = h('vscode-textfield', { placeholder: 'Type a sentence and press Enter', 'aria-label': 'Text to classify' }) as HTMLElement & { value: string };
+  input.classList.add('wide');
+  const out = h('div', { class: 'prediction', 'aria-live': 'polite' });
+  const go = () => {
+    const text = input.value.trim();
+    if (!text || !selected) return;
+    out.replaceChildren(h('span', { class: 'muted' }, 'Predicting…'));
+    ipc.request('try', { path: selected, text }).then(
+      (v) => {
+        const problem = predictionGuard.check(v, 'prediction');
+        if (problem) return out.replaceChildren(h('span', { class: 'error-text' }, problem));
+        const p = v as { label: string; probabilities: Record<string, number> };
+        const bars = Object.entries(p.probabilities)
+          .sort((a, b) => b[1] - a[1])
+          .map(([label, prob]) => {
+            const bar = h('span', { class: 'bar' });
+            bar.style.width = `${Math.round(prob * 100)}%`;
+            return h('div', { class: 'prob-row' }, h('span', { class: 'prob-label' }, label), h('span', { class: 'bar-track' }, bar), h('span', { class: 'num' }, `${(prob * 100).toFixed(1)}%`));
+          });
+        out.replaceChildren(h('div', { class: 'predicted' }, 'Predicted: ', h('strong', {}, p.label)), ...bars);
+      },
+      (e: Error) => out.replaceChildren(h('span', { class: 'error-text' }, e.message)),
+    );
+  };
+  input.addEventListener('keydown', (e) => {
+    if ((e as KeyboardEvent).key === 'Enter') go();
+  });
+  tryBox.append(h('h3', {}, `Try ${name}`), h('div', { class: 'try-row' }, input, button('Predict', go, { icon: 'play' })), out);
+}

@@ -1,0 +1,214 @@
+/**
+ * The live metrics panel (one run, or several overlaid for comparison). The host sends a snapshot of every run's
+ * series and then the trainer's messages as they come; this page applies them with the same code the host used
+ * (common/runSeries.ts), so a run read from disk and a live one look the same.
+ */
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-icon/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import { formatValue } from '../common/chartData';
+import { applyMessage, bestEval, runStatus } from '../common/runSeries';
+import { metricsAppend, metricsCommands, metricsState } from '../common/webviewProtocol';
+import type { MetricsAppend, MetricsState } from '../common/webviewProtocol';
+import type { AlignBy } from '../common/chartData';
+import { LineChart } from './chart';
+import { button, clear, h, problemBanner, themeColor } from './dom';
+import { PanelIpc } from './ipc';
+import { configDifferences, evalMetricsOf, evalSeries, finalMetricRows, markers, metricsCsv, SmoothCache, STEP_CHARTS, stepSeries } from './metricsView';
+import type { PanelRun } from './metricsView';
+import { renderEvaluation } from './evaluationView';
+
+const PALETTE = ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-red', '--vscode-charts-yellow'];
+const FALLBACK = ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'];
+
+const root = document.getElementById('root')!;
+const showProblem = problemBanner(root);
+const runs: PanelRun[] = [];
+const cache = new SmoothCache();
+const header = h('div', { class: 'header' });
+const toolbar = h('div', { class: 'toolbar' });
+const charts = h('div', { class: 'charts' });
+const details = h('div', { class: 'details' });
+root.append(header, toolbar, charts, details);
+
+const ipc = new PanelIpc<MetricsState, MetricsAppend>({
+  state: metricsState,
+  append: metricsAppend,
+  commands: metricsCommands,
+  onProblem: showProblem,
+  onSnapshot(state) {
+    runs.length = 0;
+    cache.clear();
+    state.runs.forEach((r, i) => runs.push({ info: r.info, series: r.series, color: themeColor(PALETTE[i % PALETTE.length]!, FALLBACK[i % FALLBACK.length]!) }));
+    rebuild();
+  },
+  onAppend(item) {
+    const r = runs.find((x) => x.info.runId === item.runId);
+    if (!r) return;
+    let changed = false;
+    if (item.info) {
+      r.info = item.info;
+      changed = true;
+    }
+    for (const m of item.messages) changed = applyMessage(r.series, m) || changed;
+    if (!changed) return;
+    if (evalMetricsOf(runs).length !== evalCharts.size) rebuild();
+    else scheduleRender();
+  },
+});
+
+let view = ipc.viewState({ smoothing: 0.6, logY: false, by: 'step' as AlignBy, zoom: undefined as [number, number] | undefined });
+const setView = (patch: Partial<typeof view>) => {
+  view = { ...view, ...patch };
+  ipc.saveViewState(view);
+  scheduleRender();
+};
+
+const onZoom = (range: [number, number] | undefined) => setView({ zoom: range });
+const stepCharts = new Map<string, LineChart>();
+const evalCharts = new Map<string, LineChart>();
+
+function buildToolbar(): void {
+  clear(toolbar);
+  const slider = h('input', { type: 'range', min: '0', max: '0.99', step: '0.01', value: String(view.smoothing), 'aria-label': 'Smoothing' });
+  const sliderValue = h('span', { class: 'muted' }, view.smoothing.toFixed(2));
+  slider.addEventListener('input', () => {
+    sliderValue.textContent = Number(slider.value).toFixed(2);
+    setView({ smoothing: Number(slider.value) });
+  });
+  const log = h('vscode-checkbox', { label: 'Log scale', checked: view.logY }) as HTMLElement & { checked: boolean };
+  log.addEventListener('change', () => setView({ logY: log.checked }));
+  const by = h('vscode-single-select', { 'aria-label': 'X axis' }, h('vscode-option', { value: 'step', selected: view.by === 'step' }, 'by step'), h('vscode-option', { value: 'epoch', selected: view.by === 'epoch' }, 'by epoch')) as HTMLElement & { value: string };
+  by.addEventListener('change', () => setView({ by: by.value === 'epoch' ? 'epoch' : 'step', zoom: undefined }));
+  toolbar.append(
+    h('label', { class: 'field' }, 'Smoothing ', slider, sliderValue),
+    log,
+    by,
+    button('Reset zoom', () => setView({ zoom: undefined }), { icon: 'zoom-out', secondary: true }),
+    button('Export CSV', () => ipc.command('exportCsv', { csv: metricsCsv(runs, view.by), suggestedName: `${fileBase()}-metrics.csv` }), { icon: 'export', secondary: true }),
+  );
+}
+
+function fileBase(): string {
+  return runs.map((r) => r.series.name).join('-vs-').replace(/[^\w.-]+/g, '_') || 'run';
+}
+
+function chartBox(title: string, chart: LineChart): HTMLElement {
+  const exportAs = (format: 'png' | 'svg') =>
+    ipc.command('exportImage', { format, data: format === 'png' ? chart.toPng() : chart.toSvg(), suggestedName: `${fileBase()}-${title.replace(/\W+/g, '_')}.${format}` });
+  return h(
+    'section',
+    { class: 'chart-box' },
+    h('div', { class: 'chart-actions' }, button('', () => exportAs('png'), { icon: 'file-media', secondary: true, title: 'Export PNG' }), button('', () => exportAs('svg'), { icon: 'symbol-misc', secondary: true, title: 'Export SVG' })),
+    chart.element,
+  );
+}
+
+function rebuild(): void {
+  buildToolbar();
+  clear(charts);
+  stepCharts.clear();
+  evalCharts.clear();
+  for (const c of STEP_CHARTS) {
+    const chart = new LineChart(c.title, view.by, onZoom);
+    stepCharts.set(c.field, chart);
+    charts.append(chartBox(c.title, chart));
+  }
+  for (const m of evalMetricsOf(runs)) {
+    const chart = new LineChart(`Evaluation ${m}`, view.by, onZoom);
+    evalCharts.set(m, chart);
+    charts.append(chartBox(`eval ${m}`, chart));
+  }
+  render();
+}
+
+let pending = 0;
+function scheduleRender(): void {
+  if (!pending) pending = requestAnimationFrame(() => {
+    pending = 0;
+    render();
+  });
+}
+
+function render(): void {
+  renderHeader();
+  const ms = markers(runs, view.by);
+  const opts = { zoom: view.zoom, logY: view.logY, xLabel: view.by };
+  for (const c of STEP_CHARTS) stepCharts.get(c.field)?.set(stepSeries(runs, c.field, c.smooth, view.smoothing, view.by, cache), ms, opts);
+  for (const [m, chart] of evalCharts) chart.set(evalSeries(runs, m, view.by), ms, opts);
+  renderDetails();
+}
+
+function duration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
+  const s = Math.round(ms / 1000);
+  const hh = Math.floor(s / 3600);
+  const mm = Math.floor((s % 3600) / 60);
+  return hh ? `${hh}h ${String(mm).padStart(2, '0')}m` : `${mm}m ${String(s % 60).padStart(2, '0')}s`;
+}
+
+function renderHeader(): void {
+  clear(header);
+  for (const r of runs) {
+    const s = r.series;
+    const status = runStatus(s, r.info.live);
+    const step = s.steps.step[s.steps.step.length - 1] ?? s.done?.step ?? 0;
+    const total = s.plan?.totalSteps;
+    const elapsed = s.done?.elapsedMs ?? s.steps.elapsedMs[s.steps.elapsedMs.length - 1];
+    const best = bestEval(s);
+    const metric = r.info.metricForBest ?? 'loss';
+    const bestValue = s.done?.bestMetric ?? best?.metrics[metric];
+    const swatch = h('span', { class: 'swatch' });
+    swatch.style.background = r.color;
+    const running = r.info.live && (status === 'running' || status === 'starting');
+    header.append(
+      h(
+        'div',
+        { class: 'run-header', 'data-run': r.info.runId },
+        swatch,
+        h('strong', {}, s.name),
+        h('span', { class: `status status-${status}` }, status),
+        h('span', { title: s.hello?.backend.reason }, `backend ${s.hello?.backend.name ?? '—'}`),
+        h('span', { class: 'step-count' }, `step ${step}${total ? ` / ${total}` : ''}`),
+        h('span', {}, `elapsed ${duration(elapsed)}`),
+        h('span', {}, `ETA ${running ? duration(s.lastEtaMs) : '—'}`),
+        h('span', {}, `best ${metric} ${formatValue(bestValue)}`),
+        running ? button('Stop', () => ipc.command('stop', { runId: r.info.runId }), { icon: 'debug-stop', secondary: true }) : null,
+        running ? button('Save checkpoint now', () => ipc.command('saveNow', { runId: r.info.runId }), { icon: 'save', secondary: true }) : null,
+        button('Checkpoints', () => ipc.command('openCheckpoints', { runId: r.info.runId }), { icon: 'history', secondary: true }),
+        s.errors.length ? h('span', { class: 'error-text', title: s.errors.join('\n') }, s.errors[s.errors.length - 1]!) : null,
+      ),
+    );
+  }
+  if (!runs.length) header.append(h('p', { class: 'muted' }, 'No run to show.'));
+}
+
+let lastDetailsKey = '';
+function renderDetails(): void {
+  // Tables change only on evaluations and at the end; skip rebuilding them on every step.
+  const key = runs.map((r) => `${r.info.runId}:${r.series.evals.length}:${r.series.done ? 1 : 0}`).join('|');
+  if (key === lastDetailsKey) return;
+  lastDetailsKey = key;
+  clear(details);
+  if (runs.length > 1) {
+    const heads = h('tr', {}, h('th', {}, 'config'), ...runs.map((r) => h('th', {}, r.series.name)));
+    const diff = configDifferences(runs);
+    details.append(
+      h('h3', {}, 'Config differences'),
+      diff.length ? h('table', { class: 'grid' }, h('thead', {}, heads), h('tbody', {}, ...diff.map((d) => h('tr', {}, h('td', {}, d.key), ...d.values.map((v) => h('td', {}, v)))))) : h('p', { class: 'muted' }, 'The configs are the same.'),
+    );
+  }
+  const finals = finalMetricRows(runs);
+  if (finals.length) {
+    details.append(
+      h('h3', {}, 'Final metrics'),
+      h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, h('th', {}, 'metric'), ...runs.map((r) => h('th', {}, r.series.name)))), h('tbody', {}, ...finals.map((f) => h('tr', {}, h('td', {}, f.key), ...f.values.map((v) => h('td', { class: 'num' }, formatValue(v))))))),
+    );
+  }
+  for (const r of runs) {
+    const e = [...r.series.evals].reverse().find((x) => x.confusion || x.perClass);
+    if (e) details.append(renderEvaluation(runs.length > 1 ? r.series.name : '', e));
+  }
+}
