@@ -53,7 +53,8 @@ export function parseArgs(argv: readonly string[], root: string): DemoOptions {
   if (unknown.length) throw new Error(`unknown variant(s) ${unknown.join(', ')}; known: ${Object.keys(VARIANTS).join(', ')}`);
   const parallel = Number(value('--parallel') ?? 2);
   if (!Number.isInteger(parallel) || parallel < 1) throw new Error(`--parallel wants a positive integer, got ${value('--parallel')}`);
-  const quickSteps = Number(value('--quick-steps') ?? 20);
+  const quickSteps = Number(value('--quick-steps') ?? 12);
+  if (!Number.isInteger(quickSteps) || quickSteps < 1) throw new Error(`--quick-steps wants a positive integer, got ${value('--quick-steps')}`);
   return {
     root,
     out: path.resolve(value('--out') ?? path.join(root, '.finetune', quick ? 'demo-quick' : 'demo')),
@@ -107,7 +108,7 @@ type SplitName = (typeof SPLIT_NAMES)[number];
  * label only in validation/test, no empty text). Problems are printed and decided before any training: the
  * offending rows are dropped into cleaned copies under the demo folder, which the runs then use.
  */
-export async function preflightData(root: string, out: string, log: (s: string) => void): Promise<Partial<Record<SplitName, string>>> {
+export async function preflightData(root: string, out: string, log: (s: string) => void, evalLimit?: number): Promise<Partial<Record<SplitName, string>>> {
   const files = Object.fromEntries(SPLIT_NAMES.map((n) => [n, path.join(root, 'examples', 'sentiment', `${n}.csv`)])) as Record<SplitName, string>;
   const splits = {} as Splits<{ text: string; label: string; source: string }>;
   for (const name of SPLIT_NAMES) {
@@ -116,16 +117,32 @@ export async function preflightData(root: string, out: string, log: (s: string) 
     splits[name] = ds.rows.map((r) => ({ text: r.text, label: r.label ?? '', source: '' }));
   }
   const checked = checkSplits(splits);
-  if (checked.problems.length === 0) return {};
+  if (checked.problems.length === 0 && evalLimit === undefined) return {};
   const cleaned: Partial<Record<SplitName, string>> = {};
   for (const p of checked.problems) log(`data check: ${p.message}`);
+  if (evalLimit !== undefined) {
+    // Quick mode: a smaller validation and test set (every label kept) so that a smoke run takes seconds.
+    for (const name of ['validation', 'test'] as const) checked.splits[name] = balancedHead(checked.splits[name], evalLimit);
+  }
   for (const name of SPLIT_NAMES) {
     const file = path.join(out, 'data', `${name}.csv`);
     await writeFileAtomic(file, toCsv(['text', 'label'], checked.splits[name]));
     cleaned[name] = file;
   }
-  log(`training on cleaned copies in ${path.join(out, 'data')}`);
+  log(`training on ${evalLimit === undefined ? 'cleaned' : 'cleaned and shortened'} copies in ${path.join(out, 'data')}`);
   return cleaned;
+}
+
+/** The first rows of each label, up to `limit` in all, in file order. */
+export function balancedHead<T extends { label: string }>(rows: readonly T[], limit: number): T[] {
+  const labels = [...new Set(rows.map((r) => r.label))];
+  const per = Math.max(1, Math.floor(limit / Math.max(1, labels.length)));
+  const taken = new Map<string, number>();
+  return rows.filter((r) => {
+    const n = taken.get(r.label) ?? 0;
+    taken.set(r.label, n + 1);
+    return n < per;
+  });
 }
 
 interface Job {
@@ -237,7 +254,7 @@ export async function runDemo(o: DemoOptions, log: (s: string) => void = (s) => 
   }
   await fs.rm(o.out, { recursive: true, force: true });
   await fs.mkdir(o.out, { recursive: true });
-  const dataFiles = await preflightData(o.root, o.out, log);
+  const dataFiles = await preflightData(o.root, o.out, log, o.quick ? 100 : undefined);
   const jobs: Job[] = [];
   let batchSize = 0;
   let maxSteps = 0;

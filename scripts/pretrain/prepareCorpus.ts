@@ -91,6 +91,8 @@ export async function prepareCorpus(o: CorpusOptions): Promise<CorpusSummary> {
   const validation: string[] = [];
   const threshold = Math.floor(o.heldOut * 0x100000000);
   wordnet.forEach((t) => (hashText(t, o.seed) < threshold ? validation : train).push(t));
+  // A tiny corpus can hash nothing into validation; the engine needs at least one line there.
+  if (validation.length === 0 && train.length > 1) validation.push(train.pop() as string);
   const reviews = (await readDataset(o.trainCsv, { textColumn: 'text' })).rows.map((r) => r.text);
   for (let k = 0; k < o.trainRepeat; k++) train.push(...reviews);
   const files = { train: path.join(o.outDir, 'corpus-train.csv'), validation: path.join(o.outDir, 'corpus-validation.csv') };
