@@ -106,7 +106,18 @@ export class ConfigDocument {
    * indented like its siblings.
    */
   insertKeyEdit(sectionPath: readonly string[], key: string, value: string): TextEdit {
+    const edit = this.insertKeyEditLf(sectionPath, key, value);
+    // Keep the file's line endings.
+    return this.text.includes('\r\n') ? { range: edit.range, newText: edit.newText.replace(/\r?\n/g, '\r\n') } : edit;
+  }
+
+  private insertKeyEditLf(sectionPath: readonly string[], key: string, value: string): TextEdit {
     const section = sectionPath.length ? this.node(sectionPath) : this.doc.contents;
+    if (isMap(section) && section.flow && section.range) {
+      // `training: {seed: 1}`: add inside the braces rather than on a line of its own, which would end the map.
+      const close = this.text.lastIndexOf('}', section.range[1]);
+      if (close >= section.range[0]) return { range: { start: close, end: close }, newText: `${section.items.length ? ', ' : ''}${key}: ${value}` };
+    }
     if (isMap(section) && section.items.length > 0) {
       const first = section.items[0]!;
       const last = section.items[section.items.length - 1]!;
@@ -129,7 +140,7 @@ export class ConfigDocument {
         const end = this.lineEnd(pair.key.range![1]);
         return { range: { start: end, end }, newText: `\n${' '.repeat(indent + 2)}${key}: ${value}` };
       }
-      const inner = this.insertKeyEdit(parentPath, name, '');
+      const inner = this.insertKeyEditLf(parentPath, name, '');
       const indent = (inner.newText.match(/\n( *)/)?.[1]?.length ?? 0) + 2;
       return { range: inner.range, newText: `${inner.newText.replace(/: $/, ':')}\n${' '.repeat(indent)}${key}: ${value}` };
     }
@@ -141,7 +152,8 @@ export class ConfigDocument {
   }
   private lineEnd(offset: number): number {
     const nl = this.text.indexOf('\n', Math.max(0, offset - 1));
-    return nl < 0 ? this.text.length : nl;
+    if (nl < 0) return this.text.length;
+    return nl > 0 && this.text[nl - 1] === '\r' ? nl - 1 : nl;
   }
 }
 
