@@ -49,8 +49,8 @@ export async function inspectModelFolder(dir: string): Promise<Lookup<ModelInfo>
     const parameters = canonicalParamNames([...info].map(([name, t]) => ({ name, shape: [...t.shape] })));
     return { ok: true, value: { source: dir, config: folder.config, parameters } };
   } catch (e) {
-    const fix = e instanceof FineTuneError && e.fix ? ` ${e.fix}` : '';
-    return { ok: false, reason: reasonOf(e) + fix };
+    const reason = reasonOf(e).replace(/\.?$/, '.');
+    return { ok: false, reason: e instanceof FineTuneError && e.fix ? `${reason} ${e.fix}` : reason };
   }
 }
 

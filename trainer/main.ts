@@ -187,9 +187,12 @@ async function runTrain(args: ParsedArgs): Promise<number> {
     return done.status === 'completed' || done.status === 'stopped' || done.status === 'early-stopped' || done.status === 'cancelled' ? 0 : 1;
   } catch (e) {
     send({ type: 'error', error: wireError(e), fatal: true });
-    const done: TrainerMessage = { type: 'done', status: 'failed', step: lastStep, elapsedMs: Date.now() - t0 };
-    recorder?.(done);
-    send(done);
+    // A run that had started ends with `done` in its metrics too; a set-up failure is only an error.
+    if (recorder) {
+      const done: TrainerMessage = { type: 'done', status: 'failed', step: lastStep, elapsedMs: Date.now() - t0 };
+      recorder(done);
+      send(done);
+    }
     return 1;
   }
 }
