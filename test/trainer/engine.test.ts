@@ -14,7 +14,11 @@ import { runEngine } from './engineRunner';
 test('a run emits plan, model, steps, checkpoints and done, and records them in the run folder', async () => {
   const ws = makeWorkspace({ training: { max_steps: 6, save_strategy: 'steps', save_steps: 3, eval_strategy: 'steps', eval_steps: 3, logging_steps: 2 } });
   const counts: number[] = [];
+  await (await import('./engineRunner')).wasmBackend();
+  const before = tf.memory().numTensors;
   const run = await runEngine(ws.configFile, { onStepEnd: () => counts.push(tf.memory().numTensors) });
+  // Model, optimizer state and gradients are all released when the run ends.
+  assert.equal(tf.memory().numTensors, before);
   const types = run.messages.map((m) => m.type);
   assert.equal(types[0], 'plan');
   assert.equal(types[1], 'model');

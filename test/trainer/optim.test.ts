@@ -70,17 +70,24 @@ test('AdamW: lr factor 0 leaves weights untouched (warm-up step 0), state is onl
   b.dispose();
 });
 
-test('AdamW updates do not leak tensors', () => {
-  const w = tf.variable(tf.randomNormal([8, 8]), true, 'adamw-leak');
+test('AdamW updates do not leak tensors, and dispose releases all its state', () => {
+  const start = tf.memory().numTensors;
+  const init = tf.randomNormal([8, 8]);
+  const w = tf.variable(init, true, 'adamw-leak');
+  init.dispose();
   const opt = new AdamW(new Map([['w', w]]), new Map([['w', { lr: 1e-3, weightDecay: 0.01 }]]), { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
   const g = tf.onesLike(w);
   opt.apply(new Map([['w', g]]), 1);
   const before = tf.memory().numTensors;
   for (let i = 0; i < 5; i++) opt.apply(new Map([['w', g]]), 1);
   assert.equal(tf.memory().numTensors, before);
+  const snap = opt.snapshot();
+  opt.restore(snap);
+  assert.equal(tf.memory().numTensors, before);
   g.dispose();
   opt.dispose();
   w.dispose();
+  assert.equal(tf.memory().numTensors, start);
 });
 
 test('global-norm clipping scales by max_norm / (norm + 1e-6) and reports the norm before clipping', () => {

@@ -24,6 +24,13 @@ export interface AdamWSnapshot {
   entries: Map<string, { shape: number[]; expAvg: Float32Array; expAvgSq: Float32Array }>;
 }
 
+/** A non-trainable variable from a fresh tensor; the tensor is disposed (the variable keeps its own reference). */
+function ownedVariable(init: tf.Tensor): tf.Variable {
+  const v = tf.variable(init, false);
+  init.dispose();
+  return v;
+}
+
 export class AdamW {
   /** Number of updates done so far (torch's state['step']). */
   step = 0;
@@ -51,7 +58,7 @@ export class AdamW {
       const lr = s.lr * lrFactor;
       let st = this.state.get(name);
       if (!st) {
-        st = { expAvg: tf.variable(tf.zerosLike(p), false), expAvgSq: tf.variable(tf.zerosLike(p), false) };
+        st = { expAvg: ownedVariable(tf.zerosLike(p)), expAvgSq: ownedVariable(tf.zerosLike(p)) };
         this.state.set(name, st);
       }
       const { expAvg, expAvgSq } = st;
@@ -88,8 +95,8 @@ export class AdamW {
       if (!this.settings.has(name)) continue; // frozen now: its state is dropped, as torch would never see it
       if (p.size !== e.expAvg.length) throw new Error(`optimizer state for ${name} has ${e.expAvg.length} values, the parameter ${p.size}`);
       this.state.set(name, {
-        expAvg: tf.variable(tf.tensor(e.expAvg, p.shape), false),
-        expAvgSq: tf.variable(tf.tensor(e.expAvgSq, p.shape), false),
+        expAvg: ownedVariable(tf.tensor(e.expAvg, p.shape)),
+        expAvgSq: ownedVariable(tf.tensor(e.expAvgSq, p.shape)),
       });
     }
   }
