@@ -13,15 +13,9 @@ import { nodeConfigHost } from '../trainer/configHost';
 import { cachingHost, HostCache } from './languageService/cachingHost';
 import { createLanguageService, documentFolder } from './languageService/service';
 import type { FineTuneLanguageService } from './languageService/service';
+import type { ServerInitializationOptions } from './initializationOptions';
 import { nodeWorkspaceIndex } from './workspaceIndex';
 
-/** What a client may pass as `initializationOptions`; every field is optional. */
-export interface ServerInitializationOptions {
-  /** Where runs are written, absolute or relative to each workspace folder. Default `.finetune/runs`. */
-  runsFolder?: string;
-  /** Delay after the last change before diagnostics are computed. Default 75 ms. */
-  debounceMs?: number;
-}
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
