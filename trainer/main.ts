@@ -101,9 +101,20 @@ function wireError(e: unknown): TrainerMessageOf<'error'>['error'] {
   return error;
 }
 
-function fail(e: unknown, exitCode = 1): never {
+/** Exits once stdout has drained (pipes are asynchronous on macOS: a bare exit could drop the last message). */
+function exitAfterFlush(code: number): void {
+  process.stdout.write('', () => process.exit(code));
+  setTimeout(() => process.exit(code), 2000).unref();
+}
+
+let failing = false;
+/** Reports an error nobody caught and ends the process; the training loop, if any, is cancelled meanwhile. */
+function fail(e: unknown, exitCode = 1): void {
+  if (failing) return;
+  failing = true;
+  control.cancel = true;
   send({ type: 'error', error: wireError(e), fatal: true });
-  process.exit(exitCode);
+  exitAfterFlush(exitCode);
 }
 
 export interface ParsedArgs {
@@ -159,7 +170,8 @@ async function runTrain(args: ParsedArgs): Promise<number> {
   try {
     loaded = await loadConfig(configFile);
   } catch (e) {
-    fail(e, 2);
+    send({ type: 'error', error: wireError(e), fatal: true });
+    return 2;
   }
   const maxStepsFlag = args.flags.get('max-steps');
   const maxSteps = maxStepsFlag === undefined ? undefined : Number(maxStepsFlag);
@@ -244,10 +256,4 @@ export async function main(argv: readonly string[]): Promise<number> {
 process.on('uncaughtException', (e) => fail(e));
 process.on('unhandledRejection', (e) => fail(e));
 listenToHost();
-main(process.argv.slice(2)).then(
-  (code) => {
-    // Let stdout drain before exiting: a pipe write can still be pending.
-    process.stdout.write('', () => process.exit(code));
-  },
-  (e) => fail(e),
-);
+main(process.argv.slice(2)).then(exitAfterFlush, (e: unknown) => fail(e));

@@ -39,6 +39,17 @@ test('`stop` on stdin finishes the step, saves a checkpoint and exits 0 with sta
   assert.ok(existsSync(path.join(ckpt.path, 'trainer_state.json')));
 });
 
+test('SIGTERM behaves like stop: a checkpoint, status stopped, exit 0', async () => {
+  const ws = makeWorkspace({ training: { max_steps: 500, logging_steps: 1 } });
+  const run = startTrainer(['train', ws.configFile]);
+  await run.waitFor((m) => m.type === 'step');
+  run.child.kill('SIGTERM');
+  assert.equal(await run.exit, 0, run.stderr());
+  const done = run.messages.at(-1) as TrainerMessageOf<'done'>;
+  assert.equal(done.status, 'stopped');
+  assert.ok(done.lastCheckpoint?.endsWith(`checkpoint-${done.step}`));
+});
+
 test('an uncaught exception becomes an `error` message before a non-zero exit', async () => {
   const ws = makeWorkspace({ training: { max_steps: 500 } });
   const run = startTrainer(['train', ws.configFile], { preload: path.join(__dirname, 'fixtures', 'throwAfterHello.cjs') });
