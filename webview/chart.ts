@@ -4,7 +4,7 @@
  * only what is visible, thinned to a few points per pixel column with min/max buckets, so a 100,000-step run
  * costs the same to draw as a 1,000-step one. Export as PNG (the canvas) or SVG (the same thinned paths).
  */
-import { downsampleMinMax, formatValue, lowerBound, nearestIndex, niceTicks } from '../common/chartData';
+import { downsampleMinMax, formatValue, MinMaxBlocks, nearestIndex, niceTicks } from '../common/chartData';
 import { h, themeColor } from './dom';
 
 export interface ChartSeries {
@@ -99,24 +99,29 @@ export class LineChart {
     return hi > lo ? [lo, hi] : [lo - 1, hi + 1];
   }
 
+  private readonly blocks = new WeakMap<object, MinMaxBlocks>();
+
   private visible(s: ChartSeries, x0: number, x1: number): number[] {
     const cols = Math.max(16, Math.floor(this.width - PAD.left - PAD.right));
-    return downsampleMinMax(s.xs, s.ys, x0, x1, cols).indices;
+    let b = this.blocks.get(s.ys);
+    if (!b) this.blocks.set(s.ys, (b = new MinMaxBlocks()));
+    return downsampleMinMax(s.xs, s.ys, x0, x1, cols, b).indices;
   }
 
-  private yDomain(x0: number, x1: number): [number, number] {
+  /** From the thinned points: each bucket keeps its min and max, so the range is exact. */
+  private yDomain(x0: number, x1: number, visible: number[][]): [number, number] {
     let lo = Infinity;
     let hi = -Infinity;
-    for (const s of this.series) {
-      const a = Math.max(0, lowerBound(s.xs, x0));
-      const b = lowerBound(s.xs, x1 + 1e-12);
-      for (let i = a; i < b; i++) {
+    this.series.forEach((s, k) => {
+      for (const i of visible[k]!) {
+        const x = s.xs[i]!;
+        if (x < x0 || x > x1) continue;
         const y = s.ys[i];
         if (y === null || y === undefined || !Number.isFinite(y) || (this.logY && y <= 0)) continue;
         if (y < lo) lo = y;
         if (y > hi) hi = y;
       }
-    }
+    });
     if (!Number.isFinite(lo)) return this.logY ? [0.1, 1] : [0, 1];
     if (this.logY) return hi > lo ? [lo, hi] : [lo / 2, hi * 2];
     const pad = (hi - lo) * 0.05 || Math.abs(hi) * 0.05 || 1;
@@ -160,7 +165,8 @@ export class LineChart {
     const font = themeColor('--vscode-font-family', 'sans-serif');
     g.font = `11px ${font}`;
     const [x0, x1] = this.xDomain();
-    const yd = this.yDomain(x0, x1);
+    const visible = this.series.map((s) => this.visible(s, x0, x1));
+    const yd = this.yDomain(x0, x1, visible);
 
     g.fillStyle = fg;
     g.textBaseline = 'top';
@@ -192,8 +198,8 @@ export class LineChart {
     g.beginPath();
     g.rect(PAD.left, PAD.top - 2, this.width - PAD.left - PAD.right, this.height - PAD.top - PAD.bottom + 4);
     g.clip();
-    for (const s of this.series) {
-      const idx = this.visible(s, x0, x1);
+    this.series.forEach((s, k) => {
+      const idx = visible[k]!;
       g.strokeStyle = s.color;
       g.fillStyle = s.color;
       g.globalAlpha = s.faint ? 0.3 : 1;
@@ -220,7 +226,7 @@ export class LineChart {
         g.arc(this.xToPx(s.xs[i]!), this.yToPx(y, yd), 2.5, 0, Math.PI * 2);
         g.fill();
       }
-    }
+    });
     g.globalAlpha = 1;
     for (const m of this.markers) {
       if (m.x < x0 || m.x > x1) continue;
@@ -297,7 +303,8 @@ export class LineChart {
     const W = this.width;
     const H = this.height;
     const [x0, x1] = this.xDomain();
-    const yd = this.yDomain(x0, x1);
+    const visible = this.series.map((s) => this.visible(s, x0, x1));
+    const yd = this.yDomain(x0, x1, visible);
     const esc = (s: string) => s.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
     const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`];
     parts.push(`<text x="${PAD.left}" y="14">${esc(this.title)}</text>`);
@@ -309,10 +316,10 @@ export class LineChart {
       parts.push(`<text x="${this.xToPx(t).toFixed(1)}" y="${H - PAD.bottom + 14}" text-anchor="middle">${formatValue(t)}</text>`);
     }
     parts.push(`<text x="${W - PAD.right}" y="${H - 4}" text-anchor="end">${esc(this.xLabel)}</text>`);
-    for (const s of this.series) {
+    this.series.forEach((s, k) => {
       let d = '';
       let pen = false;
-      for (const i of this.visible(s, x0, x1)) {
+      for (const i of visible[k]!) {
         const y = s.ys[i];
         if (y === null || y === undefined || !Number.isFinite(y) || (this.logY && y <= 0)) {
           pen = false;
@@ -322,7 +329,7 @@ export class LineChart {
         pen = true;
       }
       parts.push(`<path d="${d}" fill="none" stroke="${esc(s.color)}" stroke-width="${s.faint ? 1 : 1.6}" opacity="${s.faint ? 0.3 : 1}"><title>${esc(s.label)}</title></path>`);
-    }
+    });
     for (const m of this.markers) {
       const x = this.xToPx(m.x).toFixed(1);
       parts.push(`<line x1="${x}" x2="${x}" y1="${PAD.top}" y2="${H - PAD.bottom}" stroke="${esc(m.color)}" stroke-dasharray="4 3"/><text x="${x}" y="${PAD.top + 10}">${esc(m.label)}</text>`);

@@ -41,6 +41,9 @@ const ipc = new PanelIpc<MetricsState, MetricsAppend>({
   onSnapshot(state) {
     runs.length = 0;
     cache.clear();
+    headerRows.clear();
+    header.replaceChildren();
+    lastDetailsKey = '';
     state.runs.forEach((r, i) => runs.push({ info: r.info, series: r.series, color: themeColor(PALETTE[i % PALETTE.length]!, FALLBACK[i % FALLBACK.length]!) }));
     rebuild();
   },
@@ -149,40 +152,81 @@ function duration(ms: number | null | undefined): string {
   return hh ? `${hh}h ${String(mm).padStart(2, '0')}m` : `${mm}m ${String(s % 60).padStart(2, '0')}s`;
 }
 
+/**
+ * The header is built once per run and status (buttons are custom elements with shadow DOM: recreating them on
+ * every step would cost more than the charts); on each update only its text changes.
+ */
+const headerRows = new Map<string, { key: string; el: HTMLElement; fields: Record<string, HTMLElement> }>();
+
 function renderHeader(): void {
-  clear(header);
-  for (const r of runs) {
+  if (!runs.length) {
+    header.replaceChildren(h('p', { class: 'muted' }, 'No run to show.'));
+    headerRows.clear();
+    return;
+  }
+  const seen = new Set<string>();
+  runs.forEach((r) => {
     const s = r.series;
     const status = runStatus(s, r.info.live);
-    const step = s.steps.step[s.steps.step.length - 1] ?? s.done?.step ?? 0;
-    const total = s.plan?.totalSteps;
-    const elapsed = s.done?.elapsedMs ?? s.steps.elapsedMs[s.steps.elapsedMs.length - 1];
-    const best = bestEval(s);
-    const metric = r.info.metricForBest ?? 'loss';
-    const bestValue = s.done?.bestMetric ?? best?.metrics[metric];
-    const swatch = h('span', { class: 'swatch' });
-    swatch.style.background = r.color;
     const running = r.info.live && (status === 'running' || status === 'starting');
-    header.append(
-      h(
+    const key = `${status}|${running}|${r.color}|${s.name}`;
+    seen.add(r.info.runId);
+    let row = headerRows.get(r.info.runId);
+    if (!row || row.key !== key) {
+      const fields = {
+        status: h('span', { class: `status status-${status}` }, status),
+        backend: h('span', {}),
+        step: h('span', { class: 'step-count' }),
+        elapsed: h('span', {}),
+        eta: h('span', {}),
+        best: h('span', {}),
+        patience: h('span', { class: 'muted' }),
+        error: h('span', { class: 'error-text' }),
+      };
+      const swatch = h('span', { class: 'swatch' });
+      swatch.style.background = r.color;
+      const el = h(
         'div',
         { class: 'run-header', 'data-run': r.info.runId },
         swatch,
         h('strong', {}, s.name),
-        h('span', { class: `status status-${status}` }, status),
-        h('span', { title: s.hello?.backend.reason }, `backend ${s.hello?.backend.name ?? '—'}`),
-        h('span', { class: 'step-count' }, `step ${step}${total ? ` / ${total}` : ''}`),
-        h('span', {}, `elapsed ${duration(elapsed)}`),
-        h('span', {}, `ETA ${running ? duration(s.lastEtaMs) : '—'}`),
-        h('span', {}, `best ${metric} ${formatValue(bestValue)}`),
+        ...Object.values(fields),
         running ? button('Stop', () => ipc.command('stop', { runId: r.info.runId }), { icon: 'debug-stop', secondary: true }) : null,
         running ? button('Save checkpoint now', () => ipc.command('saveNow', { runId: r.info.runId }), { icon: 'save', secondary: true }) : null,
         button('Checkpoints', () => ipc.command('openCheckpoints', { runId: r.info.runId }), { icon: 'history', secondary: true }),
-        s.errors.length ? h('span', { class: 'error-text', title: s.errors.join('\n') }, s.errors[s.errors.length - 1]!) : null,
-      ),
-    );
+      );
+      if (row) row.el.replaceWith(el);
+      else header.append(el);
+      row = { key, el, fields };
+      headerRows.set(r.info.runId, row);
+    }
+    const f = row.fields;
+    const step = s.steps.step[s.steps.step.length - 1] ?? s.done?.step ?? 0;
+    const total = s.plan?.totalSteps;
+    const elapsed = s.done?.elapsedMs ?? s.steps.elapsedMs[s.steps.elapsedMs.length - 1];
+    const metric = r.info.metricForBest ?? 'loss';
+    const bestValue = s.done?.bestMetric ?? bestEval(s)?.metrics[metric];
+    const lastEval = s.evals[s.evals.length - 1];
+    setText(f.backend!, `backend ${s.hello?.backend.name ?? '—'}`, s.hello?.backend.reason);
+    setText(f.step!, `step ${step}${total ? ` / ${total}` : ''}`);
+    setText(f.elapsed!, `elapsed ${duration(elapsed)}`);
+    setText(f.eta!, `ETA ${running ? duration(s.lastEtaMs) : '—'}`);
+    setText(f.best!, `best ${metric} ${formatValue(bestValue)}`);
+    setText(f.patience!, r.info.earlyStoppingPatience !== undefined ? `patience ${lastEval?.patienceUsed ?? 0}/${r.info.earlyStoppingPatience}` : '');
+    setText(f.error!, s.errors[s.errors.length - 1] ?? '', s.errors.join('\n'));
+  });
+  for (const [id, row] of headerRows) {
+    if (!seen.has(id)) {
+      row.el.remove();
+      headerRows.delete(id);
+    }
   }
-  if (!runs.length) header.append(h('p', { class: 'muted' }, 'No run to show.'));
+  header.querySelector(':scope > p.muted')?.remove();
+}
+
+function setText(el: HTMLElement, text: string, title?: string): void {
+  if (el.textContent !== text) el.textContent = text;
+  if (title !== undefined && el.title !== title) el.title = title;
 }
 
 let lastDetailsKey = '';
