@@ -34,7 +34,7 @@ test('the corpus has WordNet text and train texts only, never validation or test
     await fs.mkdir(wn);
     for (const part of ['adj', 'adv', 'verb', 'noun']) await fs.writeFile(path.join(wn, `data.${part}`), part === 'adj' ? WORDNET : '');
     await fs.writeFile(path.join(dir, 'train.csv'), 'text,label\n"Great, loved it",positive\nawful service,negative\n');
-    const s = await prepareCorpus({ wordNetDir: wn, trainCsv: path.join(dir, 'train.csv'), outDir: path.join(dir, 'out'), trainRepeat: 3, heldOut: 0.5, seed: 1 });
+    const s = await prepareCorpus({ wordNetDir: wn, trainCsv: path.join(dir, 'train.csv'), outDir: path.join(dir, 'out'), trainRepeat: 3, definitionParts: ['adj'], heldOut: 0.5, seed: 1 });
     const train = (await readDataset(s.files.train, { textColumn: 'text' })).rows.map((r) => r.text);
     const validation = (await readDataset(s.files.validation, { textColumn: 'text' })).rows.map((r) => r.text);
     assert.equal(train.filter((t) => t === 'Great, loved it').length, 3);
