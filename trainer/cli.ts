@@ -18,12 +18,15 @@ const HELP = `Usage:
   finetune-studio evaluate --model DIR --data FILE [--text-column C] [--label-column C] [--json]
   finetune-studio predict --model DIR --text "..." [--text-pair "..."] [--json]`;
 
+/** Held in a variable so that esbuild leaves this development-only lookup alone. */
+const TSX = 'tsx';
+
 /** The trainer entry and how to run it: the bundle next to this file, else the TypeScript source via tsx. */
 export function trainerCommand(): { file: string; execArgv: string[] } {
   const bundled = path.join(__dirname, 'trainer.js');
   if (existsSync(bundled) && __filename.endsWith('.js')) return { file: bundled, execArgv: [] };
   // `--import tsx` would be resolved from the user's working directory, so name the loader by its full URL.
-  return { file: path.join(__dirname, 'main.ts'), execArgv: ['--import', pathToFileURL(require.resolve('tsx')).href] };
+  return { file: path.join(__dirname, 'main.ts'), execArgv: ['--import', pathToFileURL(require.resolve(TSX)).href] };
 }
 
 export interface ClientOptions {
