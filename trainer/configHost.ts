@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import type { ConfigFileHost, Lookup, ModelInfo } from '../common/config/fileChecks';
 import type { ParamInfo } from '../common/bertParams';
 import { readDataset, readHeader } from './data/readDataset';
-import { readParameterInfo, resolveModelFolder } from './hf/modelFolder';
+import { readBertConfig } from './hf/bertConfig';
+import { readSafetensorsHeader } from './hf/safetensors';
 import { FineTuneError } from '../common/errors';
 
 function reasonOf(e: unknown): string {
@@ -41,13 +42,33 @@ export function canonicalParamNames(params: ParamInfo[]): ParamInfo[] {
     .map((p) => ({ name: (bare.test(p.name) ? `bert.${p.name}` : p.name).replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias'), shape: p.shape }));
 }
 
-/** config.json and the safetensors header(s) of a model folder; never the weights. */
+/**
+ * config.json and the safetensors header(s) of a model folder; never the weights. This does what
+ * hf/modelFolder.ts's resolveModelFolder checks for a local folder, without its Hub client, whose import of
+ * transformers.js costs the language server a second at start-up.
+ */
 export async function inspectModelFolder(dir: string): Promise<Lookup<ModelInfo>> {
   try {
-    const folder = await resolveModelFolder(dir);
-    const info = await readParameterInfo(folder);
-    const parameters = canonicalParamNames([...info].map(([name, t]) => ({ name, shape: [...t.shape] })));
-    return { ok: true, value: { source: dir, config: folder.config, parameters } };
+    const config = await readBertConfig(path.join(dir, 'config.json'));
+    let files: string[];
+    if (await exists(path.join(dir, 'model.safetensors'))) files = [path.join(dir, 'model.safetensors')];
+    else if (await exists(path.join(dir, 'model.safetensors.index.json'))) {
+      const index = JSON.parse(await fs.readFile(path.join(dir, 'model.safetensors.index.json'), 'utf8')) as { weight_map?: Record<string, string> };
+      files = [...new Set(Object.values(index.weight_map ?? {}))].map((f) => path.join(dir, f));
+    } else {
+      const pickles = ['pytorch_model.bin', 'tf_model.h5'];
+      const found: string[] = [];
+      for (const f of pickles) if (await exists(path.join(dir, f))) found.push(f);
+      return {
+        ok: false,
+        reason: found.length
+          ? `${dir} has its weights only as ${found.join(', ')}; convert them to model.safetensors in Python: \`AutoModel.from_pretrained(dir).save_pretrained(dir, safe_serialization=True)\`.`
+          : `${dir} has config.json but no model.safetensors. Copy the model's weights into the folder.`,
+      };
+    }
+    const parameters: ParamInfo[] = [];
+    for (const f of files) for (const [name, t] of (await readSafetensorsHeader(f)).tensors) parameters.push({ name, shape: [...t.shape] });
+    return { ok: true, value: { source: dir, config, parameters: canonicalParamNames(parameters) } };
   } catch (e) {
     const reason = reasonOf(e).replace(/\.?$/, '.');
     return { ok: false, reason: e instanceof FineTuneError && e.fix ? `${reason} ${e.fix}` : reason };

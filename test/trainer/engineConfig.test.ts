@@ -28,7 +28,7 @@ test('file checks through the Node host: a missing column and a model folder wit
   const ft = path.join(ws.dir, 'ft.finetune.yaml');
   writeConfig(ft, withOverrides({ mode: 'fine-tune', model: { tokenizer: undefined, architecture: undefined, name_or_path: 'model' } }));
   const e2 = await configError(ft);
-  assert.match(e2.detail!, /ft\.finetune\.yaml:5:17: error: `model\.name_or_path`: .*has config\.json but no model\.safetensors\. Copy the weights/);
+  assert.match(e2.detail!, /ft\.finetune\.yaml:5:17: error: `model\.name_or_path`: .*has config\.json but no model\.safetensors\. Copy the model's weights/);
   assert.equal(e2.line, 5);
 });
 
