@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../../trainer/engine/loadConfig';
@@ -59,4 +60,34 @@ test('test_file is evaluated at the end; group_by_length runs; save_now saves mi
   assert.equal(cancelled.done.step, 3);
   assert.deepEqual(cancelled.of('checkpoint'), []);
   assert.equal((await readRunInfo(cancelled.runDir))?.status, 'cancelled');
+});
+
+test('fine-tuning a classifier on a different label set starts a fresh head; same labels keep it', async () => {
+  const ws = makeWorkspace({ training: { max_steps: 2 } });
+  const first = await runEngine(ws.configFile);
+  const ckpt = first.done.lastCheckpoint!;
+  const ftTraining = { max_steps: 1 };
+  const same = path.join(ws.dir, 'same.finetune.yaml');
+  writeConfig(same, withOverrides({ mode: 'fine-tune', model: { tokenizer: undefined, architecture: undefined, name_or_path: ckpt }, training: ftTraining }));
+  assert.deepEqual((await runEngine(same)).of('model')[0]!.newlyInitialized, []);
+
+  const three = path.join(ws.dir, 'three.csv');
+  writeFileSync(three, 'text,label\nthe lamp is great,positive\nthe lamp is awful,negative\nthe lamp is a lamp,neutral\n');
+  const other = path.join(ws.dir, 'other.finetune.yaml');
+  writeConfig(other, withOverrides({ mode: 'fine-tune', model: { tokenizer: undefined, architecture: undefined, name_or_path: ckpt }, data: { train_file: 'three.csv', validation_file: 'three.csv' }, training: ftTraining }));
+  const run = await runEngine(other);
+  assert.deepEqual([...run.of('model')[0]!.newlyInitialized].sort(), ['classifier.bias', 'classifier.weight']);
+  assert.deepEqual(run.of('plan')[0]!.labels, ['negative', 'neutral', 'positive']);
+});
+
+test('a run whose process is gone while run.json says running reads as interrupted', async () => {
+  const ws = makeWorkspace();
+  const dir = path.join(ws.dir, 'run');
+  mkdirSync(dir);
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+  writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ formatVersion: 1, runId: 'r', status: 'running', pid: dead, step: 3, checkpoints: [] }));
+  assert.equal((await readRunInfo(dir))?.status, 'interrupted');
+  writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ formatVersion: 1, runId: 'r', status: 'running', pid: process.pid, step: 3, checkpoints: [] }));
+  assert.equal((await readRunInfo(dir))?.status, 'running');
+  assert.equal(await readRunInfo(path.join(ws.dir, 'nothing')), undefined);
 });

@@ -199,7 +199,14 @@ export async function buildModel(c: FineTuneConfig, baseDir: string, tokenizer: 
   }
   const model = BertModel.create(cfg, head, { numLabels, seed });
   try {
-    const report = model.loadStateDict(toStateDict(await loadStateDict(folder)));
+    const sd = toStateDict(await loadStateDict(folder));
+    // A classifier trained for another label set cannot be reused: like HF's ignore_mismatched_sizes, it is
+    // dropped and the head starts fresh (and is reported as newly initialised).
+    for (const k of ['classifier.weight', 'classifier.bias']) {
+      const e = sd.get(k);
+      if (e && e.shape[0] !== numLabels) sd.delete(k);
+    }
+    const report = model.loadStateDict(sd);
     return { model, source: folder.dir, newlyInitialized: report.newlyInitialized, sourceConfig: folder.config };
   } catch (e) {
     model.dispose();
