@@ -68,6 +68,9 @@ test('save → load round trip: bit-identical weights and optimizer state, same 
   assert.deepEqual(p.inputIds, [2, 6, 7, 8, 3]);
   assert.ok(['no', 'yes'].includes(p.label));
   assert.ok(Math.abs(Object.values(p.probabilities).reduce((s, x) => s + x, 0) - 1) < 1e-6);
+  const pair = predictText(loaded, 'w1 w2', 'w3');
+  assert.deepEqual(pair.inputIds, [2, 6, 7, 3, 8, 3]);
+  assert.deepEqual(pair.tokenTypeIds, [0, 0, 0, 0, 1, 1]);
   for (const m of [model, other, loaded.model]) m.dispose();
   opt.dispose();
 });
