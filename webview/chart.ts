@@ -204,6 +204,12 @@ export class LineChart {
       g.fillStyle = s.color;
       g.globalAlpha = s.faint ? 0.3 : 1;
       g.lineWidth = s.faint ? 1 : 1.6;
+      if (s.faint && idx.length > this.width - PAD.left - PAD.right) {
+        // A dense raw line is a band anyway: one filled 1-px bar per pixel column from its min to its max
+        // rasterises far faster than thousands of anti-aliased segments, and looks the same.
+        this.drawBand(g, s, idx, yd);
+        return;
+      }
       g.beginPath();
       let pen = false;
       for (const i of idx) {
@@ -260,6 +266,32 @@ export class LineChart {
       g.stroke();
     }
     g.restore();
+  }
+
+  private drawBand(g: CanvasRenderingContext2D, s: ChartSeries, idx: number[], yd: [number, number]): void {
+    g.beginPath();
+    let col = NaN;
+    let lo = 0;
+    let hi = 0;
+    const flush = () => {
+      if (!Number.isNaN(col)) g.rect(col, hi, 1, Math.max(1, lo - hi));
+    };
+    for (const i of idx) {
+      const y = s.ys[i];
+      if (y === null || y === undefined || !Number.isFinite(y) || (this.logY && y <= 0)) continue;
+      const c = Math.floor(this.xToPx(s.xs[i]!));
+      const py = this.yToPx(y, yd);
+      if (c !== col) {
+        flush();
+        col = c;
+        lo = hi = py;
+      } else {
+        if (py > lo) lo = py;
+        if (py < hi) hi = py;
+      }
+    }
+    flush();
+    g.fill();
   }
 
   private onMove(e: MouseEvent): void {

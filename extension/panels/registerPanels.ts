@@ -88,8 +88,9 @@ export function registerPanels(ctx: Ctx, services: PanelServices): void {
     }),
     vscode.commands.registerCommand('finetune.compareRuns', async (arg?: unknown, more?: unknown) => {
       let ids = runIdsOf(arg, more);
-      if (ids.length < 2) ids = await pickRuns(true);
-      openMetrics(ids);
+      // "Compare with…" on one run: that run plus the ones picked.
+      if (ids.length < 2) ids = [...new Set([...ids, ...(await pickRuns(true))])];
+      if (ids.length) openMetrics(ids);
     }),
     vscode.commands.registerCommand('finetune.openCheckpoints', async (arg?: unknown) => {
       const id = runIdsOf(arg)[0] ?? (await pickRuns(false))[0];

@@ -1,0 +1,197 @@
+// End-to-end journeys of the panels in a real VS Code (code-server + headless chromium, `npm run e2e:setup`):
+// the metrics of a live run advancing, two runs compared, a module frozen from the freezing panel, a resume and a
+// "try it" from the checkpoint explorer. Uses the harness of test/e2e/vscode.mjs. Screenshots go to
+// test-artifacts/e2e-panels/. Run: node --test test/e2e/panels.e2e.mjs
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { clearNotifications, launch, pick, ROOT, runCommand, shot, sleep } from './vscode.mjs';
+
+const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e-panels');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'finetune-e2e-panels-'));
+const workspace = path.join(tmp, 'workspace');
+const vsix = path.join(tmp, 'finetune-studio.vsix');
+const t0 = Date.now();
+const log = (m) => console.log(`# [${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
+let vs;
+let page;
+
+const config = (lr, epochs) => `# panels e2e
+mode: from-scratch
+task: text-classification
+model:
+  tokenizer: ./tokenizer
+  architecture:
+    hidden_size: 32
+    num_hidden_layers: 2
+    num_attention_heads: 2
+    intermediate_size: 64
+    max_position_embeddings: 32
+data:
+  train_file: train.csv
+  validation_file: validation.csv
+  text_column: text
+  label_column: label
+  max_length: 32
+training:
+  num_train_epochs: ${epochs}
+  per_device_train_batch_size: 8
+  learning_rate: ${lr}
+  eval_strategy: epoch
+  save_strategy: epoch
+  save_total_limit: 3
+  metric_for_best_model: accuracy
+  logging_steps: 1
+  seed: 1
+`;
+
+function makeWorkspace() {
+  const sample = path.join(ROOT, 'examples', 'sample');
+  fs.mkdirSync(path.join(workspace, 'tokenizer'), { recursive: true });
+  const head = (f, n) => fs.readFileSync(path.join(sample, f), 'utf8').split('\n').slice(0, n + 1).join('\n') + '\n';
+  fs.writeFileSync(path.join(workspace, 'train.csv'), head('train.csv', 160));
+  fs.writeFileSync(path.join(workspace, 'validation.csv'), head('validation.csv', 40));
+  fs.copyFileSync(path.join(sample, 'tokenizer', 'vocab.txt'), path.join(workspace, 'tokenizer', 'vocab.txt'));
+  fs.writeFileSync(path.join(workspace, 'a.finetune.yaml'), config('1.0e-3', 12));
+  fs.writeFileSync(path.join(workspace, 'b.finetune.yaml'), config('3.0e-4', 3));
+}
+
+const runsDir = () => path.join(workspace, '.finetune', 'runs');
+function runs() {
+  return fs.existsSync(runsDir())
+    ? fs.readdirSync(runsDir()).filter((d) => fs.existsSync(path.join(runsDir(), d, 'run.json'))).map((d) => ({ dir: path.join(runsDir(), d), ...JSON.parse(fs.readFileSync(path.join(runsDir(), d, 'run.json'), 'utf8')) }))
+    : [];
+}
+async function waitFor(fn, what, timeout = 120000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}
+const ended = (r) => r && r.status !== 'running';
+/** A quick-pick row of a run: its name, then (no space in innerText) its status. */
+const runRow = (name) => new RegExp(`^\\s*${name}\\s*(queued|starting|running|stopping|completed|stopped|cancelled|early-stopped|failed|interrupted)`);
+
+/** The content frame of the active webview panel (code-server nests it two iframes deep). */
+function webview() {
+  return page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
+}
+
+async function openFile(name) {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget .quick-input-box input').first();
+  await input.waitFor();
+  await input.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().click();
+  await page.locator('.tab.active', { hasText: name }).waitFor();
+}
+
+before(async () => {
+  makeWorkspace();
+  execFileSync('node', ['esbuild.mjs', '--production'], { cwd: ROOT, stdio: 'pipe' });
+  execFileSync(path.join(ROOT, 'node_modules', '.bin', 'vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', vsix], { cwd: ROOT, stdio: 'pipe' });
+  log(`built ${path.basename(vsix)}`);
+  fs.rmSync(ARTIFACTS, { recursive: true, force: true });
+  vs = await launch({ vsix, workspace, runDir: path.join(tmp, 'vscode'), log });
+  page = vs.page;
+});
+
+after(async () => {
+  if (vs) {
+    if (vs.errors.length) console.log(`# page errors:\n#   ${vs.errors.slice(0, 5).join('\n#   ')}`);
+    await vs.close();
+  }
+  if (!process.env.KEEP_E2E) fs.rmSync(tmp, { recursive: true, force: true });
+  else console.log(`# kept ${tmp}`);
+});
+
+function journey(name, fn) {
+  test(name, { timeout: 240000 }, async () => {
+    try {
+      await fn();
+    } catch (e) {
+      await shot(page, ARTIFACTS, `FAIL-${name.replace(/[^\w]+/g, '-').slice(0, 60)}`).catch(() => {});
+      throw e;
+    }
+  });
+}
+
+journey('the metrics panel of a live run shows the step count and the loss chart advancing', async () => {
+  await openFile('a.finetune.yaml');
+  await runCommand(page, 'Fine-Tune: Start run');
+  const run = await waitFor(() => runs().find((r) => r.configFile?.endsWith('a.finetune.yaml')), 'run a to start');
+  await runCommand(page, 'Fine-Tune: Open metrics');
+  await pick(page, runRow('a'), 'a');
+  const stepCount = webview().locator('.step-count').first();
+  await stepCount.waitFor({ timeout: 60000 });
+  const stepOf = async () => Number(/step (\d+)/.exec(await stepCount.innerText())?.[1] ?? -1);
+  await waitFor(() => true, 'nothing');
+  let first = await stepOf();
+  for (let i = 0; i < 120 && first <= 0; i++) (await sleep(250), (first = await stepOf()));
+  assert.ok(first > 0, 'the step count shows progress');
+  assert.ok((await webview().locator('canvas.chart-canvas').count()) >= 4, 'the charts are drawn');
+  let later = first;
+  for (let i = 0; i < 120 && later <= first && !ended(runs().find((r) => r.runId === run.runId)); i++) (await sleep(250), (later = await stepOf()));
+  assert.ok(later > first, `the step count advanced (${first} → ${later})`);
+  await shot(page, ARTIFACTS, '01-metrics-live');
+  await waitFor(() => ended(runs().find((r) => r.runId === run.runId)), 'run a to finish', 180000);
+  await clearNotifications(page);
+});
+
+journey('two runs compared side by side, with their config differences', async () => {
+  await openFile('b.finetune.yaml');
+  await runCommand(page, 'Fine-Tune: Start run');
+  await waitFor(() => ended(runs().find((r) => r.configFile?.endsWith('b.finetune.yaml'))), 'run b to finish', 180000);
+  await clearNotifications(page);
+  await runCommand(page, 'Fine-Tune: Compare with…');
+  const rows = page.locator('.quick-input-list .monaco-list-row');
+  await rows.first().waitFor();
+  for (const name of ['a', 'b']) await rows.filter({ hasText: runRow(name) }).first().click();
+  await page.keyboard.press('Enter');
+  await webview().locator('.run-header').nth(1).waitFor({ timeout: 60000 });
+  await webview().locator('table.grid', { hasText: 'training.learning_rate' }).first().waitFor();
+  await shot(page, ARTIFACTS, '02-compare');
+});
+
+journey('ticking a module in the freezing panel writes the freeze list and the config stays clean', async () => {
+  await openFile('a.finetune.yaml');
+  await runCommand(page, 'Fine-Tune: Layer freezing');
+  const row = webview().locator('.module-row[data-path="bert.embeddings"]');
+  await row.waitFor({ timeout: 60000 });
+  await row.locator('vscode-checkbox').click();
+  await page.locator('.tab', { hasText: 'a.finetune.yaml' }).first().click();
+  await page.locator('.monaco-editor .view-lines', { hasText: 'bert.embeddings' }).first().waitFor({ timeout: 30000 });
+  await webview().locator('.module-row.frozen[data-path="bert.embeddings"]').waitFor({ timeout: 30000 }).catch(() => {});
+  await runCommand(page, 'View: Focus Problems');
+  await sleep(1500);
+  const problems = await page.locator('.markers-panel .monaco-list-row', { hasText: /freeze/ }).count();
+  assert.equal(problems, 0, 'no diagnostics about the freeze list');
+  await shot(page, ARTIFACTS, '03-freezing');
+});
+
+journey('the checkpoint explorer resumes a run and tries a checkpoint on a sentence', async () => {
+  const before = runs().length;
+  await runCommand(page, 'Fine-Tune: Open checkpoints');
+  await pick(page, runRow('a'), 'a');
+  const table = webview().locator('table.checkpoints');
+  await table.waitFor({ timeout: 60000 });
+  await shot(page, ARTIFACTS, '04-checkpoints');
+  const row = table.locator('tbody tr:not(.broken)').first();
+  await row.locator('vscode-button', { hasText: 'Try' }).click();
+  const input = webview().locator('.try vscode-textfield input');
+  await input.fill('this jacket looks great!');
+  await input.press('Enter');
+  await webview().locator('.prediction .predicted').waitFor({ timeout: 120000 });
+  assert.match(await webview().locator('.prediction').innerText(), /Predicted: (positive|negative)/);
+  await shot(page, ARTIFACTS, '05-try');
+  await row.locator('vscode-button', { hasText: 'Resume' }).click();
+  const resumed = await waitFor(() => runs().length > before && runs().find((r) => r.resumedFrom), 'a resumed run', 60000);
+  assert.match(resumed.resumedFrom, /checkpoint-\d+$/);
+  await waitFor(() => ended(runs().find((r) => r.runId === resumed.runId)), 'the resumed run to finish', 180000);
+});
