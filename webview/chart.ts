@@ -169,6 +169,7 @@ export class LineChart {
     const yd = this.yDomain(x0, x1, visible);
 
     g.fillStyle = fg;
+    g.textAlign = 'left';
     g.textBaseline = 'top';
     g.fillText(this.title, PAD.left, 4);
     g.strokeStyle = grid;

@@ -57,14 +57,14 @@ function render(s: CheckpointsState): void {
     const actions = h(
       'td',
       { class: 'actions' },
-      button('Resume', () => ipc.command('resume', { path: c.path }), { icon: 'debug-continue', secondary: true, disabled: !sound || s.live, title: s.live ? 'The run is still training' : 'Resume the run from here' }),
-      button('Fork', () => ipc.command('fork', { path: c.path }), { icon: 'repo-forked', secondary: true, disabled: !sound, title: 'New config that fine-tunes from this checkpoint' }),
-      button('Evaluate', () => void ipc.request('evaluate', { path: c.path }).then((v) => showEvaluation(c, v), (e: Error) => showProblem(e.message)), { icon: 'beaker', secondary: true, disabled: !sound }),
-      button('Try', () => {
+      button('', () => ipc.command('resume', { path: c.path }), { icon: 'debug-continue', secondary: true, disabled: !sound || s.live, title: s.live ? 'Resume: the run is still training' : 'Resume the run from here' }),
+      button('', () => ipc.command('fork', { path: c.path }), { icon: 'repo-forked', secondary: true, disabled: !sound, title: 'Fork: a new config that fine-tunes from this checkpoint' }),
+      button('', () => void ipc.request('evaluate', { path: c.path }).then((v) => showEvaluation(c, v), (e: Error) => showProblem(e.message)), { icon: 'beaker', secondary: true, disabled: !sound, title: 'Evaluate on a data file' }),
+      button('', () => {
         selected = c.path;
         renderTry(s);
-      }, { icon: 'comment-discussion', secondary: true, disabled: !sound }),
-      button('Export', () => ipc.command('export', { path: c.path }), { icon: 'export', secondary: true, disabled: !sound }),
+      }, { icon: 'comment-discussion', secondary: true, disabled: !sound, title: 'Try it on a sentence' }),
+      button('', () => ipc.command('export', { path: c.path }), { icon: 'export', secondary: true, disabled: !sound, title: 'Export as a Hugging Face model folder with a model card' }),
       button('', () => ipc.command('reveal', { path: c.path }), { icon: 'folder-opened', secondary: true, title: 'Reveal in file manager' }),
       button('', () => ipc.command('delete', { path: c.path }), { icon: 'trash', secondary: true, title: 'Delete (asks first)' }),
     );
@@ -80,7 +80,7 @@ function render(s: CheckpointsState): void {
       actions,
     );
   });
-  body.append(h('table', { class: 'grid checkpoints' }, h('thead', {}, head), h('tbody', {}, ...rows)));
+  body.append(h('div', { class: 'table-scroll' }, h('table', { class: 'grid checkpoints' }, h('thead', {}, head), h('tbody', {}, ...rows))));
   body.append(h('div', { class: 'evaluation-result' }));
   if (!selected || !s.checkpoints.some((c) => c.path === selected && !c.broken)) selected = [...s.checkpoints].reverse().find((c) => c.isBest && !c.broken)?.path ?? [...s.checkpoints].reverse().find((c) => !c.broken)?.path;
   renderTry(s);

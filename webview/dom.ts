@@ -19,7 +19,7 @@ export function icon(name: string, label?: string): HTMLElement {
 }
 
 export function button(label: string, onClick: () => void, opts: { icon?: string; secondary?: boolean; disabled?: boolean; title?: string } = {}): HTMLElement {
-  const b = h('vscode-button', { icon: opts.icon, secondary: opts.secondary, disabled: opts.disabled, title: opts.title ?? label }, label);
+  const b = h('vscode-button', { icon: opts.icon, secondary: opts.secondary, disabled: opts.disabled, title: opts.title ?? label, 'aria-label': opts.title ?? label }, label);
   b.addEventListener('click', () => {
     if (!b.hasAttribute('disabled')) onClick();
   });
