@@ -14,7 +14,8 @@ import type { HostMessage, TrainerMessage } from '../common/protocol';
 import { ProgressView } from './cliView';
 
 const HELP = `Usage:
-  finetune-studio train <config.finetune.yaml> [--backend auto|gpu|node|wasm|cpu] [--max-steps N] [--json]
+  finetune-studio train <config.finetune.yaml> [--backend auto|gpu|node|wasm|cpu] [--max-steps N]
+                        [--resume-from-checkpoint RUN/checkpoint-N] [--json]
   finetune-studio evaluate --model DIR --data FILE [--text-column C] [--label-column C] [--json]
   finetune-studio predict --model DIR --text "..." [--text-pair "..."] [--json]`;
 

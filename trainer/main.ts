@@ -1,6 +1,6 @@
 /**
  * The training subprocess. The extension forks the built bundle (dist/trainer.js) and the CLI runs it too:
- *   train <config> [--backend X] [--max-steps N]
+ *   train <config> [--backend X] [--max-steps N] [--resume-from-checkpoint DIR]
  *   evaluate --model DIR --data FILE [--text-column C] [--label-column C]
  *   predict --model DIR --text "..." [--text-pair "..."]
  * stdout carries the JSON-lines protocol (common/protocol.ts) and nothing else: console output of libraries
@@ -141,7 +141,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
 
 function usage(message: string): FineTuneError {
   return new FineTuneError('usage', message, {
-    fix: 'Usage: train <config> [--backend auto|gpu|node|wasm|cpu] [--max-steps N] | evaluate --model DIR --data FILE | predict --model DIR --text "..." [--text-pair "..."]',
+    fix: 'Usage: train <config> [--backend auto|gpu|node|wasm|cpu] [--max-steps N] [--resume-from-checkpoint DIR] | evaluate --model DIR --data FILE | predict --model DIR --text "..." [--text-pair "..."]',
   });
 }
 
@@ -176,6 +176,8 @@ async function runTrain(args: ParsedArgs): Promise<number> {
   const maxStepsFlag = args.flags.get('max-steps');
   const maxSteps = maxStepsFlag === undefined ? undefined : Number(maxStepsFlag);
   if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps > 0)) throw usage(`--max-steps must be a positive integer, not ${maxStepsFlag}`);
+  const resumeFlag = args.flags.get('resume-from-checkpoint');
+  const resumeFrom = resumeFlag === undefined ? undefined : path.resolve(resumeFlag);
   const { train } = await import('./engine/train');
   const t0 = Date.now();
   let lastStep = 0;
@@ -187,6 +189,7 @@ async function runTrain(args: ParsedArgs): Promise<number> {
       control,
       engineVersion: engineVersion(),
       ...(maxSteps !== undefined ? { maxSteps } : {}),
+      ...(resumeFrom !== undefined ? { resumeFrom } : {}),
       emit: (m) => {
         if (m.type === 'step') lastStep = m.step;
         send(m);

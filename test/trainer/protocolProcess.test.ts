@@ -37,6 +37,13 @@ test('`stop` on stdin finishes the step, saves a checkpoint and exits 0 with sta
   assert.equal(ckpt.step, done.step);
   assert.equal(done.lastCheckpoint, ckpt.path);
   assert.ok(existsSync(path.join(ckpt.path, 'trainer_state.json')));
+
+  // The extension resumes with a flag rather than by editing the user's config.
+  const resumed = startTrainer(['train', ws.configFile, '--resume-from-checkpoint', ckpt.path, '--max-steps', String(done.step + 2)]);
+  assert.equal(await resumed.exit, 0, resumed.stderr());
+  const plan = resumed.messages.find((m) => m.type === 'plan') as TrainerMessageOf<'plan'>;
+  assert.equal(plan.resumedFromStep, done.step);
+  assert.deepEqual(resumed.messages.filter((m) => m.type === 'step').map((m) => (m as TrainerMessageOf<'step'>).step), [done.step + 1, done.step + 2]);
 });
 
 test('SIGTERM behaves like stop: a checkpoint, status stopped, exit 0', async () => {

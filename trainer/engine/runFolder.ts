@@ -15,6 +15,8 @@ export type RunStatus = 'running' | 'completed' | 'stopped' | 'cancelled' | 'ear
 export interface RunInfo {
   formatVersion: 1;
   runId: string;
+  /** `run_name`, or the config file's name without `.finetune.yaml`. */
+  name: string;
   status: RunStatus;
   mode: FineTuneConfig['mode'];
   task: FineTuneConfig['task'];
@@ -78,6 +80,7 @@ export class RunFolder {
     const info: RunInfo = {
       formatVersion: 1,
       runId,
+      name: runBaseName(configFile, config.run_name),
       status: 'running',
       mode: config.mode,
       task: config.task,

@@ -45,6 +45,8 @@ export interface TrainOptions {
   engineVersion: string;
   /** CLI `--max-steps`. */
   maxSteps?: number;
+  /** CLI `--resume-from-checkpoint` (absolute): wins over the config's `resume_from_checkpoint`. */
+  resumeFrom?: string;
   hooks?: SaveHooks;
   /** Called once the run folder exists (main.ts tees stderr into its log). */
   onRunFolder?: (rf: RunFolder) => void;
@@ -100,7 +102,7 @@ export async function train(o: TrainOptions): Promise<Done> {
   };
   for (const w of [...o.loaded.warnings, ...rows.warnings]) log('warn', w);
 
-  const resumeDir = t.resume_from_checkpoint ? path.resolve(baseDir, t.resume_from_checkpoint) : undefined;
+  const resumeDir = o.resumeFrom ?? (t.resume_from_checkpoint ? path.resolve(baseDir, t.resume_from_checkpoint) : undefined);
   const resumed = resumeDir ? await readTrainerState(resumeDir) : undefined;
   if (resumed && labels && resumed.labels && resumed.labels.join('\u0000') !== labels.labels.join('\u0000')) {
     throw new FineTuneError('resume-labels-differ', `the checkpoint was trained with the labels ${resumed.labels.join(', ')}, the data has ${labels.labels.join(', ')}`, {
