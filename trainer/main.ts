@@ -30,7 +30,7 @@ import { FineTuneError, toUserError } from '../common/errors';
 import { LineSplitter, PROTOCOL_VERSION, encodeMessage, parseHostMessage, trainerMessages } from '../common/protocol';
 import type { BackendInfo, HostMessage, TrainerMessage, TrainerMessageOf } from '../common/protocol';
 import type { Guard } from '../common/guard';
-import { selectBackend } from './backend';
+import { BackendUnavailableError, selectBackend } from './backend';
 import type { RunControl } from './engine/train';
 
 function engineVersion(): string {
@@ -147,7 +147,16 @@ function usage(message: string): FineTuneError {
 
 async function hello(pref: BackendPreference): Promise<BackendInfo> {
   const wasmDir = path.join(__dirname, 'wasm');
-  const choice = await selectBackend(pref, existsSync(wasmDir) ? { wasmDir } : {});
+  let choice;
+  try {
+    choice = await selectBackend(pref, existsSync(wasmDir) ? { wasmDir } : {});
+  } catch (e) {
+    if (!(e instanceof BackendUnavailableError)) throw e;
+    throw new FineTuneError('backend-unavailable', e.message, {
+      detail: e.tried.map((t) => `${t.backend}: ${t.why}`).join('\n'),
+      fix: `Install it (npm install ${pref === 'gpu' ? '@tensorflow/tfjs-node-gpu' : pref === 'node' ? '@tensorflow/tfjs-node' : 'the backend package'}), or use \`backend: auto\`, which falls back to the fastest one available.`,
+    });
+  }
   const backend: BackendInfo = { name: choice.name, reason: choice.reason, tried: choice.tried, ...(choice.threads !== undefined ? { threads: choice.threads } : {}) };
   send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, engineVersion: engineVersion(), pid: process.pid, backend });
   return backend;
