@@ -50,7 +50,9 @@ function render(s: CheckpointsState): void {
     renderTry(s);
     return;
   }
-  const metricNames = [...new Set(s.checkpoints.flatMap((c) => Object.keys(c.metrics)))].sort().slice(0, 6);
+  // Evaluation metrics first (what a checkpoint is chosen by), then the training loss; the rest is in the tooltip.
+  const all = [...new Set(s.checkpoints.flatMap((c) => Object.keys(c.metrics)))].sort();
+  const metricNames = [...all.filter((m) => m.startsWith('eval_')), ...all.filter((m) => m === 'loss')].slice(0, 5);
   const head = h('tr', {}, ...['checkpoint', 'step', 'epoch', ...metricNames, 'size', '', 'actions'].map((t) => h('th', {}, t)));
   const rows = s.checkpoints.map((c) => {
     const sound = !c.broken;

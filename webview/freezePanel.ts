@@ -38,9 +38,17 @@ function counts(n: ModuleNode): string {
   return `${formatCount(n.trainable)} trainable · ${formatCount(frozen)} frozen · ${formatCount(n.total)} total`;
 }
 
+/** HF names, with what a BERT reader calls them: `intermediate` and `output` of a layer are its feed-forward. */
+function moduleLabel(n: ModuleNode): string {
+  if (/^\d+$/.test(n.name)) return `layer ${n.name}`;
+  if (/\.layer\.\d+\.intermediate$/.test(n.path)) return 'feed-forward in (intermediate)';
+  if (/\.layer\.\d+\.output$/.test(n.path)) return 'feed-forward out (output)';
+  return n.name;
+}
+
 function row(n: ModuleNode, depth: number): HTMLElement[] {
   const kids = n.children.filter((c) => c.children.length > 0);
-  const label = /^\d+$/.test(n.name) ? `layer ${n.name}` : n.name;
+  const label = moduleLabel(n);
   const box = h('vscode-checkbox', { checked: n.trainable > 0, indeterminate: n.trainable > 0 && n.trainable < n.total, label, title: `${n.path}: ticked trains, unticked is frozen` }) as HTMLElement & { checked: boolean };
   box.addEventListener('change', () => ipc.command('setFrozen', { path: n.path, frozen: !box.checked }));
   const twisty = kids.length

@@ -51,7 +51,13 @@ export class FreezeTreeProvider implements vscode.TreeDataProvider<ModuleNode>, 
   }
 
   getTreeItem(n: ModuleNode): vscode.TreeItem {
-    const label = /^\d+$/.test(n.name) ? `layer ${n.name}` : n.name;
+    const label = /^\d+$/.test(n.name)
+      ? `layer ${n.name}`
+      : /\.layer\.\d+\.intermediate$/.test(n.path)
+        ? 'feed-forward in (intermediate)'
+        : /\.layer\.\d+\.output$/.test(n.path)
+          ? 'feed-forward out (output)'
+          : n.name;
     const item = new vscode.TreeItem(label, visibleChildren(n).length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     const frozen = n.total - n.trainable;
     item.id = n.path;
