@@ -58,6 +58,7 @@ type Done = TrainerMessageOf<'done'>;
 
 const SALT_DROPOUT = 0xd40f;
 const SALT_MASK = 0x3a5c;
+const REPORT_EVERY_MS = 5000;
 
 export async function train(o: TrainOptions): Promise<Done> {
   const t0 = Date.now();
@@ -195,6 +196,7 @@ export async function train(o: TrainOptions): Promise<Done> {
   const sessionStart = Date.now();
   const firstStep = step;
   let win = { loss: 0, steps: 0, samples: 0, tokens: 0, ms: 0 };
+  let lastReport = Date.now();
 
   const save = async (atStep: number): Promise<void> => {
     state.global_step = atStep;
@@ -277,7 +279,10 @@ export async function train(o: TrainOptions): Promise<Done> {
       win.ms += Date.now() - ts;
       o.onStepEnd?.(step);
 
-      if (step % t.logging_steps === 0 || step === plan.totalSteps || step === firstStep + 1) {
+      // HF logs every logging_steps; slow steps (a large model on a CPU) also report every few seconds, so that a
+      // progress bar never sits still for minutes. The loss is averaged over the steps since the last report.
+      if (step % t.logging_steps === 0 || step === plan.totalSteps || step === firstStep + 1 || Date.now() - lastReport >= REPORT_EVERY_MS) {
+        lastReport = Date.now();
         const sec = Math.max(win.ms, 1) / 1000;
         const done = step - firstStep;
         const perStep = (Date.now() - sessionStart) / done;
