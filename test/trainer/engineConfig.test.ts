@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../../trainer/engine/loadConfig';
 import { nodeConfigHost } from '../../trainer/configHost';
@@ -90,4 +90,15 @@ test('a run whose process is gone while run.json says running reads as interrupt
   writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ formatVersion: 1, runId: 'r', status: 'running', pid: process.pid, step: 3, checkpoints: [] }));
   assert.equal((await readRunInfo(dir))?.status, 'running');
   assert.equal(await readRunInfo(path.join(ws.dir, 'nothing')), undefined);
+});
+
+test('a run that fails after its folder exists is marked failed in run.json', async () => {
+  // The config check would refuse a folder without trainer_state.json; the CLI flag is checked when the run starts.
+  const plain = makeWorkspace();
+  await assert.rejects(runEngine(plain.configFile, { resumeFrom: path.join(plain.dir, 'tokenizer') }), /not a checkpoint/);
+  const runs = path.join(plain.dir, '.finetune', 'runs');
+  const [only] = readdirSync(runs);
+  const info = await readRunInfo(path.join(runs, only!));
+  assert.equal(info?.status, 'failed');
+  assert.equal(info?.error?.code, 'checkpoint-invalid');
 });

@@ -19,7 +19,7 @@ export interface EngineRun {
   runDir: string;
 }
 
-export async function runEngine(configFile: string, extra: Partial<Pick<TrainOptions, 'onStepEnd' | 'maxSteps'>> & { control?: RunControl } = {}): Promise<EngineRun> {
+export async function runEngine(configFile: string, extra: Partial<Pick<TrainOptions, 'onStepEnd' | 'maxSteps' | 'resumeFrom'>> & { control?: RunControl } = {}): Promise<EngineRun> {
   const messages: TrainerMessage[] = [];
   const done = await train({
     loaded: await loadConfig(configFile),
@@ -29,6 +29,7 @@ export async function runEngine(configFile: string, extra: Partial<Pick<TrainOpt
     engineVersion: 'test',
     ...(extra.onStepEnd ? { onStepEnd: extra.onStepEnd } : {}),
     ...(extra.maxSteps !== undefined ? { maxSteps: extra.maxSteps } : {}),
+    ...(extra.resumeFrom !== undefined ? { resumeFrom: extra.resumeFrom } : {}),
   });
   const of = <K extends TrainerMessage['type']>(type: K) => messages.filter((m) => m.type === type) as TrainerMessageOf<K>[];
   const plan = of('plan')[0];

@@ -61,6 +61,21 @@ const SALT_MASK = 0x3a5c;
 const REPORT_EVERY_MS = 5000;
 
 export async function train(o: TrainOptions): Promise<Done> {
+  let folder: RunFolder | undefined;
+  try {
+    return await trainIn(o, (rf) => (folder = rf));
+  } catch (e) {
+    // Set-up can fail after the run folder exists (a bad checkpoint to resume, weights that do not fit):
+    // run.json must then say failed, not running.
+    if (folder && folder.info.status === 'running') {
+      const err = e instanceof FineTuneError ? e.toUserError() : { code: 'internal', message: e instanceof Error ? e.message : String(e) };
+      await folder.update({ status: 'failed', endedAt: new Date().toISOString(), error: { code: err.code, message: err.message } });
+    }
+    throw e;
+  }
+}
+
+async function trainIn(o: TrainOptions, created: (rf: RunFolder) => void): Promise<Done> {
   const t0 = Date.now();
   const c = structuredClone(o.loaded.config);
   if (o.maxSteps !== undefined) c.training.max_steps = o.maxSteps;
@@ -92,6 +107,7 @@ export async function train(o: TrainOptions): Promise<Done> {
   });
 
   const rf = await RunFolder.create(o.loaded.file, c);
+  created(rf);
   o.onRunFolder?.(rf);
   const emit = (m: TrainerMessage) => {
     rf.record(m);
@@ -346,8 +362,7 @@ export async function train(o: TrainOptions): Promise<Done> {
     await rf.update({ status, step, endedAt: new Date().toISOString() });
     return doneMsg;
   } catch (e) {
-    const err = e instanceof FineTuneError ? e.toUserError() : { code: 'internal', message: e instanceof Error ? e.message : String(e) };
-    await rf.update({ status: 'failed', step, endedAt: new Date().toISOString(), error: { code: err.code, message: err.message } });
+    await rf.update({ step });
     throw e;
   } finally {
     accum.clear();
