@@ -140,7 +140,15 @@ function render(): void {
   const ms = markers(runs, view.by);
   const opts = { zoom: view.zoom, logY: view.logY, xLabel: view.by };
   for (const c of STEP_CHARTS) stepCharts.get(c.field)?.set(stepSeries(runs, c.field, c.smooth, view.smoothing, view.by, cache), ms, opts);
-  for (const [m, chart] of evalCharts) chart.set(evalSeries(runs, m, view.by), ms, opts);
+  // Evaluations share the step charts' x range, so an eval point sits under the training steps it followed.
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const r of runs) {
+    const xs = view.by === 'step' ? r.series.steps.step : r.series.steps.epoch;
+    if (xs.length) (lo = Math.min(lo, xs[0]!)), (hi = Math.max(hi, xs[xs.length - 1]!));
+  }
+  const evalOpts = { ...opts, zoom: view.zoom ?? (hi > lo ? ([lo, hi] as [number, number]) : undefined) };
+  for (const [m, chart] of evalCharts) chart.set(evalSeries(runs, m, view.by), ms, evalOpts);
   renderDetails();
 }
 
