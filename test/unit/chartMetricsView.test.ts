@@ -19,7 +19,7 @@ test('smoothed lines are debiased EMAs of the raw ones, extended incrementally',
   const r = run('a', [4, 2, 2, 2], 2, {});
   const cache = new SmoothCache();
   const [raw, smooth] = stepSeries([r], 'loss', true, 0.5, 'step', cache);
-  assert.deepEqual([...raw!.ys], [4, 2, 2, 2]);
+  assert.deepEqual(Array.from(raw!.ys), [4, 2, 2, 2]);
   assert.equal(smooth!.ys[0], 4);
   assert.ok(Math.abs(smooth!.ys[1]! - (0.5 * 2 + 0.25 * 4) / 0.75) < 1e-12);
   applyMessage(r.series, { type: 'step', step: 5, epoch: 2.5, loss: 10, learningRate: 1e-3, gradNorm: 1, samplesPerSecond: 10, tokensPerSecond: 100, elapsedMs: 5, etaMs: null });
