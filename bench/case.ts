@@ -4,6 +4,9 @@
  * to that case alone.
  *
  *   node --import tsx bench/case.ts --case tiny-train-wasm [--steps 10] [--warmup 3] [--budget-s 120]
+ *                                   [--batch 32] [--seq 128]
+ * The leak check of the issue (numTensors flat over 1,000 steps) is this with small shapes:
+ *   node --import tsx bench/case.ts --case tiny-train-wasm --steps 1000 --warmup 1 --batch 4 --seq 32
  *
  * A training step is what trainer/engine/train.ts does per optimizer step: loss and gradients, global-norm
  * clipping at 1.0, AdamW (weight decay 0.01 except bias/LayerNorm.weight, as HF's defaults).
@@ -38,6 +41,8 @@ export interface CaseResult {
   tokens_per_s: number;
   peak_rss_mb: number;
   wasm_heap_mb: number | null;
+  /** WASM heap after the first timed step: equal to wasm_heap_mb when later steps need no more memory. */
+  wasm_heap_first_mb: number | null;
   /** Live tensors after the first and the last timed step: equal when nothing leaks. */
   tensors_first: number;
   tensors_last: number;
@@ -90,6 +95,7 @@ async function main(): Promise<void> {
   const times: number[] = [];
   const cpu: number[] = [];
   let tensorsFirst = 0;
+  let heapFirst = 0;
   let capped = false;
   for (let i = 0; i < steps; i++) {
     const ts = performance.now();
@@ -98,7 +104,10 @@ async function main(): Promise<void> {
     times.push(performance.now() - ts);
     const dc = process.cpuUsage(c0);
     cpu.push((dc.user + dc.system) / 1000);
-    if (i === 0) tensorsFirst = tf.memory().numTensors;
+    if (i === 0) {
+      tensorsFirst = tf.memory().numTensors;
+      heapFirst = wasmHeapBytes();
+    }
     if (performance.now() - t0 > budgetMs && i + 1 < steps) {
       capped = true;
       break;
@@ -123,6 +132,7 @@ async function main(): Promise<void> {
     // maxRSS is in KiB: the high-water mark of this process, which is why each case has its own.
     peak_rss_mb: process.resourceUsage().maxRSS / 1024,
     wasm_heap_mb: choice.name === 'wasm' ? wasmHeapBytes() / 2 ** 20 : null,
+    wasm_heap_first_mb: choice.name === 'wasm' ? heapFirst / 2 ** 20 : null,
     tensors_first: tensorsFirst,
     tensors_last: tf.memory().numTensors,
     capped,

@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --quick] [-- --case tiny-train-wasm,tiny-train-torch] [-- --no-torch] [-- --cpu-mini]`
+ * `npm run bench [-- --quick] [-- --case tiny-train-wasm,tiny-train-torch] [-- --no-torch] [-- --cpu-mini]
+ *                [-- --leak] [-- --latency]`
  *
  * Training and inference throughput and peak memory of our engine on BERT-tiny and BERT-mini (batch 32,
  * sequence 128, AdamW), per tfjs backend, next to the same model in PyTorch when a python with torch is
@@ -190,7 +191,25 @@ async function main(): Promise<void> {
       }
     }
   }
-  console.log(JSON.stringify({ load_avg: load, cases: rows }));
+  const extra: Record<string, unknown> = {};
+  if (has('--leak')) extra.leak_check = await leakCheck();
+  if (has('--latency')) {
+    const r = await runChild(process.execPath, ['--import', 'tsx', path.join(BENCH_DIR, 'latency.ts')], process.env, 10 * 60_000);
+    process.stdout.write(r.out.split('\n').filter((l) => !l.startsWith('{')).join('\n'));
+    extra.latency = (lastJson<{ latency: unknown }>(r.out) ?? { latency: null }).latency;
+  }
+  console.log(JSON.stringify({ load_avg: load, cases: rows, ...extra }));
+}
+
+/** numTensors and the WASM heap over 1,000 BERT-tiny training steps at small shapes: both must stay flat. */
+async function leakCheck(): Promise<unknown> {
+  const args = ['--import', 'tsx', path.join(BENCH_DIR, 'case.ts'), '--case', 'tiny-train-wasm', '--steps', '1000', '--warmup', '1', '--batch', '4', '--seq', '32'];
+  const r = await runChild(process.execPath, args, process.env, 30 * 60_000);
+  const j = lastJson<CaseResult>(r.out, 'BENCH_RESULT ');
+  if (!j) return { failed: r.err.trim().split('\n').pop() };
+  const flat = j.tensors_first === j.tensors_last && j.wasm_heap_first_mb === j.wasm_heap_mb;
+  console.log(`leak check: ${j.steps} steps, numTensors ${j.tensors_first} → ${j.tensors_last}, WASM heap ${fmt(j.wasm_heap_first_mb, 0)} → ${fmt(j.wasm_heap_mb, 0)} MB: ${flat ? 'flat' : 'GROWS'}`);
+  return { steps: j.steps, tensors_first: j.tensors_first, tensors_last: j.tensors_last, heap_first_mb: j.wasm_heap_first_mb, heap_last_mb: j.wasm_heap_mb, flat };
 }
 
 void main();
