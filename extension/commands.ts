@@ -74,7 +74,8 @@ async function startConfig(ext: Extension, uri: vscode.Uri, resumeFrom?: string)
   }
   const text = await fs.readFile(uri.fsPath, 'utf8').catch(() => '');
   const pref = readSettings((k) => vscode.workspace.getConfiguration(SETTINGS_SECTION, uri).get(k)).backend;
-  const run = ext.manager.start(uri.fsPath, { extraArgs: backendArgs(text, pref), ...(resumeFrom ? { resumeFrom } : {}) });
+  const metric = /^\s+metric_for_best_model:[ \t]*["']?([\w-]+)/m.exec(text)?.[1]?.replace(/^eval_/, '') ?? 'loss';
+  const run = ext.manager.start(uri.fsPath, { extraArgs: backendArgs(text, pref), metricForBestModel: metric, ...(resumeFrom ? { resumeFrom } : {}) });
   if (run.status === 'queued') {
     const ahead = ext.manager.activeRuns().filter((r) => r.id !== run.id).length;
     void vscode.window.showInformationMessage(`"${run.name}" is queued behind ${ahead} run${ahead === 1 ? '' : 's'} (setting "finetune.maxParallelRuns").`);

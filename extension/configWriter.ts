@@ -23,6 +23,8 @@ export interface WizardAnswers {
   /** from-scratch: an absolute tokenizer folder, or a Hub id. */
   tokenizer?: string;
   architecture?: ArchitectureConfig;
+  /** fine-tune: the base model's `max_position_embeddings` (from its config.json), which bounds `max_length`. */
+  baseMaxPositions?: number;
   runName?: string;
 }
 
@@ -73,7 +75,7 @@ export function renderConfig(a: WizardAnswers, configDir: string, now = new Date
     if (!path.isAbsolute(p)) return p; // a Hub id
     const r = path.relative(configDir, p).split(path.sep).join('/');
     // A leading ./ keeps a relative folder such as `models/tiny` from reading as the Hub id `models/tiny`.
-    return r === '' ? '.' : r.startsWith('.') ? r : `./${r}`;
+    return r === '' ? '.' : r === '..' || r.startsWith('./') || r.startsWith('../') ? r : `./${r}`;
   };
   const classification = a.task === 'text-classification';
   const model: Entry[] = [];
@@ -86,7 +88,7 @@ export function renderConfig(a: WizardAnswers, configDir: string, now = new Date
   const data: Entry[] = [['train_file', rel(a.dataFile).replace(/^\.\//, '')], ['text_column', a.textColumn]];
   if (a.textPairColumn) data.push(['text_pair_column', a.textPairColumn]);
   if (classification && a.labelColumn) data.push(['label_column', a.labelColumn]);
-  const maxPositions = a.mode === 'from-scratch' ? (a.architecture ?? ARCHITECTURE_PRESETS.mini.arch).max_position_embeddings : 512;
+  const maxPositions = a.mode === 'from-scratch' ? (a.architecture ?? ARCHITECTURE_PRESETS.mini.arch).max_position_embeddings : (a.baseMaxPositions ?? 512);
   data.push(['validation_split', 0.1], ['max_length', Math.min(128, maxPositions)]);
   const training: Entry[] = [
     ['num_train_epochs', 3],
@@ -195,8 +197,10 @@ export async function writeWizardConfig(a: WizardAnswers, now = new Date()): Pro
   const dir = path.dirname(a.dataFile);
   for (let attempt = 0; ; attempt++) {
     const target = await freeConfigPath(dir, a.runName ?? path.basename(a.dataFile).replace(/\.[^.]+$/, ''));
+    // The run is named after its config, so that runs of reviews.finetune.yaml and reviews-2.finetune.yaml differ.
+    const runName = a.runName ?? path.basename(target).replace(/\.finetune\.yaml$/, '');
     try {
-      await writeNewFile(target, renderConfig(a, dir, now));
+      await writeNewFile(target, renderConfig({ ...a, runName }, dir, now));
       return target;
     } catch (e) {
       // Someone took the name between the check and the link: take the next one.

@@ -38,6 +38,8 @@ export interface StartOptions {
   name?: string;
   /** More trainer arguments, e.g. `--backend wasm`. */
   extraArgs?: string[];
+  /** The config's `metric_for_best_model`, so that the best metric is named before run.json says it. */
+  metricForBestModel?: string;
 }
 
 export interface RunMessageEvent {
@@ -122,6 +124,7 @@ export class RunManager implements Disposable {
       checkpoints: [],
       live: true,
       startedAt: Date.now(),
+      ...(opts.metricForBestModel ? { metricForBestModel: opts.metricForBestModel } : {}),
     };
     let resolveExited!: () => void;
     const exited = new Promise<void>((r) => (resolveExited = r));

@@ -40,6 +40,8 @@ export interface RunInfo {
   loss?: number | null;
   learningRate?: number;
   etaMs?: number | null;
+  /** `training.metric_for_best_model` of the config (without `eval_`), when known. */
+  metricForBestModel?: string;
   /** The best value of `metric_for_best_model` so far. */
   bestMetric?: { name: string; value: number };
   /** The metrics of the latest evaluation. */

@@ -51,6 +51,7 @@ export interface RunJson {
   startedAt?: number;
   endedAt?: number;
   reason?: string;
+  metricForBestModel?: string;
 }
 
 export function parseRunJson(text: string): RunJson {
@@ -88,7 +89,7 @@ export function parseRunJson(text: string): RunJson {
     if (x !== undefined) out[k] = x;
   }
   const best = o.bestMetric ?? o.best;
-  if (typeof best === 'number' && Number.isFinite(best)) out.bestMetric = { name: s('metricForBestModel') ?? s('bestMetricName') ?? 'metric', value: best };
+  if (typeof best === 'number' && Number.isFinite(best)) out.bestMetric = { name: (s('metricForBestModel') ?? s('bestMetricName') ?? 'metric').replace(/^eval_/, ''), value: best };
   else if (typeof best === 'object' && best !== null) {
     const b = best as Record<string, unknown>;
     if (typeof b.value === 'number') out.bestMetric = { name: typeof b.name === 'string' ? b.name : 'metric', value: b.value };
@@ -97,6 +98,8 @@ export function parseRunJson(text: string): RunJson {
     const x = s(k);
     if (x) out[k] = x;
   }
+  const mfb = s('metricForBestModel');
+  if (mfb) out.metricForBestModel = mfb.replace(/^eval_/, '');
   const err = o.error;
   if (!out.reason && typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string') out.reason = (err as { message: string }).message;
   if (Array.isArray(o.checkpoints)) {
@@ -148,7 +151,7 @@ export function applyMessage(run: RunInfo, m: TrainerMessage): void {
     case 'eval':
       run.lastEval = m.metrics;
       if (m.isBest) {
-        const [name, value] = pickBestMetric(m.metrics);
+        const [name, value] = pickBestMetric(m.metrics, run.metricForBestModel);
         if (value !== undefined) run.bestMetric = { name, value };
       }
       break;
@@ -163,7 +166,7 @@ export function applyMessage(run: RunInfo, m: TrainerMessage): void {
     case 'done':
       run.status = m.status;
       run.step = m.step;
-      if (m.bestMetric !== undefined) run.bestMetric = { name: run.bestMetric?.name ?? 'metric', value: m.bestMetric };
+      if (m.bestMetric !== undefined) run.bestMetric = { name: run.metricForBestModel ?? run.bestMetric?.name ?? 'metric', value: m.bestMetric };
       if (m.finalMetrics) run.lastEval = m.finalMetrics;
       run.etaMs = null;
       break;
@@ -172,7 +175,11 @@ export function applyMessage(run: RunInfo, m: TrainerMessage): void {
   }
 }
 
-function pickBestMetric(metrics: Record<string, number>): [string, number | undefined] {
+function pickBestMetric(metrics: Record<string, number>, preferred?: string): [string, number | undefined] {
+  if (preferred !== undefined) {
+    const v = metrics[preferred] ?? metrics[`eval_${preferred}`];
+    if (v !== undefined) return [preferred, v];
+  }
   // The trainer marks an eval `isBest` by metric_for_best_model; without knowing which one, prefer the usual ones.
   for (const k of ['f1', 'accuracy', 'perplexity', 'loss', 'eval_f1', 'eval_accuracy', 'eval_loss']) {
     if (metrics[k] !== undefined) return [k.replace(/^eval_/, ''), metrics[k]];
@@ -203,6 +210,7 @@ export async function readRunFolder(runDir: string, host: RunStoreHost = nodeHos
   if (meta.startedAt !== undefined) run.startedAt = meta.startedAt;
   if (meta.endedAt !== undefined) run.endedAt = meta.endedAt;
   if (meta.reason) run.reason = meta.reason;
+  if (meta.metricForBestModel) run.metricForBestModel = meta.metricForBestModel;
 
   const metricsText = await fs.readFile(path.join(runDir, 'metrics.jsonl'), 'utf8').catch(() => '');
   const { messages } = parseMetricsLines(metricsText);
@@ -213,7 +221,7 @@ export async function readRunFolder(runDir: string, host: RunStoreHost = nodeHos
   const done = messages.filter((m) => m.type === 'done').pop();
   if (done && done.type === 'done') {
     if (done.finalMetrics) run.lastEval = done.finalMetrics;
-    if (done.bestMetric !== undefined) run.bestMetric = { name: run.bestMetric?.name ?? meta.bestMetric?.name ?? 'metric', value: done.bestMetric };
+    if (done.bestMetric !== undefined) run.bestMetric = { name: run.metricForBestModel ?? run.bestMetric?.name ?? meta.bestMetric?.name ?? 'metric', value: done.bestMetric };
     if (!meta.status) run.status = done.status;
   }
   if (meta.bestMetric) run.bestMetric = meta.bestMetric;

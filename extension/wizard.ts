@@ -45,7 +45,8 @@ async function pickOne<T>(title: string, items: Pick<T>[], opts: { placeholder: 
     qp.onDidChangeValue((v) => {
       const typed = v.trim();
       const base = items.filter((i) => !i.typed || !typed);
-      qp.items = typed ? [{ label: label(typed), description: 'typed', value: typed as unknown as T, alwaysShow: true }, ...base] : items;
+      // Last, so that the rows matching what was typed do not move under the pointer.
+      qp.items = typed ? [...base, { label: label(typed), description: 'typed', value: typed as unknown as T, alwaysShow: true }] : items;
     });
   }
   return new Promise((resolve) => {
@@ -71,6 +72,16 @@ export async function findDataFiles(): Promise<vscode.Uri[]> {
 async function findFolders(marker: string): Promise<string[]> {
   const files = await vscode.workspace.findFiles(`**/${marker}`, '{**/node_modules/**,**/.git/**}', 200);
   return [...new Set(files.map((u) => path.dirname(u.fsPath)))].filter((d) => !/[\\/]checkpoint-\d+$/.test(d)).sort();
+}
+
+/** A typed name that is a folder next to the data or in the workspace is that folder; anything else is a Hub id. */
+async function typedPath(value: string, dataFile: string): Promise<string> {
+  if (path.isAbsolute(value)) return value;
+  const candidates = [path.resolve(path.dirname(dataFile), value), ...(vscode.workspace.workspaceFolders ?? []).map((f) => path.resolve(f.uri.fsPath, value))];
+  for (const c of candidates) {
+    if (await fs.stat(c).then((s) => s.isDirectory(), () => false)) return c;
+  }
+  return value;
 }
 
 function relLabel(p: string): string {
@@ -143,7 +154,12 @@ export async function runWizard(mode: Mode, runs: RunInfo[], preselect?: vscode.
     }
     const pick = await pickOne<string>(title, items, { placeholder: 'Base model: a model folder, an earlier checkpoint, or type a Hub id', step: 4, steps, typedLabel: (v) => `Use "${v}"` });
     if (!pick?.value) return undefined;
-    answers.model = pick.value;
+    answers.model = await typedPath(pick.value, dataFile);
+    // A local model cannot take texts longer than its position embeddings; a Hub model is checked when loaded.
+    const positions = await fs
+      .readFile(path.join(pick.value, 'config.json'), 'utf8')
+      .then((t) => (JSON.parse(t) as { max_position_embeddings?: unknown }).max_position_embeddings, () => undefined);
+    if (typeof positions === 'number' && positions > 0) answers.baseMaxPositions = positions;
   } else {
     const presetPick = await pickOne<keyof typeof ARCHITECTURE_PRESETS>(
       title,
@@ -157,7 +173,7 @@ export async function runWizard(mode: Mode, runs: RunInfo[], preselect?: vscode.
     items.push({ label: '$(cloud-download) bert-base-uncased', description: 'Hugging Face Hub (downloaded on first use)', value: 'bert-base-uncased' });
     const pick = await pickOne<string>(title, items, { placeholder: 'Tokenizer: a folder with tokenizer.json or vocab.txt, or type a Hub id', step: 5, steps, typedLabel: (v) => `Use "${v}"` });
     if (!pick?.value) return undefined;
-    answers.tokenizer = pick.value;
+    answers.tokenizer = await typedPath(pick.value, dataFile);
   }
   // 5. Task
   const taskItems: Pick<Task>[] = [

@@ -41,8 +41,16 @@ test('every key is documented by a comment taken from the schema', () => {
 test('a model folder inside the config folder gets ./ so it does not read as a Hub id; a Hub id stays as is', () => {
   const local = validateConfigText(renderConfig({ ...fineTune, model: '/w/data/models/bert' }, dir)).config;
   assert.equal(local.model.name_or_path, './models/bert');
+  const ckpt = validateConfigText(renderConfig({ ...fineTune, model: '/w/data/.finetune/runs/r-1/checkpoint-3' }, dir)).config;
+  assert.equal(ckpt.model.name_or_path, './.finetune/runs/r-1/checkpoint-3');
   const hub = validateConfigText(renderConfig({ ...fineTune, model: 'prajjwal1/bert-tiny' }, dir)).config;
   assert.equal(hub.model.name_or_path, 'prajjwal1/bert-tiny');
+});
+
+test('max_length stays within the base model\'s position embeddings', () => {
+  const small = validateConfigText(renderConfig({ ...fineTune, baseMaxPositions: 64 }, dir)).config;
+  assert.equal(small.data.max_length, 64);
+  assert.equal(validateConfigText(renderConfig(fineTune, dir)).config.data.max_length, 128);
 });
 
 test('every from-scratch preset validates cleanly, for both tasks', () => {
@@ -84,5 +92,6 @@ test('writeWizardConfig never overwrites an existing config and leaves no temp f
   assert.equal(readFileSync(path.join(d, 'reviews.finetune.yaml'), 'utf8'), 'mine: true\n');
   assert.deepEqual([path.basename(p1), path.basename(p2)].sort(), ['reviews-2.finetune.yaml', 'reviews-3.finetune.yaml']);
   assert.deepEqual(problems(readFileSync(p1, 'utf8')), []);
+  assert.equal(validateConfigText(readFileSync(p1, 'utf8')).config.run_name, path.basename(p1).replace('.finetune.yaml', ''));
   assert.deepEqual(readdirSync(d).filter((f) => f.includes('.tmp-')), []);
 });

@@ -1,0 +1,235 @@
+// End-to-end journeys of Fine-Tune Studio in a real VS Code (code-server + headless chromium, set up by
+// `npm run e2e:setup`). Builds the .vsix, installs it into a fresh code-server whose HOME and XDG dirs live in a temp
+// folder, opens a copy of the sample workspace, and drives the user's journeys through the palette, the wizard, the
+// Runs view and the Problems panel. Screenshots go to test-artifacts/e2e/. Run: node test/e2e/run.mjs
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { clearNotifications, clickNotificationButton, launch, pick, ROOT, runCommand, runsRows, shot, sleep, waitForQuickTitle } from './vscode.mjs';
+
+const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'finetune-e2e-'));
+const workspace = path.join(tmp, 'workspace');
+const vsix = path.join(tmp, 'finetune-studio.vsix');
+const t0 = Date.now();
+const log = (m) => console.log(`# [${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
+let vs;
+let page;
+
+/** The sample workspace: reviews with a text and a label column, and a word-level tokenizer (examples/sample). */
+function makeWorkspace() {
+  const sample = path.join(ROOT, 'examples', 'sample');
+  fs.mkdirSync(path.join(workspace, 'tokenizer'), { recursive: true });
+  // 150 training rows keep a run to a few seconds on two cores.
+  const train = fs.readFileSync(path.join(sample, 'train.csv'), 'utf8').split('\n').slice(0, 151).join('\n') + '\n';
+  fs.writeFileSync(path.join(workspace, 'reviews.csv'), train);
+  fs.copyFileSync(path.join(sample, 'tokenizer', 'vocab.txt'), path.join(workspace, 'tokenizer', 'vocab.txt'));
+}
+
+function runFolders() {
+  const dir = path.join(workspace, '.finetune', 'runs');
+  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((d) => fs.existsSync(path.join(dir, d, 'run.json'))).map((d) => path.join(dir, d)) : [];
+}
+const runJson = (dir) => JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8'));
+
+async function openRunsView() {
+  const tab = page.locator('.activitybar [aria-label^="Fine-Tune"]').first();
+  const pane = page.locator('.pane-header', { hasText: 'Runs' }).first();
+  if (!(await pane.isVisible().catch(() => false))) await tab.click();
+  await pane.waitFor();
+}
+
+/** Waits until the Runs view row of a run (by its name) has text matching `re`; says what the rows showed if not. */
+async function waitForRun(name, re, timeout = 60000) {
+  const deadline = Date.now() + timeout;
+  let texts = [];
+  for (;;) {
+    texts = await runsRows(page)
+      .evaluateAll((rows) => rows.map((r) => [r.querySelector('.label-name')?.textContent?.trim() ?? '', r.querySelector('.label-description')?.textContent?.trim() ?? '']))
+      .catch(() => []);
+    const hit = texts.findIndex(([label, description]) => label === name && re.test(description));
+    if (hit >= 0) return runsRows(page).nth(hit);
+    if (Date.now() > deadline) throw new Error(`no run "${name}" matching ${re} in the Runs view within ${timeout} ms; rows: ${JSON.stringify(texts)}`);
+    await sleep(150);
+  }
+}
+
+async function closeAllEditors() {
+  await runCommand(page, 'View: Close All Editors');
+  await sleep(300);
+}
+
+async function openFile(name) {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget .quick-input-box input').first();
+  await input.waitFor();
+  await input.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().click();
+  await page.locator('.tab.active', { hasText: name }).waitFor();
+}
+
+before(async () => {
+  makeWorkspace();
+  execFileSync('node', ['esbuild.mjs', '--production'], { cwd: ROOT, stdio: 'pipe' });
+  execFileSync(path.join(ROOT, 'node_modules', '.bin', 'vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', vsix], { cwd: ROOT, stdio: 'pipe' });
+  log(`built ${path.basename(vsix)} (${(fs.statSync(vsix).size / 1e6).toFixed(1)} MB)`);
+  fs.rmSync(ARTIFACTS, { recursive: true, force: true });
+  vs = await launch({ vsix, workspace, runDir: path.join(tmp, 'vscode'), log });
+  page = vs.page;
+});
+
+after(async () => {
+  if (vs) {
+    if (vs.errors.length) console.log(`# page errors:\n#   ${vs.errors.slice(0, 5).join('\n#   ')}`);
+    await vs.close();
+  }
+  if (!process.env.KEEP_E2E) fs.rmSync(tmp, { recursive: true, force: true });
+  else console.log(`# kept ${tmp}`);
+});
+
+/** Wraps a journey so that a failure leaves a screenshot and the state of the quick input behind. */
+function journey(name, fn) {
+  test(name, { timeout: 120000 }, async () => {
+    try {
+      await fn();
+    } catch (e) {
+      const safe = name.replace(/[^\w]+/g, '-').slice(0, 60);
+      await shot(page, ARTIFACTS, `FAIL-${safe}`).catch(() => {});
+      const out = path.join(tmp, 'vscode', 'data', 'logs');
+      if (fs.existsSync(out)) console.log(`# logs in ${out}`);
+      throw e;
+    }
+  });
+}
+
+journey('the Fine-Tune view and its commands are there after start-up', async () => {
+  await openRunsView();
+  await page.locator('.welcome-view-content', { hasText: 'No runs yet' }).first().waitFor();
+  await shot(page, ARTIFACTS, '01-runs-view-empty');
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget .quick-input-box input').first();
+  await input.fill('>Fine-Tune:');
+  for (const c of ['Fine-tune model', 'Train from scratch', 'Start run', 'Check training environment']) {
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: `Fine-Tune: ${c}` }).first().waitFor();
+  }
+  // No run is active, so Stop run stays out of the palette.
+  assert.equal(await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Fine-Tune: Stop run' }).count(), 0);
+  await shot(page, ARTIFACTS, '02-palette');
+  await page.keyboard.press('Escape');
+});
+
+journey('"Train from scratch" asks for data, columns, architecture, tokenizer and task, and opens the config it wrote', async () => {
+  await runCommand(page, 'Fine-Tune: Train from scratch');
+  await waitForQuickTitle(page, 'Train from scratch');
+  await pick(page, 'reviews.csv', 'reviews.csv', { placeholder: 'Training data' });
+  await pick(page, 'text', 'text', { exact: true, placeholder: 'Column holding the text' });
+  await pick(page, 'label', 'label', { exact: true, placeholder: 'Column holding the label' });
+  await pick(page, 'Micro', 'Micro', { placeholder: 'Architecture' });
+  await pick(page, 'tokenizer in the workspace', 'tokenizer', { placeholder: 'Tokenizer' });
+  await pick(page, 'Text classification', 'classification', { placeholder: 'Task' });
+  await page.locator('.tab.active', { hasText: 'reviews.finetune.yaml' }).waitFor();
+  const text = fs.readFileSync(path.join(workspace, 'reviews.finetune.yaml'), 'utf8');
+  assert.match(text, /^mode: from-scratch$/m);
+  assert.match(text, /^ {2}tokenizer: \.\/tokenizer$/m);
+  assert.match(text, /^ {4}hidden_size: 32$/m);
+  await page.locator('.notifications-toasts', { hasText: 'Wrote reviews.finetune.yaml' }).waitFor();
+  await shot(page, ARTIFACTS, '03-wizard-wrote-config');
+});
+
+journey('starting the config shows the run in the Runs view going from running to completed with checkpoints', async () => {
+  // Ten epochs, so that the run is seen running before it completes.
+  const config = path.join(workspace, 'reviews.finetune.yaml');
+  fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace(/num_train_epochs: \d+/, 'num_train_epochs: 10'));
+  await clickNotificationButton(page, 'Wrote reviews.finetune.yaml', 'Start run');
+  await openRunsView();
+  await waitForRun('reviews', /\b[1-9]\d*\/\d+/, 30000);
+  await page.locator('.statusbar-item', { hasText: 'reviews' }).first().waitFor({ timeout: 30000 }).catch(() => {});
+  await shot(page, ARTIFACTS, '04-run-running');
+  const done = await waitForRun('reviews', /completed/, 90000);
+  await done.locator('.monaco-tl-twistie').click();
+  await runsRows(page).filter({ hasText: 'Checkpoints' }).first().waitFor();
+  await runsRows(page).filter({ hasText: /step \d+/ }).filter({ hasText: /best|last/ }).first().waitFor();
+  const [dir] = runFolders();
+  assert.ok(dir, 'the run folder exists');
+  assert.equal(runJson(dir).status, 'completed');
+  assert.ok(fs.readdirSync(dir).some((f) => /^checkpoint-\d+$/.test(f)), 'a checkpoint was saved');
+  await shot(page, ARTIFACTS, '05-run-completed');
+  await clearNotifications(page);
+});
+
+journey('a second run, fine-tuned from the first run\'s checkpoint, is stopped mid-way and resumed', async () => {
+  await closeAllEditors();
+  await runCommand(page, 'Fine-Tune: Fine-tune model');
+  await waitForQuickTitle(page, 'Fine-tune model');
+  await pick(page, 'reviews.csv', 'reviews.csv', { placeholder: 'Training data' });
+  await pick(page, 'text', 'text', { exact: true, placeholder: 'Column holding the text' });
+  await pick(page, 'label', 'label', { exact: true, placeholder: 'Column holding the label' });
+  await pick(page, 'step', 'reviews', { placeholder: 'Base model' });
+  await pick(page, 'Text classification', 'classification', { placeholder: 'Task' });
+  await page.locator('.tab.active', { hasText: 'reviews-2.finetune.yaml' }).waitFor();
+  const config = path.join(workspace, 'reviews-2.finetune.yaml');
+  const text = fs.readFileSync(config, 'utf8');
+  assert.match(text, /^mode: fine-tune$/m);
+  assert.match(text, /name_or_path: \.\/\.finetune\/runs\/reviews-[\w-]+\/checkpoint-\d+$/m);
+  // Long enough to be stopped mid-way.
+  fs.writeFileSync(config, text.replace(/num_train_epochs: \d+/, 'num_train_epochs: 40'));
+  await clickNotificationButton(page, 'Wrote reviews-2.finetune.yaml', 'Start run');
+  await openRunsView();
+  await waitForRun('reviews-2', /\b([1-9]\d*)\/\d+/, 60000);
+  await shot(page, ARTIFACTS, '06-second-run-running');
+  await runCommand(page, 'Fine-Tune: Stop run');
+  await waitForRun('reviews-2', /stopped/, 60000);
+  const stopped = runFolders().map((d) => runJson(d)).find((r) => r.configFile === config);
+  assert.equal(stopped.status, 'stopped');
+  assert.ok(stopped.checkpoints.length >= 1 || fs.readdirSync(path.join(workspace, '.finetune', 'runs', stopped.runId)).some((f) => f.startsWith('checkpoint-')));
+  await shot(page, ARTIFACTS, '07-second-run-stopped');
+  await clearNotifications(page);
+
+  await runCommand(page, 'Fine-Tune: Resume run from checkpoint');
+  // Two checkpoints (the epoch's best and the one saved on stop): resume from the last.
+  await pick(page, 'last', '', { placeholder: 'From which checkpoint' });
+  let resumed;
+  for (let i = 0; i < 300 && !resumed; i++) {
+    resumed = runFolders().map((d) => runJson(d)).find((r) => r.configFile === config && r.resumedFrom);
+    if (!resumed) await sleep(200);
+  }
+  assert.ok(resumed, 'a resumed run folder appeared');
+  assert.match(resumed.resumedFrom, new RegExp(`checkpoint-${stopped.step}$`));
+  // The resumed run continues after the stopped step (the data order is a function of the step) and completes.
+  const metrics = path.join(workspace, '.finetune', 'runs', resumed.runId, 'metrics.jsonl');
+  let firstStep;
+  for (let i = 0; i < 300 && firstStep === undefined; i++) {
+    const line = fs.existsSync(metrics) ? fs.readFileSync(metrics, 'utf8').split('\n').find((l) => l.includes('"type":"step"')) : undefined;
+    if (line) firstStep = JSON.parse(line).step;
+    else await sleep(100);
+  }
+  assert.ok(firstStep > stopped.step, `the resumed run starts after step ${stopped.step} (first step ${firstStep})`);
+  await waitForRun('reviews-2', /completed/, 90000);
+  await shot(page, ARTIFACTS, '08-resumed-completed');
+  await clearNotifications(page);
+});
+
+journey('a broken config shows its diagnostics in the Problems panel', async () => {
+  await closeAllEditors();
+  fs.writeFileSync(
+    path.join(workspace, 'broken.finetune.yaml'),
+    ['mode: fine-tune', 'model:', '  name_or_path: ./tokenizer', 'data:', '  train_file: reviews.csv', 'training:', '  learning_rate: fast', '  num_train_epoch: 3', ''].join('\n'),
+  );
+  await openFile('broken.finetune.yaml');
+  await runCommand(page, 'View: Focus Problems');
+  const problems = page.locator('.markers-panel .monaco-list-row');
+  await problems.filter({ hasText: /learning_rate/ }).first().waitFor({ timeout: 60000 });
+  await problems.filter({ hasText: /num_train_epoch/ }).first().waitFor();
+  await shot(page, ARTIFACTS, '09-problems');
+});
+
+journey('"Check training environment" says which backend runs and what the GPU needs', async () => {
+  await runCommand(page, 'Fine-Tune: Check training environment');
+  const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'Training runs on' }).first();
+  await toast.waitFor();
+  assert.match(await toast.innerText(), /Training runs on (wasm|tensorflow|cpu)\. GPU: /);
+  await shot(page, ARTIFACTS, '10-environment');
+});

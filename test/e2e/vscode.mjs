@@ -1,0 +1,204 @@
+// Drives a real VS Code (code-server 4.100.3 from .e2e/, see scripts/e2e-setup.sh) in headless Debian chromium
+// through playwright-core. Everything it writes (HOME, XDG dirs, user data, extensions) lives in one temp folder.
+import { spawn, execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as path from 'node:path';
+
+export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+const E2E = path.join(ROOT, '.e2e');
+const require = createRequire(path.join(E2E, 'package.json'));
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+function get(url) {
+  return new Promise((res, rej) => http.get(url, (r) => (r.resume(), res(r.statusCode))).on('error', rej));
+}
+
+/** Starts code-server with the .vsix installed and a browser on the workspace; `close()` tears both down. */
+export async function launch({ vsix, workspace, runDir, log = () => {} }) {
+  const codeServer = path.join(E2E, 'node_modules', '.bin', 'code-server');
+  if (!fs.existsSync(codeServer)) throw new Error('code-server is not installed: run `npm run e2e:setup` first');
+  const { chromium } = require('playwright-core');
+  for (const d of ['ext', 'data/User', 'xdg/config', 'xdg/data', 'xdg/cache', 'chrome', 'home', 'tmp']) fs.mkdirSync(path.join(runDir, d), { recursive: true });
+  const port = await freePort();
+  fs.writeFileSync(path.join(runDir, 'config.yaml'), `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
+  fs.writeFileSync(
+    path.join(runDir, 'data/User/settings.json'),
+    JSON.stringify({
+      'workbench.startupEditor': 'none',
+      'extensions.autoCheckUpdates': false,
+      'extensions.autoUpdate': false,
+      'extensions.ignoreRecommendations': true,
+      'telemetry.telemetryLevel': 'off',
+      'update.mode': 'none',
+      'workbench.tips.enabled': false,
+      'workbench.enableExperiments': false,
+      'security.workspace.trust.enabled': false,
+      'chat.disableAIFeatures': true,
+      'workbench.secondarySideBar.defaultVisibility': 'hidden',
+      'window.restoreWindows': 'none',
+      'git.enabled': false,
+    }),
+  );
+  const env = {
+    ...process.env,
+    HOME: path.join(runDir, 'home'),
+    TMPDIR: path.join(runDir, 'tmp'),
+    XDG_RUNTIME_DIR: path.join(runDir, 'tmp'),
+    XDG_CONFIG_HOME: path.join(runDir, 'xdg/config'),
+    XDG_DATA_HOME: path.join(runDir, 'xdg/data'),
+    XDG_CACHE_HOME: path.join(runDir, 'xdg/cache'),
+  };
+  const common = ['--config', path.join(runDir, 'config.yaml'), '--user-data-dir', path.join(runDir, 'data'), '--extensions-dir', path.join(runDir, 'ext')];
+  execFileSync(codeServer, [...common, '--install-extension', vsix], { env, stdio: 'pipe' });
+  log('vsix installed');
+  const cs = spawn(codeServer, [...common, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', workspace], {
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const csLog = fs.createWriteStream(path.join(runDir, 'code-server.log'));
+  cs.stdout.pipe(csLog);
+  cs.stderr.pipe(csLog);
+  const stopServer = async () => {
+    try {
+      process.kill(-cs.pid, 'SIGTERM');
+    } catch {}
+    await new Promise((r) => (cs.exitCode !== null || cs.signalCode !== null ? r() : cs.once('exit', r)));
+    for (let i = 0; i < 50; i++) {
+      let left = '';
+      try {
+        left = execFileSync('pgrep', ['-g', String(cs.pid)]).toString().trim();
+      } catch {}
+      if (!left) return;
+      await sleep(100);
+    }
+    try {
+      process.kill(-cs.pid, 'SIGKILL');
+    } catch {}
+  };
+  let context;
+  try {
+    for (let i = 0; ; i++) {
+      try {
+        if ((await get(`http://127.0.0.1:${port}/healthz`)) === 200) break;
+      } catch {}
+      if (i > 600) throw new Error('code-server did not come up within 60 s; see code-server.log');
+      await sleep(100);
+    }
+    log('code-server listening');
+    context = await chromium.launchPersistentContext(path.join(runDir, 'chrome'), {
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1400, height: 900 },
+      env,
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(30000);
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+    await page.locator('.monaco-workbench').waitFor();
+    log('workbench loaded');
+    return {
+      page,
+      errors,
+      env,
+      async close() {
+        await context.close().catch(() => {});
+        await stopServer();
+      },
+    };
+  } catch (e) {
+    await context?.close().catch(() => {});
+    await stopServer();
+    throw e;
+  }
+}
+
+/** Runs a command from the palette by its label; retries because the quick input closes on focus changes. */
+export async function runCommand(page, label) {
+  const quick = page.locator('.quick-input-widget');
+  const input = quick.locator('.quick-input-box input').first();
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first();
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    try {
+      if (!(await quick.isVisible())) await page.keyboard.press('F1');
+      await input.waitFor({ state: 'visible', timeout: 5000 });
+      await input.fill('>' + label);
+      await row.waitFor({ timeout: 10000 });
+      await row.click();
+      return;
+    } catch (e) {
+      if (attempt === 5) throw new Error(`could not run command "${label}": ${String(e).split('\n')[0]}`);
+      await page.keyboard.press('Escape').catch(() => {});
+      await sleep(300);
+    }
+  }
+}
+
+/** Answers the current quick pick: types `filter`, then clicks the row whose text contains `rowText`. */
+export async function pick(page, rowText, filter = rowText, { exact = false, placeholder } = {}) {
+  const quick = page.locator('.quick-input-widget');
+  // The widget is reused from one step to the next: the placeholder tells which step is showing.
+  const input = quick.locator(placeholder ? `.quick-input-box input[placeholder^="${placeholder}"]` : '.quick-input-box input').first();
+  // exact: the row's accessible name is exactly `rowText` (a label without description).
+  const row = exact
+    ? quick.getByRole('option', { name: rowText, exact: true }).first()
+    : page.locator('.quick-input-list .monaco-list-row', { hasText: rowText }).first();
+  for (let attempt = 1; attempt <= 4; attempt++) {
+    try {
+      await input.waitFor({ state: 'visible', timeout: 15000 });
+      await input.fill(filter);
+      await row.waitFor({ timeout: 10000 });
+      await sleep(250); // the extension may still be updating the items for what was typed
+      await row.click();
+      return;
+    } catch (e) {
+      if (attempt === 4) throw new Error(`could not pick "${rowText}": ${String(e).split('\n')[0]}`);
+      await sleep(500);
+    }
+  }
+}
+
+/** The quick pick's title bar, e.g. "Train from scratch 2/6"; waits until it shows `text`. */
+export async function waitForQuickTitle(page, text) {
+  await page.locator('.quick-input-widget .quick-input-title', { hasText: text }).first().waitFor({ timeout: 15000 });
+}
+
+/** Clicks a button of a notification toast that contains `text`. */
+export async function clickNotificationButton(page, text, button) {
+  const toast = page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
+  await toast.waitFor({ timeout: 30000 });
+  await toast.locator('.monaco-button', { hasText: button }).first().click();
+}
+
+export async function clearNotifications(page) {
+  await runCommand(page, 'Notifications: Clear All Notifications').catch(() => {});
+}
+
+/** The rows of the Runs view. */
+export function runsRows(page) {
+  return page.locator('[id="workbench.view.extension.finetune"] .monaco-list-row, .pane-body[aria-label^="Runs"] .monaco-list-row');
+}
+
+export async function shot(page, dir, name) {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
