@@ -81,7 +81,16 @@ before(async () => {
   page = vs.page;
 });
 
+/** `UPDATE_SCREENSHOTS=1` refreshes the README's screenshots from this run. */
+const README_SHOTS = { '03-wizard-wrote-config': 'wizard-config', '06-second-run-running': 'run-running', '09-problems': 'problems' };
+
 after(async () => {
+  if (process.env.UPDATE_SCREENSHOTS) {
+    for (const [from, to] of Object.entries(README_SHOTS)) {
+      const src = path.join(ARTIFACTS, `${from}.png`);
+      if (fs.existsSync(src)) fs.copyFileSync(src, path.join(ROOT, 'media', 'screenshots', `${to}.png`));
+    }
+  }
   if (vs) {
     if (vs.errors.length) console.log(`# page errors:\n#   ${vs.errors.slice(0, 5).join('\n#   ')}`);
     await vs.close();
