@@ -274,3 +274,10 @@ export async function scanRunsFolders(folders: readonly string[], host: RunStore
   }
   return runs.sort((a, b) => (b.startedAt ?? 0) - (a.startedAt ?? 0) || b.id.localeCompare(a.id));
 }
+
+/** `output_dir` of a config without parsing YAML (activation stays light); the default when absent. */
+export function outputDirOf(configText: string): string {
+  const m = /^output_dir:[ \t]*(?:"([^"]*)"|'([^']*)'|([^#\r\n]*?))[ \t]*(?:#.*)?$/m.exec(configText);
+  const v = m ? (m[1] ?? m[2] ?? m[3] ?? '').trim() : '';
+  return v || '.finetune/runs';
+}

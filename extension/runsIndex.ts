@@ -10,18 +10,11 @@ import { Emitter } from './events';
 import type { Event } from './events';
 import type { RunManager } from './runManager';
 import type { RunInfo } from './runModel';
-import { readRunFolder } from './runStore';
+import { outputDirOf, readRunFolder } from './runStore';
 import { readSettings, SETTINGS_SECTION } from './settings';
 
 export const CONFIG_GLOB = '**/*.finetune.{yaml,yml}';
 const EXCLUDE = '{**/node_modules/**,**/.git/**,**/.finetune/**}';
-
-/** `output_dir` of a config without parsing YAML (activation stays light); the default when absent. */
-export function outputDirOf(configText: string): string {
-  const m = /^output_dir:[ \t]*(?:"([^"]*)"|'([^']*)'|([^#\r\n]*?))[ \t]*(?:#.*)?$/m.exec(configText);
-  const v = m ? (m[1] ?? m[2] ?? m[3] ?? '').trim() : '';
-  return v || '.finetune/runs';
-}
 
 export class RunsIndex implements vscode.Disposable {
   private readonly disk = new Map<string, RunInfo>(); // by run folder

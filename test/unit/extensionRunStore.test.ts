@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { parseRunJson, readRunFolder, scanRunsFolders } from '../../extension/runStore';
+import { outputDirOf, parseRunJson, readRunFolder, scanRunsFolders } from '../../extension/runStore';
 
 const alive = (pids: number[]) => ({ isAlive: (pid: number) => pids.includes(pid) });
 
@@ -115,4 +115,13 @@ test('without run.json a folder is not a run; the scan finds runs of several fol
   runFolder(other, 'mid', trainerRunJson({ startedAt: '2026-01-15T00:00:00Z' }), []);
   const runs = await scanRunsFolders([root, other, root, path.join(root, 'missing')], alive([]));
   assert.deepEqual(runs.map((r) => r.id), ['new', 'mid', 'old']);
+});
+
+test('the runs folder of a config is its top-level output_dir, else .finetune/runs', () => {
+  assert.equal(outputDirOf('mode: fine-tune\n'), '.finetune/runs');
+  assert.equal(outputDirOf('output_dir: runs # mine\nmode: x\n'), 'runs');
+  assert.equal(outputDirOf('output_dir: "my runs"\n'), 'my runs');
+  assert.equal(outputDirOf("output_dir: '/abs/runs'\n"), '/abs/runs');
+  assert.equal(outputDirOf('training:\n  output_dir: nested\n'), '.finetune/runs', 'only the top-level key counts');
+  assert.equal(outputDirOf('output_dir:\n'), '.finetune/runs');
 });
