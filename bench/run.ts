@@ -38,6 +38,11 @@ interface Row {
   peak_rss_mb: number | null;
   wasm_heap_mb?: number | null;
   step_ms_median?: number;
+  /**
+   * tfjs only: batch / median CPU time of a step. For a single-threaded backend this is what the wall clock
+   * shows on an idle machine, so it is the number to look at when other processes share the cores.
+   */
+  samples_per_cpu_s?: number;
   ratio_to_torch: number | null;
   rss_ratio_to_torch?: number | null;
   threads?: number;
@@ -131,6 +136,7 @@ async function runOurs(model: ModelName, mode: Mode, backend: BenchBackend): Pro
     peak_rss_mb: j.peak_rss_mb,
     wasm_heap_mb: j.wasm_heap_mb,
     step_ms_median: median(j.step_ms),
+    samples_per_cpu_s: (j.batch * 1000) / median(j.cpu_ms),
     ratio_to_torch: null,
     threads: j.threads,
     steps: j.steps,
@@ -149,6 +155,7 @@ function printRow(r: Row): void {
     fmt(r.samples_per_s).padStart(8),
     fmt(r.tokens_per_s, 0).padStart(8),
     fmt(r.step_ms_median, 0).padStart(7),
+    fmt(r.samples_per_cpu_s).padStart(8),
     fmt(r.peak_rss_mb, 0).padStart(7),
     fmt(r.wasm_heap_mb, 0).padStart(6),
     (r.ratio_to_torch === null ? '-' : `${r.ratio_to_torch.toFixed(3)}x`).padStart(7),
@@ -163,7 +170,7 @@ async function main(): Promise<void> {
   console.log(`bench: batch 32, seq 128, ${warmup} warm-up + ${steps} timed steps (median), node ${process.version}, ${os.cpus().length} logical cores, load ${load.toFixed(1)}`);
   console.log(torch ? `reference: PyTorch ${torch.version} via ${torch.python}, ${torchThreads} threads, OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? 'PASSIVE'}` : 'reference: no python with torch found (on Debian: apt-get install python3-torch libopenblas0-openmp); ratios are omitted');
   if (load > os.cpus().length) console.log(`warning: load average ${load.toFixed(1)} exceeds the ${os.cpus().length} cores; absolute numbers will be low, ratios noisy`);
-  console.log(['case'.padEnd(11), 'engine/backend'.padEnd(44), 'sampl/s'.padStart(8), 'tok/s'.padStart(8), 'step ms'.padStart(7), 'RSS MB'.padStart(7), 'heapMB'.padStart(6), 'vsTorch'.padStart(7), 'RSSx'.padStart(6)].join(' '));
+  console.log(['case'.padEnd(11), 'engine/backend'.padEnd(44), 'sampl/s'.padStart(8), 'tok/s'.padStart(8), 'step ms'.padStart(7), 'smp/cpus'.padStart(8), 'RSS MB'.padStart(7), 'heapMB'.padStart(6), 'vsTorch'.padStart(7), 'RSSx'.padStart(6)].join(' '));
 
   const rows: Row[] = [];
   for (const model of ['tiny', 'mini'] as const) {
