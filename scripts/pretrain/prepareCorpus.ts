@@ -81,7 +81,7 @@ export interface CorpusSummary {
   trainLines: number;
   validationLines: number;
   words: number;
-  files: { train: string; validation: string };
+  files: { train: string; validation: string; taskTrain: string; taskValidation: string };
 }
 
 export async function prepareCorpus(o: CorpusOptions): Promise<CorpusSummary> {
@@ -101,9 +101,20 @@ export async function prepareCorpus(o: CorpusOptions): Promise<CorpusSummary> {
   if (validation.length === 0 && train.length > 1) validation.push(train.pop() as string);
   const reviews = (await readDataset(o.trainCsv, { textColumn: 'text' })).rows.map((r) => r.text);
   for (let k = 0; k < o.trainRepeat; k++) train.push(...reviews);
-  const files = { train: path.join(o.outDir, 'corpus-train.csv'), validation: path.join(o.outDir, 'corpus-validation.csv') };
+  const files = {
+    train: path.join(o.outDir, 'corpus-train.csv'),
+    validation: path.join(o.outDir, 'corpus-validation.csv'),
+    taskTrain: path.join(o.outDir, 'task-train.csv'),
+    taskValidation: path.join(o.outDir, 'task-validation.csv'),
+  };
   await writeFileAtomic(files.train, toCsv(['text'], train.map((text) => ({ text }))));
   await writeFileAtomic(files.validation, toCsv(['text'], validation.map((text) => ({ text }))));
+  // Stage 2 (task-adaptive): the review texts alone, with 5% of them held out to pick the checkpoint by.
+  const uniqueReviews = [...new Set(reviews)];
+  const taskValidation = uniqueReviews.filter((t) => hashText(t, o.seed) < Math.floor(0.05 * 0x100000000));
+  const held = new Set(taskValidation);
+  await writeFileAtomic(files.taskTrain, toCsv(['text'], uniqueReviews.filter((t) => !held.has(t)).map((text) => ({ text }))));
+  await writeFileAtomic(files.taskValidation, toCsv(['text'], taskValidation.map((text) => ({ text }))));
   const words = train.reduce((n, t) => n + t.split(/\s+/).length, 0);
   return {
     definitions: definitions.length,

@@ -2,11 +2,13 @@
  * `npm run pretrain`: reproduces examples/pretrained/ from installable packages.
  *  1. writes the corpus (scripts/pretrain/prepareCorpus.ts: WordNet 3.1 + the texts of sentiment/train.csv);
  *  2. trains the WordPiece vocabulary into examples/tokenizer/ when it is missing (or with --retrain-tokenizer);
- *  3. runs examples/pretrain.finetune.yaml (masked-lm from scratch) through the engine's CLI;
- *  4. copies the best checkpoint's Hugging Face files (config.json, model.safetensors, tokenizer files) to
+ *  3. stage 1: runs examples/pretrain.finetune.yaml (masked-lm from scratch on WordNet + reviews) through the
+ *     engine's CLI and puts its best checkpoint in .finetune/pretrain/stage1;
+ *  4. stage 2: runs examples/pretrain-task.finetune.yaml (masked-lm continued on the review texts alone);
+ *  5. copies stage 2's best checkpoint's Hugging Face files (config.json, model.safetensors, tokenizer files) to
  *     examples/pretrained/, with pretraining.json saying what produced them.
  *
- *   npm run pretrain -- [--max-steps N] [--retrain-tokenizer] [--run DIR (only step 4, from an existing run)]
+ *   npm run pretrain -- [--retrain-tokenizer] [--stage1-run DIR (skip stage 1, reuse that run)] [--run DIR (only step 5)]
  */
 import { spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
@@ -49,29 +51,40 @@ export async function publishCheckpoint(runDir: string, target: string, extra: R
   return checkpoint;
 }
 
+async function trainConfig(root: string, config: string): Promise<string> {
+  const cliArgs = ['--import', 'tsx', path.join(root, 'trainer', 'cli.ts'), 'train', config];
+  const started = Date.now();
+  const code = await new Promise<number>((resolve) => spawn(process.execPath, cliArgs, { cwd: root, stdio: 'inherit' }).on('close', (c) => resolve(c ?? 1)));
+  if (code !== 0) throw new Error(`${path.relative(root, config)} failed (exit code ${code}); examples/pretrained is unchanged`);
+  console.log(`${path.relative(root, config)} took ${((Date.now() - started) / 60000).toFixed(1)} min`);
+  const text = await fs.readFile(config, 'utf8');
+  const outputDir = /^output_dir:\s*(\S+)/m.exec(text)?.[1] ?? '.finetune/runs';
+  return newestRun(path.resolve(path.dirname(config), outputDir));
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const root = repoRoot();
   const target = path.join(root, 'examples', 'pretrained');
-  const config = path.join(root, 'examples', 'pretrain.finetune.yaml');
+  const stage1Dir = path.join(root, '.finetune', 'pretrain', 'stage1');
   let runDir = argValue(args, '--run');
   const corpus = await prepareCorpus(defaultCorpusOptions());
   console.log(`corpus: ${corpus.trainLines} lines (${corpus.words} words), ${corpus.validationLines} held out`);
+  const runs: string[] = [];
   if (!runDir) {
     if (args.includes('--retrain-tokenizer') || !existsSync(path.join(root, 'examples', 'tokenizer', 'vocab.txt'))) {
       const { tokenizer } = await trainDemoTokenizer(path.join(root, 'examples', 'tokenizer'), 8000);
       console.log(`tokenizer: trained ${tokenizer.vocabSize} tokens into examples/tokenizer`);
     }
-    const maxSteps = argValue(args, '--max-steps');
-    const cliArgs = ['--import', 'tsx', path.join(root, 'trainer', 'cli.ts'), 'train', config, ...(maxSteps ? ['--max-steps', maxSteps] : [])];
-    const started = Date.now();
-    const code = await new Promise<number>((resolve) => spawn(process.execPath, cliArgs, { cwd: root, stdio: 'inherit' }).on('close', (c) => resolve(c ?? 1)));
-    if (code !== 0) throw new Error(`pre-training failed (exit code ${code}); examples/pretrained is unchanged`);
-    runDir = await newestRun(path.join(root, '.finetune', 'pretrain', 'runs'));
-    console.log(`pre-training took ${((Date.now() - started) / 60000).toFixed(1)} min`);
+    const stage1 = argValue(args, '--stage1-run') ?? (await trainConfig(root, path.join(root, 'examples', 'pretrain.finetune.yaml')));
+    await publishCheckpoint(path.resolve(stage1), stage1Dir, { stage: 1 });
+    runs.push(path.relative(root, path.resolve(stage1)));
+    runDir = await trainConfig(root, path.join(root, 'examples', 'pretrain-task.finetune.yaml'));
   }
+  runs.push(path.relative(root, path.resolve(runDir)));
   const checkpoint = await publishCheckpoint(path.resolve(runDir), target, {
-    config: 'examples/pretrain.finetune.yaml',
+    configs: ['examples/pretrain.finetune.yaml', 'examples/pretrain-task.finetune.yaml'],
+    runs,
     corpus: { wordnetDefinitions: corpus.definitions, wordnetExamples: corpus.examples, reviewTexts: corpus.trainTexts, trainLines: corpus.trainLines, words: corpus.words },
     command: 'npm run pretrain',
   });
