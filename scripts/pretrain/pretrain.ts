@@ -9,6 +9,7 @@
  *     examples/pretrained/, with pretraining.json saying what produced them.
  *
  *   npm run pretrain -- [--retrain-tokenizer] [--stage1-run DIR (skip stage 1, reuse that run)] [--run DIR (only step 5)]
+ *                       [--max-steps N --target DIR (a smoke run: N steps per stage, published elsewhere)]
  */
 import { spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
@@ -51,8 +52,8 @@ export async function publishCheckpoint(runDir: string, target: string, extra: R
   return checkpoint;
 }
 
-async function trainConfig(root: string, config: string): Promise<string> {
-  const cliArgs = ['--import', 'tsx', path.join(root, 'trainer', 'cli.ts'), 'train', config];
+async function trainConfig(root: string, config: string, maxSteps?: string): Promise<string> {
+  const cliArgs = ['--import', 'tsx', path.join(root, 'trainer', 'cli.ts'), 'train', config, ...(maxSteps ? ['--max-steps', maxSteps] : [])];
   const started = Date.now();
   const code = await new Promise<number>((resolve) => spawn(process.execPath, cliArgs, { cwd: root, stdio: 'inherit' }).on('close', (c) => resolve(c ?? 1)));
   if (code !== 0) throw new Error(`${path.relative(root, config)} failed (exit code ${code}); examples/pretrained is unchanged`);
@@ -65,7 +66,11 @@ async function trainConfig(root: string, config: string): Promise<string> {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const root = repoRoot();
-  const target = path.join(root, 'examples', 'pretrained');
+  const maxSteps = argValue(args, '--max-steps');
+  const targetArg = argValue(args, '--target');
+  // A shortened run must not replace the published model.
+  if (maxSteps && !targetArg) throw new Error('--max-steps needs --target DIR, so that a shortened run does not replace examples/pretrained');
+  const target = targetArg ? path.resolve(targetArg) : path.join(root, 'examples', 'pretrained');
   const stage1Dir = path.join(root, '.finetune', 'pretrain', 'stage1');
   let runDir = argValue(args, '--run');
   const corpus = await prepareCorpus(defaultCorpusOptions());
@@ -76,10 +81,10 @@ async function main(): Promise<void> {
       const { tokenizer } = await trainDemoTokenizer(path.join(root, 'examples', 'tokenizer'), 8000);
       console.log(`tokenizer: trained ${tokenizer.vocabSize} tokens into examples/tokenizer`);
     }
-    const stage1 = argValue(args, '--stage1-run') ?? (await trainConfig(root, path.join(root, 'examples', 'pretrain.finetune.yaml')));
+    const stage1 = argValue(args, '--stage1-run') ?? (await trainConfig(root, path.join(root, 'examples', 'pretrain.finetune.yaml'), maxSteps));
     await publishCheckpoint(path.resolve(stage1), stage1Dir, { stage: 1 });
     runs.push(path.relative(root, path.resolve(stage1)));
-    runDir = await trainConfig(root, path.join(root, 'examples', 'pretrain-task.finetune.yaml'));
+    runDir = await trainConfig(root, path.join(root, 'examples', 'pretrain-task.finetune.yaml'), maxSteps);
   }
   runs.push(path.relative(root, path.resolve(runDir)));
   const checkpoint = await publishCheckpoint(path.resolve(runDir), target, {
@@ -88,7 +93,7 @@ async function main(): Promise<void> {
     corpus: { wordnetDefinitions: corpus.definitions, wordnetExamples: corpus.examples, reviewTexts: corpus.trainTexts, trainLines: corpus.trainLines, words: corpus.words },
     command: 'npm run pretrain',
   });
-  console.log(`copied ${path.relative(root, checkpoint)} to examples/pretrained`);
+  console.log(`copied ${path.relative(root, checkpoint)} to ${path.relative(root, target) || target}`);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
