@@ -153,8 +153,12 @@ test('the shipped split files are disjoint, balanced and keep the source mix', a
   const seen = new Set<string>();
   const sizes: Record<string, number> = {};
   for (const name of SPLIT_NAMES) {
-    const ds = await readDataset(path.join(root, 'examples', 'sentiment', `${name}.csv`), { textColumn: 'text', labelColumn: 'label' });
+    const file = path.join(root, 'examples', 'sentiment', `${name}.csv`);
+    const ds = await readDataset(file, { textColumn: 'text', labelColumn: 'label' });
     sizes[name] = ds.rows.length;
+    const sources = countBy((await readDataset(file, { textColumn: 'source' })).rows, (r) => r.text);
+    assert.deepEqual(Object.keys(sources), ['amazon', 'imdb', 'yelp']);
+    for (const n of Object.values(sources)) assert.ok(Math.abs(n / ds.rows.length - 1 / 3) < 0.01, `${name} sources ${JSON.stringify(sources)}`);
     const labels = countBy(ds.rows, (r) => r.label ?? '');
     assert.ok(Math.abs((labels.positive ?? 0) - (labels.negative ?? 0)) <= 3, `${name} labels ${JSON.stringify(labels)}`);
     for (const r of ds.rows) {
