@@ -36,7 +36,7 @@ export function activate(context: vscode.ExtensionContext): PanelServices {
       log: (run, stream, line) => output.appendLine(`[${run.name}] ${stream === 'stderr' ? '' : stream === 'host' ? '» ' : 'stdout: '}${line}`),
     }),
   );
-  const index = ctx.push(new RunsIndex(manager));
+  const index = ctx.push(new RunsIndex(manager, (line) => output.appendLine(line)));
   const s: Services = { ctx, manager, index, output };
   services = s;
 

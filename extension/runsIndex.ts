@@ -3,7 +3,7 @@
  * `*.finetune.yaml`, `.finetune/runs` by default, and the `finetune.runsFolder` setting), merged with the runs
  * this window's run manager owns. File watchers keep it current; nothing polls.
  */
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Emitter } from './events';
@@ -25,16 +25,25 @@ export class RunsIndex implements vscode.Disposable {
   private readonly folderWatchers = new Map<string, vscode.Disposable>();
   readonly onDidChange: Event<void> = this.changed.event;
 
-  constructor(private readonly manager: RunManager) {
-    const w = vscode.workspace.createFileSystemWatcher('**/.finetune/runs/*/{run.json,metrics.jsonl}');
-    this.disposables.push(w, w.onDidCreate((u) => this.touch(u)), w.onDidChange((u) => this.touch(u)), w.onDidDelete((u) => this.touch(u)));
+  constructor(
+    private readonly manager: RunManager,
+    private readonly log: (line: string) => void = () => undefined,
+  ) {
+    // The run folder itself too: inotify can miss a file created right after its new folder, before the
+    // recursive watcher has added a watch on it, so a new folder is read on its own as well.
+    for (const glob of ['**/.finetune/runs/*', '**/.finetune/runs/*/run.json', '**/.finetune/runs/*/metrics.jsonl']) {
+      const w = vscode.workspace.createFileSystemWatcher(glob);
+      this.disposables.push(w, w.onDidCreate((u) => this.touch(u)), w.onDidChange((u) => this.touch(u)), w.onDidDelete((u) => this.touch(u)));
+    }
     const c = vscode.workspace.createFileSystemWatcher(CONFIG_GLOB);
     this.disposables.push(c, c.onDidCreate(() => void this.refresh()), c.onDidChange(() => void this.refresh()));
     this.disposables.push(
       manager.onDidChangeRun(() => this.changed.fire()),
       manager.onDidEndRun((r) => {
-        // The trainer wrote its final run.json; read it so the finished run shows what is on disk.
-        if (r.runDir) this.schedule(r.runDir, 200);
+        // The trainer wrote its final run.json; read it so the finished run shows what is on disk. Its runs
+        // folder may be new (the first run of a config): then rescan, which also starts watching it.
+        if (r.runDir && this.folders.has(path.dirname(r.runDir)) && this.folderWatchers.has(path.dirname(r.runDir))) this.schedule(r.runDir, 200);
+        else void this.refresh();
       }),
       vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration(SETTINGS_SECTION) && void this.refresh()),
       vscode.workspace.onDidChangeWorkspaceFolders(() => void this.refresh()),
@@ -83,7 +92,6 @@ export class RunsIndex implements vscode.Disposable {
     }
     this.folders.clear();
     for (const f of folders) this.folders.add(f);
-    this.watchCustomFolders();
     const seen = new Set<string>();
     for (const f of folders) {
       const entries = await fs.readdir(f, { withFileTypes: true }).catch(() => []);
@@ -96,6 +104,7 @@ export class RunsIndex implements vscode.Disposable {
       }
     }
     for (const dir of [...this.disk.keys()]) if (!seen.has(dir)) this.disk.delete(dir);
+    this.watchFolders(this.foreignRunning());
     this.changed.fire();
   }
 
@@ -111,20 +120,52 @@ export class RunsIndex implements vscode.Disposable {
     this.changed.dispose();
   }
 
-  private watchCustomFolders(): void {
-    // `.finetune/runs` anywhere is covered by the glob watcher; other folders get their own.
-    for (const f of this.folders) {
-      if (this.folderWatchers.has(f) || f.split(path.sep).slice(-2).join('/') === '.finetune/runs') continue;
-      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(f), '*/{run.json,metrics.jsonl}'));
-      const sub = [w.onDidCreate((u) => this.touch(u)), w.onDidChange((u) => this.touch(u)), w.onDidDelete((u) => this.touch(u))];
-      this.folderWatchers.set(f, { dispose: () => [w, ...sub].forEach((d) => d.dispose()) });
+  /**
+   * A non-recursive watcher on every runs folder that exists (VS Code gives a RelativePattern without a slash its
+   * own fs.watch), and on the folder of every run another process is training. The glob watchers above ride on the
+   * workspace's recursive watcher, which can miss a folder created right inside a new one (the trainer creates
+   * `.finetune/runs/<id>` in one go); these cannot.
+   */
+  private watchFolders(runningDirs: string[]): void {
+    const wanted = new Set([...this.folders].filter((f) => existsSync(f)));
+    for (const d of runningDirs) wanted.add(d);
+    for (const [f, w] of this.folderWatchers) {
+      if (!wanted.has(f)) {
+        w.dispose();
+        this.folderWatchers.delete(f);
+      }
+    }
+    for (const f of wanted) {
+      if (this.folderWatchers.has(f)) continue;
+      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(f), '*'));
+      const parts = [w, w.onDidCreate((u) => this.touch(u)), w.onDidChange((u) => this.touch(u)), w.onDidDelete((u) => this.touch(u))];
+      this.folderWatchers.set(f, { dispose: () => parts.forEach((d) => d.dispose()) });
     }
   }
 
+  private isRunDirWatch(p: string): boolean {
+    return this.folderWatchers.has(p) && !this.folders.has(p);
+  }
+
+  /** Run folders whose run.json says running, written by another window or the CLI. */
+  private foreignRunning(): string[] {
+    return [...this.disk.values()].filter((r) => r.status === 'running' && r.runDir).map((r) => r.runDir!);
+  }
+
   private touch(uri: vscode.Uri): void {
-    const dir = path.dirname(uri.fsPath);
+    const base = path.basename(uri.fsPath);
+    // An event inside a run folder (from its own watcher, or a file of it) means that run folder.
+    const parent = path.dirname(uri.fsPath);
+    const dir = base === 'run.json' || base === 'metrics.jsonl' || this.disk.has(parent) || this.isRunDirWatch(parent) ? parent : uri.fsPath;
+    if (!this.folders.has(path.dirname(dir))) {
+      // A runs folder we did not know (a new config's output_dir, or .finetune/runs just created): rescan.
+      void this.refresh();
+      return;
+    }
+    if (path.basename(dir).startsWith('.')) return; // a checkpoint being written, not a run
     // A live run's state comes from its protocol messages; re-reading metrics.jsonl at every step is waste.
     if (this.manager.listRuns().some((r) => r.live && r.runDir === dir)) return;
+    this.log(`» runs: re-reading ${dir}`);
     this.schedule(dir, 300);
   }
 
@@ -137,6 +178,7 @@ export class RunsIndex implements vscode.Disposable {
         void readRunFolder(dir).then((run) => {
           if (run) this.disk.set(dir, run);
           else this.disk.delete(dir);
+          this.watchFolders(this.foreignRunning());
           this.changed.fire();
         });
       }, ms),

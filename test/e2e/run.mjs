@@ -82,7 +82,7 @@ before(async () => {
 });
 
 /** `UPDATE_SCREENSHOTS=1` refreshes the README's screenshots from this run. */
-const README_SHOTS = { '03-wizard-wrote-config': 'wizard-config', '06-second-run-running': 'run-running', '09-problems': 'problems' };
+const README_SHOTS = { '03-wizard-wrote-config': 'wizard-config', '06-second-run-running': 'run-running', '10-problems': 'problems' };
 
 after(async () => {
   if (process.env.UPDATE_SCREENSHOTS) {
@@ -107,8 +107,13 @@ function journey(name, fn) {
     } catch (e) {
       const safe = name.replace(/[^\w]+/g, '-').slice(0, 60);
       await shot(page, ARTIFACTS, `FAIL-${safe}`).catch(() => {});
-      const out = path.join(tmp, 'vscode', 'data', 'logs');
-      if (fs.existsSync(out)) console.log(`# logs in ${out}`);
+      // The extension's own log (trainer output, run folders re-read) says what it saw.
+      const logs = path.join(tmp, 'vscode', 'data', 'logs');
+      for (const f of fs.existsSync(logs) ? fs.readdirSync(logs, { recursive: true }).map(String) : []) {
+        if (!f.endsWith('Fine-Tune Studio.log')) continue;
+        const lines = fs.readFileSync(path.join(logs, f), 'utf8').split('\n').filter((l) => !/ (eval|checkpoint) @ step /.test(l));
+        console.log(lines.slice(-60).map((l) => `# | ${l}`).join('\n'));
+      }
       throw e;
     }
   });
@@ -198,8 +203,10 @@ journey('a second run, fine-tuned from the first run\'s checkpoint, is stopped m
   await clearNotifications(page);
 
   await runCommand(page, 'Fine-Tune: Resume run from checkpoint');
-  // Two checkpoints (the epoch's best and the one saved on stop): resume from the last.
-  await pick(page, 'last', '', { placeholder: 'From which checkpoint' });
+  // With two checkpoints (an epoch's and the one saved on stop) it asks which: resume from the last. With one
+  // (stopped in the first epoch) it resumes from it without asking.
+  const which = page.locator('.quick-input-widget .quick-input-box input[placeholder^="From which checkpoint"]');
+  if (await which.waitFor({ timeout: 3000 }).then(() => true, () => false)) await pick(page, 'last', '', { placeholder: 'From which checkpoint' });
   let resumed;
   for (let i = 0; i < 300 && !resumed; i++) {
     resumed = runFolders().map((d) => runJson(d)).find((r) => r.configFile === config && r.resumedFrom);
@@ -221,6 +228,22 @@ journey('a second run, fine-tuned from the first run\'s checkpoint, is stopped m
   await clearNotifications(page);
 });
 
+journey('a run left "running" by a killed window shows as interrupted, with Resume', async () => {
+  // What a killed VS Code leaves behind: run.json says running, its pid is gone, one checkpoint was saved.
+  const dir = path.join(workspace, '.finetune', 'runs', 'orphan-20260101-000000');
+  fs.mkdirSync(path.join(dir, 'checkpoint-7'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'checkpoint-7', 'trainer_state.json'), JSON.stringify({ global_step: 7 }));
+  const config = path.join(workspace, 'reviews.finetune.yaml');
+  const info = { formatVersion: 1, runId: 'orphan-20260101-000000', status: 'running', mode: 'from-scratch', task: 'text-classification', configFile: config, startedAt: new Date().toISOString(), pid: 2 ** 22 + 12345, step: 7, totalSteps: 90, checkpoints: [path.join(dir, 'checkpoint-7')] };
+  fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify(info));
+  await openRunsView();
+  const row = await waitForRun('reviews', /interrupted/, 30000);
+  await row.click({ button: 'right' });
+  await page.locator('.context-view .action-label', { hasText: 'Resume run from checkpoint' }).first().waitFor();
+  await shot(page, ARTIFACTS, '09-interrupted');
+  await page.keyboard.press('Escape');
+});
+
 journey('a broken config shows its diagnostics in the Problems panel', async () => {
   await closeAllEditors();
   fs.writeFileSync(
@@ -232,7 +255,7 @@ journey('a broken config shows its diagnostics in the Problems panel', async () 
   const problems = page.locator('.markers-panel .monaco-list-row');
   await problems.filter({ hasText: /learning_rate/ }).first().waitFor({ timeout: 60000 });
   await problems.filter({ hasText: /num_train_epoch/ }).first().waitFor();
-  await shot(page, ARTIFACTS, '09-problems');
+  await shot(page, ARTIFACTS, '10-problems');
 });
 
 journey('"Check training environment" says which backend runs and what the GPU needs', async () => {
@@ -240,5 +263,5 @@ journey('"Check training environment" says which backend runs and what the GPU n
   const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'Training runs on' }).first();
   await toast.waitFor();
   assert.match(await toast.innerText(), /Training runs on (wasm|tensorflow|cpu)\. GPU: /);
-  await shot(page, ARTIFACTS, '10-environment');
+  await shot(page, ARTIFACTS, '11-environment');
 });
