@@ -4,7 +4,7 @@
  * to that case alone.
  *
  *   node --import tsx bench/case.ts --case tiny-train-wasm [--steps 10] [--warmup 3] [--budget-s 120]
- *                                   [--batch 32] [--seq 128]
+ *                                   [--batch 32] [--seq 128] [--wasm-threads 2 (experimental)]
  * The leak check of the issue (numTensors flat over 1,000 steps) is this with small shapes:
  *   node --import tsx bench/case.ts --case tiny-train-wasm --steps 1000 --warmup 1 --batch 4 --seq 32
  *
@@ -20,6 +20,7 @@ import { paramSetting } from '../trainer/optim/paramGroups';
 import type { ParamSetting } from '../trainer/optim/paramGroups';
 import { BENCH_MODELS, parseCaseName, syntheticBatch } from './models';
 import { argValue, median, wasmHeapBytes } from './util';
+import { withWasmThreads } from './wasmThreads';
 
 export interface CaseResult {
   case: string;
@@ -60,7 +61,13 @@ async function main(): Promise<void> {
   const B = Number(argValue('--batch') ?? 32);
   const S = Number(argValue('--seq') ?? 128);
 
-  const choice = await selectBackend(spec.backend);
+  // Experimental: the threaded WASM build (see wasmThreads.ts: training steps can hang).
+  const wasmThreads = Number(argValue('--wasm-threads') ?? 1);
+  if (wasmThreads > 1 && spec.backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm'); // registers the flag
+  const choice =
+    wasmThreads > 1 && spec.backend === 'wasm'
+      ? await withWasmThreads(wasmThreads, () => tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true), () => selectBackend('wasm'))
+      : await selectBackend(spec.backend);
   const config = BENCH_MODELS[spec.model];
   const model = BertModel.create(config, 'sequence-classification', { numLabels: 2, seed: 1 });
   const batch = syntheticBatch(config, B, S);
@@ -120,7 +127,7 @@ async function main(): Promise<void> {
     mode: spec.mode,
     engine: 'tfjs',
     backend: choice.name,
-    threads: choice.threads ?? 1,
+    threads: spec.backend === 'wasm' ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : 1,
     batch: B,
     seq: S,
     steps: times.length,

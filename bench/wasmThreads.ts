@@ -1,13 +1,16 @@
 /**
- * Opt-in multi-threaded SIMD WASM under Node (FINETUNE_WASM_THREADS=<n>). tfjs-backend-wasm 4.22 disables
+ * EXPERIMENT (bench/case.ts --wasm-threads N), not used by the trainer: multi-threaded SIMD WASM under Node.
+ * tfjs-backend-wasm 4.22 disables
  * threads under Node (tfjs issue #3830) for two reasons this works around:
  * 1. Emscripten's pthread workers are started from a `blob:` URL (and the module factory is posted as a Blob),
  *    which Node's worker_threads cannot load. We write the worker script to a temp file that `require`s the
  *    factory, and point worker_threads at it.
  * 2. The XNNPACK thread pool is sized at start-up to os.cpus().length / 2 (a hyper-threading guess), so a 2-core
  *    machine gets 1 thread whatever setThreadsCount says. We report 2·n logical cores while the module starts.
- * Measured gain on the 2-core test machine could not be separated from other processes' load; the issue's
- * prototype measured 1.2-1.4x, because only matmuls use the pool. Hence off by default.
+ * With both, the pool starts (2 threads) and matmuls match the single-threaded build, and inference runs; but a
+ * BERT-tiny training step hung (no progress for minutes), which looks like a pthread waiting on the main thread
+ * while the main thread waits in the pool. On the shared 2-core test machine inference was not faster either.
+ * So the trainer stays single-threaded; this stays here to reproduce and continue from.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -1,5 +1,5 @@
 /**
- * trainer/wasmThreads.ts: the threaded SIMD build of tfjs-backend-wasm starts under Node with the requested
+ * bench/wasmThreads.ts: the threaded SIMD build of tfjs-backend-wasm starts under Node with the requested
  * XNNPACK pool and computes what the single-threaded build computes. Runs in a child process, because a
  * backend's binary is chosen once per process.
  */
@@ -14,7 +14,7 @@ const SCRIPT = `
 const tf = require('@tensorflow/tfjs-core');
 const wasm = require('@tensorflow/tfjs-backend-wasm');
 const path = require('node:path');
-const { withWasmThreads } = require('./trainer/wasmThreads');
+const { withWasmThreads } = require('./bench/wasmThreads');
 const { patchWasmKernels } = require('./trainer/wasmKernels');
 (async () => {
   wasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + path.sep);
