@@ -22,7 +22,7 @@ console.warn = toStderr;
 console.debug = toStderr;
 console.error = toStderr;
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, fstatSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { BackendPreference } from '../common/config/schema';
 import { BACKEND_PREFERENCES } from '../common/config/schema';
@@ -71,13 +71,23 @@ function listenToHost(): void {
     if (r.ok) onHost(r.message);
     else send({ type: 'log', level: 'warn', message: `ignored host message: ${r.error}` });
   };
+  // A host that goes away without a word (a killed VS Code, a killed CLI) must not leave an orphan training on:
+  // the run stops as if asked, so it still ends with a checkpoint.
+  const hostGone = (how: string) => {
+    if (control.stop || control.cancel) return;
+    control.stop = true;
+    process.stderr.write(`finetune-studio trainer: ${how}; stopping with a checkpoint\n`);
+  };
   if (typeof process.send === 'function') {
     process.on('message', (v: unknown) => handle(typeof v === 'string' ? v : JSON.stringify(v)));
+    process.on('disconnect', () => hostGone('the host closed the IPC channel'));
   }
   const splitter = new LineSplitter(handle);
   process.stdin.setEncoding('utf8');
   process.stdin.on('data', (chunk: string) => splitter.push(chunk));
   process.stdin.on('error', () => undefined);
+  // Only a pipe made by a parent is a control channel; stdin from /dev/null or a file ends at once and means nothing.
+  if (stdinIsPipe()) process.stdin.on('end', () => hostGone("the host closed the trainer's stdin"));
   // Reading stdin must not keep the process alive once the work is done.
   process.stdin.unref?.();
   process.on('SIGTERM', () => {
@@ -91,6 +101,14 @@ function listenToHost(): void {
     if (interrupts === 1) control.stop = true;
     else control.cancel = true;
   });
+}
+
+function stdinIsPipe(): boolean {
+  try {
+    return fstatSync(0).isFIFO() || fstatSync(0).isSocket();
+  } catch {
+    return false;
+  }
 }
 
 /** A thrown value as the protocol's error payload; `fix` travels as the last detail line (no field for it). */

@@ -57,6 +57,19 @@ test('SIGTERM behaves like stop: a checkpoint, status stopped, exit 0', async ()
   assert.ok(done.lastCheckpoint?.endsWith(`checkpoint-${done.step}`));
 });
 
+test('a host that disappears (its end of stdin closed) stops the run with a checkpoint instead of leaving an orphan', async () => {
+  const ws = makeWorkspace({ training: { max_steps: 500, logging_steps: 1 } });
+  const run = startTrainer(['train', ws.configFile]);
+  await run.waitFor((m) => m.type === 'step');
+  run.child.stdin.end();
+  assert.equal(await run.exit, 0, run.stderr());
+  const done = run.messages.at(-1) as TrainerMessageOf<'done'>;
+  assert.equal(done.status, 'stopped');
+  assert.ok(done.step < 500);
+  assert.ok(done.lastCheckpoint?.endsWith(`checkpoint-${done.step}`));
+  assert.match(run.stderr(), /closed the trainer's stdin/);
+});
+
 test('an uncaught exception becomes an `error` message before a non-zero exit', async () => {
   const ws = makeWorkspace({ training: { max_steps: 500 } });
   const run = startTrainer(['train', ws.configFile], { preload: path.join(__dirname, 'fixtures', 'throwAfterHello.cjs') });
