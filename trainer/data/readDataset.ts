@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { FineTuneError, type UserError } from '../../common/errors';
 import { parseDelimited, type DelimitedRecord } from './delimited';
 import { locateJsonRecords } from './jsonLines';
+import { didYouMean } from '../../common/textDistance';
 
 export type DatasetFormat = 'csv' | 'tsv' | 'jsonl' | 'json';
 
@@ -305,28 +306,3 @@ function missingColumn(file: string, column: string, columns: string[], line: nu
   );
 }
 
-export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
-  const lower = word.toLowerCase();
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = c.toLowerCase() === lower ? 0 : levenshtein(lower, c.toLowerCase());
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function levenshtein(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length] as number;
-}
