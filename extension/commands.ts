@@ -209,22 +209,3 @@ export function registerCommands(ext: Extension): void {
 }
 
 /** Fallbacks for the panel commands, registered only when the panels did not register their own. */
-export async function registerPanelFallbacks(ext: Extension): Promise<void> {
-  const have = new Set(await vscode.commands.getCommands(true));
-  const missing = (id: string) => !have.has(id);
-  if (missing('finetune.openMetrics')) {
-    ext.ctx.push(
-      vscode.commands.registerCommand('finetune.openMetrics', async (arg?: RunArg) => {
-        const run = argRun(ext, arg) ?? ext.manager.activeRuns()[0];
-        const choice = await vscode.window.showInformationMessage(
-          `The metrics panel is not available in this build.${run ? ` "${run.name}": ${run.status}, step ${run.step}${run.totalSteps ? `/${run.totalSteps}` : ''}.` : ''}`,
-          'Show trainer output',
-        );
-        if (choice) ext.output.show(true);
-      }),
-    );
-  }
-  if (missing('finetune.compareRuns')) {
-    ext.ctx.push(vscode.commands.registerCommand('finetune.compareRuns', () => vscode.window.showInformationMessage('Comparing runs needs the metrics panel, which is not available in this build.')));
-  }
-}

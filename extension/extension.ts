@@ -7,8 +7,10 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TrainerMessage } from '../common/protocol';
 import { RunCodeLensProvider } from './codeLens';
-import { registerCommands, registerPanelFallbacks } from './commands';
+import { registerCommands } from './commands';
 import { Ctx } from './ctx';
+import type { PanelServices } from './panels/panelHost';
+import { registerPanels } from './panels/registerPanels';
 import type { Services } from './ctx';
 import { RunManager } from './runManager';
 import { formatMetric, isActive } from './runModel';
@@ -53,8 +55,7 @@ export function activate(context: vscode.ExtensionContext): PanelServices {
 
   registerCommands(s);
   const panelServices: PanelServices = { manager, runs: index, cliPath: path.join(context.extensionPath, 'dist', 'cli.js') };
-  registerPanels(ctx, panelServices, output);
-  void registerPanelFallbacks(s);
+  registerPanels(ctx, panelServices);
 
   // The language server starts with the first config the user opens, not with the extension.
   const maybeStartClient = (doc: vscode.TextDocument) => {
@@ -85,35 +86,12 @@ async function startClient(extensionPath: string): Promise<{ dispose(): Promise<
   try {
     // A separate bundle, required by path so that esbuild leaves it out of this one.
     const mod = require(path.join(__dirname, 'languageClient.js')) as typeof import('./languageClient');
-    const client = await mod.startLanguageClient(extensionPath, log);
+    const runsFolder = readSettings((k) => vscode.workspace.getConfiguration(SETTINGS_SECTION).get(k)).runsFolder;
+    const client = await mod.startLanguageClient(extensionPath, log, runsFolder ? { runsFolder } : {});
     return { dispose: async () => (await client.dispose(), log.dispose()) };
   } catch (e) {
     log.error(`The language server could not start: ${(e as Error).message}`);
     return undefined;
-  }
-}
-
-/** What the panels (extension/panels/) get: the run manager, every run, and the trainer CLI for evaluate/predict. */
-export interface PanelServices {
-  manager: RunManager;
-  runs: RunsIndex;
-  cliPath: string;
-}
-
-function registerPanels(ctx: Ctx, panelServices: PanelServices, output: vscode.OutputChannel): void {
-  // extension/panels/registerPanels.ts is written separately: `registerPanels(ctx, services)`. esbuild bundles it
-  // through this pattern when it exists; without it the extension still works, with fallback panel commands.
-  const name = 'registerPanels';
-  let mod: { registerPanels?: (c: Ctx, s: PanelServices) => void } | undefined;
-  try {
-    mod = require(`./panels/${name}.ts`) as typeof mod;
-  } catch {
-    mod = undefined;
-  }
-  try {
-    mod?.registerPanels?.(ctx, panelServices);
-  } catch (e) {
-    output.appendLine(`» the panels failed to register: ${(e as Error).stack ?? e}`);
   }
 }
 

@@ -3,13 +3,39 @@
  * first config the user opens, so that activation does not pay for vscode-languageclient.
  */
 import * as path from 'node:path';
-import type * as vscode from 'vscode';
-import { LanguageClient, TransportKind } from 'vscode-languageclient/node';
-import type { LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
+import * as vscode from 'vscode';
+import { CloseAction, ErrorAction, LanguageClient, TransportKind } from 'vscode-languageclient/node';
+import type { ErrorHandler, LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
+import type { ServerInitializationOptions } from '../server/initializationOptions';
+import { RestartPolicy } from './restartPolicy';
 
 export const LANGUAGE_ID = 'finetune-yaml';
 
-export async function startLanguageClient(extensionPath: string, output: vscode.LogOutputChannel): Promise<{ dispose(): Promise<void> }> {
+/** Restart a crashed server, say so once, and stop restarting after repeated crashes (see restartPolicy.ts). */
+function errorHandler(output: vscode.LogOutputChannel): ErrorHandler {
+  const policy = new RestartPolicy();
+  const show = (message: string) =>
+    void vscode.window.showWarningMessage(message, 'Show server log').then((choice) => {
+      if (choice) output.show(true);
+    });
+  return {
+    // A failed read or write is not a crash; `closed` follows if the server really went away.
+    error: () => ({ action: ErrorAction.Continue, handled: true }),
+    closed: () => {
+      const d = policy.onCrash();
+      if (d.action === 'give-up') {
+        output.error(`The language server stopped ${d.crashes} times in 3 minutes; it is not restarted again.`);
+        show(`The Fine-Tune config language server keeps stopping (${d.crashes} times in 3 minutes), so it was not restarted: completion and diagnostics for *.finetune.yaml are off until the window is reloaded.`);
+        return { action: CloseAction.DoNotRestart, handled: true };
+      }
+      output.warn('The language server stopped unexpectedly; restarting it.');
+      if (d.notify) show('The Fine-Tune config language server stopped unexpectedly and was restarted.');
+      return { action: CloseAction.Restart, handled: true };
+    },
+  };
+}
+
+export async function startLanguageClient(extensionPath: string, output: vscode.LogOutputChannel, initializationOptions: ServerInitializationOptions = {}): Promise<{ dispose(): Promise<void> }> {
   const module = path.join(extensionPath, 'dist', 'server.js');
   const serverOptions: ServerOptions = {
     run: { module, transport: TransportKind.ipc, options: { execArgv: [] } },
@@ -18,10 +44,13 @@ export async function startLanguageClient(extensionPath: string, output: vscode.
   const clientOptions: LanguageClientOptions = {
     documentSelector: [
       { scheme: 'file', language: LANGUAGE_ID },
+      { scheme: 'untitled', language: LANGUAGE_ID },
       { scheme: 'file', pattern: '**/*.finetune.yaml' },
       { scheme: 'file', pattern: '**/*.finetune.yml' },
     ],
     outputChannel: output,
+    initializationOptions,
+    errorHandler: errorHandler(output),
   };
   const client = new LanguageClient('finetuneLanguageServer', 'Fine-Tune config language server', serverOptions, clientOptions);
   await client.start();

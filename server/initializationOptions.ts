@@ -4,7 +4,7 @@
  * connection on import).
  */
 export interface ServerInitializationOptions {
-  /** Where runs are written, absolute or relative to each workspace folder. Default `.finetune/runs`. */
+  /** A folder of runs besides `.finetune/runs` (always looked in), absolute or relative to each workspace folder. */
   runsFolder?: string;
   /** Delay after the last change before diagnostics are computed. Default 75 ms. */
   debounceMs?: number;

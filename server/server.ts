@@ -41,8 +41,9 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
   if (typeof opts.debounceMs === 'number' && opts.debounceMs >= 0) debounceMs = opts.debounceMs;
   canWatchFiles = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
   const roots = (params.workspaceFolders?.map((f) => fsPath(f.uri)) ?? [params.rootUri ? fsPath(params.rootUri) : undefined]).filter((r): r is string => !!r);
-  const runs = opts.runsFolder ?? '.finetune/runs';
-  const runsFolders = path.isAbsolute(runs) ? [runs] : roots.map((r) => path.join(r, runs));
+  // The default runs folder is always looked in; `runsFolder` (the extension's setting) adds one.
+  const runs = ['.finetune/runs', ...(opts.runsFolder ? [opts.runsFolder] : [])];
+  const runsFolders = [...new Set(runs.flatMap((f) => (path.isAbsolute(f) ? [f] : roots.map((r) => path.join(r, f)))))];
   const index = nodeWorkspaceIndex({ roots, runsFolders });
   invalidateIndex = index.invalidate;
   const cache = new HostCache(async (p) => {
