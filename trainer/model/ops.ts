@@ -33,14 +33,17 @@ export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tenso
     const value = tf.add(tf.matMul(xx as tf.Tensor2D, ww as tf.Tensor2D), bb);
     return {
       value,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
-        const dy2 = dy as tf.Tensor2D;
-        const dx = tf.matMul(dy2, tf.transpose(sw));
-        const dw = tf.matMul(tf.transpose(sx), dy2);
-        const db = tf.sum(dy2, 0);
-        return [dx, dw, db];
-      },
+      // tfjs runs a custom gradient outside any tidy and keeps everything it creates until the whole backward
+      // ends; the tidy frees the transposes now.
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
+          const dy2 = dy as tf.Tensor2D;
+          const dx = tf.matMul(dy2, tf.transpose(sw));
+          const dw = tf.matMul(tf.transpose(sx), dy2);
+          const db = tf.sum(dy2, 0);
+          return [dx, dw, db];
+        }),
     };
   });
   return f(x, w, b) as tf.Tensor2D;
@@ -59,7 +62,7 @@ export function gatherRows(table: tf.Tensor2D, indices: Int32Array): tf.Tensor2D
     const value = tf.gather(t, idx, 0);
     return {
       value,
-      gradFunc: (dy: tf.Tensor) => [tf.scatterND(tf.reshape(tf.tensor1d(indices, 'int32'), [n, 1]), dy, [m, h])],
+      gradFunc: (dy: tf.Tensor) => tf.tidy(() => [tf.scatterND(tf.reshape(tf.tensor1d(indices, 'int32'), [n, 1]), dy, [m, h])]),
     };
   });
   return f(table) as tf.Tensor2D;
@@ -79,11 +82,12 @@ export function gelu(x: tf.Tensor): tf.Tensor {
     save([xx, cdf]);
     return {
       value: tf.mul(xx, cdf),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sx, scdf] = saved as [tf.Tensor, tf.Tensor];
-        const pdf = tf.mul(INV_SQRT_2PI, tf.exp(tf.mul(-0.5, tf.square(sx))));
-        return [tf.mul(dy, tf.add(scdf, tf.mul(sx, pdf)))];
-      },
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [sx, scdf] = saved as [tf.Tensor, tf.Tensor];
+          const pdf = tf.mul(INV_SQRT_2PI, tf.exp(tf.mul(-0.5, tf.square(sx))));
+          return [tf.mul(dy, tf.add(scdf, tf.mul(sx, pdf)))];
+        }),
     };
   });
   return f(x);
