@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
+import { patchWasmKernels } from './wasmKernels';
 
 export type BackendPreference = 'auto' | 'gpu' | 'node' | 'wasm' | 'cpu';
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -99,6 +100,8 @@ async function tryWasm(opts: SelectBackendOptions): Promise<{ attempt: BackendAt
     wasm.setWasmPaths(dir.endsWith(path.sep) || dir.endsWith('/') ? dir : dir + path.sep);
     const ok = await tf.setBackend('wasm');
     if (!ok) return { attempt: { backend: pkg, available: false, why: 'wasm backend did not initialise' } };
+    // Slice/SplitV/Unpack/GatherV2/Identity without whole-input copies (wasmKernels.ts): the model relies on them.
+    patchWasmKernels();
     const threads = wasm.getThreadsCount();
     // tfjs-backend-wasm 4.x reports WASM_HAS_MULTITHREAD_SUPPORT=false under Node (tfjs issue #3830: the
     // pthread workers are browser Blob workers), so in the trainer subprocess this is single-threaded.

@@ -12,6 +12,8 @@ import { parameterSpecs, validateConfig } from './config';
 import type { BertConfig, BertHead, ParamSpec } from './config';
 import { initialValue } from './init';
 import { crossEntropy, DropoutRng, dropout, gatherRows, gelu, layerNorm, linear } from './ops';
+import { encoderLayer } from './encoderLayer';
+import type { EncoderLayerWeights } from './encoderLayer';
 import { buildModuleTree } from './moduleTree';
 import type { ModuleNode } from './moduleTree';
 import { loadStateDictInto, toStateDictFrom } from './stateDict';
@@ -96,6 +98,29 @@ export class BertModel {
     return layerNorm(x, this.p(`${prefix}.weight`) as tf.Tensor1D, this.p(`${prefix}.bias`) as tf.Tensor1D, this.config.layer_norm_eps);
   }
 
+  private layerWeights(prefix: string): EncoderLayerWeights {
+    const w = (n: string) => this.p(`${prefix}.${n}`) as tf.Tensor2D;
+    const v = (n: string) => this.p(`${prefix}.${n}`) as tf.Tensor1D;
+    return {
+      wq: w('attention.self.query.weight'),
+      bq: v('attention.self.query.bias'),
+      wk: w('attention.self.key.weight'),
+      bk: v('attention.self.key.bias'),
+      wv: w('attention.self.value.weight'),
+      bv: v('attention.self.value.bias'),
+      wo: w('attention.output.dense.weight'),
+      bo: v('attention.output.dense.bias'),
+      ln1g: v('attention.output.LayerNorm.weight'),
+      ln1b: v('attention.output.LayerNorm.bias'),
+      wi: w('intermediate.dense.weight'),
+      bi: v('intermediate.dense.bias'),
+      wo2: w('output.dense.weight'),
+      bo2: v('output.dense.bias'),
+      ln2g: v('output.LayerNorm.weight'),
+      ln2b: v('output.LayerNorm.bias'),
+    };
+  }
+
   private checkBatch(batch: Batch): void {
     const n = batch.size * batch.seqLen;
     if (batch.inputIds.length !== n || batch.attentionMask.length !== n || batch.tokenTypeIds.length !== n) {
@@ -117,7 +142,6 @@ export class BertModel {
     const S = batch.seqLen;
     const H = c.hidden_size;
     const nh = c.num_attention_heads;
-    const d = H / nh;
     const pDrop = c.hidden_dropout_prob;
 
     const positions = new Int32Array(B * S);
@@ -135,30 +159,18 @@ export class BertModel {
     const addMask = new Float32Array(B * S);
     for (let i = 0; i < B * S; i++) addMask[i] = batch.attentionMask[i] ? 0 : FLOAT32_MIN;
     const maskT = tf.tensor4d(addMask, [B, 1, 1, S]);
-    const scale = 1 / Math.sqrt(d);
-
-    // [B·S, H] → [B·nh, S, d]; transposes are cheap on WASM. The two attention matmuls stay batched 3-D:
-    // they miss XNNPACK (~8x slower per FLOP than a 2-D matmul) and are now ~half of a BERT-tiny step, but
-    // splitting into per-head 2-D matmuls measured no better here, because Slice/Unpack/Gather on WASM cost
-    // ~0.3-0.5 ms per piece (64 pieces per tensor at batch 32). Next step if it matters: a fused kernel.
-    const heads = (x: tf.Tensor2D) => tf.reshape(tf.transpose(tf.reshape(x, [B, S, nh, d]), [0, 2, 1, 3]), [B * nh, S, d]);
-
+    // One fused op per layer (encoderLayer.ts): every matmul on XNNPACK's fast path, attention per (example,
+    // head) block, and only what the backward needs kept alive.
+    const shape = { batch: B, seqLen: S, heads: nh, eps: c.layer_norm_eps };
+    const pAttn = c.attention_probs_dropout_prob;
     for (let i = 0; i < c.num_hidden_layers; i++) {
-      const p = `bert.encoder.layer.${i}`;
-      // Scaling q before the matmul is the same math as scaling the scores, on S·d instead of S·S values.
-      const q = heads(tf.mul(this.lin(`${p}.attention.self.query`, h), scale) as tf.Tensor2D);
-      const k = heads(this.lin(`${p}.attention.self.key`, h));
-      const v = heads(this.lin(`${p}.attention.self.value`, h));
-      const scores = tf.add(tf.reshape(tf.matMul(q, k, false, true), [B, nh, S, S]), maskT);
-      let probs = tf.softmax(scores, -1);
-      probs = dropout(probs, c.attention_probs_dropout_prob, rng);
-      const ctx3 = tf.matMul(tf.reshape(probs, [B * nh, S, S]), v);
-      const ctx = tf.reshape(tf.transpose(tf.reshape(ctx3, [B, nh, S, d]), [0, 2, 1, 3]), [B * S, H]) as tf.Tensor2D;
-      const attnOut = dropout(this.lin(`${p}.attention.output.dense`, ctx), pDrop, rng) as tf.Tensor2D;
-      h = this.ln(`${p}.attention.output.LayerNorm`, tf.add(attnOut, h));
-      const inter = gelu(this.lin(`${p}.intermediate.dense`, h)) as tf.Tensor2D;
-      const out = dropout(this.lin(`${p}.output.dense`, inter), pDrop, rng) as tf.Tensor2D;
-      h = this.ln(`${p}.output.LayerNorm`, tf.add(out, h));
+      // Masks in the op-by-op order (probabilities, attention output, feed-forward output): same RNG stream.
+      const masks = {
+        attn: rng && pAttn > 0 ? rng.mask([B, nh, S, S], pAttn) : null,
+        attnOut: rng && pDrop > 0 ? rng.mask([B * S, H], pDrop) : null,
+        ffnOut: rng && pDrop > 0 ? rng.mask([B * S, H], pDrop) : null,
+      };
+      h = encoderLayer(h, this.layerWeights(`bert.encoder.layer.${i}`), maskT, shape, masks);
     }
     return h;
   }

@@ -1,0 +1,231 @@
+/**
+ * One BERT encoder layer (self-attention + feed-forward, post-LayerNorm, exact GELU) as a single custom-gradient
+ * op with a hand-written backward. Why one op instead of a chain of tfjs ops:
+ * - Speed on WASM: only plain 2-D matmuls without transpose flags reach XNNPACK there. Batched (3-D/4-D) and
+ *   transposed matmuls run a scalar loop ~10x slower. Here every matmul, forward and backward, is 2-D and
+ *   untransposed: attention runs per (example, head) block, transposes are materialised once per tensor, and
+ *   column sums (bias / LayerNorm gradients) are matmuls with a ones row instead of axis-0 reductions.
+ * - Memory: tfjs keeps every intermediate of the forward until the forward ends and every intermediate
+ *   gradient until the whole backward ends. As one op, a layer keeps only what its backward needs (saved
+ *   below, released as soon as the layer's backward has used it), and its backward runs in its own tidy.
+ * The math is modeling_bert.py's BertLayer; dropout masks come from the caller (deterministic per step).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { patchWasmKernels } from '../wasmKernels';
+
+export interface EncoderLayerWeights {
+  /** Linear weights are [in, out] (memory layout), biases [out]. */
+  wq: tf.Tensor2D;
+  bq: tf.Tensor1D;
+  wk: tf.Tensor2D;
+  bk: tf.Tensor1D;
+  wv: tf.Tensor2D;
+  bv: tf.Tensor1D;
+  wo: tf.Tensor2D;
+  bo: tf.Tensor1D;
+  ln1g: tf.Tensor1D;
+  ln1b: tf.Tensor1D;
+  wi: tf.Tensor2D;
+  bi: tf.Tensor1D;
+  wo2: tf.Tensor2D;
+  bo2: tf.Tensor1D;
+  ln2g: tf.Tensor1D;
+  ln2b: tf.Tensor1D;
+}
+
+/** The order in which the weights are passed to (and their gradients returned from) the custom op. */
+export const LAYER_WEIGHT_ORDER = ['wq', 'bq', 'wk', 'bk', 'wv', 'bv', 'wo', 'bo', 'ln1g', 'ln1b', 'wi', 'bi', 'wo2', 'bo2', 'ln2g', 'ln2b'] as const;
+
+export interface EncoderLayerShape {
+  batch: number;
+  seqLen: number;
+  heads: number;
+  eps: number;
+}
+
+/** Dropout masks (0 or 1/(1-p)), or null where that dropout is off. */
+export interface EncoderLayerMasks {
+  /** On the attention probabilities, [batch, heads, seq, seq]. */
+  attn: tf.Tensor | null;
+  /** On the attention output projection, [batch·seq, hidden]. */
+  attnOut: tf.Tensor | null;
+  /** On the feed-forward output, [batch·seq, hidden]. */
+  ffnOut: tf.Tensor | null;
+}
+
+const SQRT1_2 = Math.SQRT1_2;
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+type GradFn = (...args: never[]) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] };
+function customGrad(fn: GradFn): (...inputs: tf.Tensor[]) => tf.Tensor {
+  return tf.customGrad(fn as unknown as Parameters<typeof tf.customGrad>[0]) as (...inputs: tf.Tensor[]) => tf.Tensor;
+}
+
+const mm = (a: tf.Tensor, b: tf.Tensor): tf.Tensor2D => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D);
+const T = (a: tf.Tensor): tf.Tensor2D => tf.transpose(a as tf.Tensor2D);
+
+/**
+ * [G·S, d] viewed as G blocks of [S, d] → G blocks of their transposes [d, S]: one Transpose kernel for the
+ * whole tensor, then contiguous row slices (one copy each, with the Slice kernel of wasmKernels.ts).
+ */
+function transposedBlocks(t: tf.Tensor, g: number, s: number, d: number): tf.Tensor2D[] {
+  return tf.split(tf.reshape(tf.transpose(tf.reshape(t, [g, s, d]), [0, 2, 1]), [g * d, s]), g, 0) as tf.Tensor2D[];
+}
+
+function blocks(t: tf.Tensor, g: number): tf.Tensor2D[] {
+  return tf.split(t as tf.Tensor2D, g, 0) as tf.Tensor2D[];
+}
+
+/**
+ * The (example, head) blocks of a [B·S, parts·nh·d] projection, in order block = b·nh + h, for part `part`:
+ * rows b·S.., columns (part·nh + h)·d... Strided 2-D slices; no 4-D or 5-D transposes (slow on WASM).
+ */
+function headBlocks(t: tf.Tensor2D, part: number, B: number, S: number, nh: number, d: number): tf.Tensor2D[] {
+  const out: tf.Tensor2D[] = [];
+  for (let b = 0; b < B; b++) for (let h = 0; h < nh; h++) out.push(tf.slice(t, [b * S, (part * nh + h) * d], [S, d]));
+  return out;
+}
+
+/** Transposed head blocks [d, S] from the transposed projection tT [parts·nh·d, B·S]. */
+function headBlocksT(tT: tf.Tensor2D, part: number, B: number, S: number, nh: number, d: number): tf.Tensor2D[] {
+  const out: tf.Tensor2D[] = [];
+  for (let b = 0; b < B; b++) for (let h = 0; h < nh; h++) out.push(tf.slice(tT, [(part * nh + h) * d, b * S], [d, S]));
+  return out;
+}
+
+/** Inverse of headBlocks: lists of G = B·nh blocks [S, d] (one list per part) → [B·S, parts·nh·d]. */
+function fromHeadBlocks(parts: tf.Tensor2D[][], B: number, nh: number): tf.Tensor2D {
+  const rows: tf.Tensor2D[] = [];
+  for (let b = 0; b < B; b++) rows.push(tf.concat(parts.flatMap((p) => p.slice(b * nh, (b + 1) * nh)), 1));
+  return tf.concat(rows, 0);
+}
+
+/** LayerNorm over the last axis with the biased variance; returns what the backward needs as well. */
+function lnForward(z: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): { y: tf.Tensor; xhat: tf.Tensor; rstd: tf.Tensor } {
+  const c = tf.sub(z, tf.mean(z, -1, true));
+  const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(c), -1, true), eps));
+  const xhat = tf.mul(c, rstd);
+  return { y: tf.add(tf.mul(xhat, gamma), beta), xhat, rstd };
+}
+
+function lnBackward(dy: tf.Tensor, xhat: tf.Tensor, rstd: tf.Tensor, gamma: tf.Tensor, colsum: (t: tf.Tensor) => tf.Tensor) {
+  const dg = colsum(tf.mul(dy, xhat));
+  const db = colsum(dy);
+  const dxhat = tf.mul(dy, gamma);
+  const dx = tf.mul(rstd, tf.sub(tf.sub(dxhat, tf.mean(dxhat, -1, true)), tf.mul(xhat, tf.mean(tf.mul(dxhat, xhat), -1, true))));
+  return { dx, dg, db };
+}
+
+/**
+ * BertLayer(x) for x [batch·seq, hidden]; `addMask` is the additive attention mask [batch, 1, 1, seq]
+ * (0 for tokens, a large negative number for padding). Differentiable in x and every weight.
+ */
+export function encoderLayer(
+  x: tf.Tensor2D,
+  w: EncoderLayerWeights,
+  addMask: tf.Tensor,
+  shape: EncoderLayerShape,
+  masks: EncoderLayerMasks,
+): tf.Tensor2D {
+  // The per-block slices below are only cheap with the replacement Slice kernel (idempotent, once per process).
+  if (tf.getBackend() === 'wasm') patchWasmKernels();
+  const { batch: B, seqLen: S, heads: nh, eps } = shape;
+  const [N, H] = x.shape;
+  if (N !== B * S) throw new Error(`encoderLayer: x has ${N} rows, batch·seq is ${B * S}`);
+  const d = H / nh;
+  const G = B * nh;
+  const scale = 1 / Math.sqrt(d);
+  const maskList = [masks.attn, masks.attnOut, masks.ffnOut];
+
+  const f = customGrad((...args: never[]) => {
+    const inputs = args.slice(0, 17) as unknown as tf.Tensor[];
+    const save = args[17] as unknown as tf.GradSaveFunc;
+    const [xx, wq, bq, wk, bk, wv, bv, wo, bo, g1, b1, wi, bi, wo2, bo2, g2, b2] = inputs as [tf.Tensor2D, ...tf.Tensor[]];
+    // One [H, 3H] projection for q, k and v: one bigger matmul is more efficient than three.
+    const wqkv = tf.concat([wq!, wk!, wv!], 1);
+    // Each block in its own tidy: only what the backward needs outlives it.
+    const att = tf.tidy(() => {
+      const qkv = tf.add(mm(xx, wqkv), tf.concat([bq!, bk!, bv!])) as tf.Tensor2D;
+      const qb = headBlocks(qkv, 0, B, S, nh, d);
+      // Only the key columns need transposing: [N, H] → [H, N], then [d, S] blocks.
+      const kTb = headBlocksT(T(tf.slice(qkv, [0, H], [N, H])), 0, B, S, nh, d);
+      const vb = headBlocks(qkv, 2, B, S, nh, d);
+      const scores = tf.concat(qb.map((q, i) => mm(q, kTb[i]!)), 0);
+      const probs = tf.softmax(tf.add(tf.mul(tf.reshape(scores, [B, nh, S, S]), scale), addMask), -1);
+      const pb = blocks(tf.reshape(masks.attn ? tf.mul(probs, masks.attn) : probs, [G * S, S]), G);
+      const ctx = fromHeadBlocks([pb.map((p, i) => mm(p, vb[i]!))], B, nh);
+      const a = tf.add(mm(ctx, wo!), bo!);
+      const ln1 = lnForward(tf.add(masks.attnOut ? tf.mul(a, masks.attnOut) : a, xx), g1!, b1!, eps);
+      return { qkv, probs, ctx, ...ln1 };
+    });
+    const ffn = tf.tidy(() => {
+      const pre = tf.add(mm(att.y, wi!), bi!);
+      const cdf = tf.mul(tf.add(tf.erf(tf.mul(pre, SQRT1_2)), 1), 0.5);
+      const o = tf.add(mm(tf.mul(pre, cdf), wo2!), bo2!);
+      const ln2 = lnForward(tf.add(masks.ffnOut ? tf.mul(o, masks.ffnOut) : o, att.y), g2!, b2!, eps);
+      return { pre, cdf, ...ln2 };
+    });
+    save([xx, wqkv, wo!, g1!, wi!, wo2!, g2!, att.qkv, att.probs, att.ctx, att.xhat, att.rstd, att.y, ffn.pre, ffn.cdf, ffn.xhat, ffn.rstd, ...maskList.filter((m): m is tf.Tensor => m !== null)]);
+    return {
+      value: ffn.y,
+      // tfjs calls a custom gradient outside any tidy and keeps what it returns until the whole backward ends:
+      // the tidy frees this layer's temporaries now, and the saved activations are released once used.
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const grads = layerBackward(dy, saved);
+          for (const t of saved) t.dispose();
+          return grads;
+        }),
+    };
+  });
+  return f(x, ...LAYER_WEIGHT_ORDER.map((k) => w[k])) as tf.Tensor2D;
+
+  function layerBackward(dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] {
+    const [sx, swqkv, swo, sg1, swi, swo2, sg2, sqkv, sprobs, sctx, xhat1, rstd1, h1, spre, scdf, xhat2, rstd2, ...rest] = saved as tf.Tensor2D[];
+    let r = 0;
+    const mA = masks.attn ? rest[r++]! : null;
+    const mB = masks.attnOut ? rest[r++]! : null;
+    const mC = masks.ffnOut ? rest[r++]! : null;
+    const ones = tf.ones([1, N]);
+    // Column sums as a [1, N] · [N, K] matmul: an axis-0 tf.sum transposes the whole input first on WASM.
+    const colsum = (t: tf.Tensor) => tf.reshape(mm(ones, t), [t.shape[1]!]);
+
+    // Each block runs in its own tidy, so that only one block's temporaries are alive at a time.
+    const ffn = tf.tidy(() => {
+      const l2 = lnBackward(dy, xhat2!, rstd2!, sg2!, colsum);
+      const dO = mC ? tf.mul(l2.dx, mC) : l2.dx;
+      const dWo2 = mm(T(tf.mul(spre!, scdf!)), dO);
+      const dbo2 = colsum(dO);
+      const gelu1 = tf.add(scdf!, tf.mul(spre!, tf.mul(tf.exp(tf.mul(tf.square(spre!), -0.5)), INV_SQRT_2PI)));
+      const dPre = tf.mul(mm(dO, T(swo2!)), gelu1);
+      const dH1 = tf.add(l2.dx, mm(dPre, T(swi!)));
+      return { dWo2, dbo2, dWi: mm(T(h1!), dPre), dbi: colsum(dPre), dH1, dg2: l2.dg, db2: l2.db };
+    });
+    const att = tf.tidy(() => {
+      const l1 = lnBackward(ffn.dH1, xhat1!, rstd1!, sg1!, colsum);
+      const dA = mB ? tf.mul(l1.dx, mB) : l1.dx;
+      return { dWo: mm(T(sctx!), dA), dbo: colsum(dA), dCtx: mm(dA, T(swo!)), dRes: l1.dx, dg1: l1.dg, db1: l1.db };
+    });
+    const dqkv = tf.tidy(() => {
+      // Attention, per (example, head) block; the softmax backward runs on all blocks at once.
+      const dcb = headBlocks(att.dCtx, 0, B, S, nh, d);
+      const vTb = headBlocksT(T(tf.slice(sqkv!, [0, 2 * H], [N, H])), 0, B, S, nh, d);
+      const pTb = transposedBlocks(mA ? tf.mul(sprobs!, mA) : sprobs!, G, S, S);
+      const dVb = dcb.map((dc, i) => mm(pTb[i]!, dc));
+      const dPD = tf.concat(dcb.map((dc, i) => mm(dc, vTb[i]!)), 0);
+      const dP = mA ? tf.mul(dPD, tf.reshape(mA, [G * S, S])) : dPD;
+      const p2 = tf.reshape(sprobs!, [G * S, S]);
+      // Softmax backward, with the 1/√d of the scores folded in.
+      const dS = tf.mul(tf.mul(p2, tf.sub(dP, tf.sum(tf.mul(dP, p2), -1, true))), scale);
+      const kb = headBlocks(sqkv!, 1, B, S, nh, d);
+      const qb = headBlocks(sqkv!, 0, B, S, nh, d);
+      const dQb = blocks(dS, G).map((ds, i) => mm(ds, kb[i]!));
+      const dKb = transposedBlocks(dS, G, S, S).map((dst, i) => mm(dst, qb[i]!));
+      return fromHeadBlocks([dQb, dKb, dVb], B, nh);
+    });
+    const [dWq, dWk, dWv] = tf.split(mm(T(sx!), dqkv), 3, 1);
+    const [dbq, dbk, dbv] = tf.split(colsum(dqkv), 3);
+    const dx = tf.add(att.dRes, mm(dqkv, T(swqkv!)));
+    return [dx, dWq!, dbq!, dWk!, dbk!, dWv!, dbv!, att.dWo, att.dbo, att.dg1, att.db1, ffn.dWi, ffn.dbi, ffn.dWo2, ffn.dbo2, ffn.dg2, ffn.db2];
+  }
+}
