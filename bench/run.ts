@@ -38,6 +38,8 @@ interface Row {
   peak_rss_mb: number | null;
   wasm_heap_mb?: number | null;
   step_ms_median?: number;
+  /** CPU time (all threads) of the median step: the work per step, which other processes' load changes less. */
+  cpu_ms_median?: number;
   /**
    * tfjs only: batch / median CPU time of a step. For a single-threaded backend this is what the wall clock
    * shows on an idle machine, so it is the number to look at when other processes share the cores.
@@ -103,6 +105,7 @@ interface TorchResult {
   backend: string;
   threads: number;
   step_ms: number[];
+  cpu_ms: number[];
   samples_per_s: number;
   tokens_per_s: number;
   peak_rss_mb: number;
@@ -116,7 +119,7 @@ async function runTorch(python: string, model: ModelName, mode: Mode): Promise<R
   const r = await runChild(python, args, env, 20 * 60_000);
   const j = lastJson<TorchResult>(r.out);
   if (!j) return { model, mode, engine: 'pytorch', backend: 'torch', samples_per_s: null, tokens_per_s: null, peak_rss_mb: null, ratio_to_torch: null, note: `failed: ${r.err.trim().split('\n').pop() ?? r.code}` };
-  return { model, mode, engine: 'pytorch', backend: j.backend, samples_per_s: j.samples_per_s, tokens_per_s: j.tokens_per_s, peak_rss_mb: j.peak_rss_mb, step_ms_median: median(j.step_ms), ratio_to_torch: 1, threads: j.threads, steps: j.step_ms.length };
+  return { model, mode, engine: 'pytorch', backend: j.backend, samples_per_s: j.samples_per_s, tokens_per_s: j.tokens_per_s, peak_rss_mb: j.peak_rss_mb, step_ms_median: median(j.step_ms), cpu_ms_median: median(j.cpu_ms), ratio_to_torch: 1, threads: j.threads, steps: j.step_ms.length };
 }
 
 async function runOurs(model: ModelName, mode: Mode, backend: BenchBackend): Promise<Row> {
@@ -136,6 +139,7 @@ async function runOurs(model: ModelName, mode: Mode, backend: BenchBackend): Pro
     peak_rss_mb: j.peak_rss_mb,
     wasm_heap_mb: j.wasm_heap_mb,
     step_ms_median: median(j.step_ms),
+    cpu_ms_median: median(j.cpu_ms),
     samples_per_cpu_s: (j.batch * 1000) / median(j.cpu_ms),
     ratio_to_torch: null,
     threads: j.threads,
