@@ -236,6 +236,9 @@ journey('a run left "running" by a killed window shows as interrupted, with Resu
   const config = path.join(workspace, 'reviews.finetune.yaml');
   const info = { formatVersion: 1, runId: 'orphan-20260101-000000', status: 'running', mode: 'from-scratch', task: 'text-classification', configFile: config, startedAt: new Date().toISOString(), pid: 2 ** 22 + 12345, step: 7, totalSteps: 90, checkpoints: [path.join(dir, 'checkpoint-7')] };
   fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify(info));
+  // Reopen the window, as a user does after VS Code was killed: the extension reads the runs on disk as it starts.
+  await page.reload();
+  await page.locator('.monaco-workbench').waitFor();
   await openRunsView();
   const row = await waitForRun('reviews', /interrupted/, 30000);
   await row.click({ button: 'right' });
