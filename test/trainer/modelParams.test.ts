@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { BertModel } from '../../trainer/model/bert';
 import { BERT_BASE_UNCASED, countParameters, parameterSpecs } from '../../trainer/model/config';
-import { moduleTreeFor } from '../../trainer/model/moduleTree';
+import { bertParameters } from '../../common/bertParams';
+import { buildModuleTree } from '../../common/moduleTree';
 import type { StateDict } from '../../trainer/model/stateDict';
 import { TINY, classBatch, useBackend } from './modelFixtures';
 
@@ -13,7 +14,7 @@ test('bert-base parameter counts match transformers, computed from the config al
   assert.equal(cls - (768 * 2 + 2), 109_482_240); // BertModel (with pooler)
   // BertForMaskedLM: no pooler, transform + LayerNorm + bias; the decoder weight is the (tied) embedding.
   assert.equal(countParameters(BERT_BASE_UNCASED, 'masked-lm'), 109_482_240 - 590_592 + 590_592 + 1_536 + 30_522);
-  const tree = moduleTreeFor(BERT_BASE_UNCASED, 'sequence-classification', 2, (n) => n.startsWith('classifier.'));
+  const tree = buildModuleTree(bertParameters(BERT_BASE_UNCASED, 'sequence-classification', 2), (n) => n.startsWith('classifier.'));
   assert.equal(tree.total, cls);
   assert.equal(tree.trainable, 1538);
   const bert = tree.children.find((c) => c.name === 'bert')!;
@@ -33,7 +34,8 @@ test('HF names, and the model tree matches the allocated parameters', async () =
   assert.ok(!names.some((n) => n.includes('pooler') || n.includes('decoder')));
   let total = 0;
   for (const v of m.params.values()) total += v.size;
-  assert.equal(m.moduleTree().total, total);
+  assert.equal(buildModuleTree(bertParameters(TINY, 'masked-lm'), () => true).total, total);
+  assert.deepEqual(names, parameterSpecs(TINY, 'masked-lm').map((s) => s.name));
   assert.equal(total, countParameters(TINY, 'masked-lm'));
   m.dispose();
 });

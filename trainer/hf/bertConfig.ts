@@ -1,25 +1,16 @@
 /** config.json of a BERT model: read, validated, defaults filled as transformers' BertConfig does. */
 import { promises as fs } from 'node:fs';
 import { FineTuneError } from '../../common/errors';
+import type { BertConfig as ModelBertConfig } from '../model/config';
 
-export interface BertConfig {
+/**
+ * config.json as read: the model's fields (trainer/model/config.ts, where they are declared once) plus what the
+ * file may carry besides. `hidden_act` stays a string here; the engine refuses what it cannot run.
+ */
+export interface BertConfig extends Omit<ModelBertConfig, 'hidden_act' | 'classifier_dropout'> {
   model_type: 'bert';
-  vocab_size: number;
-  hidden_size: number;
-  num_hidden_layers: number;
-  num_attention_heads: number;
-  intermediate_size: number;
-  max_position_embeddings: number;
-  type_vocab_size: number;
   hidden_act: string;
-  layer_norm_eps: number;
-  hidden_dropout_prob: number;
-  attention_probs_dropout_prob: number;
-  initializer_range: number;
-  pad_token_id: number;
   architectures?: string[];
-  id2label?: Record<string, string>;
-  label2id?: Record<string, number>;
   /** Everything else in the file is kept, so that saving writes it back. */
   [key: string]: unknown;
 }

@@ -14,8 +14,6 @@ import { initialValue } from './init';
 import { crossEntropy, DropoutRng, dropout, gatherRows, gelu, layerNorm, linear } from './ops';
 import { encoderLayer } from './encoderLayer';
 import type { EncoderLayerWeights } from './encoderLayer';
-import { buildModuleTree } from './moduleTree';
-import type { ModuleNode } from './moduleTree';
 import { loadStateDictInto, toStateDictFrom } from './stateDict';
 import type { LoadReport, StateDict } from './stateDict';
 
@@ -270,10 +268,6 @@ export class BertModel {
     } finally {
       logits.dispose();
     }
-  }
-
-  moduleTree(isTrainable: (name: string) => boolean = () => true): ModuleNode {
-    return buildModuleTree([...this.specs.values()], isTrainable);
   }
 
   /** PyTorch layout (Linear weights [out, in]); the tied decoder weight is omitted as save_pretrained does. */

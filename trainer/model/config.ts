@@ -3,6 +3,8 @@
  * The inventory is pure (no tfjs), so parameter counts and the module tree can be shown before anything is
  * allocated: bert-base's word embeddings alone are 94 MB.
  */
+import { bertParameters } from '../../common/bertParams';
+import type { BertHead as CommonBertHead } from '../../common/bertParams';
 
 export interface BertConfig {
   vocab_size: number;
@@ -24,7 +26,7 @@ export interface BertConfig {
   label2id?: Record<string, number>;
 }
 
-export type BertHead = 'sequence-classification' | 'masked-lm';
+export type BertHead = Exclude<CommonBertHead, 'none'>;
 
 /** How a parameter is initialised and stored; `linear` weights are transposed between memory and disk. */
 export type ParamKind = 'linear-weight' | 'bias' | 'embedding' | 'layernorm-weight' | 'layernorm-bias';
@@ -81,56 +83,24 @@ export function validateConfig(c: BertConfig): void {
   }
 }
 
-function linear(prefix: string, inDim: number, outDim: number): ParamSpec[] {
-  return [
-    { name: `${prefix}.weight`, shape: [inDim, outDim], kind: 'linear-weight' },
-    { name: `${prefix}.bias`, shape: [outDim], kind: 'bias' },
-  ];
-}
-
-function layerNorm(prefix: string, dim: number): ParamSpec[] {
-  return [
-    { name: `${prefix}.weight`, shape: [dim], kind: 'layernorm-weight' },
-    { name: `${prefix}.bias`, shape: [dim], kind: 'layernorm-bias' },
-  ];
+/** How common/bertParams' names map to initialisation and layout. */
+function kindOf(name: string, rank: number): ParamKind {
+  if (name.startsWith('bert.embeddings.') && name.endsWith('_embeddings.weight')) return 'embedding';
+  if (name.includes('LayerNorm.')) return name.endsWith('.weight') ? 'layernorm-weight' : 'layernorm-bias';
+  return rank === 2 ? 'linear-weight' : 'bias';
 }
 
 /**
- * Every parameter of BertForSequenceClassification / BertForMaskedLM, in Hugging Face order. The MLM decoder
- * weight is not listed: it is the word-embedding matrix itself (tied), as HF counts and saves it.
+ * Every parameter of BertForSequenceClassification / BertForMaskedLM, in Hugging Face order, as the model holds
+ * them: the inventory is common/bertParams.ts (the one the language server and panels use, in PyTorch's layout);
+ * here Linear weights are transposed to `[in, out]`. The MLM decoder weight is not listed: it is the
+ * word-embedding matrix itself (tied), as HF counts and saves it.
  */
 export function parameterSpecs(c: BertConfig, head: BertHead, numLabels = c.num_labels ?? 2): ParamSpec[] {
-  const H = c.hidden_size;
-  const specs: ParamSpec[] = [
-    { name: 'bert.embeddings.word_embeddings.weight', shape: [c.vocab_size, H], kind: 'embedding' },
-    { name: 'bert.embeddings.position_embeddings.weight', shape: [c.max_position_embeddings, H], kind: 'embedding' },
-    { name: 'bert.embeddings.token_type_embeddings.weight', shape: [c.type_vocab_size, H], kind: 'embedding' },
-    ...layerNorm('bert.embeddings.LayerNorm', H),
-  ];
-  for (let i = 0; i < c.num_hidden_layers; i++) {
-    const p = `bert.encoder.layer.${i}`;
-    specs.push(
-      ...linear(`${p}.attention.self.query`, H, H),
-      ...linear(`${p}.attention.self.key`, H, H),
-      ...linear(`${p}.attention.self.value`, H, H),
-      ...linear(`${p}.attention.output.dense`, H, H),
-      ...layerNorm(`${p}.attention.output.LayerNorm`, H),
-      ...linear(`${p}.intermediate.dense`, H, c.intermediate_size),
-      ...linear(`${p}.output.dense`, c.intermediate_size, H),
-      ...layerNorm(`${p}.output.LayerNorm`, H),
-    );
-  }
-  if (head === 'sequence-classification') {
-    specs.push(...linear('bert.pooler.dense', H, H), ...linear('classifier', H, numLabels));
-  } else {
-    // BertForMaskedLM is built with add_pooling_layer=False.
-    specs.push(
-      ...linear('cls.predictions.transform.dense', H, H),
-      ...layerNorm('cls.predictions.transform.LayerNorm', H),
-      { name: 'cls.predictions.bias', shape: [c.vocab_size], kind: 'bias' },
-    );
-  }
-  return specs;
+  return bertParameters(c, head, numLabels).map(({ name, shape }) => {
+    const kind = kindOf(name, shape.length);
+    return { name, kind, shape: kind === 'linear-weight' ? [shape[1]!, shape[0]!] : shape };
+  });
 }
 
 export function sizeOf(shape: readonly number[]): number {
