@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { configSchema } from '../common/config/schema';
 import type { ArchitectureConfig, Mode, Task } from '../common/config/schema';
 import type { FieldSpec, SectionSpec } from '../common/config/spec';
+import { pathExists } from '../common/fsProbe';
 
 export interface WizardAnswers {
   mode: Mode;
@@ -167,12 +168,6 @@ export async function freeConfigPath(dir: string, base: string, exists: (p: stri
   throw new Error(`${dir} already holds 999 configs named ${clean}-N.finetune.yaml; pick another name.`);
 }
 
-async function pathExists(p: string): Promise<boolean> {
-  return fs.access(p).then(
-    () => true,
-    () => false,
-  );
-}
 
 /**
  * Writes a new file without ever replacing one: the text goes to a temp file first, which is then hard-linked to

@@ -11,28 +11,14 @@ import { readDataset, readHeader } from './data/readDataset';
 import { readBertConfig } from './hf/bertConfig';
 import { readSafetensorsHeader } from './hf/safetensors';
 import { FineTuneError } from '../common/errors';
+import { isDirectory, pathExists } from '../common/fsProbe';
 
 function reasonOf(e: unknown): string {
   if (e && typeof e === 'object' && 'message' in e) return String((e as { message: unknown }).message);
   return String(e);
 }
 
-async function isDir(p: string): Promise<boolean> {
-  try {
-    return (await fs.stat(p)).isDirectory();
-  } catch {
-    return false;
-  }
-}
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Parameter names as we name them: checkpoints of a bare BertModel have no `bert.` prefix. */
 export function canonicalParamNames(params: ParamInfo[]): ParamInfo[] {
@@ -51,14 +37,14 @@ export async function inspectModelFolder(dir: string): Promise<Lookup<ModelInfo>
   try {
     const config = await readBertConfig(path.join(dir, 'config.json'));
     let files: string[];
-    if (await exists(path.join(dir, 'model.safetensors'))) files = [path.join(dir, 'model.safetensors')];
-    else if (await exists(path.join(dir, 'model.safetensors.index.json'))) {
+    if (await pathExists(path.join(dir, 'model.safetensors'))) files = [path.join(dir, 'model.safetensors')];
+    else if (await pathExists(path.join(dir, 'model.safetensors.index.json'))) {
       const index = JSON.parse(await fs.readFile(path.join(dir, 'model.safetensors.index.json'), 'utf8')) as { weight_map?: Record<string, string> };
       files = [...new Set(Object.values(index.weight_map ?? {}))].map((f) => path.join(dir, f));
     } else {
       const pickles = ['pytorch_model.bin', 'tf_model.h5'];
       const found: string[] = [];
-      for (const f of pickles) if (await exists(path.join(dir, f))) found.push(f);
+      for (const f of pickles) if (await pathExists(path.join(dir, f))) found.push(f);
       return {
         ok: false,
         reason: found.length
@@ -79,7 +65,7 @@ export function nodeConfigHost(configDir: string): ConfigFileHost {
   const resolve = (p: string) => (path.isAbsolute(p) ? p : path.resolve(configDir, p));
   return {
     resolve,
-    fileExists: exists,
+    fileExists: pathExists,
     async readColumns(absPath) {
       try {
         return { ok: true, value: await readHeader(absPath) };
@@ -103,13 +89,13 @@ export function nodeConfigHost(configDir: string): ConfigFileHost {
     },
     async localModel(nameOrPath) {
       const dir = resolve(nameOrPath);
-      if (!(await isDir(dir))) return undefined;
+      if (!(await isDirectory(dir))) return undefined;
       return inspectModelFolder(dir);
     },
     async localTokenizer(nameOrPath) {
       const dir = resolve(nameOrPath);
-      if (!(await isDir(dir))) return undefined;
-      if ((await exists(path.join(dir, 'tokenizer.json'))) || (await exists(path.join(dir, 'vocab.txt')))) return { ok: true, value: true };
+      if (!(await isDirectory(dir))) return undefined;
+      if ((await pathExists(path.join(dir, 'tokenizer.json'))) || (await pathExists(path.join(dir, 'vocab.txt')))) return { ok: true, value: true };
       return { ok: false, reason: `${nameOrPath} has neither tokenizer.json nor vocab.txt.` };
     },
   };

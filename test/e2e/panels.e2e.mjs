@@ -4,11 +4,10 @@
 // test-artifacts/e2e-panels/. Run: node --test test/e2e/panels.e2e.mjs
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { clearNotifications, launch, pick, ROOT, runCommand, shot, sleep } from './vscode.mjs';
+import { buildVsix, clearNotifications, openFile, launch, pick, ROOT, runCommand, shot, sleep } from './vscode.mjs';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e-panels');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'finetune-e2e-panels-'));
@@ -83,19 +82,10 @@ function webview() {
   return page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
 }
 
-async function openFile(name) {
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget .quick-input-box input').first();
-  await input.waitFor();
-  await input.fill(name);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().click();
-  await page.locator('.tab.active', { hasText: name }).waitFor();
-}
 
 before(async () => {
   makeWorkspace();
-  execFileSync('node', ['esbuild.mjs', '--production'], { cwd: ROOT, stdio: 'pipe' });
-  execFileSync(path.join(ROOT, 'node_modules', '.bin', 'vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', vsix], { cwd: ROOT, stdio: 'pipe' });
+  buildVsix(vsix);
   log(`built ${path.basename(vsix)}`);
   fs.rmSync(ARTIFACTS, { recursive: true, force: true });
   vs = await launch({ vsix, workspace, runDir: path.join(tmp, 'vscode'), log });
@@ -123,7 +113,7 @@ function journey(name, fn) {
 }
 
 journey('the metrics panel of a live run shows the step count and the loss chart advancing', async () => {
-  await openFile('a.finetune.yaml');
+  await openFile(page, 'a.finetune.yaml');
   await runCommand(page, 'Fine-Tune: Start run');
   const run = await waitFor(() => runs().find((r) => r.configFile?.endsWith('a.finetune.yaml')), 'run a to start');
   await runCommand(page, 'Fine-Tune: Open metrics');
@@ -145,7 +135,7 @@ journey('the metrics panel of a live run shows the step count and the loss chart
 });
 
 journey('two runs compared side by side, with their config differences', async () => {
-  await openFile('b.finetune.yaml');
+  await openFile(page, 'b.finetune.yaml');
   await runCommand(page, 'Fine-Tune: Start run');
   await waitFor(() => ended(runs().find((r) => r.configFile?.endsWith('b.finetune.yaml'))), 'run b to finish', 180000);
   await clearNotifications(page);
@@ -160,7 +150,7 @@ journey('two runs compared side by side, with their config differences', async (
 });
 
 journey('ticking a module in the freezing panel writes the freeze list and the config stays clean', async () => {
-  await openFile('a.finetune.yaml');
+  await openFile(page, 'a.finetune.yaml');
   await runCommand(page, 'Fine-Tune: Layer freezing');
   const row = webview().locator('.module-row[data-path="bert.embeddings"]');
   await row.waitFor({ timeout: 60000 });

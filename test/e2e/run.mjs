@@ -4,11 +4,10 @@
 // Runs view and the Problems panel. Screenshots go to test-artifacts/e2e/. Run: node test/e2e/run.mjs
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { clearNotifications, clickNotificationButton, launch, pick, ROOT, runCommand, runsRows, shot, sleep, waitForQuickTitle } from './vscode.mjs';
+import { buildVsix, clearNotifications, openFile, clickNotificationButton, launch, pick, ROOT, runCommand, runsRows, shot, sleep, waitForQuickTitle } from './vscode.mjs';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'finetune-e2e-'));
@@ -62,19 +61,10 @@ async function closeAllEditors() {
   await sleep(300);
 }
 
-async function openFile(name) {
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget .quick-input-box input').first();
-  await input.waitFor();
-  await input.fill(name);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().click();
-  await page.locator('.tab.active', { hasText: name }).waitFor();
-}
 
 before(async () => {
   makeWorkspace();
-  execFileSync('node', ['esbuild.mjs', '--production'], { cwd: ROOT, stdio: 'pipe' });
-  execFileSync(path.join(ROOT, 'node_modules', '.bin', 'vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', vsix], { cwd: ROOT, stdio: 'pipe' });
+  buildVsix(vsix);
   log(`built ${path.basename(vsix)} (${(fs.statSync(vsix).size / 1e6).toFixed(1)} MB)`);
   fs.rmSync(ARTIFACTS, { recursive: true, force: true });
   vs = await launch({ vsix, workspace, runDir: path.join(tmp, 'vscode'), log });
@@ -253,7 +243,7 @@ journey('a broken config shows its diagnostics in the Problems panel', async () 
     path.join(workspace, 'broken.finetune.yaml'),
     ['mode: fine-tune', 'model:', '  name_or_path: ./tokenizer', 'data:', '  train_file: reviews.csv', 'training:', '  learning_rate: fast', '  num_train_epoch: 3', ''].join('\n'),
   );
-  await openFile('broken.finetune.yaml');
+  await openFile(page, 'broken.finetune.yaml');
   await runCommand(page, 'View: Focus Problems');
   const problems = page.locator('.markers-panel .monaco-list-row');
   await problems.filter({ hasText: /learning_rate/ }).first().waitFor({ timeout: 60000 });

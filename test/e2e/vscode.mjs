@@ -202,3 +202,19 @@ export async function shot(page, dir, name) {
   await page.screenshot({ path: file });
   return file;
 }
+
+/** Opens a workspace file through Quick Open, as a person does. */
+export async function openFile(page, name) {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget .quick-input-box input').first();
+  await input.waitFor();
+  await input.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().click();
+  await page.locator('.tab.active', { hasText: name }).waitFor();
+}
+
+/** Builds the production bundles and packs them into a .vsix at `out`, as `npm run package` does. */
+export function buildVsix(out) {
+  execFileSync('node', ['esbuild.mjs', '--production'], { cwd: ROOT, stdio: 'pipe' });
+  execFileSync(path.join(ROOT, 'node_modules', '.bin', 'vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', out], { cwd: ROOT, stdio: 'pipe' });
+}

@@ -7,6 +7,8 @@ import * as path from 'node:path';
 import type { FineTuneConfig } from '../../common/config/schema';
 import { FineTuneError } from '../../common/errors';
 import { isFrozen } from '../../common/freeze';
+import { isDirectory } from '../../common/fsProbe';
+import { headFor } from '../../common/config/fileChecks';
 import type { Encoded } from '../data/collate';
 import { buildLabelMap, encodeLabels, labelMapFrom } from '../data/labels';
 import type { LabelMap } from '../data/labels';
@@ -28,18 +30,14 @@ export interface EncodedSets {
   warnings: string[];
 }
 
-export function headOf(task: FineTuneConfig['task']): BertHead {
-  return task === 'masked-lm' ? 'masked-lm' : 'sequence-classification';
-}
+/** The model head a task trains. */
+export const headOf = (task: FineTuneConfig['task']): BertHead => headFor(task) as BertHead;
 
-async function isDir(p: string): Promise<boolean> {
-  return (await fs.stat(p).catch(() => undefined))?.isDirectory() ?? false;
-}
 
 /** A tokenizer from a local folder, or from a Hub id's folder (downloaded or cached). */
 export async function resolveTokenizer(nameOrPath: string, baseDir: string): Promise<{ tokenizer: Tokenizer; dir: string }> {
   const local = path.resolve(baseDir, nameOrPath);
-  if (await isDir(local)) return { tokenizer: await loadTokenizer(local), dir: local };
+  if (await isDirectory(local)) return { tokenizer: await loadTokenizer(local), dir: local };
   const folder = await resolveModelFolder(nameOrPath, { baseDir, requireWeights: false });
   return { tokenizer: await loadTokenizer(folder.dir), dir: folder.dir };
 }

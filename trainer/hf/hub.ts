@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { env } from '@huggingface/transformers';
 import { FineTuneError } from '../../common/errors';
+import { pathExists } from '../../common/fsProbe';
 
 export interface HubOptions {
   /** Where downloads go; default `$HF_HOME/finetune-studio` (HF_HOME defaults to ~/.cache/huggingface). */
@@ -124,7 +125,7 @@ class HubClient {
   /** Downloads one file into the folder (atomically); false when the Hub has no such file and it is optional. */
   async download(file: string, required: boolean): Promise<boolean> {
     const target = path.join(this.dir, file);
-    if (await exists(target)) return true;
+    if (await pathExists(target)) return true;
     const res = await this.request(file, 'GET');
     if (!res.ok) {
       await res.body?.cancel().catch(() => undefined);
@@ -185,20 +186,12 @@ async function pythonCacheSnapshot(id: string, revision: string): Promise<string
     // A revision may be a commit hash, naming the snapshot directly.
   }
   const dir = path.join(repo, 'snapshots', sha);
-  if (!(await exists(path.join(dir, 'config.json')))) return undefined;
-  const hasWeights = (await exists(path.join(dir, 'model.safetensors'))) || (await exists(path.join(dir, 'model.safetensors.index.json')));
+  if (!(await pathExists(path.join(dir, 'config.json')))) return undefined;
+  const hasWeights = (await pathExists(path.join(dir, 'model.safetensors'))) || (await pathExists(path.join(dir, 'model.safetensors.index.json')));
   return hasWeights ? dir : undefined;
 }
 
 async function isComplete(dir: string): Promise<boolean> {
-  return exists(path.join(dir, '.complete'));
+  return pathExists(path.join(dir, '.complete'));
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
