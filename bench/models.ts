@@ -4,28 +4,18 @@
  */
 import type { Batch } from '../trainer/data/batch';
 import type { BertConfig } from '../trainer/model/config';
+import { BERT_BASE_UNCASED } from '../trainer/model/config';
 import { mulberry32 } from '../common/random';
 
 export type ModelName = 'tiny' | 'mini';
 export type Mode = 'train' | 'infer';
 export type BenchBackend = 'wasm' | 'cpu';
 
-const COMMON: Omit<BertConfig, 'hidden_size' | 'num_hidden_layers' | 'num_attention_heads' | 'intermediate_size'> = {
-  vocab_size: 30522,
-  max_position_embeddings: 512,
-  type_vocab_size: 2,
-  hidden_dropout_prob: 0.1,
-  attention_probs_dropout_prob: 0.1,
-  layer_norm_eps: 1e-12,
-  initializer_range: 0.02,
-  pad_token_id: 0,
-  hidden_act: 'gelu',
-};
 
 /** google/bert_uncased_L-2_H-128_A-2 and L-4_H-256_A-4, the sizes of prajjwal1/bert-tiny and bert-mini. */
 export const BENCH_MODELS: Record<ModelName, BertConfig> = {
-  tiny: { ...COMMON, hidden_size: 128, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 512 },
-  mini: { ...COMMON, hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024 },
+  tiny: { ...BERT_BASE_UNCASED, hidden_size: 128, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 512 },
+  mini: { ...BERT_BASE_UNCASED, hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024 },
 };
 
 export interface CaseSpec {

@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { configSchema } from '../common/config/schema';
+import { defaultArchitecture } from '../common/config/defaults';
 import type { ArchitectureConfig, Mode, Task } from '../common/config/schema';
 import type { FieldSpec, SectionSpec } from '../common/config/spec';
 import { pathExists } from '../common/fsProbe';
@@ -53,18 +54,7 @@ export const ARCHITECTURE_PRESETS: Record<'micro' | 'tiny' | 'mini' | 'small', {
 };
 
 function arch(hidden: number, layers: number, heads: number, inter: number): ArchitectureConfig {
-  return {
-    hidden_size: hidden,
-    num_hidden_layers: layers,
-    num_attention_heads: heads,
-    intermediate_size: inter,
-    max_position_embeddings: 512,
-    type_vocab_size: 2,
-    hidden_dropout_prob: 0.1,
-    attention_probs_dropout_prob: 0.1,
-    layer_norm_eps: 1e-12,
-    initializer_range: 0.02,
-  };
+  return { ...defaultArchitecture(), hidden_size: hidden, num_hidden_layers: layers, num_attention_heads: heads, intermediate_size: inter };
 }
 
 type Scalar = string | number | boolean;

@@ -9,6 +9,7 @@ import { didYouMean } from '../textDistance';
 import type { ConfigDiagnostic, ConfigFix } from './diagnostic';
 import { diag } from './makeDiagnostic';
 import type { FineTuneConfig } from './schema';
+import { applyDefaults } from './defaults';
 import { configSchema } from './schema';
 import type { FieldSpec, SectionSpec } from './spec';
 import { describeRange, describeType } from './spec';
@@ -219,19 +220,4 @@ function checkValue(
     default:
       return undefined;
   }
-}
-
-/** Fills absent keys with their defaults, recursively; sections always exist in the result. */
-export function applyDefaults(spec: SectionSpec<unknown>, raw: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, f] of Object.entries(spec.fields) as [string, FieldSpec][]) {
-    if (f.type === 'section') {
-      const sub = raw[k];
-      // `architecture` stays absent unless given: its presence is meaningful (from-scratch).
-      if (sub === undefined && k === 'architecture') continue;
-      out[k] = applyDefaults(f as SectionSpec<unknown>, (sub as Record<string, unknown>) ?? {});
-    } else if (raw[k] !== undefined) out[k] = raw[k];
-    else if (f.default !== undefined) out[k] = Array.isArray(f.default) ? [...f.default] : f.default;
-  }
-  return out;
 }
