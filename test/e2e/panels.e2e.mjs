@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildVsix, clearNotifications, openFile, launch, pick, ROOT, runCommand, shot, sleep } from './vscode.mjs';
+import { buildVsix, teardown, clearNotifications, openFile, launch, pick, ROOT, runCommand, shot, sleep } from './vscode.mjs';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e-panels');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'finetune-e2e-panels-'));
@@ -93,12 +93,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (vs) {
-    if (vs.errors.length) console.log(`# page errors:\n#   ${vs.errors.slice(0, 5).join('\n#   ')}`);
-    await vs.close();
-  }
-  if (!process.env.KEEP_E2E) fs.rmSync(tmp, { recursive: true, force: true });
-  else console.log(`# kept ${tmp}`);
+  await teardown(vs, tmp);
 });
 
 function journey(name, fn) {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildVsix, clearNotifications, openFile, clickNotificationButton, launch, pick, ROOT, runCommand, runsRows, shot, sleep, waitForQuickTitle } from './vscode.mjs';
+import { buildVsix, teardown, clearNotifications, openFile, clickNotificationButton, launch, pick, ROOT, runCommand, runsRows, shot, sleep, waitForQuickTitle } from './vscode.mjs';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'finetune-e2e-'));
@@ -37,7 +37,12 @@ const runJson = (dir) => JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 
 async function openRunsView() {
   const tab = page.locator('.activitybar [aria-label^="Fine-Tune"]').first();
   const pane = page.locator('.pane-header', { hasText: 'Runs' }).first();
-  if (!(await pane.isVisible().catch(() => false))) await tab.click();
+  // A click while the workbench is still restoring its layout (after a reload) can toggle the sidebar shut again,
+  // so click until the view is there rather than once.
+  for (let i = 0; i < 10 && !(await pane.isVisible().catch(() => false)); i++) {
+    await tab.click();
+    await pane.waitFor({ timeout: 3000 }).catch(() => {});
+  }
   await pane.waitFor();
 }
 
@@ -81,12 +86,7 @@ after(async () => {
       if (fs.existsSync(src)) fs.copyFileSync(src, path.join(ROOT, 'media', 'screenshots', `${to}.png`));
     }
   }
-  if (vs) {
-    if (vs.errors.length) console.log(`# page errors:\n#   ${vs.errors.slice(0, 5).join('\n#   ')}`);
-    await vs.close();
-  }
-  if (!process.env.KEEP_E2E) fs.rmSync(tmp, { recursive: true, force: true });
-  else console.log(`# kept ${tmp}`);
+  await teardown(vs, tmp);
 });
 
 /** Wraps a journey so that a failure leaves a screenshot and the state of the quick input behind. */

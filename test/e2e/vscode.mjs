@@ -205,16 +205,39 @@ export async function shot(page, dir, name) {
 
 /** Opens a workspace file through Quick Open, as a person does. */
 export async function openFile(page, name) {
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget .quick-input-box input').first();
-  await input.waitFor();
-  await input.fill(name);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().click();
-  await page.locator('.tab.active', { hasText: name }).waitFor();
+  const quick = page.locator('.quick-input-widget');
+  const input = quick.locator('.quick-input-box input').first();
+  const tab = page.locator('.tab.active', { hasText: name });
+  // Retried like runCommand: with a webview focused, Ctrl+P or the typed text can go astray.
+  for (let attempt = 1; attempt <= 4; attempt++) {
+    try {
+      if (!(await quick.isVisible())) await page.keyboard.press('Control+P');
+      await input.waitFor({ state: 'visible', timeout: 5000 });
+      await input.fill(name);
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().click({ timeout: 10000 });
+      await tab.waitFor({ timeout: 10000 });
+      return;
+    } catch (e) {
+      if (attempt === 4) throw new Error(`could not open ${name}: ${String(e).split('\n')[0]}`);
+      await page.keyboard.press('Escape').catch(() => {});
+      await page.locator('.monaco-workbench .part.editor').first().click({ position: { x: 5, y: 5 } }).catch(() => {});
+      await sleep(300);
+    }
+  }
 }
 
 /** Builds the production bundles and packs them into a .vsix at `out`, as `npm run package` does. */
 export function buildVsix(out) {
   execFileSync('node', ['esbuild.mjs', '--production'], { cwd: ROOT, stdio: 'pipe' });
   execFileSync(path.join(ROOT, 'node_modules', '.bin', 'vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', out], { cwd: ROOT, stdio: 'pipe' });
+}
+
+/** Closes VS Code (printing the page errors it saw) and removes the suite's temp folder, unless KEEP_E2E is set. */
+export async function teardown(vs, tmp) {
+  if (vs) {
+    if (vs.errors.length) console.log(`# page errors:\n#   ${vs.errors.slice(0, 5).join('\n#   ')}`);
+    await vs.close();
+  }
+  if (!process.env.KEEP_E2E) fs.rmSync(tmp, { recursive: true, force: true });
+  else console.log(`# kept ${tmp}`);
 }
