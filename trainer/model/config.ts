@@ -4,20 +4,14 @@
  * allocated: bert-base's word embeddings alone are 94 MB.
  */
 import { bertParameters } from '../../common/bertParams';
+import type { ArchitectureConfig } from '../../common/config/schema';
 import type { BertHead as CommonBertHead } from '../../common/bertParams';
 
-export interface BertConfig {
-  vocab_size: number;
-  hidden_size: number;
-  num_hidden_layers: number;
-  num_attention_heads: number;
-  intermediate_size: number;
-  max_position_embeddings: number;
-  type_vocab_size: number;
-  hidden_dropout_prob: number;
-  attention_probs_dropout_prob: number;
-  layer_norm_eps: number;
-  initializer_range: number;
+/**
+ * A model's config.json fields: the architecture a user can write under `model.architecture` (declared once in
+ * common/config/schema.ts), with the vocabulary size settled, plus what only a saved model carries.
+ */
+export interface BertConfig extends Required<ArchitectureConfig> {
   pad_token_id: number;
   hidden_act: 'gelu';
   classifier_dropout?: number | null;
