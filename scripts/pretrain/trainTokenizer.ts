@@ -76,7 +76,7 @@ export async function trainDemoTokenizer(outDir: string, vocabSize: number): Pro
   // definitions; the pre-training corpus dropped them, the vocabulary keeps them (a written-aside copy of that
   // corpus), so that --retrain-tokenizer reproduces the published vocabulary and the scratch baseline's inputs.
   const base = defaultCorpusOptions();
-  const corpus = await prepareCorpus({ ...base, definitionParts: ['adj', 'adv', 'verb'], outDir: path.join(base.outDir, 'tokenizer-corpus') });
+  const corpus = await prepareCorpus({ ...base, definitionParts: ['adj', 'adv', 'verb'], glossParts: [], outDir: path.join(base.outDir, 'tokenizer-corpus') });
   // Unique lines, so that how often the corpus repeats the review texts does not change the vocabulary.
   const texts = [...new Set((await readDataset(corpus.files.train, { textColumn: 'text' })).rows.map((r) => r.text))];
   const t0 = Date.now();

@@ -17,14 +17,21 @@ const WORDNET = [
   '',
 ].join('\n');
 
-test('WordNet data lines give definitions and quoted examples; licence lines are skipped', () => {
-  const { definitions, examples } = parseWordNetData(WORDNET);
+test('WordNet data lines give definitions, quoted examples and glosses headed by the synset words; licence lines are skipped', () => {
+  const { definitions, examples, glosses } = parseWordNetData(WORDNET);
   assert.deepEqual(examples, ['able to swim', 'she was able to program her computer', 'the abaxial surface of a leaf']);
   assert.deepEqual(definitions, [
     "(usually followed by `to') having the necessary means or skill",
     "(usually followed by `to') not having the necessary means or skill",
     'facing away from the axis of an organ or organism',
   ]);
+  assert.deepEqual(glosses, [
+    "able: (usually followed by `to') having the necessary means or skill",
+    "unable: (usually followed by `to') not having the necessary means or skill",
+    'abaxial, dorsal: facing away from the axis of an organ or organism',
+  ]);
+  const marked = parseWordNetData("00064479 00 s 03 good(a) 0 well_done 0 good(a) 1 001 & 00064787 a 0000 | having desirable qualities\n");
+  assert.deepEqual(marked.glosses, ['good, well done: having desirable qualities']);
 });
 
 test('the corpus has WordNet text and train texts only, never validation or test texts', async () => {
@@ -34,13 +41,31 @@ test('the corpus has WordNet text and train texts only, never validation or test
     await fs.mkdir(wn);
     for (const part of ['adj', 'adv', 'verb', 'noun']) await fs.writeFile(path.join(wn, `data.${part}`), part === 'adj' ? WORDNET : '');
     await fs.writeFile(path.join(dir, 'train.csv'), 'text,label\n"Great, loved it",positive\nawful service,negative\n');
-    const s = await prepareCorpus({ wordNetDir: wn, trainCsv: path.join(dir, 'train.csv'), outDir: path.join(dir, 'out'), trainRepeat: 3, definitionParts: ['adj'], heldOut: 0.5, seed: 1 });
+    const s = await prepareCorpus({ wordNetDir: wn, trainCsv: path.join(dir, 'train.csv'), outDir: path.join(dir, 'out'), trainRepeat: 3, definitionParts: ['adj'], glossParts: [], heldOut: 0.5, seed: 1 });
     const train = (await readDataset(s.files.train, { textColumn: 'text' })).rows.map((r) => r.text);
     const validation = (await readDataset(s.files.validation, { textColumn: 'text' })).rows.map((r) => r.text);
     assert.equal(train.filter((t) => t === 'Great, loved it').length, 3);
     assert.ok(!validation.includes('Great, loved it') && !validation.includes('awful service'));
     assert.equal(train.length + validation.length, 6 + 6);
     assert.deepEqual(new Set([...train, ...validation].filter((t) => !/loved|awful/.test(t))).size, 6);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('headed glosses go to the training lines only, after the review texts', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'demo-corpus-'));
+  try {
+    const wn = path.join(dir, 'dict');
+    await fs.mkdir(wn);
+    for (const part of ['adj', 'adv', 'verb', 'noun']) await fs.writeFile(path.join(wn, `data.${part}`), part === 'adj' ? WORDNET : '');
+    await fs.writeFile(path.join(dir, 'train.csv'), 'text,label\nawful service,negative\n');
+    const s = await prepareCorpus({ wordNetDir: wn, trainCsv: path.join(dir, 'train.csv'), outDir: path.join(dir, 'out'), trainRepeat: 1, definitionParts: [], glossParts: ['adj'], heldOut: 0.5, seed: 1 });
+    const train = (await readDataset(s.files.train, { textColumn: 'text' })).rows.map((r) => r.text);
+    const validation = (await readDataset(s.files.validation, { textColumn: 'text' })).rows.map((r) => r.text);
+    assert.equal(s.glosses, 3);
+    assert.deepEqual(train.slice(-4), ['awful service', ...parseWordNetData(WORDNET).glosses]);
+    assert.ok(validation.every((t) => !t.includes(': ')));
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
