@@ -5,9 +5,6 @@
  * "Main job" quotes its numbers.
  *
  *   node --import tsx scripts/pretrain/probeFeatures.ts [MODEL_DIR (default examples/pretrained)] [--random]
- *
- * BertModel has no public API for hidden states, so this reaches into its private `encode` (a cast); if that
- * changes, this script needs a public `hiddenStates(batch)` from trainer/model.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as path from 'node:path';
@@ -36,7 +33,7 @@ const withRandom = process.argv.includes('--random');
     for (let i = 0; i < rows.length; i += 64) {
       const part = rows.slice(i, i + 64).map((r) => ({ ...tok.encode(r.text, undefined, 64), label: 0 }));
       const b = collate(part as never, tok.padId, 'text-classification');
-      const h = tf.tidy(() => (m as unknown as { encode(b: unknown, r: null): tf.Tensor2D }).encode(b, null));
+      const h = m.hiddenStates(b);
       const d = h.dataSync(); const H = cfg.hidden_size; const S = b.seqLen;
       for (let j = 0; j < b.size; j++) {
         cls.push(Array.from(d.slice(j * S * H, j * S * H + H)));

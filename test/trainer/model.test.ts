@@ -158,3 +158,24 @@ test('same seed gives the same weights; another seed does not', async () => {
   assert.ok(a.params.get('classifier.bias')!.dataSync().every((x) => x === 0));
   [a, b, c].forEach((m) => m.dispose());
 });
+
+test('hiddenStates: the last layer output per token, without dropout, leaking no tensors', async () => {
+  await useBackend('cpu');
+  const m = BertModel.create(TINY, 'masked-lm', { seed: 5 });
+  const batch = classBatch();
+  const before = tf.memory().numTensors;
+  const a = m.hiddenStates(batch);
+  const b = m.hiddenStates(batch);
+  assert.deepEqual(a.shape, [batch.size * batch.seqLen, TINY.hidden_size]);
+  // TINY has dropout 0.1: equal outputs mean it is off.
+  assert.deepEqual(a.dataSync(), b.dataSync());
+  // Post-LayerNorm with the initial gamma 1 / beta 0: every row has mean 0.
+  const d = a.dataSync() as Float32Array;
+  for (let r = 0; r < a.shape[0]; r++) {
+    const row = d.slice(r * TINY.hidden_size, (r + 1) * TINY.hidden_size);
+    assert.ok(Math.abs(row.reduce((s, x) => s + x, 0) / row.length) < 1e-5, `row ${r}`);
+  }
+  tf.dispose([a, b]);
+  assert.equal(tf.memory().numTensors, before);
+  m.dispose();
+});

@@ -260,6 +260,12 @@ export class BertModel {
     return { loss, grads: out };
   }
 
+  /** The last encoder layer's output, [batch·seq, hidden] row-major, without dropout (for feature probes and embeddings). */
+  hiddenStates(batch: Batch): tf.Tensor2D {
+    this.checkBatch(batch);
+    return tf.tidy(() => this.encode(batch, null));
+  }
+
   predict(batch: Batch): Prediction {
     const logits = this.forward(batch, { training: false });
     try {
