@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { tokenizerFromVocab } from '../../trainer/hf/tokenizer';
 import { readDataset } from '../../trainer/data/readDataset';
 import { parseWordNetData, prepareCorpus } from '../../scripts/pretrain/prepareCorpus';
+import type { CorpusOptions, CorpusSummary } from '../../scripts/pretrain/prepareCorpus';
 import { fromSentencePieceMarks, measureTokenizer } from '../../scripts/pretrain/trainTokenizer';
 import { basicTokenize, SPECIAL_TOKENS, trainWordPiece, wordPiece } from '../../scripts/pretrain/wordpiece';
 
@@ -34,41 +35,35 @@ test('WordNet data lines give definitions, quoted examples and glosses headed by
   assert.deepEqual(marked.glosses, ['good, well done: having desirable qualities']);
 });
 
-test('the corpus has WordNet text and train texts only, never validation or test texts', async () => {
+/** A corpus from the WORDNET adjectives and a train.csv with `trainCsv` as its rows, split into lines. */
+async function corpusOf(trainCsv: string, options: Pick<CorpusOptions, 'trainRepeat' | 'definitionParts' | 'glossParts'>): Promise<{ summary: CorpusSummary; train: string[]; validation: string[] }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'demo-corpus-'));
   try {
     const wn = path.join(dir, 'dict');
     await fs.mkdir(wn);
     for (const part of ['adj', 'adv', 'verb', 'noun']) await fs.writeFile(path.join(wn, `data.${part}`), part === 'adj' ? WORDNET : '');
-    await fs.writeFile(path.join(dir, 'train.csv'), 'text,label\n"Great, loved it",positive\nawful service,negative\n');
-    const s = await prepareCorpus({ wordNetDir: wn, trainCsv: path.join(dir, 'train.csv'), outDir: path.join(dir, 'out'), trainRepeat: 3, definitionParts: ['adj'], glossParts: [], heldOut: 0.5, seed: 1 });
-    const train = (await readDataset(s.files.train, { textColumn: 'text' })).rows.map((r) => r.text);
-    const validation = (await readDataset(s.files.validation, { textColumn: 'text' })).rows.map((r) => r.text);
-    assert.equal(train.filter((t) => t === 'Great, loved it').length, 3);
-    assert.ok(!validation.includes('Great, loved it') && !validation.includes('awful service'));
-    assert.equal(train.length + validation.length, 6 + 6);
-    assert.deepEqual(new Set([...train, ...validation].filter((t) => !/loved|awful/.test(t))).size, 6);
+    await fs.writeFile(path.join(dir, 'train.csv'), `text,label\n${trainCsv}`);
+    const summary = await prepareCorpus({ wordNetDir: wn, trainCsv: path.join(dir, 'train.csv'), outDir: path.join(dir, 'out'), heldOut: 0.5, seed: 1, ...options });
+    const lines = async (f: string) => (await readDataset(f, { textColumn: 'text' })).rows.map((r) => r.text);
+    return { summary, train: await lines(summary.files.train), validation: await lines(summary.files.validation) };
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
+}
+
+test('the corpus has WordNet text and train texts only, never validation or test texts', async () => {
+  const { train, validation } = await corpusOf('"Great, loved it",positive\nawful service,negative\n', { trainRepeat: 3, definitionParts: ['adj'], glossParts: [] });
+  assert.equal(train.filter((t) => t === 'Great, loved it').length, 3);
+  assert.ok(!validation.includes('Great, loved it') && !validation.includes('awful service'));
+  assert.equal(train.length + validation.length, 6 + 6);
+  assert.deepEqual(new Set([...train, ...validation].filter((t) => !/loved|awful/.test(t))).size, 6);
 });
 
 test('headed glosses go to the training lines only, after the review texts', async () => {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'demo-corpus-'));
-  try {
-    const wn = path.join(dir, 'dict');
-    await fs.mkdir(wn);
-    for (const part of ['adj', 'adv', 'verb', 'noun']) await fs.writeFile(path.join(wn, `data.${part}`), part === 'adj' ? WORDNET : '');
-    await fs.writeFile(path.join(dir, 'train.csv'), 'text,label\nawful service,negative\n');
-    const s = await prepareCorpus({ wordNetDir: wn, trainCsv: path.join(dir, 'train.csv'), outDir: path.join(dir, 'out'), trainRepeat: 1, definitionParts: [], glossParts: ['adj'], heldOut: 0.5, seed: 1 });
-    const train = (await readDataset(s.files.train, { textColumn: 'text' })).rows.map((r) => r.text);
-    const validation = (await readDataset(s.files.validation, { textColumn: 'text' })).rows.map((r) => r.text);
-    assert.equal(s.glosses, 3);
-    assert.deepEqual(train.slice(-4), ['awful service', ...parseWordNetData(WORDNET).glosses]);
-    assert.ok(validation.every((t) => !t.includes(': ')));
-  } finally {
-    await fs.rm(dir, { recursive: true, force: true });
-  }
+  const { summary, train, validation } = await corpusOf('awful service,negative\n', { trainRepeat: 1, definitionParts: [], glossParts: ['adj'] });
+  assert.equal(summary.glosses, 3);
+  assert.deepEqual(train.slice(-4), ['awful service', ...parseWordNetData(WORDNET).glosses]);
+  assert.ok(validation.every((t) => !t.includes(': ')));
 });
 
 test('basicTokenize lowercases, strips accents and splits punctuation as BERT does', () => {
