@@ -55,7 +55,7 @@ export const userError = obj({
 export const RUN_STATUSES = ['completed', 'stopped', 'cancelled', 'early-stopped', 'failed'] as const;
 export type RunEndStatus = (typeof RUN_STATUSES)[number];
 
-const perClass = obj({ label: str, precision: num, recall: num, f1: num, support: int });
+export const perClass = obj({ label: str, precision: num, recall: num, f1: num, support: int });
 
 /** Messages the trainer sends. */
 export const trainerMessages = {

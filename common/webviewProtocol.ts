@@ -12,7 +12,7 @@
  */
 import { arr, bool, int, lit, num, obj, oneOf, opt, record, str, unknownValue, nullable } from './guard';
 import type { Guard, Infer } from './guard';
-import { moduleNode, trainerMessages } from './protocol';
+import { moduleNode, perClass, trainerMessages } from './protocol';
 import type { TrainerMessage } from './protocol';
 
 export const PANEL_KINDS = ['metrics', 'freeze', 'checkpoints'] as const;
@@ -231,9 +231,22 @@ export type CheckpointsState = Infer<typeof checkpointsState>;
 export const predictionGuard = obj({ label: str, probabilities: record(num) });
 export type Prediction = Infer<typeof predictionGuard>;
 
+/** What `finetune-studio evaluate` answers (trainer/engine/evaluate.ts EvalResult), checked before a panel shows it. */
+export const evaluationGuard = obj({
+  metrics: record(num),
+  labels: opt(arr(str)),
+  confusion: opt(arr(arr(int))),
+  perClass: opt(arr(perClass)),
+  examples: int,
+  /** The data file, added by the host. */
+  file: opt(str),
+});
+export type Evaluation = Infer<typeof evaluationGuard>;
+
 export const checkpointCommands = {
   resume: obj({ path: str }),
   fork: obj({ path: str }),
+  /** A request: the host replies with an Evaluation, or undefined when the user picked no file. */
   evaluate: obj({ path: str }),
   /** A request: the host replies with a Prediction. */
   try: obj({ path: str, text: str }),

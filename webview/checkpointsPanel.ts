@@ -10,8 +10,9 @@ import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import { formatValue } from '../common/chartData';
 import { formatBytes } from '../common/memoryEstimate';
 import { obj } from '../common/guard';
-import { checkpointCommands, checkpointsState, predictionGuard } from '../common/webviewProtocol';
-import type { CheckpointInfo, CheckpointsState } from '../common/webviewProtocol';
+import { checkpointCommands, checkpointsState, evaluationGuard, predictionGuard } from '../common/webviewProtocol';
+import type { CheckpointInfo, CheckpointsState, Evaluation } from '../common/webviewProtocol';
+import { renderEvaluation } from './evaluationView';
 import { button, clear, h, problemBanner } from './dom';
 import { PanelIpc } from './ipc';
 
@@ -91,12 +92,15 @@ function render(s: CheckpointsState): void {
 function showEvaluation(c: CheckpointInfo, v: unknown): void {
   const box = body.querySelector('.evaluation-result');
   if (!box || v === undefined) return;
-  const metrics = (v as { metrics?: Record<string, unknown> }).metrics ?? {};
   clear(box);
-  box.append(
-    h('h3', {}, `Evaluation of ${c.name}`),
-    h('table', { class: 'grid' }, h('tbody', {}, ...Object.entries(metrics).filter(([, x]) => typeof x === 'number').map(([k, x]) => h('tr', {}, h('td', {}, k), h('td', { class: 'num' }, formatValue(x as number)))))),
-  );
+  const problem = evaluationGuard.check(v, 'evaluation');
+  if (problem) {
+    showProblem(`The evaluation could not be shown: ${problem}`);
+    return;
+  }
+  const e = v as Evaluation;
+  const on = e.file ? ` on ${e.file.split(/[\\/]/).pop()}` : '';
+  box.append(renderEvaluation(`Evaluation of ${c.name}${on} (${e.examples} examples)`, e, true));
 }
 
 function renderTry(s: CheckpointsState): void {

@@ -3,8 +3,21 @@ import { formatValue } from '../common/chartData';
 import type { EvalRecord } from '../common/runSeries';
 import { h } from './dom';
 
-export function renderEvaluation(title: string, e: EvalRecord): HTMLElement {
-  const box = h('section', { class: 'evaluation' }, h('h3', {}, `Evaluation at step ${e.step}${title ? ` — ${title}` : ''} (${e.split})`));
+/** What the tables need: a run's `eval` message and the checkpoint explorer's evaluation of a file both have it. */
+export type EvaluationTables = Pick<EvalRecord, 'labels' | 'confusion' | 'perClass'> & { metrics?: Record<string, number> };
+
+/** "Evaluation at step 120 — run-b (validation)". */
+export function evalHeading(e: EvalRecord, runName: string): string {
+  return `Evaluation at step ${e.step}${runName ? ` — ${runName}` : ''} (${e.split})`;
+}
+
+/** The heading, then (with `withMetrics`) the scalar metrics, the confusion matrix and the per-class table. */
+export function renderEvaluation(heading: string, e: EvaluationTables, withMetrics = false): HTMLElement {
+  const box = h('section', { class: 'evaluation' }, h('h3', {}, heading));
+  const scalars = Object.entries(e.metrics ?? {}).filter(([, x]) => typeof x === 'number');
+  if (withMetrics && scalars.length) {
+    box.append(h('table', { class: 'grid scalars', 'aria-label': 'Metrics' }, h('tbody', {}, ...scalars.map(([k, x]) => h('tr', {}, h('td', {}, k), h('td', { class: 'num' }, formatValue(x)))))));
+  }
   const labels = e.labels ?? e.perClass?.map((p) => p.label) ?? [];
   if (e.confusion && e.confusion.length) {
     const max = Math.max(1, ...e.confusion.flat());

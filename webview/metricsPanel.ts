@@ -18,7 +18,7 @@ import { button, clear, h, problemBanner, themeColor } from './dom';
 import { PanelIpc } from './ipc';
 import { configDifferences, evalMetricsOf, evalSeries, finalMetricRows, markers, metricsCsv, SmoothCache, STEP_CHARTS, stepSeries } from './metricsView';
 import type { PanelRun } from './metricsView';
-import { renderEvaluation } from './evaluationView';
+import { evalHeading, renderEvaluation } from './evaluationView';
 
 const PALETTE = ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-red', '--vscode-charts-yellow'];
 const FALLBACK = ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'];
@@ -261,6 +261,6 @@ function renderDetails(): void {
   }
   for (const r of runs) {
     const e = [...r.series.evals].reverse().find((x) => x.confusion || x.perClass);
-    if (e) details.append(renderEvaluation(runs.length > 1 ? r.series.name : '', e));
+    if (e) details.append(renderEvaluation(evalHeading(e, runs.length > 1 ? r.series.name : ''), e));
   }
 }

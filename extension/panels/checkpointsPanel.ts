@@ -2,8 +2,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { checkpointCommands, predictionGuard } from '../../common/webviewProtocol';
-import type { CheckpointsState, Prediction } from '../../common/webviewProtocol';
+import { checkpointCommands, evaluationGuard, predictionGuard } from '../../common/webviewProtocol';
+import type { CheckpointsState, Evaluation, Prediction } from '../../common/webviewProtocol';
 import { freeConfigPath, writeNewFile } from '../configWriter';
 import { PanelHost } from './panelHost';
 import type { PanelServices } from './panelHost';
@@ -80,9 +80,13 @@ export class CheckpointsPanel extends PanelHost {
       case 'evaluate': {
         const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Evaluate on this file', filters: { Data: ['csv', 'tsv', 'jsonl', 'json'] } });
         if (!picked?.[0]) return undefined;
-        return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Evaluating ${path.basename(ckpt)} on ${path.basename(picked[0].fsPath)}…` }, () =>
-          runTrainerCommand(this.services.cliPath, ['evaluate', '--model', ckpt, '--data', picked[0]!.fsPath], run.runDir),
+        const file = picked[0].fsPath;
+        const value = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Evaluating ${path.basename(ckpt)} on ${path.basename(file)}…` }, () =>
+          runTrainerCommand(this.services.cliPath, ['evaluate', '--model', ckpt, '--data', file], run.runDir),
         );
+        const problem = evaluationGuard.check(value, 'evaluation');
+        if (problem) throw new Error(`the trainer's evaluation is malformed: ${problem}`);
+        return { ...(value as Evaluation), file };
       }
       case 'try': {
         const value = await runTrainerCommand(this.services.cliPath, ['predict', '--model', ckpt, '--text', (args as { text: string }).text], run.runDir, 120_000);

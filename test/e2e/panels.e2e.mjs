@@ -1,7 +1,7 @@
 // End-to-end journeys of the panels in a real VS Code (code-server + headless chromium, `npm run e2e:setup`):
-// the metrics of a live run advancing, two runs compared, a module frozen from the freezing panel, a resume and a
-// "try it" from the checkpoint explorer. Uses the harness of test/e2e/vscode.mjs. Screenshots go to
-// test-artifacts/e2e-panels/. Run: node --test test/e2e/panels.e2e.mjs
+// the metrics of a live run advancing, two runs compared, a module frozen from the freezing panel, and from the
+// checkpoint explorer a resume, a "try it", an evaluation on a file, an export and a delete. Uses the harness of
+// test/e2e/vscode.mjs. Screenshots go to test-artifacts/e2e-panels/. Run: node --test test/e2e/panels.e2e.mjs
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -56,6 +56,7 @@ function makeWorkspace() {
   fs.copyFileSync(path.join(sample, 'tokenizer', 'vocab.txt'), path.join(workspace, 'tokenizer', 'vocab.txt'));
   fs.writeFileSync(path.join(workspace, 'a.finetune.yaml'), config('1.0e-3', 12));
   fs.writeFileSync(path.join(workspace, 'b.finetune.yaml'), config('3.0e-4', 3));
+  fs.mkdirSync(path.join(workspace, 'exported'));
 }
 
 const runsDir = () => path.join(workspace, '.finetune', 'runs');
@@ -78,6 +79,15 @@ const ended = (r) => r && r.status !== 'running';
 const runRow = (name) => new RegExp(`^\\s*${name}\\s*(queued|starting|running|stopping|completed|stopped|cancelled|early-stopped|failed|interrupted)`);
 
 /** The content frame of the active webview panel (code-server nests it two iframes deep). */
+/** Types a path into VS Code's simple file dialog (code-server's showOpenDialog) and accepts it. */
+async function acceptInFileDialog(value) {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: 30000 });
+  await input.fill(value);
+  await sleep(750);
+  await page.keyboard.press('Enter');
+}
+
 function webview() {
   return page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
 }
@@ -181,4 +191,47 @@ journey('the checkpoint explorer resumes a run and tries a checkpoint on a sente
   const resumed = await waitFor(() => runs().length > before && runs().find((r) => r.resumedFrom), 'a resumed run', 60000);
   assert.match(resumed.resumedFrom, /checkpoint-\d+$/);
   await waitFor(() => ended(runs().find((r) => r.runId === resumed.runId)), 'the resumed run to finish', 180000);
+});
+
+journey('the checkpoint explorer evaluates a checkpoint on a data file, exports it as a model folder and deletes one after asking', async () => {
+  await clearNotifications(page);
+  await runCommand(page, 'Fine-Tune: Open checkpoints');
+  await pick(page, runRow('a'), 'a');
+  const table = webview().locator('table.checkpoints');
+  await table.waitFor({ timeout: 60000 });
+  const sound = table.locator('tbody tr:not(.broken)');
+  assert.ok((await sound.count()) >= 2, 'run a kept at least two checkpoints');
+  const first = sound.first();
+  const firstPath = await first.getAttribute('data-path');
+
+  await first.locator('vscode-button[title^="Evaluate"]').click();
+  await acceptInFileDialog(path.join(workspace, 'validation.csv'));
+  const evaluation = webview().locator('section.evaluation');
+  await evaluation.locator('table.confusion').waitFor({ timeout: 120000 });
+  assert.match(await evaluation.locator('h3').first().innerText(), /^Evaluation of checkpoint-\d+ on validation\.csv \(40 examples\)$/);
+  assert.match(await evaluation.locator('table.scalars').innerText(), /accuracy/);
+  const support = (await evaluation.locator('table[aria-label="Per-class metrics"] tbody tr td:last-child').allInnerTexts()).map(Number);
+  assert.equal(support.reduce((a, b) => a + b, 0), 40, 'every validation row is counted once');
+  await shot(page, ARTIFACTS, '06-evaluate');
+
+  const exportDir = path.join(workspace, 'exported');
+  await first.locator('vscode-button[title^="Export"]').click();
+  await acceptInFileDialog(`${exportDir}/`);
+  const exported = await waitFor(() => fs.readdirSync(exportDir).map((d) => path.join(exportDir, d)).find((d) => fs.existsSync(path.join(d, 'README.md'))), 'the exported model folder', 60000);
+  assert.ok(path.basename(exported).endsWith(path.basename(firstPath)), `named after the checkpoint: ${exported}`);
+  const files = fs.readdirSync(exported);
+  for (const f of ['config.json', 'model.safetensors', 'vocab.txt', 'README.md']) assert.ok(files.includes(f), `${f} exported (${files.join(', ')})`);
+  for (const f of ['optimizer.safetensors', 'trainer_state.json']) assert.ok(!files.includes(f), `${f} is training state, not exported`);
+  assert.match(fs.readFileSync(path.join(exported, 'README.md'), 'utf8'), /Fine-Tune Studio/);
+  await clearNotifications(page);
+
+  const last = sound.last();
+  const lastPath = await last.getAttribute('data-path');
+  assert.notEqual(lastPath, firstPath);
+  await last.locator('vscode-button[title^="Delete"]').click();
+  await page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Delete' }).first().click();
+  await waitFor(() => !fs.existsSync(lastPath), 'the checkpoint folder to be removed', 30000);
+  await table.locator(`tbody tr[data-path="${lastPath}"]`).waitFor({ state: 'detached', timeout: 30000 });
+  assert.ok(fs.existsSync(firstPath), 'the other checkpoints stay');
+  await shot(page, ARTIFACTS, '07-deleted');
 });

@@ -5,6 +5,8 @@ import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseTrainerMessage } from '../../common/protocol';
+import { evaluationGuard } from '../../common/webviewProtocol';
+import type { Evaluation } from '../../common/webviewProtocol';
 import { makeWorkspace } from './engineFixtures';
 import { REPO } from './trainerProcess';
 
@@ -53,6 +55,17 @@ test('cli train (not a TTY): plain progress lines, a run folder, exit 0; then pr
   assert.equal(e.code, 0, e.stderr);
   assert.match(e.stdout, /^32 examples: loss [\d.]+ {2}accuracy [\d.]+ {2}f1 [\d.]+$/m);
   assert.match(e.stdout, /^ {2}negative +[\d.]+ +[\d.]+ +[\d.]+ +\d+$/m);
+
+  // The checkpoint explorer reads the --json result through evaluationGuard.
+  const ej = await cli(['evaluate', '--model', last, '--data', 'validation.csv', '--json'], ws.dir);
+  assert.equal(ej.code, 0, ej.stderr);
+  const evaluated = ej.stdout.split('\n').map((l) => parseTrainerMessage(l)).find((r) => r.ok && r.message.type === 'result');
+  assert.ok(evaluated?.ok && evaluated.message.type === 'result', ej.stdout);
+  assert.equal(evaluationGuard.check(evaluated.message.value, 'evaluation'), undefined);
+  const ev = evaluated.message.value as Evaluation;
+  assert.equal(ev.examples, 32);
+  assert.equal(ev.perClass?.reduce((n, p) => n + p.support, 0), 32);
+  assert.equal(ev.confusion?.flat().reduce((a, b) => a + b, 0), 32);
 });
 
 test('cli train with a bad config prints file:line:col errors with fixes and exits 2', async () => {
