@@ -55,7 +55,9 @@ export const userError = obj({
 export const RUN_STATUSES = ['completed', 'stopped', 'cancelled', 'early-stopped', 'failed'] as const;
 export type RunEndStatus = (typeof RUN_STATUSES)[number];
 
-export const perClass = obj({ label: str, precision: num, recall: num, f1: num, support: int });
+const perClass = obj({ label: str, precision: num, recall: num, f1: num, support: int });
+/** A classification evaluation's tables, in an `eval` message and in `evaluate`'s result alike. */
+export const evaluationTables = { labels: opt(arr(str)), confusion: opt(arr(arr(int))), perClass: opt(arr(perClass)) };
 
 /** Messages the trainer sends. */
 export const trainerMessages = {
@@ -108,9 +110,7 @@ export const trainerMessages = {
     epoch: num,
     split: oneOf(['validation', 'test'] as const),
     metrics: record(num),
-    labels: opt(arr(str)),
-    confusion: opt(arr(arr(int))),
-    perClass: opt(arr(perClass)),
+    ...evaluationTables,
     isBest: bool,
     /** Evaluations without improvement so far, when early stopping is on. */
     patienceUsed: opt(int),

@@ -12,7 +12,7 @@
  */
 import { arr, bool, int, lit, num, obj, oneOf, opt, record, str, unknownValue, nullable } from './guard';
 import type { Guard, Infer } from './guard';
-import { moduleNode, perClass, trainerMessages } from './protocol';
+import { evaluationTables, moduleNode, trainerMessages } from './protocol';
 import type { TrainerMessage } from './protocol';
 
 export const PANEL_KINDS = ['metrics', 'freeze', 'checkpoints'] as const;
@@ -234,9 +234,7 @@ export type Prediction = Infer<typeof predictionGuard>;
 /** What `finetune-studio evaluate` answers (trainer/engine/evaluate.ts EvalResult), checked before a panel shows it. */
 export const evaluationGuard = obj({
   metrics: record(num),
-  labels: opt(arr(str)),
-  confusion: opt(arr(arr(int))),
-  perClass: opt(arr(perClass)),
+  ...evaluationTables,
   examples: int,
   /** The data file, added by the host. */
   file: opt(str),
