@@ -88,8 +88,6 @@ export interface CorpusOptions {
   definitionParts: readonly (typeof WORDNET_PARTS)[number][];
   /** Parts of speech whose headword-prefixed glosses (`WordNetText.glosses`) are appended to the training lines. */
   glossParts: readonly (typeof WORDNET_PARTS)[number][];
-  /** How many times the glosses are appended. */
-  glossRepeat: number;
   /** Fraction of the WordNet lines held out for masked-lm validation. */
   heldOut: number;
   seed: number;
@@ -127,7 +125,7 @@ export async function prepareCorpus(o: CorpusOptions): Promise<CorpusSummary> {
   for (let k = 0; k < o.trainRepeat; k++) train.push(...reviews);
   // Glosses train only: the held-out lines stay example sentences, so masked-lm validation loss reads the same
   // with or without them.
-  for (let k = 0; k < o.glossRepeat; k++) train.push(...glosses);
+  train.push(...glosses);
   const files = {
     train: path.join(o.outDir, 'corpus-train.csv'),
     validation: path.join(o.outDir, 'corpus-validation.csv'),
@@ -178,7 +176,6 @@ export function defaultCorpusOptions(): CorpusOptions {
     // by their words they teach synonyms; noun glosses are mostly taxonomy ("a genus of Australian shrubs").
     definitionParts: [],
     glossParts: ['adj', 'adv', 'verb'],
-    glossRepeat: 1,
     heldOut: 0.01,
     seed: 42,
   };

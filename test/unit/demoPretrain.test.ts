@@ -36,7 +36,7 @@ test('WordNet data lines give definitions, quoted examples and glosses headed by
 });
 
 /** A corpus from the WORDNET adjectives and a train.csv with `trainCsv` as its rows, split into lines. */
-async function corpusOf(trainCsv: string, options: Pick<CorpusOptions, 'trainRepeat' | 'definitionParts' | 'glossParts' | 'glossRepeat'>): Promise<{ summary: CorpusSummary; train: string[]; validation: string[] }> {
+async function corpusOf(trainCsv: string, options: Pick<CorpusOptions, 'trainRepeat' | 'definitionParts' | 'glossParts'>): Promise<{ summary: CorpusSummary; train: string[]; validation: string[] }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'demo-corpus-'));
   try {
     const wn = path.join(dir, 'dict');
@@ -52,7 +52,7 @@ async function corpusOf(trainCsv: string, options: Pick<CorpusOptions, 'trainRep
 }
 
 test('the corpus has WordNet text and train texts only, never validation or test texts', async () => {
-  const { train, validation } = await corpusOf('"Great, loved it",positive\nawful service,negative\n', { trainRepeat: 3, definitionParts: ['adj'], glossParts: [], glossRepeat: 1 });
+  const { train, validation } = await corpusOf('"Great, loved it",positive\nawful service,negative\n', { trainRepeat: 3, definitionParts: ['adj'], glossParts: [] });
   assert.equal(train.filter((t) => t === 'Great, loved it').length, 3);
   assert.ok(!validation.includes('Great, loved it') && !validation.includes('awful service'));
   assert.equal(train.length + validation.length, 6 + 6);
@@ -60,10 +60,9 @@ test('the corpus has WordNet text and train texts only, never validation or test
 });
 
 test('headed glosses go to the training lines only, after the review texts', async () => {
-  const { summary, train, validation } = await corpusOf('awful service,negative\n', { trainRepeat: 1, definitionParts: [], glossParts: ['adj'], glossRepeat: 2 });
+  const { summary, train, validation } = await corpusOf('awful service,negative\n', { trainRepeat: 1, definitionParts: [], glossParts: ['adj'] });
   assert.equal(summary.glosses, 3);
-  const glosses = parseWordNetData(WORDNET).glosses;
-  assert.deepEqual(train.slice(-7), ['awful service', ...glosses, ...glosses]);
+  assert.deepEqual(train.slice(-4), ['awful service', ...parseWordNetData(WORDNET).glosses]);
   assert.ok(validation.every((t) => !t.includes(': ')));
 });
 
