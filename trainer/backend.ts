@@ -82,6 +82,20 @@ async function tryNative(pkg: string, backendName: string): Promise<BackendAttem
   }
 }
 
+/** Where the running WASM backend found its binaries, so that worker threads start the same build. */
+let wasmDirInUse: string | undefined;
+
+/**
+ * How a worker thread gets the backend this thread runs, or null where workers would not help: the native
+ * TensorFlow backends already use every core, and a worker cannot share this thread's GPU.
+ */
+export function backendForWorkers(): { preference: 'wasm' | 'cpu'; opts: SelectBackendOptions } | null {
+  const name = tf.getBackend();
+  if (name === 'wasm') return { preference: 'wasm', opts: wasmDirInUse ? { wasmDir: wasmDirInUse } : {} };
+  if (name === 'cpu') return { preference: 'cpu', opts: {} };
+  return null;
+}
+
 function defaultWasmDir(): string {
   return path.dirname(requireFn.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
 }
@@ -96,6 +110,7 @@ async function tryWasm(opts: SelectBackendOptions): Promise<{ attempt: BackendAt
   }
   try {
     const dir = opts.wasmDir ?? defaultWasmDir();
+    wasmDirInUse = dir;
     // setWasmPaths takes a prefix, so it needs the trailing separator.
     wasm.setWasmPaths(dir.endsWith(path.sep) || dir.endsWith('/') ? dir : dir + path.sep);
     const ok = await tf.setBackend('wasm');

@@ -251,6 +251,7 @@ async function runEvaluate(args: ParsedArgs): Promise<number> {
     ...(f.get('text-column') ? { textColumn: f.get('text-column')! } : {}),
     ...(f.get('text-pair-column') ? { textPairColumn: f.get('text-pair-column')! } : {}),
     ...(f.get('label-column') ? { labelColumn: f.get('label-column')! } : {}),
+    onFallback: (why) => send({ type: 'log', level: 'warn', message: why }),
   });
   send({ type: 'result', command: 'evaluate', value: r });
   m.model.dispose();

@@ -7,11 +7,13 @@ import { argmaxRow, classificationMetrics, crossEntropyRow } from '../../common/
 import type { PerClassMetrics } from '../../common/metrics';
 import { deriveSeed, mulberry32 } from '../../common/random';
 import { IGNORE_INDEX } from '../data/batch';
+import type { Batch } from '../data/batch';
 import { collate } from '../data/collate';
 import type { Encoded } from '../data/collate';
 import { maskTokens } from '../data/mlm';
 import type { MaskingVocab } from '../data/mlm';
-import type { BertModel } from '../model/bert';
+import type { BertModel, Prediction } from '../model/bert';
+import type { PredictPool } from '../parallel/predictPool';
 
 export interface EvalOptions {
   batchSize: number;
@@ -20,6 +22,8 @@ export interface EvalOptions {
   labelNames?: readonly string[];
   /** Masked-lm: what maskTokens needs, the masking probability and the seed of the evaluation masks. */
   masking?: { vocab: MaskingVocab; probability: number; seed: number };
+  /** Threads to predict on (predictPool.ts); it gets the model's current weights first. Without it, this thread alone. */
+  pool?: PredictPool | null;
 }
 
 export interface EvalResult {
@@ -33,15 +37,18 @@ export interface EvalResult {
 /** Salt of the evaluation mask stream, so it never coincides with a training step's. */
 const EVAL_SALT = 0x5eed_e7a1;
 
-export function evaluate(model: BertModel, examples: readonly Encoded[], o: EvalOptions): EvalResult {
-  if (model.head === 'masked-lm') return evaluateMlm(model, examples, o);
+export async function evaluate(model: BertModel, examples: readonly Encoded[], o: EvalOptions): Promise<EvalResult> {
+  const pool = o.pool ?? null;
+  if (pool) await pool.sync(model);
+  const predict = (b: Batch) => (pool ? pool.predict(model, b) : model.predict(b));
+  if (model.head === 'masked-lm') return evaluateMlm(model, examples, o, predict);
   const names = o.labelNames ?? Array.from({ length: model.numLabels }, (_, i) => `LABEL_${i}`);
   const labels: number[] = [];
   const preds: number[] = [];
   let lossSum = 0;
   for (let start = 0; start < examples.length; start += o.batchSize) {
     const batch = collate(examples.slice(start, start + o.batchSize), o.padId, 'text-classification');
-    const { logits, shape } = model.predict(batch);
+    const { logits, shape } = await predict(batch);
     const cols = shape[1];
     for (let r = 0; r < batch.size; r++) {
       const y = batch.labels[r]!;
@@ -61,7 +68,7 @@ export function evaluate(model: BertModel, examples: readonly Encoded[], o: Eval
   };
 }
 
-function evaluateMlm(model: BertModel, examples: readonly Encoded[], o: EvalOptions): EvalResult {
+async function evaluateMlm(model: BertModel, examples: readonly Encoded[], o: EvalOptions, predict: (b: Batch) => Prediction | Promise<Prediction>): Promise<EvalResult> {
   if (!o.masking) throw new Error('internal: masked-lm evaluation needs masking options');
   let lossSum = 0;
   let correct = 0;
@@ -72,7 +79,7 @@ function evaluateMlm(model: BertModel, examples: readonly Encoded[], o: EvalOpti
     const targets: number[] = [];
     for (const l of batch.labels) if (l !== IGNORE_INDEX) targets.push(l);
     if (!targets.length) continue;
-    const { logits, shape } = model.predict(batch);
+    const { logits, shape } = await predict(batch);
     const cols = shape[1];
     targets.forEach((y, r) => {
       lossSum += crossEntropyRow(logits, r, cols, y);

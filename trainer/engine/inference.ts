@@ -13,6 +13,7 @@ import { loadStateDict, resolveModelFolder } from '../hf/modelFolder';
 import { loadTokenizer } from '../hf/tokenizer';
 import type { Tokenizer } from '../hf/tokenizer';
 import { BertModel } from '../model/bert';
+import { PredictPool } from '../parallel/predictPool';
 import { evaluate } from './evaluate';
 import type { EvalResult } from './evaluate';
 import { modelConfigFrom, toStateDict } from './setup';
@@ -56,6 +57,8 @@ export interface EvaluateFileOptions {
   batchSize?: number;
   maxLength?: number;
   seed?: number;
+  /** Told why predictions run on one thread when the worker threads could not help. */
+  onFallback?: (why: string) => void;
 }
 
 export async function evaluateFile(m: LoadedModel, file: string, o: EvaluateFileOptions = {}): Promise<EvalResult> {
@@ -68,12 +71,20 @@ export async function evaluateFile(m: LoadedModel, file: string, o: EvaluateFile
   const maxLength = o.maxLength ?? m.maxLength;
   const ids = classification && m.labels ? encodeLabels(ds.rows, m.labels, ds.file) : undefined;
   const examples = ds.rows.map((r, i) => ({ ...m.tokenizer.encode(r.text, r.textPair, maxLength), ...(ids ? { label: ids[i]! } : {}) }));
-  return evaluate(m.model, examples, {
-    batchSize: o.batchSize ?? 32,
-    padId: m.tokenizer.padId,
-    ...(m.labels ? { labelNames: m.labels.labels } : {}),
-    masking: { vocab: m.tokenizer, probability: 0.15, seed: o.seed ?? 42 },
-  });
+  const batchSize = o.batchSize ?? 32;
+  // More than one batch: worth starting worker threads for (about a second).
+  const pool = examples.length > batchSize ? await PredictPool.start(m.model, { ...(o.onFallback ? { onFallback: o.onFallback } : {}) }) : null;
+  try {
+    return await evaluate(m.model, examples, {
+      batchSize,
+      padId: m.tokenizer.padId,
+      ...(m.labels ? { labelNames: m.labels.labels } : {}),
+      masking: { vocab: m.tokenizer, probability: 0.15, seed: o.seed ?? 42 },
+      pool,
+    });
+  } finally {
+    await pool?.close();
+  }
 }
 
 export interface PredictResult {

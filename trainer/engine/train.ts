@@ -23,6 +23,7 @@ import type { ParamSetting } from '../optim/paramGroups';
 import { lrLambda, warmupSteps } from '../optim/schedule';
 import type { TrainerState, SaveHooks } from './checkpoint';
 import { loadModelWeights, pruneCheckpoints, readOptimizerSnapshot, readTrainerState, saveCheckpoint } from './checkpoint';
+import { PredictPool } from '../parallel/predictPool';
 import { evaluate } from './evaluate';
 import type { EvalResult } from './evaluate';
 import type { LoadedConfig } from './loadConfig';
@@ -202,6 +203,15 @@ async function trainIn(o: TrainOptions, created: (rf: RunFolder) => void): Promi
 
   const masking = { vocab: tokenizer, probability: c.data.mlm_probability, seed: t.seed };
   const evalOpts = { batchSize: t.per_device_eval_batch_size, padId: tokenizer.padId, ...(labels ? { labelNames: labels.labels } : {}), masking };
+  // Evaluation predicts on every core (predictPool.ts). The pool starts at the first evaluation, not before the
+  // first step, and lives until the run ends.
+  let pool: PredictPool | null | undefined;
+  const evalPool = async (): Promise<PredictPool | null> => {
+    if (pool !== undefined) return pool;
+    pool = await PredictPool.start(model, { onFallback: (why) => log('warn', why) });
+    if (pool) log('info', `Evaluation predicts on ${pool.threads} threads: the batch is split across worker threads, each with its own ${o.backend.name} backend.`);
+    return pool;
+  };
   const accum = new GradientAccumulator();
   const checkpoints: string[] = [];
   let lastSaved = -1;
@@ -231,8 +241,8 @@ async function trainIn(o: TrainOptions, created: (rf: RunFolder) => void): Promi
     await rf.update({ step: atStep, checkpoints: [...checkpoints], lastCheckpoint: dir, ...(state.best_model_checkpoint ? { bestCheckpoint: state.best_model_checkpoint } : {}), ...(state.best_metric !== undefined ? { bestMetric: state.best_metric, metricForBestModel: metricName } : {}) });
   };
 
-  const runEval = (atStep: number): boolean => {
-    const r = evaluate(model, valSet, evalOpts);
+  const runEval = async (atStep: number): Promise<boolean> => {
+    const r = await evaluate(model, valSet, { ...evalOpts, pool: await evalPool() });
     lastEval = r;
     const v = r.metrics[metricName];
     let isBest = false;
@@ -311,7 +321,7 @@ async function trainIn(o: TrainOptions, created: (rf: RunFolder) => void): Promi
       const epochEnd = plan.endsEpoch(step);
       let stopEarly = false;
       if (valSet.length && ((t.eval_strategy === 'steps' && step % (t.eval_steps ?? t.logging_steps) === 0) || (t.eval_strategy === 'epoch' && epochEnd))) {
-        stopEarly = runEval(step);
+        stopEarly = await runEval(step);
       }
       // Yield so that stdin (stop / save_now / cancel) is read between steps.
       await new Promise<void>((r) => setImmediate(r));
@@ -344,7 +354,7 @@ async function trainIn(o: TrainOptions, created: (rf: RunFolder) => void): Promi
     }
     let finalMetrics = lastEval?.metrics;
     if (testSet.length && (status === 'completed' || status === 'early-stopped')) {
-      const r = evaluate(model, testSet, evalOpts);
+      const r = await evaluate(model, testSet, { ...evalOpts, pool: await evalPool() });
       finalMetrics = r.metrics;
       emit({ type: 'eval', step, epoch: step / plan.stepsPerEpoch, split: 'test', metrics: r.metrics, ...(r.labels ? { labels: r.labels } : {}), ...(r.confusion ? { confusion: r.confusion } : {}), ...(r.perClass ? { perClass: r.perClass } : {}), isBest: false });
     }
@@ -365,6 +375,7 @@ async function trainIn(o: TrainOptions, created: (rf: RunFolder) => void): Promi
     await rf.update({ step });
     throw e;
   } finally {
+    await pool?.close();
     accum.clear();
     optimizer.dispose();
     model.dispose();

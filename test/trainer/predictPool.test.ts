@@ -1,0 +1,115 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Batch } from '../../trainer/data/batch';
+import { IGNORE_INDEX } from '../../trainer/data/batch';
+import type { Encoded } from '../../trainer/data/collate';
+import { evaluate } from '../../trainer/engine/evaluate';
+import { BertModel } from '../../trainer/model/bert';
+import type { Prediction } from '../../trainer/model/bert';
+import { PredictPool } from '../../trainer/parallel/predictPool';
+import { concatPredictions, predictionRows, shardRanges, sliceBatch } from '../../trainer/parallel/shard';
+import { INFERENCE_THREADS_ENV, inferenceThreads } from '../../trainer/parallel/threads';
+import { TINY, useBackend } from './modelFixtures';
+
+/** `size` examples of length 7 with varied padding; MLM labels on a few positions of each. */
+function batchOf(size: number, head: 'classification' | 'mlm'): Batch {
+  const S = 7;
+  const inputIds = new Int32Array(size * S);
+  const attentionMask = new Int32Array(size * S);
+  const labels = head === 'mlm' ? new Int32Array(size * S).fill(IGNORE_INDEX) : new Int32Array(size);
+  for (let e = 0; e < size; e++) {
+    const len = 3 + (e % 5);
+    for (let j = 0; j < len; j++) {
+      inputIds[e * S + j] = 1 + ((e * 7 + j * 3) % (TINY.vocab_size - 1));
+      attentionMask[e * S + j] = 1;
+    }
+    if (head === 'mlm') {
+      // Example 2 has no labelled position: its shard may predict nothing.
+      if (e !== 2) labels[e * S + 1] = (e + 4) % TINY.vocab_size;
+      if (e % 2) labels[e * S + 2] = (e + 9) % TINY.vocab_size;
+    } else labels[e] = e % 3;
+  }
+  return { size, seqLen: S, inputIds, attentionMask, tokenTypeIds: new Int32Array(size * S), labels };
+}
+
+test('shardRanges covers every example once, in order, without empty shards', () => {
+  assert.deepEqual(shardRanges(10, 3), [[0, 4], [4, 7], [7, 10]]);
+  assert.deepEqual(shardRanges(2, 4), [[0, 1], [1, 2]]);
+  assert.deepEqual(shardRanges(5, 1), [[0, 5]]);
+  assert.deepEqual(shardRanges(1, 2), [[0, 1]]);
+});
+
+test('masked-LM shards put the labelled positions back in row-major order', () => {
+  const b = batchOf(5, 'mlm');
+  // A stand-in prediction whose row r holds the r-th labelled position's label.
+  const fake = (x: Batch): Prediction => {
+    const rows = [...x.labels].filter((l) => l !== IGNORE_INDEX);
+    return { logits: Float32Array.from(rows), shape: [rows.length, 1] };
+  };
+  const parts = shardRanges(b.size, 3).map(([s, e]) => fake(sliceBatch(b, 'masked-lm', s, e)));
+  const whole = fake(b);
+  assert.equal(predictionRows(b, 'masked-lm'), whole.shape[0]);
+  assert.deepEqual(concatPredictions(parts, 1), whole);
+});
+
+test('inferenceThreads: every core up to 4, or the environment variable', () => {
+  assert.equal(inferenceThreads({}, 2), 2);
+  assert.equal(inferenceThreads({}, 16), 4);
+  assert.equal(inferenceThreads({}, 1), 1);
+  assert.equal(inferenceThreads({ [INFERENCE_THREADS_ENV]: '1' }, 8), 1);
+  assert.equal(inferenceThreads({ [INFERENCE_THREADS_ENV]: '3' }, 2), 3);
+  assert.equal(inferenceThreads({ [INFERENCE_THREADS_ENV]: 'lots' }, 2), 2);
+});
+
+for (const head of ['sequence-classification', 'masked-lm'] as const) {
+  test(`a pool of worker threads predicts exactly what one thread does (${head}, wasm)`, async () => {
+    await useBackend('wasm');
+    const model = BertModel.create(TINY, head, { numLabels: 3, seed: 5 });
+    const pool = await PredictPool.start(model, { threads: 3, onFallback: (why) => assert.fail(why) });
+    try {
+      assert.ok(pool, 'the pool started');
+      assert.equal(pool.threads, 3);
+      await pool.sync(model);
+      const b = batchOf(5, head === 'masked-lm' ? 'mlm' : 'classification');
+      const one = model.predict(b);
+      const many = await pool.predict(model, b);
+      assert.deepEqual(many.shape, one.shape);
+      assert.deepEqual([...many.logits], [...one.logits]);
+      // Changed weights reach the workers only through sync.
+      const name = 'bert.embeddings.word_embeddings.weight';
+      const v = model.params.get(name)!;
+      v.assign(tf.tidy(() => tf.mul(v, 2)));
+      await pool.sync(model);
+      assert.deepEqual([...(await pool.predict(model, b)).logits], [...model.predict(b).logits]);
+    } finally {
+      await pool?.close();
+      model.dispose();
+    }
+  });
+}
+
+test('evaluation through the pool gives the same metrics, and a pool whose workers are gone falls back once', async () => {
+  await useBackend('wasm');
+  const model = BertModel.create(TINY, 'sequence-classification', { numLabels: 3, seed: 9 });
+  const b = batchOf(9, 'classification');
+  const examples: Encoded[] = Array.from({ length: b.size }, (_, e) => {
+    const ids = [...b.inputIds.slice(e * b.seqLen, (e + 1) * b.seqLen)];
+    const len = ids.findIndex((x) => x === 0);
+    const n = len < 0 ? ids.length : len;
+    return { inputIds: ids.slice(0, n), tokenTypeIds: new Array(n).fill(0), label: b.labels[e]! };
+  });
+  const fallbacks: string[] = [];
+  const pool = await PredictPool.start(model, { threads: 2, onFallback: (why) => fallbacks.push(why) });
+  try {
+    const opts = { batchSize: 4, padId: 0, labelNames: ['a', 'b', 'c'] };
+    const alone = await evaluate(model, examples, opts);
+    assert.deepEqual(await evaluate(model, examples, { ...opts, pool }), alone);
+    await pool!.close();
+    assert.deepEqual(await evaluate(model, examples, { ...opts, pool }), alone);
+    assert.equal(fallbacks.length, 1, fallbacks.join('\n'));
+    assert.match(fallbacks[0]!, /one thread/);
+  } finally {
+    model.dispose();
+  }
+});
