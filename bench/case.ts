@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../trainer/backend';
 import { BertModel } from '../trainer/model/bert';
+import { PredictPool } from '../trainer/parallel/predictPool';
 import { AdamW } from '../trainer/optim/adamw';
 import { clipByGlobalNorm } from '../trainer/optim/clip';
 import { paramSetting } from '../trainer/optim/paramGroups';
@@ -72,8 +73,9 @@ async function main(): Promise<void> {
   const model = BertModel.create(config, 'sequence-classification', { numLabels: 2, seed: 1 });
   const batch = syntheticBatch(config, B, S);
 
-  let step: () => void;
+  let step: () => unknown;
   let optimizer: AdamW | undefined;
+  let pool: PredictPool | null = null;
   if (spec.mode === 'train') {
     const settings = new Map<string, ParamSetting>();
     for (const n of model.parameterNames()) {
@@ -92,13 +94,16 @@ async function main(): Promise<void> {
       for (const g of grads.values()) g.dispose();
     };
   } else {
-    step = () => {
-      model.predict(batch);
-    };
+    // The engine's inference path (evaluation, evaluate-on-a-file): the batch split across worker threads,
+    // FINETUNE_INFERENCE_THREADS of them in all (predictPool.ts); 1 measures this thread alone.
+    pool = await PredictPool.start(model, { onFallback: (why) => console.error(why) });
+    if (pool) await pool.sync(model);
+    const p = pool;
+    step = () => (p ? p.predict(model, batch) : model.predict(batch));
   }
 
   const t0 = performance.now();
-  for (let i = 0; i < warmup; i++) step();
+  for (let i = 0; i < warmup; i++) await step();
   const times: number[] = [];
   const cpu: number[] = [];
   let tensorsFirst = 0;
@@ -107,7 +112,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < steps; i++) {
     const ts = performance.now();
     const c0 = process.cpuUsage();
-    step();
+    await step();
     times.push(performance.now() - ts);
     const dc = process.cpuUsage(c0);
     cpu.push((dc.user + dc.system) / 1000);
@@ -127,7 +132,8 @@ async function main(): Promise<void> {
     mode: spec.mode,
     engine: 'tfjs',
     backend: choice.name,
-    threads: spec.backend === 'wasm' ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : 1,
+    // Inference: the pool's threads (each runs a single-threaded backend); training: the backend's own.
+    threads: pool ? pool.threads : spec.backend === 'wasm' ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : 1,
     batch: B,
     seq: S,
     steps: times.length,
@@ -145,6 +151,7 @@ async function main(): Promise<void> {
     capped,
   };
   optimizer?.dispose();
+  await pool?.close();
   model.dispose();
   console.log(`BENCH_RESULT ${JSON.stringify(result)}`);
 }
