@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { writeFileAtomic } from '../../common/atomicWrite';
 import { readDataset } from '../../trainer/data/readDataset';
+import { INFERENCE_THREADS_ENV } from '../../trainer/parallel/threads';
 import { toCsv } from './csvFile';
 import { MultiProgress, type RunProgress } from './progress';
 import { writeReport, type DemoManifest, type ManifestRun } from './report';
@@ -155,12 +156,14 @@ interface Job {
 }
 
 /** Runs one config through the CLI in JSON mode, feeding the progress line; resolves with its manifest entry. */
-function runJob(job: Job, root: string, out: string, redraw: () => void): Promise<void> {
+function runJob(job: Job, root: string, out: string, parallelRuns: number, redraw: () => void): Promise<void> {
   return new Promise((resolve) => {
     const started = Date.now();
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'trainer', 'cli.ts'), 'train', job.config, '--json'], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // The demo already runs one training per core; evaluation's worker threads would only contend with them.
+      env: { ...process.env, [INFERENCE_THREADS_ENV]: process.env[INFERENCE_THREADS_ENV] ?? String(Math.max(1, Math.floor(os.availableParallelism() / parallelRuns))) },
     });
     job.progress.state = 'starting';
     redraw();
@@ -280,7 +283,7 @@ export async function runDemo(o: DemoOptions, log: (s: string) => void = (s) => 
   }
   log(`${jobs.length} runs (${o.variants.join(', ')} x seeds ${o.seeds.join(', ')}), ${o.parallel} at a time; output in ${o.out}`);
   const view = new MultiProgress(process.stdout, !!process.stdout.isTTY && !process.env.CI, jobs.map((j) => j.progress));
-  await pool(jobs, o.parallel, (j) => runJob(j, o.root, o.out, () => view.update()));
+  await pool(jobs, o.parallel, (j) => runJob(j, o.root, o.out, o.parallel, () => view.update()));
   for (const j of jobs) if (j.error) log(`${j.progress.label}: ${j.error}`);
   const manifest: DemoManifest = {
     formatVersion: 1,
