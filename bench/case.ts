@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../trainer/backend';
 import { BertModel } from '../trainer/model/bert';
-import { PredictPool } from '../trainer/parallel/predictPool';
+import { Replicas } from '../trainer/parallel/replicas';
 import { AdamW } from '../trainer/optim/adamw';
 import { clipByGlobalNorm } from '../trainer/optim/clip';
 import { paramSetting } from '../trainer/optim/paramGroups';
@@ -75,7 +75,10 @@ async function main(): Promise<void> {
 
   let step: () => unknown;
   let optimizer: AdamW | undefined;
-  let pool: PredictPool | null = null;
+  // As the engine runs: each batch split across worker threads, FINETUNE_THREADS of them in all (replicas.ts);
+  // FINETUNE_THREADS=1 measures this thread alone.
+  const pool = await Replicas.start(model, { onFallback: (why) => console.error(why) });
+  await pool?.sync(model);
   if (spec.mode === 'train') {
     const settings = new Map<string, ParamSetting>();
     for (const n of model.parameterNames()) {
@@ -87,19 +90,16 @@ async function main(): Promise<void> {
     const opt = new AdamW(model.params, settings, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
     optimizer = opt;
     let seed = 0;
-    step = () => {
-      const { grads } = model.lossAndGrads(batch, { training: true, seed: seed++ });
+    // What trainer/engine/train.ts does per step: gradients (on every thread), clipping, AdamW, new weights to the workers.
+    step = async () => {
+      const { grads } = pool ? await pool.lossAndGrads(model, batch, seed++, () => true) : model.lossAndGrads(batch, { training: true, seed: seed++ });
       clipByGlobalNorm(grads, 1.0);
       opt.apply(grads, 1);
       for (const g of grads.values()) g.dispose();
+      await pool?.sync(model);
     };
   } else {
-    // The engine's inference path (evaluation, evaluate-on-a-file): the batch split across worker threads,
-    // FINETUNE_INFERENCE_THREADS of them in all (predictPool.ts); 1 measures this thread alone.
-    pool = await PredictPool.start(model, { onFallback: (why) => console.error(why) });
-    if (pool) await pool.sync(model);
-    const p = pool;
-    step = () => (p ? p.predict(model, batch) : model.predict(batch));
+    step = () => (pool ? pool.predict(model, batch) : model.predict(batch));
   }
 
   const t0 = performance.now();
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
     mode: spec.mode,
     engine: 'tfjs',
     backend: choice.name,
-    // Inference: the pool's threads (each runs a single-threaded backend); training: the backend's own.
+    // The replicas' threads (each runs a single-threaded backend), else the backend's own.
     threads: pool ? pool.threads : spec.backend === 'wasm' ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : 1,
     batch: B,
     seq: S,

@@ -11,7 +11,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { INFERENCE_THREADS_ENV, inferenceThreads } from '../trainer/parallel/threads';
+import { THREADS_ENV, trainerThreads } from '../trainer/parallel/threads';
 import type { CaseResult } from './case';
 import { caseName } from './models';
 import type { BenchBackend, Mode, ModelName } from './models';
@@ -123,12 +123,12 @@ async function runTorch(python: string, model: ModelName, mode: Mode): Promise<R
   return { model, mode, engine: 'pytorch', backend: j.backend, samples_per_s: j.samples_per_s, tokens_per_s: j.tokens_per_s, peak_rss_mb: j.peak_rss_mb, step_ms_median: median(j.step_ms), cpu_ms_median: median(j.cpu_ms), ratio_to_torch: 1, threads: j.threads, steps: j.step_ms.length };
 }
 
-/** `inferenceThreads` sets FINETUNE_INFERENCE_THREADS for the case (predictPool.ts); unset, the engine's default. */
-async function runOurs(model: ModelName, mode: Mode, backend: BenchBackend, inferenceThreads?: number): Promise<Row> {
+/** `threads` sets FINETUNE_THREADS for the case (replicas.ts); unset, the engine's default. */
+async function runOurs(model: ModelName, mode: Mode, backend: BenchBackend, threads?: number): Promise<Row> {
   const name = caseName({ model, mode, backend });
   const cap = backend === 'cpu' ? CPU_CAP : { steps, warmup, budgetS: 600 };
   const args = ['--import', 'tsx', path.join(BENCH_DIR, 'case.ts'), '--case', name, '--steps', String(cap.steps), '--warmup', String(cap.warmup), '--budget-s', String(cap.budgetS)];
-  const env = inferenceThreads === undefined ? process.env : { ...process.env, [INFERENCE_THREADS_ENV]: String(inferenceThreads) };
+  const env = threads === undefined ? process.env : { ...process.env, [THREADS_ENV]: String(threads) };
   const r = await runChild(process.execPath, args, env, 20 * 60_000);
   const j = lastJson<CaseResult>(r.out, 'BENCH_RESULT ');
   if (!j) return { model, mode, engine: 'tfjs', backend, samples_per_s: null, tokens_per_s: null, peak_rss_mb: null, ratio_to_torch: null, note: `failed: ${r.err.trim().split('\n').slice(-3).join(' | ') || `exit ${r.code}`}` };
@@ -158,7 +158,7 @@ const fmt = (x: number | null | undefined, d = 1) => (x === null || x === undefi
 function printRow(r: Row): void {
   const cols = [
     `${r.model}-${r.mode}`.padEnd(11),
-    `${r.engine}/${r.backend}${r.threads && r.threads > 1 ? ` ×${r.threads} threads` : r.engine === 'tfjs' && r.mode === 'infer' ? ', 1 thread' : ''}`.slice(0, 44).padEnd(44),
+    `${r.engine}/${r.backend}${r.threads && r.threads > 1 ? ` ×${r.threads} threads` : r.engine === 'tfjs' ? ', 1 thread' : ''}`.slice(0, 44).padEnd(44),
     fmt(r.samples_per_s).padStart(8),
     fmt(r.tokens_per_s, 0).padStart(8),
     fmt(r.step_ms_median, 0).padStart(7),
@@ -197,9 +197,9 @@ async function main(): Promise<void> {
           printRow(r);
           continue;
         }
-        // Inference: the engine's default (the batch split across worker threads) and, as the in-script
-        // baseline, the same case on one thread.
-        const variants = mode === 'infer' && inferenceThreads() > 1 ? [undefined, 1] : [undefined];
+        // The engine's default (each batch split across worker threads) and, as the in-script baseline, the same
+        // case on one thread.
+        const variants = trainerThreads() > 1 ? [undefined, 1] : [undefined];
         for (const threads of variants) {
           const r = await runOurs(model, mode, backend, threads);
           if (ref?.samples_per_s && r.samples_per_s) r.ratio_to_torch = r.samples_per_s / ref.samples_per_s;

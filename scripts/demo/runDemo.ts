@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { writeFileAtomic } from '../../common/atomicWrite';
 import { readDataset } from '../../trainer/data/readDataset';
-import { INFERENCE_THREADS_ENV } from '../../trainer/parallel/threads';
+import { THREADS_ENV } from '../../trainer/parallel/threads';
 import { toCsv } from './csvFile';
 import { MultiProgress, type RunProgress } from './progress';
 import { writeReport, type DemoManifest, type ManifestRun } from './report';
@@ -162,8 +162,8 @@ function runJob(job: Job, root: string, out: string, parallelRuns: number, redra
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'trainer', 'cli.ts'), 'train', job.config, '--json'], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
-      // The demo already runs one training per core; evaluation's worker threads would only contend with them.
-      env: { ...process.env, [INFERENCE_THREADS_ENV]: process.env[INFERENCE_THREADS_ENV] ?? String(Math.max(1, Math.floor(os.availableParallelism() / parallelRuns))) },
+      // The demo already runs one training per core: worker threads (trainer/parallel) would only contend with them.
+      env: { ...process.env, [THREADS_ENV]: process.env[THREADS_ENV] ?? String(Math.max(1, Math.floor(os.availableParallelism() / parallelRuns))) },
     });
     job.progress.state = 'starting';
     redraw();

@@ -103,3 +103,17 @@ test('dropout masks: rate close to p, scaled by 1/(1-p), reproducible from the s
   rng.mask([10], 0.5);
   assert.notDeepEqual(rng.mask([100], 0.5).dataSync(), new DropoutRng(11).mask([100], 0.5).dataSync());
 });
+
+test("dropout masks of a shard of the batch are the whole batch's masks for those examples", async () => {
+  await useBackend('cpu');
+  // 6 examples, masks [6·4, 3] (the [B·S, H] layout) and [6, 2, 4, 4] (attention), in the same call order.
+  const whole = new DropoutRng(5, 6, 0);
+  const w1 = whole.mask([24, 3], 0.3).dataSync();
+  const w2 = whole.mask([6, 2, 4, 4], 0.3).dataSync();
+  const shard = new DropoutRng(5, 2, 3); // examples 3 and 4
+  assert.deepEqual(shard.mask([8, 3], 0.3).dataSync(), w1.slice(3 * 12, 5 * 12));
+  assert.deepEqual(shard.mask([2, 2, 4, 4], 0.3).dataSync(), w2.slice(3 * 32, 5 * 32));
+  // Different examples do not share a stream.
+  assert.notDeepEqual(w1.slice(0, 12), w1.slice(12, 24));
+  assert.throws(() => new DropoutRng(5, 4).mask([6, 3], 0.3), /does not split into 4 examples/);
+});

@@ -13,7 +13,7 @@ import type { Encoded } from '../data/collate';
 import { maskTokens } from '../data/mlm';
 import type { MaskingVocab } from '../data/mlm';
 import type { BertModel, Prediction } from '../model/bert';
-import type { PredictPool } from '../parallel/predictPool';
+import type { Replicas } from '../parallel/replicas';
 
 export interface EvalOptions {
   batchSize: number;
@@ -22,8 +22,8 @@ export interface EvalOptions {
   labelNames?: readonly string[];
   /** Masked-lm: what maskTokens needs, the masking probability and the seed of the evaluation masks. */
   masking?: { vocab: MaskingVocab; probability: number; seed: number };
-  /** Threads to predict on (predictPool.ts); it gets the model's current weights first. Without it, this thread alone. */
-  pool?: PredictPool | null;
+  /** Threads to predict on (replicas.ts), holding the model's current weights. Without it, this thread alone. */
+  pool?: Replicas | null;
 }
 
 export interface EvalResult {
@@ -39,7 +39,6 @@ const EVAL_SALT = 0x5eed_e7a1;
 
 export async function evaluate(model: BertModel, examples: readonly Encoded[], o: EvalOptions): Promise<EvalResult> {
   const pool = o.pool ?? null;
-  if (pool) await pool.sync(model);
   const predict = (b: Batch) => (pool ? pool.predict(model, b) : model.predict(b));
   if (model.head === 'masked-lm') return evaluateMlm(model, examples, o, predict);
   const names = o.labelNames ?? Array.from({ length: model.numLabels }, (_, i) => `LABEL_${i}`);

@@ -13,7 +13,7 @@ import { loadStateDict, resolveModelFolder } from '../hf/modelFolder';
 import { loadTokenizer } from '../hf/tokenizer';
 import type { Tokenizer } from '../hf/tokenizer';
 import { BertModel } from '../model/bert';
-import { PredictPool } from '../parallel/predictPool';
+import { Replicas } from '../parallel/replicas';
 import { evaluate } from './evaluate';
 import type { EvalResult } from './evaluate';
 import { modelConfigFrom, toStateDict } from './setup';
@@ -73,8 +73,9 @@ export async function evaluateFile(m: LoadedModel, file: string, o: EvaluateFile
   const examples = ds.rows.map((r, i) => ({ ...m.tokenizer.encode(r.text, r.textPair, maxLength), ...(ids ? { label: ids[i]! } : {}) }));
   const batchSize = o.batchSize ?? 32;
   // More than one batch: worth starting worker threads for (about a second).
-  const pool = examples.length > batchSize ? await PredictPool.start(m.model, { ...(o.onFallback ? { onFallback: o.onFallback } : {}) }) : null;
+  const pool = examples.length > batchSize ? await Replicas.start(m.model, { ...(o.onFallback ? { onFallback: o.onFallback } : {}) }) : null;
   try {
+    await pool?.sync(m.model);
     return await evaluate(m.model, examples, {
       batchSize,
       padId: m.tokenizer.padId,

@@ -23,7 +23,7 @@ import type { ParamSetting } from '../optim/paramGroups';
 import { lrLambda, warmupSteps } from '../optim/schedule';
 import type { TrainerState, SaveHooks } from './checkpoint';
 import { loadModelWeights, pruneCheckpoints, readOptimizerSnapshot, readTrainerState, saveCheckpoint } from './checkpoint';
-import { PredictPool } from '../parallel/predictPool';
+import { Replicas } from '../parallel/replicas';
 import { evaluate } from './evaluate';
 import type { EvalResult } from './evaluate';
 import type { LoadedConfig } from './loadConfig';
@@ -203,15 +203,18 @@ async function trainIn(o: TrainOptions, created: (rf: RunFolder) => void): Promi
 
   const masking = { vocab: tokenizer, probability: c.data.mlm_probability, seed: t.seed };
   const evalOpts = { batchSize: t.per_device_eval_batch_size, padId: tokenizer.padId, ...(labels ? { labelNames: labels.labels } : {}), masking };
-  // Evaluation predicts on every core (predictPool.ts). The pool starts at the first evaluation, not before the
-  // first step, and lives until the run ends.
-  let pool: PredictPool | null | undefined;
-  const evalPool = async (): Promise<PredictPool | null> => {
-    if (pool !== undefined) return pool;
-    pool = await PredictPool.start(model, { onFallback: (why) => log('warn', why) });
-    if (pool) log('info', `Evaluation predicts on ${pool.threads} threads: the batch is split across worker threads, each with its own ${o.backend.name} backend.`);
-    return pool;
+  // Worker threads for data parallelism (replicas.ts); closed in the `finally` below.
+  const replicas = await Replicas.start(model, { onFallback: (why) => log('warn', why) });
+  const trainableNames = model.parameterNames().filter(isTrainable);
+  // The workers hold a copy of the weights: `stale` after each optimizer step, synced before they next compute.
+  let stale = true;
+  let staleAll = true;
+  const fresh = async (): Promise<Replicas | null> => {
+    if (replicas && stale) await replicas.sync(model, staleAll ? model.parameterNames() : trainableNames);
+    stale = staleAll = false;
+    return replicas;
   };
+  if (replicas) log('info', `Training and evaluation run on ${replicas.threads} threads: each batch is split across worker threads, each with its own ${o.backend.name} backend.`);
   const accum = new GradientAccumulator();
   const checkpoints: string[] = [];
   let lastSaved = -1;
@@ -242,7 +245,7 @@ async function trainIn(o: TrainOptions, created: (rf: RunFolder) => void): Promi
   };
 
   const runEval = async (atStep: number): Promise<boolean> => {
-    const r = await evaluate(model, valSet, { ...evalOpts, pool: await evalPool() });
+    const r = await evaluate(model, valSet, { ...evalOpts, pool: await fresh() });
     lastEval = r;
     const v = r.metrics[metricName];
     let isBest = false;
@@ -284,7 +287,9 @@ async function trainIn(o: TrainOptions, created: (rf: RunFolder) => void): Promi
       for (let j = 0; j < micro.length; j++) {
         let batch = collate(micro[j]!.map((i) => trainSet[i]!), tokenizer.padId, c.task);
         if (c.task === 'masked-lm') batch = maskTokens(batch, tokenizer, c.data.mlm_probability, mulberry32(deriveSeed(t.seed, SALT_MASK, step, j)));
-        const r = model.lossAndGrads(batch, { training: true, seed: deriveSeed(t.seed, SALT_DROPOUT, step, j) }, isTrainable);
+        const seed = deriveSeed(t.seed, SALT_DROPOUT, step, j);
+        const pool = await fresh();
+        const r = pool ? await pool.lossAndGrads(model, batch, seed, isTrainable) : model.lossAndGrads(batch, { training: true, seed }, isTrainable);
         accum.add(r.grads, 1 / micro.length);
         loss += r.loss / micro.length;
         win.samples += batch.size;
@@ -298,6 +303,7 @@ async function trainIn(o: TrainOptions, created: (rf: RunFolder) => void): Promi
         throw new FineTuneError('loss-diverged', `the loss became ${loss} at step ${step + 1}`, { fix: 'Lower learning_rate, add warm-up (warmup_ratio: 0.1), or keep max_grad_norm at 1.' });
       }
       optimizer.apply(accum.grads, factor);
+      stale = true;
       accum.clear();
       step += 1;
       win.loss += loss;
@@ -349,12 +355,13 @@ async function trainIn(o: TrainOptions, created: (rf: RunFolder) => void): Promi
       if (lastSaved !== step) await save(step);
       if (t.load_best_model_at_end && state.best_model_checkpoint && path.resolve(state.best_model_checkpoint) !== path.resolve(path.join(rf.dir, `checkpoint-${step}`))) {
         await loadModelWeights(model, state.best_model_checkpoint);
+        stale = staleAll = true;
         log('info', `Loaded the best model (${metricName} = ${state.best_metric}) from ${state.best_model_checkpoint}.`);
       }
     }
     let finalMetrics = lastEval?.metrics;
     if (testSet.length && (status === 'completed' || status === 'early-stopped')) {
-      const r = await evaluate(model, testSet, { ...evalOpts, pool: await evalPool() });
+      const r = await evaluate(model, testSet, { ...evalOpts, pool: await fresh() });
       finalMetrics = r.metrics;
       emit({ type: 'eval', step, epoch: step / plan.stepsPerEpoch, split: 'test', metrics: r.metrics, ...(r.labels ? { labels: r.labels } : {}), ...(r.confusion ? { confusion: r.confusion } : {}), ...(r.perClass ? { perClass: r.perClass } : {}), isBest: false });
     }
@@ -375,7 +382,7 @@ async function trainIn(o: TrainOptions, created: (rf: RunFolder) => void): Promi
     await rf.update({ step });
     throw e;
   } finally {
-    await pool?.close();
+    await replicas?.close();
     accum.clear();
     optimizer.dispose();
     model.dispose();

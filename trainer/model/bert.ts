@@ -29,6 +29,11 @@ export interface RunOptions {
   training: boolean;
   /** Per-step seed of the dropout masks (required when training with dropout). */
   seed?: number;
+  /**
+   * Index of this batch's first example in the batch it was cut from (data-parallel shards): dropout masks are
+   * drawn per example, so a shard gets the masks the whole batch would give its examples. Default 0.
+   */
+  exampleOffset?: number;
 }
 
 export interface Prediction {
@@ -193,7 +198,7 @@ export class BertModel {
   private logitsFor(batch: Batch, opts: RunOptions): tf.Tensor2D {
     this.checkBatch(batch);
     if (opts.training && opts.seed === undefined) throw new Error('training forward needs a per-step dropout seed');
-    const rng = opts.training ? new DropoutRng(opts.seed ?? 0) : null;
+    const rng = opts.training ? new DropoutRng(opts.seed ?? 0, batch.size, opts.exampleOffset ?? 0) : null;
     const h = this.encode(batch, rng);
     if (this.head === 'sequence-classification') {
       const cls = new Int32Array(batch.size);

@@ -106,23 +106,38 @@ export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D,
  * A deterministic stream of dropout masks. tfjs's seeded random ops go through seedrandom's Alea in JS and
  * cost ~45 ns per value; a mulberry32 stream fills the masks ~10x faster and is fully ours to reproduce:
  * the caller passes one seed per step, and each dropout site takes the next sub-seed in call order.
+ * Every mask of the model is example-major (its first dimension, or the first B·S rows, follow the batch's
+ * examples), and each example draws from its own stream, keyed by its index in the whole batch. So a forward over
+ * examples [offset, offset + examples) of a batch draws exactly the masks that the whole batch's forward gives
+ * those examples: data-parallel training (trainer/parallel) drops the same units as one thread does.
  */
 export class DropoutRng {
   private counter = 0;
-  constructor(private readonly seed: number) {}
+  constructor(
+    private readonly seed: number,
+    /** Examples in this forward's batch. */
+    private readonly examples = 1,
+    /** Index of its first example in the whole batch. */
+    private readonly offset = 0,
+  ) {}
 
   /** A mask with 0 where dropped and 1/(1-p) where kept. */
   mask(shape: number[], p: number): tf.Tensor {
     const n = shape.reduce((a, b) => a * b, 1);
+    if (n % this.examples !== 0) throw new Error(`internal: a dropout mask of ${n} values does not split into ${this.examples} examples`);
+    const per = n / this.examples;
     const data = new Float32Array(n);
-    let s = mixSeed(this.seed, this.counter++);
+    const site = mixSeed(this.seed, this.counter++);
     const keep = 1 / (1 - p);
-    for (let i = 0; i < n; i++) {
-      s = (s + 0x6d2b79f5) | 0;
-      let t = Math.imul(s ^ (s >>> 15), 1 | s);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-      data[i] = u < p ? 0 : keep;
+    for (let e = 0; e < this.examples; e++) {
+      let s = mixSeed(site, this.offset + e);
+      for (let i = e * per, end = i + per; i < end; i++) {
+        s = (s + 0x6d2b79f5) | 0;
+        let t = Math.imul(s ^ (s >>> 15), 1 | s);
+        t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+        const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+        data[i] = u < p ? 0 : keep;
+      }
     }
     return tf.tensor(data, shape, 'float32');
   }

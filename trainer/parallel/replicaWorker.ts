@@ -1,7 +1,7 @@
 /**
- * An inference worker thread: its own single-threaded backend and a copy of the model, predicting the shards of
- * batches that predictPool.ts sends it. Everything it does is synchronous per message, so messages are handled
- * in the order they arrive.
+ * A replica worker thread: its own single-threaded backend and a copy of the model, computing the shards of
+ * batches that replicas.ts sends it (predictions, or loss and gradients). Messages are handled one at a time, in
+ * the order they arrive.
  */
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
@@ -10,14 +10,19 @@ import { BertModel } from '../model/bert';
 import type { FromWorker, ToWorker } from './messages';
 
 const port = parentPort;
-if (!port) throw new Error('predictWorker.ts runs only as a worker thread (predictPool.ts starts it)');
+if (!port) throw new Error('replicaWorker.ts runs only as a worker thread (replicas.ts starts it)');
 
 let model: BertModel | null = null;
 // init is asynchronous (the backend loads its binaries); later messages wait for it.
-let ready: Promise<void> = Promise.resolve();
+let queue: Promise<void> = Promise.resolve();
 
 function send(m: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(m, transfer);
+}
+
+/** An array that owns its whole buffer, so that it can be transferred (a fresh read of a disposed tensor does). */
+function owned(a: Float32Array): Float32Array {
+  return a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : a.slice();
 }
 
 async function handle(m: ToWorker): Promise<void> {
@@ -40,9 +45,18 @@ async function handle(m: ToWorker): Promise<void> {
     }
     case 'predict': {
       const p = need().predict(m.batch);
-      // Transfer, not copy, when the logits own their buffer (they are a fresh read of a disposed tensor).
-      const own = p.logits.byteOffset === 0 && p.logits.byteLength === p.logits.buffer.byteLength ? p.logits : p.logits.slice();
-      send({ type: 'prediction', id: m.id, logits: own, shape: p.shape }, [own.buffer as ArrayBuffer]);
+      const logits = owned(p.logits);
+      send({ type: 'prediction', id: m.id, logits, shape: p.shape }, [logits.buffer as ArrayBuffer]);
+      return;
+    }
+    case 'grads': {
+      const trainable = new Set(m.trainable);
+      const r = need().lossAndGrads(m.batch, { training: true, seed: m.seed, exampleOffset: m.exampleOffset }, (n) => trainable.has(n));
+      const names = [...r.grads.keys()];
+      const shapes = names.map((n) => r.grads.get(n)!.shape);
+      const data = names.map((n) => owned(r.grads.get(n)!.dataSync() as Float32Array));
+      for (const g of r.grads.values()) g.dispose();
+      send({ type: 'grads', id: m.id, loss: r.loss, names, shapes, data }, data.map((d) => d.buffer as ArrayBuffer));
       return;
     }
   }
@@ -54,7 +68,7 @@ function need(): BertModel {
 }
 
 port.on('message', (m: ToWorker) => {
-  ready = ready
+  queue = queue
     .then(() => handle(m))
     .catch((e: unknown) => send({ type: 'error', id: m.id, message: e instanceof Error ? e.message : String(e) }));
 });

@@ -7,9 +7,9 @@ import type { Encoded } from '../../trainer/data/collate';
 import { evaluate } from '../../trainer/engine/evaluate';
 import { BertModel } from '../../trainer/model/bert';
 import type { Prediction } from '../../trainer/model/bert';
-import { PredictPool } from '../../trainer/parallel/predictPool';
+import { Replicas } from '../../trainer/parallel/replicas';
 import { concatPredictions, predictionRows, shardRanges, sliceBatch } from '../../trainer/parallel/shard';
-import { INFERENCE_THREADS_ENV, inferenceThreads } from '../../trainer/parallel/threads';
+import { THREADS_ENV, trainerThreads } from '../../trainer/parallel/threads';
 import { TINY, useBackend } from './modelFixtures';
 
 /** `size` examples of length 7 with varied padding; MLM labels on a few positions of each. */
@@ -53,20 +53,20 @@ test('masked-LM shards put the labelled positions back in row-major order', () =
   assert.deepEqual(concatPredictions(parts, 1), whole);
 });
 
-test('inferenceThreads: every core up to 4, or the environment variable', () => {
-  assert.equal(inferenceThreads({}, 2), 2);
-  assert.equal(inferenceThreads({}, 16), 4);
-  assert.equal(inferenceThreads({}, 1), 1);
-  assert.equal(inferenceThreads({ [INFERENCE_THREADS_ENV]: '1' }, 8), 1);
-  assert.equal(inferenceThreads({ [INFERENCE_THREADS_ENV]: '3' }, 2), 3);
-  assert.equal(inferenceThreads({ [INFERENCE_THREADS_ENV]: 'lots' }, 2), 2);
+test('trainerThreads: every core up to 4, or the environment variable', () => {
+  assert.equal(trainerThreads({}, 2), 2);
+  assert.equal(trainerThreads({}, 16), 4);
+  assert.equal(trainerThreads({}, 1), 1);
+  assert.equal(trainerThreads({ [THREADS_ENV]: '1' }, 8), 1);
+  assert.equal(trainerThreads({ [THREADS_ENV]: '3' }, 2), 3);
+  assert.equal(trainerThreads({ [THREADS_ENV]: 'lots' }, 2), 2);
 });
 
 for (const head of ['sequence-classification', 'masked-lm'] as const) {
   test(`a pool of worker threads predicts exactly what one thread does (${head}, wasm)`, async () => {
     await useBackend('wasm');
     const model = BertModel.create(TINY, head, { numLabels: 3, seed: 5 });
-    const pool = await PredictPool.start(model, { threads: 3, onFallback: (why) => assert.fail(why) });
+    const pool = await Replicas.start(model, { threads: 3, onFallback: (why) => assert.fail(why) });
     try {
       assert.ok(pool, 'the pool started');
       assert.equal(pool.threads, 3);
@@ -100,10 +100,11 @@ test('evaluation through the pool gives the same metrics, and a pool whose worke
     return { inputIds: ids.slice(0, n), tokenTypeIds: new Array(n).fill(0), label: b.labels[e]! };
   });
   const fallbacks: string[] = [];
-  const pool = await PredictPool.start(model, { threads: 2, onFallback: (why) => fallbacks.push(why) });
+  const pool = await Replicas.start(model, { threads: 2, onFallback: (why) => fallbacks.push(why) });
   try {
     const opts = { batchSize: 4, padId: 0, labelNames: ['a', 'b', 'c'] };
     const alone = await evaluate(model, examples, opts);
+    await pool!.sync(model);
     assert.deepEqual(await evaluate(model, examples, { ...opts, pool }), alone);
     await pool!.close();
     assert.deepEqual(await evaluate(model, examples, { ...opts, pool }), alone);
@@ -113,3 +114,51 @@ test('evaluation through the pool gives the same metrics, and a pool whose worke
     model.dispose();
   }
 });
+
+/**
+ * Largest |a - b| relative to the gradient's largest |b|, or to `floor` where that is larger: float rounding
+ * differs with the summation order, and some gradients are zero up to rounding (the key bias: softmax ignores a
+ * shift shared by all keys), so their rounding noise is measured against the scale of the others.
+ */
+function relErr(a: Float32Array, b: Float32Array, floor: number): number {
+  let d = 0;
+  let m = floor;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    m = Math.max(m, Math.abs(b[i]!));
+  }
+  return d / m;
+}
+
+for (const head of ['sequence-classification', 'masked-lm'] as const) {
+  test(`training on worker threads gives one thread's loss and gradients, dropout included (${head}, wasm)`, async () => {
+    await useBackend('wasm');
+    const model = BertModel.create(TINY, head, { numLabels: 3, seed: 6 });
+    const pool = await Replicas.start(model, { threads: 3, onFallback: (why) => assert.fail(why) });
+    try {
+      assert.ok(pool);
+      await pool.sync(model);
+      const b = batchOf(7, head === 'masked-lm' ? 'mlm' : 'classification');
+      // Everything, then only the top layer and the head (frozen parameters get no gradient anywhere).
+      const top = (n: string) => n.includes('layer.1.') || n.startsWith('classifier') || n.startsWith('cls.') || n.includes('pooler');
+      for (const trainable of [() => true, top]) {
+        const one = model.lossAndGrads(b, { training: true, seed: 77 }, trainable);
+        const many = await pool.lossAndGrads(model, b, 77, trainable);
+        assert.ok(Math.abs(many.loss - one.loss) < 1e-5 * Math.abs(one.loss), `loss ${many.loss} vs ${one.loss}`);
+        assert.deepEqual([...many.grads.keys()].sort(), [...one.grads.keys()].sort());
+        const floor = 1e-3 * Math.max(...[...one.grads.values()].map((g) => tf.max(tf.abs(g)).dataSync()[0]!));
+        for (const [n, g] of one.grads) {
+          const e = relErr(many.grads.get(n)!.dataSync() as Float32Array, g.dataSync() as Float32Array, floor);
+          assert.ok(e < 1e-4, `${n}: relative error ${e}`);
+        }
+        // Another dropout seed is another loss: the masks are really in play.
+        const other = model.lossAndGrads(b, { training: true, seed: 78 }, trainable);
+        assert.notEqual(other.loss, one.loss);
+        for (const r of [one, many, other]) for (const g of r.grads.values()) g.dispose();
+      }
+    } finally {
+      await pool?.close();
+      model.dispose();
+    }
+  });
+}
