@@ -139,7 +139,8 @@ export class BertModel {
   }
 
   /** Encoder output [batch·seq, hidden]. */
-  private encode(batch: Batch, rng: DropoutRng | null): tf.Tensor2D {
+  /** `noGrad`: prediction only, so each layer frees its activations at once (encoderLayer.ts). */
+  private encode(batch: Batch, rng: DropoutRng | null, noGrad = false): tf.Tensor2D {
     const c = this.config;
     const B = batch.size;
     const S = batch.seqLen;
@@ -173,7 +174,7 @@ export class BertModel {
         attnOut: rng && pDrop > 0 ? rng.mask([B * S, H], pDrop) : null,
         ffnOut: rng && pDrop > 0 ? rng.mask([B * S, H], pDrop) : null,
       };
-      h = encoderLayer(h, this.layerWeights(`bert.encoder.layer.${i}`), maskT, shape, masks);
+      h = encoderLayer(h, this.layerWeights(`bert.encoder.layer.${i}`), maskT, shape, masks, noGrad);
     }
     return h;
   }
@@ -195,11 +196,11 @@ export class BertModel {
     return { rows: Int32Array.from(rows), labels: Int32Array.from(labels) };
   }
 
-  private logitsFor(batch: Batch, opts: RunOptions): tf.Tensor2D {
+  private logitsFor(batch: Batch, opts: RunOptions, noGrad = false): tf.Tensor2D {
     this.checkBatch(batch);
     if (opts.training && opts.seed === undefined) throw new Error('training forward needs a per-step dropout seed');
     const rng = opts.training ? new DropoutRng(opts.seed ?? 0, batch.size, opts.exampleOffset ?? 0) : null;
-    const h = this.encode(batch, rng);
+    const h = this.encode(batch, rng, noGrad);
     if (this.head === 'sequence-classification') {
       const cls = new Int32Array(batch.size);
       for (let b = 0; b < batch.size; b++) cls[b] = b * batch.seqLen;
@@ -268,11 +269,11 @@ export class BertModel {
   /** The last encoder layer's output, [batch·seq, hidden] row-major, without dropout (for feature probes and embeddings). */
   hiddenStates(batch: Batch): tf.Tensor2D {
     this.checkBatch(batch);
-    return tf.tidy(() => this.encode(batch, null));
+    return tf.tidy(() => this.encode(batch, null, true));
   }
 
   predict(batch: Batch): Prediction {
-    const logits = this.forward(batch, { training: false });
+    const logits = tf.tidy(() => this.logitsFor(batch, { training: false }, true));
     try {
       const [r, c] = logits.shape;
       return { logits: logits.dataSync() as Float32Array, shape: [r, c] };

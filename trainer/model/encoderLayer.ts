@@ -102,10 +102,12 @@ function fromHeadBlocks(parts: tf.Tensor2D[][], B: number, nh: number): tf.Tenso
 
 /** LayerNorm over the last axis with the biased variance; returns what the backward needs as well. */
 function lnForward(z: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): { y: tf.Tensor; xhat: tf.Tensor; rstd: tf.Tensor } {
-  const c = tf.sub(z, tf.mean(z, -1, true));
-  const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(c), -1, true), eps));
-  const xhat = tf.mul(c, rstd);
-  return { y: tf.add(tf.mul(xhat, gamma), beta), xhat, rstd };
+  return tf.tidy(() => {
+    const c = tf.sub(z, tf.mean(z, -1, true));
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(c), -1, true), eps));
+    const xhat = tf.mul(c, rstd);
+    return { y: tf.add(tf.mul(xhat, gamma), beta), xhat, rstd };
+  });
 }
 
 function lnBackward(dy: tf.Tensor, xhat: tf.Tensor, rstd: tf.Tensor, gamma: tf.Tensor, colsum: (t: tf.Tensor) => tf.Tensor) {
@@ -126,6 +128,11 @@ export function encoderLayer(
   addMask: tf.Tensor,
   shape: EncoderLayerShape,
   masks: EncoderLayerMasks,
+  /**
+   * Prediction only: no gradient will be asked for, so nothing is saved for a backward and the layer's
+   * activations are freed as soon as it returns (a custom-gradient op keeps them until the whole forward ends).
+   */
+  noGrad = false,
 ): tf.Tensor2D {
   // The per-block slices below are only cheap with the replacement Slice kernel (idempotent, once per process).
   if (tf.getBackend() === 'wasm') patchWasmKernels();
@@ -137,35 +144,53 @@ export function encoderLayer(
   const scale = 1 / Math.sqrt(d);
   const maskList = [masks.attn, masks.attnOut, masks.ffnOut];
 
-  const f = customGrad((...args: never[]) => {
-    const inputs = args.slice(0, 17) as unknown as tf.Tensor[];
-    const save = args[17] as unknown as tf.GradSaveFunc;
+  // The forward, on x and the weights in LAYER_WEIGHT_ORDER; returns what the backward needs as well.
+  const forward = (inputs: tf.Tensor[]) => {
     const [xx, wq, bq, wk, bk, wv, bv, wo, bo, g1, b1, wi, bi, wo2, bo2, g2, b2] = inputs as [tf.Tensor2D, ...tf.Tensor[]];
     // One [H, 3H] projection for q, k and v: one bigger matmul is more efficient than three.
     const wqkv = tf.concat([wq!, wk!, wv!], 1);
-    // Each block in its own tidy: only what the backward needs outlives it.
+    // Each step in its own tidy: only what the backward needs outlives it, and the WASM heap's high-water mark
+    // (it never shrinks) is one step's temporaries, not the layer's.
     const att = tf.tidy(() => {
       const qkv = tf.add(mm(xx, wqkv), tf.concat([bq!, bk!, bv!])) as tf.Tensor2D;
-      const qb = headBlocks(qkv, 0, B, S, nh, d);
-      // Only the key columns need transposing: [N, H] → [H, N], then [d, S] blocks.
-      const kTb = headBlocksT(T(tf.slice(qkv, [0, H], [N, H])), 0, B, S, nh, d);
-      const vb = headBlocks(qkv, 2, B, S, nh, d);
-      const scores = tf.concat(qb.map((q, i) => mm(q, kTb[i]!)), 0);
-      const probs = tf.softmax(tf.add(tf.mul(tf.reshape(scores, [B, nh, S, S]), scale), addMask), -1);
-      const pb = blocks(tf.reshape(masks.attn ? tf.mul(probs, masks.attn) : probs, [G * S, S]), G);
-      const ctx = fromHeadBlocks([pb.map((p, i) => mm(p, vb[i]!))], B, nh);
-      const a = tf.add(mm(ctx, wo!), bo!);
-      const ln1 = lnForward(tf.add(masks.attnOut ? tf.mul(a, masks.attnOut) : a, xx), g1!, b1!, eps);
+      const probs = tf.tidy(() => {
+        const qb = headBlocks(qkv, 0, B, S, nh, d);
+        // Only the key columns need transposing: [N, H] → [H, N], then [d, S] blocks.
+        const kTb = headBlocksT(T(tf.slice(qkv, [0, H], [N, H])), 0, B, S, nh, d);
+        const scores = tf.concat(qb.map((q, i) => mm(q, kTb[i]!)), 0);
+        return tf.softmax(tf.add(tf.mul(tf.reshape(scores, [B, nh, S, S]), scale), addMask), -1);
+      });
+      const ctx = tf.tidy(() => {
+        const vb = headBlocks(qkv, 2, B, S, nh, d);
+        const pb = blocks(tf.reshape(masks.attn ? tf.mul(probs, masks.attn) : probs, [G * S, S]), G);
+        return fromHeadBlocks([pb.map((p, i) => mm(p, vb[i]!))], B, nh);
+      });
+      const ln1 = tf.tidy(() => {
+        const a = tf.add(mm(ctx, wo!), bo!);
+        return lnForward(tf.add(masks.attnOut ? tf.mul(a, masks.attnOut) : a, xx), g1!, b1!, eps);
+      });
       return { qkv, probs, ctx, ...ln1 };
     });
+    // Without a backward, the attention's activations are done with.
+    if (noGrad) for (const t of [att.qkv, att.probs, att.ctx, att.xhat, att.rstd]) t.dispose();
     const ffn = tf.tidy(() => {
       const pre = tf.add(mm(att.y, wi!), bi!);
-      const cdf = tf.mul(tf.add(tf.erf(tf.mul(pre, SQRT1_2)), 1), 0.5);
-      const o = tf.add(mm(tf.mul(pre, cdf), wo2!), bo2!);
-      const ln2 = lnForward(tf.add(masks.ffnOut ? tf.mul(o, masks.ffnOut) : o, att.y), g2!, b2!, eps);
+      const cdf = tf.tidy(() => tf.mul(tf.add(tf.erf(tf.mul(pre, SQRT1_2)), 1), 0.5));
+      const ln2 = tf.tidy(() => {
+        const o = tf.add(mm(tf.mul(pre, cdf), wo2!), bo2!);
+        return lnForward(tf.add(masks.ffnOut ? tf.mul(o, masks.ffnOut) : o, att.y), g2!, b2!, eps);
+      });
       return { pre, cdf, ...ln2 };
     });
-    save([xx, wqkv, wo!, g1!, wi!, wo2!, g2!, att.qkv, att.probs, att.ctx, att.xhat, att.rstd, att.y, ffn.pre, ffn.cdf, ffn.xhat, ffn.rstd, ...maskList.filter((m): m is tf.Tensor => m !== null)]);
+    return { xx, wqkv, wo: wo!, g1: g1!, wi: wi!, wo2: wo2!, g2: g2!, att, ffn };
+  };
+  const inputs = [x, ...LAYER_WEIGHT_ORDER.map((k) => w[k])];
+  if (noGrad) return tf.tidy(() => forward(inputs).ffn.y) as tf.Tensor2D;
+
+  const f = customGrad((...args: never[]) => {
+    const save = args[17] as unknown as tf.GradSaveFunc;
+    const { xx, wqkv, wo, g1, wi, wo2, g2, att, ffn } = forward(args.slice(0, 17) as unknown as tf.Tensor[]);
+    save([xx, wqkv, wo, g1, wi, wo2, g2, att.qkv, att.probs, att.ctx, att.xhat, att.rstd, att.y, ffn.pre, ffn.cdf, ffn.xhat, ffn.rstd, ...maskList.filter((m): m is tf.Tensor => m !== null)]);
     return {
       value: ffn.y,
       // tfjs calls a custom gradient outside any tidy and keeps what it returns until the whole backward ends:
@@ -178,7 +203,7 @@ export function encoderLayer(
         }),
     };
   });
-  return f(x, ...LAYER_WEIGHT_ORDER.map((k) => w[k])) as tf.Tensor2D;
+  return f(...inputs) as tf.Tensor2D;
 
   function layerBackward(dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] {
     const [sx, swqkv, swo, sg1, swi, swo2, sg2, sqkv, sprobs, sctx, xhat1, rstd1, h1, spre, scdf, xhat2, rstd2, ...rest] = saved as tf.Tensor2D[];
