@@ -7,6 +7,9 @@ import type { RunEndStatus } from '../common/protocol';
 export type RunStatus = 'queued' | 'starting' | 'running' | 'stopping' | RunEndStatus | 'interrupted';
 
 export const ACTIVE_STATUSES: readonly RunStatus[] = ['queued', 'starting', 'running', 'stopping'];
+/** Runs that reached their end: resuming them trains no further, so they will save no further checkpoint. */
+export const FINISHED_STATUSES: readonly RunStatus[] = ['completed', 'early-stopped'];
+
 export function isActive(s: RunStatus): boolean {
   return ACTIVE_STATUSES.includes(s);
 }

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { checkpointCommands, evaluationGuard, predictionGuard } from '../../common/webviewProtocol';
 import type { CheckpointsState, Evaluation, Prediction } from '../../common/webviewProtocol';
 import { freeConfigPath, writeNewFile } from '../configWriter';
+import { FINISHED_STATUSES } from '../runModel';
 import { PanelHost } from './panelHost';
 import type { PanelServices } from './panelHost';
 import { forkConfigText, modelCard, readCheckpoints } from './checkpointStore';
@@ -44,7 +45,8 @@ export class CheckpointsPanel extends PanelHost {
       live: r.live,
       ...(typeof limit === 'number' ? { saveTotalLimit: limit } : {}),
       ...(typeof metric === 'string' ? { metricForBest: metric } : {}),
-      checkpoints: await readCheckpoints(r.runDir, { ...(best ? { bestPath: best } : {}), ...(typeof limit === 'number' ? { saveTotalLimit: limit } : {}), evals: series.evals }),
+      // "Deleted next" only where a next checkpoint can come: not after a run that completed or stopped early.
+      checkpoints: await readCheckpoints(r.runDir, { ...(best ? { bestPath: best } : {}), ...(typeof limit === 'number' && !FINISHED_STATUSES.includes(r.status) ? { saveTotalLimit: limit } : {}), evals: series.evals }),
       ...(series.plan?.labels ? { labels: series.plan.labels } : {}),
     };
   }

@@ -179,6 +179,9 @@ journey('the checkpoint explorer resumes a run and tries a checkpoint on a sente
   const table = webview().locator('table.checkpoints');
   await table.waitFor({ timeout: 60000 });
   await shot(page, ARTIFACTS, '04-checkpoints');
+  // Run a completed with save_total_limit 3 and three checkpoints: none of them is deleted by a next save.
+  assert.ok((await table.locator('tbody tr').count()) >= 3, 'run a kept three checkpoints');
+  assert.equal(await table.locator('.badge-delete').count(), 0, 'no "deleted next" badge on a completed run');
   const row = table.locator('tbody tr:not(.broken)').first();
   await row.locator('vscode-button[title^="Try"]').click();
   const input = webview().locator('.try vscode-textfield input');
