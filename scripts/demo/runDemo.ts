@@ -5,11 +5,12 @@
  * learning-curves.svg (scripts/demo/report.ts) into the demo folder.
  *
  *   npm run demo -- [--quick] [--publish] [--seeds 1,2,3] [--parallel 2] [--out DIR] [--variants scratch,finetune]
+ *                   [--max-steps N (another budget, the same for every variant)]
  *
  * The configs are the ordinary examples/{scratch,finetune,finetune-frozen}.finetune.yaml; per seed, a copy
  * with absolute paths, its own output folder and the seed is written under <out>/configs/. Runs go two at a time
- * by default: the WebAssembly backend is single-threaded under Node, so each run has a core to itself on a
- * 2-core machine.
+ * by default, each on one thread (FINETUNE_THREADS): small runs use cores better side by side than each split
+ * across both.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
@@ -39,6 +40,8 @@ export interface DemoOptions {
   parallel: number;
   variants: string[];
   quickSteps: number;
+  /** Overrides every config's max_steps (same budget for all variants). */
+  maxSteps?: number;
 }
 
 export function parseArgs(argv: readonly string[], root: string): DemoOptions {
@@ -56,6 +59,8 @@ export function parseArgs(argv: readonly string[], root: string): DemoOptions {
   if (!Number.isInteger(parallel) || parallel < 1) throw new Error(`--parallel wants a positive integer, got ${value('--parallel')}`);
   const quickSteps = Number(value('--quick-steps') ?? 12);
   if (!Number.isInteger(quickSteps) || quickSteps < 1) throw new Error(`--quick-steps wants a positive integer, got ${value('--quick-steps')}`);
+  const maxSteps = value('--max-steps') === undefined ? undefined : Number(value('--max-steps'));
+  if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps >= 1)) throw new Error(`--max-steps wants a positive integer, got ${value('--max-steps')}`);
   return {
     root,
     out: path.resolve(value('--out') ?? path.join(root, '.finetune', quick ? 'demo-quick' : 'demo')),
@@ -65,6 +70,7 @@ export function parseArgs(argv: readonly string[], root: string): DemoOptions {
     parallel,
     variants,
     quickSteps,
+    ...(maxSteps !== undefined ? { maxSteps } : {}),
   };
 }
 
@@ -75,7 +81,7 @@ const section = (o: Yaml, key: string): Yaml => (o[key] ??= {}) as Yaml;
  * A per-seed copy of a config: relative paths made absolute (against the original's folder), the seed set, and
  * its own output folder. In quick mode the step budget shrinks and evaluation comes often enough to chart.
  */
-export function seedConfig(text: string, configDir: string, o: { seed: number; outputDir: string; runName: string; quickSteps?: number; dataFiles?: Partial<Record<SplitName, string>> }): Yaml {
+export function seedConfig(text: string, configDir: string, o: { seed: number; outputDir: string; runName: string; quickSteps?: number; maxSteps?: number; dataFiles?: Partial<Record<SplitName, string>> }): Yaml {
   const c = (parse(text) ?? {}) as Yaml;
   const model = section(c, 'model');
   for (const key of ['name_or_path', 'tokenizer']) {
@@ -93,6 +99,7 @@ export function seedConfig(text: string, configDir: string, o: { seed: number; o
   c.run_name = o.runName;
   const training = section(c, 'training');
   training.seed = o.seed;
+  if (o.maxSteps !== undefined) training.max_steps = o.maxSteps;
   if (o.quickSteps !== undefined) {
     training.max_steps = o.quickSteps;
     const every = Math.max(1, Math.floor(o.quickSteps / 4));
@@ -271,6 +278,7 @@ export async function runDemo(o: DemoOptions, log: (s: string) => void = (s) => 
         outputDir: path.join(o.out, 'runs', name),
         runName: name,
         ...(o.quick ? { quickSteps: o.quickSteps } : {}),
+        ...(o.maxSteps !== undefined ? { maxSteps: o.maxSteps } : {}),
         dataFiles,
       });
       const training = section(cfg, 'training');

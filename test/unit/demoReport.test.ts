@@ -7,7 +7,7 @@ import { learningCurvesSvg } from '../../scripts/demo/chart';
 import { bar, progressLine } from '../../scripts/demo/progress';
 import { buildReport, type DemoManifest } from '../../scripts/demo/report';
 import { meanStd, summariseMetrics } from '../../scripts/demo/runMetrics';
-import { seedConfig } from '../../scripts/demo/runDemo';
+import { parseArgs, seedConfig } from '../../scripts/demo/runDemo';
 
 interface Fake {
   valAcc: number[];
@@ -172,6 +172,16 @@ test('per-seed configs resolve relative paths against the original folder and se
   assert.equal((c as Record<string, unknown>).output_dir, '/tmp/out');
   const hub = seedConfig('model:\n  name_or_path: bert-base-uncased\n', dir, { seed: 1, outputDir: '/o', runName: 'x' }) as Record<string, Record<string, unknown>>;
   assert.equal(hub.model?.name_or_path, 'bert-base-uncased');
+  // --max-steps: another budget, evaluation and saving as the config has them.
+  const longer = seedConfig(text + '  eval_steps: 25\n', dir, { seed: 1, outputDir: '/o', runName: 'x', maxSteps: 400 }) as Record<string, Record<string, unknown>>;
+  assert.equal(longer.training?.max_steps, 400);
+  assert.equal(longer.training?.eval_steps, 25);
+});
+
+test('demo options: --max-steps is a positive integer', () => {
+  assert.equal(parseArgs(['--max-steps', '400'], '/r').maxSteps, 400);
+  assert.equal(parseArgs([], '/r').maxSteps, undefined);
+  assert.throws(() => parseArgs(['--max-steps', '0'], '/r'), /--max-steps wants a positive integer/);
 });
 
 test('progress lines show the bar, the step and the latest numbers', () => {
