@@ -130,9 +130,9 @@ function relErr(a: Float32Array, b: Float32Array, floor: number): number {
   return d / m;
 }
 
-for (const head of ['sequence-classification', 'masked-lm'] as const) {
-  test(`training on worker threads gives one thread's loss and gradients, dropout included (${head}, wasm)`, async () => {
-    await useBackend('wasm');
+for (const [head, backend] of [['sequence-classification', 'wasm'], ['masked-lm', 'wasm'], ['sequence-classification', 'cpu']] as const) {
+  test(`training on worker threads gives one thread's loss and gradients, dropout included (${head}, ${backend})`, async () => {
+    await useBackend(backend);
     const model = BertModel.create(TINY, head, { numLabels: 3, seed: 6 });
     const pool = await Replicas.start(model, { threads: 3, onFallback: (why) => assert.fail(why) });
     try {
