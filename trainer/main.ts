@@ -30,7 +30,8 @@ import { FineTuneError, toUserError } from '../common/errors';
 import { LineSplitter, PROTOCOL_VERSION, encodeMessage, parseHostMessage, trainerMessages } from '../common/protocol';
 import type { BackendInfo, HostMessage, TrainerMessage, TrainerMessageOf } from '../common/protocol';
 import type { Guard } from '../common/guard';
-import { BackendUnavailableError, selectBackend } from './backend';
+import { BackendUnavailableError, backendForWorkers, selectBackend } from './backend';
+import { trainerThreads } from './parallel/threads';
 import type { RunControl } from './engine/train';
 
 function engineVersion(): string {
@@ -175,7 +176,11 @@ async function hello(pref: BackendPreference): Promise<BackendInfo> {
       fix: `Install it (npm install ${pref === 'gpu' ? '@tensorflow/tfjs-node-gpu' : pref === 'node' ? '@tensorflow/tfjs-node' : 'the backend package'}), or use \`backend: auto\`, which falls back to the fastest one available.`,
     });
   }
-  const backend: BackendInfo = { name: choice.name, reason: choice.reason, tried: choice.tried, ...(choice.threads !== undefined ? { threads: choice.threads } : {}) };
+  // On the WebAssembly and pure-JS backends the trainer adds worker threads of its own (trainer/parallel).
+  const workers = backendForWorkers() ? trainerThreads() : 1;
+  const reason = workers > 1 ? `${choice.reason}; the trainer splits each batch across ${workers} threads, each with its own ${choice.name === 'wasm' ? 'WebAssembly' : 'JavaScript'} backend (FINETUNE_THREADS)` : choice.reason;
+  const threads = workers > 1 ? workers : choice.threads;
+  const backend: BackendInfo = { name: choice.name, reason, tried: choice.tried, ...(threads !== undefined ? { threads } : {}) };
   send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, engineVersion: engineVersion(), pid: process.pid, backend });
   return backend;
 }
