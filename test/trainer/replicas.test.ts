@@ -105,9 +105,9 @@ test('evaluation through the pool gives the same metrics, and a pool whose worke
     const opts = { batchSize: 4, padId: 0, labelNames: ['a', 'b', 'c'] };
     const alone = await evaluate(model, examples, opts);
     await pool!.sync(model);
-    assert.deepEqual(await evaluate(model, examples, { ...opts, pool }), alone);
+    assert.deepEqual(await evaluate(model, examples, { ...opts, replicas: pool }), alone);
     await pool!.close();
-    assert.deepEqual(await evaluate(model, examples, { ...opts, pool }), alone);
+    assert.deepEqual(await evaluate(model, examples, { ...opts, replicas: pool }), alone);
     assert.equal(fallbacks.length, 1, fallbacks.join('\n'));
     assert.match(fallbacks[0]!, /one thread/);
   } finally {

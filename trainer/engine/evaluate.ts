@@ -23,7 +23,7 @@ export interface EvalOptions {
   /** Masked-lm: what maskTokens needs, the masking probability and the seed of the evaluation masks. */
   masking?: { vocab: MaskingVocab; probability: number; seed: number };
   /** Threads to predict on (replicas.ts), holding the model's current weights. Without it, this thread alone. */
-  pool?: Replicas | null;
+  replicas?: Replicas | null;
 }
 
 export interface EvalResult {
@@ -38,8 +38,8 @@ export interface EvalResult {
 const EVAL_SALT = 0x5eed_e7a1;
 
 export async function evaluate(model: BertModel, examples: readonly Encoded[], o: EvalOptions): Promise<EvalResult> {
-  const pool = o.pool ?? null;
-  const predict = (b: Batch) => (pool ? pool.predict(model, b) : model.predict(b));
+  const replicas = o.replicas ?? null;
+  const predict = (b: Batch) => (replicas ? replicas.predict(model, b) : model.predict(b));
   if (model.head === 'masked-lm') return evaluateMlm(model, examples, o, predict);
   const names = o.labelNames ?? Array.from({ length: model.numLabels }, (_, i) => `LABEL_${i}`);
   const labels: number[] = [];

@@ -72,19 +72,19 @@ export async function evaluateFile(m: LoadedModel, file: string, o: EvaluateFile
   const ids = classification && m.labels ? encodeLabels(ds.rows, m.labels, ds.file) : undefined;
   const examples = ds.rows.map((r, i) => ({ ...m.tokenizer.encode(r.text, r.textPair, maxLength), ...(ids ? { label: ids[i]! } : {}) }));
   const batchSize = o.batchSize ?? 32;
-  // More than one batch: worth starting worker threads for (about a second).
-  const pool = examples.length > batchSize ? await Replicas.start(m.model, { ...(o.onFallback ? { onFallback: o.onFallback } : {}) }) : null;
+  // More than one batch: worth starting worker threads for (a fraction of a second from the bundle).
+  const replicas = examples.length > batchSize ? await Replicas.start(m.model, { ...(o.onFallback ? { onFallback: o.onFallback } : {}) }) : null;
   try {
-    await pool?.sync(m.model);
+    await replicas?.sync(m.model);
     return await evaluate(m.model, examples, {
       batchSize,
       padId: m.tokenizer.padId,
       ...(m.labels ? { labelNames: m.labels.labels } : {}),
       masking: { vocab: m.tokenizer, probability: 0.15, seed: o.seed ?? 42 },
-      pool,
+      replicas,
     });
   } finally {
-    await pool?.close();
+    await replicas?.close();
   }
 }
 

@@ -21,9 +21,9 @@ import { clipByGlobalNorm } from '../optim/clip';
 import { paramSetting } from '../optim/paramGroups';
 import type { ParamSetting } from '../optim/paramGroups';
 import { lrLambda, warmupSteps } from '../optim/schedule';
+import { Replicas } from '../parallel/replicas';
 import type { TrainerState, SaveHooks } from './checkpoint';
 import { loadModelWeights, pruneCheckpoints, readOptimizerSnapshot, readTrainerState, saveCheckpoint } from './checkpoint';
-import { Replicas } from '../parallel/replicas';
 import { evaluate } from './evaluate';
 import type { EvalResult } from './evaluate';
 import type { LoadedConfig } from './loadConfig';
@@ -245,7 +245,7 @@ async function trainIn(o: TrainOptions, created: (rf: RunFolder) => void): Promi
   };
 
   const runEval = async (atStep: number): Promise<boolean> => {
-    const r = await evaluate(model, valSet, { ...evalOpts, pool: await fresh() });
+    const r = await evaluate(model, valSet, { ...evalOpts, replicas: await fresh() });
     lastEval = r;
     const v = r.metrics[metricName];
     let isBest = false;
@@ -288,8 +288,8 @@ async function trainIn(o: TrainOptions, created: (rf: RunFolder) => void): Promi
         let batch = collate(micro[j]!.map((i) => trainSet[i]!), tokenizer.padId, c.task);
         if (c.task === 'masked-lm') batch = maskTokens(batch, tokenizer, c.data.mlm_probability, mulberry32(deriveSeed(t.seed, SALT_MASK, step, j)));
         const seed = deriveSeed(t.seed, SALT_DROPOUT, step, j);
-        const pool = await fresh();
-        const r = pool ? await pool.lossAndGrads(model, batch, seed, isTrainable) : model.lossAndGrads(batch, { training: true, seed }, isTrainable);
+        const workers = await fresh();
+        const r = workers ? await workers.lossAndGrads(model, batch, seed, isTrainable) : model.lossAndGrads(batch, { training: true, seed }, isTrainable);
         accum.add(r.grads, 1 / micro.length);
         loss += r.loss / micro.length;
         win.samples += batch.size;
@@ -361,7 +361,7 @@ async function trainIn(o: TrainOptions, created: (rf: RunFolder) => void): Promi
     }
     let finalMetrics = lastEval?.metrics;
     if (testSet.length && (status === 'completed' || status === 'early-stopped')) {
-      const r = await evaluate(model, testSet, { ...evalOpts, pool: await fresh() });
+      const r = await evaluate(model, testSet, { ...evalOpts, replicas: await fresh() });
       finalMetrics = r.metrics;
       emit({ type: 'eval', step, epoch: step / plan.stepsPerEpoch, split: 'test', metrics: r.metrics, ...(r.labels ? { labels: r.labels } : {}), ...(r.confusion ? { confusion: r.confusion } : {}), ...(r.perClass ? { perClass: r.perClass } : {}), isBest: false });
     }
