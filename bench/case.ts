@@ -77,8 +77,8 @@ async function main(): Promise<void> {
   let optimizer: AdamW | undefined;
   // As the engine runs: each batch split across worker threads, FINETUNE_THREADS of them in all (replicas.ts);
   // FINETUNE_THREADS=1 measures this thread alone.
-  const pool = await Replicas.start(model, { onFallback: (why) => console.error(why) });
-  await pool?.sync(model);
+  const replicas = await Replicas.start(model, { onFallback: (why) => console.error(why) });
+  await replicas?.sync(model);
   if (spec.mode === 'train') {
     const settings = new Map<string, ParamSetting>();
     for (const n of model.parameterNames()) {
@@ -92,14 +92,14 @@ async function main(): Promise<void> {
     let seed = 0;
     // What trainer/engine/train.ts does per step: gradients (on every thread), clipping, AdamW, new weights to the workers.
     step = async () => {
-      const { grads } = pool ? await pool.lossAndGrads(model, batch, seed++, () => true) : model.lossAndGrads(batch, { training: true, seed: seed++ });
+      const { grads } = replicas ? await replicas.lossAndGrads(model, batch, seed++, () => true) : model.lossAndGrads(batch, { training: true, seed: seed++ });
       clipByGlobalNorm(grads, 1.0);
       opt.apply(grads, 1);
       for (const g of grads.values()) g.dispose();
-      await pool?.sync(model);
+      await replicas?.sync(model);
     };
   } else {
-    step = () => (pool ? pool.predict(model, batch) : model.predict(batch));
+    step = () => (replicas ? replicas.predict(model, batch) : model.predict(batch));
   }
 
   const t0 = performance.now();
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
     engine: 'tfjs',
     backend: choice.name,
     // The replicas' threads (each runs a single-threaded backend), else the backend's own.
-    threads: pool ? pool.threads : spec.backend === 'wasm' ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : 1,
+    threads: replicas ? replicas.threads : spec.backend === 'wasm' ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : 1,
     batch: B,
     seq: S,
     steps: times.length,
@@ -151,7 +151,7 @@ async function main(): Promise<void> {
     capped,
   };
   optimizer?.dispose();
-  await pool?.close();
+  await replicas?.close();
   model.dispose();
   console.log(`BENCH_RESULT ${JSON.stringify(result)}`);
 }
