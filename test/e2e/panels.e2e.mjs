@@ -83,8 +83,16 @@ const runRow = (name) => new RegExp(`^\\s*${name}\\s*(queued|starting|running|st
 async function acceptInFileDialog(value) {
   const input = page.locator('.quick-input-widget .quick-input-box input');
   await input.waitFor({ state: 'visible', timeout: 30000 });
-  await input.fill(value);
-  await sleep(750);
+  // The dialog writes its starting folder into the box once it has listed it, over anything typed before (a CI
+  // run once accepted the bare folder that way). Wait for the folder, then type until the value holds.
+  const end = Date.now() + 30000;
+  while ((await input.inputValue()) === '' && Date.now() < end) await sleep(100);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    await input.fill(value);
+    await sleep(750);
+    if ((await input.inputValue()) === value) break;
+  }
+  assert.equal(await input.inputValue(), value, 'the file dialog kept the typed path');
   await page.keyboard.press('Enter');
 }
 
