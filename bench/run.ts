@@ -11,7 +11,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { THREADS_ENV, trainerThreads } from '../trainer/parallel/threads';
+import { THREADS_ENV } from '../common/protocol';
+import { trainerThreads } from '../trainer/parallel/threads';
 import type { CaseResult } from './case';
 import { caseName } from './models';
 import type { BenchBackend, Mode, ModelName } from './models';

@@ -10,6 +10,9 @@ import type { Guard, Infer } from './guard';
 
 export const PROTOCOL_VERSION = 1;
 
+/** Environment variable the trainer reads: threads for training and evaluation in all (1: no worker threads). */
+export const THREADS_ENV = 'FINETUNE_THREADS';
+
 export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 

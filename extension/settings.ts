@@ -5,6 +5,7 @@
  */
 import { BACKEND_PREFERENCES } from '../common/config/schema';
 import type { BackendPreference } from '../common/config/schema';
+import { THREADS_ENV } from '../common/protocol';
 
 export const SETTINGS_SECTION = 'finetune';
 
@@ -25,6 +26,7 @@ export interface Settings {
   backend: BackendPreference;
   maxParallelRuns: number;
   stopGracePeriodSeconds: number;
+  threads: number;
 }
 
 export const settingSpecs: { [K in keyof Settings]: SettingSpec<Settings[K]> } = {
@@ -62,6 +64,15 @@ export const settingSpecs: { [K in keyof Settings]: SettingSpec<Settings[K]> } =
     minimum: 1,
     maximum: 3600,
     description: 'After "Stop run", how long the trainer may take to finish its step and save a checkpoint before it is killed.',
+  },
+  threads: {
+    type: 'integer',
+    default: 0,
+    minimum: 0,
+    maximum: 64,
+    scope: 'machine-overridable',
+    description:
+      'Threads a run trains and evaluates on with the WebAssembly or JavaScript backend: each batch is split across worker threads. `0`: every core, up to 4. Fewer keeps the machine responsive; with `maxParallelRuns` above 1, the runs share the cores.',
   },
 };
 
@@ -116,4 +127,9 @@ export function backendArgs(configText: string, preference: BackendPreference): 
   const m = /^backend:[ \t]*["']?([\w-]+)["']?[ \t]*(?:#.*)?$/m.exec(configText);
   const inConfig = m?.[1] ?? 'auto';
   return inConfig === 'auto' ? ['--backend', preference] : [];
+}
+
+/** Environment for the trainer from the threads setting (trainer/parallel/threads.ts reads it); 0 leaves the trainer's default. */
+export function threadsEnv(threads: number): Record<string, string> {
+  return threads > 0 ? { [THREADS_ENV]: String(threads) } : {};
 }

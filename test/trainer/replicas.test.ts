@@ -9,7 +9,8 @@ import { BertModel } from '../../trainer/model/bert';
 import type { Prediction } from '../../trainer/model/bert';
 import { Replicas } from '../../trainer/parallel/replicas';
 import { concatPredictions, predictionRows, shardRanges, sliceBatch } from '../../trainer/parallel/shard';
-import { THREADS_ENV, trainerThreads } from '../../trainer/parallel/threads';
+import { THREADS_ENV } from '../../common/protocol';
+import { trainerThreads } from '../../trainer/parallel/threads';
 import { TINY, useBackend } from './modelFixtures';
 
 /** `size` examples of length 7 with varied padding; MLM labels on a few positions of each. */

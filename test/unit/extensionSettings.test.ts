@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { backendArgs, configurationContribution, readSettings, settingSpecs } from '../../extension/settings';
+import { backendArgs, configurationContribution, readSettings, settingSpecs, threadsEnv } from '../../extension/settings';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   contributes: { configuration: { properties: Record<string, unknown> }; commands: { command: string; category?: string }[]; menus: Record<string, { command: string }[]> };
@@ -31,8 +31,8 @@ test('readSettings falls back to defaults for values of the wrong type or range'
   assert.equal(s.backend, 'auto');
   assert.equal(s.runsFolder, '');
   assert.equal(s.stopGracePeriodSeconds, 60);
-  const ok = readSettings((k) => ({ maxParallelRuns: 3, backend: 'wasm', runsFolder: 'runs', stopGracePeriodSeconds: 5 })[k]);
-  assert.deepEqual(ok, { maxParallelRuns: 3, backend: 'wasm', runsFolder: 'runs', stopGracePeriodSeconds: 5 });
+  const ok = readSettings((k) => ({ maxParallelRuns: 3, backend: 'wasm', runsFolder: 'runs', stopGracePeriodSeconds: 5, threads: 2 })[k]);
+  assert.deepEqual(ok, { maxParallelRuns: 3, backend: 'wasm', runsFolder: 'runs', stopGracePeriodSeconds: 5, threads: 2 });
 });
 
 test('the backend setting applies only to configs that leave backend at auto', () => {
@@ -50,4 +50,10 @@ test('every command is in category Fine-Tune and every menu entry names a declar
   }
   // Activation stays narrow: no `*`, no onStartupFinished.
   for (const e of pkg.activationEvents ?? []) assert.ok(e !== '*' && e !== 'onStartupFinished', e);
+});
+
+test('the threads setting reaches the trainer as FINETUNE_THREADS; 0 leaves its default', () => {
+  assert.deepEqual(threadsEnv(0), {});
+  assert.deepEqual(threadsEnv(3), { FINETUNE_THREADS: '3' });
+  assert.equal(readSettings((k) => (k === 'threads' ? -1 : undefined)).threads, 0);
 });

@@ -1,8 +1,6 @@
-/** How many threads the trainer may use; no tfjs here, so that tools (bench/run.ts, the demo) can ask without loading it. */
+/** How many threads the trainer may use; no tfjs here, so that tools (bench/run.ts) can ask without loading it. */
 import * as os from 'node:os';
-
-/** Environment variable: threads for training and evaluation in all (1: the trainer's own thread only). */
-export const THREADS_ENV = 'FINETUNE_THREADS';
+import { THREADS_ENV } from '../../common/protocol';
 
 /**
  * Every core, up to 4. Beyond that each shard of a batch gets too few examples to keep a core busy, and every
