@@ -76,6 +76,31 @@ class ReplicaWorker {
   }
 }
 
+/** One shard's loss and gradients: tensors computed on this thread, or arrays a worker sent. */
+interface ShardGrads {
+  loss: number;
+  /** The gradient of a parameter as a tensor: a worker's is made here, inside the caller's tidy. */
+  grad(name: string): tf.Tensor | undefined;
+  /** Frees this thread's tensor of that gradient once it has been summed. */
+  release(name: string): void;
+}
+
+function localGrads(r: { loss: number; grads: Map<string, tf.Tensor> }): ShardGrads {
+  return { loss: r.loss, grad: (n) => r.grads.get(n), release: (n) => r.grads.get(n)?.dispose() };
+}
+
+function remoteGrads(r: Tensors & { loss: number }): ShardGrads {
+  const at = new Map(r.names.map((n, j) => [n, j]));
+  return {
+    loss: r.loss,
+    grad: (n) => {
+      const j = at.get(n);
+      return j === undefined ? undefined : tf.tensor(r.data[j]!, r.shapes[j]!, 'float32');
+    },
+    release: () => {},
+  };
+}
+
 function batchBuffers(b: Batch): ArrayBuffer[] {
   return [b.inputIds.buffer, b.attentionMask.buffer, b.tokenTypeIds.buffer, b.labels.buffer] as ArrayBuffer[];
 }
@@ -171,33 +196,35 @@ export class Replicas {
     // (Counted now: sending a shard detaches its arrays.)
     const weights = shards.map((s) => predictionRows(s.batch, model.head) / total);
     const names = model.parameterNames().filter(trainable);
-    const here = (s: { batch: Batch; offset: number }) => model.lossAndGrads(s.batch, { training: true, seed, exampleOffset: s.offset }, trainable);
-    const out = shards.slice(1).map(async (s, i): Promise<{ loss: number; grads: Map<string, tf.Tensor> }> => {
+    const here = (s: { batch: Batch; offset: number }): ShardGrads => localGrads(model.lossAndGrads(s.batch, { training: true, seed, exampleOffset: s.offset }, trainable));
+    const out = shards.slice(1).map(async (s, i): Promise<ShardGrads> => {
       const retry = { batch: sliceBatch(s.batch, model.head, 0, s.batch.size), offset: s.offset };
       try {
         const r = await this.workers[i]!.request({ type: 'grads', batch: s.batch, seed, exampleOffset: s.offset, trainable: names }, batchBuffers(s.batch));
         if (r.type !== 'grads') throw new Error(`internal: a worker answered ${r.type} to grads`);
-        return { loss: r.loss, grads: new Map(r.names.map((n, j) => [n, tf.tensor(r.data[j]!, r.shapes[j]!, 'float32')])) };
+        return remoteGrads(r);
       } catch (e) {
         this.fail(e);
         return here(retry);
       }
     });
     const parts = [here(shards[0]!), ...(await Promise.all(out))];
+    // One parameter at a time, so that the WASM heap holds one parameter's shard gradients at once, not every
+    // worker's whole gradient (that is the size of the model per worker; the workers' arrays stay in JS memory).
     const grads = new Map<string, tf.Tensor>();
     for (const n of names) {
       grads.set(
         n,
         tf.tidy(() => parts.reduce<tf.Tensor | null>((acc, p, k) => {
-          const g = p.grads.get(n);
+          const g = p.grad(n);
           if (!g) return acc;
           const scaled = tf.mul(g, weights[k]!);
           return acc ? tf.add(acc, scaled) : scaled;
         }, null) ?? tf.zeros(model.params.get(n)!.shape)),
       );
+      for (const p of parts) p.release(n);
     }
-    for (const p of parts) for (const g of p.grads.values()) g.dispose();
-    return { loss: parts.reduce((s, p, k) => s + p.loss * weights[k]!, 0), grads };
+    return { loss: parts.reduce((sum, p, k) => sum + p.loss * weights[k]!, 0), grads };
   }
 
   async close(): Promise<void> {
