@@ -19,6 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { backendForWorkers } from '../backend';
 import type { Batch } from '../data/batch';
 import type { BertModel, Prediction } from '../model/bert';
+import type { BertHead } from '../model/config';
 import type { FromWorker, Tensors, ToWorker } from './messages';
 import { concatPredictions, predictionRows, shardRanges, sliceBatch } from './shard';
 import { trainerThreads } from './threads';
@@ -170,15 +171,10 @@ export class Replicas {
     // Shards 1.. go out first; this thread computes shard 0 while the workers run.
     const out = shards.slice(1).map(async ({ batch: b }, i): Promise<Prediction> => {
       if (predictionRows(b, model.head) === 0) return empty;
-      const retry = sliceBatch(b, model.head, 0, b.size); // the transfer detaches b's arrays
-      try {
-        const r = await this.workers[i]!.request({ type: 'predict', batch: b }, batchBuffers(b));
+      return this.onWorker(i, b, model.head, { type: 'predict', batch: b }, (r) => {
         if (r.type !== 'prediction') throw new Error(`internal: a worker answered ${r.type} to predict`);
         return { logits: r.logits, shape: r.shape };
-      } catch (e) {
-        this.fail(e);
-        return here(retry);
-      }
+      }, here);
     });
     const first = here(shards[0]!.batch);
     return concatPredictions([first, ...(await Promise.all(out))], cols);
@@ -197,17 +193,12 @@ export class Replicas {
     const weights = shards.map((s) => predictionRows(s.batch, model.head) / total);
     const names = model.parameterNames().filter(trainable);
     const here = (s: { batch: Batch; offset: number }): ShardGrads => localGrads(model.lossAndGrads(s.batch, { training: true, seed, exampleOffset: s.offset }, trainable));
-    const out = shards.slice(1).map(async (s, i): Promise<ShardGrads> => {
-      const retry = { batch: sliceBatch(s.batch, model.head, 0, s.batch.size), offset: s.offset };
-      try {
-        const r = await this.workers[i]!.request({ type: 'grads', batch: s.batch, seed, exampleOffset: s.offset, trainable: names }, batchBuffers(s.batch));
+    const out = shards.slice(1).map((s, i): Promise<ShardGrads> =>
+      this.onWorker(i, s.batch, model.head, { type: 'grads', batch: s.batch, seed, exampleOffset: s.offset, trainable: names }, (r) => {
         if (r.type !== 'grads') throw new Error(`internal: a worker answered ${r.type} to grads`);
         return remoteGrads(r);
-      } catch (e) {
-        this.fail(e);
-        return here(retry);
-      }
-    });
+      }, (copy) => here({ batch: copy, offset: s.offset })),
+    );
     const parts = [here(shards[0]!), ...(await Promise.all(out))];
     // One parameter at a time, so that the WASM heap holds one parameter's shard gradients at once, not every
     // worker's whole gradient (that is the size of the model per worker; the workers' arrays stay in JS memory).
@@ -225,6 +216,20 @@ export class Replicas {
       for (const p of parts) p.release(n);
     }
     return { loss: parts.reduce((sum, p, k) => sum + p.loss * weights[k]!, 0), grads };
+  }
+
+  /**
+   * Worker i's answer to a message about shard `b`, read by `read`; if the worker fails, this thread's answer
+   * (`here`), on a copy of the shard made before the message's transfer detached b's arrays.
+   */
+  private async onWorker<T>(i: number, b: Batch, head: BertHead, message: DistributiveOmit<ToWorker, 'id'>, read: (r: FromWorker) => T, here: (copy: Batch) => T): Promise<T> {
+    const copy = sliceBatch(b, head, 0, b.size);
+    try {
+      return read(await this.workers[i]!.request(message, batchBuffers(b)));
+    } catch (e) {
+      this.fail(e);
+      return here(copy);
+    }
   }
 
   async close(): Promise<void> {

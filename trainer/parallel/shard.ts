@@ -1,5 +1,5 @@
 /**
- * Splitting a batch by examples for data-parallel inference, and putting the predictions back together.
+ * Splitting a batch by examples for data parallelism (replicas.ts), and putting the predictions back together.
  * Shards keep the batch's padded length, so each example is computed exactly as in the whole batch, and their
  * predictions are concatenated in shard order: classification rows are examples, masked-LM rows are the
  * labelled positions in row-major order, and both orders survive a split by contiguous examples.
