@@ -16,6 +16,7 @@ import { readSafetensors } from '../../trainer/hf/safetensors';
 import { readDataset } from '../../trainer/data/readDataset';
 import { collate } from '../../trainer/data/collate';
 import { toStateDict } from '../../trainer/engine/setup';
+import { fitLogistic } from '../demo/logisticRegression';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 const dirArg = process.argv.slice(2).find((a) => !a.startsWith('--'));
 const dir = path.resolve(dirArg ?? path.join(root, 'examples', 'pretrained'));
@@ -46,18 +47,13 @@ const withRandom = process.argv.includes('--random');
     return { cls, mean };
   };
   const y = (rows: typeof tr) => rows.map((r) => (r.label === 'positive' ? 1 : 0));
+  // Standardised features, then the diagnostics' logistic regression (scripts/demo/logisticRegression.ts).
   const probe = (X: number[][], Y: number[], Xv: number[][], Yv: number[]) => {
     const H = X[0]!.length; const mu = new Array(H).fill(0), sd = new Array(H).fill(0);
     for (const x of X) x.forEach((v, k) => (mu[k] += v / X.length));
     for (const x of X) x.forEach((v, k) => (sd[k] += (v - mu[k]) ** 2 / X.length));
     const z = (x: number[]) => x.map((v, k) => (v - mu[k]) / Math.sqrt(sd[k] + 1e-6));
-    const Z = X.map(z), Zv = Xv.map(z); const w = new Array(H).fill(0); let b0 = 0;
-    for (let ep = 0; ep < 300; ep++) {
-      const g = new Array(H).fill(0); let gb = 0;
-      Z.forEach((x, i) => { const p = 1 / (1 + Math.exp(-(x.reduce((a, v, k) => a + v * w[k], b0)))); const e = p - Y[i]!; gb += e; x.forEach((v, k) => (g[k] += e * v)); });
-      for (let k = 0; k < H; k++) w[k] -= 0.5 * (g[k] / Z.length + 1e-3 * w[k]); b0 -= 0.5 * gb / Z.length;
-    }
-    return Zv.filter((x, i) => (x.reduce((a, v, k) => a + v * w[k], b0) > 0 ? 1 : 0) === Yv[i]).length / Zv.length;
+    return fitLogistic(X.map(z), Y, { l2: 1e-3, epochs: 300, learningRate: 0.5 }).accuracy(Xv.map(z), Yv);
   };
   const models: [string, BertModel][] = [[path.basename(dir), pre]];
   if (withRandom) models.push(['random', BertModel.create(cfg, 'masked-lm', { seed: 1 })]);
