@@ -1,6 +1,7 @@
 /**
  * A binary logistic regression fitted by full-batch gradient descent with L2 weight decay: the diagnostics'
- * reference classifier (a linear probe on frozen features, a bag-of-words baseline). Small dense problems only.
+ * reference classifier (a linear probe on frozen features, a bag-of-words baseline). Rows are held whole, so it
+ * suits small data sets; training skips each row's zeros, which makes sparse rows (bags of words) cheap.
  */
 export interface LogisticOptions {
   /** L2 penalty on the weights (not the bias), added to the mean log-loss as `l2 * |w|^2 / 2`. */
