@@ -47,7 +47,7 @@ const nodeEntries = [
   ['server/server.ts', 'dist/server.js'],
   ['trainer/main.ts', 'dist/trainer.js'],
   ['trainer/cli.ts', 'dist/cli.js'],
-  // The trainer's inference worker threads (trainer/parallel/replicas.ts loads it from next to the trainer).
+  // The trainer's worker threads for training and inference (trainer/parallel/replicas.ts loads it from next to the trainer).
   ['trainer/parallel/replicaWorker.ts', 'dist/replicaWorker.js'],
 ].filter(([src]) => existsSync(src));
 

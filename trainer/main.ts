@@ -27,7 +27,7 @@ import * as path from 'node:path';
 import type { BackendPreference } from '../common/config/schema';
 import { BACKEND_PREFERENCES } from '../common/config/schema';
 import { FineTuneError, toUserError } from '../common/errors';
-import { LineSplitter, PROTOCOL_VERSION, encodeMessage, parseHostMessage, trainerMessages } from '../common/protocol';
+import { LineSplitter, PROTOCOL_VERSION, THREADS_ENV, encodeMessage, parseHostMessage, trainerMessages } from '../common/protocol';
 import type { BackendInfo, HostMessage, TrainerMessage, TrainerMessageOf } from '../common/protocol';
 import type { Guard } from '../common/guard';
 import { BackendUnavailableError, backendForWorkers, selectBackend } from './backend';
@@ -178,7 +178,7 @@ async function hello(pref: BackendPreference): Promise<BackendInfo> {
   }
   // On the WebAssembly and pure-JS backends the trainer adds worker threads of its own (trainer/parallel).
   const workers = backendForWorkers() ? trainerThreads() : 1;
-  const reason = workers > 1 ? `${choice.reason}; the trainer splits each batch across ${workers} threads, each with its own ${choice.name === 'wasm' ? 'WebAssembly' : 'JavaScript'} backend (FINETUNE_THREADS)` : choice.reason;
+  const reason = workers > 1 ? `${choice.reason}; the trainer splits each batch across ${workers} threads, each with its own ${choice.name === 'wasm' ? 'WebAssembly' : 'JavaScript'} backend (${THREADS_ENV})` : choice.reason;
   const threads = workers > 1 ? workers : choice.threads;
   const backend: BackendInfo = { name: choice.name, reason, tried: choice.tried, ...(threads !== undefined ? { threads } : {}) };
   send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, engineVersion: engineVersion(), pid: process.pid, backend });
