@@ -21,8 +21,8 @@ import { parseDocument } from 'yaml';
 import { bertParameters, numel } from '../common/bertParams';
 import { configSchema } from '../common/config/schema';
 import type { FieldSpec, SectionSpec } from '../common/config/spec';
-import { serializeSafetensors } from '../trainer/hf/safetensors';
-import { nodeConfigHost } from '../trainer/configHost';
+import { serializeSafetensors } from '../files/hf/safetensors';
+import { nodeConfigHost } from '../files/configHost';
 import { cachingHost, HostCache } from '../server/languageService/cachingHost';
 import { createLanguageService } from '../server/languageService/service';
 

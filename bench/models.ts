@@ -3,8 +3,8 @@
  * shared by the orchestrator (run.ts), the child that runs one case (case.ts) and the profiler (profile.ts).
  */
 import type { Batch } from '../trainer/data/batch';
-import type { BertConfig } from '../trainer/model/config';
-import { BERT_BASE_UNCASED } from '../trainer/model/config';
+import type { BertConfig } from '../common/modelConfig';
+import { BERT_BASE_UNCASED } from '../common/modelConfig';
 import { mulberry32 } from '../common/random';
 
 export type ModelName = 'tiny' | 'mini';

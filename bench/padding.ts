@@ -14,7 +14,7 @@ import { collate } from '../trainer/data/collate';
 import type { Encoded } from '../trainer/data/collate';
 import type { Batch } from '../trainer/data/batch';
 import { lengthBucketedBatches, shuffledBatches } from '../trainer/data/bucketing';
-import { readDataset } from '../trainer/data/readDataset';
+import { readDataset } from '../files/data/readDataset';
 import { loadTokenizer } from '../trainer/hf/tokenizer';
 import { BertModel } from '../trainer/model/bert';
 import { AdamW } from '../trainer/optim/adamw';

@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import * as vscode from 'vscode';
-import { readHeader } from '../trainer/data/readDataset';
+import { readHeader } from '../files/data/readDataset';
 import type { Mode, Task } from '../common/config/schema';
 import { ARCHITECTURE_PRESETS } from './configWriter';
 import type { WizardAnswers } from './configWriter';

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { InitializeParams, InitializeResult } from 'vscode-languageserver/node';
 import { CodeActionKind, createConnection, DidChangeWatchedFilesNotification, ProposedFeatures, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { nodeConfigHost } from '../trainer/configHost';
+import { nodeConfigHost } from '../files/configHost';
 import { cachingHost, HostCache } from './languageService/cachingHost';
 import { createLanguageService, documentFolder } from './languageService/service';
 import type { FineTuneLanguageService } from './languageService/service';

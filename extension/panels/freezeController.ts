@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { setFrozenEdit, shortcutEdit } from '../../common/freezeEdit';
 import type { FreezeEditResult, Shortcut } from '../../common/freezeEdit';
 import type { ModuleNode } from '../../common/protocol';
-import { nodeConfigHost } from '../../trainer/configHost';
+import { nodeConfigHost } from '../../files/configHost';
 import type { PanelServices } from './panelHost';
 import { freezeModelFor } from './freezeModel';
 import type { FreezeModel } from './freezeModel';

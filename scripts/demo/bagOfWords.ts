@@ -6,7 +6,7 @@
  *   node --import tsx scripts/demo/bagOfWords.ts [DATA_DIR (default examples/sentiment)]
  */
 import * as path from 'node:path';
-import { readDataset } from '../../trainer/data/readDataset';
+import { readDataset } from '../../files/data/readDataset';
 import { fitLogistic } from './logisticRegression';
 
 export const words = (text: string): string[] => text.toLowerCase().match(/[a-z0-9']+|[!?]/g) ?? [];

@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { writeFileAtomic } from '../../common/atomicWrite';
 import { THREADS_ENV } from '../../common/protocol';
-import { readDataset } from '../../trainer/data/readDataset';
+import { readDataset } from '../../files/data/readDataset';
 import { toCsv } from './csvFile';
 import { MultiProgress, type RunProgress } from './progress';
 import { writeReport, type DemoManifest, type ManifestRun } from './report';

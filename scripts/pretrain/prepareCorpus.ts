@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { writeFileAtomic } from '../../common/atomicWrite';
 import { deriveSeed } from '../../common/random';
 import { toCsv } from '../demo/csvFile';
-import { readDataset } from '../../trainer/data/readDataset';
+import { readDataset } from '../../files/data/readDataset';
 
 export const WORDNET_PARTS = ['adj', 'adv', 'verb', 'noun'] as const;
 

@@ -9,7 +9,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { readDataset } from '../../trainer/data/readDataset';
+import { readDataset } from '../../files/data/readDataset';
 import { tokenizerFromVocab, type Tokenizer } from '../../trainer/hf/tokenizer';
 import { defaultCorpusOptions, prepareCorpus, repoRoot } from './prepareCorpus';
 import { trainWordPiece } from './wordpiece';

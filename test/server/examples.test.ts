@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { createLanguageService, documentFolder } from '../../server/languageService/service';
-import { nodeConfigHost } from '../../trainer/configHost';
+import { nodeConfigHost } from '../../files/configHost';
 
 const root = path.resolve(__dirname, '..', '..');
 const service = createLanguageService({

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { readDataset, readHeader } from '../../trainer/data/readDataset';
+import { readDataset, readHeader } from '../../files/data/readDataset';
 import { buildLabelMap, encodeLabels } from '../../trainer/data/labels';
 import { splitTrainValidation } from '../../trainer/data/split';
 import { FineTuneError, formatUserError } from '../../common/errors';

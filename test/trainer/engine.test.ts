@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { parseTrainerMessage } from '../../common/protocol';
-import { readSafetensors } from '../../trainer/hf/safetensors';
+import { readSafetensors } from '../../files/hf/safetensors';
 import { BertModel } from '../../trainer/model/bert';
 import { readRunInfo } from '../../trainer/engine/runFolder';
 import { loadConfig } from '../../trainer/engine/loadConfig';

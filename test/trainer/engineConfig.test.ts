@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../../trainer/engine/loadConfig';
-import { nodeConfigHost } from '../../trainer/configHost';
+import { nodeConfigHost } from '../../files/configHost';
 import { readRunInfo } from '../../trainer/engine/runFolder';
 import { makeWorkspace, withOverrides, writeConfig } from './engineFixtures';
 import { runEngine } from './engineRunner';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { BertModel } from '../../trainer/model/bert';
-import type { BertHead } from '../../trainer/model/config';
+import type { BertHead } from '../../common/modelConfig';
 import { TINY, classBatch, mlmBatch, useBackend } from './modelFixtures';
 import type { Batch } from '../../trainer/data/batch';
 

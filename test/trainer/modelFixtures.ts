@@ -4,7 +4,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Batch } from '../../trainer/data/batch';
-import type { BertConfig } from '../../trainer/model/config';
+import type { BertConfig } from '../../common/modelConfig';
 
 /** Tiny enough for finite differences in float32, big enough to have two heads and two layers. */
 export const TINY: BertConfig = {

@@ -4,8 +4,8 @@ import { mkdtempSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { loadStateDict, readParameterInfo, resolveModelFolder } from '../../trainer/hf/modelFolder';
-import { serializeSafetensors } from '../../trainer/hf/safetensors';
-import { validateBertConfig } from '../../trainer/hf/bertConfig';
+import { serializeSafetensors } from '../../files/hf/safetensors';
+import { validateBertConfig } from '../../files/hf/bertConfig';
 import { FineTuneError, formatUserError } from '../../common/errors';
 
 const root = mkdtempSync(path.join(tmpdir(), 'mf-'));

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { BertModel } from '../../trainer/model/bert';
-import { BERT_BASE_UNCASED, countParameters, parameterSpecs } from '../../trainer/model/config';
+import { BERT_BASE_UNCASED, countParameters, parameterSpecs } from '../../common/modelConfig';
 import { bertParameters } from '../../common/bertParams';
 import { buildModuleTree } from '../../common/moduleTree';
 import type { StateDict } from '../../trainer/model/stateDict';

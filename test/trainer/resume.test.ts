@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { readSafetensors } from '../../trainer/hf/safetensors';
+import { readSafetensors } from '../../files/hf/safetensors';
 import { makeWorkspace, withOverrides, writeConfig } from './engineFixtures';
 import { runEngine } from './engineRunner';
 

@@ -10,7 +10,7 @@ import {
   readSafetensorsHeader,
   serializeSafetensors,
   writeSafetensors,
-} from '../../trainer/hf/safetensors';
+} from '../../files/hf/safetensors';
 import { FineTuneError } from '../../common/errors';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'st-'));

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { readDataset } from '../../trainer/data/readDataset';
+import { readDataset } from '../../files/data/readDataset';
 import { toCsv } from '../../scripts/demo/csvFile';
 import { prepareData, readFixture } from '../../scripts/demo/prepareData';
 import { checkSplits, cleanRows, countBy, normaliseText, SPLIT_NAMES, stratifiedSplit, type LabelledText } from '../../scripts/demo/splitData';

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { tokenizerFromVocab } from '../../trainer/hf/tokenizer';
-import { readDataset } from '../../trainer/data/readDataset';
+import { readDataset } from '../../files/data/readDataset';
 import { parseWordNetData, prepareCorpus } from '../../scripts/pretrain/prepareCorpus';
 import type { CorpusOptions, CorpusSummary } from '../../scripts/pretrain/prepareCorpus';
 import { fromSentencePieceMarks, measureTokenizer } from '../../scripts/pretrain/trainTokenizer';

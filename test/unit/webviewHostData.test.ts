@@ -10,8 +10,8 @@ import { validateConfigText } from '../../common/config/validate';
 import { deletedNext, forkConfigText, modelCard, readCheckpoints } from '../../extension/panels/checkpointStore';
 import { freezeModelFor } from '../../extension/panels/freezeModel';
 import { flattenConfig, readRunSeries } from '../../extension/panels/runHistory';
-import { writeSafetensors } from '../../trainer/hf/safetensors';
-import { nodeConfigHost } from '../../trainer/configHost';
+import { writeSafetensors } from '../../files/hf/safetensors';
+import { nodeConfigHost } from '../../files/configHost';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'ft-panels-'));
 

@@ -1,6 +1,6 @@
 /** Label maps in the shape of Hugging Face's config.json (`id2label`, `label2id`). */
 import { FineTuneError } from '../../common/errors';
-import type { DatasetRow } from './readDataset';
+import type { DatasetRow } from '../../files/data/readDataset';
 
 export interface LabelMap {
   /** labels[id] is the label text. */

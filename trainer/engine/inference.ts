@@ -8,7 +8,7 @@ import { FineTuneError } from '../../common/errors';
 import { collate } from '../data/collate';
 import { encodeLabels, labelMapFrom } from '../data/labels';
 import type { LabelMap } from '../data/labels';
-import { readDataset } from '../data/readDataset';
+import { readDataset } from '../../files/data/readDataset';
 import { loadStateDict, resolveModelFolder } from '../hf/modelFolder';
 import { loadTokenizer } from '../hf/tokenizer';
 import type { Tokenizer } from '../hf/tokenizer';

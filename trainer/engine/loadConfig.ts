@@ -10,7 +10,7 @@ import type { FineTuneConfig } from '../../common/config/schema';
 import { validateConfigText } from '../../common/config/validate';
 import type { ConfigDocument } from '../../common/config/yamlDoc';
 import { FineTuneError } from '../../common/errors';
-import { nodeConfigHost } from '../configHost';
+import { nodeConfigHost } from '../../files/configHost';
 
 export interface LoadedConfig {
   file: string;

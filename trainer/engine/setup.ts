@@ -12,15 +12,15 @@ import { headFor } from '../../common/config/fileChecks';
 import type { Encoded } from '../data/collate';
 import { buildLabelMap, encodeLabels, labelMapFrom } from '../data/labels';
 import type { LabelMap } from '../data/labels';
-import { readDataset } from '../data/readDataset';
-import type { DatasetRow } from '../data/readDataset';
+import { readDataset } from '../../files/data/readDataset';
+import type { DatasetRow } from '../../files/data/readDataset';
 import { splitTrainValidation } from '../data/split';
-import type { BertConfig as HfBertConfig } from '../hf/bertConfig';
+import type { BertConfig as HfBertConfig } from '../../files/hf/bertConfig';
 import { loadStateDict, resolveModelFolder } from '../hf/modelFolder';
 import { loadTokenizer } from '../hf/tokenizer';
 import type { Tokenizer } from '../hf/tokenizer';
 import { BertModel } from '../model/bert';
-import type { BertConfig, BertHead } from '../model/config';
+import type { BertConfig, BertHead } from '../../common/modelConfig';
 import type { StateDict } from '../model/stateDict';
 
 export interface EncodedSets {

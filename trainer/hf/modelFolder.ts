@@ -6,9 +6,9 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { FineTuneError } from '../../common/errors';
-import { readBertConfig, type BertConfig } from './bertConfig';
+import { readBertConfig, type BertConfig } from '../../files/hf/bertConfig';
 import { fetchHubModel, isHubId, type HubOptions } from './hub';
-import { readSafetensors, readSafetensorsHeader, type Tensor, type TensorInfo } from './safetensors';
+import { readSafetensors, readSafetensorsHeader, type Tensor, type TensorInfo } from '../../files/hf/safetensors';
 
 export type Weights =
   | { kind: 'single'; file: string }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { BertConfig, ParamSpec } from './config';
+import type { BertConfig, ParamSpec } from '../../common/modelConfig';
 import { mixSeed } from './ops';
 
 /** FNV-1a over the name, so a parameter's initial value depends on (seed, name) and not on list order. */

@@ -3,8 +3,8 @@
  * Linear weights transposed ([in, out] in memory, [out, in] on disk).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BertHead, ParamSpec } from './config';
-import { sizeOf } from './config';
+import type { BertHead, ParamSpec } from '../../common/modelConfig';
+import { sizeOf } from '../../common/modelConfig';
 
 export interface StateDictEntry {
   shape: number[];

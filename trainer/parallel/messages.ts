@@ -3,7 +3,7 @@
  * the same build of the trainer, in one process, so these are not checked like the host protocol is.
  */
 import type { Batch } from '../data/batch';
-import type { BertConfig, BertHead } from '../model/config';
+import type { BertConfig, BertHead } from '../../common/modelConfig';
 
 /** Named float32 arrays: parameters in memory layout (Linear weights [in, out]), or their gradients. */
 export interface Tensors {

@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { backendForWorkers } from '../backend';
 import type { Batch } from '../data/batch';
 import type { BertModel, Prediction } from '../model/bert';
-import type { BertHead } from '../model/config';
+import type { BertHead } from '../../common/modelConfig';
 import type { FromWorker, Tensors, ToWorker } from './messages';
 import { concatPredictions, predictionRows, shardRanges, sliceBatch } from './shard';
 import { trainerThreads } from './threads';

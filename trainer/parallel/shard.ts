@@ -6,7 +6,7 @@
  */
 import type { Batch } from '../data/batch';
 import { IGNORE_INDEX } from '../data/batch';
-import type { BertHead } from '../model/config';
+import type { BertHead } from '../../common/modelConfig';
 import type { Prediction } from '../model/bert';
 
 /** Contiguous example ranges [start, end) of near-equal size, at most `parts`, none empty. */

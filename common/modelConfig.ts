@@ -3,9 +3,9 @@
  * The inventory is pure (no tfjs), so parameter counts and the module tree can be shown before anything is
  * allocated: bert-base's word embeddings alone are 94 MB.
  */
-import { bertParameters } from '../../common/bertParams';
-import type { ArchitectureConfig } from '../../common/config/schema';
-import type { BertHead as CommonBertHead } from '../../common/bertParams';
+import { bertParameters } from './bertParams';
+import type { ArchitectureConfig } from './config/schema';
+import type { BertHead as CommonBertHead } from './bertParams';
 
 /**
  * A model's config.json fields: the architecture a user can write under `model.architecture` (declared once in

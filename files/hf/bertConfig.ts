@@ -1,7 +1,7 @@
 /** config.json of a BERT model: read, validated, defaults filled as transformers' BertConfig does. */
 import { promises as fs } from 'node:fs';
 import { FineTuneError } from '../../common/errors';
-import type { BertConfig as ModelBertConfig } from '../model/config';
+import type { BertConfig as ModelBertConfig } from '../../common/modelConfig';
 
 /**
  * config.json as read: the model's fields (trainer/model/config.ts, where they are declared once) plus what the
