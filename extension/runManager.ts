@@ -6,13 +6,15 @@
  *
  * Stop is graceful: the trainer is asked (stdin `stop`) to finish its step and save a checkpoint, and is killed
  * only after the grace period. A crash, an exit without `done`, or a line that is not a valid protocol message
- * marks the run failed with the reason and the last lines of stderr.
+ * marks the run failed with the reason and the last lines of stderr. A line over the protocol's length limit is
+ * not such a line: it is skipped with a warning and the run goes on (a healthy run must not be failed for it).
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { encodeMessage, LineSplitter, parseTrainerMessage, PROTOCOL_VERSION } from '../common/protocol';
-import type { HostMessage, TrainerMessage } from '../common/protocol';
+import { FineTuneError } from '../common/errors';
+import { describeOversized, encodeMessage, LineSplitter, parseTrainerMessage, PROTOCOL_VERSION } from '../common/protocol';
+import type { HostMessage, OversizedLine, TrainerMessage } from '../common/protocol';
 import { Emitter } from './events';
 import type { Disposable, Event } from './events';
 import { applyMessage } from './runStore';
@@ -30,6 +32,11 @@ export interface RunManagerOptions {
   env?: () => Record<string, string>;
   /** Trainer stderr, invalid stdout lines and the host's own notes, for the output channel (valid messages go to onDidReceiveMessage). */
   log?: (run: RunInfo, stream: 'stdout' | 'stderr' | 'host', line: string) => void;
+  /**
+   * Whether the workspace is trusted. In Restricted Mode no trainer is started (package.json
+   * `capabilities.untrustedWorkspaces`): `start` refuses with the code `workspace-untrusted`. Default: trusted.
+   */
+  isTrusted?: () => boolean;
 }
 
 export interface StartOptions {
@@ -108,8 +115,9 @@ export class RunManager implements Disposable {
     return l ? [...l.stderr] : [];
   }
 
-  /** Starts (or queues) a run of `configPath`. */
+  /** Starts (or queues) a run of `configPath`. Throws a FineTuneError (`workspace-untrusted`) in Restricted Mode. */
   start(configPath: string, opts: StartOptions = {}): RunInfo {
+    if (this.options.isTrusted && !this.options.isTrusted()) throw untrusted(configPath);
     const id = `run-${Date.now().toString(36)}-${process.pid}-${++counter}`;
     const args = ['train', configPath];
     // The trainer's flag is named as Hugging Face's `resume_from_checkpoint`.
@@ -249,7 +257,9 @@ export class RunManager implements Disposable {
     run.pid = child.pid;
     child.stdout!.setEncoding('utf8');
     child.stderr!.setEncoding('utf8');
-    const out = new LineSplitter((line) => this.onStdoutLine(l, line));
+    const out = new LineSplitter((line) => this.onStdoutLine(l, line), {
+      onOversized: (o) => this.onOversizedLine(l, o),
+    });
     const err = new LineSplitter((line) => {
       l.stderr.push(line);
       if (l.stderr.length > STDERR_TAIL) l.stderr.shift();
@@ -302,6 +312,11 @@ export class RunManager implements Disposable {
     this.changed.fire(l.run);
   }
 
+  /** A message too long to read (say an `eval` of thousands of classes from an older trainer) is not a crash. */
+  private onOversizedLine(l: Live, o: OversizedLine): void {
+    this.log(l.run, 'host', `warning: the trainer ${describeOversized(o)}. The run goes on without that message.`);
+  }
+
   private finish(l: Live, code: number | null, signal: NodeJS.Signals | null): void {
     clearTimeout(l.killTimer);
     const run = l.run;
@@ -350,4 +365,12 @@ export class RunManager implements Disposable {
   private log(run: RunInfo, stream: 'stdout' | 'stderr' | 'host', line: string): void {
     this.options.log?.(run, stream, line);
   }
+}
+
+function untrusted(configPath: string): FineTuneError {
+  return new FineTuneError('workspace-untrusted', 'Runs do not start in Restricted Mode.', {
+    file: configPath,
+    detail: 'A run reads and writes the files its config names and may download models, so it needs a trusted workspace.',
+    fix: 'Trust the workspace ("Workspaces: Manage Workspace Trust"), then start the run again.',
+  });
 }
