@@ -30,7 +30,9 @@ function make<T>(describe: string, check: (v: unknown, path: string) => string |
 const PATH_SHOWN = 160;
 export const at = (path: string): string => {
   if (!path) return '';
-  const shown = path.length <= PATH_SHOWN ? path : `${path.slice(0, 60)}…${path.slice(-(PATH_SHOWN - 61))}`;
+  const cut = path.length <= PATH_SHOWN ? path : `${path.slice(0, 60)}…${path.slice(-(PATH_SHOWN - 61))}`;
+  // Keys come from the peer: a newline or a control character in one must not break the reason's line.
+  const shown = cut.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return `${shown}: `;
 };
 const child = (p: string, key: string): string => (p ? `${p}.${key}` : key);
@@ -157,6 +159,7 @@ export function lazy<T>(f: () => Guard<T>, maxDepth = MAX_NESTING): Guard<T> {
  */
 export function jsonValue(maxDepth = MAX_NESTING): Guard<unknown> {
   return make<unknown>('JSON value', (v, p) => {
+    if (v === undefined) return `${at(p)}expected a JSON value`;
     const stack: [unknown, number][] = [[v, 0]];
     while (stack.length) {
       const [x, d] = stack.pop()!;
@@ -165,7 +168,7 @@ export function jsonValue(maxDepth = MAX_NESTING): Guard<unknown> {
         if (!Number.isFinite(x)) return `${at(p)}a number that is not finite`;
         continue;
       }
-      if (typeof x !== 'object') return `${at(p)}a ${typeof x}, which JSON cannot hold`;
+      if (typeof x !== 'object') return `${at(p)}holds a value of type ${typeof x}, which JSON cannot hold`;
       if (d >= maxDepth) return `${at(p)}nested deeper than ${maxDepth} levels`;
       for (const e of Array.isArray(x) ? x : Object.values(x)) stack.push([e, d + 1]);
     }

@@ -227,10 +227,11 @@ function validateWith<T>(table: Record<string, Guard<unknown>>, value: unknown, 
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, error: `message without a "type": ${raw()}` };
   }
-  const type: unknown = Object.prototype.hasOwnProperty.call(value, 'type') ? (value as { type: unknown }).type : undefined;
+  const own = Object.prototype.hasOwnProperty.call(value, 'type');
+  const type: unknown = own ? (value as { type: unknown }).type : undefined;
   if (typeof type !== 'string') return { ok: false, error: `message without a "type": ${raw()}` };
   const guard = Object.prototype.hasOwnProperty.call(table, type) ? table[type] : undefined;
-  if (!guard) return { ok: false, error: `unknown message type "${type.slice(0, QUOTED)}"` };
+  if (!guard) return { ok: false, error: `unknown message type ${JSON.stringify(type.slice(0, QUOTED))}` };
   const problem = guard.check(value);
   return problem ? { ok: false, error: `invalid "${type}" message: ${problem}` } : { ok: true, message: value as T };
 }

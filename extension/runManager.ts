@@ -13,7 +13,8 @@ import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { FineTuneError } from '../common/errors';
-import { describeOversized, encodeMessage, LineSplitter, parseTrainerMessage, PROTOCOL_VERSION } from '../common/protocol';
+import { describeOversized, encodeMessage, LineSplitter, parseTrainerMessage } from '../common/protocol';
+import { PROTOCOL_VERSION } from '../common/protocol';
 import type { HostMessage, OversizedLine, TrainerMessage } from '../common/protocol';
 import { Emitter } from './events';
 import type { Disposable, Event } from './events';
@@ -370,7 +371,8 @@ export class RunManager implements Disposable {
 function untrusted(configPath: string): FineTuneError {
   return new FineTuneError('workspace-untrusted', 'Runs do not start in Restricted Mode.', {
     file: configPath,
-    detail: 'A run reads and writes the files its config names and may download models, so it needs a trusted workspace.',
+    detail:
+      'A run reads and writes the files its config names and may download models, so it needs a trusted workspace.',
     fix: 'Trust the workspace ("Workspaces: Manage Workspace Trust"), then start the run again.',
   });
 }

@@ -20,10 +20,16 @@ test('ENOSPC, EDQUOT, EROFS and EACCES become errors with a code, the path and a
   assert.equal(full.file, '/runs/r/run.json');
   assert.match(full.fix!, /Free space .* `output_dir` .* resume/);
   assert.equal(toUserError(errno('EDQUOT', 'write', '/q')).code, 'disk-quota-exceeded');
-  assert.equal(toUserError(errno('EROFS', 'mkdir', '/ro/x')).message, 'The file system is read-only while creating /ro/x.');
+  assert.equal(
+    toUserError(errno('EROFS', 'mkdir', '/ro/x')).message,
+    'The file system is read-only while creating /ro/x.',
+  );
   assert.equal(toUserError(errno('EACCES', 'rename', '/p')).code, 'permission-denied');
   // Writes through a file handle carry no path: the folder being written says where.
-  assert.equal(toUserError(errno('ENOSPC', 'write'), '/runs/r').message, 'No space left on the device while writing in /runs/r.');
+  assert.equal(
+    toUserError(errno('ENOSPC', 'write'), '/runs/r').message,
+    'No space left on the device while writing in /runs/r.',
+  );
   assert.equal(fileSystemError(errno('ENOENT', 'open', '/x')), undefined);
   assert.equal(toUserError(errno('ENOENT', 'open', '/x')).code, 'internal');
   const text = formatUserError(errno('ENOSPC', 'write', '/runs/r/metrics.jsonl'));

@@ -12,7 +12,12 @@ import { TINY, useBackend } from './modelFixtures';
 function evalLine(r: Awaited<ReturnType<typeof evaluate>>): string {
   // Built as the training loop builds it (train.ts), from whatever tables the evaluation returned.
   const m = {
-    type: 'eval', step: 1, epoch: 1, split: 'validation', metrics: r.metrics, isBest: true,
+    type: 'eval',
+    step: 1,
+    epoch: 1,
+    split: 'validation',
+    metrics: r.metrics,
+    isBest: true,
     ...(r.labels ? { labels: r.labels } : {}),
     ...(r.confusion ? { confusion: r.confusion } : {}),
     ...(r.perClass ? { perClass: r.perClass } : {}),
@@ -44,7 +49,11 @@ test('2,900 free-text labels: no matrix, the 100 best-supported classes, and a l
     assert.equal(r.classes, k);
     assert.equal(r.perClass!.length, CLASS_DETAIL.perClassTop);
     assert.ok(r.perClass!.every((p) => p.support === 2 && p.label.length === CLASS_DETAIL.labelChars));
-    assert.deepEqual(r.perClass!.slice(0, 2).map((p) => p.label.split(' ')[1]), ['0', '29'], 'ties keep label order');
+    assert.deepEqual(
+      r.perClass!.slice(0, 2).map((p) => p.label.split(' ')[1]),
+      ['0', '29'],
+      'ties keep label order',
+    );
   } finally {
     model.dispose();
   }

@@ -15,7 +15,8 @@ writeFileSync(
   trainer,
   `
 const send = (m) => process.stdout.write(JSON.stringify(m) + '\\n');
-send({ type: 'hello', protocolVersion: 1, engineVersion: 'fake', pid: process.pid, backend: { name: 'cpu', reason: 'fake', tried: [] } });
+send({ type: 'hello', protocolVersion: 1, engineVersion: 'fake', pid: process.pid,
+  backend: { name: 'cpu', reason: 'fake', tried: [] } });
 send({ type: 'plan', runId: 'big', runDir: 'big', mode: 'fine-tune', task: 'text-classification', totalSteps: 2,
   stepsPerEpoch: 2, epochs: 1, trainExamples: 4, evalExamples: 2 });
 // An eval of thousands of classes from a trainer without the bound: 17 MiB on one line, written in pieces.
@@ -23,7 +24,8 @@ const labels = JSON.stringify(Array.from({ length: 3000 }, (_, i) => 'label ' + 
 process.stdout.write('{"type":"eval","step":1,"epoch":1,"split":"validation","metrics":{"loss":1},"labels":');
 process.stdout.write(labels);
 process.stdout.write(',"isBest":true}\\n');
-send({ type: 'step', step: 2, epoch: 1, loss: 0.5, learningRate: 0, gradNorm: 1, samplesPerSecond: 1, tokensPerSecond: 1, elapsedMs: 1, etaMs: 0 });
+send({ type: 'step', step: 2, epoch: 1, loss: 0.5, learningRate: 0, gradNorm: 1, samplesPerSecond: 1,
+  tokensPerSecond: 1, elapsedMs: 1, etaMs: 0 });
 send({ type: 'done', status: 'completed', step: 2, elapsedMs: 5 });
 `,
 );
@@ -51,7 +53,12 @@ test('a line over the length limit from a live trainer is skipped with a warning
 
 test('in Restricted Mode start refuses with a clear error and starts no process', () => {
   let trusted = false;
-  const m = new RunManager({ trainerPath: trainer, maxParallel: () => 1, stopGraceMs: () => 2000, isTrusted: () => trusted });
+  const m = new RunManager({
+    trainerPath: trainer,
+    maxParallel: () => 1,
+    stopGraceMs: () => 2000,
+    isTrusted: () => trusted,
+  });
   const config = path.join(dir, 'big.finetune.yaml');
   assert.throws(
     () => m.start(config),

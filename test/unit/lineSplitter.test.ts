@@ -8,7 +8,10 @@ import type { OversizedLine } from '../../common/protocol';
 function split(chunks: (string | Uint8Array)[], maxLine?: number): { lines: string[]; oversized: OversizedLine[] } {
   const lines: string[] = [];
   const oversized: OversizedLine[] = [];
-  const s = new LineSplitter((l) => lines.push(l), { ...(maxLine ? { maxLine } : {}), onOversized: (o) => oversized.push(o) });
+  const s = new LineSplitter((l) => lines.push(l), {
+    ...(maxLine ? { maxLine } : {}),
+    onOversized: (o) => oversized.push(o),
+  });
   for (const c of chunks) s.push(c);
   s.end();
   return { lines, oversized };
@@ -21,7 +24,11 @@ test('a line over the limit is skipped and reported once, and the lines around i
     const chunks: string[] = [];
     for (let i = 0; i < wire.length; i += size) chunks.push(wire.slice(i, i + size));
     const { lines, oversized } = split(chunks, 100);
-    assert.deepEqual(lines.map((l) => parseTrainerMessage(l).ok), [true, true], `chunks of ${size}`);
+    assert.deepEqual(
+      lines.map((l) => parseTrainerMessage(l).ok),
+      [true, true],
+      `chunks of ${size}`,
+    );
     assert.equal(oversized.length, 1);
     assert.equal(oversized[0]!.length, big.length);
     const head = oversized[0]!.head;
@@ -33,7 +40,10 @@ test('a line over the limit is skipped and reported once, and the lines around i
 test('a line that never ends is reported at the end, not passed on', () => {
   const { lines, oversized } = split(['ok\n', 'z'.repeat(50), 'z'.repeat(80)], 100);
   assert.deepEqual(lines, ['ok']);
-  assert.deepEqual(oversized.map((o) => o.length), [130]);
+  assert.deepEqual(
+    oversized.map((o) => o.length),
+    [130],
+  );
 });
 
 test('the default limit is 16 MiB: a 17 MiB eval line does not reach onLine', () => {

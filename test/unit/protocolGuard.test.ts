@@ -7,14 +7,30 @@ import type { Guard } from '../../common/guard';
 import { CLASS_DETAIL, checkHostMessage, parseHostMessage, parseTrainerMessage } from '../../common/protocol';
 
 const step = {
-  type: 'step', step: 3, epoch: 0.5, loss: 0.69, learningRate: 1e-4, gradNorm: 0.3,
-  samplesPerSecond: 100, tokensPerSecond: 1000, elapsedMs: 5, etaMs: null,
+  type: 'step',
+  step: 3,
+  epoch: 0.5,
+  loss: 0.69,
+  learningRate: 1e-4,
+  gradNorm: 0.3,
+  samplesPerSecond: 100,
+  tokensPerSecond: 1000,
+  elapsedMs: 5,
+  etaMs: null,
 };
 const leaf = { name: 'w', path: 'w', total: 4, trainable: 4, shape: [2, 2], children: [] };
 const model = (tree: unknown, total = 4, trainable = 4) =>
   JSON.stringify({ type: 'model', tree, total, trainable, newlyInitialized: [] });
 const evalMsg = (over: Record<string, unknown>) =>
-  JSON.stringify({ type: 'eval', step: 1, epoch: 1, split: 'validation', metrics: { loss: 1 }, isBest: false, ...over });
+  JSON.stringify({
+    type: 'eval',
+    step: 1,
+    epoch: 1,
+    split: 'validation',
+    metrics: { loss: 1 },
+    isBest: false,
+    ...over,
+  });
 
 function refused(line: string, why: RegExp): void {
   const r = parseTrainerMessage(line);
@@ -25,7 +41,8 @@ function refused(line: string, why: RegExp): void {
 test('a model.tree nested 5,000 deep is refused with a reason instead of overflowing the stack', () => {
   // Written as text: JSON.stringify itself would overflow on such a value.
   const open = '{"name":"n","path":"n","total":4,"trainable":4,"children":['.repeat(5000);
-  const line = `{"type":"model","tree":${open}${JSON.stringify(leaf)}${']}'.repeat(5000)},"total":4,"trainable":4,"newlyInitialized":[]}`;
+  const tree = `${open}${JSON.stringify(leaf)}${']}'.repeat(5000)}`;
+  const line = `{"type":"model","tree":${tree},"total":4,"trainable":4,"newlyInitialized":[]}`;
   refused(line, /nested deeper than 64 levels/);
   // The reason stays readable: the path is cut in the middle.
   const r = parseTrainerMessage(line);
@@ -42,8 +59,16 @@ test('counters are non-negative safe integers', () => {
   refused('{"type":"step","step":1e400}', /not JSON|expected integer/);
   refused(JSON.stringify({ ...step, elapsedMs: -5 }), /elapsedMs: expected a finite number ≥ 0/);
   const plan = {
-    type: 'plan', runId: 'r', runDir: 'd', mode: 'fine-tune', task: 'text-classification', totalSteps: 10,
-    stepsPerEpoch: 5, epochs: 2, trainExamples: 10, evalExamples: 2,
+    type: 'plan',
+    runId: 'r',
+    runDir: 'd',
+    mode: 'fine-tune',
+    task: 'text-classification',
+    totalSteps: 10,
+    stepsPerEpoch: 5,
+    epochs: 2,
+    trainExamples: 10,
+    evalExamples: 2,
   };
   assert.ok(parseTrainerMessage(JSON.stringify(plan)).ok);
   refused(JSON.stringify({ ...plan, totalSteps: -10 }), /totalSteps/);
@@ -61,11 +86,30 @@ test('trainable may not exceed total, in the message and at every node of the tr
 
 test('a confusion matrix is labels × labels: ragged, short or unlabelled matrices are refused', () => {
   const labels = ['a', 'b'];
-  assert.ok(parseTrainerMessage(evalMsg({ labels, confusion: [[1, 0], [0, 1]] })).ok);
+  assert.ok(
+    parseTrainerMessage(
+      evalMsg({
+        labels,
+        confusion: [
+          [1, 0],
+          [0, 1],
+        ],
+      }),
+    ).ok,
+  );
   refused(evalMsg({ labels, confusion: [[1, 0], [0]] }), /confusion\[1\]: 1 columns for 2 labels/);
   refused(evalMsg({ labels, confusion: [[1, 0]] }), /confusion: 1 rows for 2 labels/);
   refused(evalMsg({ confusion: [[1]] }), /confusion matrix needs its labels/);
-  refused(evalMsg({ labels, confusion: [[1, -1], [0, 1]] }), /confusion\[0\]\[1\]/);
+  refused(
+    evalMsg({
+      labels,
+      confusion: [
+        [1, -1],
+        [0, 1],
+      ],
+    }),
+    /confusion\[0\]\[1\]/,
+  );
 });
 
 test('per-class detail is bounded: at most CLASS_DETAIL labels, classes and characters', () => {
@@ -82,7 +126,8 @@ test('an opaque result value must be JSON nested at most 64 deep, checked withou
   refused(`{"type":"result","command":"predict","value":${deep}}`, /value: nested deeper than 64 levels/);
   assert.ok(parseTrainerMessage('{"type":"result","command":"predict","value":{"label":"a","p":[1,2]}}').ok);
   assert.equal(jsonValue().check({ a: [1, { b: Infinity }] }), 'a number that is not finite');
-  assert.match(jsonValue().check({ f: () => 1 }) ?? '', /a function/);
+  assert.match(jsonValue().check({ f: () => 1 }) ?? '', /holds a value of type function/);
+  refused('{"type":"result","command":"predict"}', /value: expected a JSON value/);
 });
 
 test('prototype-named types and keys are data, never lookups', () => {
@@ -94,7 +139,9 @@ test('prototype-named types and keys are data, never lookups', () => {
   const g = obj({ constructor: str });
   assert.equal(g.check({}), 'constructor: expected string');
   refused('{"__proto__":{"type":"step"}}', /without a "type"/);
-  const polluted = parseTrainerMessage(JSON.stringify({ ...step, __proto__: { polluted: true } }).replace('"__proto__"', '"__proto__"'));
+  const polluted = parseTrainerMessage(
+    JSON.stringify({ ...step, __proto__: { polluted: true } }).replace('"__proto__"', '"__proto__"'),
+  );
   assert.ok(polluted.ok);
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
 });
@@ -113,10 +160,20 @@ test('refine runs typed cross-field rules after the shape check, with the path',
   );
   const g = obj({ r: arr(range) });
   assert.equal(g.check({ r: [{ lo: 1, hi: 2 }] }), undefined);
-  assert.equal(g.check({ r: [{ lo: 1, hi: 2 }, { lo: 3, hi: 2 }] }), 'r[1]: lo (3) is above hi (2)');
+  assert.equal(
+    g.check({
+      r: [
+        { lo: 1, hi: 2 },
+        { lo: 3, hi: 2 },
+      ],
+    }),
+    'r[1]: lo (3) is above hi (2)',
+  );
   assert.equal(g.check({ r: [{ lo: 'x', hi: 2 }] }), 'r[0].lo: expected integer');
   // lazy's depth bound is per guard and is restored after a refusal, so the next check starts from zero.
-  interface T { c: T[] }
+  interface T {
+    c: T[];
+  }
   const t: Guard<T> = obj({ c: arr(lazy(() => t, 3)) }) as Guard<T>;
   const nest = (d: number): T => (d ? { c: [nest(d - 1)] } : { c: [] });
   assert.match(t.check(nest(5)) ?? '', /nested deeper than 3 levels/);

@@ -11,8 +11,14 @@ interface MarkdownIt {
 const markdownIt = createRequire(__filename)('markdown-it') as (options: { html: boolean }) => MarkdownIt;
 // html: true is the harshest case: even then nothing the name holds may come out as a tag.
 const md = markdownIt({ html: true });
-const textOf = (html: string) => html.replace(/<\/?(p|strong|code)>/g, '').replace(/&quot;/g, '"').replace(/&amp;/g, '&')
-  .replace(/&lt;/g, '<').replace(/&gt;/g, '>').trim();
+const textOf = (html: string) =>
+  html
+    .replace(/<\/?(p|strong|code)>/g, '')
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .trim();
 
 const HOSTILE = [
   '[click](https://evil.example/x)',
