@@ -56,6 +56,7 @@ export interface RunMessageEvent {
 }
 
 const STDERR_TAIL = 40;
+const STDERR_LINE = 64 * 1024;
 
 interface Live {
   run: RunInfo;
@@ -261,10 +262,15 @@ export class RunManager implements Disposable {
     const out = new LineSplitter((line) => this.onStdoutLine(l, line), {
       onOversized: (o) => this.onOversizedLine(l, o),
     });
-    const err = new LineSplitter((line) => {
+    const onStderr = (line: string) => {
       l.stderr.push(line);
       if (l.stderr.length > STDERR_TAIL) l.stderr.shift();
       this.log(run, 'stderr', line);
+    };
+    // stderr is free text kept in a tail of lines: a huge line is kept by its start, so the tail stays small.
+    const err = new LineSplitter(onStderr, {
+      maxLine: STDERR_LINE,
+      onOversized: (o) => onStderr(`${o.head}… (a line of ${o.length} characters, cut)`),
     });
     child.stdout!.on('data', (c: string) => out.push(c));
     child.stderr!.on('data', (c: string) => err.push(c));

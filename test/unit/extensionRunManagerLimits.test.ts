@@ -26,6 +26,7 @@ process.stdout.write(labels);
 process.stdout.write(',"isBest":true}\\n');
 send({ type: 'step', step: 2, epoch: 1, loss: 0.5, learningRate: 0, gradNorm: 1, samplesPerSecond: 1,
   tokensPerSecond: 1, elapsedMs: 1, etaMs: 0 });
+process.stderr.write('E'.repeat(1000000) + '\\n');
 send({ type: 'done', status: 'completed', step: 2, elapsedMs: 5 });
 `,
 );
@@ -48,6 +49,8 @@ test('a line over the length limit from a live trainer is skipped with a warning
   const warning = logged.find((l) => /skipped a line of \d+ characters/.test(l));
   assert.ok(warning, logged.join('\n'));
   assert.match(warning, /^host: warning: the trainer skipped a line of 18\d{6} characters .*\{"type":"eval"/);
+  // A huge stderr line is kept by its start only.
+  assert.deepEqual(m.stderrTail(r.id), [`${'E'.repeat(200)}… (a line of 1000000 characters, cut)`]);
   m.dispose();
 });
 
