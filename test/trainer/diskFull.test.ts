@@ -54,3 +54,27 @@ test('a trainer that meets a full disk reports disk-full with the path and exits
     delete process.env.FINETUNE_TEST_ENOSPC_DIR;
   }
 });
+
+test('a write that fails mid-run without a path names the run folder; the run ends failed, not crashed', async () => {
+  const ws = makeWorkspace({ training: { max_steps: 2 } });
+  process.env.FINETUNE_TEST_ENOSPC_DIR = ws.dir;
+  process.env.FINETUNE_TEST_ENOSPC_MODE = 'append';
+  try {
+    const run = startTrainer(['train', ws.configFile], { preload: path.join(__dirname, 'fixtures', 'enospc.cjs') });
+    assert.equal(await run.exit, 1, run.stderr());
+    const errors = run.messages.filter((m): m is TrainerMessageOf<'error'> => m.type === 'error');
+    assert.equal(errors.length, 1, JSON.stringify(errors));
+    const plan = run.messages.find((m) => m.type === 'plan') as TrainerMessageOf<'plan'> | undefined;
+    assert.equal(errors[0]!.error.code, 'disk-full');
+    // The first recorded message failed: the run folder, named by the plan, is where.
+    assert.ok(plan, 'the plan was sent before the first record failed');
+    assert.equal(errors[0]!.error.message, `No space left on the device while writing in ${plan.runDir}.`);
+    const done = run.messages.at(-1) as TrainerMessageOf<'done'>;
+    assert.equal(done.type, 'done');
+    assert.equal(done.status, 'failed');
+    assert.match(run.stderr(), /could not record the run's end in metrics\.jsonl/);
+  } finally {
+    delete process.env.FINETUNE_TEST_ENOSPC_DIR;
+    delete process.env.FINETUNE_TEST_ENOSPC_MODE;
+  }
+});
