@@ -28,7 +28,7 @@ function make<T>(describe: string, check: (v: unknown, path: string) => string |
 
 /** Paths deep in a tree are long; a reason keeps the start and the end of one, so that it stays readable. */
 const PATH_SHOWN = 160;
-export const at = (path: string): string => {
+const at = (path: string): string => {
   if (!path) return '';
   const cut = path.length <= PATH_SHOWN ? path : `${path.slice(0, 60)}…${path.slice(-(PATH_SHOWN - 61))}`;
   // Keys come from the peer: a newline or a control character in one must not break the reason's line.
