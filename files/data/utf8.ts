@@ -1,0 +1,69 @@
+/**
+ * Strict UTF-8 decoding of data files, so that a Latin-1 or UTF-16 file is reported with the line to fix instead
+ * of being read as mojibake. Works on a whole file or on a prefix cut anywhere (even inside a character).
+ */
+import { FineTuneError } from '../../common/errors';
+
+/** Decodes strictly and drops a leading BOM. `complete: false` allows the bytes to end inside a character. */
+export function decodeUtf8(bytes: Uint8Array, file: string, complete = true): string {
+  let text: string;
+  try {
+    // `stream: true` keeps an incomplete trailing sequence back instead of calling it invalid.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: !complete });
+  } catch {
+    const { line, column } = firstInvalidUtf8(bytes);
+    throw new FineTuneError('data-not-utf8', `line ${line} has bytes that are not valid UTF-8`, {
+      file,
+      line,
+      column,
+      fix: 'Save the file as UTF-8 (in VS Code: the encoding in the status bar, then "Save with Encoding" > UTF-8).',
+    });
+  }
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** Where the first invalid sequence starts, in one pass (a 50 MB line must not cost a quadratic search). */
+export function firstInvalidUtf8(bytes: Uint8Array): { line: number; column: number } {
+  let line = 1;
+  let column = 1;
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i] as number;
+    if (b === 0x0a || (b === 0x0d && bytes[i + 1] !== 0x0a)) {
+      line++;
+      column = 1;
+      i++;
+      continue;
+    }
+    const width = sequenceWidth(bytes, i);
+    if (width === 0) return { line, column };
+    i += width;
+    column++;
+  }
+  return { line, column };
+}
+
+/** Bytes in the valid sequence at `i`, or 0 when it is not one (the ranges of RFC 3629, as TextDecoder checks). */
+function sequenceWidth(bytes: Uint8Array, i: number): number {
+  const b = bytes[i] as number;
+  if (b < 0x80) return 1;
+  let width: number;
+  let lo = 0x80;
+  let hi = 0xbf;
+  if (b >= 0xc2 && b <= 0xdf) width = 2;
+  else if (b >= 0xe0 && b <= 0xef) {
+    width = 3;
+    if (b === 0xe0) lo = 0xa0;
+    if (b === 0xed) hi = 0x9f;
+  } else if (b >= 0xf0 && b <= 0xf4) {
+    width = 4;
+    if (b === 0xf0) lo = 0x90;
+    if (b === 0xf4) hi = 0x8f;
+  } else return 0;
+  for (let k = 1; k < width; k++) {
+    const c = bytes[i + k];
+    if (c === undefined) return 0;
+    if (k === 1 ? c < lo || c > hi : c < 0x80 || c > 0xbf) return 0;
+  }
+  return width;
+}
