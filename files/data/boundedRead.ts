@@ -15,7 +15,8 @@ import { FineTuneError } from '../../common/errors';
  */
 export const MAX_DATA_FILE_BYTES = 512 * 1024 * 1024;
 
-const CHUNK = 64 * 1024;
+/** One read call's size: large enough that a 1 MiB sample is one trip to the thread pool. */
+const CHUNK = 1024 * 1024;
 
 export interface Prefix {
   bytes: Uint8Array;
@@ -114,7 +115,7 @@ export function throwIfAborted(signal: AbortSignal | undefined, file: string): v
 }
 
 function tooLarge(file: string, size: number, maxBytes: number): FineTuneError {
-  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
+  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
   return new FineTuneError('data-too-large', `${file} is ${mb(size)}, over the ${mb(maxBytes)} a data file may have`, {
     file,
     detail: 'The trainer reads a data file whole into memory before tokenizing it.',
