@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, it } from 'node:test';
-import type { MarkupContent } from 'vscode-languageserver';
+import type { Diagnostic, MarkupContent } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ConfigFileHost, Lookup } from '../../common/config/fileChecks';
 import { readPrefix } from '../../files/data/boundedRead';
@@ -61,6 +61,7 @@ function service() {
   const cache = new HostCache(async () => String(Math.random()));
   return createLanguageService({ hostFor: () => cachingHost(nodeConfigHost(dir), cache), fileTimeoutMs: 5000 });
 }
+const messageOf = (d: Diagnostic): string => (typeof d.message === 'string' ? d.message : d.message.value);
 let version = 0;
 function config(trainFile: string, extra = ''): TextDocument {
   const text = `mode: fine-tune\nmodel:\n  name_or_path: prajjwal1/bert-tiny\ndata:\n  train_file: ${trainFile}\n${extra}`;
@@ -108,7 +109,7 @@ describe('data files in the language server', () => {
     const d = r.diagnostics.value.find((x) => x.code === 'data-unreadable');
     assert.ok(d, JSON.stringify(r.diagnostics.value));
     assert.equal(d.severity, 3);
-    assert.match(d.message, /header row of .*bighead\.csv does not end within its first 1024 KiB/);
+    assert.match(messageOf(d), /header row of .*bighead\.csv does not end within its first 1024 KiB/);
     assert.ok(r.diagnostics.ms < 200, `${r.diagnostics.ms} ms`);
   });
 
@@ -124,7 +125,7 @@ describe('data files in the language server', () => {
       const d = r.diagnostics.value.find((x) => x.code === 'data-unreadable');
       assert.ok(d, JSON.stringify(r.diagnostics.value));
       assert.equal(d.severity, 1);
-      assert.match(d.message, new RegExp(`${name.replace('.', '\\.')} is ${kind}.*, not a data file`));
+      assert.match(messageOf(d), new RegExp(`${name.replace('.', '\\.')} is ${kind}.*, not a data file`));
       for (const [what, x] of Object.entries(r)) assert.ok(x.ms < 200, `${name}: ${what} took ${x.ms.toFixed(0)} ms`);
       assert.deepEqual(r.completion.value.items, []);
     }
@@ -138,8 +139,8 @@ describe('data files in the language server', () => {
     const d = (await s.doValidation(document)).find((x) => x.code === 'label-column-free-text');
     assert.ok(d);
     assert.equal(d.severity, 2, 'the complete small file would still train: a warning');
-    assert.match(d.message, /label_column `summary` looks like free text: 300 distinct values in its 300 rows of reviews\.csv/);
-    assert.match(d.message, /Did you mean `sentiment`\?/);
+    assert.match(messageOf(d), /label_column `summary` looks like free text: 300 distinct values in its 300 rows of reviews\.csv/);
+    assert.match(messageOf(d), /Did you mean `sentiment`\?/);
     const actions = await s.doCodeActions(document, d.range);
     assert.equal(actions[0]?.title, 'Use column `sentiment`');
   });
@@ -150,7 +151,7 @@ describe('data files in the language server', () => {
     const d = (await service().doValidation(config('large.csv', '  label_column: note\n'))).find((x) => x.code === 'label-column-free-text');
     assert.ok(d);
     assert.equal(d.severity, 1);
-    assert.match(d.message, /distinct values in the first \d+ rows of large\.csv; the trainer refuses more than 1000 classes/);
+    assert.match(messageOf(d), /distinct values in the first \d+ rows of large\.csv; the trainer refuses more than 1000 classes/);
     // From a prefix, a single class says nothing: the file may be sorted by label.
     write('sorted.csv', `text,label\n${'x,a\n'.repeat(400_000)}y,b\n`);
     const codes = (await service().doValidation(config('sorted.csv'))).map((x) => x.code);
