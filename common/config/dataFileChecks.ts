@@ -3,6 +3,7 @@
  * label column looks like labels. The host reads only the start of each file (see ConfigFileHost), so the label
  * checks reason from a sample and say so.
  */
+import { shown } from '../shown';
 import { didYouMean } from '../textDistance';
 import type { ConfigDiagnostic, ConfigFix } from './diagnostic';
 import type { ColumnSample, ConfigFileHost } from './fileChecks';
@@ -63,13 +64,13 @@ async function checkDataFile(
 function missingColumns(c: FineTuneConfig, k: DataFileKey, columns: readonly string[], doc: ConfigDocument): ConfigDiagnostic[] {
   const out: ConfigDiagnostic[] = [];
   const needed: ColumnKey[] = c.task === 'masked-lm' ? ['text_column'] : ['text_column', 'text_pair_column', 'label_column'];
-  const listed = columns.map((x) => `\`${x}\``).join(', ');
+  const listed = columns.slice(0, 50).map((x) => `\`${shown(x)}\``).join(', ') + (columns.length > 50 ? ', ...' : '');
   for (const col of needed) {
     const name = c.data[col];
     if (name === undefined || columns.includes(name)) continue;
     const s = didYouMean(name, columns);
     const written = doc.pair(['data', col]) !== undefined;
-    const message = `${c.data[k]} has no column \`${name}\` (${col}); its columns are ${listed}.${s ? ` Did you mean \`${s}\`?` : ''}`;
+    const message = `${c.data[k]} has no column \`${name}\` (${col}); its columns are ${listed}.${s ? ` Did you mean \`${shown(s)}\`?` : ''}`;
     const fixes = s && written ? [useColumn(doc, col, s)] : [];
     out.push(diag('error', 'missing-column', message, written ? ['data', col] : ['data', k], doc, fixes, 'value'));
   }
@@ -77,7 +78,7 @@ function missingColumns(c: FineTuneConfig, k: DataFileKey, columns: readonly str
 }
 
 function useColumn(doc: ConfigDocument, col: ColumnKey, name: string): ConfigFix {
-  return { title: `Use column \`${name}\``, edits: [{ range: doc.valueRange(['data', col]), newText: name }], preferred: true };
+  return { title: `Use column \`${shown(name)}\``, edits: [{ range: doc.valueRange(['data', col]), newText: name }], preferred: true };
 }
 
 /**
@@ -94,7 +95,7 @@ export function labelColumnChecks(c: FineTuneConfig, sample: ColumnSample, doc: 
   if (stats.distinct < 2) {
     // From a prefix, one class may only mean the file is sorted by label.
     if (!sample.complete) return [];
-    const has = stats.distinct === 1 ? `a single class (\`${stats.examples[0]}\`)` : 'no values';
+    const has = stats.distinct === 1 ? `a single class (\`${shown(stats.examples[0] ?? '')}\`)` : 'no values';
     const message = `The label column \`${column}\` of ${file} has ${has}: a classifier needs at least two.`;
     return [diag('error', 'single-class', message, at, doc, [], 'value')];
   }
@@ -103,7 +104,7 @@ export function labelColumnChecks(c: FineTuneConfig, sample: ColumnSample, doc: 
   if (!freeText && !tooMany) return [];
   const where = sample.complete ? `in its ${sample.rows} rows` : `in the first ${sample.rows} rows`;
   const alternative = labelLikeColumn(c, sample);
-  const guess = alternative === undefined ? '' : ` Did you mean \`${alternative}\`?`;
+  const guess = alternative === undefined ? '' : ` Did you mean \`${shown(alternative)}\`?`;
   const limit = `the trainer refuses more than ${c.data.max_labels} classes (\`data.max_labels\`)`;
   const message = freeText
     ? `label_column \`${column}\` looks like free text: ${stats.distinct} distinct values ${where} of ${file}; ${limit}.`

@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import { FineTuneError } from '../../common/errors';
 import type { UserError } from '../../common/errors';
+import { shown } from '../../common/shown';
 import { didYouMean } from '../../common/textDistance';
 import { MAX_DATA_FILE_BYTES, readWhole } from './boundedRead';
 import { parseRecords } from './records';
@@ -128,10 +129,11 @@ export function asText(r: RawRecord, column: string, file: string): string {
   if (v === undefined || v === null) return '';
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  throw new FineTuneError('data-bad-value', `line ${r.line}: '${column}' holds ${Array.isArray(v) ? 'a list' : 'an object'}, not text`, {
+  const what = Array.isArray(v) ? 'a list' : 'an object';
+  throw new FineTuneError('data-bad-value', `line ${r.line}: '${shown(column)}' holds ${what}, not text`, {
     file,
     line: r.line,
-    fix: `Give '${column}' a string (or a number) on every line; multi-label classification is not supported.`,
+    fix: `Give '${shown(column)}' a string (or a number) on every line; multi-label classification is not supported.`,
   });
 }
 
@@ -139,7 +141,7 @@ function missingLabelError(lines: readonly number[], labelColumn: string, file: 
   const first = lines[0] as number;
   const rest = lines.slice(1, 11).join(', ');
   const more = lines.length > 1 ? ` (and ${lines.length - 1} more: lines ${rest}${lines.length > 11 ? ', ...' : ''})` : '';
-  return new FineTuneError('data-missing-label', `line ${first} has no value in the label column '${labelColumn}'${more}`, {
+  return new FineTuneError('data-missing-label', `line ${first} has no value in the label column '${shown(labelColumn)}'${more}`, {
     file,
     line: first,
     fix: `Give every row a label, or remove the rows without one.`,
@@ -153,7 +155,7 @@ function skippedWarnings(skipped: BuiltRows['skipped'], textColumn: string, file
   return [
     {
       code: 'data-empty-text',
-      message: `skipped ${n} row${n === 1 ? '' : 's'} with empty '${textColumn}' (first on line ${first.line})`,
+      message: `skipped ${n} row${n === 1 ? '' : 's'} with empty '${shown(textColumn)}' (first on line ${first.line})`,
       file,
       line: first.line,
       fix: 'Remove the empty rows, or check that text_column names the right column.',
@@ -167,23 +169,24 @@ export function duplicateWarnings(parsed: Records, wanted: readonly string[], fi
     .filter((d) => wanted.includes(d.name))
     .map((d) => ({
       code: 'data-duplicate-column',
-      message: `the header names '${d.name}' ${d.fields.length} times (columns ${d.fields.join(', ')}); column ${d.fields[0]} is read`,
+      message: `the header names '${shown(d.name)}' ${d.fields.length} times (columns ${d.fields.join(', ')}); column ${d.fields[0]} is read`,
       file,
       line: 1,
-      fix: `Rename the other '${d.name}' columns so that each column has its own name.`,
+      fix: `Rename the other '${shown(d.name)}' columns so that each column has its own name.`,
     }));
 }
 
 export function missingColumn(file: string, column: string, columns: string[], line: number | undefined): FineTuneError {
   const guess = didYouMean(column, columns);
+  const listed = columns.slice(0, 50).map((c) => `'${shown(c)}'`).join(', ') + (columns.length > 50 ? ', ...' : '');
   return new FineTuneError(
     'data-missing-column',
-    `there is no column '${column}'${guess !== undefined ? `; did you mean '${guess}'?` : ''}`,
+    `there is no column '${shown(column)}'${guess !== undefined ? `; did you mean '${shown(guess)}'?` : ''}`,
     {
       file,
       ...(line !== undefined ? { line } : {}),
-      detail: `Columns in ${path.basename(file)}: ${columns.length > 0 ? columns.map((c) => `'${c}'`).join(', ') : '(none)'}.`,
-      fix: guess !== undefined ? `Use '${guess}' in the config.` : 'Set the column name in the config to one of the columns listed.',
+      detail: `Columns in ${path.basename(file)}: ${columns.length > 0 ? listed : '(none)'}.`,
+      fix: guess !== undefined ? `Use '${shown(guess)}' in the config.` : 'Set the column name in the config to one of the columns listed.',
     },
   );
 }

@@ -3,6 +3,10 @@
  * `constructor` or `__proto__` is a label like any other, never a property of Object.prototype.
  */
 import { FineTuneError } from '../../common/errors';
+import { shown } from '../../common/shown';
+
+/** A label as quoted in a message: a free-text "label" may be a paragraph. */
+const shownLabel = (label: string): string => `'${shown(label)}'`;
 import type { DatasetRow } from '../../files/data/readDataset';
 
 export interface LabelMap {
@@ -36,11 +40,6 @@ export function labelMapFrom(labels: readonly string[]): LabelMap {
     if (!label2id.has(l)) label2id.set(l, i);
   });
   return { labels: [...labels], label2id };
-}
-
-/** A label as quoted in a message: a free-text "label" may be a paragraph. */
-export function shownLabel(label: string): string {
-  return `'${label.length > 60 ? `${label.slice(0, 57)}...` : label}'`;
 }
 
 /** Ids for every row's label; a label the map does not know (e.g. only in validation data) names its line. */
@@ -85,7 +84,7 @@ export function checkLabelCount(rows: readonly DatasetRow[], limit: LabelLimit):
   const examples = [...distinct].slice(0, 3).map(shownLabel).join(', ');
   throw new FineTuneError(
     'data-too-many-labels',
-    `the label column '${limit.column}' has ${distinct.size} distinct values in ${rows.length} rows, more than ` +
+    `the label column '${shown(limit.column)}' has ${distinct.size} distinct values in ${rows.length} rows, more than ` +
       `data.max_labels (${limit.maxLabels}).${looks}`,
     {
       file: limit.file,
