@@ -45,7 +45,17 @@ async function checkDataFile(
   const written = c.data[k] as string;
   const abs = host.resolve(written);
   if (!(await host.fileExists(abs))) {
-    return [diag('error', 'file-not-found', `\`data.${k}\`: no file at ${written} (looked in ${abs}).`, ['data', k], doc, [], 'value')];
+    return [
+      diag(
+        'error',
+        'file-not-found',
+        `\`data.${k}\`: no file at ${written} (looked in ${abs}).`,
+        ['data', k],
+        doc,
+        [],
+        'value',
+      ),
+    ];
   }
   const cols = await host.readColumns(abs, signal);
   if (!cols.ok) {
@@ -61,16 +71,27 @@ async function checkDataFile(
   return out;
 }
 
-function missingColumns(c: FineTuneConfig, k: DataFileKey, columns: readonly string[], doc: ConfigDocument): ConfigDiagnostic[] {
+function missingColumns(
+  c: FineTuneConfig,
+  k: DataFileKey,
+  columns: readonly string[],
+  doc: ConfigDocument,
+): ConfigDiagnostic[] {
   const out: ConfigDiagnostic[] = [];
-  const needed: ColumnKey[] = c.task === 'masked-lm' ? ['text_column'] : ['text_column', 'text_pair_column', 'label_column'];
-  const listed = columns.slice(0, 50).map((x) => `\`${shown(x)}\``).join(', ') + (columns.length > 50 ? ', ...' : '');
+  const needed: ColumnKey[] =
+    c.task === 'masked-lm' ? ['text_column'] : ['text_column', 'text_pair_column', 'label_column'];
+  const listed =
+    columns
+      .slice(0, 50)
+      .map((x) => `\`${shown(x)}\``)
+      .join(', ') + (columns.length > 50 ? ', ...' : '');
   for (const col of needed) {
     const name = c.data[col];
     if (name === undefined || columns.includes(name)) continue;
     const s = didYouMean(name, columns);
     const written = doc.pair(['data', col]) !== undefined;
-    const message = `${c.data[k]} has no column \`${name}\` (${col}); its columns are ${listed}.${s ? ` Did you mean \`${shown(s)}\`?` : ''}`;
+    const guess = s ? ` Did you mean \`${shown(s)}\`?` : '';
+    const message = `${c.data[k]} has no column \`${name}\` (${col}); its columns are ${listed}.${guess}`;
     const fixes = s && written ? [useColumn(doc, col, s)] : [];
     out.push(diag('error', 'missing-column', message, written ? ['data', col] : ['data', k], doc, fixes, 'value'));
   }
@@ -78,7 +99,11 @@ function missingColumns(c: FineTuneConfig, k: DataFileKey, columns: readonly str
 }
 
 function useColumn(doc: ConfigDocument, col: ColumnKey, name: string): ConfigFix {
-  return { title: `Use column \`${shown(name)}\``, edits: [{ range: doc.valueRange(['data', col]), newText: name }], preferred: true };
+  return {
+    title: `Use column \`${shown(name)}\``,
+    edits: [{ range: doc.valueRange(['data', col]), newText: name }],
+    preferred: true,
+  };
 }
 
 /**
@@ -107,12 +132,15 @@ export function labelColumnChecks(c: FineTuneConfig, sample: ColumnSample, doc: 
   const guess = alternative === undefined ? '' : ` Did you mean \`${shown(alternative)}\`?`;
   const limit = `the trainer refuses more than ${c.data.max_labels} classes (\`data.max_labels\`)`;
   const message = freeText
-    ? `label_column \`${column}\` looks like free text: ${stats.distinct} distinct values ${where} of ${file}; ${limit}.`
+    ? `label_column \`${column}\` looks like free text: ${stats.distinct} distinct values ${where} of ${file}; ` +
+      `${limit}.`
     : `label_column \`${column}\` has ${stats.distinct} distinct values ${where} of ${file}; ${limit}.`;
   // An error when the run would be refused; a small complete file under the limit would still train.
   const severity = tooMany || !sample.complete ? 'error' : 'warning';
   const fixes = alternative !== undefined && written ? [useColumn(doc, 'label_column', alternative)] : [];
-  return [diag(severity, freeText ? 'label-column-free-text' : 'too-many-labels', message + guess, at, doc, fixes, 'value')];
+  return [
+    diag(severity, freeText ? 'label-column-free-text' : 'too-many-labels', message + guess, at, doc, fixes, 'value'),
+  ];
 }
 
 /** Another column of the sample whose values repeat like classes, preferring the usual label names. */

@@ -208,9 +208,7 @@ export const configSchema: SectionSpec<FineTuneConfig> = {
           type: 'integer',
           minimum: 2,
           default: 1000,
-          description:
-            'The most distinct labels a text-classification run accepts. More usually means `label_column` names a ' +
-            'free-text or id column; raise it only if the task really has that many classes.',
+          description: 'Most classes a run may have; more usually means `label_column` is free text.',
           examples: [1000, 5000],
         },
         max_length: { type: 'integer', minimum: 8, maximum: 8192, default: 128, description: 'Texts are truncated to this many tokens, [CLS] and [SEP] included. Batches are padded only to their longest text.', examples: [64, 128, 256, 512] },

@@ -69,7 +69,11 @@ async function readChunks(handle: FileHandle, size: number, maxBytes: number): P
   }
 }
 
-async function withRegularFile<T>(file: string, signal: AbortSignal | undefined, use: (h: FileHandle) => Promise<T>): Promise<T> {
+async function withRegularFile<T>(
+  file: string,
+  signal: AbortSignal | undefined,
+  use: (h: FileHandle) => Promise<T>,
+): Promise<T> {
   throwIfAborted(signal, file);
   await checkRegular(file, () => fs.stat(file));
   // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, holding a libuv thread for good.
@@ -126,9 +130,13 @@ function tooLarge(file: string, size: number, maxBytes: number): FineTuneError {
 export function unreadable(file: string, e: unknown): FineTuneError {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   const missing = code === 'ENOENT' || code === 'ENOTDIR';
-  return new FineTuneError(missing ? 'data-not-found' : 'data-unreadable', missing ? `${file} does not exist` : `cannot read ${file}`, {
-    file,
-    detail: e instanceof Error ? e.message : String(e),
-    ...(missing ? { fix: 'Check the path in the config; relative paths are relative to the config file.' } : {}),
-  });
+  return new FineTuneError(
+    missing ? 'data-not-found' : 'data-unreadable',
+    missing ? `${file} does not exist` : `cannot read ${file}`,
+    {
+      file,
+      detail: e instanceof Error ? e.message : String(e),
+      ...(missing ? { fix: 'Check the path in the config; relative paths are relative to the config file.' } : {}),
+    },
+  );
 }

@@ -26,9 +26,16 @@ export interface DelimitedOptions {
 }
 
 /** Parses the text; blank lines are skipped. A leading BOM must already be removed. */
-export function parseDelimited(text: string, dialect: Dialect, file: string, o: DelimitedOptions = {}): DelimitedRecord[] {
+export function parseDelimited(
+  text: string,
+  dialect: Dialect,
+  file: string,
+  o: DelimitedOptions = {},
+): DelimitedRecord[] {
   const limit = o.limit ?? Infinity;
-  return dialect === 'tsv' ? parseTsv(text, limit, o.partial ?? false) : new CsvParser(text, file, o.partial ?? false).run(limit);
+  return dialect === 'tsv'
+    ? parseTsv(text, limit, o.partial ?? false)
+    : new CsvParser(text, file, o.partial ?? false).run(limit);
 }
 
 const LINE_BREAK = /\r\n|\r|\n/;
@@ -81,7 +88,11 @@ class CsvParser {
         this.recordLine = this.line;
       } else this.unquoted();
     }
-    if (!this.partial && this.out.length < limit && (this.field !== '' || this.fields.length > 0 || !this.recordEmpty)) {
+    if (
+      !this.partial &&
+      this.out.length < limit &&
+      (this.field !== '' || this.fields.length > 0 || !this.recordEmpty)
+    ) {
       this.endRecord();
     }
     return this.out;
@@ -111,11 +122,15 @@ class CsvParser {
       const q = text.indexOf('"', j);
       if (q < 0) {
         if (this.partial) return false;
-        throw new FineTuneError('data-unterminated-quote', `the quoted field opened on line ${openLine} is never closed`, {
-          file: this.file,
-          line: openLine,
-          fix: 'Close the quote, or double any quote character inside a quoted field ("" stands for ").',
-        });
+        throw new FineTuneError(
+          'data-unterminated-quote',
+          `the quoted field opened on line ${openLine} is never closed`,
+          {
+            file: this.file,
+            line: openLine,
+            fix: 'Close the quote, or double any quote character inside a quoted field ("" stands for ").',
+          },
+        );
       }
       this.field += text.slice(j, q);
       this.line += countLineBreaks(text, j, q);

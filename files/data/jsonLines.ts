@@ -27,7 +27,13 @@ export function locateJsonRecords(text: string, file: string): LocatedRecord[] {
     });
   }
   const spans = recordSpans(text);
-  const lines = spans.length === items.length ? linesAt(text, spans.map((s) => s.start)) : undefined;
+  const lines =
+    spans.length === items.length
+      ? linesAt(
+          text,
+          spans.map((s) => s.start),
+        )
+      : undefined;
   return items.map((v, i) => toRecord(v, i, lines?.[i] ?? 1, file));
 }
 
@@ -37,7 +43,10 @@ export function locateJsonRecords(text: string, file: string): LocatedRecord[] {
  */
 export function jsonRecordsInPrefix(text: string, file: string): LocatedRecord[] {
   const spans = recordSpans(text).filter((s) => s.end !== undefined);
-  const lines = linesAt(text, spans.map((s) => s.start));
+  const lines = linesAt(
+    text,
+    spans.map((s) => s.start),
+  );
   return spans.map((s, i) => {
     const line = lines[i] as number;
     return toRecord(parseJson(text.slice(s.start, s.end), file, line - 1), i, line, file);
@@ -91,7 +100,8 @@ function recordSpans(text: string): Span[] {
   let nested = false;
   let rootKey: string | undefined;
   let open: Span | undefined;
-  const atRecords = () => (nested ? stack.length === 2 && stack[1] === BRACKET && rootKey === 'data' : stack.length === 1);
+  const atRecords = () =>
+    nested ? stack.length === 2 && stack[1] === BRACKET && rootKey === 'data' : stack.length === 1;
   const begin = (at: number) => {
     open = { start: at };
     spans.push(open);

@@ -99,7 +99,12 @@ interface BuiltRows {
   missingLabels: number[];
 }
 
-function buildRows(records: readonly RawRecord[], o: ReadDatasetOptions, wanted: readonly string[], file: string): BuiltRows {
+function buildRows(
+  records: readonly RawRecord[],
+  o: ReadDatasetOptions,
+  wanted: readonly string[],
+  file: string,
+): BuiltRows {
   const out: BuiltRows = { rows: [], skipped: [], missingLabels: [] };
   for (const r of records) {
     for (const c of wanted) if (!r.values.has(c)) throw missingColumn(file, c, [...r.values.keys()], r.line);
@@ -140,12 +145,17 @@ export function asText(r: RawRecord, column: string, file: string): string {
 function missingLabelError(lines: readonly number[], labelColumn: string, file: string): FineTuneError {
   const first = lines[0] as number;
   const rest = lines.slice(1, 11).join(', ');
-  const more = lines.length > 1 ? ` (and ${lines.length - 1} more: lines ${rest}${lines.length > 11 ? ', ...' : ''})` : '';
-  return new FineTuneError('data-missing-label', `line ${first} has no value in the label column '${shown(labelColumn)}'${more}`, {
-    file,
-    line: first,
-    fix: `Give every row a label, or remove the rows without one.`,
-  });
+  const more =
+    lines.length > 1 ? ` (and ${lines.length - 1} more: lines ${rest}${lines.length > 11 ? ', ...' : ''})` : '';
+  return new FineTuneError(
+    'data-missing-label',
+    `line ${first} has no value in the label column '${shown(labelColumn)}'${more}`,
+    {
+      file,
+      line: first,
+      fix: `Give every row a label, or remove the rows without one.`,
+    },
+  );
 }
 
 function skippedWarnings(skipped: BuiltRows['skipped'], textColumn: string, file: string): UserError[] {
@@ -169,16 +179,27 @@ export function duplicateWarnings(parsed: Records, wanted: readonly string[], fi
     .filter((d) => wanted.includes(d.name))
     .map((d) => ({
       code: 'data-duplicate-column',
-      message: `the header names '${shown(d.name)}' ${d.fields.length} times (columns ${d.fields.join(', ')}); column ${d.fields[0]} is read`,
+      message:
+        `the header names '${shown(d.name)}' ${d.fields.length} times (columns ${d.fields.join(', ')}); ` +
+        `column ${d.fields[0]} is read`,
       file,
       line: 1,
       fix: `Rename the other '${shown(d.name)}' columns so that each column has its own name.`,
     }));
 }
 
-export function missingColumn(file: string, column: string, columns: string[], line: number | undefined): FineTuneError {
+export function missingColumn(
+  file: string,
+  column: string,
+  columns: string[],
+  line: number | undefined,
+): FineTuneError {
   const guess = didYouMean(column, columns);
-  const listed = columns.slice(0, 50).map((c) => `'${shown(c)}'`).join(', ') + (columns.length > 50 ? ', ...' : '');
+  const listed =
+    columns
+      .slice(0, 50)
+      .map((c) => `'${shown(c)}'`)
+      .join(', ') + (columns.length > 50 ? ', ...' : '');
   return new FineTuneError(
     'data-missing-column',
     `there is no column '${shown(column)}'${guess !== undefined ? `; did you mean '${shown(guess)}'?` : ''}`,
@@ -186,7 +207,10 @@ export function missingColumn(file: string, column: string, columns: string[], l
       file,
       ...(line !== undefined ? { line } : {}),
       detail: `Columns in ${path.basename(file)}: ${columns.length > 0 ? listed : '(none)'}.`,
-      fix: guess !== undefined ? `Use '${shown(guess)}' in the config.` : 'Set the column name in the config to one of the columns listed.',
+      fix:
+        guess !== undefined
+          ? `Use '${shown(guess)}' in the config.`
+          : 'Set the column name in the config to one of the columns listed.',
     },
   );
 }

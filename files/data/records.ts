@@ -33,7 +33,8 @@ export function parseRecords(text: string, format: DatasetFormat, file: string, 
     const parsed = parseDelimited(text, format, file, { partial: o.partial ?? false, ...(limit ? { limit } : {}) });
     return fromDelimited(parsed, file, format);
   }
-  let located = format === 'jsonl' ? parseJsonl(text, file, o.partial ?? false) : jsonRecords(text, file, o.partial ?? false);
+  let located =
+    format === 'jsonl' ? parseJsonl(text, file, o.partial ?? false) : jsonRecords(text, file, o.partial ?? false);
   if (o.limit !== undefined) located = located.slice(0, o.limit);
   return { columns: columnsOf(located), records: located, duplicates: [] };
 }
@@ -71,14 +72,18 @@ function fromDelimited(records: DelimitedRecord[], file: string, dialect: 'csv' 
 
 function fieldCount(r: DelimitedRecord, expected: number, file: string, dialect: 'csv' | 'tsv'): FineTuneError {
   const n = r.fields.length;
-  return new FineTuneError('data-field-count', `line ${r.line} has ${n} field${n === 1 ? '' : 's'} but the header has ${expected}`, {
-    file,
-    line: r.line,
-    fix:
-      dialect === 'csv'
-        ? 'Put text that contains a comma in double quotes, or check for a missing value.'
-        : 'Remove tab characters inside the text, or check for a missing value.',
-  });
+  return new FineTuneError(
+    'data-field-count',
+    `line ${r.line} has ${n} field${n === 1 ? '' : 's'} but the header has ${expected}`,
+    {
+      file,
+      line: r.line,
+      fix:
+        dialect === 'csv'
+          ? 'Put text that contains a comma in double quotes, or check for a missing value.'
+          : 'Remove tab characters inside the text, or check for a missing value.',
+    },
+  );
 }
 
 const JSONL_FIX = 'Each line of a .jsonl file must be one JSON object, e.g. {"text": "...", "label": "pos"}.';
@@ -103,7 +108,11 @@ function parseJsonl(text: string, file: string, partial: boolean): RawRecord[] {
       });
     }
     if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-      throw new FineTuneError('data-bad-json', `line ${i + 1} is not a JSON object`, { file, line: i + 1, fix: JSONL_FIX });
+      throw new FineTuneError('data-bad-json', `line ${i + 1} is not a JSON object`, {
+        file,
+        line: i + 1,
+        fix: JSONL_FIX,
+      });
     }
     out.push({ values: new Map(Object.entries(v)), line: i + 1 });
   }

@@ -60,7 +60,8 @@ export function summarizeSample(sample: DataSample): ColumnSample {
     }
   }
   const columns = new Map<string, { distinct: number; examples: string[] }>();
-  for (const [column, values] of seen) columns.set(column, { distinct: values.size, examples: [...values].slice(0, EXAMPLES) });
+  for (const [column, values] of seen)
+    columns.set(column, { distinct: values.size, examples: [...values].slice(0, EXAMPLES) });
   return { rows: sample.records.length, complete: sample.complete, columns };
 }
 
@@ -75,10 +76,14 @@ function cellText(r: RawRecord, column: string): string {
 
 function firstRecordTooLong(file: string, format: DatasetFormat, maxBytes: number): FineTuneError {
   const what = format === 'csv' || format === 'tsv' ? 'header row' : 'first record';
-  return new FineTuneError('data-sample-too-long', `the ${what} of ${file} does not end within its first ${maxBytes / 1024} KiB`, {
-    file,
-    line: 1,
-    detail: 'The editor reads only the start of a data file, so its columns could not be checked here.',
-    fix: 'Nothing, if the file is right: the trainer reads it whole. Otherwise check for an unclosed quote.',
-  });
+  return new FineTuneError(
+    'data-sample-too-long',
+    `the ${what} of ${file} does not end within its first ${maxBytes / 1024} KiB`,
+    {
+      file,
+      line: 1,
+      detail: 'The editor reads only the start of a data file, so its columns could not be checked here.',
+      fix: 'Nothing, if the file is right: the trainer reads it whole. Otherwise check for an unclosed quote.',
+    },
+  );
 }

@@ -5,7 +5,8 @@
 import { isUtf8 } from 'node:buffer';
 import { FineTuneError } from '../../common/errors';
 
-const SAVE_AS_UTF8 = 'Save the file as UTF-8 (in VS Code: the encoding in the status bar, then "Save with Encoding" > UTF-8).';
+const SAVE_AS_UTF8 =
+  'Save the file as UTF-8 (in VS Code: the encoding in the status bar, then "Save with Encoding" > UTF-8).';
 
 /** Decodes strictly and drops a leading BOM. `complete: false` allows the bytes to end inside a character. */
 export function decodeUtf8(bytes: Uint8Array, file: string, complete = true): string {
@@ -14,11 +15,15 @@ export function decodeUtf8(bytes: Uint8Array, file: string, complete = true): st
   const buf = Buffer.from(whole.buffer, whole.byteOffset, whole.byteLength);
   if (!isUtf8(buf)) {
     if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
-      throw new FineTuneError('data-not-utf8', `${file} is UTF-16 (it starts with a UTF-16 byte order mark), not UTF-8`, {
-        file,
-        line: 1,
-        fix: SAVE_AS_UTF8,
-      });
+      throw new FineTuneError(
+        'data-not-utf8',
+        `${file} is UTF-16 (it starts with a UTF-16 byte order mark), not UTF-8`,
+        {
+          file,
+          line: 1,
+          fix: SAVE_AS_UTF8,
+        },
+      );
     }
     const { line, column } = firstInvalidUtf8(whole);
     throw new FineTuneError('data-not-utf8', `line ${line} has bytes that are not valid UTF-8`, {

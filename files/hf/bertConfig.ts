@@ -115,7 +115,9 @@ export function id2labelList(config: { id2label?: unknown }, file: string): stri
   const labels = new Array<string>(entries.length);
   const seen = new Set<string>();
   for (const [key, value] of entries) {
-    if (!/^(0|[1-9]\d*)$/.test(key) || Number(key) >= entries.length) throw bad(`has the key '${key.slice(0, 40)}', not an id 0..${entries.length - 1}`);
+    if (!/^(0|[1-9]\d*)$/.test(key) || Number(key) >= entries.length) {
+      throw bad(`has the key '${key.slice(0, 40)}', not an id 0..${entries.length - 1}`);
+    }
     if (typeof value !== 'string') throw bad(`maps ${key} to ${JSON.stringify(value)?.slice(0, 40)}, not a label name`);
     if (seen.has(value)) throw bad(`names the label '${value.slice(0, 60)}' twice`);
     seen.add(value);

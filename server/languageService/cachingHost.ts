@@ -54,7 +54,13 @@ function isCancelled(v: unknown): boolean {
  * A data-file read shared by every caller that asks while it runs. It runs under the first caller's signal, so a
  * later caller that has not given up reads again when that one was cancelled.
  */
-async function shared<T>(cache: HostCache, key: string, file: string, signal: AbortSignal | undefined, read: () => Promise<T>): Promise<T> {
+async function shared<T>(
+  cache: HostCache,
+  key: string,
+  file: string,
+  signal: AbortSignal | undefined,
+  read: () => Promise<T>,
+): Promise<T> {
   const v = await cache.get(key, [file], read);
   return isCancelled(v) && !signal?.aborted ? cache.get(key, [file], read) : v;
 }
@@ -65,14 +71,23 @@ export function cachingHost(inner: ConfigFileHost, cache: HostCache): ConfigFile
     resolve: (p) => inner.resolve(p),
     fileExists: (p) => inner.fileExists(p),
     readColumns: (abs, signal) => shared(cache, `columns\0${abs}`, abs, signal, () => inner.readColumns(abs, signal)),
-    sampleColumns: (abs, signal) => shared(cache, `sample\0${abs}`, abs, signal, () => inner.sampleColumns(abs, signal)),
+    sampleColumns: (abs, signal) =>
+      shared(cache, `sample\0${abs}`, abs, signal, () => inner.sampleColumns(abs, signal)),
     localModel: (nameOrPath) => {
       const dir = inner.resolve(nameOrPath);
-      return cache.get<Lookup<ModelInfo> | undefined>(`model\0${dir}`, [dir, `${dir}/config.json`, `${dir}/model.safetensors`], () => inner.localModel(nameOrPath));
+      return cache.get<Lookup<ModelInfo> | undefined>(
+        `model\0${dir}`,
+        [dir, `${dir}/config.json`, `${dir}/model.safetensors`],
+        () => inner.localModel(nameOrPath),
+      );
     },
     localTokenizer: (nameOrPath) => {
       const dir = inner.resolve(nameOrPath);
-      return cache.get<Lookup<true> | undefined>(`tokenizer\0${dir}`, [dir, `${dir}/tokenizer.json`, `${dir}/vocab.txt`], () => inner.localTokenizer(nameOrPath));
+      return cache.get<Lookup<true> | undefined>(
+        `tokenizer\0${dir}`,
+        [dir, `${dir}/tokenizer.json`, `${dir}/vocab.txt`],
+        () => inner.localTokenizer(nameOrPath),
+      );
     },
   };
 }

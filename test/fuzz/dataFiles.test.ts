@@ -33,11 +33,62 @@ interface Case {
   bytes: Uint8Array;
 }
 
-const NAMES = ['text', 'label', 'sentence', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', '', ' text ', 'a"b', 'a,b', 'é', '\u{1F600}'];
-const LABELS = ['pos', 'neg', '__proto__', 'constructor', 'toString', '0', '1', '10', '-3', '', ' ', 'x'.repeat(300), 'a\nb'];
-const WORDS = ['good', 'bad', 'it\'s', '"quoted"', 'a,b', 'tab\there', 'line\nbreak', 'cr\rhere', '\u0000', 'é', '\u{1F600}', '{', '[', '\\'];
+const NAMES = [
+  'text',
+  'label',
+  'sentence',
+  '__proto__',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  '',
+  ' text ',
+  'a"b',
+  'a,b',
+  'é',
+  '\u{1F600}',
+];
+const LABELS = [
+  'pos',
+  'neg',
+  '__proto__',
+  'constructor',
+  'toString',
+  '0',
+  '1',
+  '10',
+  '-3',
+  '',
+  ' ',
+  'x'.repeat(300),
+  'a\nb',
+];
+const WORDS = [
+  'good',
+  'bad',
+  "it's",
+  '"quoted"',
+  'a,b',
+  'tab\there',
+  'line\nbreak',
+  'cr\rhere',
+  '\u0000',
+  'é',
+  '\u{1F600}',
+  '{',
+  '[',
+  '\\',
+];
 /** The codes whose errors must point at a line. */
-const LINE_CODES = new Set(['data-field-count', 'data-unterminated-quote', 'data-not-utf8', 'data-missing-label', 'data-unknown-label', 'data-bad-value']);
+const LINE_CODES = new Set([
+  'data-field-count',
+  'data-unterminated-quote',
+  'data-not-utf8',
+  'data-missing-label',
+  'data-unknown-label',
+  'data-bad-value',
+]);
 
 const dir = mkdtempSync(path.join(tmpdir(), 'fuzz-data-'));
 const encoder = new TextEncoder();
@@ -49,8 +100,12 @@ function cell(rng: Rng, labelLike: boolean): string {
 
 /** A valid table: a header of 1-4 names (repeats allowed) and 0-40 rows. */
 function table(rng: Rng): { header: string[]; rows: string[][] } {
-  const header = Array.from({ length: 1 + randInt(rng, 4) }, (_, i) => (i < 2 && randInt(rng, 3) > 0 ? ['text', 'label'][i]! : pick(rng, NAMES)));
-  const rows = Array.from({ length: randInt(rng, 41) }, () => header.map((h) => cell(rng, h === 'label' || randInt(rng, 4) === 0)));
+  const header = Array.from({ length: 1 + randInt(rng, 4) }, (_, i) =>
+    i < 2 && randInt(rng, 3) > 0 ? ['text', 'label'][i]! : pick(rng, NAMES),
+  );
+  const rows = Array.from({ length: randInt(rng, 41) }, () =>
+    header.map((h) => cell(rng, h === 'label' || randInt(rng, 4) === 0)),
+  );
   return { header, rows };
 }
 
@@ -65,8 +120,10 @@ function jsonObject(header: readonly string[], row: readonly string[]): string {
 
 function serialize(rng: Rng, format: Format, t: { header: string[]; rows: string[][] }): string {
   const eol = pick(rng, ['\n', '\r\n', '\r']);
-  if (format === 'csv') return [t.header, ...t.rows].map((r) => r.map((f) => csvField(rng, f)).join(',')).join(eol) + eol;
-  if (format === 'tsv') return [t.header, ...t.rows].map((r) => r.map((f) => f.replace(/[\t\r\n]/g, ' ')).join('\t')).join(eol);
+  if (format === 'csv')
+    return [t.header, ...t.rows].map((r) => r.map((f) => csvField(rng, f)).join(',')).join(eol) + eol;
+  if (format === 'tsv')
+    return [t.header, ...t.rows].map((r) => r.map((f) => f.replace(/[\t\r\n]/g, ' ')).join('\t')).join(eol);
   const objects = t.rows.map((r) => jsonObject(t.header, r));
   if (format === 'jsonl') return objects.join(eol) + eol;
   return randInt(rng, 2) ? `[${objects.join(`,${eol}`)}]` : `{"version": 1, "data": [${objects.join(',\n')}]}`;
@@ -92,7 +149,12 @@ const TEXT_DAMAGE: Record<string, (rng: Rng, s: string) => string> = {
 /** Damages that work on the bytes. */
 const BYTE_DAMAGE: Record<string, (rng: Rng, b: Uint8Array) => Uint8Array> = {
   bytes: (rng, b) => mutateBytes(rng, b),
-  invalidUtf8: (rng, b) => spliceBytes(rng, b, pick(rng, [[0xff], [0xc3], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe9]])),
+  invalidUtf8: (rng, b) =>
+    spliceBytes(
+      rng,
+      b,
+      pick(rng, [[0xff], [0xc3], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe9]]),
+    ),
   utf16: (_rng, b) => {
     const out = new Uint8Array(2 + 2 * b.length);
     out.set([0xff, 0xfe]);
@@ -137,12 +199,14 @@ function generate(rng: Rng): Case {
 
 function show(c: Case): string {
   const text = Buffer.from(c.bytes.subarray(0, 600)).toString('latin1');
-  return `${c.format} [${c.damage.join(', ')}] text_column=${JSON.stringify(c.textColumn)} label_column=${JSON.stringify(c.labelColumn)} ${c.bytes.length} bytes: ${JSON.stringify(text)}`;
+  const columns = `text_column=${JSON.stringify(c.textColumn)} label_column=${JSON.stringify(c.labelColumn)}`;
+  return `${c.format} [${c.damage.join(', ')}] ${columns} ${c.bytes.length} bytes: ${JSON.stringify(text)}`;
 }
 
 /** A refusal must be a FineTuneError that says what is wrong, in which file, and on which line where there is one. */
 function assertClearError(e: unknown, file: string, where: string): void {
-  if (!(e instanceof FineTuneError)) throw new Error(`${where}: not a FineTuneError: ${e instanceof Error ? e.stack : String(e)}`);
+  if (!(e instanceof FineTuneError))
+    throw new Error(`${where}: not a FineTuneError: ${e instanceof Error ? e.stack : String(e)}`);
   assert.match(e.code, /^data-[a-z0-9-]+$/, `${where}: code ${e.code}`);
   assert.ok(e.message.length > 5 && e.message.length < 2000, `${where}: message of ${e.message.length} characters`);
   assert.equal(e.file, file, `${where}: the error names the file`);
@@ -151,7 +215,10 @@ function assertClearError(e: unknown, file: string, where: string): void {
 
 function assertLookup<T>(l: Lookup<T>, where: string): void {
   if (l.ok) return;
-  assert.ok(l.reason.length > 5 && l.reason.length < 2000, `${where}: reason ${JSON.stringify(l.reason.slice(0, 100))}`);
+  assert.ok(
+    l.reason.length > 5 && l.reason.length < 2000,
+    `${where}: reason ${JSON.stringify(l.reason.slice(0, 100))}`,
+  );
   assert.match(l.code ?? '', /^data-[a-z0-9-]+$/, `${where}: code ${l.code}`);
 }
 
@@ -200,10 +267,12 @@ function checkedHost(): { host: ConfigFileHost; asked: Set<string> } {
 async function serverRead(c: Case, file: string): Promise<void> {
   const { host, asked } = checkedHost();
   const r = validateConfigText(
-    `mode: fine-tune\nmodel:\n  name_or_path: org/model\ndata:\n  train_file: ${JSON.stringify(path.basename(file))}\n` +
+    'mode: fine-tune\nmodel:\n  name_or_path: org/model\n' +
+      `data:\n  train_file: ${JSON.stringify(path.basename(file))}\n` +
       `  text_column: ${JSON.stringify(c.textColumn)}\n  label_column: ${JSON.stringify(c.labelColumn)}\n`,
   );
-  for (const d of await checkConfigFiles(r.config, r.document, host)) assert.ok(d.message.length > 5, `diagnostic ${d.code}`);
+  for (const d of await checkConfigFiles(r.config, r.document, host))
+    assert.ok(d.message.length > 5, `diagnostic ${d.code}`);
   assert.ok(asked.has('columns'), 'the checks read the columns');
   if (!asked.has('sample')) await host.sampleColumns(file);
 }
@@ -227,6 +296,8 @@ test('hostile data files: only clear FineTuneErrors come out of the readers and 
       }
     },
   });
-  t.diagnostic(`${report.cases} files in ${(report.elapsedMs / 1000).toFixed(1)} s, slowest ${report.slowestMs.toFixed(0)} ms`);
+  t.diagnostic(
+    `${report.cases} files in ${(report.elapsedMs / 1000).toFixed(1)} s, slowest ${report.slowestMs.toFixed(0)} ms`,
+  );
   assert.ok(report.cases >= 500);
 });

@@ -28,7 +28,7 @@ function fails(code: string, message?: RegExp) {
 }
 const opts = { textColumn: 'text', labelColumn: 'label' };
 
-test('a train_file that is a symlink to /dev/zero, a FIFO or a folder is refused at once, naming what it is', async () => {
+test('a symlink to /dev/zero, a FIFO or a folder is refused at once, naming what it is', async () => {
   const zero = path.join(dir, 'zero.csv');
   symlinkSync('/dev/zero', zero);
   const fifo = path.join(dir, 'pipe.csv');
@@ -57,32 +57,47 @@ test('a file over the size limit is refused with the sizes and a fix, before it 
 test('CR-only line endings are line breaks, in CSV, TSV and JSONL, with editor line numbers', async () => {
   const csv = await readDataset(file('cr.csv', 'text,label\r"two\rlines",a\rb,b\r'), opts);
   assert.deepEqual(csv.columns, ['text', 'label']);
-  assert.deepEqual(csv.rows.map((r) => [r.text, r.label, r.line]), [
-    ['two\rlines', 'a', 2],
-    ['b', 'b', 4],
-  ]);
+  assert.deepEqual(
+    csv.rows.map((r) => [r.text, r.label, r.line]),
+    [
+      ['two\rlines', 'a', 2],
+      ['b', 'b', 4],
+    ],
+  );
   const tsv = await readDataset(file('cr.tsv', 'text\tlabel\ra\tx\rb\ty'), opts);
-  assert.deepEqual(tsv.rows.map((r) => [r.text, r.label, r.line]), [
-    ['a', 'x', 2],
-    ['b', 'y', 3],
-  ]);
+  assert.deepEqual(
+    tsv.rows.map((r) => [r.text, r.label, r.line]),
+    [
+      ['a', 'x', 2],
+      ['b', 'y', 3],
+    ],
+  );
   const jsonl = await readDataset(file('cr.jsonl', '{"text":"a","label":"x"}\r{"text":"b","label":"y"}\r'), opts);
-  assert.deepEqual(jsonl.rows.map((r) => [r.text, r.line]), [
-    ['a', 1],
-    ['b', 2],
-  ]);
+  assert.deepEqual(
+    jsonl.rows.map((r) => [r.text, r.line]),
+    [
+      ['a', 1],
+      ['b', 2],
+    ],
+  );
   assert.deepEqual(await readHeader(path.join(dir, 'cr.csv')), ['text', 'label']);
   // The old reader saw one long line and suggested the column 'labela'.
-  await assert.rejects(readDataset(file('cr2.csv', 'text,label\ra,1\r'), { textColumn: 'text', labelColumn: 'lbl' }), (e: unknown) => {
-    assert.ok(e instanceof FineTuneError && e.code === 'data-missing-column');
-    assert.match(e.detail ?? '', /Columns in cr2\.csv: 'text', 'label'\./);
-    return true;
-  });
+  await assert.rejects(
+    readDataset(file('cr2.csv', 'text,label\ra,1\r'), { textColumn: 'text', labelColumn: 'lbl' }),
+    (e: unknown) => {
+      assert.ok(e instanceof FineTuneError && e.code === 'data-missing-column');
+      assert.match(e.detail ?? '', /Columns in cr2\.csv: 'text', 'label'\./);
+      return true;
+    },
+  );
 });
 
 test('a repeated header name reads the first column of that name, with a warning', async () => {
   const d = await readDataset(file('dup.csv', 'text,label,label\nhello,first,second\n'), opts);
-  assert.deepEqual(d.rows.map((r) => r.label), ['first']);
+  assert.deepEqual(
+    d.rows.map((r) => r.label),
+    ['first'],
+  );
   assert.equal(d.warnings.length, 1);
   const w = d.warnings[0]!;
   assert.equal(w.code, 'data-duplicate-column');
@@ -103,7 +118,11 @@ test('an empty file is said to be empty, not to lack the text column', async () 
     ['empty.tsv', '\r\n'],
   ] as const) {
     const p = file(name, content);
-    await assert.rejects(readDataset(p, opts), fails('data-empty', new RegExp(`${name.replace('.', '\\.')} is empty`)), name);
+    await assert.rejects(
+      readDataset(p, opts),
+      fails('data-empty', new RegExp(`${name.replace('.', '\\.')} is empty`)),
+      name,
+    );
     await assert.rejects(readHeader(p), fails('data-empty'), name);
   }
   await assert.rejects(readDataset(file('zero.json', '[]'), opts), fails('data-empty', /is empty/));

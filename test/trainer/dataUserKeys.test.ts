@@ -35,11 +35,11 @@ test('a validation label `constructor` that training never saw is an unknown lab
 });
 
 test('training rows labelled `__proto__` or `constructor` get classes of their own', () => {
-  const rows = [row('__proto__'), row('a'), row('constructor'), row('__proto__')];
+  const rows = [row('__proto__'), row('A'), row('constructor'), row('__proto__')];
   const map = buildLabelMap(rows.map((r) => r.label));
-  assert.deepEqual(map.labels, ['__proto__', 'a', 'constructor']);
-  assert.deepEqual([...encodeLabels(rows, map, 'train.csv')], [0, 1, 2, 0]);
-  assert.equal(map.label2id.get('__proto__'), 0);
+  assert.deepEqual(map.labels, ['A', '__proto__', 'constructor']);
+  assert.deepEqual([...encodeLabels(rows, map, 'train.csv')], [1, 0, 2, 1]);
+  assert.equal(map.label2id.get('__proto__'), 1);
   assert.equal(map.label2id.get('toString'), undefined);
 });
 
@@ -57,13 +57,20 @@ test('a `__proto__` header column is read as a column, in CSV, TSV, JSONL and JS
   for (const f of files) {
     const d = await readDataset(f, { textColumn: '__proto__', labelColumn: 'label' });
     assert.deepEqual(d.columns, ['__proto__', 'label'], f);
-    assert.deepEqual(d.rows.map((r) => [r.text, r.label]), want, f);
+    assert.deepEqual(
+      d.rows.map((r) => [r.text, r.label]),
+      want,
+      f,
+    );
   }
   const labelled = await readDataset(file('l.csv', 'text,constructor\nhello,toString\nworld,__proto__\n'), {
     textColumn: 'text',
     labelColumn: 'constructor',
   });
-  assert.deepEqual(labelled.rows.map((r) => r.label), ['toString', '__proto__']);
+  assert.deepEqual(
+    labelled.rows.map((r) => r.label),
+    ['toString', '__proto__'],
+  );
 });
 
 test('a JSONL column named `toString` missing from a row is a missing-column error on that line', async () => {
@@ -115,8 +122,11 @@ test("config.json's id2label is read as data: prototype names are labels, bad ke
 
 test('per-class metrics keep labels named like prototype members', () => {
   const m = classificationMetrics([0, 1, 1], [0, 1, 0], ['__proto__', 'constructor']);
-  assert.deepEqual(m.perClass.map((p) => [p.label, p.support]), [
-    ['__proto__', 1],
-    ['constructor', 2],
-  ]);
+  assert.deepEqual(
+    m.perClass.map((p) => [p.label, p.support]),
+    [
+      ['__proto__', 1],
+      ['constructor', 2],
+    ],
+  );
 });

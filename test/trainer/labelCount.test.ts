@@ -15,7 +15,8 @@ import { readRows } from '../../trainer/engine/setup';
 import { memoryHost } from '../unit/configHelpers';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'label-count-'));
-const reviews = (n: number) => Array.from({ length: n }, (_, i) => `"review ${i} text",${i % 2 ? 'pos' : 'neg'},"summary ${i}"`);
+const reviews = (n: number) =>
+  Array.from({ length: n }, (_, i) => `"review ${i} text",${i % 2 ? 'pos' : 'neg'},"summary ${i}"`);
 writeFileSync(path.join(dir, 'train.csv'), `text,label,summary\n${reviews(2_900).join('\n')}\n`);
 
 function config(extra: string) {
@@ -26,16 +27,22 @@ model:
 data:
   train_file: train.csv
 ${extra}`);
-  assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), []);
+  assert.deepEqual(
+    r.diagnostics.filter((d) => d.severity === 'error'),
+    [],
+  );
   return r;
 }
 
-test('the trainer refuses 2,900 free-text labels up front, naming the column, the count and data.max_labels', async () => {
+test('the trainer refuses 2,900 free-text labels up front, naming the column, count and limit', async () => {
   await assert.rejects(readRows(config('  label_column: summary\n').config, dir), (e: unknown) => {
     assert.ok(e instanceof FineTuneError, String(e));
     assert.equal(e.code, 'data-too-many-labels');
     assert.equal(e.file, path.join(dir, 'train.csv'));
-    assert.match(e.message, /the label column 'summary' has 2900 distinct values in 2900 rows, more than data\.max_labels \(1000\)/);
+    assert.match(
+      e.message,
+      /the label column 'summary' has 2900 distinct values in 2900 rows, more than data\.max_labels \(1000\)/,
+    );
     assert.match(e.message, /looks like free text: 100% of the rows/);
     assert.match(e.fix ?? '', /raise data\.max_labels to at least 2900/);
     return true;
@@ -53,14 +60,17 @@ test('checkLabelCount passes at the limit and refuses one more', () => {
   const rows = (k: number) => Array.from({ length: 2 * k }, (_, i) => ({ text: 't', label: `c${i % k}`, line: i + 2 }));
   const limit = { maxLabels: 10, file: 'f.csv', column: 'label' };
   checkLabelCount(rows(10), limit);
-  assert.throws(() => checkLabelCount(rows(11), limit), (e: unknown) => {
-    assert.ok(e instanceof FineTuneError && e.code === 'data-too-many-labels');
-    assert.doesNotMatch(e.message, /free text/, 'two rows per class is not free text');
-    return true;
-  });
+  assert.throws(
+    () => checkLabelCount(rows(11), limit),
+    (e: unknown) => {
+      assert.ok(e instanceof FineTuneError && e.code === 'data-too-many-labels');
+      assert.doesNotMatch(e.message, /free text/, 'two rows per class is not free text');
+      return true;
+    },
+  );
 });
 
-test('the language server: too many labels in a complete file is an error; few rows with many labels only a warning', async () => {
+test('server: too many labels in a complete file is an error; many labels in few rows a warning', async () => {
   const files = {
     '/ws/many.csv': `text,label,topic\n${Array.from({ length: 40 }, (_, i) => `t${i},l${i},${i % 4}`).join('\n')}\n`,
     '/ws/tiny.csv': 'text,label\na,x\nb,y\nc,z\n',
@@ -69,7 +79,9 @@ test('the language server: too many labels in a complete file is an error; few r
     const r = validateConfigText(text);
     return checkConfigFiles(r.config, r.document, memoryHost({ files, models: {} }));
   };
-  const head = 'mode: from-scratch\nmodel:\n  tokenizer: tok\n  architecture: {hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 64}\n';
+  const head =
+    'mode: from-scratch\nmodel:\n  tokenizer: tok\n' +
+    '  architecture: {hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 64}\n';
   const capped = await check(`${head}data:\n  train_file: many.csv\n  max_labels: 30\n`);
   const d = capped.find((x) => x.code === 'label-column-free-text');
   assert.ok(d, JSON.stringify(capped));

@@ -47,17 +47,25 @@ export function encodeLabels(rows: readonly DatasetRow[], map: LabelMap, file: s
   const out = new Int32Array(rows.length);
   rows.forEach((r, i) => {
     if (r.label === undefined) {
-      throw new FineTuneError('data-missing-label', `line ${r.line} has no label`, { file, line: r.line, fix: 'Give every row a label.' });
+      throw new FineTuneError('data-missing-label', `line ${r.line} has no label`, {
+        file,
+        line: r.line,
+        fix: 'Give every row a label.',
+      });
     }
     const id = map.label2id.get(r.label);
     if (id === undefined) {
       const known = map.labels.slice(0, 20).map(shownLabel).join(', ');
-      throw new FineTuneError('data-unknown-label', `line ${r.line} has the label ${shownLabel(r.label)}, which is not in the training data`, {
-        file,
-        line: r.line,
-        detail: `Known labels: ${known}${map.labels.length > 20 ? ', ...' : ''}.`,
-        fix: 'Fix the label, or add examples of it to the training data.',
-      });
+      throw new FineTuneError(
+        'data-unknown-label',
+        `line ${r.line} has the label ${shownLabel(r.label)}, which is not in the training data`,
+        {
+          file,
+          line: r.line,
+          detail: `Known labels: ${known}${map.labels.length > 20 ? ', ...' : ''}.`,
+          fix: 'Fix the label, or add examples of it to the training data.',
+        },
+      );
     }
     out[i] = id;
   });
@@ -80,11 +88,13 @@ export function checkLabelCount(rows: readonly DatasetRow[], limit: LabelLimit):
   for (const r of rows) if (r.label !== undefined) distinct.add(r.label);
   if (distinct.size <= limit.maxLabels) return;
   const share = distinct.size / Math.max(rows.length, 1);
-  const looks = share > 0.5 ? ` It looks like free text: ${Math.round(share * 100)}% of the rows have a label of their own.` : '';
+  const looks =
+    share > 0.5 ? ` It looks like free text: ${Math.round(share * 100)}% of the rows have a label of their own.` : '';
   const examples = [...distinct].slice(0, 3).map(shownLabel).join(', ');
   throw new FineTuneError(
     'data-too-many-labels',
-    `the label column '${shown(limit.column)}' has ${distinct.size} distinct values in ${rows.length} rows, more than ` +
+    `the label column '${shown(limit.column)}' has ${distinct.size} distinct values in ${rows.length} rows, ` +
+      'more than ' +
       `data.max_labels (${limit.maxLabels}).${looks}`,
     {
       file: limit.file,
