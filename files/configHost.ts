@@ -20,7 +20,11 @@ function reasonOf(e: unknown): string {
 
 /** A failed data read as the checks take it: the reason, and the code for those that are not the file's fault. */
 function failure(e: unknown): { ok: false; reason: string; code?: string } {
-  return { ok: false, reason: reasonOf(e), ...(e instanceof FineTuneError ? { code: e.code } : {}) };
+  if (!(e instanceof FineTuneError)) return { ok: false, reason: reasonOf(e) };
+  // "line 7 has 3 fields" needs the file's name; "/ws/a.csv is empty" has it already.
+  const where = e.file !== undefined && !e.message.includes(e.file) ? `${path.basename(e.file)}: ` : '';
+  const fix = e.fix !== undefined && e.code !== 'data-read-cancelled' ? ` ${e.fix}` : '';
+  return { ok: false, reason: `${where}${e.message}.${fix}`, code: e.code };
 }
 
 /** Parameter names as we name them: checkpoints of a bare BertModel have no `bert.` prefix. */

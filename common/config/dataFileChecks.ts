@@ -63,7 +63,7 @@ async function checkDataFile(
     const severity = cols.code === 'data-sample-too-long' ? 'info' : 'error';
     return [diag(severity, 'data-unreadable', `\`data.${k}\`: ${cols.reason}`, ['data', k], doc, [], 'value')];
   }
-  const out = missingColumns(c, k, cols.value, doc);
+  const out = [...missingColumns(c, k, cols.value, doc), ...repeatedColumns(c, k, cols.value, doc)];
   if (k === 'train_file' && c.task === 'text-classification' && cols.value.includes(c.data.label_column)) {
     const sample = await host.sampleColumns(abs, signal);
     if (sample.ok) out.push(...labelColumnChecks(c, sample.value, doc));
@@ -78,8 +78,7 @@ function missingColumns(
   doc: ConfigDocument,
 ): ConfigDiagnostic[] {
   const out: ConfigDiagnostic[] = [];
-  const needed: ColumnKey[] =
-    c.task === 'masked-lm' ? ['text_column'] : ['text_column', 'text_pair_column', 'label_column'];
+  const needed = usedColumns(c);
   const listed =
     columns
       .slice(0, 50)
@@ -96,6 +95,33 @@ function missingColumns(
     out.push(diag('error', 'missing-column', message, written ? ['data', col] : ['data', k], doc, fixes, 'value'));
   }
   return out;
+}
+
+/** A column the config uses that the header names twice: the readers take the first, as pandas does. */
+function repeatedColumns(
+  c: FineTuneConfig,
+  k: DataFileKey,
+  columns: readonly string[],
+  doc: ConfigDocument,
+): ConfigDiagnostic[] {
+  const used = usedColumns(c);
+  const out: ConfigDiagnostic[] = [];
+  for (const col of used) {
+    const name = c.data[col];
+    const at = columns.flatMap((x, i) => (x === name ? [i + 1] : []));
+    if (name === undefined || at.length < 2) continue;
+    const message =
+      `${c.data[k]} names the column \`${shown(name)}\` ${at.length} times (columns ${at.join(', ')}); ` +
+      `column ${at[0]} is read. Rename the others so that each column has its own name.`;
+    const path = doc.pair(['data', col]) !== undefined ? ['data', col] : ['data', k];
+    out.push(diag('warning', 'duplicate-column', message, path, doc, [], 'value'));
+  }
+  return out;
+}
+
+/** The column keys the task reads. */
+function usedColumns(c: FineTuneConfig): ColumnKey[] {
+  return c.task === 'masked-lm' ? ['text_column'] : ['text_column', 'text_pair_column', 'label_column'];
 }
 
 function useColumn(doc: ConfigDocument, col: ColumnKey, name: string): ConfigFix {

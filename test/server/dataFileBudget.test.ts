@@ -61,6 +61,8 @@ function service() {
   const cache = new HostCache(async () => String(Math.random()));
   return createLanguageService({ hostFor: () => cachingHost(nodeConfigHost(dir), cache), fileTimeoutMs: 5000 });
 }
+/** A refusal reads at most the budget, usually nothing: under a second even on a loaded machine. */
+const REFUSAL_MS = 1000;
 const messageOf = (d: Diagnostic): string => (typeof d.message === 'string' ? d.message : d.message.value);
 let version = 0;
 function config(trainFile: string, extra = ''): TextDocument {
@@ -115,7 +117,7 @@ describe('data files in the language server', () => {
     assert.ok(d, JSON.stringify(r.diagnostics.value));
     assert.equal(d.severity, 3);
     assert.match(messageOf(d), /header row of .*bighead\.csv does not end within its first 1024 KiB/);
-    assert.ok(r.diagnostics.ms < 200, `${r.diagnostics.ms} ms`);
+    assert.ok(r.diagnostics.ms < REFUSAL_MS, `${r.diagnostics.ms} ms`);
   });
 
   it('a train_file symlinked to /dev/zero, or a FIFO, is refused at once with the reason, memory bounded', async () => {
@@ -133,7 +135,8 @@ describe('data files in the language server', () => {
       assert.ok(d, JSON.stringify(r.diagnostics.value));
       assert.equal(d.severity, 1);
       assert.match(messageOf(d), new RegExp(`${name.replace('.', '\\.')} is ${kind}.*, not a data file`));
-      for (const [what, x] of Object.entries(r)) assert.ok(x.ms < 200, `${name}: ${what} took ${x.ms.toFixed(0)} ms`);
+      for (const [what, x] of Object.entries(r))
+        assert.ok(x.ms < REFUSAL_MS, `${name}: ${what} took ${x.ms.toFixed(0)} ms`);
       assert.deepEqual(r.completion.value.items, []);
     }
   });
@@ -180,6 +183,30 @@ describe('data files in the language server', () => {
   });
 });
 
+describe('data file shapes in the editor', () => {
+  it('a repeated header name the config uses is a warning naming the columns; CR-only files read', async () => {
+    write('dup.csv', 'text,label,label\r"a",x,1\rb,y,2\r');
+    const ds = await service().doValidation(config('dup.csv'));
+    assert.deepEqual(
+      ds.map((d) => [d.code, d.severity, messageOf(d)]),
+      [
+        [
+          'duplicate-column',
+          2,
+          'dup.csv names the column `label` 2 times (columns 2, 3); column 2 is read. ' +
+            'Rename the others so that each column has its own name.',
+        ],
+      ],
+    );
+  });
+  it('an empty JSONL file is said to be empty', async () => {
+    write('empty.jsonl', '\n');
+    const d = (await service().doValidation(config('empty.jsonl'))).find((x) => x.code === 'data-unreadable');
+    assert.ok(d);
+    assert.match(messageOf(d), /empty\.jsonl is empty\. Add the data/);
+  });
+});
+
 describe('cancelling a data read', () => {
   it('a signal stops a bounded read between chunks', async () => {
     write('ten.csv', 'a\n'.repeat(5 * 1024 * 1024));
@@ -197,7 +224,7 @@ describe('cancelling a data read', () => {
     const aborted = AbortSignal.abort();
     assert.deepEqual(await host.readColumns(path.join(dir, 'ten.csv'), aborted), {
       ok: false,
-      reason: `reading ${path.join(dir, 'ten.csv')} was cancelled`,
+      reason: `reading ${path.join(dir, 'ten.csv')} was cancelled.`,
       code: 'data-read-cancelled',
     });
   });
