@@ -32,10 +32,7 @@ export function canonicalParamNames(params: ParamInfo[]): ParamInfo[] {
   const bare = /^(embeddings|encoder|pooler)\./;
   return params
     .filter((p) => !p.name.endsWith('.position_ids'))
-    .map((p) => ({
-      name: (bare.test(p.name) ? `bert.${p.name}` : p.name).replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias'),
-      shape: p.shape,
-    }));
+    .map((p) => ({ name: (bare.test(p.name) ? `bert.${p.name}` : p.name).replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias'), shape: p.shape }));
 }
 
 /**
@@ -49,9 +46,7 @@ export async function inspectModelFolder(dir: string): Promise<Lookup<ModelInfo>
     let files: string[];
     if (await pathExists(path.join(dir, 'model.safetensors'))) files = [path.join(dir, 'model.safetensors')];
     else if (await pathExists(path.join(dir, 'model.safetensors.index.json'))) {
-      const index = JSON.parse(await fs.readFile(path.join(dir, 'model.safetensors.index.json'), 'utf8')) as {
-        weight_map?: Record<string, string>;
-      };
+      const index = JSON.parse(await fs.readFile(path.join(dir, 'model.safetensors.index.json'), 'utf8')) as { weight_map?: Record<string, string> };
       files = [...new Set(Object.values(index.weight_map ?? {}))].map((f) => path.join(dir, f));
     } else {
       const pickles = ['pytorch_model.bin', 'tf_model.h5'];
@@ -65,8 +60,7 @@ export async function inspectModelFolder(dir: string): Promise<Lookup<ModelInfo>
       };
     }
     const parameters: ParamInfo[] = [];
-    for (const f of files)
-      for (const [name, t] of (await readSafetensorsHeader(f)).tensors) parameters.push({ name, shape: [...t.shape] });
+    for (const f of files) for (const [name, t] of (await readSafetensorsHeader(f)).tensors) parameters.push({ name, shape: [...t.shape] });
     return { ok: true, value: { source: dir, config, parameters: canonicalParamNames(parameters) } };
   } catch (e) {
     const reason = reasonOf(e).replace(/\.?$/, '.');
@@ -104,8 +98,7 @@ export function nodeConfigHost(configDir: string): ConfigFileHost {
     async localTokenizer(nameOrPath) {
       const dir = resolve(nameOrPath);
       if (!(await isDirectory(dir))) return undefined;
-      if ((await pathExists(path.join(dir, 'tokenizer.json'))) || (await pathExists(path.join(dir, 'vocab.txt'))))
-        return { ok: true, value: true };
+      if ((await pathExists(path.join(dir, 'tokenizer.json'))) || (await pathExists(path.join(dir, 'vocab.txt')))) return { ok: true, value: true };
       return { ok: false, reason: `${nameOrPath} has neither tokenizer.json nor vocab.txt.` };
     },
   };
