@@ -104,7 +104,7 @@ test('an explicit gpu preference without tfjs-node-gpu is an error naming the mi
   );
 });
 
-test('an explicit gpu preference whose CUDA library is missing says which library, and does not fall back', async () => {
+test('an explicit gpu preference whose CUDA library is missing names the library, and does not fall back', async () => {
   const cuda = new Error('libcudnn.so.8: cannot open shared object file: No such file or directory');
   await withPackages({ [GPU]: cuda, [NODE]: nativeStandIn }, () =>
     assert.rejects(
@@ -143,7 +143,7 @@ test('auto passes over a tfjs-node-gpu that cannot load, saying why, and takes t
   assert.equal(choice.tried.at(-1)!.backend, NODE);
 });
 
-test('the gpu preference on this machine, unsimulated: not installed is an error; installed runs or says why not', async () => {
+test('gpu on this machine, unsimulated: not installed is an error; installed runs or says why not', async () => {
   if (!canResolve(GPU)) {
     await assert.rejects(selectBackend('gpu'), unavailable(/tfjs-node-gpu not installed/, 1));
     return;
