@@ -262,7 +262,8 @@ journey('the checkpoint explorer evaluates a run trained on its own column names
   await clearNotifications(page);
   await openFile(page, 'c.finetune.yaml');
   await runCommand(page, 'Fine-Tune: Start run');
-  const run = await waitFor(() => ended(runs().find((r) => r.configFile?.endsWith('c.finetune.yaml'))), 'run c to finish', 180000);
+  const runC = () => runs().find((r) => r.configFile?.endsWith('c.finetune.yaml'));
+  const run = await waitFor(() => ended(runC()) && runC(), 'run c to finish', 180000);
   assert.equal(run.status, 'completed', run.error?.message);
   await clearNotifications(page);
   await runCommand(page, 'Fine-Tune: Open checkpoints');

@@ -94,7 +94,8 @@ after(async () => {
 
 /** Wraps a journey so that a failure leaves a screenshot and the state of the quick input behind. */
 function journey(name, fn) {
-  test(name, { timeout: 120000 }, async () => {
+  // A safety net, not a check: on two busy cores a journey that trains and resumes takes up to two minutes.
+  test(name, { timeout: 240000 }, async () => {
     try {
       await fn();
     } catch (e) {
