@@ -84,8 +84,9 @@ export class CheckpointsPanel extends PanelHost {
         if (!picked?.[0]) return undefined;
         const file = picked[0].fsPath;
         const columns = evaluateColumnArgs(await readRunConfig(run.runDir, run.configPath));
+        const args = ['evaluate', '--model', ckpt, '--data', file, ...columns];
         const value = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Evaluating ${path.basename(ckpt)} on ${path.basename(file)}…` }, () =>
-          runTrainerCommand(this.services.cliPath, ['evaluate', '--model', ckpt, '--data', file, ...columns], run.runDir),
+          runTrainerCommand(this.services.cliPath, args, run.runDir),
         );
         const problem = evaluationGuard.check(value, 'evaluation');
         if (problem) throw new Error(`the trainer's evaluation is malformed: ${problem}`);

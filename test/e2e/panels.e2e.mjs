@@ -57,7 +57,8 @@ function makeWorkspace() {
   fs.writeFileSync(path.join(workspace, 'a.finetune.yaml'), config('1.0e-3', 12));
   fs.writeFileSync(path.join(workspace, 'b.finetune.yaml'), config('3.0e-4', 3));
   // Run c names its columns as a user's own data does, not the default text/label.
-  const renamed = (f) => 'sentence,sentiment\n' + fs.readFileSync(path.join(workspace, f), 'utf8').replace(/^text,label\n/, '');
+  const renamed = (f) =>
+    'sentence,sentiment\n' + fs.readFileSync(path.join(workspace, f), 'utf8').replace(/^text,label\n/, '');
   fs.writeFileSync(path.join(workspace, 'reviews-train.csv'), renamed('train.csv'));
   fs.writeFileSync(path.join(workspace, 'reviews-validation.csv'), renamed('validation.csv'));
   const c = config('1.0e-3', 2)

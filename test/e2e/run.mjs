@@ -304,7 +304,7 @@ function stepsAfter(dir, offset) {
   return text.split('\n').filter((l) => l.includes('"type":"step"')).map((l) => JSON.parse(l).step);
 }
 
-journey('a trainer killed mid-run leaves the run interrupted; Resume in the Runs view continues it to completion', async () => {
+journey('a killed trainer leaves its run interrupted; Resume in the Runs view completes it', async () => {
   await closeAllEditors();
   await clearNotifications(page);
   const config = path.join(workspace, 'killed.finetune.yaml');
