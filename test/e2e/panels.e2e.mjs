@@ -7,7 +7,19 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildVsix, teardown, clearNotifications, openFile, launch, pick, ROOT, runCommand, shot, sleep } from './vscode.mjs';
+import {
+  buildVsix,
+  teardown,
+  clearNotifications,
+  openFile,
+  launch,
+  pick,
+  ROOT,
+  runCommand,
+  shot,
+  sleep,
+  tinyConfig,
+} from './vscode.mjs';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e-panels');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'finetune-e2e-panels-'));
@@ -18,34 +30,20 @@ const log = (m) => console.log(`# [${((Date.now() - t0) / 1000).toFixed(1)}s] ${
 let vs;
 let page;
 
-const config = (lr, epochs) => `# panels e2e
-mode: from-scratch
-task: text-classification
-model:
-  tokenizer: ./tokenizer
-  architecture:
-    hidden_size: 32
-    num_hidden_layers: 2
-    num_attention_heads: 2
-    intermediate_size: 64
-    max_position_embeddings: 32
-data:
-  train_file: train.csv
-  validation_file: validation.csv
-  text_column: text
-  label_column: label
-  max_length: 32
-training:
-  num_train_epochs: ${epochs}
-  per_device_train_batch_size: 8
-  learning_rate: ${lr}
-  eval_strategy: epoch
-  save_strategy: epoch
-  save_total_limit: 3
-  metric_for_best_model: accuracy
-  logging_steps: 1
-  seed: 1
-`;
+const DATA = { train_file: 'train.csv', validation_file: 'validation.csv', text_column: 'text', label_column: 'label' };
+const config = (lr, epochs, data = DATA) =>
+  '# panels e2e\n' +
+  tinyConfig(data, {
+    num_train_epochs: epochs,
+    per_device_train_batch_size: 8,
+    learning_rate: lr,
+    eval_strategy: 'epoch',
+    save_strategy: 'epoch',
+    save_total_limit: 3,
+    metric_for_best_model: 'accuracy',
+    logging_steps: 1,
+    seed: 1,
+  });
 
 function makeWorkspace() {
   const sample = path.join(ROOT, 'examples', 'sample');
@@ -61,12 +59,12 @@ function makeWorkspace() {
     'sentence,sentiment\n' + fs.readFileSync(path.join(workspace, f), 'utf8').replace(/^text,label\n/, '');
   fs.writeFileSync(path.join(workspace, 'reviews-train.csv'), renamed('train.csv'));
   fs.writeFileSync(path.join(workspace, 'reviews-validation.csv'), renamed('validation.csv'));
-  const c = config('1.0e-3', 2)
-    .replace('train_file: train.csv', 'train_file: reviews-train.csv')
-    .replace('validation_file: validation.csv', 'validation_file: reviews-validation.csv')
-    .replace('text_column: text', 'text_column: sentence')
-    .replace('label_column: label', 'label_column: sentiment');
-  assert.match(c, /text_column: sentence[^]*label_column: sentiment/);
+  const c = config('1.0e-3', 2, {
+    train_file: 'reviews-train.csv',
+    validation_file: 'reviews-validation.csv',
+    text_column: 'sentence',
+    label_column: 'sentiment',
+  });
   fs.writeFileSync(path.join(workspace, 'c.finetune.yaml'), c);
   fs.mkdirSync(path.join(workspace, 'exported'));
 }

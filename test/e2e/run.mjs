@@ -7,7 +7,22 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildVsix, teardown, clearNotifications, openFile, clickNotificationButton, launch, pick, ROOT, runCommand, runsRows, shot, sleep, waitForQuickTitle } from './vscode.mjs';
+import {
+  buildVsix,
+  teardown,
+  clearNotifications,
+  openFile,
+  clickNotificationButton,
+  launch,
+  pick,
+  ROOT,
+  runCommand,
+  runsRows,
+  shot,
+  sleep,
+  tinyConfig,
+  waitForQuickTitle,
+} from './vscode.mjs';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'finetune-e2e-'));
@@ -231,31 +246,19 @@ journey('a second run, fine-tuned from the first run\'s checkpoint, is stopped m
 });
 
 /** A run long enough to be killed after its first checkpoint, and short enough to finish after the resume. */
-const KILLED_CONFIG = `mode: from-scratch
-task: text-classification
-model:
-  tokenizer: ./tokenizer
-  architecture:
-    hidden_size: 32
-    num_hidden_layers: 2
-    num_attention_heads: 2
-    intermediate_size: 64
-    max_position_embeddings: 64
-data:
-  train_file: reviews.csv
-  text_column: text
-  label_column: label
-  max_length: 64
-training:
-  max_steps: 80
-  per_device_train_batch_size: 8
-  learning_rate: 1.0e-3
-  eval_strategy: "no"
-  save_strategy: steps
-  save_steps: 10
-  logging_steps: 1
-  seed: 3
-`;
+const KILLED_CONFIG = tinyConfig(
+  { train_file: 'reviews.csv', text_column: 'text', label_column: 'label' },
+  {
+    max_steps: 80,
+    per_device_train_batch_size: 8,
+    learning_rate: '1.0e-3',
+    eval_strategy: '"no"',
+    save_strategy: 'steps',
+    save_steps: 10,
+    logging_steps: 1,
+    seed: 3,
+  },
+);
 
 const isAlive = (pid) => {
   try {

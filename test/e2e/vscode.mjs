@@ -232,6 +232,29 @@ export async function openFile(page, name) {
   }
 }
 
+/**
+ * A tiny from-scratch text-classification config on the workspace's `tokenizer/`, as the journeys train it:
+ * `data` and `training` are the keys of those sections, in order (values written as given).
+ */
+export function tinyConfig(data, training) {
+  const block = (o) => Object.entries(o).map(([k, v]) => `  ${k}: ${v}`).join('\n');
+  return `mode: from-scratch
+task: text-classification
+model:
+  tokenizer: ./tokenizer
+  architecture:
+    hidden_size: 32
+    num_hidden_layers: 2
+    num_attention_heads: 2
+    intermediate_size: 64
+    max_position_embeddings: 32
+data:
+${block({ ...data, max_length: 32 })}
+training:
+${block(training)}
+`;
+}
+
 /** Builds the production bundles and packs them into a .vsix at `out`, as `npm run package` does. */
 export function buildVsix(out) {
   execFileSync('node', ['esbuild.mjs', '--production'], { cwd: ROOT, stdio: 'pipe' });
