@@ -47,6 +47,7 @@ export function skipUnless(
   return `python3 with ${what} is not available (${found.why}); ${ci}`;
 }
 
+/** The interpreter to run; without one this is reached only where skipUnless did not skip, that is in CI. */
 export function requirePython(found: FoundPython, what: string): string {
   if (found.python) return found.python;
   assert.fail(`CI is set, and no python3 can import ${what} (${found.why}): .ci/run installs python3-torch`);
