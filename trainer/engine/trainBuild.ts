@@ -13,7 +13,7 @@ import type { ParamSetting } from '../optim/paramGroups';
 import { lrLambda, warmupSteps } from '../optim/schedule';
 import { Replicas } from '../parallel/replicas';
 import { loadModelWeights, readOptimizerSnapshot } from './checkpoint';
-import type { TrainerState } from './checkpoint';
+import type { TrainerState } from '../../common/runFolder/trainerState';
 import { buildModel, headOf, trainablePredicate } from './setup';
 import type { TrainOptions } from './trainOptions';
 import { emptyWindow } from './trainSession';
@@ -128,7 +128,8 @@ function sessionOf(o: TrainOptions, t0: number, d: RunData, out: RunOutput, core
       firstStep: step,
       sessionStart: now,
       lastSaved: -1,
-      checkpoints: [],
+      // A run resumed in its own folder keeps the checkpoints of its earlier sessions.
+      checkpoints: [...out.rf.info.checkpoints],
       win: emptyWindow(),
       lastReport: now,
       stale: true,

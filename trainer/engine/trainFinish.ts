@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import type { TrainerMessageOf } from '../../common/protocol';
+import { checkpointName } from '../../common/runFolder/checkpoints';
 import { loadModelWeights } from './checkpoint';
 import { testEval } from './trainEval';
 import type { RunStatusAtEnd } from './trainLoop';
@@ -24,7 +25,7 @@ export async function finishRun(s: Session, status: RunStatusAtEnd): Promise<Don
     step: p.step,
     ...(s.state.best_metric !== undefined ? { bestMetric: s.state.best_metric } : {}),
     ...(s.state.best_model_checkpoint ? { bestCheckpoint: s.state.best_model_checkpoint } : {}),
-    ...(p.lastSaved >= 0 ? { lastCheckpoint: path.join(s.out.rf.dir, `checkpoint-${p.lastSaved}`) } : {}),
+    ...(p.lastSaved >= 0 ? { lastCheckpoint: path.join(s.out.rf.dir, checkpointName(p.lastSaved)) } : {}),
     ...(finalMetrics ? { finalMetrics } : {}),
     elapsedMs: Date.now() - s.t0,
   };
@@ -38,7 +39,7 @@ async function saveFinal(s: Session): Promise<void> {
   const p = s.progress;
   if (p.lastSaved !== p.step) await saveAt(s, p.step);
   const best = s.state.best_model_checkpoint;
-  const last = path.join(s.out.rf.dir, `checkpoint-${p.step}`);
+  const last = path.join(s.out.rf.dir, checkpointName(p.step));
   if (!s.data.config.training.load_best_model_at_end || !best || path.resolve(best) === path.resolve(last)) return;
   await loadModelWeights(s.model, best);
   p.stale = p.staleAll = true;

@@ -3,6 +3,7 @@
  * open the run folder and announce the plan. Data errors (an unknown label on line N) come before any model is
  * loaded, and before a run folder exists.
  */
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { greaterIsBetter, normaliseMetricName } from '../../common/config/rules';
 import { FineTuneError } from '../../common/errors';
@@ -10,7 +11,8 @@ import type { TrainerMessage } from '../../common/protocol';
 import type { LabelMap } from '../data/labels';
 import { resolveModelFolder } from '../hf/modelFolder';
 import { readTrainerState } from './checkpoint';
-import { RunFolder } from './runFolder';
+import { cleanStaleFiles } from '../../common/runFolder/staleFiles';
+import { resumeHome, RunFolder, runsRoot } from './runFolder';
 import { DataPlan } from './schedulePlan';
 import { chooseLabels, encodeRows, readRows, resolveTokenizer } from './setup';
 import type { TrainOptions } from './trainOptions';
@@ -59,22 +61,55 @@ export async function planData(o: TrainOptions): Promise<RunData> {
   };
 }
 
-/** Creates the run folder, reads the checkpoint to resume from, and sends `plan`. */
+/**
+ * Opens the run folder (a new one, or the resumed checkpoint's own: see resumeHome), reads the checkpoint to
+ * resume from, cleans what killed trainers left, and sends `plan`.
+ */
 export async function openRun(
   o: TrainOptions,
   d: RunData,
   created: (rf: RunFolder) => void,
 ): Promise<{ out: RunOutput; resume?: ResumePoint }> {
-  const rf = await RunFolder.create(o.loaded.file, d.config);
+  const from = d.config.training.resume_from_checkpoint;
+  const resumeDir = o.resumeFrom ?? (from ? path.resolve(d.baseDir, from) : undefined);
+  const home = resumeDir ? await resumeHome(resumeDir, o.loaded.file, d.config) : undefined;
+  let resume: ResumePoint | undefined;
+  let rf: RunFolder;
+  if (home && 'dir' in home && resumeDir) {
+    // Read and checked before the folder is touched: a checkpoint that cannot be resumed changes nothing.
+    resume = await readResumePoint(o, d, resumeDir);
+    rf = await RunFolder.reopen(home, o.loaded.file, d.config, resume.state.global_step);
+  } else {
+    rf = await RunFolder.create(o.loaded.file, d.config);
+  }
   created(rf);
   o.onRunFolder?.(rf);
   const out = runOutput(o, rf);
   for (const w of d.warnings) out.log('warn', w);
-  const resume = await readResumePoint(o, d);
+  if (home && 'reason' in home) out.log('info', `This resume starts a new run folder: ${home.reason}.`);
+  await cleanLeftovers(out, runsRoot(o.loaded.file, d.config), resumeDir);
+  if (resumeDir && !resume) resume = await readResumePoint(o, d, resumeDir);
   const totalSteps = d.plan.totalSteps;
   await rf.update({ backend: o.backend, totalSteps, ...(resume ? { resumedFrom: resume.dir } : {}) });
   out.emit(planMessage(rf, d, resume));
   return { out, ...(resume ? { resume } : {}) };
+}
+
+/** At most this many run folders are looked into for leftovers at each start. */
+const MAX_RUNS_CLEANED = 1000;
+
+/**
+ * Temp folders of saves (and prunes) that a killed trainer never finished, in the runs folder's runs and in the
+ * folder of the checkpoint resumed from. Those of live trainers stay.
+ */
+async function cleanLeftovers(out: RunOutput, root: string, resumeDir: string | undefined): Promise<void> {
+  const entries = await fs.readdir(root, { withFileTypes: true }).catch(() => []);
+  const dirs = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => path.join(root, e.name));
+  const extra = resumeDir ? [path.dirname(path.resolve(resumeDir))] : [];
+  for (const dir of new Set([...dirs.slice(0, MAX_RUNS_CLEANED), ...extra])) {
+    const cleaned = await cleanStaleFiles(dir).catch(() => []);
+    if (cleaned.length) out.log('info', `Removed what killed trainers left in ${dir}: ${cleaned.join(', ')}.`);
+  }
 }
 
 function runOutput(o: TrainOptions, rf: RunFolder): RunOutput {
@@ -89,14 +124,12 @@ function runOutput(o: TrainOptions, rf: RunFolder): RunOutput {
   return { rf, emit, log };
 }
 
-async function readResumePoint(o: TrainOptions, d: RunData): Promise<ResumePoint | undefined> {
-  const from = d.config.training.resume_from_checkpoint;
-  const dir = o.resumeFrom ?? (from ? path.resolve(d.baseDir, from) : undefined);
-  if (!dir) return undefined;
+async function readResumePoint(o: TrainOptions, d: RunData, dir: string): Promise<ResumePoint> {
   const state = await readTrainerState(dir);
   const labels = d.labels?.labels;
   if (labels && state.labels && state.labels.join('\u0000') !== labels.join('\u0000')) {
-    const message = `the checkpoint was trained with the labels ${state.labels.join(', ')}, the data has ${labels.join(', ')}`;
+    const was = state.labels.join(', ');
+    const message = `the checkpoint was trained with the labels ${was}, the data has ${labels.join(', ')}`;
     throw new FineTuneError('resume-labels-differ', message, {
       file: o.loaded.file,
       fix: 'Resume with the same data the checkpoint was trained on.',

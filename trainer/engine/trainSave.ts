@@ -1,5 +1,6 @@
 /** A checkpoint of the run at a step, the retention rule applied after it, and run.json brought up to date. */
 import * as path from 'node:path';
+import { checkpointName } from '../../common/runFolder/checkpoints';
 import { pruneCheckpoints, saveCheckpoint } from './checkpoint';
 import type { Session } from './trainSession';
 
@@ -10,7 +11,7 @@ export async function saveAt(s: Session, atStep: number): Promise<void> {
   state.epoch = atStep / data.plan.stepsPerEpoch;
   state.data_position = { epoch: data.plan.epochOf(atStep), step_in_epoch: atStep % data.plan.stepsPerEpoch };
   const isBest = p.bestStep === atStep;
-  const dir = path.join(rf.dir, `checkpoint-${atStep}`);
+  const dir = path.join(rf.dir, checkpointName(atStep));
   if (isBest) state.best_model_checkpoint = dir;
   const parts = {
     runDir: rf.dir,
@@ -25,9 +26,8 @@ export async function saveAt(s: Session, atStep: number): Promise<void> {
   await saveCheckpoint(parts, s.o.hooks);
   p.lastSaved = atStep;
   const limit = data.config.training.save_total_limit;
-  const deleted = await pruneCheckpoints(rf.dir, limit, [state.best_model_checkpoint, dir]);
-  p.checkpoints.push(dir);
-  p.checkpoints = p.checkpoints.filter((d) => !deleted.includes(d));
+  const deleted = await pruneCheckpoints(rf.dir, limit, [state.best_model_checkpoint, dir], s.o.hooks);
+  p.checkpoints = [...p.checkpoints.filter((d) => d !== dir), dir].filter((d) => !deleted.includes(d));
   out.emit({ type: 'checkpoint', step: atStep, path: dir, isBest, deleted });
   await rf.update({
     step: atStep,

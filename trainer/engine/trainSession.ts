@@ -12,7 +12,7 @@ import type { BertModel } from '../model/bert';
 import type { GradientAccumulator } from '../optim/accumulate';
 import type { AdamW } from '../optim/adamw';
 import type { Replicas } from '../parallel/replicas';
-import type { TrainerState } from './checkpoint';
+import type { TrainerState, TrainerStateFile } from '../../common/runFolder/trainerState';
 import type { EvalOptions, EvalResult } from './evaluate';
 import type { RunFolder } from './runFolder';
 import type { DataPlan } from './schedulePlan';
@@ -44,7 +44,7 @@ export interface RunOutput {
 /** The checkpoint a run resumes from. */
 export interface ResumePoint {
   dir: string;
-  state: TrainerState;
+  state: TrainerStateFile;
 }
 
 /** Throughput since the last `step` report. */
