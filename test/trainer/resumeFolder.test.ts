@@ -74,5 +74,8 @@ test('a resume from an older checkpoint starts a new run folder and leaves the f
   assert.equal(readFileSync(path.join(first.runDir, 'metrics.jsonl'), 'utf8'), metrics);
   assert.equal((await readRunJson(first.runDir))!.status, 'completed');
   assert.ok(branch.of('log').some((m) => /new run folder: checkpoint-2 is not the newest/.test(m.message)));
-  assert.deepEqual(branch.of('step').map((m) => m.step), [3, 4, 5, 6]);
+  assert.deepEqual(
+    branch.of('step').map((m) => m.step),
+    [3, 4, 5, 6],
+  );
 });

@@ -30,7 +30,10 @@ test("a run folder in today's format opens for the trainer's and the extension's
   assert.equal(info.status, 'completed');
   assert.equal(info.name, 'reviews');
   assert.equal(info.backend?.name, 'wasm');
-  assert.equal(runFolderStatus(info, () => false), 'completed');
+  assert.equal(
+    runFolderStatus(info, () => false),
+    'completed',
+  );
 
   const run = (await readRunFolder(dir, { isAlive: () => false }))!;
   assert.equal(run.status, 'completed');
@@ -75,18 +78,39 @@ test('run.json is refused with the file and the field when it is not one, and wh
     () => parseRunInfo(JSON.stringify({ ...ok, formatVersion: 2 }), '/r/run.json'),
     (e: Error & { code?: string; fix?: string }) => e.code === 'run-format-too-new' && /Update/.test(e.fix ?? ''),
   );
-  assert.equal(runFolderStatus(parseRunInfo(JSON.stringify({ ...ok, status: 'running' }), 'x'), () => false), 'interrupted');
-  assert.equal(runFolderStatus(parseRunInfo(JSON.stringify({ ...ok, status: 'running' }), 'x'), () => true), 'running');
+  assert.equal(
+    runFolderStatus(parseRunInfo(JSON.stringify({ ...ok, status: 'running' }), 'x'), () => false),
+    'interrupted',
+  );
+  assert.equal(
+    runFolderStatus(parseRunInfo(JSON.stringify({ ...ok, status: 'running' }), 'x'), () => true),
+    'running',
+  );
 });
 
 test('save_total_limit: the oldest go, never a kept one; the panel predicts what the trainer deletes', () => {
   const steps = [10, 20, 30, 40].map((step) => ({ step }));
   const best = (c: { step: number }) => c.step === 10 || c.step === 40;
-  assert.deepEqual(checkpointsToDelete(steps, 2, best).map((c) => c.step), [20, 30]);
-  assert.deepEqual(checkpointsToDelete(steps, 1, best).map((c) => c.step), [20, 30]);
-  assert.deepEqual(checkpointsToDelete(steps, 3, () => false).map((c) => c.step), [10]);
-  assert.deepEqual(checkpointsToDelete(steps, undefined, () => false), []);
-  assert.deepEqual(checkpointsToDelete(steps, 0, () => false), []);
+  assert.deepEqual(
+    checkpointsToDelete(steps, 2, best).map((c) => c.step),
+    [20, 30],
+  );
+  assert.deepEqual(
+    checkpointsToDelete(steps, 1, best).map((c) => c.step),
+    [20, 30],
+  );
+  assert.deepEqual(
+    checkpointsToDelete(steps, 3, () => false).map((c) => c.step),
+    [10],
+  );
+  assert.deepEqual(
+    checkpointsToDelete(steps, undefined, () => false),
+    [],
+  );
+  assert.deepEqual(
+    checkpointsToDelete(steps, 0, () => false),
+    [],
+  );
 });
 
 test('leftovers of dead writers are cleaned, a live writer and anything else are left alone', async () => {
@@ -108,9 +132,15 @@ test('leftovers of dead writers are cleaned, a live writer and anything else are
   const cleaned = await cleanStaleFiles(dir);
   assert.equal(cleaned.length, 6, cleaned.join(', '));
   const left = readdirSync(dir).sort();
-  assert.deepEqual(left.filter((n) => n.startsWith('.') || /^checkpoint-\d+\.old-/.test(n)), [`.checkpoint-10.tmp-${process.pid}`]);
+  assert.deepEqual(
+    left.filter((n) => n.startsWith('.') || /^checkpoint-\d+\.old-/.test(n)),
+    [`.checkpoint-10.tmp-${process.pid}`],
+  );
   assert.ok(left.includes('notes.old-2020'));
-  assert.deepEqual((await listCheckpointDirs(dir)).map((c) => c.step), [2, 6]);
+  assert.deepEqual(
+    (await listCheckpointDirs(dir)).map((c) => c.step),
+    [2, 6],
+  );
   assert.ok(existsSync(path.join(dir, 'checkpoint-6', 'model.safetensors')), 'the aside is moved back');
   assert.equal(staleEntry('checkpoint-6'), undefined);
   assert.equal(staleEntry('my.tmp-12'), undefined, 'a visible tmp name is not ours');

@@ -109,12 +109,28 @@ function optimizerTensors(snap: AdamWSnapshot): Map<string, Tensor> {
   return t;
 }
 
+/** Set by the kill test (test/trainer/faultKill.test.ts) only: the fault point below to stop at. */
+export const FAULT_POINT_ENV = 'FINETUNE_FAULT_POINT';
+export type FaultPoint = 'save-partial' | 'save-complete' | 'prune';
+
+/**
+ * A window where a kill must leave no damage: mid-save, a complete save before its rename, mid-prune. The one
+ * named by FINETUNE_FAULT_POINT announces itself on stderr and waits there, so that the kill test's SIGKILL lands
+ * inside it; without the variable (always, outside that test) this does nothing.
+ */
+async function faultPoint(where: FaultPoint): Promise<void> {
+  if (process.env[FAULT_POINT_ENV] !== where) return;
+  process.stderr.write(`fault-point: ${where}\n`);
+  await new Promise((r) => setTimeout(r, 10_000));
+}
+
 export async function saveCheckpoint(p: CheckpointParts, hooks: SaveHooks = {}): Promise<string> {
   const finalDir = path.join(p.runDir, checkpointName(p.step));
   const tmp = path.join(p.runDir, tempCheckpointName(p.step, process.pid));
   await fs.rm(tmp, { recursive: true, force: true });
   try {
     await writeModelFolder(tmp, p.model, p.labels, p.tokenizer, p.sourceConfig);
+    await faultPoint('save-partial');
     const snap = p.optimizer.snapshot();
     await writeSafetensors(path.join(tmp, 'optimizer.safetensors'), optimizerTensors(snap), {
       step: String(snap.step),
@@ -122,6 +138,7 @@ export async function saveCheckpoint(p: CheckpointParts, hooks: SaveHooks = {}):
     });
     await writeFileAtomic(path.join(tmp, 'trainer_state.json'), JSON.stringify(p.state, null, 2) + '\n');
     await hooks.beforeRename?.(tmp);
+    await faultPoint('save-complete');
     await renameDirAtomic(tmp, finalDir);
   } catch (e) {
     await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
@@ -187,6 +204,7 @@ export async function pruneCheckpoints(
     const doomed = path.join(runDir, deletingCheckpointName(c.step, process.pid));
     await fs.rename(c.dir, doomed);
     await hooks.beforeDelete?.(doomed);
+    await faultPoint('prune');
     await fs.rm(doomed, { recursive: true, force: true });
     deleted.push(c.dir);
   }
