@@ -7,17 +7,14 @@ import * as path from 'node:path';
 import { FineTuneError } from '../errors';
 import { arr, int, num, obj, oneOf, opt, str } from '../guard';
 import type { Guard, Infer } from '../guard';
-import { backendInfo, RUN_STATUSES } from '../protocol';
+import { backendInfo } from '../protocol';
+import { RUN_FILE_STATUSES } from './status';
+import type { RunFolderStatus } from './status';
 import { readTextBounded, RUN_JSON } from './layout';
 
 /** Version 1 is what every trainer so far has written; readers refuse a newer one with an "update" fix. */
 export const RUN_FORMAT_VERSION = 1;
 
-/** The statuses a run.json can hold: running, or how the run ended. */
-export const RUN_FILE_STATUSES = ['running', ...RUN_STATUSES] as const;
-export type RunFileStatus = (typeof RUN_FILE_STATUSES)[number];
-/** A status as a reader sees it: a `running` run whose process is gone is `interrupted`. */
-export type RunFolderStatus = RunFileStatus | 'interrupted';
 
 const MAX_RUN_JSON_BYTES = 4 * 1024 * 1024;
 

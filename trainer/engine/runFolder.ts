@@ -14,7 +14,8 @@ import { checkpointStep, listCheckpointDirs } from '../../common/runFolder/check
 import { METRICS_JSONL, RESOLVED_CONFIG, RUN_JSON, TRAIN_LOG } from '../../common/runFolder/layout';
 import { METRIC_TYPES, truncateMetricsLog } from '../../common/runFolder/metricsLog';
 import { isRunLive, readRunJson, RUN_FORMAT_VERSION, runFolderStatus } from '../../common/runFolder/runJson';
-import type { RunFolderStatus, RunInfo } from '../../common/runFolder/runJson';
+import type { RunInfo } from '../../common/runFolder/runJson';
+import type { RunFolderStatus } from '../../common/runFolder/status';
 import { cleanStaleFiles } from '../../common/runFolder/staleFiles';
 
 /** `yyyymmdd-hhmmss` in local time, as a sortable id suffix. */
