@@ -15,7 +15,6 @@ import { readTextBounded, RUN_JSON } from './layout';
 /** Version 1 is what every trainer so far has written; readers refuse a newer one with an "update" fix. */
 export const RUN_FORMAT_VERSION = 1;
 
-
 const MAX_RUN_JSON_BYTES = 4 * 1024 * 1024;
 
 /** A step count or a pid: a safe integer, not negative. */
