@@ -202,10 +202,16 @@ export async function pruneCheckpoints(
   const deleted: string[] = [];
   for (const c of checkpointsToDelete(all, limit, (x) => kept.has(path.resolve(x.dir)))) {
     const doomed = path.join(runDir, deletingCheckpointName(c.step, process.pid));
-    await fs.rename(c.dir, doomed);
-    await hooks.beforeDelete?.(doomed);
-    await faultPoint('prune');
-    await fs.rm(doomed, { recursive: true, force: true });
+    // Where the folder cannot be renamed (a file held open on Windows), it is deleted in place, as before.
+    const moved = await fs.rename(c.dir, doomed).then(
+      () => true,
+      () => false,
+    );
+    if (moved) {
+      await hooks.beforeDelete?.(doomed);
+      await faultPoint('prune');
+    }
+    await fs.rm(moved ? doomed : c.dir, { recursive: true, force: true });
     deleted.push(c.dir);
   }
   return deleted;
