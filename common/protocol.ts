@@ -135,6 +135,9 @@ export const trainerMessages = {
     evalExamples: count,
     labels: opt(arr(str)),
     resumedFromStep: opt(count),
+    /** The metric that decides the best checkpoint, without `eval_`; optional so that older runs' plans parse. */
+    metricForBestModel: opt(str),
+    greaterIsBetter: opt(bool),
   }),
   model: refine(
     obj({
