@@ -60,6 +60,7 @@ function evalMessage(r: EvalResult, step: number, epoch: number, split: EvalMess
     ...(r.labels ? { labels: r.labels } : {}),
     ...(r.confusion ? { confusion: r.confusion } : {}),
     ...(r.perClass ? { perClass: r.perClass } : {}),
+    ...(r.classes !== undefined ? { classes: r.classes } : {}),
     isBest,
   };
 }
