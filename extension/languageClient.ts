@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CloseAction, ErrorAction, LanguageClient, TransportKind } from 'vscode-languageclient/node';
 import type { ErrorHandler, LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
-import type { ServerInitializationOptions } from '../server/initializationOptions';
+import type { ServerInitializationOptions } from '../common/serverInitializationOptions';
 import { RestartPolicy } from './restartPolicy';
 
 export const LANGUAGE_ID = 'finetune-yaml';

@@ -31,7 +31,7 @@ function run(cmd, args) {
   });
 }
 
-await run('npx', ['tsc', '--noEmit', '-p', '.']);
+await run('node', ['scripts/typecheck.mjs']);
 await run('node', ['esbuild.mjs']);
 await run('npm', ['run', '--silent', 'test:unit']);
 if (process.env.CI || existsSync('.e2e/ready')) {
