@@ -14,8 +14,8 @@ import type { RunsNode } from './runsTree';
 import { CONFIG_GLOB } from './runsIndex';
 import { backendArgs, readSettings, SETTINGS_SECTION } from './settings';
 import { runWizard } from './wizard';
+import { isConfigFile } from '../common/config/configFile';
 
-const CONFIG_RE = /\.finetune\.ya?ml$/;
 
 type RunArg = string | RunsNode | vscode.Uri | undefined;
 
@@ -47,7 +47,7 @@ async function pickRun(ext: Extension, arg: RunArg, what: string, filter: (r: Ru
 
 async function pickConfig(): Promise<vscode.Uri | undefined> {
   const active = vscode.window.activeTextEditor?.document.uri;
-  if (active && CONFIG_RE.test(active.fsPath)) return active;
+  if (active && isConfigFile(active.fsPath)) return active;
   const configs = await vscode.workspace.findFiles(CONFIG_GLOB, '{**/node_modules/**,**/.finetune/**}', 200);
   if (configs.length === 1) return configs[0];
   if (!configs.length) {
@@ -86,7 +86,7 @@ async function startConfig(ext: Extension, uri: vscode.Uri, resumeFrom?: string)
 async function wizardCommand(ext: Extension, mode: 'fine-tune' | 'from-scratch', arg?: vscode.Uri): Promise<void> {
   // From an open config (editor title, palette with a config focused) "Fine-tune model" means "train this".
   const active = arg ?? vscode.window.activeTextEditor?.document.uri;
-  if (mode === 'fine-tune' && active && CONFIG_RE.test(active.fsPath)) {
+  if (mode === 'fine-tune' && active && isConfigFile(active.fsPath)) {
     await startConfig(ext, active);
     return;
   }

@@ -5,6 +5,8 @@
  * trainer processes) is created on first use through it.
  */
 import type * as vscode from 'vscode';
+import type { RunManager } from './runManager';
+import type { RunsIndex } from './runsIndex';
 
 type DisposableLike = { dispose(): unknown };
 
@@ -62,11 +64,14 @@ function disposeAll(list: DisposableLike[]): void {
   }
 }
 
-/** The extension's services, handed to the commands and views. */
+/** The extension's services: one bag, handed to the commands, the views and the panels. */
 export interface Services {
   readonly ctx: Ctx;
-  readonly manager: import('./runManager').RunManager;
-  readonly index: import('./runsIndex').RunsIndex;
+  readonly manager: RunManager;
+  /** Every run the extension knows: live ones and those found in runs folders. */
+  readonly index: RunsIndex;
   /** The shared "Fine-Tune Studio" channel: trainer stderr, log messages and run summaries. */
   readonly output: vscode.OutputChannel;
+  /** The trainer bundle and the environment it runs with, for one-shot commands (evaluate, predict). */
+  readonly trainer: { readonly path: string; env(): Record<string, string> };
 }

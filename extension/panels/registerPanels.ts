@@ -4,14 +4,13 @@
  * run ids or config — in its webview state, which VS Code hands back here).
  */
 import * as vscode from 'vscode';
-import type { Ctx } from '../ctx';
+import type { Services } from '../ctx';
 import { CheckpointsPanel } from './checkpointsPanel';
 import { FreezeController } from './freezeController';
 import { FreezePanel } from './freezePanel';
 import { FreezeTreeProvider } from './freezeTree';
 import { MetricsPanel } from './metricsPanel';
 import { VIEW_TYPES, webviewOptions } from './panelHost';
-import type { PanelServices } from './panelHost';
 
 type Ident = { kind?: string; runIds?: unknown; runId?: unknown; configUri?: unknown };
 
@@ -32,7 +31,8 @@ function runIdsOf(arg: unknown, more?: unknown): string[] {
   return [...new Set(list.map(one).filter((x): x is string => !!x))];
 }
 
-export function registerPanels(ctx: Ctx, services: PanelServices): void {
+export function registerPanels(services: Services): void {
+  const ctx = services.ctx;
   const extensionUri = ctx.extension.extensionUri;
   const controller = ctx.push(new FreezeController(services));
   ctx.push(new FreezeTreeProvider(controller));
@@ -51,7 +51,7 @@ export function registerPanels(ctx: Ctx, services: PanelServices): void {
       existing.panel.reveal();
       return existing;
     }
-    const names = ids.map((id) => services.runs.get(id)?.name ?? id);
+    const names = ids.map((id) => services.index.get(id)?.name ?? id);
     const title = ids.length > 1 ? `Compare: ${names.join(' vs ')}` : `Metrics: ${names[0]}`;
     const p = new MetricsPanel(panel ?? newPanel('metrics', title), extensionUri, services, ids);
     metrics.set(key, p);
@@ -61,7 +61,7 @@ export function registerPanels(ctx: Ctx, services: PanelServices): void {
   const openCheckpoints = (id: string, panel?: vscode.WebviewPanel) => {
     const existing = checkpoints.get(id);
     if (existing && !panel) return existing.panel.reveal();
-    const p = new CheckpointsPanel(panel ?? newPanel('checkpoints', `Checkpoints: ${services.runs.get(id)?.name ?? id}`), extensionUri, services, id);
+    const p = new CheckpointsPanel(panel ?? newPanel('checkpoints', `Checkpoints: ${services.index.get(id)?.name ?? id}`), extensionUri, services, id);
     checkpoints.set(id, p);
     p.onDidDispose(() => checkpoints.delete(id));
   };
@@ -72,7 +72,7 @@ export function registerPanels(ctx: Ctx, services: PanelServices): void {
   };
 
   const pickRuns = async (many: boolean): Promise<string[]> => {
-    const items = services.runs.list().map((r) => ({ label: r.name, description: `${r.status} · step ${r.step}`, id: r.runDir ?? r.id }));
+    const items = services.index.list().map((r) => ({ label: r.name, description: `${r.status} · step ${r.step}`, id: r.runDir ?? r.id }));
     if (!items.length) {
       void vscode.window.showInformationMessage('No runs yet: start one from a *.finetune.yaml.');
       return [];
