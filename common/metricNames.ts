@@ -1,11 +1,14 @@
 /**
  * One vocabulary for metric names. The trainer's `eval` messages name a metric bare (`accuracy`); Hugging Face's
  * files (trainer_state.json's log_history, a checkpoint's metrics) name it with the `eval_` prefix; a config may
- * write either. Only this module and `normaliseMetricName` (common/config/rules.ts) add or strip the prefix.
+ * write either. Only this module adds or strips the prefix; it imports nothing, so the webviews use it too.
  */
-import { normaliseMetricName } from './config/rules';
-
 const PREFIX = 'eval_';
+
+/** `eval_accuracy` and `accuracy` name the same metric, as in HF: this gives the bare name. */
+export function normaliseMetricName(name: string): string {
+  return name.startsWith(PREFIX) ? name.slice(PREFIX.length) : name;
+}
 
 /** `accuracy` or `eval_accuracy` → `eval_accuracy`: the key Hugging Face's files use. */
 export function evalMetricKey(name: string): string {

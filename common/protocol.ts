@@ -76,6 +76,22 @@ export function checkResult<C extends ResultCommand>(command: C, value: unknown)
   return problem ? { ok: false, error: problem } : { ok: true, message: value as ResultValue<C> };
 }
 
+/**
+ * What a `step` message measures, declared once: the metrics panel keeps one column per field
+ * (common/runSeries.ts) and the webview protocol checks those columns with the same guards.
+ */
+export const stepFields = {
+  step: int,
+  epoch: num,
+  /** null when the loss is not finite (diverged); the trainer also sends an `error`. */
+  loss: nullable(num),
+  learningRate: num,
+  gradNorm: nullable(num),
+  samplesPerSecond: num,
+  tokensPerSecond: num,
+  elapsedMs: num,
+} as const;
+
 /** Messages the trainer sends. */
 export const trainerMessages = {
   hello: obj({
@@ -108,19 +124,7 @@ export const trainerMessages = {
     /** Parameters that were freshly initialised rather than loaded (e.g. a new classifier head). */
     newlyInitialized: arr(str),
   }),
-  step: obj({
-    type: lit('step'),
-    step: int,
-    epoch: num,
-    /** null when the loss is not finite (diverged); the trainer also sends an `error`. */
-    loss: nullable(num),
-    learningRate: num,
-    gradNorm: nullable(num),
-    samplesPerSecond: num,
-    tokensPerSecond: num,
-    elapsedMs: num,
-    etaMs: nullable(num),
-  }),
+  step: obj({ type: lit('step'), ...stepFields, etaMs: nullable(num) }),
   eval: obj({
     type: lit('eval'),
     step: int,

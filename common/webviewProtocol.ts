@@ -12,7 +12,7 @@
  */
 import { arr, bool, int, lit, num, obj, oneOf, opt, record, str, unknownValue, nullable } from './guard';
 import type { Guard, Infer } from './guard';
-import { evaluationResultFields, moduleNode, predictionResult, trainerMessages } from './protocol';
+import { evaluationResultFields, moduleNode, predictionResult, stepFields, trainerMessages } from './protocol';
 import type { TrainerMessage } from './protocol';
 
 export const PANEL_KINDS = ['metrics', 'freeze', 'checkpoints'] as const;
@@ -175,16 +175,23 @@ export class SequenceReceiver {
 
 // ---- the metrics panel -------------------------------------------------------------------------------------------
 
-const stepColumns = obj({
-  step: arr(int),
-  epoch: arr(num),
-  loss: arr(nullable(num)),
-  learningRate: arr(num),
-  gradNorm: arr(nullable(num)),
-  samplesPerSecond: arr(num),
-  tokensPerSecond: arr(num),
-  elapsedMs: arr(num),
-});
+/** One array per step field, each checked by that field's guard (common/protocol.ts `stepFields`). */
+function columnsOf<S extends Record<string, Guard<unknown>>>(fields: S): Guard<{ [K in keyof S]: Infer<S[K]>[] }> {
+  const guards = Object.entries(fields).map(([k, g]) => [k, arr(g)] as const);
+  return {
+    describe: `columns of ${Object.keys(fields).join(', ')}`,
+    check: (v, p = '') => {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) return `${p ? `${p}: ` : ''}expected object`;
+      for (const [k, g] of guards) {
+        const problem = g.check((v as Record<string, unknown>)[k], p ? `${p}.${k}` : k);
+        if (problem) return problem;
+      }
+      return undefined;
+    },
+  };
+}
+
+const stepColumns = columnsOf(stepFields);
 
 export const runSeriesGuard = obj({
   runId: str,

@@ -5,8 +5,10 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { isConfigFile } from '../common/config/configFile';
 import type { Services as Extension } from './ctx';
 import { writeWizardConfig } from './configWriter';
+import { readConfigText } from './runConfig';
 import { diagnose, formatFindings, probeEnvironment, autoBackend } from './environment';
 import { isActive } from './runModel';
 import type { CheckpointInfo, RunInfo } from './runModel';
@@ -14,7 +16,6 @@ import type { RunsNode } from './runsTree';
 import { CONFIG_GLOB } from './runsIndex';
 import { backendArgs, readSettings, SETTINGS_SECTION } from './settings';
 import { runWizard } from './wizard';
-import { isConfigFile } from '../common/config/configFile';
 
 
 type RunArg = string | RunsNode | vscode.Uri | undefined;
@@ -74,8 +75,10 @@ async function startConfig(ext: Extension, uri: vscode.Uri, resumeFrom?: string)
   }
   const text = await fs.readFile(uri.fsPath, 'utf8').catch(() => '');
   const pref = readSettings((k) => vscode.workspace.getConfiguration(SETTINGS_SECTION, uri).get(k)).backend;
-  const metric = /^\s+metric_for_best_model:[ \t]*["']?([\w-]+)/m.exec(text)?.[1]?.replace(/^eval_/, '') ?? 'loss';
-  const run = ext.manager.start(uri.fsPath, { extraArgs: backendArgs(text, pref), metricForBestModel: metric, ...(resumeFrom ? { resumeFrom } : {}) });
+  // Named before the trainer's plan says it, so that the runs view can show "best" from the first evaluation.
+  const metric = readConfigText(text).best.metric;
+  const options = { extraArgs: backendArgs(text, pref), metricForBestModel: metric, ...(resumeFrom ? { resumeFrom } : {}) };
+  const run = ext.manager.start(uri.fsPath, options);
   if (run.status === 'queued') {
     const ahead = ext.manager.activeRuns().filter((r) => r.id !== run.id).length;
     void vscode.window.showInformationMessage(`"${run.name}" is queued behind ${ahead} run${ahead === 1 ? '' : 's'} (setting "finetune.maxParallelRuns").`);

@@ -5,7 +5,8 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { greaterIsBetter, normaliseMetricName } from '../common/config/rules';
+import { greaterIsBetter } from '../common/config/rules';
+import { normaliseMetricName } from '../common/metricNames';
 import type { FineTuneConfig } from '../common/config/schema';
 import { validateConfigText } from '../common/config/validate';
 

@@ -15,6 +15,7 @@ import type { CheckpointInfo, CheckpointsState, Evaluation, Prediction } from '.
 import { renderEvaluation } from './evaluationView';
 import { button, clear, h, problemBanner } from './dom';
 import { PanelIpc } from './ipc';
+import { isEvalMetricKey } from '../common/metricNames';
 
 const root = document.getElementById('root')!;
 const showProblem = problemBanner(root);
@@ -53,7 +54,7 @@ function render(s: CheckpointsState): void {
   }
   // Evaluation metrics first (what a checkpoint is chosen by), then the training loss; the rest is in the tooltip.
   const all = [...new Set(s.checkpoints.flatMap((c) => Object.keys(c.metrics)))].sort();
-  const metricNames = [...all.filter((m) => m.startsWith('eval_')), ...all.filter((m) => m === 'loss')].slice(0, 5);
+  const metricNames = [...all.filter(isEvalMetricKey), ...all.filter((m) => m === 'loss')].slice(0, 5);
   const head = h('tr', {}, ...['checkpoint', 'step', 'epoch', ...metricNames, 'size', '', 'actions'].map((t) => h('th', {}, t)));
   const rows = s.checkpoints.map((c) => {
     const sound = !c.broken;

@@ -10,6 +10,7 @@ import type { CheckpointInfo } from '../../common/webviewProtocol';
 import { ConfigDocument } from '../../common/config/yamlDoc';
 import { isScalar } from '../../common/config/yamlDoc';
 import { diffEdit } from '../../common/freezeEdit';
+import { evalMetricKey } from '../../common/metricNames';
 
 const REQUIRED = ['config.json', 'model.safetensors', 'trainer_state.json'];
 
@@ -66,7 +67,7 @@ export async function readCheckpoints(runDir: string, o: { bestPath?: string; sa
       }
     }
     const ev = o.evals?.filter((x) => x.step === info.step).pop();
-    if (ev) for (const [k, x] of Object.entries(ev.metrics)) info.metrics[`eval_${k}`] = x;
+    if (ev) for (const [k, x] of Object.entries(ev.metrics)) info.metrics[evalMetricKey(k)] = x;
     if (problems.length) info.broken = problems.join('; ');
     out.push(info);
   }
