@@ -40,6 +40,12 @@ export function registerPanels(services: Services): void {
   const checkpoints = new Map<string, CheckpointsPanel>();
   let freeze: FreezePanel | undefined;
 
+  // A run's panels close with the run's scope (when the run is deleted), and leave it when the user closes them.
+  const inRunScopes = (ids: string[], p: { dispose(): void; onDidDispose: vscode.Event<void> }) => {
+    const runs = [...new Set(ids.map((id) => services.index.get(id)?.id ?? id))];
+    for (const run of runs) ctx.pushForRun(run, p);
+    p.onDidDispose(() => runs.forEach((run) => ctx.forgetForRun(run, p)));
+  };
   const newPanel = (kind: keyof typeof VIEW_TYPES, title: string) =>
     vscode.window.createWebviewPanel(VIEW_TYPES[kind], title, { viewColumn: vscode.ViewColumn.Active, preserveFocus: false }, { ...webviewOptions(extensionUri), retainContextWhenHidden: false });
 
@@ -56,6 +62,7 @@ export function registerPanels(services: Services): void {
     const p = new MetricsPanel(panel ?? newPanel('metrics', title), extensionUri, services, ids);
     metrics.set(key, p);
     p.onDidDispose(() => metrics.delete(key));
+    inRunScopes(ids, p);
     return p;
   };
   const openCheckpoints = (id: string, panel?: vscode.WebviewPanel) => {
@@ -64,6 +71,7 @@ export function registerPanels(services: Services): void {
     const p = new CheckpointsPanel(panel ?? newPanel('checkpoints', `Checkpoints: ${services.index.get(id)?.name ?? id}`), extensionUri, services, id);
     checkpoints.set(id, p);
     p.onDidDispose(() => checkpoints.delete(id));
+    inRunScopes([id], p);
   };
   const openFreezing = (panel?: vscode.WebviewPanel) => {
     if (freeze && !panel) return freeze.panel.reveal();
