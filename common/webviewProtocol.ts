@@ -109,7 +109,8 @@ export function checkReply<T extends CommandTable, K extends CommandName<T>>(
   value: unknown,
 ): Checked<CommandReply<T, K>> {
   const problem = table[name]!.reply.check(value, 'reply');
-  return problem ? { ok: false, error: `reply to "${name}": ${problem}` } : { ok: true, value: value as CommandReply<T, K> };
+  if (problem) return { ok: false, error: `reply to "${name}": ${problem}` };
+  return { ok: true, value: value as CommandReply<T, K> };
 }
 
 /** Runs the handler of a checked command: the one place where name and arguments meet again. */

@@ -77,8 +77,11 @@ async function startConfig(ext: Extension, uri: vscode.Uri, resumeFrom?: string)
   const pref = readSettings((k) => vscode.workspace.getConfiguration(SETTINGS_SECTION, uri).get(k)).backend;
   // Named before the trainer's plan says it, so that the runs view can show "best" from the first evaluation.
   const metric = readConfigText(text).best.metric;
-  const options = { extraArgs: backendArgs(text, pref), metricForBestModel: metric, ...(resumeFrom ? { resumeFrom } : {}) };
-  const run = ext.manager.start(uri.fsPath, options);
+  const run = ext.manager.start(uri.fsPath, {
+    extraArgs: backendArgs(text, pref),
+    metricForBestModel: metric,
+    ...(resumeFrom ? { resumeFrom } : {}),
+  });
   if (run.status === 'queued') {
     const ahead = ext.manager.activeRuns().filter((r) => r.id !== run.id).length;
     void vscode.window.showInformationMessage(`"${run.name}" is queued behind ${ahead} run${ahead === 1 ? '' : 's'} (setting "finetune.maxParallelRuns").`);

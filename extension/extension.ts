@@ -30,7 +30,10 @@ export function activate(context: vscode.ExtensionContext): Services {
   const ctx = new Ctx(context);
   const output = ctx.push(vscode.window.createOutputChannel('Fine-Tune Studio'));
   const settings = () => readSettings((k) => vscode.workspace.getConfiguration(SETTINGS_SECTION).get(k));
-  const trainer = { path: path.join(context.extensionPath, 'dist', 'trainer.js'), env: () => threadsEnv(settings().threads) };
+  const trainer = {
+    path: path.join(context.extensionPath, 'dist', 'trainer.js'),
+    env: () => threadsEnv(settings().threads),
+  };
   const manager = ctx.push(
     new RunManager({
       trainerPath: trainer.path,
@@ -53,14 +56,16 @@ export function activate(context: vscode.ExtensionContext): Services {
   ctx.push(vscode.window.createTreeView('finetune.runs', { treeDataProvider: tree, showCollapseAll: true }));
   ctx.push(new RunStatusBar(manager));
   const lenses = ctx.push(new RunCodeLensProvider(manager));
-  ctx.push(vscode.languages.registerCodeLensProvider([{ language: 'finetune-yaml' }, { pattern: CONFIG_FILE_GLOB }], lenses));
+  const configs = [{ language: 'finetune-yaml' }, { pattern: CONFIG_FILE_GLOB }];
+  ctx.push(vscode.languages.registerCodeLensProvider(configs, lenses));
 
   registerCommands(s);
   registerPanels(s);
 
   // The language server starts with the first config the user opens, not with the extension.
   const maybeStartClient = (doc: vscode.TextDocument) => {
-    if (!languageClient && (doc.languageId === 'finetune-yaml' || isConfigFile(doc.uri.fsPath))) languageClient = startClient(context.extensionPath);
+    const isConfig = doc.languageId === 'finetune-yaml' || isConfigFile(doc.uri.fsPath);
+    if (!languageClient && isConfig) languageClient = startClient(context.extensionPath);
   };
   ctx.push(vscode.workspace.onDidOpenTextDocument(maybeStartClient));
   vscode.workspace.textDocuments.forEach(maybeStartClient);

@@ -27,11 +27,16 @@ export interface ConfigView {
 export function readConfigText(text: string): ConfigView {
   const { config } = validateConfigText(text);
   const d = config.data;
+  const metric = normaliseMetricName(config.training.metric_for_best_model ?? 'loss');
   return {
     config,
     flat: flattenConfig(config),
-    best: { metric: normaliseMetricName(config.training.metric_for_best_model ?? 'loss'), greaterIsBetter: greaterIsBetter(config) },
-    columns: { text: d.text_column, label: d.label_column, ...(d.text_pair_column ? { textPair: d.text_pair_column } : {}) },
+    best: { metric, greaterIsBetter: greaterIsBetter(config) },
+    columns: {
+      text: d.text_column,
+      label: d.label_column,
+      ...(d.text_pair_column ? { textPair: d.text_pair_column } : {}),
+    },
   };
 }
 
@@ -47,7 +52,10 @@ export async function readConfigFile(file: string): Promise<ConfigView | undefin
 }
 
 /** The config a run was trained with: its config.resolved.yaml, else the config file it names. */
-export async function readRunConfig(runDir: string | undefined, configPath: string | undefined): Promise<ConfigView | undefined> {
+export async function readRunConfig(
+  runDir: string | undefined,
+  configPath: string | undefined,
+): Promise<ConfigView | undefined> {
   for (const file of [runDir && path.join(runDir, 'config.resolved.yaml'), configPath]) {
     const view = file ? await readConfigFile(file) : undefined;
     if (view) return view;
@@ -56,7 +64,11 @@ export async function readRunConfig(runDir: string | undefined, configPath: stri
 }
 
 /** `{training: {learning_rate: 1}}` → `{'training.learning_rate': 1}`; lists stay whole values. */
-export function flattenConfig(value: unknown, prefix = '', out: Record<string, unknown> = Object.create(null)): Record<string, unknown> {
+export function flattenConfig(
+  value: unknown,
+  prefix = '',
+  out: Record<string, unknown> = Object.create(null),
+): Record<string, unknown> {
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     for (const [k, v] of Object.entries(value)) flattenConfig(v, prefix ? `${prefix}.${k}` : k, out);
   } else if (prefix && value !== undefined) out[prefix] = value;

@@ -112,7 +112,8 @@ function showPrediction(out: HTMLElement, p: Prediction, texts: string[]): void 
       const bar = h('span', { class: 'bar' });
       bar.style.width = `${Math.round(prob * 100)}%`;
       const percent = h('span', { class: 'num' }, `${(prob * 100).toFixed(1)}%`);
-      return h('div', { class: 'prob-row' }, h('span', { class: 'prob-label' }, label), h('span', { class: 'bar-track' }, bar), percent);
+      const name = h('span', { class: 'prob-label' }, label);
+      return h('div', { class: 'prob-row' }, name, h('span', { class: 'bar-track' }, bar), percent);
     });
   // The texts as the model saw them, both of a pair, so that the answer is read against its question.
   const shown = texts.map((t) => h('div', { class: 'tried-text muted' }, t));
@@ -144,6 +145,7 @@ function renderTry(s: CheckpointsState): void {
       if ((e as KeyboardEvent).key === 'Enter') go();
     });
   }
-  const row = h('div', { class: 'try-row' }, input, ...(second ? [second] : []), button('Predict', go, { icon: 'play' }));
+  const predict = button('Predict', go, { icon: 'play' });
+  const row = h('div', { class: 'try-row' }, input, ...(second ? [second] : []), predict);
   tryBox.append(h('h3', {}, `Try ${name}`), row, out);
 }

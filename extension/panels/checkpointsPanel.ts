@@ -24,7 +24,12 @@ const TRAINING_ONLY = new Set(['optimizer.safetensors', 'trainer_state.json']);
 type Handlers = CommandHandlers<typeof checkpointCommands>;
 
 export class CheckpointsPanel extends PanelHost<typeof checkpointCommands> {
-  constructor(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, private readonly services: Services, readonly runId: string) {
+  constructor(
+    panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    private readonly services: Services,
+    readonly runId: string,
+  ) {
     super(panel, extensionUri, 'checkpointsPanel', checkpointCommands, { kind: 'checkpoints', runId });
     const sub = services.index.onDidChange(() => void this.refresh());
     this.onDidDispose(() => sub.dispose());
@@ -91,7 +96,9 @@ export class CheckpointsPanel extends PanelHost<typeof checkpointCommands> {
 
   private async resume(ckpt: string): Promise<undefined> {
     const run = this.run();
-    if (!run.configPath) throw new Error(`Run ${run.name} does not record its config file, so it cannot be resumed from here.`);
+    if (!run.configPath) {
+      throw new Error(`Run ${run.name} does not record its config file, so it cannot be resumed from here.`);
+    }
     const started = this.services.manager.start(run.configPath, { resumeFrom: ckpt, name: run.name });
     await vscode.commands.executeCommand('finetune.openMetrics', started.id);
   }
@@ -132,7 +139,11 @@ export class CheckpointsPanel extends PanelHost<typeof checkpointCommands> {
 
   private async export(ckpt: string): Promise<undefined> {
     const run = this.run();
-    const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Export here' });
+    const picked = await vscode.window.showOpenDialog({
+      canSelectFolders: true,
+      canSelectFiles: false,
+      openLabel: 'Export here',
+    });
     if (!picked?.[0]) return;
     const target = path.join(picked[0].fsPath, `${run.name}-${path.basename(ckpt)}`.replace(/[^\w.-]+/g, '-'));
     // Never into an existing folder: mkdir without `recursive` fails if it is there.
@@ -165,7 +176,8 @@ export class CheckpointsPanel extends PanelHost<typeof checkpointCommands> {
 
   private async delete(ckpt: string): Promise<undefined> {
     const run = this.run();
-    const question = `Delete ${path.basename(ckpt)} of run ${run.name}? Its weights are removed from disk; this cannot be undone.`;
+    const question =
+      `Delete ${path.basename(ckpt)} of run ${run.name}? Its weights are removed from disk; this cannot be undone.`;
     const answer = await vscode.window.showWarningMessage(question, { modal: true }, 'Delete');
     if (answer !== 'Delete') return;
     await fs.rm(ckpt, { recursive: true, force: true });

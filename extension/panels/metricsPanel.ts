@@ -112,15 +112,19 @@ export class MetricsPanel extends PanelHost<typeof metricsCommands> {
       if (!m) throw new Error('the chart image is not a PNG data URL');
       await saveAs(suggestedName, { PNG: ['png'] }, Buffer.from(m[1]!, 'base64'));
     },
-    openCheckpoints: async ({ runId }) => void (await vscode.commands.executeCommand('finetune.openCheckpoints', runId)),
+    openCheckpoints: async ({ runId }) => {
+      await vscode.commands.executeCommand('finetune.openCheckpoints', runId);
+    },
   };
 
   private control(runId: string, what: 'stop' | 'saveNow'): undefined {
     const run = this.services.index.get(runId);
-    const ok = run && (what === 'stop' ? this.services.manager.stop(run.id) : this.services.manager.saveCheckpointNow(run.id));
+    const { manager } = this.services;
+    const ok = run && (what === 'stop' ? manager.stop(run.id) : manager.saveCheckpointNow(run.id));
     if (ok) return;
     const verb = what === 'stop' ? 'stopped' : 'asked to save';
-    void vscode.window.showWarningMessage(`Run ${run?.name ?? runId} is not running in this window, so it cannot be ${verb}.`);
+    const name = run?.name ?? runId;
+    void vscode.window.showWarningMessage(`Run ${name} is not running in this window, so it cannot be ${verb}.`);
   }
 }
 

@@ -68,7 +68,8 @@ export function registerPanels(services: Services): void {
   const openCheckpoints = (id: string, panel?: vscode.WebviewPanel) => {
     const existing = checkpoints.get(id);
     if (existing && !panel) return existing.panel.reveal();
-    const p = new CheckpointsPanel(panel ?? newPanel('checkpoints', `Checkpoints: ${services.index.get(id)?.name ?? id}`), extensionUri, services, id);
+    const title = `Checkpoints: ${services.index.get(id)?.name ?? id}`;
+    const p = new CheckpointsPanel(panel ?? newPanel('checkpoints', title), extensionUri, services, id);
     checkpoints.set(id, p);
     p.onDidDispose(() => checkpoints.delete(id));
     inRunScopes([id], p);
@@ -80,7 +81,9 @@ export function registerPanels(services: Services): void {
   };
 
   const pickRuns = async (many: boolean): Promise<string[]> => {
-    const items = services.index.list().map((r) => ({ label: r.name, description: `${r.status} · step ${r.step}`, id: r.runDir ?? r.id }));
+    const items = services.index
+      .list()
+      .map((r) => ({ label: r.name, description: `${r.status} · step ${r.step}`, id: r.runDir ?? r.id }));
     if (!items.length) {
       void vscode.window.showInformationMessage('No runs yet: start one from a *.finetune.yaml.');
       return [];

@@ -113,14 +113,16 @@ function onLine(child: ChildProcess, outcome: Outcome, line: string): void {
 
 function protocolProblem(m: TrainerMessage): string | undefined {
   if (m.type !== 'hello' || m.protocolVersion === PROTOCOL_VERSION) return undefined;
-  return `The trainer speaks protocol ${m.protocolVersion}, the extension ${PROTOCOL_VERSION}: rebuild both (npm run build) or reinstall the extension.`;
+  const fix = 'rebuild both (npm run build) or reinstall the extension';
+  return `The trainer speaks protocol ${m.protocolVersion}, the extension ${PROTOCOL_VERSION}: ${fix}.`;
 }
 
 function finish<C extends ResultCommand>(command: C, o: Outcome, code: number | null, stderr: string): ResultValue<C> {
   if (o.result !== undefined) {
     const checked = checkResult(command, o.result);
     if (checked.ok) return checked.message;
-    throw new FineTuneError('trainer-result-invalid', `The trainer's ${command} answer is malformed: ${checked.error}`, {
+    const why = `The trainer's ${command} answer is malformed: ${checked.error}`;
+    throw new FineTuneError('trainer-result-invalid', why, {
       fix: 'Rebuild the extension (npm run build) so that the trainer and the extension match.',
     });
   }

@@ -14,7 +14,10 @@ import { runEngine } from './engineRunner';
 import { REPO, startTrainer } from './trainerProcess';
 
 /** The trainer from source, forked as the extension forks dist/trainer.js. */
-const TRAINER = { trainerPath: path.join(REPO, 'trainer', 'main.ts'), execArgv: ['--import', pathToFileURL(require.resolve('tsx')).href] };
+const TRAINER = {
+  trainerPath: path.join(REPO, 'trainer', 'main.ts'),
+  execArgv: ['--import', pathToFileURL(require.resolve('tsx')).href],
+};
 
 async function trainedCheckpoint(): Promise<{ dir: string; checkpoint: string }> {
   const ws = makeWorkspace({ training: { max_steps: 2, save_strategy: 'steps', save_steps: 2 } }, { trainRows: 16 });
@@ -50,7 +53,8 @@ test('evaluate: the run\'s own columns are passed on', async () => {
   const csv = 'review,sentiment\n' + rows.map((r) => `"${r.text.replace(/"/g, '""')}",${r.label}`).join('\n') + '\n';
   writeFileSync(path.join(dir, 'renamed.csv'), csv);
   const p: TrainerProcess = { ...TRAINER, cwd: dir, env: { FINETUNE_THREADS: '1' } };
-  const e = await evaluateCheckpoint(p, checkpoint, path.join(dir, 'renamed.csv'), { text: 'review', label: 'sentiment' });
+  const columns = { text: 'review', label: 'sentiment' };
+  const e = await evaluateCheckpoint(p, checkpoint, path.join(dir, 'renamed.csv'), columns);
   assert.equal(e.examples, 12);
   assert.equal(typeof e.metrics['accuracy'], 'number');
   await assert.rejects(evaluateCheckpoint(p, checkpoint, path.join(dir, 'renamed.csv'), {}), /text/i);

@@ -83,5 +83,7 @@ test('the config-file pattern, and package.json spelling the same extensions', (
   const whens = Object.values(pkg.contributes.menus).flat().map((m) => m.when ?? '');
   const patterns = whens.flatMap((w) => [...w.matchAll(/resourceFilename =~ \/(.*?)\/(?:\s|$)/g)].map((m) => m[1]!));
   assert.ok(patterns.length > 0);
-  for (const p of patterns) assert.equal(p.replace(/\\\\/g, '\\'), CONFIG_FILE_RE.source, 'a menu spells the pattern differently');
+  for (const p of patterns) {
+    assert.equal(p.replace(/\\\\/g, '\\'), CONFIG_FILE_RE.source, 'a menu spells the pattern differently');
+  }
 });

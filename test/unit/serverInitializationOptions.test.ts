@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { readServerInitializationOptions } from '../../common/serverInitializationOptions';
 
 test('well-formed options are kept', () => {
-  assert.deepEqual(readServerInitializationOptions({ runsFolder: 'runs', debounceMs: 10 }), { runsFolder: 'runs', debounceMs: 10 });
+  const options = { runsFolder: 'runs', debounceMs: 10 };
+  assert.deepEqual(readServerInitializationOptions(options), options);
 });
 
 test('missing, malformed or foreign options give the defaults', () => {

@@ -18,7 +18,11 @@ const listeners: ((e: { data: unknown }) => void)[] = [];
 Object.assign(globalThis, {
   window: { addEventListener: (_: string, l: (e: { data: unknown }) => void) => listeners.push(l) },
   document: { querySelector: () => null },
-  acquireVsCodeApi: () => ({ postMessage: (m: unknown) => posted.push(m), getState: () => undefined, setState: () => undefined }),
+  acquireVsCodeApi: () => ({
+    postMessage: (m: unknown) => posted.push(m),
+    getState: () => undefined,
+    setState: () => undefined,
+  }),
 });
 const send = (data: unknown) => listeners.forEach((l) => l({ data }));
 
@@ -58,7 +62,8 @@ test('replies are checked per command', () => {
 
 test('the page resolves a request with a well-formed reply and rejects a malformed one', async () => {
   const { PanelIpc } = await import('../../webview/ipc');
-  const ipc = new PanelIpc({ state: obj({}), append: obj({}), commands: table, onSnapshot: () => undefined, onAppend: () => undefined });
+  const ignore = () => undefined;
+  const ipc = new PanelIpc({ state: obj({}), append: obj({}), commands: table, onSnapshot: ignore, onAppend: ignore });
   const good = ipc.request('add', { a: 1, b: 2 });
   const goodId = (posted.at(-1) as { id: number }).id;
   send({ type: 'reply', id: goodId, ok: true, value: 3 });
