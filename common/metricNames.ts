@@ -22,8 +22,8 @@ export function isEvalMetricKey(key: string): boolean {
 
 /** Where the extension learns which metric decides "best", most direct first. */
 export interface DecidingMetricSources {
-  /** What the trainer's `plan` says, when it says it. */
-  plan?: { metricForBestModel?: string; greaterIsBetter?: boolean };
+  /** What the trainer's `plan` message says, when it says it. */
+  plan?: { type: 'plan'; metricForBestModel?: string; greaterIsBetter?: boolean };
   /** What run.json says. */
   run?: { metricForBestModel?: string; greaterIsBetter?: boolean };
   /** The config as the validator resolves it: its metric, or the default (`loss`), and which way is better. */

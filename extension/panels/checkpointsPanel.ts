@@ -55,7 +55,9 @@ export class CheckpointsPanel extends PanelHost<typeof checkpointCommands> {
       ...(rotating ? { saveTotalLimit: limit } : {}),
       evals: series.evals,
     });
-    const metric = decidingMetric({ run: r, ...(config ? { config: config.best } : {}) }).metric;
+    const plan = series.plan;
+    const sources = { ...(plan ? { plan } : {}), run: r, ...(config ? { config: config.best } : {}) };
+    const metric = decidingMetric(sources).metric;
     return {
       runId: this.runId,
       runName: r.name,

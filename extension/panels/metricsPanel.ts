@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { writeFileAtomic } from '../../common/atomicWrite';
-import type { TrainerMessage } from '../../common/protocol';
+import type { TrainerMessage, TrainerMessageOf } from '../../common/protocol';
 import { emptyRunSeries } from '../../common/runSeries';
 import { metricsCommands } from '../../common/webviewProtocol';
 import type { CommandHandlers, MetricsAppend, MetricsRunInfo, MetricsState } from '../../common/webviewProtocol';
@@ -71,10 +71,11 @@ export class MetricsPanel extends PanelHost<typeof metricsCommands> {
     if (endedId && ended) void this.info(endedId, ended).then((info) => this.append({ runId: endedId, messages: [], info } satisfies MetricsAppend));
   }
 
-  private async info(id: string, run: RunInfo | undefined): Promise<MetricsRunInfo> {
+  private async info(id: string, run: RunInfo | undefined, plan?: TrainerMessageOf<'plan'>): Promise<MetricsRunInfo> {
     const view = await readRunConfig(run?.runDir, run?.configPath);
     const patience = view?.config.training.early_stopping_patience;
-    const metric = decidingMetric({ ...(run ? { run } : {}), ...(view ? { config: view.best } : {}) }).metric;
+    const sources = { ...(plan ? { plan } : {}), ...(run ? { run } : {}), ...(view ? { config: view.best } : {}) };
+    const metric = decidingMetric(sources).metric;
     return {
       runId: id,
       live: !!run?.live && (run.status === 'running' || run.status === 'starting' || run.status === 'stopping' || run.status === 'queued'),
@@ -96,7 +97,7 @@ export class MetricsPanel extends PanelHost<typeof metricsCommands> {
           series.hello = { type: 'hello', protocolVersion: 1, engineVersion: '', pid: run.pid ?? 0, backend: { name: backendName(run.backend), reason: run.backend, tried: [] } };
         }
         if (!series.plan && run?.totalSteps) series.plan = { type: 'plan', runId: id, runDir: run.runDir ?? '', mode: run.mode ?? 'fine-tune', task: run.task ?? 'text-classification', totalSteps: run.totalSteps, stepsPerEpoch: 0, epochs: 0, trainExamples: 0, evalExamples: 0 };
-        return { info: await this.info(id, run), series };
+        return { info: await this.info(id, run, series.plan), series };
       }),
     );
     return { runs };

@@ -62,7 +62,8 @@ test('one metric vocabulary', () => {
 
 test('the deciding metric: the trainer, then run.json, then the config; never a guess', () => {
   const config = { metric: 'f1', greaterIsBetter: true };
-  assert.deepEqual(decidingMetric({ plan: { metricForBestModel: 'eval_accuracy', greaterIsBetter: true }, config }), {
+  const plan = { type: 'plan', metricForBestModel: 'eval_accuracy', greaterIsBetter: true } as const;
+  assert.deepEqual(decidingMetric({ plan, run: { metricForBestModel: 'f1' }, config }), {
     metric: 'accuracy',
     greaterIsBetter: true,
   });
