@@ -80,10 +80,11 @@ async function runOneShot<C extends ResultCommand>(
   // EPIPE when the trainer is already gone is expected: its exit tells the real cause.
   child.stdin?.on('error', () => undefined);
   if (input) child.stdin?.write(encodeMessage(input));
+  const timeoutMs = p.timeoutMs ?? defaultTimeoutMs;
   const timer = setTimeout(() => {
-    outcome.error ??= `the trainer took longer than ${Math.round((p.timeoutMs ?? defaultTimeoutMs) / 1000)} s`;
+    outcome.error ??= `the trainer took longer than ${Math.round(timeoutMs / 1000)} s`;
     child.kill('SIGKILL');
-  }, p.timeoutMs ?? defaultTimeoutMs);
+  }, timeoutMs);
   const code = await new Promise<number | null>((resolve) => {
     child.on('error', (e) => (outcome.error ??= `the trainer could not be started: ${e.message}`));
     child.on('close', (c) => resolve(c));

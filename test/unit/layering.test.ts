@@ -32,7 +32,7 @@ const RULES: Record<string, Rule> = {
   extension: { folders: ['common', 'files'], packages: ['node:*', 'yaml', 'vscode', 'vscode-languageclient/'] },
   trainer: {
     folders: ['common', 'files'],
-    packages: ['node:*', 'yaml', '@tensorflow/', '@huggingface/transformers', 'tsx/'],
+    packages: ['node:*', 'yaml', '@tensorflow/', '@huggingface/transformers', 'tsx/', 'webgpu'],
   },
 };
 
