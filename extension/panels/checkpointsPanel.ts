@@ -13,7 +13,7 @@ import type { ConfigView } from '../runConfig';
 import { FINISHED_STATUSES } from '../runModel';
 import type { RunInfo } from '../runModel';
 import { PanelHost } from './panelHost';
-import { forkConfigText, modelCard, readCheckpoints } from './checkpointStore';
+import { evaluateColumnArgs, forkConfigText, modelCard, readCheckpoints } from './checkpointStore';
 import { readRunSeries } from './runHistory';
 import { evaluateCheckpoint, predictCheckpoint } from './trainerCommand';
 import type { TrainerProcess } from './trainerCommand';
@@ -125,7 +125,7 @@ export class CheckpointsPanel extends PanelHost<typeof checkpointCommands> {
     });
     const file = picked?.[0]?.fsPath;
     if (!file) return undefined;
-    const columns = (await readRunConfig(run.runDir, run.configPath))?.columns ?? {};
+    const columns = evaluateColumnArgs((await readRunConfig(run.runDir, run.configPath))?.flat ?? {});
     const title = `Evaluating ${path.basename(ckpt)} on ${path.basename(file)}…`;
     const value = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () =>
       evaluateCheckpoint(this.trainer(run.runDir), ckpt, file, columns),

@@ -24,23 +24,14 @@ export interface TrainerProcess {
   timeoutMs?: number;
 }
 
-/** A run's own columns (data.text_column and so on); absent ones take the trainer's defaults. */
-export interface RunColumns {
-  text?: string;
-  textPair?: string;
-  label?: string;
-}
-
+/** `columnArgs`: the run's own columns as checkpointStore.ts `evaluateColumnArgs` writes them. */
 export async function evaluateCheckpoint(
   p: TrainerProcess,
   model: string,
   data: string,
-  columns: RunColumns,
+  columnArgs: readonly string[],
 ): Promise<ResultValue<'evaluate'>> {
-  const args = ['evaluate', '--model', model, '--data', data];
-  if (columns.text) args.push('--text-column', columns.text);
-  if (columns.textPair) args.push('--text-pair-column', columns.textPair);
-  if (columns.label) args.push('--label-column', columns.label);
+  const args = ['evaluate', '--model', model, '--data', data, ...columnArgs];
   return runOneShot(p, 'evaluate', args, undefined, 10 * 60_000);
 }
 

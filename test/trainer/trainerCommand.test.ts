@@ -53,9 +53,9 @@ test('evaluate: the run\'s own columns are passed on', async () => {
   const csv = 'review,sentiment\n' + rows.map((r) => `"${r.text.replace(/"/g, '""')}",${r.label}`).join('\n') + '\n';
   writeFileSync(path.join(dir, 'renamed.csv'), csv);
   const p: TrainerProcess = { ...TRAINER, cwd: dir, env: { FINETUNE_THREADS: '1' } };
-  const columns = { text: 'review', label: 'sentiment' };
+  const columns = ['--text-column=review', '--label-column=sentiment'];
   const e = await evaluateCheckpoint(p, checkpoint, path.join(dir, 'renamed.csv'), columns);
   assert.equal(e.examples, 12);
   assert.equal(typeof e.metrics['accuracy'], 'number');
-  await assert.rejects(evaluateCheckpoint(p, checkpoint, path.join(dir, 'renamed.csv'), {}), /text/i);
+  await assert.rejects(evaluateCheckpoint(p, checkpoint, path.join(dir, 'renamed.csv'), []), /text/i);
 });
