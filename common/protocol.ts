@@ -112,6 +112,36 @@ export function confusionMatchesLabels(t: { labels?: string[]; confusion?: numbe
   return ragged < 0 ? undefined : `confusion[${ragged}]: ${t.confusion[ragged]!.length} columns for ${k} labels`;
 }
 
+/** What `evaluate` answers (trainer/engine/evaluate.ts EvalResult): metrics over `examples`, tables for classes. */
+export const evaluationResultFields = { metrics: record(num), ...evaluationTables, examples: count };
+/** What `predict` answers: the label and every label's probability (the trainer may add tensors for debugging). */
+export const predictionResult = obj({ label: str, probabilities: record(num) });
+const resultValues = { evaluate: obj(evaluationResultFields), predict: predictionResult } as const;
+export type ResultCommand = keyof typeof resultValues;
+export type ResultValue<C extends ResultCommand> = Infer<(typeof resultValues)[C]>;
+
+/** A `result` message's value, checked by the guard of the command it answers. */
+export function checkResult<C extends ResultCommand>(command: C, value: unknown): ParseResult<ResultValue<C>> {
+  const problem = resultValues[command].check(value, `${command} result`);
+  return problem ? { ok: false, error: problem } : { ok: true, message: value as ResultValue<C> };
+}
+
+/**
+ * What a `step` message measures, declared once: the metrics panel keeps one column per field
+ * (common/runSeries.ts) and the webview protocol checks those columns with the same guards.
+ */
+export const stepFields = {
+  step: count,
+  epoch: nonNegative,
+  /** null when the loss is not finite (diverged); the trainer also sends an `error`. */
+  loss: nullable(num),
+  learningRate: nonNegative,
+  gradNorm: nullable(nonNegative),
+  samplesPerSecond: nonNegative,
+  tokensPerSecond: nonNegative,
+  elapsedMs: nonNegative,
+} as const;
+
 /** Messages the trainer sends. */
 export const trainerMessages = {
   hello: obj({
@@ -150,19 +180,7 @@ export const trainerMessages = {
     }),
     trainableWithinTotal,
   ),
-  step: obj({
-    type: lit('step'),
-    step: count,
-    epoch: nonNegative,
-    /** null when the loss is not finite (diverged); the trainer also sends an `error`. */
-    loss: nullable(num),
-    learningRate: nonNegative,
-    gradNorm: nullable(nonNegative),
-    samplesPerSecond: nonNegative,
-    tokensPerSecond: nonNegative,
-    elapsedMs: nonNegative,
-    etaMs: nullable(nonNegative),
-  }),
+  step: obj({ type: lit('step'), ...stepFields, etaMs: nullable(nonNegative) }),
   eval: refine(
     obj({
       type: lit('eval'),
@@ -187,7 +205,7 @@ export const trainerMessages = {
   }),
   log: obj({ type: lit('log'), level: oneOf(['debug', 'info', 'warn', 'error'] as const), message: str }),
   error: obj({ type: lit('error'), error: userError, fatal: bool }),
-  /** Answer to a one-shot `evaluate` or `predict` command. */
+  /** Answer to a one-shot `evaluate` or `predict` command; its value is checked with `checkResult`. */
   result: obj({ type: lit('result'), command: oneOf(['evaluate', 'predict'] as const), value: jsonValue() }),
   done: obj({
     type: lit('done'),
@@ -213,9 +231,15 @@ export const hostMessages = {
   save_now: obj({ type: lit('save_now') }),
   /** Stop as soon as possible without saving. */
   cancel: obj({ type: lit('cancel') }),
+  /**
+   * The texts for `predict` started without `--text`: text a user typed never travels as argv, where a sentence
+   * such as "--help me" would read as a flag.
+   */
+  predict_input: obj({ type: lit('predict_input'), text: str, textPair: opt(str) }),
 } as const;
 export type HostMessageType = keyof typeof hostMessages;
 export type HostMessage = { [K in HostMessageType]: Infer<(typeof hostMessages)[K]> }[HostMessageType];
+export type HostMessageOf<K extends HostMessageType> = Infer<(typeof hostMessages)[K]>;
 
 export type ParseResult<T> = { ok: true; message: T } | { ok: false; error: string };
 

@@ -4,26 +4,35 @@
  * webview keeps applying the appended messages to its own copy: both sides run the same code, so a finished run
  * read from disk and a live one look the same.
  */
+import { stepFields } from './protocol';
 import type { TrainerMessage, TrainerMessageOf } from './protocol';
 import type { RunFileStatus } from './runFolder/status';
 
 export type EvalRecord = TrainerMessageOf<'eval'>;
 export type CheckpointRecord = TrainerMessageOf<'checkpoint'>;
 
+type StepMessage = TrainerMessageOf<'step'>;
+/** The fields of a `step` message kept as columns: all of common/protocol.ts `stepFields`. */
+export type StepColumn = keyof typeof stepFields;
 /** Step-message columns; `loss` and `gradNorm` hold null where the trainer sent null (diverged). */
-export interface StepColumns {
-  step: number[];
-  epoch: number[];
-  loss: (number | null)[];
-  learningRate: number[];
-  gradNorm: (number | null)[];
-  samplesPerSecond: number[];
-  tokensPerSecond: number[];
-  elapsedMs: number[];
+export type StepColumns = { [K in StepColumn]: StepMessage[K][] };
+const STEP_COLUMNS = Object.keys(stepFields) as StepColumn[];
+
+/** The columns the metrics panel charts: every step field but the x axes and the clock. */
+export const STEP_FIELDS = STEP_COLUMNS.filter(
+  (k): k is Exclude<StepColumn, 'step' | 'epoch' | 'elapsedMs'> => k !== 'step' && k !== 'epoch' && k !== 'elapsedMs',
+);
+export type StepField = (typeof STEP_FIELDS)[number];
+
+function emptyStepColumns(): StepColumns {
+  const out: Partial<Record<StepColumn, unknown[]>> = {};
+  for (const k of STEP_COLUMNS) out[k] = [];
+  return out as StepColumns;
 }
 
-export const STEP_FIELDS = ['loss', 'learningRate', 'gradNorm', 'samplesPerSecond', 'tokensPerSecond'] as const;
-export type StepField = (typeof STEP_FIELDS)[number];
+function pushStep<K extends StepColumn>(c: StepColumns, m: StepMessage, k: K): void {
+  c[k].push(m[k]);
+}
 
 export interface RunSeriesData {
   runId: string;
@@ -44,7 +53,7 @@ export function emptyRunSeries(runId: string, name = runId): RunSeriesData {
   return {
     runId,
     name,
-    steps: { step: [], epoch: [], loss: [], learningRate: [], gradNorm: [], samplesPerSecond: [], tokensPerSecond: [], elapsedMs: [] },
+    steps: emptyStepColumns(),
     lastEtaMs: null,
     evals: [],
     checkpoints: [],
@@ -56,7 +65,7 @@ function truncateAfter(s: RunSeriesData, step: number): void {
   const cols = s.steps;
   let keep = cols.step.length;
   while (keep > 0 && cols.step[keep - 1]! > step) keep--;
-  for (const k of Object.keys(cols) as (keyof StepColumns)[]) cols[k].length = keep;
+  for (const k of STEP_COLUMNS) cols[k].length = keep;
   s.evals = s.evals.filter((e) => e.step <= step);
   s.checkpoints = s.checkpoints.filter((c) => c.step <= step);
   delete s.done;
@@ -83,14 +92,7 @@ export function applyMessage(s: RunSeriesData, m: TrainerMessage): boolean {
       const c = s.steps;
       const last = c.step[c.step.length - 1];
       if (last !== undefined && m.step <= last) return false;
-      c.step.push(m.step);
-      c.epoch.push(m.epoch);
-      c.loss.push(m.loss);
-      c.learningRate.push(m.learningRate);
-      c.gradNorm.push(m.gradNorm);
-      c.samplesPerSecond.push(m.samplesPerSecond);
-      c.tokensPerSecond.push(m.tokensPerSecond);
-      c.elapsedMs.push(m.elapsedMs);
+      for (const k of STEP_COLUMNS) pushStep(c, m, k);
       s.lastEtaMs = m.etaMs;
       return true;
     }

@@ -12,7 +12,7 @@
  */
 import { arr, bool, int, lit, num, obj, oneOf, opt, record, str, unknownValue, nullable } from './guard';
 import type { Guard, Infer } from './guard';
-import { evaluationTables, moduleNode, trainerMessages } from './protocol';
+import { evaluationResultFields, moduleNode, predictionResult, stepFields, trainerMessages } from './protocol';
 import type { TrainerMessage } from './protocol';
 
 export const PANEL_KINDS = ['metrics', 'freeze', 'checkpoints'] as const;
@@ -47,6 +47,79 @@ function checkTagged<T>(table: Record<string, Guard<unknown>>, value: unknown, w
 
 export const checkHostToWebview = (v: unknown) => checkTagged<HostToWebview>(hostToWebview, v, 'host message');
 export const checkWebviewToHost = (v: unknown) => checkTagged<WebviewToHost>(webviewToHost, v, 'webview message');
+
+// ---- commands ----------------------------------------------------------------------------------------------------
+
+/**
+ * One command a page may send: the guard of its arguments and of the host's reply. A notice is fire-and-forget
+ * (its reply is nothing); a request is answered with a `reply` that the page checks with `reply` before use.
+ */
+export interface CommandSpec<A, R> {
+  readonly args: Guard<A>;
+  readonly reply: Guard<R>;
+}
+
+const nothing: Guard<undefined> = {
+  describe: 'nothing',
+  check: (v, p = '') => (v === undefined ? undefined : `${p ? `${p}: ` : ''}expected nothing`),
+};
+
+/** A reply that may be nothing (the user cancelled a dialog, say). */
+export function orNothing<T>(g: Guard<T>): Guard<T | undefined> {
+  return { describe: `${g.describe} | nothing`, check: (v, p) => (v === undefined ? undefined : g.check(v, p)) };
+}
+
+export function notice<A>(args: Guard<A>): CommandSpec<A, undefined> {
+  return { args, reply: nothing };
+}
+export function request<A, R>(args: Guard<A>, reply: Guard<R>): CommandSpec<A, R> {
+  return { args, reply };
+}
+
+/** A panel's commands by name. */
+export type CommandTable = Record<string, CommandSpec<unknown, unknown>>;
+export type CommandName<T extends CommandTable> = keyof T & string;
+export type CommandArgs<T extends CommandTable, K extends CommandName<T>> = Infer<T[K]['args']>;
+export type CommandReply<T extends CommandTable, K extends CommandName<T>> = Infer<T[K]['reply']>;
+/** One checked command, its name and arguments typed together. */
+export type CommandCall<T extends CommandTable> = {
+  [K in CommandName<T>]: { name: K; args: CommandArgs<T, K> };
+}[CommandName<T>];
+/** What the host does for each command of a table, typed by its arguments and reply. */
+export type CommandHandlers<T extends CommandTable> = {
+  [K in CommandName<T>]: (args: CommandArgs<T, K>) => Promise<CommandReply<T, K>>;
+};
+
+/** Checks a `command` message against a panel's table; the error names the command and the bad field. */
+export function checkCommand<T extends CommandTable>(
+  table: T,
+  m: { name: string; args: unknown },
+): Checked<CommandCall<T>> {
+  if (!Object.prototype.hasOwnProperty.call(table, m.name)) return { ok: false, error: `unknown command "${m.name}"` };
+  const problem = table[m.name]!.args.check(m.args, 'args');
+  if (problem) return { ok: false, error: `command "${m.name}": ${problem}` };
+  // The guard of this very name has just accepted the arguments.
+  return { ok: true, value: { name: m.name, args: m.args } as CommandCall<T> };
+}
+
+/** Checks the host's reply to a request by that command's reply guard. */
+export function checkReply<T extends CommandTable, K extends CommandName<T>>(
+  table: T,
+  name: K,
+  value: unknown,
+): Checked<CommandReply<T, K>> {
+  const problem = table[name]!.reply.check(value, 'reply');
+  if (problem) return { ok: false, error: `reply to "${name}": ${problem}` };
+  return { ok: true, value: value as CommandReply<T, K> };
+}
+
+/** Runs the handler of a checked command: the one place where name and arguments meet again. */
+export function dispatchCommand<T extends CommandTable, K extends CommandName<T>>(
+  handlers: CommandHandlers<T>,
+  call: { name: K; args: CommandArgs<T, K> },
+): Promise<CommandReply<T, K>> {
+  return handlers[call.name](call.args);
+}
 
 /** Any trainer protocol message, checked by its own guard. */
 export const trainerMessage: Guard<TrainerMessage> = {
@@ -103,16 +176,23 @@ export class SequenceReceiver {
 
 // ---- the metrics panel -------------------------------------------------------------------------------------------
 
-const stepColumns = obj({
-  step: arr(int),
-  epoch: arr(num),
-  loss: arr(nullable(num)),
-  learningRate: arr(num),
-  gradNorm: arr(nullable(num)),
-  samplesPerSecond: arr(num),
-  tokensPerSecond: arr(num),
-  elapsedMs: arr(num),
-});
+/** One array per step field, each checked by that field's guard (common/protocol.ts `stepFields`). */
+function columnsOf<S extends Record<string, Guard<unknown>>>(fields: S): Guard<{ [K in keyof S]: Infer<S[K]>[] }> {
+  const guards = Object.entries(fields).map(([k, g]) => [k, arr(g)] as const);
+  return {
+    describe: `columns of ${Object.keys(fields).join(', ')}`,
+    check: (v, p = '') => {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) return `${p ? `${p}: ` : ''}expected object`;
+      for (const [k, g] of guards) {
+        const problem = g.check((v as Record<string, unknown>)[k], p ? `${p}.${k}` : k);
+        if (problem) return problem;
+      }
+      return undefined;
+    },
+  };
+}
+
+const stepColumns = columnsOf(stepFields);
 
 export const runSeriesGuard = obj({
   runId: str,
@@ -153,11 +233,11 @@ export const metricsAppend = obj({ runId: str, messages: arr(trainerMessage), in
 export type MetricsAppend = Infer<typeof metricsAppend>;
 
 export const metricsCommands = {
-  stop: obj({ runId: str }),
-  saveNow: obj({ runId: str }),
-  exportCsv: obj({ csv: str, suggestedName: str }),
-  exportImage: obj({ format: oneOf(['png', 'svg'] as const), data: str, suggestedName: str }),
-  openCheckpoints: obj({ runId: str }),
+  stop: notice(obj({ runId: str })),
+  saveNow: notice(obj({ runId: str })),
+  exportCsv: notice(obj({ csv: str, suggestedName: str })),
+  exportImage: notice(obj({ format: oneOf(['png', 'svg'] as const), data: str, suggestedName: str })),
+  openCheckpoints: notice(obj({ runId: str })),
 } as const;
 
 // ---- the freezing panel ------------------------------------------------------------------------------------------
@@ -192,9 +272,9 @@ export const FREEZE_SHORTCUTS = ['freeze-embeddings', 'top-n', 'head-only', 'unf
 export type FreezeShortcut = (typeof FREEZE_SHORTCUTS)[number];
 
 export const freezeCommands = {
-  setFrozen: obj({ path: str, frozen: bool }),
-  shortcut: obj({ kind: oneOf(FREEZE_SHORTCUTS), n: opt(int) }),
-  openConfig: obj({}),
+  setFrozen: notice(obj({ path: str, frozen: bool })),
+  shortcut: notice(obj({ kind: oneOf(FREEZE_SHORTCUTS), n: opt(int) })),
+  openConfig: notice(obj({})),
 } as const;
 
 // ---- the checkpoint explorer -------------------------------------------------------------------------------------
@@ -225,40 +305,31 @@ export const checkpointsState = obj({
   checkpoints: arr(checkpointInfo),
   /** Labels the checkpoint predicts, for the "try it" box. */
   labels: opt(arr(str)),
+  /** The run's columns: "try it" asks for a second text when the run was trained on pairs. */
+  columns: opt(obj({ text: str, textPair: opt(str), label: str })),
 });
 export type CheckpointsState = Infer<typeof checkpointsState>;
 
-export const predictionGuard = obj({ label: str, probabilities: record(num) });
+export const predictionGuard = predictionResult;
 export type Prediction = Infer<typeof predictionGuard>;
 
-/** What `finetune-studio evaluate` answers (trainer/engine/evaluate.ts EvalResult), checked before a panel shows it. */
+/** What the trainer's `evaluate` answers, checked before a panel shows it. */
 export const evaluationGuard = obj({
-  metrics: record(num),
-  ...evaluationTables,
-  examples: int,
+  ...evaluationResultFields,
   /** The data file, added by the host. */
   file: opt(str),
 });
 export type Evaluation = Infer<typeof evaluationGuard>;
 
 export const checkpointCommands = {
-  resume: obj({ path: str }),
-  fork: obj({ path: str }),
-  /** A request: the host replies with an Evaluation, or undefined when the user picked no file. */
-  evaluate: obj({ path: str }),
-  /** A request: the host replies with a Prediction. */
-  try: obj({ path: str, text: str }),
-  export: obj({ path: str }),
-  delete: obj({ path: str }),
-  reveal: obj({ path: str }),
+  resume: notice(obj({ path: str })),
+  fork: notice(obj({ path: str })),
+  /** The host replies with an Evaluation, or nothing when the user picked no file. */
+  evaluate: request(obj({ path: str }), orNothing(evaluationGuard)),
+  /** The host replies with a Prediction; `textPair` only for a run trained on sentence pairs. */
+  try: request(obj({ path: str, text: str, textPair: opt(str) }), predictionGuard),
+  export: notice(obj({ path: str })),
+  delete: notice(obj({ path: str })),
+  reveal: notice(obj({ path: str })),
 } as const;
 
-export type CommandTable = Record<string, Guard<unknown>>;
-export type CommandArgs<T extends CommandTable, K extends keyof T> = Infer<T[K]>;
-
-/** Checks a `command` message against a panel's table; the error names the command and the bad field. */
-export function checkCommand<T extends CommandTable>(table: T, m: { name: string; args: unknown }): Checked<{ name: keyof T & string; args: unknown }> {
-  if (!Object.prototype.hasOwnProperty.call(table, m.name)) return { ok: false, error: `unknown command "${m.name}"` };
-  const problem = table[m.name]!.check(m.args, 'args');
-  return problem ? { ok: false, error: `command "${m.name}": ${problem}` } : { ok: true, value: { name: m.name, args: m.args } };
-}

@@ -5,8 +5,10 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { isConfigFile } from '../common/config/configFile';
 import type { Services as Extension } from './ctx';
 import { writeWizardConfig } from './configWriter';
+import { readConfigText } from './runConfig';
 import { diagnose, formatFindings, probeEnvironment, autoBackend } from './environment';
 import { isActive } from './runModel';
 import type { CheckpointInfo, RunInfo } from './runModel';
@@ -16,7 +18,6 @@ import { backendArgs, readSettings, SETTINGS_SECTION } from './settings';
 import { runWizard } from './wizard';
 import { requireTrust } from './workspaceTrust';
 
-const CONFIG_RE = /\.finetune\.ya?ml$/;
 
 type RunArg = string | RunsNode | vscode.Uri | undefined;
 
@@ -48,7 +49,7 @@ async function pickRun(ext: Extension, arg: RunArg, what: string, filter: (r: Ru
 
 async function pickConfig(): Promise<vscode.Uri | undefined> {
   const active = vscode.window.activeTextEditor?.document.uri;
-  if (active && CONFIG_RE.test(active.fsPath)) return active;
+  if (active && isConfigFile(active.fsPath)) return active;
   const configs = await vscode.workspace.findFiles(CONFIG_GLOB, '{**/node_modules/**,**/.finetune/**}', 200);
   if (configs.length === 1) return configs[0];
   if (!configs.length) {
@@ -76,8 +77,13 @@ async function startConfig(ext: Extension, uri: vscode.Uri, resumeFrom?: string)
   }
   const text = await fs.readFile(uri.fsPath, 'utf8').catch(() => '');
   const pref = readSettings((k) => vscode.workspace.getConfiguration(SETTINGS_SECTION, uri).get(k)).backend;
-  const metric = /^\s+metric_for_best_model:[ \t]*["']?([\w-]+)/m.exec(text)?.[1]?.replace(/^eval_/, '') ?? 'loss';
-  const run = ext.manager.start(uri.fsPath, { extraArgs: backendArgs(text, pref), metricForBestModel: metric, ...(resumeFrom ? { resumeFrom } : {}) });
+  // Named before the trainer's plan says it, so that the runs view can show "best" from the first evaluation.
+  const metric = readConfigText(text).best.metric;
+  const run = ext.manager.start(uri.fsPath, {
+    extraArgs: backendArgs(text, pref),
+    metricForBestModel: metric,
+    ...(resumeFrom ? { resumeFrom } : {}),
+  });
   if (run.status === 'queued') {
     const ahead = ext.manager.activeRuns().filter((r) => r.id !== run.id).length;
     void vscode.window.showInformationMessage(`"${run.name}" is queued behind ${ahead} run${ahead === 1 ? '' : 's'} (setting "finetune.maxParallelRuns").`);
@@ -88,7 +94,7 @@ async function startConfig(ext: Extension, uri: vscode.Uri, resumeFrom?: string)
 async function wizardCommand(ext: Extension, mode: 'fine-tune' | 'from-scratch', arg?: vscode.Uri): Promise<void> {
   // From an open config (editor title, palette with a config focused) "Fine-tune model" means "train this".
   const active = arg ?? vscode.window.activeTextEditor?.document.uri;
-  if (mode === 'fine-tune' && active && CONFIG_RE.test(active.fsPath)) {
+  if (mode === 'fine-tune' && active && isConfigFile(active.fsPath)) {
     await startConfig(ext, active);
     return;
   }

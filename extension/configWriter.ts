@@ -10,6 +10,7 @@ import { defaultArchitecture } from '../common/config/defaults';
 import type { ArchitectureConfig, Mode, Task } from '../common/config/schema';
 import type { FieldSpec, SectionSpec } from '../common/config/spec';
 import { pathExists } from '../common/fsProbe';
+import { configBaseName } from '../common/config/configFile';
 
 export interface WizardAnswers {
   mode: Mode;
@@ -183,7 +184,7 @@ export async function writeWizardConfig(a: WizardAnswers, now = new Date()): Pro
   for (let attempt = 0; ; attempt++) {
     const target = await freeConfigPath(dir, a.runName ?? path.basename(a.dataFile).replace(/\.[^.]+$/, ''));
     // The run is named after its config, so that runs of reviews.finetune.yaml and reviews-2.finetune.yaml differ.
-    const runName = a.runName ?? path.basename(target).replace(/\.finetune\.yaml$/, '');
+    const runName = a.runName ?? configBaseName(target);
     try {
       await writeNewFile(target, renderConfig({ ...a, runName }, dir, now));
       return target;

@@ -1,16 +1,18 @@
 /**
  * The extension's context: owns every disposable, in two scopes as rust-analyzer's `ctx.ts` does — one for the
- * extension's life, and one per run (status bar bindings, panel subscriptions, watchers of one run's folder)
- * that is disposed when the run ends or is deleted. Everything heavy (the language client, the run manager's
- * trainer processes) is created on first use through it.
+ * extension's life, and one per run (the run's metrics and checkpoint panels, with their subscriptions) that is
+ * disposed when the run is deleted. Everything heavy (the language client, the run manager's trainer processes)
+ * is created on first use through it.
  */
 import type * as vscode from 'vscode';
+import type { RunManager } from './runManager';
+import type { RunsIndex } from './runsIndex';
 
 type DisposableLike = { dispose(): unknown };
 
 export class Ctx implements vscode.Disposable {
   private readonly life: DisposableLike[] = [];
-  private readonly runScopes = new Map<string, DisposableLike[]>();
+  private readonly runScopes = new Map<string, Set<DisposableLike>>();
   private disposed = false;
 
   constructor(readonly extension: vscode.ExtensionContext) {}
@@ -33,15 +35,27 @@ export class Ctx implements vscode.Disposable {
       return d;
     }
     let scope = this.runScopes.get(runId);
-    if (!scope) this.runScopes.set(runId, (scope = []));
-    scope.push(d);
+    if (!scope) this.runScopes.set(runId, (scope = new Set()));
+    scope.add(d);
     return d;
+  }
+
+  /** Lets go of `d` without disposing it (it was disposed on its own, e.g. a panel the user closed). */
+  forgetForRun(runId: string, d: DisposableLike): void {
+    const scope = this.runScopes.get(runId);
+    scope?.delete(d);
+    if (scope?.size === 0) this.runScopes.delete(runId);
+  }
+
+  /** How many disposables the run's scope holds (for tests and diagnostics). */
+  runScopeSize(runId: string): number {
+    return this.runScopes.get(runId)?.size ?? 0;
   }
 
   disposeRunScope(runId: string): void {
     const scope = this.runScopes.get(runId);
     this.runScopes.delete(runId);
-    disposeAll(scope ?? []);
+    disposeAll([...(scope ?? [])]);
   }
 
   dispose(): void {
@@ -62,11 +76,14 @@ function disposeAll(list: DisposableLike[]): void {
   }
 }
 
-/** The extension's services, handed to the commands and views. */
+/** The extension's services: one bag, handed to the commands, the views and the panels. */
 export interface Services {
   readonly ctx: Ctx;
-  readonly manager: import('./runManager').RunManager;
-  readonly index: import('./runsIndex').RunsIndex;
+  readonly manager: RunManager;
+  /** Every run the extension knows: live ones and those found in runs folders. */
+  readonly index: RunsIndex;
   /** The shared "Fine-Tune Studio" channel: trainer stderr, log messages and run summaries. */
   readonly output: vscode.OutputChannel;
+  /** The trainer bundle and the environment it runs with, for one-shot commands (evaluate, predict). */
+  readonly trainer: { readonly path: string; env(): Record<string, string> };
 }

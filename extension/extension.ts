@@ -9,7 +9,6 @@ import type { TrainerMessage } from '../common/protocol';
 import { RunCodeLensProvider } from './codeLens';
 import { registerCommands } from './commands';
 import { Ctx } from './ctx';
-import type { PanelServices } from './panels/panelHost';
 import { registerPanels } from './panels/registerPanels';
 import type { Services } from './ctx';
 import { RunManager } from './runManager';
@@ -19,6 +18,7 @@ import { RunsIndex } from './runsIndex';
 import { RunsTreeProvider } from './runsTree';
 import { readSettings, SETTINGS_SECTION, threadsEnv } from './settings';
 import { RunStatusBar } from './statusBar';
+import { CONFIG_FILE_GLOB, isConfigFile } from '../common/config/configFile';
 
 let services: Services | undefined;
 let languageClient: Promise<{ dispose(): Promise<void> } | undefined> | undefined;
@@ -26,23 +26,27 @@ let languageClient: Promise<{ dispose(): Promise<void> } | undefined> | undefine
 /** How long VS Code's shutdown waits for trainers to save their checkpoint. */
 const SHUTDOWN_WAIT_MS = 8000;
 
-export function activate(context: vscode.ExtensionContext): PanelServices {
+export function activate(context: vscode.ExtensionContext): Services {
   const ctx = new Ctx(context);
   const output = ctx.push(vscode.window.createOutputChannel('Fine-Tune Studio'));
   const settings = () => readSettings((k) => vscode.workspace.getConfiguration(SETTINGS_SECTION).get(k));
+  const trainer = {
+    path: path.join(context.extensionPath, 'dist', 'trainer.js'),
+    env: () => threadsEnv(settings().threads),
+  };
   const manager = ctx.push(
     new RunManager({
-      trainerPath: path.join(context.extensionPath, 'dist', 'trainer.js'),
+      trainerPath: trainer.path,
       maxParallel: () => settings().maxParallelRuns,
       stopGraceMs: () => settings().stopGracePeriodSeconds * 1000,
-      env: () => threadsEnv(settings().threads),
+      env: trainer.env,
       // Restricted Mode: no trainer starts (workspaceTrust.ts); trust can be granted while the window is open.
       isTrusted: () => vscode.workspace.isTrusted,
       log: (run, stream, line) => output.appendLine(`[${run.name}] ${stream === 'stderr' ? '' : stream === 'host' ? '» ' : 'stdout: '}${line}`),
     }),
   );
   const index = ctx.push(new RunsIndex(manager, (line) => output.appendLine(line)));
-  const s: Services = { ctx, manager, index, output };
+  const s: Services = { ctx, manager, index, output, trainer };
   services = s;
 
   ctx.push(manager.onDidReceiveMessage((e) => logMessage(s, e.runId, e.message)));
@@ -55,22 +59,23 @@ export function activate(context: vscode.ExtensionContext): PanelServices {
   ctx.push(vscode.window.createTreeView('finetune.runs', { treeDataProvider: tree, showCollapseAll: true }));
   ctx.push(new RunStatusBar(manager));
   const lenses = ctx.push(new RunCodeLensProvider(manager));
-  ctx.push(vscode.languages.registerCodeLensProvider([{ language: 'finetune-yaml' }, { pattern: '**/*.finetune.{yaml,yml}' }], lenses));
+  const configs = [{ language: 'finetune-yaml' }, { pattern: CONFIG_FILE_GLOB }];
+  ctx.push(vscode.languages.registerCodeLensProvider(configs, lenses));
 
   registerCommands(s);
-  const panelServices: PanelServices = { manager, runs: index, cliPath: path.join(context.extensionPath, 'dist', 'cli.js') };
-  registerPanels(ctx, panelServices);
+  registerPanels(s);
 
   // The language server starts with the first config the user opens, not with the extension.
   const maybeStartClient = (doc: vscode.TextDocument) => {
-    if (!languageClient && (doc.languageId === 'finetune-yaml' || /\.finetune\.ya?ml$/.test(doc.uri.fsPath))) languageClient = startClient(context.extensionPath);
+    const isConfig = doc.languageId === 'finetune-yaml' || isConfigFile(doc.uri.fsPath);
+    if (!languageClient && isConfig) languageClient = startClient(context.extensionPath);
   };
   ctx.push(vscode.workspace.onDidOpenTextDocument(maybeStartClient));
   vscode.workspace.textDocuments.forEach(maybeStartClient);
 
   updateContextKeys(s);
   void index.refresh();
-  return panelServices;
+  return s;
 }
 
 export async function deactivate(): Promise<void> {

@@ -6,8 +6,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CloseAction, ErrorAction, LanguageClient, TransportKind } from 'vscode-languageclient/node';
 import type { ErrorHandler, LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
-import type { ServerInitializationOptions } from '../server/initializationOptions';
+import type { ServerInitializationOptions } from '../common/serverInitializationOptions';
 import { RestartPolicy } from './restartPolicy';
+import { CONFIG_FILE_GLOB } from '../common/config/configFile';
 
 export const LANGUAGE_ID = 'finetune-yaml';
 
@@ -45,8 +46,7 @@ export async function startLanguageClient(extensionPath: string, output: vscode.
     documentSelector: [
       { scheme: 'file', language: LANGUAGE_ID },
       { scheme: 'untitled', language: LANGUAGE_ID },
-      { scheme: 'file', pattern: '**/*.finetune.yaml' },
-      { scheme: 'file', pattern: '**/*.finetune.yml' },
+      { scheme: 'file', pattern: CONFIG_FILE_GLOB },
     ],
     outputChannel: output,
     initializationOptions,

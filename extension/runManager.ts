@@ -21,6 +21,7 @@ import type { Disposable, Event } from './events';
 import { applyMessage } from './runStore';
 import { isActive } from './runModel';
 import type { RunInfo } from './runModel';
+import { configBaseName } from '../common/config/configFile';
 
 export interface RunManagerOptions {
   /** Absolute path of the trainer bundle (`dist/trainer.js`). */
@@ -127,7 +128,7 @@ export class RunManager implements Disposable {
     if (opts.extraArgs) args.push(...opts.extraArgs);
     const run: RunInfo = {
       id,
-      name: opts.name ?? path.basename(configPath).replace(/\.finetune\.ya?ml$/, ''),
+      name: opts.name ?? configBaseName(configPath),
       configPath,
       status: 'queued',
       step: 0,

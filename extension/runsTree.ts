@@ -9,6 +9,7 @@ import type { RunsIndex } from './runsIndex';
 import { formatDuration, formatMetric, isActive } from './runModel';
 import type { CheckpointInfo, RunInfo, RunStatus } from './runModel';
 import { runTooltipMarkdown } from './markdown';
+import { normaliseMetricName } from '../common/metricNames';
 
 export type RunsNode =
   | { kind: 'run'; run: RunInfo }
@@ -154,7 +155,7 @@ function summaryLines(run: RunInfo): [string, string | undefined][] {
   out.push([progress, run.epoch !== undefined ? `epoch ${formatMetric(run.epoch)}` : undefined]);
   if (run.loss !== undefined && run.loss !== null) out.push([`loss ${formatMetric(run.loss)}`, 'training']);
   if (run.lastEval) {
-    const evals = Object.entries(run.lastEval).map(([k, v]) => `${k.replace(/^eval_/, '')} ${formatMetric(v)}`);
+    const evals = Object.entries(run.lastEval).map(([k, v]) => `${normaliseMetricName(k)} ${formatMetric(v)}`);
     if (evals.length) out.push([evals.join(', '), 'validation']);
   }
   if (run.bestMetric) out.push([`best ${run.bestMetric.name} ${formatMetric(run.bestMetric.value)}`, undefined]);

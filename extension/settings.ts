@@ -6,6 +6,7 @@
 import { BACKEND_PREFERENCES } from '../common/config/schema';
 import type { BackendPreference } from '../common/config/schema';
 import { THREADS_ENV } from '../common/protocol';
+import { readConfigText } from './runConfig';
 
 export const SETTINGS_SECTION = 'finetune';
 
@@ -124,9 +125,7 @@ function isValid(spec: SettingSpec<unknown>, v: unknown): boolean {
  */
 export function backendArgs(configText: string, preference: BackendPreference): string[] {
   if (preference === 'auto') return [];
-  const m = /^backend:[ \t]*["']?([\w-]+)["']?[ \t]*(?:#.*)?$/m.exec(configText);
-  const inConfig = m?.[1] ?? 'auto';
-  return inConfig === 'auto' ? ['--backend', preference] : [];
+  return readConfigText(configText).config.backend === 'auto' ? ['--backend', preference] : [];
 }
 
 /** Environment for the trainer from the threads setting (trainer/parallel/threads.ts reads it); 0 leaves the trainer's default. */

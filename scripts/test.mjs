@@ -47,7 +47,7 @@ function run(cmd, args) {
   });
 }
 
-await run('npx', ['tsc', '--noEmit', '-p', '.']);
+await run('node', ['scripts/typecheck.mjs']);
 await run('node', ['esbuild.mjs']);
 await run('npm', ['run', '--silent', 'test:unit']);
 if (process.env.CI || existsSync('.e2e/ready')) {

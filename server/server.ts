@@ -13,7 +13,7 @@ import { nodeConfigHost } from '../files/configHost';
 import { cachingHost, HostCache } from './languageService/cachingHost';
 import { createLanguageService, documentFolder } from './languageService/service';
 import type { FineTuneLanguageService } from './languageService/service';
-import type { ServerInitializationOptions } from './initializationOptions';
+import { readServerInitializationOptions } from '../common/serverInitializationOptions';
 import { nodeWorkspaceIndex } from './workspaceIndex';
 
 
@@ -37,8 +37,8 @@ function fsPath(uri: string): string | undefined {
 }
 
 connection.onInitialize((params: InitializeParams): InitializeResult => {
-  const opts = (params.initializationOptions ?? {}) as ServerInitializationOptions;
-  if (typeof opts.debounceMs === 'number' && opts.debounceMs >= 0) debounceMs = opts.debounceMs;
+  const opts = readServerInitializationOptions(params.initializationOptions);
+  if (opts.debounceMs !== undefined) debounceMs = opts.debounceMs;
   canWatchFiles = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
   const roots = (params.workspaceFolders?.map((f) => fsPath(f.uri)) ?? [params.rootUri ? fsPath(params.rootUri) : undefined]).filter((r): r is string => !!r);
   // The default runs folder is always looked in; `runsFolder` (the extension's setting) adds one.

@@ -5,7 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { WorkspaceIndex } from './languageService/service';
+import type { WorkspaceIndex } from './languageService/serviceContext';
 
 const DATA_EXTENSIONS = new Set(['.csv', '.tsv', '.jsonl', '.json']);
 /** JSON files that belong to models, runs and tooling, never data. */

@@ -45,7 +45,7 @@ import {
   trainerMessages,
 } from '../common/protocol';
 import type { ParseResult } from '../common/protocol';
-import type { BackendInfo, HostMessage, TrainerMessage, TrainerMessageOf } from '../common/protocol';
+import type { BackendInfo, HostMessage, HostMessageOf, TrainerMessage, TrainerMessageOf } from '../common/protocol';
 import type { Guard } from '../common/guard';
 import { BackendUnavailableError, backendForWorkers, selectBackend } from './backend';
 import { trainerThreads } from './parallel/threads';
@@ -77,10 +77,16 @@ export function send(m: TrainerMessage): void {
 
 const control: RunControl = { stop: false, saveNow: false, cancel: false };
 
+/** The texts of `predict` without `--text`; undefined when the host went away before sending them. */
+type PredictInput = HostMessageOf<'predict_input'> | undefined;
+let gotPredictInput: (m: PredictInput) => void = () => undefined;
+const predictInput = new Promise<PredictInput>((resolve) => (gotPredictInput = resolve));
+
 function onHost(m: HostMessage): void {
   if (m.type === 'stop') control.stop = true;
   else if (m.type === 'save_now') control.saveNow = true;
   else if (m.type === 'cancel') control.cancel = true;
+  else if (m.type === 'predict_input') gotPredictInput(m);
 }
 
 function listenToHost(): void {
@@ -91,6 +97,7 @@ function listenToHost(): void {
   // A host that goes away without a word (a killed VS Code, a killed CLI) must not leave an orphan training on:
   // the run stops as if asked, so it still ends with a checkpoint.
   const hostGone = (how: string) => {
+    gotPredictInput(undefined);
     if (control.stop || control.cancel) return;
     control.stop = true;
     process.stderr.write(`finetune-studio trainer: ${how}; stopping with a checkpoint\n`);
@@ -297,14 +304,27 @@ async function runEvaluate(args: ParsedArgs): Promise<number> {
   return 0;
 }
 
+/** The texts from the flags, else from the host's `predict_input` (the extension never puts user text in argv). */
+async function predictTexts(flags: Map<string, string>): Promise<{ text: string; textPair?: string }> {
+  const text = flags.get('text');
+  const textPair = flags.get('text-pair');
+  if (text !== undefined) return { text, ...(textPair !== undefined ? { textPair } : {}) };
+  // Waiting on stdin must keep the process alive (it is unref'd so that it never delays the exit otherwise).
+  process.stdin.ref?.();
+  const m = await predictInput;
+  process.stdin.unref?.();
+  if (!m) throw usage('predict needs --text "..." or a predict_input message on stdin');
+  return m;
+}
+
 async function runPredict(args: ParsedArgs): Promise<number> {
   const model = args.flags.get('model');
-  const text = args.flags.get('text');
-  if (!model || text === undefined) throw usage('predict needs --model DIR and --text "..."');
+  if (!model) throw usage('predict needs --model DIR and --text "..."');
   await hello(backendFlag(args.flags, 'auto'));
+  const { text, textPair } = await predictTexts(args.flags);
   const { loadModelFolder, predictText } = await import('./engine/inference');
   const m = await loadModelFolder(model);
-  send({ type: 'result', command: 'predict', value: predictText(m, text, args.flags.get('text-pair')) });
+  send({ type: 'result', command: 'predict', value: predictText(m, text, textPair) });
   m.model.dispose();
   return 0;
 }

@@ -10,11 +10,12 @@ import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import { formatValue } from '../common/chartData';
 import { formatBytes } from '../common/memoryEstimate';
 import { obj } from '../common/guard';
-import { checkpointCommands, checkpointsState, evaluationGuard, predictionGuard } from '../common/webviewProtocol';
-import type { CheckpointInfo, CheckpointsState, Evaluation } from '../common/webviewProtocol';
+import { checkpointCommands, checkpointsState } from '../common/webviewProtocol';
+import type { CheckpointInfo, CheckpointsState, Evaluation, Prediction } from '../common/webviewProtocol';
 import { renderEvaluation } from './evaluationView';
 import { button, clear, h, problemBanner } from './dom';
 import { PanelIpc } from './ipc';
+import { isEvalMetricKey } from '../common/metricNames';
 
 const root = document.getElementById('root')!;
 const showProblem = problemBanner(root);
@@ -23,7 +24,7 @@ const tryBox = h('section', { class: 'try' });
 root.append(body, tryBox);
 let selected: string | undefined;
 
-const ipc = new PanelIpc<CheckpointsState, unknown>({
+const ipc = new PanelIpc<CheckpointsState, unknown, typeof checkpointCommands>({
   state: checkpointsState,
   append: obj({}),
   commands: checkpointCommands,
@@ -53,7 +54,7 @@ function render(s: CheckpointsState): void {
   }
   // Evaluation metrics first (what a checkpoint is chosen by), then the training loss; the rest is in the tooltip.
   const all = [...new Set(s.checkpoints.flatMap((c) => Object.keys(c.metrics)))].sort();
-  const metricNames = [...all.filter((m) => m.startsWith('eval_')), ...all.filter((m) => m === 'loss')].slice(0, 5);
+  const metricNames = [...all.filter(isEvalMetricKey), ...all.filter((m) => m === 'loss')].slice(0, 5);
   const head = h('tr', {}, ...['checkpoint', 'step', 'epoch', ...metricNames, 'size', '', 'actions'].map((t) => h('th', {}, t)));
   const rows = s.checkpoints.map((c) => {
     const sound = !c.broken;
@@ -89,50 +90,62 @@ function render(s: CheckpointsState): void {
   renderTry(s);
 }
 
-function showEvaluation(c: CheckpointInfo, v: unknown): void {
+function showEvaluation(c: CheckpointInfo, e: Evaluation | undefined): void {
   const box = body.querySelector('.evaluation-result');
-  if (!box || v === undefined) return;
+  if (!box || e === undefined) return;
   clear(box);
-  const problem = evaluationGuard.check(v, 'evaluation');
-  if (problem) {
-    showProblem(`The evaluation could not be shown: ${problem}`);
-    return;
-  }
-  const e = v as Evaluation;
   const on = e.file ? ` on ${e.file.split(/[\\/]/).pop()}` : '';
   box.append(renderEvaluation(`Evaluation of ${c.name}${on} (${e.examples} examples)`, e, true));
+}
+
+/** A text field of the "try it" box. */
+function textField(placeholder: string, label: string): HTMLElement & { value: string } {
+  const input = h('vscode-textfield', { placeholder, 'aria-label': label }) as HTMLElement & { value: string };
+  input.classList.add('wide');
+  return input;
+}
+
+function showPrediction(out: HTMLElement, p: Prediction, texts: string[]): void {
+  const bars = Object.entries(p.probabilities)
+    .sort((a, b) => b[1] - a[1])
+    .map(([label, prob]) => {
+      const bar = h('span', { class: 'bar' });
+      bar.style.width = `${Math.round(prob * 100)}%`;
+      const percent = h('span', { class: 'num' }, `${(prob * 100).toFixed(1)}%`);
+      const name = h('span', { class: 'prob-label' }, label);
+      return h('div', { class: 'prob-row' }, name, h('span', { class: 'bar-track' }, bar), percent);
+    });
+  // The texts as the model saw them, both of a pair, so that the answer is read against its question.
+  const shown = texts.map((t) => h('div', { class: 'tried-text muted' }, t));
+  out.replaceChildren(...shown, h('div', { class: 'predicted' }, 'Predicted: ', h('strong', {}, p.label)), ...bars);
 }
 
 function renderTry(s: CheckpointsState): void {
   clear(tryBox);
   if (!selected) return;
   const name = s.checkpoints.find((c) => c.path === selected)?.name ?? '';
-  const input = h('vscode-textfield', { placeholder: 'Type a sentence and press Enter', 'aria-label': 'Text to classify' }) as HTMLElement & { value: string };
-  input.classList.add('wide');
+  const pair = s.columns?.textPair;
+  const first = pair ? `${s.columns?.text ?? 'text'}: first text` : 'Type a sentence and press Enter';
+  const input = textField(first, pair ? `First text (${s.columns?.text ?? 'text'})` : 'Text to classify');
+  const second = pair ? textField(`${pair}: second text, then Enter`, `Second text (${pair})`) : undefined;
   const out = h('div', { class: 'prediction', 'aria-live': 'polite' });
   const go = () => {
     const text = input.value.trim();
-    if (!text || !selected) return;
+    const textPair = second?.value.trim();
+    if (!text || !selected || (second && !textPair)) return;
     out.replaceChildren(h('span', { class: 'muted' }, 'Predicting…'));
-    ipc.request('try', { path: selected, text }).then(
-      (v) => {
-        const problem = predictionGuard.check(v, 'prediction');
-        if (problem) return out.replaceChildren(h('span', { class: 'error-text' }, problem));
-        const p = v as { label: string; probabilities: Record<string, number> };
-        const bars = Object.entries(p.probabilities)
-          .sort((a, b) => b[1] - a[1])
-          .map(([label, prob]) => {
-            const bar = h('span', { class: 'bar' });
-            bar.style.width = `${Math.round(prob * 100)}%`;
-            return h('div', { class: 'prob-row' }, h('span', { class: 'prob-label' }, label), h('span', { class: 'bar-track' }, bar), h('span', { class: 'num' }, `${(prob * 100).toFixed(1)}%`));
-          });
-        out.replaceChildren(h('div', { class: 'predicted' }, 'Predicted: ', h('strong', {}, p.label)), ...bars);
-      },
+    const texts = textPair ? [text, textPair] : [text];
+    ipc.request('try', { path: selected, text, ...(textPair ? { textPair } : {}) }).then(
+      (p) => showPrediction(out, p, texts),
       (e: Error) => out.replaceChildren(h('span', { class: 'error-text' }, e.message)),
     );
   };
-  input.addEventListener('keydown', (e) => {
-    if ((e as KeyboardEvent).key === 'Enter') go();
-  });
-  tryBox.append(h('h3', {}, `Try ${name}`), h('div', { class: 'try-row' }, input, button('Predict', go, { icon: 'play' })), out);
+  for (const field of [input, second]) {
+    field?.addEventListener('keydown', (e) => {
+      if ((e as KeyboardEvent).key === 'Enter') go();
+    });
+  }
+  const predict = button('Predict', go, { icon: 'play' });
+  const row = h('div', { class: 'try-row' }, input, ...(second ? [second] : []), predict);
+  tryBox.append(h('h3', {}, `Try ${name}`), row, out);
 }

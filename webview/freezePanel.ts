@@ -23,7 +23,7 @@ const body = h('div');
 root.append(body);
 let expanded = new Set<string>(['bert', 'bert.encoder', 'bert.encoder.layer']);
 
-const ipc = new PanelIpc<FreezeState, unknown>({
+const ipc = new PanelIpc<FreezeState, unknown, typeof freezeCommands>({
   state: freezeState,
   append: obj({}),
   commands: freezeCommands,

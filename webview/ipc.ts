@@ -3,8 +3,8 @@
  * the snapshot and the appends in order, asks for a new snapshot on a gap, validates every message from the host
  * and every command it sends, and keeps the last snapshot in the webview state so a reload restores at once.
  */
-import { SequenceReceiver, checkCommand, checkHostToWebview } from '../common/webviewProtocol';
-import type { CommandTable } from '../common/webviewProtocol';
+import { SequenceReceiver, checkCommand, checkHostToWebview, checkReply } from '../common/webviewProtocol';
+import type { CommandArgs, CommandName, CommandReply, CommandTable } from '../common/webviewProtocol';
 import type { Guard } from '../common/guard';
 
 interface VsCodeApi {
@@ -14,23 +14,29 @@ interface VsCodeApi {
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
-export interface PanelIpcOptions<S, A> {
+export interface PanelIpcOptions<S, A, T extends CommandTable> {
   state: Guard<S>;
   append: Guard<A>;
-  commands: CommandTable;
+  commands: T;
   onSnapshot(state: S): void;
   onAppend(item: A): void;
   /** Shown in the panel when something from the host is invalid (a bug, never user data). */
   onProblem?(message: string): void;
 }
 
-export class PanelIpc<S, A> {
+/** A request waiting for its reply, which is checked by the guard of the command that asked. */
+interface Pending {
+  answer(value: unknown): void;
+  reject(e: Error): void;
+}
+
+export class PanelIpc<S, A, T extends CommandTable> {
   private readonly vscode = acquireVsCodeApi();
   private readonly seq = new SequenceReceiver();
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private readonly pending = new Map<number, Pending>();
 
-  constructor(private readonly o: PanelIpcOptions<S, A>) {
+  constructor(private readonly o: PanelIpcOptions<S, A, T>) {
     window.addEventListener('message', (e: MessageEvent) => this.receive(e.data));
     const prev = this.vscode.getState() as { view?: object } | undefined;
     this.saveViewState(prev?.view ?? {});
@@ -38,19 +44,26 @@ export class PanelIpc<S, A> {
   }
 
   /** Fire-and-forget user action; checked against the panel's command table before it leaves. */
-  command(name: string, args: unknown = {}): void {
+  command<K extends CommandName<T>>(name: K, args: CommandArgs<T, K>): void {
     const c = checkCommand(this.o.commands, { name, args });
     if (!c.ok) return this.problem(c.error);
     this.vscode.postMessage({ type: 'command', name, args });
   }
 
-  /** A request whose answer comes back as a `reply`. */
-  request(name: string, args: unknown): Promise<unknown> {
+  /** A request whose answer comes back as a `reply`, checked by the command's reply guard. */
+  request<K extends CommandName<T>>(name: K, args: CommandArgs<T, K>): Promise<CommandReply<T, K>> {
     const c = checkCommand(this.o.commands, { name, args });
     if (!c.ok) return Promise.reject(new Error(c.error));
     const id = this.nextId++;
     this.vscode.postMessage({ type: 'command', name, args, id });
-    return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    return new Promise((resolve, reject) => {
+      const answer = (value: unknown) => {
+        const r = checkReply(this.o.commands, name, value);
+        if (r.ok) resolve(r.value);
+        else reject(new Error(r.error));
+      };
+      this.pending.set(id, { answer, reject });
+    });
   }
 
   /** Panel-local view settings (zoom, smoothing, …) that should survive a reload. */
@@ -82,7 +95,7 @@ export class PanelIpc<S, A> {
       const p = this.pending.get(msg.id);
       this.pending.delete(msg.id);
       if (!p) return;
-      if (msg.ok) p.resolve(msg.value);
+      if (msg.ok) p.answer(msg.value);
       else p.reject(new Error(msg.error ?? 'failed'));
       return;
     }

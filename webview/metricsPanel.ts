@@ -33,7 +33,7 @@ const charts = h('div', { class: 'charts' });
 const details = h('div', { class: 'details' });
 root.append(header, toolbar, charts, details);
 
-const ipc = new PanelIpc<MetricsState, MetricsAppend>({
+const ipc = new PanelIpc<MetricsState, MetricsAppend, typeof metricsCommands>({
   state: metricsState,
   append: metricsAppend,
   commands: metricsCommands,

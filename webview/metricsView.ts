@@ -5,10 +5,11 @@
  */
 import { alignRuns, toCsv } from '../common/chartData';
 import type { AlignBy, RunSeriesInput } from '../common/chartData';
-import { bestEval, evalMetricNames, finalMetrics } from '../common/runSeries';
+import { bestEval, evalMetricNames, finalMetrics, STEP_FIELDS } from '../common/runSeries';
 import type { RunSeriesData, StepField } from '../common/runSeries';
 import type { MetricsRunInfo } from '../common/webviewProtocol';
 import type { ChartMarker, ChartSeries } from './chart';
+import { evalMetricKey } from '../common/metricNames';
 
 export interface PanelRun {
   info: MetricsRunInfo;
@@ -119,14 +120,14 @@ export function metricsCsv(runs: readonly PanelRun[], by: AlignBy): string {
   const many = runs.length > 1;
   for (const r of runs) {
     const c = r.series.steps;
-    for (const f of ['loss', 'learningRate', 'gradNorm', 'samplesPerSecond', 'tokensPerSecond'] as const) {
+    for (const f of STEP_FIELDS) {
       inputs.push({ id: r.info.runId, steps: c.step, epochs: c.epoch, values: c[f] });
       header.push(many ? `${r.series.name}/${f}` : f);
     }
     for (const m of evalMetricNames(r.series)) {
       const evs = r.series.evals.filter((e) => e.split === 'validation' && m in e.metrics);
       inputs.push({ id: r.info.runId, steps: evs.map((e) => e.step), epochs: evs.map((e) => e.epoch), values: evs.map((e) => e.metrics[m] ?? null) });
-      header.push(many ? `${r.series.name}/eval_${m}` : `eval_${m}`);
+      header.push(many ? `${r.series.name}/${evalMetricKey(m)}` : evalMetricKey(m));
     }
   }
   const t = alignRuns(inputs, by);

@@ -6,6 +6,7 @@ import type { ConfigDiagnostic } from './diagnostic';
 import type { FineTuneConfig } from './schema';
 import type { ConfigDocument } from './yamlDoc';
 import { diag } from './makeDiagnostic';
+import { normaliseMetricName } from '../metricNames';
 
 /** Metric names the engine reports, per task, without the `eval_` prefix. */
 export const METRICS = {
@@ -13,10 +14,8 @@ export const METRICS = {
   'masked-lm': ['loss', 'perplexity', 'accuracy'],
 } as const;
 
-/** `eval_accuracy` and `accuracy` name the same metric, as in HF. */
-export function normaliseMetricName(name: string): string {
-  return name.replace(/^eval_/, '');
-}
+// Declared with the rest of the metric vocabulary; kept importable from here for the trainer and the tests.
+export { normaliseMetricName } from '../metricNames';
 
 export function greaterIsBetter(c: FineTuneConfig): boolean {
   if (c.training.greater_is_better !== undefined) return c.training.greater_is_better;

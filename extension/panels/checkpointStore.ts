@@ -14,6 +14,7 @@ import { checkpointsToDelete, listCheckpointDirs } from '../../common/runFolder/
 import type { CheckpointEntry } from '../../common/runFolder/checkpoints';
 import { TRAINER_STATE_JSON } from '../../common/runFolder/layout';
 import { loggedAt, readTrainerStateFile } from '../../common/runFolder/trainerState';
+import { evalMetricKey } from '../../common/metricNames';
 
 const REQUIRED = ['config.json', 'model.safetensors', TRAINER_STATE_JSON];
 
@@ -51,7 +52,7 @@ export async function readCheckpoints(
     // The first trainer_state.json that names a best checkpoint decides, unless the caller knows better.
     bestPath ??= recordedBest;
     const ev = o.evals?.filter((x) => x.step === info.step).pop();
-    if (ev) for (const [k, x] of Object.entries(ev.metrics)) info.metrics[`eval_${k}`] = x;
+    if (ev) for (const [k, x] of Object.entries(ev.metrics)) info.metrics[evalMetricKey(k)] = x;
     out.push(info);
   }
   out.sort((a, b) => (a.step ?? 0) - (b.step ?? 0));

@@ -2,52 +2,72 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { checkpointCommands, evaluationGuard, predictionGuard } from '../../common/webviewProtocol';
-import type { CheckpointsState, Evaluation, Prediction } from '../../common/webviewProtocol';
+import { configBaseName } from '../../common/config/configFile';
+import { decidingMetric } from '../../common/metricNames';
+import { checkpointCommands } from '../../common/webviewProtocol';
+import type { CheckpointsState, CommandHandlers, Evaluation, Prediction } from '../../common/webviewProtocol';
 import { freeConfigPath, writeNewFile } from '../configWriter';
+import type { Services } from '../ctx';
+import { readRunConfig } from '../runConfig';
+import type { ConfigView } from '../runConfig';
 import { FINISHED_STATUSES } from '../runModel';
+import type { RunInfo } from '../runModel';
 import { PanelHost } from './panelHost';
-import type { PanelServices } from './panelHost';
 import { evaluateColumnArgs, forkConfigText, modelCard, readCheckpoints } from './checkpointStore';
-import { readRunConfig, readRunSeries } from './runHistory';
-import { runTrainerCommand } from './trainerCli';
+import { readRunSeries } from './runHistory';
+import { evaluateCheckpoint, predictCheckpoint } from './trainerCommand';
+import type { TrainerProcess } from './trainerCommand';
 
 /** Files an exported model needs; optimizer state and trainer_state.json stay behind. */
 const TRAINING_ONLY = new Set(['optimizer.safetensors', 'trainer_state.json']);
 
-export class CheckpointsPanel extends PanelHost {
-  constructor(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, private readonly services: PanelServices, readonly runId: string) {
+type Handlers = CommandHandlers<typeof checkpointCommands>;
+
+export class CheckpointsPanel extends PanelHost<typeof checkpointCommands> {
+  constructor(
+    panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    private readonly services: Services,
+    readonly runId: string,
+  ) {
     super(panel, extensionUri, 'checkpointsPanel', checkpointCommands, { kind: 'checkpoints', runId });
-    const subs = [
-      services.runs.onDidChange(() => void this.refresh()),
-    ];
-    this.onDidDispose(() => subs.forEach((d) => d.dispose()));
+    const sub = services.index.onDidChange(() => void this.refresh());
+    this.onDidDispose(() => sub.dispose());
   }
 
-  private run() {
-    const r = this.services.runs.get(this.runId);
+  private run(): RunInfo & { runDir: string } {
+    const r = this.services.index.get(this.runId);
     if (!r?.runDir) throw new Error(`Run ${this.runId} has no folder on disk (yet).`);
     return { ...r, runDir: r.runDir };
   }
 
   protected async snapshot(): Promise<CheckpointsState> {
-    const r = this.services.runs.get(this.runId);
+    const r = this.services.index.get(this.runId);
     if (!r?.runDir) return { runId: this.runId, runName: r?.name ?? this.runId, runDir: '', live: !!r?.live, checkpoints: [] };
     const config = await readRunConfig(r.runDir, r.configPath);
     const series = await readRunSeries(r.runDir, r.id, r.name);
-    const limit = config['training.save_total_limit'];
-    const metric = config['training.metric_for_best_model'];
+    const limit = config?.config.training.save_total_limit;
     const best = r.checkpoints.find((c) => c.isBest)?.path ?? series.done?.bestCheckpoint;
+    // "Deleted next" only where a next checkpoint can come: not after a run that completed or stopped early.
+    const rotating = limit !== undefined && !FINISHED_STATUSES.includes(r.status);
+    const checkpoints = await readCheckpoints(r.runDir, {
+      ...(best ? { bestPath: best } : {}),
+      ...(rotating ? { saveTotalLimit: limit } : {}),
+      evals: series.evals,
+    });
+    const plan = series.plan;
+    const sources = { ...(plan ? { plan } : {}), run: r, ...(config ? { config: config.best } : {}) };
+    const metric = decidingMetric(sources).metric;
     return {
       runId: this.runId,
       runName: r.name,
       runDir: r.runDir,
       live: r.live,
-      ...(typeof limit === 'number' ? { saveTotalLimit: limit } : {}),
-      ...(typeof metric === 'string' ? { metricForBest: metric } : {}),
-      // "Deleted next" only where a next checkpoint can come: not after a run that completed or stopped early.
-      checkpoints: await readCheckpoints(r.runDir, { ...(best ? { bestPath: best } : {}), ...(typeof limit === 'number' && !FINISHED_STATUSES.includes(r.status) ? { saveTotalLimit: limit } : {}), evals: series.evals }),
+      ...(limit !== undefined ? { saveTotalLimit: limit } : {}),
+      metricForBest: metric,
+      checkpoints,
       ...(series.plan?.labels ? { labels: series.plan.labels } : {}),
+      ...(config ? { columns: config.columns } : {}),
     };
   }
 
@@ -55,74 +75,114 @@ export class CheckpointsPanel extends PanelHost {
   private checkpointPath(p: string): string {
     const { runDir } = this.run();
     const abs = path.resolve(p);
-    if (path.dirname(abs) !== path.resolve(runDir) || !/^checkpoint-\d+$/.test(path.basename(abs))) throw new Error(`${p} is not a checkpoint of run ${this.runId}`);
+    const inRun = path.dirname(abs) === path.resolve(runDir) && /^checkpoint-\d+$/.test(path.basename(abs));
+    if (!inRun) throw new Error(`${p} is not a checkpoint of run ${this.runId}`);
     return abs;
   }
 
-  protected async handle(name: string, args: unknown): Promise<unknown> {
-    const ckpt = this.checkpointPath((args as { path: string }).path);
+  private trainer(cwd: string): TrainerProcess {
+    return { trainerPath: this.services.trainer.path, cwd, env: this.services.trainer.env() };
+  }
+
+  protected readonly handlers: Handlers = {
+    resume: async ({ path: p }) => this.resume(this.checkpointPath(p)),
+    fork: async ({ path: p }) => this.fork(this.checkpointPath(p)),
+    evaluate: async ({ path: p }) => this.evaluate(this.checkpointPath(p)),
+    try: async ({ path: p, text, textPair }) => this.predict(this.checkpointPath(p), text, textPair),
+    export: async ({ path: p }) => this.export(this.checkpointPath(p)),
+    delete: async ({ path: p }) => this.delete(this.checkpointPath(p)),
+    reveal: async ({ path: p }) => {
+      await vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(this.checkpointPath(p)));
+    },
+  };
+
+  private async resume(ckpt: string): Promise<undefined> {
     const run = this.run();
-    switch (name) {
-      case 'resume': {
-        if (!run.configPath) throw new Error(`Run ${run.name} does not record its config file, so it cannot be resumed from here.`);
-        const started = this.services.manager.start(run.configPath, { resumeFrom: ckpt, name: run.name });
-        await vscode.commands.executeCommand('finetune.openMetrics', started.id);
-        return true;
-      }
-      case 'fork': {
-        if (!run.configPath) throw new Error(`Run ${run.name} does not record its config file.`);
-        const text = await fs.readFile(run.configPath, 'utf8');
-        const dir = path.dirname(run.configPath);
-        const base = `${path.basename(run.configPath).replace(/\.finetune\.ya?ml$/i, '')}-from-${path.basename(ckpt)}`;
-        const target = await freeConfigPath(dir, base);
-        await writeNewFile(target, forkConfigText(text, dir, ckpt));
-        await vscode.window.showTextDocument(vscode.Uri.file(target), { preview: false });
-        return target;
-      }
-      case 'evaluate': {
-        const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Evaluate on this file', filters: { Data: ['csv', 'tsv', 'jsonl', 'json'] } });
-        if (!picked?.[0]) return undefined;
-        const file = picked[0].fsPath;
-        const columns = evaluateColumnArgs(await readRunConfig(run.runDir, run.configPath));
-        const args = ['evaluate', '--model', ckpt, '--data', file, ...columns];
-        const value = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Evaluating ${path.basename(ckpt)} on ${path.basename(file)}…` }, () =>
-          runTrainerCommand(this.services.cliPath, args, run.runDir),
-        );
-        const problem = evaluationGuard.check(value, 'evaluation');
-        if (problem) throw new Error(`the trainer's evaluation is malformed: ${problem}`);
-        return { ...(value as Evaluation), file };
-      }
-      case 'try': {
-        const value = await runTrainerCommand(this.services.cliPath, ['predict', '--model', ckpt, '--text', (args as { text: string }).text], run.runDir, 120_000);
-        const problem = predictionGuard.check(value, 'prediction');
-        if (problem) throw new Error(`the trainer's prediction is malformed: ${problem}`);
-        const p = value as Prediction;
-        return { label: p.label, probabilities: p.probabilities };
-      }
-      case 'export': {
-        const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Export here' });
-        if (!picked?.[0]) return undefined;
-        const target = path.join(picked[0].fsPath, `${run.name}-${path.basename(ckpt)}`.replace(/[^\w.-]+/g, '-'));
-        // Never into an existing folder: mkdir without `recursive` fails if it is there.
-        await fs.mkdir(target);
-        for (const f of await fs.readdir(ckpt)) if (!TRAINING_ONLY.has(f)) await fs.cp(path.join(ckpt, f), path.join(target, f), { recursive: true, errorOnExist: true, force: false });
-        const state = await this.snapshot();
-        const info = state.checkpoints.find((c) => c.path === ckpt);
-        const config = await readRunConfig(run.runDir, run.configPath);
-        await writeNewFile(path.join(target, 'README.md'), modelCard({ name: `${run.name} (${path.basename(ckpt)})`, ...(info?.step !== undefined ? { step: info.step } : {}), ...(info?.epoch !== undefined ? { epoch: info.epoch } : {}), config, metrics: info?.metrics ?? {}, ...(state.labels ? { labels: state.labels } : {}), generatedBy: 'Fine-Tune Studio' }));
-        void vscode.window.showInformationMessage(`Exported ${path.basename(ckpt)} to ${target}.`, 'Reveal').then((a) => a && vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(target)));
-        return target;
-      }
-      case 'delete': {
-        const answer = await vscode.window.showWarningMessage(`Delete ${path.basename(ckpt)} of run ${run.name}? Its weights are removed from disk; this cannot be undone.`, { modal: true }, 'Delete');
-        if (answer !== 'Delete') return false;
-        await fs.rm(ckpt, { recursive: true, force: true });
-        await this.refresh();
-        return true;
-      }
-      case 'reveal':
-        return vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(ckpt));
+    if (!run.configPath) {
+      throw new Error(`Run ${run.name} does not record its config file, so it cannot be resumed from here.`);
     }
-    return undefined;
+    const started = this.services.manager.start(run.configPath, { resumeFrom: ckpt, name: run.name });
+    await vscode.commands.executeCommand('finetune.openMetrics', started.id);
+  }
+
+  private async fork(ckpt: string): Promise<undefined> {
+    const run = this.run();
+    if (!run.configPath) throw new Error(`Run ${run.name} does not record its config file.`);
+    const text = await fs.readFile(run.configPath, 'utf8');
+    const dir = path.dirname(run.configPath);
+    const target = await freeConfigPath(dir, `${configBaseName(run.configPath)}-from-${path.basename(ckpt)}`);
+    await writeNewFile(target, forkConfigText(text, dir, ckpt));
+    await vscode.window.showTextDocument(vscode.Uri.file(target), { preview: false });
+  }
+
+  /** On a data file the user picks, with the run's own columns. */
+  private async evaluate(ckpt: string): Promise<Evaluation | undefined> {
+    const run = this.run();
+    const picked = await vscode.window.showOpenDialog({
+      canSelectMany: false,
+      openLabel: 'Evaluate on this file',
+      filters: { Data: ['csv', 'tsv', 'jsonl', 'json'] },
+    });
+    const file = picked?.[0]?.fsPath;
+    if (!file) return undefined;
+    const columns = evaluateColumnArgs((await readRunConfig(run.runDir, run.configPath))?.flat ?? {});
+    const title = `Evaluating ${path.basename(ckpt)} on ${path.basename(file)}…`;
+    const value = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () =>
+      evaluateCheckpoint(this.trainer(run.runDir), ckpt, file, columns),
+    );
+    return { ...value, file };
+  }
+
+  private async predict(ckpt: string, text: string, textPair: string | undefined): Promise<Prediction> {
+    const run = this.run();
+    const p = await predictCheckpoint(this.trainer(run.runDir), ckpt, text, textPair);
+    return { label: p.label, probabilities: p.probabilities };
+  }
+
+  private async export(ckpt: string): Promise<undefined> {
+    const run = this.run();
+    const picked = await vscode.window.showOpenDialog({
+      canSelectFolders: true,
+      canSelectFiles: false,
+      openLabel: 'Export here',
+    });
+    if (!picked?.[0]) return;
+    const target = path.join(picked[0].fsPath, `${run.name}-${path.basename(ckpt)}`.replace(/[^\w.-]+/g, '-'));
+    // Never into an existing folder: mkdir without `recursive` fails if it is there.
+    await fs.mkdir(target);
+    for (const f of await fs.readdir(ckpt)) {
+      if (TRAINING_ONLY.has(f)) continue;
+      await fs.cp(path.join(ckpt, f), path.join(target, f), { recursive: true, errorOnExist: true, force: false });
+    }
+    const config = await readRunConfig(run.runDir, run.configPath);
+    await writeNewFile(path.join(target, 'README.md'), await this.card(ckpt, run, config));
+    const done = `Exported ${path.basename(ckpt)} to ${target}.`;
+    void vscode.window.showInformationMessage(done, 'Reveal').then((a) => {
+      if (a) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(target));
+    });
+  }
+
+  private async card(ckpt: string, run: RunInfo, config: ConfigView | undefined): Promise<string> {
+    const state = await this.snapshot();
+    const info = state.checkpoints.find((c) => c.path === ckpt);
+    return modelCard({
+      name: `${run.name} (${path.basename(ckpt)})`,
+      ...(info?.step !== undefined ? { step: info.step } : {}),
+      ...(info?.epoch !== undefined ? { epoch: info.epoch } : {}),
+      config: config?.flat ?? {},
+      metrics: info?.metrics ?? {},
+      ...(state.labels ? { labels: state.labels } : {}),
+      generatedBy: 'Fine-Tune Studio',
+    });
+  }
+
+  private async delete(ckpt: string): Promise<undefined> {
+    const run = this.run();
+    const question =
+      `Delete ${path.basename(ckpt)} of run ${run.name}? Its weights are removed from disk; this cannot be undone.`;
+    const answer = await vscode.window.showWarningMessage(question, { modal: true }, 'Delete');
+    if (answer !== 'Delete') return;
+    await fs.rm(ckpt, { recursive: true, force: true });
+    await this.refresh();
   }
 }

@@ -9,11 +9,11 @@ import { setFrozenEdit, shortcutEdit } from '../../common/freezeEdit';
 import type { FreezeEditResult, Shortcut } from '../../common/freezeEdit';
 import type { ModuleNode } from '../../common/protocol';
 import { nodeConfigHost } from '../../files/configHost';
-import type { PanelServices } from './panelHost';
+import type { Services } from '../ctx';
 import { freezeModelFor } from './freezeModel';
 import type { FreezeModel } from './freezeModel';
+import { isConfigFile } from '../../common/config/configFile';
 
-const CONFIG_RE = /\.finetune\.ya?ml$/i;
 
 export class FreezeController implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -25,10 +25,10 @@ export class FreezeController implements vscode.Disposable {
   uri: vscode.Uri | undefined;
   model: FreezeModel | undefined;
 
-  constructor(services: PanelServices) {
+  constructor(services: Services) {
     this.disposables.push(
       vscode.window.onDidChangeActiveTextEditor((e) => {
-        if (e && CONFIG_RE.test(e.document.fileName)) this.setUri(e.document.uri);
+        if (e && isConfigFile(e.document.fileName)) this.setUri(e.document.uri);
       }),
       vscode.workspace.onDidChangeTextDocument((e) => {
         if (this.uri && e.document.uri.toString() === this.uri.toString()) this.schedule();
@@ -45,7 +45,7 @@ export class FreezeController implements vscode.Disposable {
       }),
     );
     const active = vscode.window.activeTextEditor?.document;
-    if (active && CONFIG_RE.test(active.fileName)) this.setUri(active.uri);
+    if (active && isConfigFile(active.fileName)) this.setUri(active.uri);
   }
 
   setUri(uri: vscode.Uri): void {

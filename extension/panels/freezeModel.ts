@@ -11,7 +11,6 @@ import type { ConfigFileHost } from '../../common/config/fileChecks';
 import type { FineTuneConfig } from '../../common/config/schema';
 import { validateConfigText } from '../../common/config/validate';
 import { readFreezeLists } from '../../common/freezeEdit';
-import { ConfigDocument } from '../../common/config/yamlDoc';
 import { trainablePredicate } from '../../common/freeze';
 import { estimateTrainingMemory, lowestTrainableModule } from '../../common/memoryEstimate';
 import { buildModuleTree } from '../../common/moduleTree';
@@ -62,8 +61,9 @@ export async function freezeModelFor(
   host: ConfigFileHost,
   live?: { tree: ModuleNode; runName: string },
 ): Promise<FreezeModel> {
-  const { config } = validateConfigText(text);
-  const lists = readFreezeLists(new ConfigDocument(text));
+  // One parse: the validator's document holds the freeze lists as written, its config the resolved values.
+  const { config, document } = validateConfigText(text);
+  const lists = readFreezeLists(document);
   const base = {
     configPath,
     configName: path.basename(configPath),

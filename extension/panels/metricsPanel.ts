@@ -5,18 +5,20 @@
  */
 import * as vscode from 'vscode';
 import { writeFileAtomic } from '../../common/atomicWrite';
-import type { TrainerMessage } from '../../common/protocol';
+import type { TrainerMessage, TrainerMessageOf } from '../../common/protocol';
 import { emptyRunSeries } from '../../common/runSeries';
 import { metricsCommands } from '../../common/webviewProtocol';
-import type { MetricsAppend, MetricsRunInfo, MetricsState } from '../../common/webviewProtocol';
+import type { CommandHandlers, MetricsAppend, MetricsRunInfo, MetricsState } from '../../common/webviewProtocol';
 import type { RunInfo } from '../runModel';
 import { PanelHost } from './panelHost';
-import type { PanelServices } from './panelHost';
-import { readRunConfig, readRunSeries, runExtras } from './runHistory';
+import type { Services } from '../ctx';
+import { readRunSeries } from './runHistory';
+import { readRunConfig } from '../runConfig';
+import { decidingMetric } from '../../common/metricNames';
 
 const FLUSH_MS = 50;
 
-export class MetricsPanel extends PanelHost {
+export class MetricsPanel extends PanelHost<typeof metricsCommands> {
   private readonly queues = new Map<string, TrainerMessage[]>();
   private timer: NodeJS.Timeout | undefined;
   private readonly subs: vscode.Disposable[] = [];
@@ -24,7 +26,7 @@ export class MetricsPanel extends PanelHost {
   constructor(
     panel: vscode.WebviewPanel,
     extensionUri: vscode.Uri,
-    private readonly services: PanelServices,
+    private readonly services: Services,
     /** Run ids or run folders, as the run explorer names them. */
     readonly runIds: string[],
   ) {
@@ -54,7 +56,7 @@ export class MetricsPanel extends PanelHost {
     const live = this.services.manager.getRun(liveId);
     return this.runIds.find((id) => {
       if (id === liveId) return true;
-      const r = this.services.runs.get(id);
+      const r = this.services.index.get(id);
       return !!r && (r.id === liveId || (!!live?.runDir && r.runDir === live.runDir));
     });
   }
@@ -69,23 +71,25 @@ export class MetricsPanel extends PanelHost {
     if (endedId && ended) void this.info(endedId, ended).then((info) => this.append({ runId: endedId, messages: [], info } satisfies MetricsAppend));
   }
 
-  private async info(id: string, run: RunInfo | undefined): Promise<MetricsRunInfo> {
-    const config = await readRunConfig(run?.runDir, run?.configPath);
-    const extras = runExtras(config);
+  private async info(id: string, run: RunInfo | undefined, plan?: TrainerMessageOf<'plan'>): Promise<MetricsRunInfo> {
+    const view = await readRunConfig(run?.runDir, run?.configPath);
+    const patience = view?.config.training.early_stopping_patience;
+    const sources = { ...(plan ? { plan } : {}), ...(run ? { run } : {}), ...(view ? { config: view.best } : {}) };
+    const metric = decidingMetric(sources).metric;
     return {
       runId: id,
       live: !!run?.live && (run.status === 'running' || run.status === 'starting' || run.status === 'stopping' || run.status === 'queued'),
       ...(run?.startedAt !== undefined ? { startedAt: new Date(run.startedAt).toISOString() } : {}),
-      ...(extras.earlyStoppingPatience !== undefined ? { earlyStoppingPatience: extras.earlyStoppingPatience } : {}),
-      ...(extras.metricForBest !== undefined ? { metricForBest: extras.metricForBest } : {}),
-      config,
+      ...(patience !== undefined ? { earlyStoppingPatience: patience } : {}),
+      metricForBest: metric,
+      config: view?.flat ?? {},
     };
   }
 
   protected async snapshot(): Promise<MetricsState> {
     const runs = await Promise.all(
       this.runIds.map(async (id) => {
-        const run = this.services.runs.get(id);
+        const run = this.services.index.get(id);
         const name = run?.name ?? id;
         const series = run?.runDir ? await readRunSeries(run.runDir, id, name) : emptyRunSeries(id, name);
         if (!series.hello && run?.backend) {
@@ -93,39 +97,35 @@ export class MetricsPanel extends PanelHost {
           series.hello = { type: 'hello', protocolVersion: 1, engineVersion: '', pid: run.pid ?? 0, backend: { name: backendName(run.backend), reason: run.backend, tried: [] } };
         }
         if (!series.plan && run?.totalSteps) series.plan = { type: 'plan', runId: id, runDir: run.runDir ?? '', mode: run.mode ?? 'fine-tune', task: run.task ?? 'text-classification', totalSteps: run.totalSteps, stepsPerEpoch: 0, epochs: 0, trainExamples: 0, evalExamples: 0 };
-        return { info: await this.info(id, run), series };
+        return { info: await this.info(id, run, series.plan), series };
       }),
     );
     return { runs };
   }
 
-  protected async handle(name: string, args: unknown): Promise<unknown> {
-    switch (name) {
-      case 'stop':
-      case 'saveNow': {
-        const { runId } = args as { runId: string };
-        const run = this.services.runs.get(runId);
-        const ok = run && (name === 'stop' ? this.services.manager.stop(run.id) : this.services.manager.saveCheckpointNow(run.id));
-        if (!ok) void vscode.window.showWarningMessage(`Run ${run?.name ?? runId} is not running in this window, so it cannot be ${name === 'stop' ? 'stopped' : 'asked to save'}.`);
-        return ok;
-      }
-      case 'exportCsv': {
-        const { csv, suggestedName } = args as { csv: string; suggestedName: string };
-        return saveAs(suggestedName, { CSV: ['csv'] }, csv);
-      }
-      case 'exportImage': {
-        const { format, data, suggestedName } = args as { format: 'png' | 'svg'; data: string; suggestedName: string };
-        if (format === 'png') {
-          const m = /^data:image\/png;base64,([A-Za-z0-9+/=]+)$/.exec(data);
-          if (!m) throw new Error('the chart image is not a PNG data URL');
-          return saveAs(suggestedName, { PNG: ['png'] }, Buffer.from(m[1]!, 'base64'));
-        }
-        return saveAs(suggestedName, { SVG: ['svg'] }, data);
-      }
-      case 'openCheckpoints':
-        return vscode.commands.executeCommand('finetune.openCheckpoints', (args as { runId: string }).runId);
-    }
-    return undefined;
+  protected readonly handlers: CommandHandlers<typeof metricsCommands> = {
+    stop: async ({ runId }) => this.control(runId, 'stop'),
+    saveNow: async ({ runId }) => this.control(runId, 'saveNow'),
+    exportCsv: async ({ csv, suggestedName }) => void (await saveAs(suggestedName, { CSV: ['csv'] }, csv)),
+    exportImage: async ({ format, data, suggestedName }) => {
+      if (format === 'svg') return void (await saveAs(suggestedName, { SVG: ['svg'] }, data));
+      const m = /^data:image\/png;base64,([A-Za-z0-9+/=]+)$/.exec(data);
+      if (!m) throw new Error('the chart image is not a PNG data URL');
+      await saveAs(suggestedName, { PNG: ['png'] }, Buffer.from(m[1]!, 'base64'));
+    },
+    openCheckpoints: async ({ runId }) => {
+      await vscode.commands.executeCommand('finetune.openCheckpoints', runId);
+    },
+  };
+
+  private control(runId: string, what: 'stop' | 'saveNow'): undefined {
+    const run = this.services.index.get(runId);
+    const { manager } = this.services;
+    const ok = run && (what === 'stop' ? manager.stop(run.id) : manager.saveCheckpointNow(run.id));
+    if (ok) return;
+    const verb = what === 'stop' ? 'stopped' : 'asked to save';
+    const name = run?.name ?? runId;
+    void vscode.window.showWarningMessage(`Run ${name} is not running in this window, so it cannot be ${verb}.`);
   }
 }
 

@@ -6,20 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { checkCommand, checkWebviewToHost, SequenceSender } from '../../common/webviewProtocol';
-import type { CommandTable, PanelKind } from '../../common/webviewProtocol';
+import { checkCommand, checkWebviewToHost, dispatchCommand, SequenceSender } from '../../common/webviewProtocol';
+import type { CommandHandlers, CommandTable, PanelKind } from '../../common/webviewProtocol';
 import { toUserError } from '../../common/errors';
-import type { RunManager } from '../runManager';
-import type { RunInfo } from '../runModel';
-import type { Event } from '../events';
-
-/** What the panels need from the rest of the extension (RunManager and RunsIndex satisfy it). */
-export interface PanelServices {
-  manager: Pick<RunManager, 'onDidReceiveMessage' | 'onDidChangeRun' | 'onDidEndRun' | 'getRun' | 'stop' | 'saveCheckpointNow' | 'start'>;
-  runs: { get(id: string): RunInfo | undefined; list(): RunInfo[]; onDidChange: Event<void> };
-  /** Absolute path of the trainer CLI bundle (dist/cli.js), for evaluate / predict. */
-  cliPath: string;
-}
 
 export const VIEW_TYPES: Record<PanelKind, string> = {
   metrics: 'finetune.metrics',
@@ -64,7 +53,7 @@ export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, scr
 </html>`;
 }
 
-export abstract class PanelHost implements vscode.Disposable {
+export abstract class PanelHost<T extends CommandTable> implements vscode.Disposable {
   private readonly sender = new SequenceSender();
   private readonly disposables: vscode.Disposable[] = [];
   private ready = false;
@@ -79,7 +68,7 @@ export abstract class PanelHost implements vscode.Disposable {
     readonly panel: vscode.WebviewPanel,
     protected readonly extensionUri: vscode.Uri,
     script: string,
-    private readonly commands: CommandTable,
+    private readonly commands: T,
     ident: unknown,
   ) {
     panel.webview.options = webviewOptions(extensionUri);
@@ -97,8 +86,8 @@ export abstract class PanelHost implements vscode.Disposable {
 
   /** The complete state the page renders. */
   protected abstract snapshot(): Promise<unknown>;
-  /** A validated command; the value is the reply when the page asked with an id. */
-  protected abstract handle(name: string, args: unknown): Promise<unknown>;
+  /** What each command of the table does; a request's value is the reply (the page checks it by its guard). */
+  protected abstract readonly handlers: CommandHandlers<T>;
 
   protected get visible(): boolean {
     return this.panel.visible && this.ready && !this.disposed;
@@ -168,7 +157,7 @@ export abstract class PanelHost implements vscode.Disposable {
       return;
     }
     try {
-      const value = await this.handle(c.value.name, c.value.args);
+      const value = await dispatchCommand(this.handlers, c.value);
       if (msg.id !== undefined) void this.panel.webview.postMessage({ type: 'reply', id: msg.id, ok: true, value });
     } catch (e) {
       const err = toUserError(e);

@@ -4,14 +4,13 @@
  * run ids or config — in its webview state, which VS Code hands back here).
  */
 import * as vscode from 'vscode';
-import type { Ctx } from '../ctx';
+import type { Services } from '../ctx';
 import { CheckpointsPanel } from './checkpointsPanel';
 import { FreezeController } from './freezeController';
 import { FreezePanel } from './freezePanel';
 import { FreezeTreeProvider } from './freezeTree';
 import { MetricsPanel } from './metricsPanel';
 import { VIEW_TYPES, webviewOptions } from './panelHost';
-import type { PanelServices } from './panelHost';
 
 type Ident = { kind?: string; runIds?: unknown; runId?: unknown; configUri?: unknown };
 
@@ -32,7 +31,8 @@ function runIdsOf(arg: unknown, more?: unknown): string[] {
   return [...new Set(list.map(one).filter((x): x is string => !!x))];
 }
 
-export function registerPanels(ctx: Ctx, services: PanelServices): void {
+export function registerPanels(services: Services): void {
+  const ctx = services.ctx;
   const extensionUri = ctx.extension.extensionUri;
   const controller = ctx.push(new FreezeController(services));
   ctx.push(new FreezeTreeProvider(controller));
@@ -40,6 +40,12 @@ export function registerPanels(ctx: Ctx, services: PanelServices): void {
   const checkpoints = new Map<string, CheckpointsPanel>();
   let freeze: FreezePanel | undefined;
 
+  // A run's panels close with the run's scope (when the run is deleted), and leave it when the user closes them.
+  const inRunScopes = (ids: string[], p: { dispose(): void; onDidDispose: vscode.Event<void> }) => {
+    const runs = [...new Set(ids.map((id) => services.index.get(id)?.id ?? id))];
+    for (const run of runs) ctx.pushForRun(run, p);
+    p.onDidDispose(() => runs.forEach((run) => ctx.forgetForRun(run, p)));
+  };
   const newPanel = (kind: keyof typeof VIEW_TYPES, title: string) =>
     vscode.window.createWebviewPanel(VIEW_TYPES[kind], title, { viewColumn: vscode.ViewColumn.Active, preserveFocus: false }, { ...webviewOptions(extensionUri), retainContextWhenHidden: false });
 
@@ -51,19 +57,22 @@ export function registerPanels(ctx: Ctx, services: PanelServices): void {
       existing.panel.reveal();
       return existing;
     }
-    const names = ids.map((id) => services.runs.get(id)?.name ?? id);
+    const names = ids.map((id) => services.index.get(id)?.name ?? id);
     const title = ids.length > 1 ? `Compare: ${names.join(' vs ')}` : `Metrics: ${names[0]}`;
     const p = new MetricsPanel(panel ?? newPanel('metrics', title), extensionUri, services, ids);
     metrics.set(key, p);
     p.onDidDispose(() => metrics.delete(key));
+    inRunScopes(ids, p);
     return p;
   };
   const openCheckpoints = (id: string, panel?: vscode.WebviewPanel) => {
     const existing = checkpoints.get(id);
     if (existing && !panel) return existing.panel.reveal();
-    const p = new CheckpointsPanel(panel ?? newPanel('checkpoints', `Checkpoints: ${services.runs.get(id)?.name ?? id}`), extensionUri, services, id);
+    const title = `Checkpoints: ${services.index.get(id)?.name ?? id}`;
+    const p = new CheckpointsPanel(panel ?? newPanel('checkpoints', title), extensionUri, services, id);
     checkpoints.set(id, p);
     p.onDidDispose(() => checkpoints.delete(id));
+    inRunScopes([id], p);
   };
   const openFreezing = (panel?: vscode.WebviewPanel) => {
     if (freeze && !panel) return freeze.panel.reveal();
@@ -72,7 +81,9 @@ export function registerPanels(ctx: Ctx, services: PanelServices): void {
   };
 
   const pickRuns = async (many: boolean): Promise<string[]> => {
-    const items = services.runs.list().map((r) => ({ label: r.name, description: `${r.status} · step ${r.step}`, id: r.runDir ?? r.id }));
+    const items = services.index
+      .list()
+      .map((r) => ({ label: r.name, description: `${r.status} · step ${r.step}`, id: r.runDir ?? r.id }));
     if (!items.length) {
       void vscode.window.showInformationMessage('No runs yet: start one from a *.finetune.yaml.');
       return [];

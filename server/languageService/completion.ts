@@ -16,8 +16,8 @@ import { formatCount } from '../../common/moduleTree';
 import type { CursorContext } from './cursorContext';
 import { cursorContext } from './cursorContext';
 import { modelParameters, modulePaths, WELL_KNOWN_MODELS, withTimeout } from './modelFacts';
-import type { ServiceContext } from './service';
-import { toRange } from './service';
+import type { ServiceContext } from './serviceContext';
+import { toRange } from './serviceContext';
 import { formatValue, keyDocs, specAt } from './specDocs';
 
 const EMPTY: CompletionList = { isIncomplete: false, items: [] };

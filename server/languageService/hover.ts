@@ -10,8 +10,8 @@ import { bertParameters } from '../../common/bertParams';
 import { headFor } from '../../common/config/fileChecks';
 import { formatCount } from '../../common/moduleTree';
 import { describeModel, modelParameters, summarisePattern, wellKnownModel, withTimeout } from './modelFacts';
-import type { ServiceContext } from './service';
-import { toRange } from './service';
+import type { ServiceContext } from './serviceContext';
+import { toRange } from './serviceContext';
 import { keyDocs, specAt } from './specDocs';
 
 interface Target {

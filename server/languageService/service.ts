@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type { CodeAction, CompletionList, Diagnostic, Hover, Position, Range } from 'vscode-languageserver';
 import { CodeActionKind, DiagnosticSeverity } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import type { ConfigDiagnostic, OffsetRange } from '../../common/config/diagnostic';
+import type { ConfigDiagnostic } from '../../common/config/diagnostic';
 import type { ConfigFileHost } from '../../common/config/fileChecks';
 import { checkConfigFiles } from '../../common/config/fileChecks';
 import { doComplete } from './completion';
@@ -15,18 +15,12 @@ import { doHover } from './hover';
 import { withTimeout } from './modelFacts';
 import type { Parsed } from './parse';
 import { MAX_TEXT_LENGTH, parseConfig } from './parse';
+import type { ServiceContext, WorkspaceIndex } from './serviceContext';
+import { toRange } from './serviceContext';
 
 export const DIAGNOSTIC_SOURCE = 'finetune-studio';
 /** More diagnostics than this help nobody and slow the client down; the file is not a config. */
 export const MAX_DIAGNOSTICS = 500;
-
-/** Files the completions offer, as absolute paths; the service writes them relative to the config's folder. */
-export interface WorkspaceIndex {
-  /** Data files with a supported extension (csv, tsv, jsonl, json). */
-  dataFiles(): Promise<string[]>;
-  /** Folders with a config.json: models, and checkpoints of earlier runs (`checkpoint: true`). */
-  modelFolders(): Promise<{ path: string; checkpoint: boolean }[]>;
-}
 
 export interface LanguageServiceOptions {
   /** File access for a config document, paths resolved against its folder; undefined for documents not on disk. */
@@ -35,16 +29,6 @@ export interface LanguageServiceOptions {
   /** Upper bound on file checks (data headers, safetensors headers) per request. Default 1500 ms. */
   fileTimeoutMs?: number;
   maxTextLength?: number;
-}
-
-export interface ServiceContext {
-  document: TextDocument;
-  parsed: Parsed;
-  host: ConfigFileHost | undefined;
-  workspace: WorkspaceIndex | undefined;
-  /** The config's folder on disk, when it is a file. */
-  folder: string | undefined;
-  timeoutMs: number;
 }
 
 export interface FineTuneLanguageService {
@@ -64,10 +48,6 @@ export function documentFolder(uri: string): string | undefined {
 }
 
 const SEVERITY = { error: DiagnosticSeverity.Error, warning: DiagnosticSeverity.Warning, info: DiagnosticSeverity.Information } as const;
-
-export function toRange(document: TextDocument, r: OffsetRange): Range {
-  return { start: document.positionAt(r.start), end: document.positionAt(r.end) };
-}
 
 export function toLspDiagnostic(document: TextDocument, d: ConfigDiagnostic): Diagnostic {
   return { range: toRange(document, d.range), severity: SEVERITY[d.severity], code: d.code, source: DIAGNOSTIC_SOURCE, message: d.message };

@@ -6,7 +6,8 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Position } from 'vscode-languageserver';
 import type { MemoryFs } from '../unit/configHelpers';
 import { defaultFs, memoryHost } from '../unit/configHelpers';
-import type { FineTuneLanguageService, WorkspaceIndex } from '../../server/languageService/service';
+import type { FineTuneLanguageService } from '../../server/languageService/service';
+import type { WorkspaceIndex } from '../../server/languageService/serviceContext';
 import { createLanguageService } from '../../server/languageService/service';
 
 export { defaultFs, memoryHost };

@@ -1,17 +1,17 @@
 /**
  * The checkpoint explorer's Evaluate names the run's own columns: the arguments come from the run's resolved
- * config (config.resolved.yaml), through the same readRunConfig → evaluateColumnArgs → runTrainerCommand path the
+ * config (config.resolved.yaml), through the same readRunConfig → evaluateColumnArgs → evaluateCheckpoint path the
  * panel takes, here without VS Code.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { evaluationGuard } from '../../common/webviewProtocol';
-import type { Evaluation } from '../../common/webviewProtocol';
 import { evaluateColumnArgs } from '../../extension/panels/checkpointStore';
-import { readRunConfig } from '../../extension/panels/runHistory';
-import { runTrainerCommand } from '../../extension/panels/trainerCli';
+import { evaluateCheckpoint } from '../../extension/panels/trainerCommand';
+import { readRunConfig } from '../../extension/runConfig';
 import { makeWorkspace } from './engineFixtures';
 import { runEngine } from './engineRunner';
 import { REPO } from './trainerProcess';
@@ -55,18 +55,18 @@ test('a checkpoint of a run trained on sentence/sentiment evaluates on a file wi
     const validation = path.join(ws.dir, 'validation.csv');
     // The config file is gone: the columns must come from the run's own resolved config.
     rmSync(ws.configFile);
-    const columns = evaluateColumnArgs(await readRunConfig(run.runDir, ws.configFile));
+    const columns = evaluateColumnArgs((await readRunConfig(run.runDir, ws.configFile))?.flat ?? {});
     assert.deepEqual(columns, ['--text-column=sentence', '--label-column=sentiment']);
 
-    // The CLI from source: the fork inherits this process's `--import tsx`, which resolves from the repository (the
-    // panel runs the bundle from the run folder). Every path is absolute, so the folder changes nothing else.
-    const cli = path.join(REPO, 'trainer', 'cli.ts');
-    const args = ['evaluate', '--model', checkpoint, '--data', validation];
-    const value = await runTrainerCommand(cli, [...args, ...columns], REPO, 120_000);
+    // The trainer from source, forked as the panel forks dist/trainer.js; every path is absolute.
+    const tsx = ['--import', pathToFileURL(require.resolve('tsx')).href];
+    const trainerPath = path.join(REPO, 'trainer', 'main.ts');
+    const trainer = { trainerPath, execArgv: tsx, cwd: REPO, timeoutMs: 120_000 };
+    const value = await evaluateCheckpoint(trainer, checkpoint, validation, columns);
     assert.equal(evaluationGuard.check(value, 'evaluation'), undefined, JSON.stringify(value));
-    assert.equal((value as Evaluation).examples, 32);
+    assert.equal(value.examples, 32);
     // What Evaluate did before: the trainer's default columns, which this file does not have.
-    await assert.rejects(runTrainerCommand(cli, args, REPO, 120_000), /there is no column 'text'/);
+    await assert.rejects(evaluateCheckpoint(trainer, checkpoint, validation, []), /there is no column 'text'/);
   } finally {
     rmSync(ws.dir, { recursive: true, force: true });
   }

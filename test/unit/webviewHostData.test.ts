@@ -9,7 +9,8 @@ import { bertParameters } from '../../common/bertParams';
 import { validateConfigText } from '../../common/config/validate';
 import { deletedNext, forkConfigText, modelCard, readCheckpoints } from '../../extension/panels/checkpointStore';
 import { freezeModelFor } from '../../extension/panels/freezeModel';
-import { flattenConfig, readRunSeries } from '../../extension/panels/runHistory';
+import { readRunSeries } from '../../extension/panels/runHistory';
+import { flattenConfig } from '../../extension/runConfig';
 import { writeSafetensors } from '../../files/hf/safetensors';
 import { nodeConfigHost } from '../../files/configHost';
 

@@ -43,6 +43,7 @@ test('ready, snapshot, appends in order, resync on a gap, bad messages refused',
   assert.match(problems.at(-1) ?? '', /items/);
   send({ type: 'eval', code: 'alert(1)' });
   assert.match(problems.at(-1) ?? '', /unknown message type/);
+  // @ts-expect-error the command table's types forbid it; the check at run time must refuse it too.
   ipc.command('stop', { runId: 7 });
   assert.notDeepEqual(posted.at(-1), { type: 'command', name: 'stop', args: { runId: 7 } }, 'an invalid command never leaves');
   ipc.command('stop', { runId: 'r1' });
