@@ -296,7 +296,7 @@ async function runPredict(args: ParsedArgs): Promise<number> {
   await hello(backendFlag(args.flags, 'auto'));
   const { loadModelFolder, predictText } = await import('./engine/inference');
   const m = await loadModelFolder(model);
-  send({ type: 'result', command: 'predict', value: predictText(m, text, args.flags.get('text-pair')) });
+  send({ type: 'result', command: 'predict', value: await predictText(m, text, args.flags.get('text-pair')) });
   m.model.dispose();
   return 0;
 }

@@ -51,9 +51,9 @@ async function checkpointWithPredictions(): Promise<{ dir: string; json: string 
   model.dispose();
   const loaded = await loadModelFolder(dir);
   const values = [
-    predictText(loaded, 'the lamp is great!'),
-    predictText(loaded, 'overall, this jacket looks cheap, i think.'),
-    predictText(loaded, 'the phone is', 'so far the phone feels solid.'),
+    await predictText(loaded, 'the lamp is great!'),
+    await predictText(loaded, 'overall, this jacket looks cheap, i think.'),
+    await predictText(loaded, 'the phone is', 'so far the phone feels solid.'),
   ];
   loaded.model.dispose();
   const json = path.join(dir, 'predict.json');

@@ -97,7 +97,7 @@ export function checkpointName(step: number): string {
 export async function writeModelFolder(dir: string, model: BertModel, labels: LabelMap | undefined, tokenizer: Tokenizer, sourceConfig?: Record<string, unknown>): Promise<void> {
   await fs.mkdir(dir, { recursive: true });
   await writeFileAtomic(path.join(dir, 'config.json'), JSON.stringify(hfConfigJson(model, labels, sourceConfig), null, 2) + '\n');
-  const sd = model.toStateDict();
+  const sd = await model.toStateDict();
   const tensors = new Map<string, Tensor>();
   for (const [k, e] of sd) tensors.set(k, { shape: e.shape, data: e.data });
   await writeSafetensors(path.join(dir, 'model.safetensors'), tensors, { format: 'pt' });
@@ -119,7 +119,7 @@ export async function saveCheckpoint(p: CheckpointParts, hooks: SaveHooks = {}):
   await fs.rm(tmp, { recursive: true, force: true });
   try {
     await writeModelFolder(tmp, p.model, p.labels, p.tokenizer, p.sourceConfig);
-    const snap = p.optimizer.snapshot();
+    const snap = await p.optimizer.snapshot();
     await writeSafetensors(path.join(tmp, 'optimizer.safetensors'), optimizerTensors(snap), { step: String(snap.step), format: 'finetune-studio-adamw' });
     await writeFileAtomic(path.join(tmp, 'trainer_state.json'), JSON.stringify(p.state, null, 2) + '\n');
     await hooks.beforeRename?.(tmp);
