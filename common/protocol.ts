@@ -101,6 +101,9 @@ export const trainerMessages = {
     evalExamples: int,
     labels: opt(arr(str)),
     resumedFromStep: opt(int),
+    /** The metric that decides the best checkpoint, without `eval_`; optional so that older runs' plans parse. */
+    metricForBestModel: opt(str),
+    greaterIsBetter: opt(bool),
   }),
   model: obj({
     type: lit('model'),
