@@ -68,13 +68,14 @@ export async function trainStep(s: Session, step: number): Promise<StepResult> {
     const workers = await freshReplicas(s);
     const r = workers
       ? await workers.lossAndGrads(s.model, batch, seed, s.isTrainable)
-      : s.model.lossAndGrads(batch, { training: true, seed }, s.isTrainable);
+      : await s.model.lossAndGrads(batch, { training: true, seed }, s.isTrainable);
     s.accum.add(r.grads, 1 / micro.length);
     loss += r.loss / micro.length;
     s.progress.win.samples += batch.size;
     for (const m of batch.attentionMask) s.progress.win.tokens += m;
   }
-  const gradNorm = clipByGlobalNorm(s.accum.grads, t.max_grad_norm);
+  // Read asynchronously: the webgpu backend has no synchronous read in Node.
+  const gradNorm = await clipByGlobalNorm(s.accum.grads, t.max_grad_norm);
   const factor = s.lambda(step);
   if (!Number.isFinite(loss)) diverged(s, step, loss, factor);
   s.optimizer.apply(s.accum.grads, factor);
