@@ -17,7 +17,7 @@ import { formatMetric, isActive } from './runModel';
 import type { RunInfo } from './runModel';
 import { RunsIndex } from './runsIndex';
 import { RunsTreeProvider } from './runsTree';
-import { readSettings, SETTINGS_SECTION, threadsEnv } from './settings';
+import { readSettings, SETTINGS_SECTION, trainerEnv } from './settings';
 import { RunStatusBar } from './statusBar';
 
 let services: Services | undefined;
@@ -35,7 +35,7 @@ export function activate(context: vscode.ExtensionContext): PanelServices {
       trainerPath: path.join(context.extensionPath, 'dist', 'trainer.js'),
       maxParallel: () => settings().maxParallelRuns,
       stopGraceMs: () => settings().stopGracePeriodSeconds * 1000,
-      env: () => threadsEnv(settings().threads),
+      env: () => trainerEnv(settings()),
       log: (run, stream, line) => output.appendLine(`[${run.name}] ${stream === 'stderr' ? '' : stream === 'host' ? '» ' : 'stdout: '}${line}`),
     }),
   );

@@ -12,8 +12,10 @@ test('explainLoadError turns loader failures into reasons', () => {
 
 test('auto records every attempt and lands on a working backend', async () => {
   const choice = await selectBackend('auto');
-  assert.equal(choice.tried[0]!.backend, '@tensorflow/tfjs-node-gpu');
-  assert.equal(choice.tried[1]!.backend, '@tensorflow/tfjs-node');
+  assert.equal(choice.tried[0]!.backend, 'webgpu');
+  if (choice.name === 'webgpu') return; // a hardware GPU: nothing else was tried
+  assert.equal(choice.tried[1]!.backend, '@tensorflow/tfjs-node-gpu');
+  assert.equal(choice.tried[2]!.backend, '@tensorflow/tfjs-node');
   assert.ok(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'].includes(choice.name));
   assert.ok(choice.tried.at(-1)!.available);
   if (choice.name === 'wasm') {

@@ -16,9 +16,11 @@ export interface GpuFault {
 
 let lastFault: GpuFault | null = null;
 
-/** The first GPU fault seen since the backend started (an OOM or a lost device), or null. */
-export function gpuFault(): GpuFault | null {
-  return lastFault;
+/** The first GPU fault seen since the last call (an OOM, a lost device, a rejected kernel), or null. */
+export function takeGpuFault(): GpuFault | null {
+  const f = lastFault;
+  lastFault = null;
+  return f;
 }
 
 /** Sets navigator.gpu and the GPU* constants (GPUBufferUsage, GPUMapMode, …) that tfjs-backend-webgpu uses. */
@@ -61,6 +63,8 @@ async function createDevice(adapter: GPUAdapter): Promise<GPUDevice> {
  * does not initialise.
  */
 export async function startWebGpuBackend(dawn: DawnModule, gpu: GPU, adapter: GPUAdapter): Promise<AdapterSummary> {
+  // One device per process: a second selection (tests switch backends) goes back to the running one.
+  if (running && (await tf.setBackend('webgpu'))) return running;
   installGlobals(dawn, gpu);
   const webgpu = await import('@tensorflow/tfjs-backend-webgpu');
   // The package registered its own factory if navigator.gpu was already there; ours picks the adapter.
@@ -68,5 +72,8 @@ export async function startWebGpuBackend(dawn: DawnModule, gpu: GPU, adapter: GP
   lastFault = null;
   tf.registerBackend('webgpu', async () => new webgpu.WebGPUBackend(await createDevice(adapter), adapterInfo(adapter)), 3);
   if (!(await tf.setBackend('webgpu'))) throw new Error('the tfjs webgpu backend did not initialise');
-  return summarize(adapter);
+  running = summarize(adapter);
+  return running;
 }
+
+let running: AdapterSummary | null = null;

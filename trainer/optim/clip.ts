@@ -4,7 +4,9 @@ import * as tf from '@tensorflow/tfjs-core';
 /** The L2 norm of all gradients together, read asynchronously (a GPU backend has no synchronous read in Node). */
 export async function globalNorm(grads: ReadonlyMap<string, tf.Tensor>): Promise<number> {
   if (grads.size === 0) return 0;
-  const sq = tf.tidy(() => tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g)))));
+  // Pairwise adds, not one addN: WebGPU's AddN binds every input at once, and a model has more gradients than a
+  // GPU kernel may bind (8 storage buffers on some adapters).
+  const sq = tf.tidy(() => [...grads.values()].map((g) => tf.sum(tf.square(g))).reduce((a, b) => tf.add(a, b)));
   try {
     return Math.sqrt((await sq.data())[0] ?? 0);
   } finally {
