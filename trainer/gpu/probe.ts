@@ -7,14 +7,21 @@ import type { GpuProbeResult } from '../../common/gpuProbe';
 
 async function probe(adapterName: string | undefined): Promise<GpuProbeResult> {
   const bundleDir = __dirname;
+  const why = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+  let adapters: string[];
   try {
-    const adapters = await listAdapterNames(bundleDir);
+    adapters = await listAdapterNames(bundleDir);
+  } catch (e) {
+    return { adapters: [], chosen: null, error: why(e) };
+  }
+  try {
     const adapter = await requestAdapter({ bundleDir, ...(adapterName ? { adapterName } : {}) });
     if (!adapter) return { adapters, chosen: null, error: 'Dawn found no WebGPU adapter' };
     const { device: _device, ...chosen } = summarize(adapter);
     return { adapters, chosen };
   } catch (e) {
-    return { adapters: [], chosen: null, error: (e instanceof Error ? e.message : String(e)).split('\n')[0]! };
+    // A `finetune.gpu` that matches no adapter: the list says what there is.
+    return { adapters, chosen: null, error: why(e) };
   }
 }
 
