@@ -95,7 +95,9 @@ async function main(): Promise<void> {
     let seed = 0;
     // What trainer/engine/train.ts does per step: gradients (on every thread), clipping, AdamW, new weights to the workers.
     step = async () => {
-      const { grads } = replicas ? await replicas.lossAndGrads(model, batch, seed++, () => true) : await model.lossAndGrads(batch, { training: true, seed: seed++ });
+      const { grads } = replicas
+        ? await replicas.lossAndGrads(model, batch, seed++, () => true)
+        : await model.lossAndGrads(batch, { training: true, seed: seed++ });
       await clipByGlobalNorm(grads, 1.0);
       opt.apply(grads, 1);
       for (const g of grads.values()) g.dispose();

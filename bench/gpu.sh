@@ -39,7 +39,8 @@ run_ours() {
   if [ -f "$here/case.js" ]; then
     "$node" "$here/case.js" --case "$name" --steps "$STEPS" --warmup "$WARMUP" --budget-s 1200
   else
-    (cd "$here/.." && "$node" --import tsx bench/case.ts --case "$name" --steps "$STEPS" --warmup "$WARMUP" --budget-s 1200)
+    (cd "$here/.." &&
+      "$node" --import tsx bench/case.ts --case "$name" --steps "$STEPS" --warmup "$WARMUP" --budget-s 1200)
   fi | sed -n 's/^BENCH_RESULT //p'
 }
 
@@ -50,7 +51,8 @@ run() {
   export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
   results="$(mktemp)"
   command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
-  echo "node $("$node" --version); $("$PYTHON" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)')"
+  echo "node $("$node" --version)"
+  "$PYTHON" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'
   for model in ${MODELS:-tiny mini base}; do
     for mode in ${MODES:-train infer}; do
       echo "== $model $mode" >&2

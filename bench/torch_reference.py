@@ -161,7 +161,8 @@ def main():
     # The median, as bench/case.ts uses: robust when other processes share the cores.
     med = sorted(times)[len(times) // 2] if len(times) % 2 else sum(sorted(times)[len(times) // 2 - 1:len(times) // 2 + 1]) / 2
     print(json.dumps({
-        "engine": "pytorch", "backend": f"torch {torch.__version__} {dev.type} ({impl})", "model": a.model, "mode": a.mode,
+        "engine": "pytorch", "backend": f"torch {torch.__version__} {dev.type} ({impl})",
+        "model": a.model, "mode": a.mode,
         "threads": torch.get_num_threads(), "step_ms": [round(t * 1e3, 1) for t in times],
         "cpu_ms": [round(t * 1e3, 1) for t in cpu], "samples_per_s": a.batch / med,
         "tokens_per_s": a.batch * a.seq / med, "steps": a.steps, "warmup": a.warmup, "batch": a.batch, "seq": a.seq,

@@ -35,5 +35,7 @@ export function parseGpuProbe(stdout: string): { ok: true; value: GpuProbeResult
     return { ok: false, error: `the GPU probe printed no result (${line.slice(0, 200) || 'nothing'})` };
   }
   const problem = gpuProbeResult.check(v);
-  return problem ? { ok: false, error: `the GPU probe's result is malformed: ${problem}` } : { ok: true, value: v as GpuProbeResult };
+  return problem
+    ? { ok: false, error: `the GPU probe's result is malformed: ${problem}` }
+    : { ok: true, value: v as GpuProbeResult };
 }

@@ -47,12 +47,13 @@ const MiB = 2 ** 20;
 function webgpuFix(platform: NodeJS.Platform): string[] {
   if (platform === 'linux') {
     return [
-      "Install your GPU's Vulkan driver: NVIDIA's proprietary driver (it includes Vulkan), or Mesa for AMD and Intel (`sudo apt install mesa-vulkan-drivers`).",
+      "Install your GPU's Vulkan driver: NVIDIA's proprietary driver (it includes Vulkan), or Mesa for AMD and " +
+        'Intel (`sudo apt install mesa-vulkan-drivers`).',
       'Check with `vulkaninfo --summary` that the GPU is listed, then run this check again.',
     ];
   }
-  if (platform === 'win32') return ['Install or update the GPU driver from your GPU vendor (Direct3D 12 support is needed).'];
-  if (platform === 'darwin') return ['WebGPU uses Metal, which every supported Mac has; update macOS if no adapter is found.'];
+  if (platform === 'win32') return ["Install or update your GPU vendor's driver (Direct3D 12 is needed)."];
+  if (platform === 'darwin') return ['WebGPU uses Metal, which every supported Mac has; update macOS.'];
   return [`WebGPU has no driver path on ${platform}.`];
 }
 
@@ -61,11 +62,15 @@ function diagnoseWebGpu(p: EnvironmentProbe): Finding {
   const found = w?.adapters.length ? `adapters found: ${w.adapters.join('; ')}` : 'no WebGPU adapter found';
   const chosen = w?.chosen;
   if (chosen && !chosen.software) {
-    const limits = `buffers up to ${Math.round(chosen.maxBufferSize / MiB)} MiB, bindings up to ${Math.round(chosen.maxStorageBufferBindingSize / MiB)} MiB`;
-    return { backend: 'webgpu', available: true, summary: `${chosen.description} (${chosen.vendor}, ${chosen.architecture}); ${limits}; ${found}` };
+    const mib = (n: number) => `${Math.round(n / MiB)} MiB`;
+    const binding = mib(chosen.maxStorageBufferBindingSize);
+    const limits = `buffers up to ${mib(chosen.maxBufferSize)}, bindings up to ${binding}`;
+    const summary = `${chosen.description} (${chosen.vendor}, ${chosen.architecture}); ${limits}; ${found}`;
+    return { backend: 'webgpu', available: true, summary };
   }
   const why = chosen
-    ? `only a software adapter (${chosen.description}): it computes on the CPU, so \`auto\` skips it (\`backend: webgpu\` forces it); ${found}`
+    ? `only a software adapter (${chosen.description}): it computes on the CPU, so \`auto\` skips it ` +
+      `(\`backend: webgpu\` forces it); ${found}`
     : `${w?.error ?? 'the GPU probe did not run'}; ${found}`;
   return { backend: 'webgpu', available: false, summary: why, fix: webgpuFix(p.platform) };
 }
@@ -191,7 +196,8 @@ async function probeWebGpu(extensionPath: string, gpuSetting: string): Promise<G
   if (!existsSync(script)) return undefined;
   const stdout = await new Promise<string | undefined>((resolve) => {
     const env = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
-    execFile(process.execPath, [script, gpuSetting], { timeout: 20_000, env }, (err, out) => resolve(err ? undefined : out));
+    const done = (err: Error | null, out: string) => resolve(err ? undefined : out);
+    execFile(process.execPath, [script, gpuSetting], { timeout: 20_000, env }, done);
   });
   if (stdout === undefined) return { adapters: [], chosen: null, error: 'the GPU probe failed or timed out' };
   const r = parseGpuProbe(stdout);

@@ -44,7 +44,8 @@ export const settingSpecs: { [K in keyof Settings]: SettingSpec<Settings[K]> } =
     default: 'auto',
     enum: BACKEND_PREFERENCES,
     enumDescriptions: [
-      'Fastest available: a GPU through WebGPU, then tfjs-node-gpu, then tfjs-node, then WebAssembly, then pure JavaScript.',
+      'Fastest available: a GPU through WebGPU, then tfjs-node-gpu, then tfjs-node, then WebAssembly, then pure ' +
+        'JavaScript.',
       'WebGPU on any GPU (Vulkan, Metal or Direct3D 12), a software adapter included when forced.',
       '@tensorflow/tfjs-node-gpu (CUDA 11.2 and cuDNN 8.1 on Linux x64).',
       '@tensorflow/tfjs-node: native TensorFlow on the CPU.',
@@ -59,7 +60,8 @@ export const settingSpecs: { [K in keyof Settings]: SettingSpec<Settings[K]> } =
     default: 'auto',
     scope: 'machine-overridable',
     description:
-      'The GPU the `webgpu` backend trains on: `auto` (the high-performance one), or part of an adapter\'s name as "Check training environment" lists it, e.g. `NVIDIA` or `Radeon`.',
+      'The GPU the `webgpu` backend trains on: `auto` (the high-performance one), or part of an adapter\'s name ' +
+      'as "Check training environment" lists it, e.g. `NVIDIA` or `Radeon`.',
   },
   maxParallelRuns: {
     type: 'integer',

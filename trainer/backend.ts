@@ -98,7 +98,9 @@ export function nativeGpuVerdict(usingGpu: boolean | undefined): { cuda: boolean
   if (usingGpu === true) return { cuda: true, why: 'tfjs-node-gpu loaded; TensorFlow runs on a CUDA device' };
   return {
     cuda: false,
-    why: 'tfjs-node-gpu loaded but TensorFlow found no CUDA device (it needs CUDA 11.2 and cuDNN 8.1); it runs on the CPU',
+    why:
+      'tfjs-node-gpu loaded but TensorFlow found no CUDA device (it needs CUDA 11.2 and cuDNN 8.1); ' +
+      'it runs on the CPU',
   };
 }
 
@@ -146,7 +148,8 @@ async function tryWebGpu(
 /** What is missing where Dawn finds no adapter at all, per platform. */
 export function noAdapterWhy(platform = process.platform): string {
   if (platform === 'linux') {
-    return 'no WebGPU adapter: no Vulkan driver found (install your GPU vendor\'s Vulkan driver, or Mesa\'s mesa-vulkan-drivers)';
+    const install = "install your GPU vendor's Vulkan driver, or Mesa's mesa-vulkan-drivers";
+    return `no WebGPU adapter: no Vulkan driver found (${install})`;
   }
   if (platform === 'win32') return 'no WebGPU adapter: no Direct3D 12 capable GPU driver found';
   if (platform === 'darwin') return 'no WebGPU adapter: Metal found no GPU';

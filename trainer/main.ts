@@ -27,7 +27,8 @@ import * as path from 'node:path';
 import type { BackendPreference } from '../common/config/schema';
 import { BACKEND_PREFERENCES } from '../common/config/schema';
 import { FineTuneError, toUserError } from '../common/errors';
-import { LineSplitter, PROTOCOL_VERSION, GPU_ENV, THREADS_ENV, encodeMessage, parseHostMessage, trainerMessages } from '../common/protocol';
+import { LineSplitter, PROTOCOL_VERSION, THREADS_ENV, encodeMessage, parseHostMessage, trainerMessages } from '../common/protocol';
+import { GPU_ENV } from '../common/protocol';
 import type { BackendInfo, HostMessage, TrainerMessage, TrainerMessageOf } from '../common/protocol';
 import type { Guard } from '../common/guard';
 import { BackendUnavailableError, backendForWorkers, selectBackend } from './backend';
@@ -202,7 +203,11 @@ function backendFix(pref: BackendPreference): string {
   if (pref === 'webgpu') {
     return `Install a GPU driver with Vulkan (Linux), Direct3D 12 (Windows) or Metal (macOS) support, ${auto}`;
   }
-  const pkg = pref === 'gpu' ? '@tensorflow/tfjs-node-gpu' : pref === 'node' ? '@tensorflow/tfjs-node' : 'the backend package';
+  const pkgs: Partial<Record<BackendPreference, string>> = {
+    gpu: '@tensorflow/tfjs-node-gpu',
+    node: '@tensorflow/tfjs-node',
+  };
+  const pkg = pkgs[pref] ?? 'the backend package';
   return `Install it (npm install ${pkg}), ${auto}`;
 }
 

@@ -159,7 +159,9 @@ export const configSchema: SectionSpec<FineTuneConfig> = {
       default: 'auto',
       description: 'TensorFlow.js backend. `auto` picks the fastest available and says why.',
       valueDocs: {
-        auto: 'A hardware GPU through WebGPU, else tfjs-node-gpu (CUDA) if installed and working, else tfjs-node, else WebAssembly, else pure JavaScript.',
+        auto:
+          'A hardware GPU through WebGPU, else tfjs-node-gpu (CUDA) if installed and working, else tfjs-node, ' +
+          'else WebAssembly, else pure JavaScript.',
         webgpu: 'WebGPU (Dawn: Vulkan, Metal or Direct3D 12) on any GPU; forced, a software adapter included.',
         gpu: '@tensorflow/tfjs-node-gpu: needs CUDA and cuDNN.',
         node: '@tensorflow/tfjs-node: native TensorFlow on the CPU.',

@@ -31,15 +31,22 @@ test('thrown GPU errors are recognised; other errors and FineTuneErrors pass thr
     (e: unknown) => e instanceof FineTuneError && e.code === 'gpu-out-of-memory',
   );
   const plain = new Error('something else');
-  await assert.rejects(withGpuFaults(sizes, () => Promise.reject(plain)), (e: unknown) => e === plain);
+  await assert.rejects(
+    withGpuFaults(sizes, () => Promise.reject(plain)),
+    (e: unknown) => e === plain,
+  );
   assert.equal(await withGpuFaults(sizes, async () => 7), 7);
 });
 
 test('software adapters are told apart from GPUs by what they report', () => {
-  const info = (o: Partial<GPUAdapterInfo>) => ({ vendor: '', architecture: '', device: '', description: '', ...o }) as GPUAdapterInfo;
+  const info = (o: Partial<GPUAdapterInfo>) =>
+    ({ vendor: '', architecture: '', device: '', description: '', ...o }) as GPUAdapterInfo;
   assert.equal(isSoftwareAdapter(info({ vendor: 'mesa', architecture: 'software', description: 'llvmpipe' })), true);
   assert.equal(isSoftwareAdapter(info({ vendor: 'google', description: 'SwiftShader Device (Subzero)' })), true);
-  assert.equal(isSoftwareAdapter(info({ vendor: 'nvidia', architecture: 'ada', description: 'NVIDIA GeForce RTX 4090' })), false);
+  assert.equal(
+    isSoftwareAdapter(info({ vendor: 'nvidia', architecture: 'ada', description: 'NVIDIA GeForce RTX 4090' })),
+    false,
+  );
   assert.equal(isSoftwareAdapter(info({ vendor: 'amd', description: 'AMD Radeon' }), true), true, 'a fallback adapter');
 });
 

@@ -33,7 +33,10 @@ test('BERT-base at batch 32 × 128 is refused on WASM before training, naming th
   const e = checkStepFits(base, wasm);
   assert.ok(e);
   assert.equal(e.code, 'memory-exceeds-backend');
-  assert.match(e.message, /batch size 32, max_length 128 needs about [\d.]+ GiB, over the WebAssembly backend's 4\.00 GiB/);
+  assert.match(
+    e.message,
+    /batch size 32, max_length 128 needs about [\d.]+ GiB, over the WebAssembly backend's 4\.00 GiB/,
+  );
   assert.match(e.fix!, /per_device_train_batch_size/);
   assert.match(e.fix!, /webgpu/);
   // Split across 4 threads, each heap holds a quarter of the activations: it fits.

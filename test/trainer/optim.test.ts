@@ -52,7 +52,7 @@ test('AdamW matches a hand-computed torch.optim.AdamW trajectory (decoupled deca
   w.dispose();
 });
 
-test('AdamW: lr factor 0 leaves weights untouched (warm-up step 0), state is only created for params with grads', async () => {
+test('AdamW: lr factor 0 leaves weights untouched (warm-up step 0), state only for params with grads', async () => {
   const a = tf.variable(tf.tensor1d([1, 2]), true, 'adamw-a');
   const b = tf.variable(tf.tensor1d([3, 4]), true, 'adamw-b');
   const opt = new AdamW(new Map([['a', a], ['b', b]]), new Map([['a', { lr: 0.1, weightDecay: 0.5 }]]), { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });

@@ -32,7 +32,11 @@ function relClose(a: number, b: number, tol: number): boolean {
 }
 
 function assertLossesClose(got: BackendRun['steps'], want: BackendRun['steps'], what: string): void {
-  assert.deepEqual(got.map((m) => m.step), want.map((m) => m.step), `${what}: steps`);
+  assert.deepEqual(
+    got.map((m) => m.step),
+    want.map((m) => m.step),
+    `${what}: steps`,
+  );
   got.forEach((m, i) => {
     const w = want[i]!.loss!;
     assert.ok(relClose(m.loss!, w, 1e-4), `${what}: step ${m.step} loss ${m.loss} vs ${w}`);
@@ -114,12 +118,17 @@ test('webgpu: evaluate and predict agree with wasm on the same checkpoint', asyn
   const [w, g] = results as [(typeof results)[0], (typeof results)[0]];
   assert.equal(g.ev.examples, w.ev.examples);
   assert.equal(g.ev.metrics['accuracy'], w.ev.metrics['accuracy']);
-  assert.ok(relClose(g.ev.metrics['loss']!, w.ev.metrics['loss']!, 1e-4), `eval loss ${g.ev.metrics['loss']} vs ${w.ev.metrics['loss']}`);
+  assert.ok(
+    relClose(g.ev.metrics['loss']!, w.ev.metrics['loss']!, 1e-4),
+    `eval loss ${g.ev.metrics['loss']} vs ${w.ev.metrics['loss']}`,
+  );
   assert.deepEqual(g.ev.confusion, w.ev.confusion);
   g.preds.forEach((p, i) => {
     const q = w.preds[i]!;
     assert.equal(p.label, q.label);
-    p.logits.forEach((x, j) => assert.ok(Math.abs(x - q.logits[j]!) <= 1e-4, `text ${i} logit ${j}: ${x} vs ${q.logits[j]}`));
+    p.logits.forEach((x, j) =>
+      assert.ok(Math.abs(x - q.logits[j]!) <= 1e-4, `text ${i} logit ${j}: ${x} vs ${q.logits[j]}`),
+    );
   });
   assert.equal(tf.getBackend(), 'webgpu');
 });

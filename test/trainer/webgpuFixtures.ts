@@ -49,6 +49,7 @@ export async function trainOn(backend: 'webgpu' | 'wasm', configFile: string, ma
     engineVersion: 'test',
     ...(maxSteps !== undefined ? { maxSteps } : {}),
   });
-  const of = <K extends TrainerMessage['type']>(type: K) => messages.filter((m) => m.type === type) as TrainerMessageOf<K>[];
+  const of = <K extends TrainerMessage['type']>(type: K) =>
+    messages.filter((m) => m.type === type) as TrainerMessageOf<K>[];
   return { done, steps: of('step'), evals: of('eval') };
 }

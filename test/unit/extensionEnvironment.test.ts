@@ -49,12 +49,12 @@ test('outside Linux x64 the GPU backend is explained as unsupported; tfjs-node i
 });
 
 const limits = { maxBufferSize: 2 ** 32, maxStorageBufferBindingSize: 2 ** 31 };
-const rtx = { vendor: 'nvidia', architecture: 'ada', description: 'NVIDIA GeForce RTX 4090', software: false, ...limits };
+const rtx = { vendor: 'nvidia', architecture: 'ada', description: 'NVIDIA GeForce RTX 4090', software: false };
 const llvmpipe = { vendor: 'mesa', architecture: 'software', description: 'llvmpipe', software: true, ...limits };
 
 test('a hardware WebGPU adapter is listed with its limits and is what auto picks', () => {
   const adapters = ['NVIDIA GeForce RTX 4090 (vulkan)', 'llvmpipe (LLVM 15.0.6, 256 bits) (vulkan)'];
-  const f = diagnose({ ...base, webgpu: { adapters, chosen: rtx } });
+  const f = diagnose({ ...base, webgpu: { adapters, chosen: { ...rtx, ...limits } } });
   const w = f.find((x) => x.backend === 'webgpu')!;
   assert.equal(w.available, true);
   assert.match(w.summary, /NVIDIA GeForce RTX 4090 \(nvidia, ada\); buffers up to 4096 MiB, bindings up to 2048 MiB/);
@@ -63,7 +63,7 @@ test('a hardware WebGPU adapter is listed with its limits and is what auto picks
   assert.match(formatFindings(f), /With backend: auto, runs use webgpu\./);
 });
 
-test('only a software adapter, or none: WebGPU is not used by auto, and Linux is told to install a Vulkan driver', () => {
+test('only a software adapter, or none: auto does not use WebGPU; Linux is told to install a Vulkan driver', () => {
   const soft = diagnose({ ...base, webgpu: { adapters: ['llvmpipe (vulkan)'], chosen: llvmpipe } });
   const s = soft.find((x) => x.backend === 'webgpu')!;
   assert.equal(s.available, false);

@@ -24,7 +24,8 @@ const REPORT_EVERY_MS = 5000;
 export async function runLoop(s: Session): Promise<RunStatusAtEnd> {
   const p = s.progress;
   // A GPU out-of-memory or lost device ends the run with the sizes to lower (trainer/gpu/faults.ts).
-  const sizes = { batchSize: s.data.config.training.per_device_train_batch_size, maxLength: s.data.config.data.max_length };
+  const c = s.data.config;
+  const sizes = { batchSize: c.training.per_device_train_batch_size, maxLength: c.data.max_length };
   while (p.step < s.data.plan.totalSteps) {
     const started = Date.now();
     const { loss, gradNorm, factor } = await withGpuFaults(sizes, () => trainStep(s, p.step));

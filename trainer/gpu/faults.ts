@@ -13,7 +13,8 @@ export interface FaultContext {
   maxLength: number;
 }
 
-const OOM = /out of memory|OutOfMemory|allocation failed|Not enough memory|exceeds the max buffer size|maxBufferSize|maxStorageBufferBindingSize/i;
+const OOM =
+  /out of memory|OutOfMemory|allocation failed|Not enough memory|max buffer size|maxBufferSize|maxStorageBuffer/i;
 const LOST = /device (was )?lost|Device is lost|DeviceLost|GPUDevice.*destroyed/i;
 
 /** Classifies a thrown error's text as a GPU fault, or null when it is not one. */

@@ -51,7 +51,8 @@ export function checkStepFits(m: StepShape, backend: BackendInfo, threads = 1): 
       `One training step at ${sizes} needs about ${formatBytes(e.total)}, over the WebAssembly backend's ` +
         `${formatBytes(WASM_HEAP_BYTES)} heap.`,
       {
-        detail: `weights ${formatBytes(e.weights)}, gradients ${formatBytes(e.gradients)}, optimizer ` +
+        detail:
+          `weights ${formatBytes(e.weights)}, gradients ${formatBytes(e.gradients)}, optimizer ` +
           `${formatBytes(e.optimizer)}, activations ${formatBytes(e.activations)}`,
         fix: `${LOWER} A GPU (backend: webgpu) has no such ceiling.`,
       },

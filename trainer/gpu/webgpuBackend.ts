@@ -70,7 +70,11 @@ export async function startWebGpuBackend(dawn: DawnModule, gpu: GPU, adapter: GP
   // The package registered its own factory if navigator.gpu was already there; ours picks the adapter.
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   lastFault = null;
-  tf.registerBackend('webgpu', async () => new webgpu.WebGPUBackend(await createDevice(adapter), adapterInfo(adapter)), 3);
+  tf.registerBackend(
+    'webgpu',
+    async () => new webgpu.WebGPUBackend(await createDevice(adapter), adapterInfo(adapter)),
+    3,
+  );
   if (!(await tf.setBackend('webgpu'))) throw new Error('the tfjs webgpu backend did not initialise');
   running = summarize(adapter);
   return running;

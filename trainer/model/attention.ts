@@ -25,7 +25,14 @@ export interface AttentionKernels {
    * Gradient of the qkv projection [B·S, 3H] from the context's gradient; `probs` without dropout, `mask` the
    * attention-dropout mask or null.
    */
-  backward(dCtx: tf.Tensor2D, qkv: tf.Tensor2D, probs: tf.Tensor, mask: tf.Tensor | null, scale: number, x: AttentionDims): tf.Tensor2D;
+  backward(
+    dCtx: tf.Tensor2D,
+    qkv: tf.Tensor2D,
+    probs: tf.Tensor,
+    mask: tf.Tensor | null,
+    scale: number,
+    x: AttentionDims,
+  ): tf.Tensor2D;
 }
 
 const mm = (a: tf.Tensor, b: tf.Tensor): tf.Tensor2D => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D);
@@ -65,7 +72,13 @@ function headBlocksT(tT: tf.Tensor2D, part: number, x: AttentionDims): tf.Tensor
 /** Inverse of headBlocks: lists of G = B·nh blocks [S, d] (one list per part) → [B·S, parts·nh·d]. */
 function fromHeadBlocks(parts: tf.Tensor2D[][], B: number, nh: number): tf.Tensor2D {
   const rows: tf.Tensor2D[] = [];
-  for (let b = 0; b < B; b++) rows.push(tf.concat(parts.flatMap((p) => p.slice(b * nh, (b + 1) * nh)), 1));
+  for (let b = 0; b < B; b++)
+    rows.push(
+      tf.concat(
+        parts.flatMap((p) => p.slice(b * nh, (b + 1) * nh)),
+        1,
+      ),
+    );
   return tf.concat(rows, 0);
 }
 
@@ -82,7 +95,10 @@ export const blockAttention: AttentionKernels = {
     const qb = headBlocks(qkv, 0, x);
     // Only the key columns need transposing: [N, H] → [H, N], then [d, S] blocks.
     const kTb = headBlocksT(T(tf.slice(qkv, [0, H], [N, H])), 0, x);
-    const scores = tf.concat(qb.map((q, i) => mm(q, kTb[i]!)), 0);
+    const scores = tf.concat(
+      qb.map((q, i) => mm(q, kTb[i]!)),
+      0,
+    );
     return tf.softmax(tf.add(tf.mul(tf.reshape(scores, [B, nh, S, S]), scale), addMask), -1);
   },
   context(probs, qkv, x) {
@@ -100,7 +116,10 @@ export const blockAttention: AttentionKernels = {
     const vTb = headBlocksT(T(tf.slice(qkv, [0, 2 * H], [N, H])), 0, x);
     const pTb = transposedBlocks(mask ? tf.mul(probs, mask) : probs, G, S, S);
     const dVb = dcb.map((dc, i) => mm(pTb[i]!, dc));
-    const dPD = tf.concat(dcb.map((dc, i) => mm(dc, vTb[i]!)), 0);
+    const dPD = tf.concat(
+      dcb.map((dc, i) => mm(dc, vTb[i]!)),
+      0,
+    );
     const dP = mask ? tf.mul(dPD, tf.reshape(mask, [G * S, S])) : dPD;
     const dS = softmaxBackward(dP, tf.reshape(probs, [G * S, S]), scale);
     const kb = headBlocks(qkv, 1, x);

@@ -51,7 +51,8 @@ async function handle(m: ToWorker): Promise<void> {
     }
     case 'grads': {
       const trainable = new Set(m.trainable);
-      const r = await need().lossAndGrads(m.batch, { training: true, seed: m.seed, exampleOffset: m.exampleOffset }, (n) => trainable.has(n));
+      const opts = { training: true, seed: m.seed, exampleOffset: m.exampleOffset };
+      const r = await need().lossAndGrads(m.batch, opts, (n) => trainable.has(n));
       const names = [...r.grads.keys()];
       const shapes = names.map((n) => r.grads.get(n)!.shape);
       const data: Float32Array[] = [];

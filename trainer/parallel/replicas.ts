@@ -168,7 +168,8 @@ export class Replicas {
     if (shards.length <= 1) return model.predict(batch);
     const cols = model.head === 'masked-lm' ? model.config.vocab_size : model.numLabels;
     const empty: Prediction = { logits: new Float32Array(0), shape: [0, cols] };
-    const here = async (b: Batch): Promise<Prediction> => (predictionRows(b, model.head) > 0 ? model.predict(b) : empty);
+    const here = async (b: Batch): Promise<Prediction> =>
+      predictionRows(b, model.head) > 0 ? model.predict(b) : empty;
     // Shards 1.. go out first; this thread computes shard 0 while the workers run.
     const out = shards.slice(1).map(async ({ batch: b }, i): Promise<Prediction> => {
       if (predictionRows(b, model.head) === 0) return empty;
@@ -224,7 +225,14 @@ export class Replicas {
    * Worker i's answer to a message about shard `b`, read by `read`; if the worker fails, this thread's answer
    * (`here`), on a copy of the shard made before the message's transfer detached b's arrays.
    */
-  private async onWorker<T>(i: number, b: Batch, head: BertHead, message: DistributiveOmit<ToWorker, 'id'>, read: (r: FromWorker) => T, here: (copy: Batch) => T | Promise<T>): Promise<T> {
+  private async onWorker<T>(
+    i: number,
+    b: Batch,
+    head: BertHead,
+    message: DistributiveOmit<ToWorker, 'id'>,
+    read: (r: FromWorker) => T,
+    here: (copy: Batch) => T | Promise<T>,
+  ): Promise<T> {
     const copy = sliceBatch(b, head, 0, b.size);
     try {
       return read(await this.workers[i]!.request(message, batchBuffers(b)));
