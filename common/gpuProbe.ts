@@ -3,23 +3,15 @@
  * WebGPU adapters Dawn sees and the one a run would get. A separate process, so that loading the native GPU
  * driver can never take the extension host down. Declared once here; the extension checks it when it reads it.
  */
-import { arr, bool, nullable, num, obj, opt, str } from './guard';
+import { arr, nullable, obj, opt, str } from './guard';
 import type { Infer } from './guard';
-
-export const gpuProbeAdapter = obj({
-  vendor: str,
-  architecture: str,
-  description: str,
-  software: bool,
-  maxBufferSize: num,
-  maxStorageBufferBindingSize: num,
-});
+import { gpuAdapterInfo } from './protocol';
 
 export const gpuProbeResult = obj({
   /** Every adapter by Dawn's name and graphics API, e.g. `NVIDIA GeForce RTX 4090 (vulkan)`. */
   adapters: arr(str),
   /** The adapter a run with `finetune.gpu` as set would use, or null when there is none. */
-  chosen: nullable(gpuProbeAdapter),
+  chosen: nullable(gpuAdapterInfo),
   /** Why there is no adapter (dawn.node did not load, no driver), when there is none. */
   error: opt(str),
 });

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { autoBackend, diagnose, formatFindings } from '../../extension/environment';
 import type { EnvironmentProbe } from '../../extension/environment';
+import { parseGpuProbe } from '../../common/gpuProbe';
 
 const base: EnvironmentProbe = {
   platform: 'linux',
@@ -75,4 +76,15 @@ test('only a software adapter, or none: auto does not use WebGPU; Linux is told 
   assert.match(n.fix!.join('\n'), /Vulkan driver/);
   const win = diagnose({ ...base, platform: 'win32', webgpu: { adapters: [], chosen: null } });
   assert.match(win.find((x) => x.backend === 'webgpu')!.fix!.join('\n'), /Direct3D 12/);
+});
+
+test("the GPU probe's output is checked where the extension reads it", () => {
+  const good = { adapters: ['llvmpipe (vulkan)'], chosen: { ...llvmpipe } };
+  const r = parseGpuProbe(`Warning: something from the driver\n${JSON.stringify(good)}\n`);
+  assert.ok(r.ok);
+  assert.deepEqual(r.value, good);
+  const bad = parseGpuProbe(JSON.stringify({ adapters: 'none', chosen: null }));
+  assert.ok(!bad.ok);
+  assert.match(bad.error, /adapters/);
+  assert.ok(!parseGpuProbe('Segmentation fault').ok);
 });
