@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors } from '../../files/hf/safetensors';
 import { selectBackend } from '../../trainer/backend';
+import { clipByGlobalNorm } from '../../trainer/optim/clip';
 import { evaluateFile, loadModelFolder, predictText } from '../../trainer/engine/inference';
 import { makeWorkspace, withOverrides, writeConfig } from './engineFixtures';
 import { needAdapter, trainOn } from './webgpuFixtures';
@@ -57,6 +58,20 @@ async function assertWeightsClose(dirA: string, dirB: string, tol: number): Prom
     assert.ok(worst <= tol, `${k}: weights differ by up to ${worst}`);
   }
 }
+
+test("webgpu: clipping's norm over more gradients than one GPU kernel may bind equals the CPU's", async (t) => {
+  if (!(await needAdapter(t))) return;
+  await selectBackend('webgpu');
+  // 40 gradients: more than the 8 to 10 storage buffers a WebGPU kernel may bind (AddN of all would be refused).
+  const values = Array.from({ length: 40 }, (_, i) => [i * 0.25, -1, 0.5]);
+  const grads = new Map(values.map((v, i) => [`p${i}`, tf.tensor1d(v)] as const));
+  const expected = Math.sqrt(values.flat().reduce((a, x) => a + x * x, 0));
+  const norm = await clipByGlobalNorm(grads, 1);
+  assert.ok(relClose(norm, expected, 1e-6), `norm ${norm} vs ${expected}`);
+  const scaled = (await grads.get('p4')!.data())[0]!;
+  assert.ok(relClose(scaled, (4 * 0.25) / (expected + 1e-6), 1e-5), `clipped value ${scaled}`);
+  for (const g of grads.values()) g.dispose();
+});
 
 /** The workspace and both backends' uninterrupted runs, shared by the tests below. */
 let shared: Promise<{ ws: ReturnType<typeof makeWorkspace>; wasm: BackendRun; gpu: BackendRun }> | undefined;
