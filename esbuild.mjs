@@ -1,7 +1,7 @@
 // One build script for every bundle: the extension host (vscode external), the language server, the trainer
 // subprocess and its CLI (node), and the webviews (browser). `node esbuild.mjs --watch` rebuilds on change.
 import * as esbuild from 'esbuild';
-import { existsSync, mkdirSync, copyFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, copyFileSync, readdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -9,6 +9,9 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
+// `--target linux-x64` (a vsce target): the platform whose WebGPU binary goes into dist/dawn. Default: this one.
+const targetArg = process.argv.indexOf('--target');
+const target = targetArg > 0 ? process.argv[targetArg + 1] : `${process.platform}-${process.arch}`;
 
 // Packages that cannot be bundled: the optional native TensorFlow builds (the user installs them).
 const nodeExternals = ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
@@ -49,6 +52,8 @@ const nodeEntries = [
   ['trainer/cli.ts', 'dist/cli.js'],
   // The trainer's worker threads for training and inference (trainer/parallel/replicas.ts loads it from next to the trainer).
   ['trainer/parallel/replicaWorker.ts', 'dist/replicaWorker.js'],
+  // Lists the WebGPU adapters for "Check training environment", in a process of its own (extension/environment.ts).
+  ['trainer/gpu/probe.ts', 'dist/gpuProbe.js'],
 ].filter(([src]) => existsSync(src));
 
 const webviewEntries = existsSync('webview')
@@ -93,7 +98,31 @@ function copyCodicons() {
   for (const f of ['codicon.css', 'codicon.ttf']) copyFileSync(join(dir, f), join('dist/webview/codicons', f));
 }
 
+// The webgpu backend loads Dawn's native binding (dawn.node, with its DLLs on Windows) from dist/dawn/<platform>/
+// (trainer/gpu/dawn.ts). Only the target platform's copy: each platform's .vsix carries its own (scripts/package.mjs).
+const DAWN_DIRS = {
+  'linux-x64': 'linux-x64',
+  'linux-arm64': 'linux-arm64',
+  'darwin-x64': 'darwin-universal',
+  'darwin-arm64': 'darwin-universal',
+  'win32-x64': 'win32-x64',
+  'win32-arm64': 'win32-arm64',
+};
+function copyDawn() {
+  rmSync('dist/dawn', { recursive: true, force: true });
+  const platformDir = DAWN_DIRS[target];
+  if (!platformDir) {
+    console.warn(`No WebGPU binary for ${target}: the webgpu backend will not be available there.`);
+    return;
+  }
+  const from = join(dirname(require.resolve('webgpu/package.json')), 'dist', platformDir);
+  const to = join('dist/dawn', platformDir);
+  mkdirSync(to, { recursive: true });
+  for (const f of readdirSync(from)) copyFileSync(join(from, f), join(to, f));
+}
+
 copyWasm();
+copyDawn();
 if (webviewEntries.length) copyCodicons();
 if (watch) {
   for (const b of builds) (await esbuild.context(b)).watch();

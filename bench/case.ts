@@ -29,6 +29,8 @@ export interface CaseResult {
   mode: string;
   engine: 'tfjs';
   backend: string;
+  /** Why that backend, naming the GPU adapter on webgpu. */
+  backend_reason: string;
   threads: number;
   batch: number;
   seq: number;
@@ -68,7 +70,8 @@ async function main(): Promise<void> {
   const choice =
     wasmThreads > 1 && spec.backend === 'wasm'
       ? await withWasmThreads(wasmThreads, () => tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true), () => selectBackend('wasm'))
-      : await selectBackend(spec.backend);
+      : // From bench/gpu.sh's bundle, dawn.node sits next to this file (dawn/<platform>/).
+        await selectBackend(spec.backend, { bundleDir: __dirname });
   const config = BENCH_MODELS[spec.model];
   const model = BertModel.create(config, 'sequence-classification', { numLabels: 2, seed: 1 });
   const batch = syntheticBatch(config, B, S);
@@ -92,11 +95,15 @@ async function main(): Promise<void> {
     let seed = 0;
     // What trainer/engine/train.ts does per step: gradients (on every thread), clipping, AdamW, new weights to the workers.
     step = async () => {
-      const { grads } = replicas ? await replicas.lossAndGrads(model, batch, seed++, () => true) : model.lossAndGrads(batch, { training: true, seed: seed++ });
-      clipByGlobalNorm(grads, 1.0);
+      const { grads } = replicas
+        ? await replicas.lossAndGrads(model, batch, seed++, () => true)
+        : await model.lossAndGrads(batch, { training: true, seed: seed++ });
+      await clipByGlobalNorm(grads, 1.0);
       opt.apply(grads, 1);
       for (const g of grads.values()) g.dispose();
       await replicas?.sync(model);
+      // A GPU runs the update after the step returns; reading a weight waits for it, so the time counts it.
+      if (choice.name === 'webgpu') await model.params.get('classifier.bias')!.data();
     };
   } else {
     step = () => (replicas ? replicas.predict(model, batch) : model.predict(batch));
@@ -132,6 +139,7 @@ async function main(): Promise<void> {
     mode: spec.mode,
     engine: 'tfjs',
     backend: choice.name,
+    backend_reason: choice.reason,
     // The replicas' threads (each runs a single-threaded backend), else the backend's own.
     threads: replicas ? replicas.threads : spec.backend === 'wasm' ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : 1,
     batch: B,

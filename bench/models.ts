@@ -7,15 +7,19 @@ import type { BertConfig } from '../common/modelConfig';
 import { BERT_BASE_UNCASED } from '../common/modelConfig';
 import { mulberry32 } from '../common/random';
 
-export type ModelName = 'tiny' | 'mini';
+export type ModelName = 'tiny' | 'mini' | 'base';
 export type Mode = 'train' | 'infer';
-export type BenchBackend = 'wasm' | 'cpu';
+export type BenchBackend = 'wasm' | 'cpu' | 'webgpu';
 
 
-/** google/bert_uncased_L-2_H-128_A-2 and L-4_H-256_A-4, the sizes of prajjwal1/bert-tiny and bert-mini. */
+/**
+ * google/bert_uncased_L-2_H-128_A-2 and L-4_H-256_A-4 (the sizes of prajjwal1/bert-tiny and bert-mini), and
+ * bert-base-uncased itself (for GPUs: bench/gpu.sh; it does not fit the WASM heap at batch 32 × 128).
+ */
 export const BENCH_MODELS: Record<ModelName, BertConfig> = {
   tiny: { ...BERT_BASE_UNCASED, hidden_size: 128, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 512 },
   mini: { ...BERT_BASE_UNCASED, hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024 },
+  base: { ...BERT_BASE_UNCASED },
 };
 
 export interface CaseSpec {
@@ -29,8 +33,11 @@ export function caseName(c: CaseSpec): string {
 }
 
 export function parseCaseName(name: string): CaseSpec {
-  const m = /^(tiny|mini)-(train|infer)-(wasm|cpu)$/.exec(name);
-  if (!m) throw new Error(`unknown case '${name}': expected <tiny|mini>-<train|infer>-<wasm|cpu>, e.g. tiny-train-wasm`);
+  const m = /^(tiny|mini|base)-(train|infer)-(wasm|cpu|webgpu)$/.exec(name);
+  if (!m) {
+    const want = '<tiny|mini|base>-<train|infer>-<wasm|cpu|webgpu>';
+    throw new Error(`unknown case '${name}': expected ${want}, e.g. tiny-train-wasm`);
+  }
   return { model: m[1] as ModelName, mode: m[2] as Mode, backend: m[3] as BenchBackend };
 }
 

@@ -50,15 +50,15 @@ async function main(): Promise<void> {
   for (const n of model.parameterNames()) settings.set(n, paramSetting(n, { learningRate: 5e-5, weightDecay: 0.01, noDecay: ['bias', 'LayerNorm.weight'], layerwiseLrDecay: 1, numLayers: config.num_hidden_layers }));
   const opt = new AdamW(model.params, settings, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
   let seed = 0;
-  const step = (batch: Batch): number => {
+  const step = async (batch: Batch): Promise<number> => {
     const t0 = performance.now();
-    const { grads } = model.lossAndGrads(batch, { training: true, seed: seed++ });
+    const { grads } = await model.lossAndGrads(batch, { training: true, seed: seed++ });
     opt.apply(grads, 1);
     for (const g of grads.values()) g.dispose();
     return performance.now() - t0;
   };
   const batchOf = (idx: readonly number[]) => collate(idx.map((i) => encoded[i]!), tokenizer.padId, 'text-classification');
-  step(batchOf(Array.from({ length: batchSize }, (_, i) => i))); // warm-up
+  await step(batchOf(Array.from({ length: batchSize }, (_, i) => i))); // warm-up
 
   console.log(`${encoded.length} sentences, ${realTokens} real tokens (mean ${(realTokens / encoded.length).toFixed(1)}, max ${Math.max(...lengths)}); BERT-tiny training on ${choice.name}, batch ${batchSize}`);
   const rows = [];
@@ -66,7 +66,8 @@ async function main(): Promise<void> {
     const padded = s.batches.reduce((n, b) => n + s.pad(batchOf(b)).inputIds.length, 0);
     // Measure an evenly spaced sample of the epoch's batches, so bucketed runs see short and long ones.
     const picks = Array.from({ length: Math.min(sample, s.batches.length) }, (_, k) => s.batches[Math.floor((k * s.batches.length) / Math.min(sample, s.batches.length))]!);
-    const ms = picks.map((b) => step(s.pad(batchOf(b))));
+    const ms: number[] = [];
+    for (const b of picks) ms.push(await step(s.pad(batchOf(b))));
     const msPerSample = ms.reduce((a, b) => a + b, 0) / picks.reduce((n, b) => n + b.length, 0);
     const epochS = (msPerSample * encoded.length) / 1000;
     rows.push({ strategy: s.name, padded_tokens: padded, padding_share: 1 - realTokens / padded, median_step_ms: median(ms), samples_per_s: 1000 / msPerSample, epoch_s: epochS });

@@ -61,19 +61,19 @@ async function main(): Promise<void> {
   }
   const opt = new AdamW(model.params, settings, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
   let seed = 0;
-  const step = (): void => {
+  const step = async (): Promise<void> => {
     if (mode === 'infer') {
-      model.predict(batch);
+      await model.predict(batch);
       return;
     }
-    const { grads } = model.lossAndGrads(batch, { training: true, seed: seed++ });
-    clipByGlobalNorm(grads, 1.0);
+    const { grads } = await model.lossAndGrads(batch, { training: true, seed: seed++ });
+    await clipByGlobalNorm(grads, 1.0);
     opt.apply(grads, 1);
     for (const g of grads.values()) g.dispose();
   };
-  step(); // warm-up: first-call allocations and kernel set-up
+  await step(); // warm-up: first-call allocations and kernel set-up
   const t0 = performance.now();
-  step();
+  await step();
   const plainMs = performance.now() - t0;
   const t1 = performance.now();
   const info = await tf.profile(step);

@@ -5,6 +5,7 @@ Runs one case and prints one JSON line. Uses `transformers` when it is importabl
 BertForSequenceClassification), else the hand-written model below, which has the same parameters and math.
 
   /usr/bin/python3 bench/torch_reference.py --model tiny --mode train --steps 10 --warmup 3 --threads 2
+  python3 bench/torch_reference.py --model base --mode train --device cuda   # fp32 on a GPU, TF32 off (bench/gpu.sh)
 """
 import argparse
 import json
@@ -19,6 +20,7 @@ import torch.nn.functional as F
 MODELS = {
     "tiny": dict(layers=2, hidden=128, heads=2, intermediate=512),
     "mini": dict(layers=4, hidden=256, heads=4, intermediate=1024),
+    "base": dict(layers=12, hidden=768, heads=12, intermediate=3072),
 }
 VOCAB = 30522
 MAX_POS = 512
@@ -74,7 +76,7 @@ class Bert(nn.Module):
 
     def forward(self, input_ids, attention_mask, token_type_ids):
         s = input_ids.shape[1]
-        pos = torch.arange(s).unsqueeze(0)
+        pos = torch.arange(s, device=input_ids.device).unsqueeze(0)
         x = self.drop(self.ln(self.word(input_ids) + self.pos(pos) + self.token_type(token_type_ids)))
         add_mask = (1.0 - attention_mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
         for layer in self.layers:
@@ -108,16 +110,24 @@ def main():
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="cpu", help="cpu, or cuda: fp32 with TF32 off, as the webgpu backend computes")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
+    dev = torch.device(a.device)
+    if dev.type == "cuda":
+        # Plain fp32 on both sides: TF32 matmuls would compare 10-bit-mantissa math with our fp32.
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
     fwd, module, impl = build(a.model)
+    module.to(dev)
     g = torch.Generator().manual_seed(1)
-    ids = torch.randint(1, VOCAB, (a.batch, a.seq), generator=g)
-    mask = torch.ones(a.batch, a.seq, dtype=torch.long)
-    tt = torch.zeros(a.batch, a.seq, dtype=torch.long)
-    labels = torch.randint(0, 2, (a.batch,), generator=g)
+    ids = torch.randint(1, VOCAB, (a.batch, a.seq), generator=g).to(dev)
+    mask = torch.ones(a.batch, a.seq, dtype=torch.long, device=dev)
+    tt = torch.zeros(a.batch, a.seq, dtype=torch.long, device=dev)
+    labels = torch.randint(0, 2, (a.batch,), generator=g).to(dev)
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
 
     if a.mode == "train":
         module.train()
@@ -145,12 +155,14 @@ def main():
     for _ in range(a.steps):
         t0, c0 = time.perf_counter(), time.process_time()
         step()
+        sync()
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
     # The median, as bench/case.ts uses: robust when other processes share the cores.
     med = sorted(times)[len(times) // 2] if len(times) % 2 else sum(sorted(times)[len(times) // 2 - 1:len(times) // 2 + 1]) / 2
     print(json.dumps({
-        "engine": "pytorch", "backend": f"torch {torch.__version__} cpu ({impl})", "model": a.model, "mode": a.mode,
+        "engine": "pytorch", "backend": f"torch {torch.__version__} {dev.type} ({impl})",
+        "model": a.model, "mode": a.mode,
         "threads": torch.get_num_threads(), "step_ms": [round(t * 1e3, 1) for t in times],
         "cpu_ms": [round(t * 1e3, 1) for t in cpu], "samples_per_s": a.batch / med,
         "tokens_per_s": a.batch * a.seq / med, "steps": a.steps, "warmup": a.warmup, "batch": a.batch, "seq": a.seq,

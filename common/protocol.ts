@@ -30,16 +30,32 @@ export const PROTOCOL_VERSION = 1;
 /** Environment variable the trainer reads: threads for training and evaluation in all (1: no worker threads). */
 export const THREADS_ENV = 'FINETUNE_THREADS';
 
-export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+/**
+ * Environment variable the trainer reads: the WebGPU adapter to use, `auto` or a substring of its name (the
+ * `finetune.gpu` setting).
+ */
+export const GPU_ENV = 'FINETUNE_GPU';
+
+export const BACKEND_NAMES = ['webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 export const backendProbe = obj({ backend: str, available: bool, why: str });
+/** The WebGPU adapter a run uses, with the limits that bound the model size (bytes). */
+export const gpuAdapterInfo = obj({
+  vendor: str,
+  architecture: str,
+  description: str,
+  software: bool,
+  maxBufferSize: num,
+  maxStorageBufferBindingSize: num,
+});
 export const backendInfo = obj({
   name: oneOf(BACKEND_NAMES),
   /** Why this one runs (e.g. "auto: tfjs-node-gpu not installed, tfjs-node not installed; WASM with SIMD"). */
   reason: str,
   tried: arr(backendProbe),
   threads: opt(count),
+  adapter: opt(gpuAdapterInfo),
 });
 export type BackendInfo = Infer<typeof backendInfo>;
 

@@ -164,12 +164,13 @@ async function deleteRun(ext: Extension, arg: RunArg): Promise<void> {
 }
 
 async function checkEnvironment(ext: Extension): Promise<void> {
-  const findings = diagnose(await probeEnvironment(ext.ctx.extensionPath));
+  const gpuSetting = readSettings((k) => vscode.workspace.getConfiguration(SETTINGS_SECTION).get(k)).gpu;
+  const findings = diagnose(await probeEnvironment(ext.ctx.extensionPath, gpuSetting));
   const out = ext.output;
   out.appendLine(`\n== Training environment (${new Date().toLocaleString()}) ==`);
   out.appendLine(formatFindings(findings));
-  const gpu = findings.find((f) => f.backend === 'tensorflow-gpu')!;
-  const msg = `Training runs on ${autoBackend(findings)}. GPU: ${gpu.available ? 'ready' : gpu.summary}.`;
+  const gpu = findings.find((f) => f.backend === 'webgpu')!;
+  const msg = `Training runs on ${autoBackend(findings)}. GPU (WebGPU): ${gpu.summary}.`;
   const choice = await vscode.window.showInformationMessage(msg, 'Show details');
   if (choice) out.show(true);
 }

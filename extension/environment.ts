@@ -1,6 +1,8 @@
 /**
  * "Check training environment": which TensorFlow.js backends can run here, and for the GPU what is missing and
- * how to install it. @tensorflow/tfjs-node-gpu 4.22 links against CUDA 11.2 and cuDNN 8.1 (libcudart.so.11.0,
+ * how to install it. WebGPU (Dawn: Vulkan, Metal, Direct3D 12) runs on any vendor's GPU with its ordinary driver;
+ * the adapters come from dist/gpuProbe.js, run in its own process so that a native driver fault cannot take the
+ * extension host down. @tensorflow/tfjs-node-gpu 4.22 links against CUDA 11.2 and cuDNN 8.1 (libcudart.so.11.0,
  * libcudnn.so.8) and ships Linux x64 binaries only; a newer CUDA (12.x) does not satisfy it. The diagnosis is a
  * pure function of what the probes found, so it is tested without a GPU; `probeEnvironment` runs the probes.
  */
@@ -8,6 +10,8 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import { parseGpuProbe } from '../common/gpuProbe';
+import type { GpuProbeResult } from '../common/gpuProbe';
 
 export interface EnvironmentProbe {
   platform: NodeJS.Platform;
@@ -23,10 +27,12 @@ export interface EnvironmentProbe {
   ldconfig?: string;
   /** LD_LIBRARY_PATH directories that hold the libraries (ldconfig does not see them). */
   libraryPathHits: string[];
+  /** What the WebGPU probe found; undefined when it could not run at all. */
+  webgpu?: GpuProbeResult;
 }
 
 export interface Finding {
-  backend: 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+  backend: 'webgpu' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
   available: boolean;
   summary: string;
   /** What to do, one step per line, when not available. */
@@ -35,8 +41,42 @@ export interface Finding {
 
 export const CUDA_REQUIREMENT = { cuda: '11.2', cudnn: '8.1', libs: ['libcudart.so.11.0', 'libcublas.so.11', 'libcufft.so.10', 'libcurand.so.10', 'libcusolver.so.11', 'libcusparse.so.11', 'libcudnn.so.8'] } as const;
 
+const MiB = 2 ** 20;
+
+/** What a machine without a usable WebGPU adapter lacks, per platform. */
+function webgpuFix(platform: NodeJS.Platform): string[] {
+  if (platform === 'linux') {
+    return [
+      "Install your GPU's Vulkan driver: NVIDIA's proprietary driver (it includes Vulkan), or Mesa for AMD and " +
+        'Intel (`sudo apt install mesa-vulkan-drivers`).',
+      'Check with `vulkaninfo --summary` that the GPU is listed, then run this check again.',
+    ];
+  }
+  if (platform === 'win32') return ["Install or update your GPU vendor's driver (Direct3D 12 is needed)."];
+  if (platform === 'darwin') return ['WebGPU uses Metal, which every supported Mac has; update macOS.'];
+  return [`WebGPU has no driver path on ${platform}.`];
+}
+
+function diagnoseWebGpu(p: EnvironmentProbe): Finding {
+  const w = p.webgpu;
+  const found = w?.adapters.length ? `adapters found: ${w.adapters.join('; ')}` : 'no WebGPU adapter found';
+  const chosen = w?.chosen;
+  if (chosen && !chosen.software) {
+    const mib = (n: number) => `${Math.round(n / MiB)} MiB`;
+    const binding = mib(chosen.maxStorageBufferBindingSize);
+    const limits = `buffers up to ${mib(chosen.maxBufferSize)}, bindings up to ${binding}`;
+    const summary = `${chosen.description} (${chosen.vendor}, ${chosen.architecture}); ${limits}; ${found}`;
+    return { backend: 'webgpu', available: true, summary };
+  }
+  const why = chosen
+    ? `only a software adapter (${chosen.description}): it computes on the CPU, so \`auto\` skips it ` +
+      `(\`backend: webgpu\` forces it); ${found}`
+    : `${w?.error ?? 'the GPU probe did not run'}; ${found}`;
+  return { backend: 'webgpu', available: false, summary: why, fix: webgpuFix(p.platform) };
+}
+
 export function diagnose(p: EnvironmentProbe): Finding[] {
-  const out: Finding[] = [];
+  const out: Finding[] = [diagnoseWebGpu(p)];
   const linuxX64 = p.platform === 'linux' && p.arch === 'x64';
   // GPU
   {
@@ -115,7 +155,7 @@ function run(cmd: string, args: string[]): Promise<string | undefined> {
 }
 
 /** Runs the probes; `extensionPath` is where the trainer resolves its packages from. */
-export async function probeEnvironment(extensionPath: string): Promise<EnvironmentProbe> {
+export async function probeEnvironment(extensionPath: string, gpuSetting = 'auto'): Promise<EnvironmentProbe> {
   const req = createRequire(path.join(extensionPath, 'dist', 'trainer.js'));
   const resolve = (id: string) => {
     try {
@@ -128,9 +168,10 @@ export async function probeEnvironment(extensionPath: string): Promise<Environme
   for (const dir of (process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean)) {
     for (const l of CUDA_REQUIREMENT.libs) if (existsSync(path.join(dir, l))) libraryPathHits.push(l);
   }
-  const [nvidiaSmi, ldconfig] = await Promise.all([
+  const [nvidiaSmi, ldconfig, webgpu] = await Promise.all([
     run('nvidia-smi', ['--query-gpu=name,driver_version', '--format=csv,noheader']),
     process.platform === 'linux' ? run('ldconfig', ['-p']).then((o) => o ?? run('/sbin/ldconfig', ['-p'])) : Promise.resolve(undefined),
+    probeWebGpu(extensionPath, gpuSetting),
   ]);
   return {
     platform: process.platform,
@@ -145,5 +186,20 @@ export async function probeEnvironment(extensionPath: string): Promise<Environme
     ...(nvidiaSmi !== undefined ? { nvidiaSmi } : {}),
     ...(ldconfig !== undefined ? { ldconfig } : {}),
     libraryPathHits,
+    ...(webgpu ? { webgpu } : {}),
   };
+}
+
+/** Runs dist/gpuProbe.js with the extension host's Node (Electron as Node); undefined when it cannot run. */
+async function probeWebGpu(extensionPath: string, gpuSetting: string): Promise<GpuProbeResult | undefined> {
+  const script = path.join(extensionPath, 'dist', 'gpuProbe.js');
+  if (!existsSync(script)) return undefined;
+  const stdout = await new Promise<string | undefined>((resolve) => {
+    const env = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
+    const done = (err: Error | null, out: string) => resolve(err ? undefined : out);
+    execFile(process.execPath, [script, gpuSetting], { timeout: 20_000, env }, done);
+  });
+  if (stdout === undefined) return { adapters: [], chosen: null, error: 'the GPU probe failed or timed out' };
+  const r = parseGpuProbe(stdout);
+  return r.ok ? r.value : { adapters: [], chosen: null, error: r.error };
 }

@@ -16,7 +16,7 @@ import { formatMetric, isActive } from './runModel';
 import type { RunInfo } from './runModel';
 import { RunsIndex } from './runsIndex';
 import { RunsTreeProvider } from './runsTree';
-import { readSettings, SETTINGS_SECTION, threadsEnv } from './settings';
+import { readSettings, SETTINGS_SECTION, trainerEnv } from './settings';
 import { RunStatusBar } from './statusBar';
 import { CONFIG_FILE_GLOB, isConfigFile } from '../common/config/configFile';
 
@@ -32,7 +32,7 @@ export function activate(context: vscode.ExtensionContext): Services {
   const settings = () => readSettings((k) => vscode.workspace.getConfiguration(SETTINGS_SECTION).get(k));
   const trainer = {
     path: path.join(context.extensionPath, 'dist', 'trainer.js'),
-    env: () => threadsEnv(settings().threads),
+    env: () => trainerEnv(settings()),
   };
   const manager = ctx.push(
     new RunManager({

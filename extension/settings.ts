@@ -5,7 +5,7 @@
  */
 import { BACKEND_PREFERENCES } from '../common/config/schema';
 import type { BackendPreference } from '../common/config/schema';
-import { THREADS_ENV } from '../common/protocol';
+import { GPU_ENV, THREADS_ENV } from '../common/protocol';
 import { readConfigText } from './runConfig';
 
 export const SETTINGS_SECTION = 'finetune';
@@ -25,6 +25,8 @@ export interface Settings {
   /** Extra folder (absolute, or relative to each workspace folder) scanned for runs besides `.finetune/runs` next to each config. */
   runsFolder: string;
   backend: BackendPreference;
+  /** `auto` or part of a WebGPU adapter's name, passed to the trainer as GPU_ENV. */
+  gpu: string;
   maxParallelRuns: number;
   stopGracePeriodSeconds: number;
   threads: number;
@@ -43,7 +45,9 @@ export const settingSpecs: { [K in keyof Settings]: SettingSpec<Settings[K]> } =
     default: 'auto',
     enum: BACKEND_PREFERENCES,
     enumDescriptions: [
-      'Fastest available: tfjs-node-gpu, then tfjs-node, then WebAssembly, then pure JavaScript.',
+      'Fastest available: a GPU through WebGPU, then tfjs-node-gpu, then tfjs-node, then WebAssembly, then pure ' +
+        'JavaScript.',
+      'WebGPU on any GPU (Vulkan, Metal or Direct3D 12), a software adapter included when forced.',
       '@tensorflow/tfjs-node-gpu (CUDA 11.2 and cuDNN 8.1 on Linux x64).',
       '@tensorflow/tfjs-node: native TensorFlow on the CPU.',
       'WebAssembly with SIMD and threads.',
@@ -51,6 +55,14 @@ export const settingSpecs: { [K in keyof Settings]: SettingSpec<Settings[K]> } =
     ],
     scope: 'machine-overridable',
     description: 'TensorFlow.js backend for runs whose config says `backend: auto`. A config that names a backend wins.',
+  },
+  gpu: {
+    type: 'string',
+    default: 'auto',
+    scope: 'machine-overridable',
+    description:
+      'The GPU the `webgpu` backend trains on: `auto` (the high-performance one), or part of an adapter\'s name ' +
+      'as "Check training environment" lists it, e.g. `NVIDIA` or `Radeon`.',
   },
   maxParallelRuns: {
     type: 'integer',
@@ -131,4 +143,10 @@ export function backendArgs(configText: string, preference: BackendPreference): 
 /** Environment for the trainer from the threads setting (trainer/parallel/threads.ts reads it); 0 leaves the trainer's default. */
 export function threadsEnv(threads: number): Record<string, string> {
   return threads > 0 ? { [THREADS_ENV]: String(threads) } : {};
+}
+
+/** The trainer's environment from the settings: threads, and the WebGPU adapter unless it is `auto`. */
+export function trainerEnv(s: Pick<Settings, 'threads' | 'gpu'>): Record<string, string> {
+  const gpu = s.gpu.trim();
+  return { ...threadsEnv(s.threads), ...(gpu && gpu !== 'auto' ? { [GPU_ENV]: gpu } : {}) };
 }

@@ -2,9 +2,11 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { patchWasmKernels } from './wasmKernels';
+import { describeAdapter, dawnFlags, loadDawn, summarize } from './gpu/dawn';
+import type { AdapterSummary } from './gpu/dawn';
 
-export type BackendPreference = 'auto' | 'gpu' | 'node' | 'wasm' | 'cpu';
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendPreference = 'auto' | 'webgpu' | 'gpu' | 'node' | 'wasm' | 'cpu';
+export type BackendName = 'webgpu' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 
 export interface BackendAttempt {
   backend: string;
@@ -20,6 +22,8 @@ export interface BackendChoice {
   tried: BackendAttempt[];
   /** WASM only: the number of threads the backend runs with. */
   threads?: number;
+  /** WebGPU only: the adapter the backend runs on. */
+  adapter?: AdapterSummary;
 }
 
 export interface SelectBackendOptions {
@@ -28,6 +32,10 @@ export interface SelectBackendOptions {
    * leaves the binaries behind, so the build copies them next to the bundle and passes that folder here.
    */
   wasmDir?: string;
+  /** Folder of the bundle, holding dawn/<platform>/dawn.node in the packaged extension. */
+  bundleDir?: string;
+  /** `auto` or a substring of a WebGPU adapter's name (the `finetune.gpu` setting, FINETUNE_GPU). */
+  gpu?: string;
 }
 
 /** Raised for an explicit preference that cannot be honoured; `tried` says why. */
@@ -80,6 +88,72 @@ async function tryNative(pkg: string, backendName: string): Promise<BackendAttem
   } catch (err) {
     return { backend: pkg, available: false, why: explainLoadError(pkg, err) };
   }
+}
+
+/**
+ * tfjs-node-gpu falls back to the CPU without a word when TensorFlow finds no CUDA device (no driver, a CUDA
+ * version it was not built for). Its backend says which it got; a run on the CPU must not be reported as CUDA.
+ */
+export function nativeGpuVerdict(usingGpu: boolean | undefined): { cuda: boolean; why: string } {
+  if (usingGpu === true) return { cuda: true, why: 'tfjs-node-gpu loaded; TensorFlow runs on a CUDA device' };
+  return {
+    cuda: false,
+    why:
+      'tfjs-node-gpu loaded but TensorFlow found no CUDA device (it needs CUDA 11.2 and cuDNN 8.1); ' +
+      'it runs on the CPU',
+  };
+}
+
+async function tryNativeGpu(): Promise<{ attempt: BackendAttempt; cuda: boolean }> {
+  const attempt = await tryNative('@tensorflow/tfjs-node-gpu', 'tensorflow');
+  if (!attempt.available) return { attempt, cuda: false };
+  const v = nativeGpuVerdict((tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice);
+  return { attempt: { ...attempt, why: v.why }, cuda: v.cuda };
+}
+
+/**
+ * WebGPU through Dawn. `auto` takes only a hardware adapter: a software one (llvmpipe, SwiftShader) computes on
+ * the CPU, slower than the WASM backend. An explicit `webgpu` takes whatever adapter there is.
+ */
+async function tryWebGpu(
+  opts: SelectBackendOptions,
+  acceptSoftware: boolean,
+): Promise<{ attempt: BackendAttempt; adapter?: AdapterSummary }> {
+  const pkg = 'webgpu';
+  let dawn;
+  try {
+    dawn = loadDawn(opts.bundleDir);
+  } catch (err) {
+    return { attempt: { backend: pkg, available: false, why: explainLoadError('webgpu (dawn.node)', err) } };
+  }
+  const wanted = opts.gpu && opts.gpu !== 'auto' ? ` named like '${opts.gpu}'` : '';
+  try {
+    const gpu = dawn.create(dawnFlags(opts.gpu));
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) return { attempt: { backend: pkg, available: false, why: noAdapterWhy() } };
+    const summary = summarize(adapter);
+    if (summary.software && !acceptSoftware) {
+      const why = `only a software adapter${wanted} (${summary.description}), slower than WebAssembly; skipped`;
+      return { attempt: { backend: pkg, available: false, why }, adapter: summary };
+    }
+    const { startWebGpuBackend } = await import('./gpu/webgpuBackend');
+    const started = await startWebGpuBackend(dawn, gpu, adapter);
+    return { attempt: { backend: pkg, available: true, why: describeAdapter(started) }, adapter: started };
+  } catch (err) {
+    const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    return { attempt: { backend: pkg, available: false, why: `no WebGPU adapter${wanted}: ${msg}` } };
+  }
+}
+
+/** What is missing where Dawn finds no adapter at all, per platform. */
+export function noAdapterWhy(platform = process.platform): string {
+  if (platform === 'linux') {
+    const install = "install your GPU vendor's Vulkan driver, or Mesa's mesa-vulkan-drivers";
+    return `no WebGPU adapter: no Vulkan driver found (${install})`;
+  }
+  if (platform === 'win32') return 'no WebGPU adapter: no Direct3D 12 capable GPU driver found';
+  if (platform === 'darwin') return 'no WebGPU adapter: Metal found no GPU';
+  return `no WebGPU adapter on ${platform}`;
 }
 
 /** Where the running WASM backend found its binaries, so that worker threads start the same build. */
@@ -139,7 +213,8 @@ async function tryCpu(): Promise<BackendAttempt> {
 }
 
 /**
- * Picks and activates the tfjs backend. 'auto' walks tfjs-node-gpu > tfjs-node > wasm > cpu and records why
+ * Picks and activates the tfjs backend. 'auto' walks webgpu (hardware adapters only) > tfjs-node-gpu >
+ * tfjs-node > wasm > cpu and records why
  * each was skipped; an explicit preference that cannot be honoured throws instead of falling back silently,
  * because the user asked for it and a 50x slower run would be a surprise.
  */
@@ -154,10 +229,20 @@ export async function selectBackend(
     throw new BackendUnavailableError(`Backend '${label}' is not available: ${last?.why ?? 'unknown reason'}`, tried);
   };
 
+  if (want('webgpu')) {
+    const { attempt, adapter } = await tryWebGpu(opts, pref === 'webgpu');
+    tried.push(attempt);
+    if (attempt.available && adapter) {
+      const reason = `WebGPU${pref === 'webgpu' ? ' as requested' : ''} on ${describeAdapter(adapter)}`;
+      return { name: 'webgpu', reason, tried, adapter };
+    }
+    if (pref === 'webgpu') fail('webgpu');
+  }
   if (want('gpu')) {
-    const a = await tryNative('@tensorflow/tfjs-node-gpu', 'tensorflow');
+    const { attempt: a, cuda } = await tryNativeGpu();
     tried.push(a);
-    if (a.available) return { name: 'tensorflow-gpu', reason: 'TensorFlow with CUDA (tfjs-node-gpu)', tried };
+    if (a.available && cuda) return { name: 'tensorflow-gpu', reason: 'TensorFlow with CUDA (tfjs-node-gpu)', tried };
+    if (a.available) return { name: 'tensorflow', reason: `native TensorFlow on the CPU: ${a.why}`, tried };
     if (pref === 'gpu') fail('gpu');
   }
   if (want('node')) {

@@ -46,8 +46,10 @@ import {
 } from '../common/protocol';
 import type { ParseResult } from '../common/protocol';
 import type { BackendInfo, HostMessage, HostMessageOf, TrainerMessage, TrainerMessageOf } from '../common/protocol';
+import { GPU_ENV } from '../common/protocol';
 import type { Guard } from '../common/guard';
 import { BackendUnavailableError, backendForWorkers, selectBackend } from './backend';
+import type { AdapterSummary } from './gpu/dawn';
 import { trainerThreads } from './parallel/threads';
 import type { RunControl } from './engine/train';
 
@@ -199,21 +201,50 @@ async function hello(pref: BackendPreference): Promise<BackendInfo> {
   const wasmDir = path.join(__dirname, 'wasm');
   let choice;
   try {
-    choice = await selectBackend(pref, existsSync(wasmDir) ? { wasmDir } : {});
+    const gpu = process.env[GPU_ENV];
+    choice = await selectBackend(pref, {
+      ...(existsSync(wasmDir) ? { wasmDir } : {}),
+      bundleDir: __dirname,
+      ...(gpu ? { gpu } : {}),
+    });
   } catch (e) {
     if (!(e instanceof BackendUnavailableError)) throw e;
     throw new FineTuneError('backend-unavailable', e.message, {
       detail: e.tried.map((t) => `${t.backend}: ${t.why}`).join('\n'),
-      fix: `Install it (npm install ${pref === 'gpu' ? '@tensorflow/tfjs-node-gpu' : pref === 'node' ? '@tensorflow/tfjs-node' : 'the backend package'}), or use \`backend: auto\`, which falls back to the fastest one available.`,
+      fix: backendFix(pref),
     });
   }
   // On the WebAssembly and pure-JS backends the trainer adds worker threads of its own (trainer/parallel).
   const workers = backendForWorkers() ? trainerThreads() : 1;
   const reason = workers > 1 ? `${choice.reason}; the trainer splits each batch across ${workers} threads, each with its own ${choice.name === 'wasm' ? 'WebAssembly' : 'JavaScript'} backend (${THREADS_ENV})` : choice.reason;
   const threads = workers > 1 ? workers : choice.threads;
-  const backend: BackendInfo = { name: choice.name, reason, tried: choice.tried, ...(threads !== undefined ? { threads } : {}) };
+  const backend: BackendInfo = {
+    name: choice.name,
+    reason,
+    tried: choice.tried,
+    ...(threads !== undefined ? { threads } : {}),
+    ...(choice.adapter ? { adapter: adapterWire(choice.adapter) } : {}),
+  };
   send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, engineVersion: engineVersion(), pid: process.pid, backend });
   return backend;
+}
+
+function backendFix(pref: BackendPreference): string {
+  const auto = 'or use `backend: auto`, which falls back to the fastest one available.';
+  if (pref === 'webgpu') {
+    return `Install a GPU driver with Vulkan (Linux), Direct3D 12 (Windows) or Metal (macOS) support, ${auto}`;
+  }
+  const pkgs: Partial<Record<BackendPreference, string>> = {
+    gpu: '@tensorflow/tfjs-node-gpu',
+    node: '@tensorflow/tfjs-node',
+  };
+  const pkg = pkgs[pref] ?? 'the backend package';
+  return `Install it (npm install ${pkg}), ${auto}`;
+}
+
+function adapterWire(a: AdapterSummary): NonNullable<BackendInfo['adapter']> {
+  const { vendor, architecture, description, software, maxBufferSize, maxStorageBufferBindingSize } = a;
+  return { vendor, architecture, description, software, maxBufferSize, maxStorageBufferBindingSize };
 }
 
 function backendFlag(flags: Map<string, string>, fallback: BackendPreference): BackendPreference {
@@ -324,7 +355,7 @@ async function runPredict(args: ParsedArgs): Promise<number> {
   const { text, textPair } = await predictTexts(args.flags);
   const { loadModelFolder, predictText } = await import('./engine/inference');
   const m = await loadModelFolder(model);
-  send({ type: 'result', command: 'predict', value: predictText(m, text, textPair) });
+  send({ type: 'result', command: 'predict', value: await predictText(m, text, textPair) });
   m.model.dispose();
   return 0;
 }

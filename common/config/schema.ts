@@ -9,7 +9,7 @@ export const MODES = ['fine-tune', 'from-scratch'] as const;
 export type Mode = (typeof MODES)[number];
 export const TASKS = ['text-classification', 'masked-lm'] as const;
 export type Task = (typeof TASKS)[number];
-export const BACKEND_PREFERENCES = ['auto', 'gpu', 'node', 'wasm', 'cpu'] as const;
+export const BACKEND_PREFERENCES = ['auto', 'webgpu', 'gpu', 'node', 'wasm', 'cpu'] as const;
 export type BackendPreference = (typeof BACKEND_PREFERENCES)[number];
 export const SCHEDULERS = ['linear', 'cosine', 'constant', 'constant_with_warmup'] as const;
 export type Scheduler = (typeof SCHEDULERS)[number];
@@ -160,7 +160,10 @@ export const configSchema: SectionSpec<FineTuneConfig> = {
       default: 'auto',
       description: 'TensorFlow.js backend. `auto` picks the fastest available and says why.',
       valueDocs: {
-        auto: 'tfjs-node-gpu (CUDA) if installed and working, else tfjs-node, else WebAssembly, else pure JavaScript.',
+        auto:
+          'A hardware GPU through WebGPU, else tfjs-node-gpu (CUDA) if installed and working, else tfjs-node, ' +
+          'else WebAssembly, else pure JavaScript.',
+        webgpu: 'WebGPU (Dawn: Vulkan, Metal or Direct3D 12) on any GPU; forced, a software adapter included.',
         gpu: '@tensorflow/tfjs-node-gpu: needs CUDA and cuDNN.',
         node: '@tensorflow/tfjs-node: native TensorFlow on the CPU.',
         wasm: 'WebAssembly (SIMD, XNNPACK): the default when native TensorFlow is not installed.',

@@ -34,7 +34,7 @@ test('save → load round trip: bit-identical weights and optimizer state, same 
   const settings = new Map(model.parameterNames().map((n) => [n, { lr: 1e-2, weightDecay: 0.01 }]));
   const opt = new AdamW(model.params, settings, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
   const batch = collate([{ inputIds: [2, 7, 8, 9, 3], tokenTypeIds: [0, 0, 0, 0, 0], label: 1 }, { inputIds: [2, 10, 3], tokenTypeIds: [0, 0, 0], label: 0 }], 0, 'text-classification');
-  const { grads } = model.lossAndGrads(batch, { training: true, seed: 1 });
+  const { grads } = await model.lossAndGrads(batch, { training: true, seed: 1 });
   opt.apply(grads, 1);
   for (const g of grads.values()) g.dispose();
   const dir = await saveCheckpoint({ runDir, step: 7, model, labels: labelMapFrom(['no', 'yes']), tokenizer, optimizer: opt, state: state(7) });
@@ -48,13 +48,13 @@ test('save → load round trip: bit-identical weights and optimizer state, same 
 
   const other = BertModel.create(TINY, 'sequence-classification', { numLabels: 2, seed: 99 });
   await loadModelWeights(other, dir);
-  const a = model.toStateDict();
-  const b = other.toStateDict();
+  const a = await model.toStateDict();
+  const b = await other.toStateDict();
   for (const [k, e] of a) assert.deepEqual(b.get(k)!.data, e.data, k);
-  assert.deepEqual(other.predict(batch).logits, model.predict(batch).logits);
+  assert.deepEqual((await other.predict(batch)).logits, (await model.predict(batch)).logits);
 
   const snap = await readOptimizerSnapshot(dir);
-  const orig = opt.snapshot();
+  const orig = await opt.snapshot();
   assert.equal(snap.step, 1);
   for (const [k, e] of orig.entries) {
     assert.deepEqual(snap.entries.get(k)!.expAvg, e.expAvg);
@@ -64,11 +64,11 @@ test('save → load round trip: bit-identical weights and optimizer state, same 
 
   // The folder is a Hugging Face model folder for the one-shot commands too.
   const loaded = await loadModelFolder(dir);
-  const p = predictText(loaded, 'w1 w2 w3');
+  const p = await predictText(loaded, 'w1 w2 w3');
   assert.deepEqual(p.inputIds, [2, 6, 7, 8, 3]);
   assert.ok(['no', 'yes'].includes(p.label));
   assert.ok(Math.abs(Object.values(p.probabilities).reduce((s, x) => s + x, 0) - 1) < 1e-6);
-  const pair = predictText(loaded, 'w1 w2', 'w3');
+  const pair = await predictText(loaded, 'w1 w2', 'w3');
   assert.deepEqual(pair.inputIds, [2, 6, 7, 3, 8, 3]);
   assert.deepEqual(pair.tokenTypeIds, [0, 0, 0, 0, 1, 1]);
   for (const m of [model, other, loaded.model]) m.dispose();
@@ -108,9 +108,9 @@ test('a process killed during a save leaves the previous checkpoint loadable and
   assert.ok(names.some((n) => n.startsWith('.checkpoint-2.tmp-')), 'the save had got as far as its temp folder');
   assert.deepEqual((await listCheckpoints(runDir)).map((c) => c.step), [1]);
   const model = BertModel.create(TINY, 'sequence-classification', { numLabels: 2, seed: 1 });
-  const fresh = model.toStateDict();
+  const fresh = await model.toStateDict();
   await loadModelWeights(model, path.join(runDir, 'checkpoint-1'));
-  for (const [k, e] of model.toStateDict()) assert.deepEqual(e.data, fresh.get(k)!.data, k);
+  for (const [k, e] of await model.toStateDict()) assert.deepEqual(e.data, fresh.get(k)!.data, k);
   assert.equal((await readTrainerState(path.join(runDir, 'checkpoint-1'))).global_step, 1);
   assert.ok(existsSync(path.join(runDir, 'checkpoint-1', 'optimizer.safetensors')));
   model.dispose();

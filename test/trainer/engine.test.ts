@@ -65,7 +65,7 @@ test('frozen parameters stay bit-identical and get no optimizer state', async ()
     'sequence-classification',
     { numLabels: 2, seed: cfg.training.seed },
   );
-  const before = fresh.toStateDict();
+  const before = await fresh.toStateDict();
   fresh.dispose();
   let frozen = 0;
   let trained = 0;

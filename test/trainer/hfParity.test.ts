@@ -93,7 +93,7 @@ function checkpoint(kind: string, make: () => Promise<string>): Promise<Checkpoi
     p = make().then(async (dir) => {
       const loaded = await loadModelFolder(dir);
       try {
-        return { dir, cases: parityCases(loaded) };
+        return { dir, cases: await parityCases(loaded) };
       } finally {
         loaded.model.dispose();
       }

@@ -78,9 +78,9 @@ function batchOf(m: LoadedModel, inputs: readonly Input[]): Batch {
   return { ...batch, labels: batch.inputIds.slice() };
 }
 
-function caseOf(m: LoadedModel, name: string, inputs: readonly Input[]): ParityCase {
+async function caseOf(m: LoadedModel, name: string, inputs: readonly Input[]): Promise<ParityCase> {
   const batch = batchOf(m, inputs);
-  const { logits, shape } = m.model.predict(batch);
+  const { logits, shape } = await m.model.predict(batch);
   const c: ParityCase = {
     name,
     inputIds: rows(batch.inputIds, batch.seqLen),
@@ -105,11 +105,11 @@ const PADDED_BATCH: readonly Input[] = [
 ];
 
 /** A single sentence, a sentence pair (token_type_ids 1), and a batch padded to its longest row. */
-export function parityCases(m: LoadedModel): ParityCase[] {
+export async function parityCases(m: LoadedModel): Promise<ParityCase[]> {
   const cases = [
-    caseOf(m, 'single sentence', [['the lamp is great!']]),
-    caseOf(m, 'sentence pair', [['the phone is', 'so far the phone feels solid.']]),
-    caseOf(m, 'padded batch', PADDED_BATCH),
+    await caseOf(m, 'single sentence', [['the lamp is great!']]),
+    await caseOf(m, 'sentence pair', [['the phone is', 'so far the phone feels solid.']]),
+    await caseOf(m, 'padded batch', PADDED_BATCH),
   ];
   const [, pair, padded] = cases;
   // The cases test what they are named for only if the tokenizer gave them that shape.

@@ -18,7 +18,7 @@ function lossAt(m: BertModel, batch: Batch, seed: number): number {
 async function checkGradients(head: BertHead, batch: Batch, names: string[]): Promise<void> {
   const m = BertModel.create(TINY, head, { numLabels: 3, seed: 7 });
   const seed = 123;
-  const { grads } = m.lossAndGrads(batch, { training: true, seed });
+  const { grads } = await m.lossAndGrads(batch, { training: true, seed });
   const h = 1e-2;
   try {
     for (const name of names) {
@@ -100,8 +100,8 @@ for (const backend of ['cpu', 'wasm'] as const) {
       labels: Int32Array.from([0]),
     };
     const padded = { ...b, inputIds: Int32Array.from([...b.inputIds.slice(0, 10), 17, 13]) };
-    const a = m.predict(alone).logits;
-    const p = m.predict(padded).logits.slice(3, 6);
+    const a = (await m.predict(alone)).logits;
+    const p = (await m.predict(padded)).logits.slice(3, 6);
     for (let i = 0; i < 3; i++) assert.ok(Math.abs(a[i]! - p[i]!) < 1e-5, `logit ${i}: ${a[i]} vs ${p[i]}`);
     assert.ok(a.every(Number.isFinite));
     m.dispose();
@@ -126,11 +126,12 @@ for (const backend of ['cpu', 'wasm'] as const) {
     const m = BertModel.create(TINY, 'masked-lm', { seed: 1 });
     const before = tf.memory().numTensors;
     for (let step = 0; step < 20; step++) {
-      const { loss, grads } = m.lossAndGrads(mlmBatch(), { training: true, seed: step }, (n) => !n.includes('layer.0.'));
+      const trainable = (n: string) => !n.includes('layer.0.');
+      const { loss, grads } = await m.lossAndGrads(mlmBatch(), { training: true, seed: step }, trainable);
       assert.ok(Number.isFinite(loss));
       assert.ok(![...grads.keys()].some((n) => n.includes('layer.0.')), 'frozen parameters get no gradient');
       for (const g of grads.values()) g.dispose();
-      m.predict(mlmBatch());
+      await m.predict(mlmBatch());
       assert.equal(tf.memory().numTensors, before, `step ${step}`);
     }
     m.dispose();

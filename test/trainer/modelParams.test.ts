@@ -43,7 +43,7 @@ test('HF names, and the model tree matches the allocated parameters', async () =
 test('state dict: PyTorch layout, bit-identical round trip, same logits', async () => {
   await useBackend('cpu');
   const a = BertModel.create(TINY, 'sequence-classification', { numLabels: 3, seed: 1 });
-  const sd = a.toStateDict();
+  const sd = await a.toStateDict();
   const q = 'bert.encoder.layer.0.intermediate.dense.weight';
   // nn.Linear(8, 16).weight is [16, 8]; entry [o][i] is memory [i][o].
   assert.deepEqual(sd.get(q)!.shape, [16, 8]);
@@ -56,16 +56,16 @@ test('state dict: PyTorch layout, bit-identical round trip, same logits', async 
   assert.equal(report.loaded.length, a.parameterNames().length);
   assert.deepEqual(report.newlyInitialized, []);
   for (const n of a.parameterNames()) assert.deepEqual(b.params.get(n)!.dataSync(), a.params.get(n)!.dataSync(), n);
-  const sd2 = b.toStateDict();
+  const sd2 = await b.toStateDict();
   for (const [k, e] of sd) assert.deepEqual(sd2.get(k)!.data, e.data, k);
-  assert.deepEqual(b.predict(classBatch()).logits, a.predict(classBatch()).logits);
+  assert.deepEqual((await b.predict(classBatch())).logits, (await a.predict(classBatch())).logits);
   [a, b].forEach((m) => m.dispose());
 });
 
 test('MLM checkpoint into a classifier: cls.* dropped, pooler and classifier newly initialised', async () => {
   await useBackend('cpu');
   const mlm = BertModel.create(TINY, 'masked-lm', { seed: 1 });
-  const sd = mlm.toStateDict();
+  const sd = await mlm.toStateDict();
   assert.ok(!sd.has('cls.predictions.decoder.weight'), 'tied decoder weight is not saved');
   // Old TF-converted names and a BertModel-style key without the bert. prefix are accepted too.
   const ln = sd.get('bert.embeddings.LayerNorm.weight')!;
@@ -94,7 +94,7 @@ test('MLM checkpoint into a classifier: cls.* dropped, pooler and classifier new
 test('loadStateDict lists every missing, unexpected and mis-shaped key and changes nothing', async () => {
   await useBackend('cpu');
   const m = BertModel.create(TINY, 'sequence-classification', { numLabels: 3, seed: 1 });
-  const sd: StateDict = m.toStateDict();
+  const sd: StateDict = await m.toStateDict();
   sd.delete('bert.encoder.layer.1.output.dense.bias');
   sd.set('bert.encoder.layer.2.output.dense.bias', { shape: [8], data: new Float32Array(8) });
   const w = sd.get('bert.encoder.layer.0.attention.self.key.weight')!;

@@ -52,7 +52,7 @@ test('AdamW matches a hand-computed torch.optim.AdamW trajectory (decoupled deca
   w.dispose();
 });
 
-test('AdamW: lr factor 0 leaves weights untouched (warm-up step 0), state is only created for params with grads', () => {
+test('AdamW: lr factor 0 leaves weights untouched (warm-up step 0), state only for params with grads', async () => {
   const a = tf.variable(tf.tensor1d([1, 2]), true, 'adamw-a');
   const b = tf.variable(tf.tensor1d([3, 4]), true, 'adamw-b');
   const opt = new AdamW(new Map([['a', a], ['b', b]]), new Map([['a', { lr: 0.1, weightDecay: 0.5 }]]), { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
@@ -61,7 +61,7 @@ test('AdamW: lr factor 0 leaves weights untouched (warm-up step 0), state is onl
   assert.deepEqual([...a.dataSync()], [1, 2]);
   assert.deepEqual([...opt.state.keys()], ['a']);
   assert.throws(() => opt.apply(new Map([['b', g]]), 1), /untrainable/);
-  const snap = opt.snapshot();
+  const snap = await opt.snapshot();
   assert.deepEqual([...snap.entries.keys()], ['a']);
   assert.deepEqual([...snap.entries.get('a')!.expAvg].map((x) => Number(x.toFixed(6))), [0.1, 0.1]);
   g.dispose();
@@ -70,7 +70,7 @@ test('AdamW: lr factor 0 leaves weights untouched (warm-up step 0), state is onl
   b.dispose();
 });
 
-test('AdamW updates do not leak tensors, and dispose releases all its state', () => {
+test('AdamW updates do not leak tensors, and dispose releases all its state', async () => {
   const start = tf.memory().numTensors;
   const init = tf.randomNormal([8, 8]);
   const w = tf.variable(init, true, 'adamw-leak');
@@ -81,7 +81,7 @@ test('AdamW updates do not leak tensors, and dispose releases all its state', ()
   const before = tf.memory().numTensors;
   for (let i = 0; i < 5; i++) opt.apply(new Map([['w', g]]), 1);
   assert.equal(tf.memory().numTensors, before);
-  const snap = opt.snapshot();
+  const snap = await opt.snapshot();
   opt.restore(snap);
   assert.equal(tf.memory().numTensors, before);
   g.dispose();
@@ -90,23 +90,23 @@ test('AdamW updates do not leak tensors, and dispose releases all its state', ()
   assert.equal(tf.memory().numTensors, start);
 });
 
-test('global-norm clipping scales by max_norm / (norm + 1e-6) and reports the norm before clipping', () => {
+test('global-norm clipping scales by max_norm / (norm + 1e-6) and reports the norm before clipping', async () => {
   const grads = new Map<string, tf.Tensor>([
     ['a', tf.tensor1d([3, 0])],
     ['b', tf.tensor1d([0, 4])],
   ]);
-  assert.ok(Math.abs(globalNorm(grads) - 5) < 1e-6);
-  const norm = clipByGlobalNorm(grads, 1);
+  assert.ok(Math.abs((await globalNorm(grads)) - 5) < 1e-6);
+  const norm = await clipByGlobalNorm(grads, 1);
   assert.ok(Math.abs(norm - 5) < 1e-6);
-  assert.ok(Math.abs(globalNorm(grads) - 5 / (5 + 1e-6)) < 1e-6);
+  assert.ok(Math.abs((await globalNorm(grads)) - 5 / (5 + 1e-6)) < 1e-6);
   const [a0] = grads.get('a')!.dataSync();
   assert.ok(Math.abs(a0! - 3 / (5 + 1e-6)) < 1e-6);
   // Below the threshold, or with clipping off, nothing changes.
   const small = new Map<string, tf.Tensor>([['a', tf.tensor1d([0.3, 0.4])]]);
   const same = small.get('a')!;
-  assert.ok(Math.abs(clipByGlobalNorm(small, 1) - 0.5) < 1e-6);
+  assert.ok(Math.abs((await clipByGlobalNorm(small, 1)) - 0.5) < 1e-6);
   assert.equal(small.get('a'), same);
-  assert.ok(Math.abs(clipByGlobalNorm(grads, 0) - globalNorm(grads)) < 1e-9);
+  assert.ok(Math.abs((await clipByGlobalNorm(grads, 0)) - (await globalNorm(grads))) < 1e-9);
   for (const g of [...grads.values(), ...small.values()]) g.dispose();
 });
 

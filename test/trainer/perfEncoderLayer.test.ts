@@ -10,6 +10,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { encoderLayer, LAYER_WEIGHT_ORDER } from '../../trainer/model/encoderLayer';
 import type { EncoderLayerMasks, EncoderLayerShape, EncoderLayerWeights } from '../../trainer/model/encoderLayer';
 import { patchWasmKernels } from '../../trainer/wasmKernels';
+import { batchedAttention, blockAttention, forceAttentionKernels } from '../../trainer/model/attention';
 import { mulberry32 } from '../../common/random';
 import { useBackend } from './modelFixtures';
 
@@ -102,6 +103,30 @@ for (const backend of ['cpu', 'wasm'] as const) {
       ['x', ...LAYER_WEIGHT_ORDER].forEach((n, i) => assertClose(ours.grads[i]!, ref.grads[i]!, `d${n}`));
     });
   }
+
+  // The GPU's kernel set (one batched matmul over all heads) against the same reference, and against the
+  // per-block kernels of the CPU backends: the same semantics whichever the backend picks.
+  test(`[${backend}] batched attention kernels match the reference and the per-block kernels`, async () => {
+    await useBackend(backend);
+    if (backend === 'wasm') patchWasmKernels();
+    const f = fixtures(6);
+    try {
+      forceAttentionKernels(batchedAttention);
+      const batched = gradsOf(encoderLayer, f, f.masks);
+      forceAttentionKernels(blockAttention);
+      const perBlock = gradsOf(encoderLayer, f, f.masks);
+      forceAttentionKernels(null);
+      const ref = gradsOf(referenceLayer, f, f.masks);
+      assertClose(batched.y, ref.y, 'y');
+      assertClose(batched.y, perBlock.y, 'y vs blocks');
+      ['x', ...LAYER_WEIGHT_ORDER].forEach((n, i) => {
+        assertClose(batched.grads[i]!, ref.grads[i]!, `d${n}`);
+        assertClose(batched.grads[i]!, perBlock.grads[i]!, `d${n} vs blocks`);
+      });
+    } finally {
+      forceAttentionKernels(null);
+    }
+  });
 
   test(`[${backend}] encoderLayer leaves no tensors behind (forward and backward)`, async () => {
     await useBackend(backend);

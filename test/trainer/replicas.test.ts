@@ -73,7 +73,7 @@ for (const head of ['sequence-classification', 'masked-lm'] as const) {
       assert.equal(pool.threads, 3);
       await pool.sync(model);
       const b = batchOf(5, head === 'masked-lm' ? 'mlm' : 'classification');
-      const one = model.predict(b);
+      const one = await model.predict(b);
       const many = await pool.predict(model, b);
       assert.deepEqual(many.shape, one.shape);
       assert.deepEqual([...many.logits], [...one.logits]);
@@ -82,7 +82,7 @@ for (const head of ['sequence-classification', 'masked-lm'] as const) {
       const v = model.params.get(name)!;
       v.assign(tf.tidy(() => tf.mul(v, 2)));
       await pool.sync(model);
-      assert.deepEqual([...(await pool.predict(model, b)).logits], [...model.predict(b).logits]);
+      assert.deepEqual([...(await pool.predict(model, b)).logits], [...(await model.predict(b)).logits]);
     } finally {
       await pool?.close();
       model.dispose();
@@ -143,7 +143,7 @@ for (const [head, backend] of [['sequence-classification', 'wasm'], ['masked-lm'
       // Everything, then only the top layer and the head (frozen parameters get no gradient anywhere).
       const top = (n: string) => n.includes('layer.1.') || n.startsWith('classifier') || n.startsWith('cls.') || n.includes('pooler');
       for (const trainable of [() => true, top]) {
-        const one = model.lossAndGrads(b, { training: true, seed: 77 }, trainable);
+        const one = await model.lossAndGrads(b, { training: true, seed: 77 }, trainable);
         const many = await pool.lossAndGrads(model, b, 77, trainable);
         assert.ok(Math.abs(many.loss - one.loss) < 1e-5 * Math.abs(one.loss), `loss ${many.loss} vs ${one.loss}`);
         assert.deepEqual([...many.grads.keys()].sort(), [...one.grads.keys()].sort());
@@ -153,7 +153,7 @@ for (const [head, backend] of [['sequence-classification', 'wasm'], ['masked-lm'
           assert.ok(e < 1e-4, `${n}: relative error ${e}`);
         }
         // Another dropout seed is another loss: the masks are really in play.
-        const other = model.lossAndGrads(b, { training: true, seed: 78 }, trainable);
+        const other = await model.lossAndGrads(b, { training: true, seed: 78 }, trainable);
         assert.notEqual(other.loss, one.loss);
         for (const r of [one, many, other]) for (const g of r.grads.values()) g.dispose();
       }

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { autoBackend, diagnose, formatFindings } from '../../extension/environment';
 import type { EnvironmentProbe } from '../../extension/environment';
+import { parseGpuProbe } from '../../common/gpuProbe';
 
 const base: EnvironmentProbe = {
   platform: 'linux',
@@ -33,16 +34,57 @@ test('CUDA 12 alone does not satisfy tfjs-node-gpu; a complete CUDA 11.2 + cuDNN
   assert.doesNotMatch(g12.summary, /nvidia-smi/);
   assert.match(g12.summary, /libcudart\.so\.11\.0/);
   const ok = diagnose({ ...base, nvidiaSmi: 'NVIDIA H100, 550.54', ldconfig: allCuda, packages: { ...base.packages, 'tfjs-node-gpu': '/p' } });
-  assert.equal(ok[0]!.available, true);
-  assert.match(ok[0]!.summary, /NVIDIA H100/);
+  const okGpu = ok.find((x) => x.backend === 'tensorflow-gpu')!;
+  assert.equal(okGpu.available, true);
+  assert.match(okGpu.summary, /NVIDIA H100/);
   assert.equal(autoBackend(ok), 'tensorflow-gpu');
   // Libraries on LD_LIBRARY_PATH count too (conda installs them there).
   const conda = diagnose({ ...base, nvidiaSmi: 'GPU', libraryPathHits: allCuda.split(' '), packages: { ...base.packages, 'tfjs-node-gpu': '/p' } });
-  assert.equal(conda[0]!.available, true);
+  assert.equal(conda.find((x) => x.backend === 'tensorflow-gpu')!.available, true);
 });
 
 test('outside Linux x64 the GPU backend is explained as unsupported; tfjs-node is picked when installed', () => {
   const mac = diagnose({ ...base, platform: 'darwin', arch: 'arm64', packages: { ...base.packages, 'tfjs-node': '/n' } });
-  assert.match(mac[0]!.summary, /Linux x64 only \(this is darwin arm64\)/);
+  assert.match(mac.find((x) => x.backend === 'tensorflow-gpu')!.summary, /Linux x64 only \(this is darwin arm64\)/);
   assert.equal(autoBackend(mac), 'tensorflow');
+});
+
+const limits = { maxBufferSize: 2 ** 32, maxStorageBufferBindingSize: 2 ** 31 };
+const rtx = { vendor: 'nvidia', architecture: 'ada', description: 'NVIDIA GeForce RTX 4090', software: false };
+const llvmpipe = { vendor: 'mesa', architecture: 'software', description: 'llvmpipe', software: true, ...limits };
+
+test('a hardware WebGPU adapter is listed with its limits and is what auto picks', () => {
+  const adapters = ['NVIDIA GeForce RTX 4090 (vulkan)', 'llvmpipe (LLVM 15.0.6, 256 bits) (vulkan)'];
+  const f = diagnose({ ...base, webgpu: { adapters, chosen: { ...rtx, ...limits } } });
+  const w = f.find((x) => x.backend === 'webgpu')!;
+  assert.equal(w.available, true);
+  assert.match(w.summary, /NVIDIA GeForce RTX 4090 \(nvidia, ada\); buffers up to 4096 MiB, bindings up to 2048 MiB/);
+  assert.match(w.summary, /adapters found: NVIDIA GeForce RTX 4090 \(vulkan\); llvmpipe/);
+  assert.equal(autoBackend(f), 'webgpu');
+  assert.match(formatFindings(f), /With backend: auto, runs use webgpu\./);
+});
+
+test('only a software adapter, or none: auto does not use WebGPU; Linux is told to install a Vulkan driver', () => {
+  const soft = diagnose({ ...base, webgpu: { adapters: ['llvmpipe (vulkan)'], chosen: llvmpipe } });
+  const s = soft.find((x) => x.backend === 'webgpu')!;
+  assert.equal(s.available, false);
+  assert.match(s.summary, /only a software adapter \(llvmpipe\)/);
+  assert.equal(autoBackend(soft), 'wasm');
+  const none = diagnose({ ...base, webgpu: { adapters: [], chosen: null, error: 'Dawn found no WebGPU adapter' } });
+  const n = none.find((x) => x.backend === 'webgpu')!;
+  assert.match(n.summary, /Dawn found no WebGPU adapter; no WebGPU adapter found/);
+  assert.match(n.fix!.join('\n'), /Vulkan driver/);
+  const win = diagnose({ ...base, platform: 'win32', webgpu: { adapters: [], chosen: null } });
+  assert.match(win.find((x) => x.backend === 'webgpu')!.fix!.join('\n'), /Direct3D 12/);
+});
+
+test("the GPU probe's output is checked where the extension reads it", () => {
+  const good = { adapters: ['llvmpipe (vulkan)'], chosen: { ...llvmpipe } };
+  const r = parseGpuProbe(`Warning: something from the driver\n${JSON.stringify(good)}\n`);
+  assert.ok(r.ok);
+  assert.deepEqual(r.value, good);
+  const bad = parseGpuProbe(JSON.stringify({ adapters: 'none', chosen: null }));
+  assert.ok(!bad.ok);
+  assert.match(bad.error, /adapters/);
+  assert.ok(!parseGpuProbe('Segmentation fault').ok);
 });

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { backendArgs, configurationContribution, readSettings, settingSpecs, threadsEnv } from '../../extension/settings';
+import { backendArgs, configurationContribution, readSettings, settingSpecs } from '../../extension/settings';
+import { threadsEnv, trainerEnv } from '../../extension/settings';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   contributes: { configuration: { properties: Record<string, unknown> }; commands: { command: string; category?: string }[]; menus: Record<string, { command: string }[]> };
@@ -31,8 +32,9 @@ test('readSettings falls back to defaults for values of the wrong type or range'
   assert.equal(s.backend, 'auto');
   assert.equal(s.runsFolder, '');
   assert.equal(s.stopGracePeriodSeconds, 60);
-  const ok = readSettings((k) => ({ maxParallelRuns: 3, backend: 'wasm', runsFolder: 'runs', stopGracePeriodSeconds: 5, threads: 2 })[k]);
-  assert.deepEqual(ok, { maxParallelRuns: 3, backend: 'wasm', runsFolder: 'runs', stopGracePeriodSeconds: 5, threads: 2 });
+  const values = { maxParallelRuns: 3, backend: 'webgpu', gpu: 'NVIDIA', runsFolder: 'runs', threads: 2 };
+  const ok = readSettings((k) => (values as Record<string, unknown>)[k]);
+  assert.deepEqual(ok, { ...values, stopGracePeriodSeconds: 60 });
 });
 
 test('the backend setting applies only to configs that leave backend at auto', () => {
@@ -56,4 +58,10 @@ test('the threads setting reaches the trainer as FINETUNE_THREADS; 0 leaves its 
   assert.deepEqual(threadsEnv(0), {});
   assert.deepEqual(threadsEnv(3), { FINETUNE_THREADS: '3' });
   assert.equal(readSettings((k) => (k === 'threads' ? -1 : undefined)).threads, 0);
+});
+
+test('the gpu setting reaches the trainer as FINETUNE_GPU, except auto', () => {
+  assert.deepEqual(trainerEnv({ threads: 0, gpu: 'auto' }), {});
+  assert.deepEqual(trainerEnv({ threads: 2, gpu: ' Radeon ' }), { FINETUNE_THREADS: '2', FINETUNE_GPU: 'Radeon' });
+  assert.equal(readSettings((k) => (k === 'gpu' ? 7 : undefined)).gpu, 'auto');
 });

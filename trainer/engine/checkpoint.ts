@@ -93,7 +93,7 @@ export async function writeModelFolder(
     path.join(dir, 'config.json'),
     JSON.stringify(hfConfigJson(model, labels, sourceConfig), null, 2) + '\n',
   );
-  const sd = model.toStateDict();
+  const sd = await model.toStateDict();
   const tensors = new Map<string, Tensor>();
   for (const [k, e] of sd) tensors.set(k, { shape: e.shape, data: e.data });
   await writeSafetensors(path.join(dir, 'model.safetensors'), tensors, { format: 'pt' });
@@ -131,7 +131,7 @@ export async function saveCheckpoint(p: CheckpointParts, hooks: SaveHooks = {}):
   try {
     await writeModelFolder(tmp, p.model, p.labels, p.tokenizer, p.sourceConfig);
     await faultPoint('save-partial');
-    const snap = p.optimizer.snapshot();
+    const snap = await p.optimizer.snapshot();
     await writeSafetensors(path.join(tmp, 'optimizer.safetensors'), optimizerTensors(snap), {
       step: String(snap.step),
       format: 'finetune-studio-adamw',

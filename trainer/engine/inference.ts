@@ -96,7 +96,7 @@ export interface PredictResult {
   logits: number[];
 }
 
-export function predictText(m: LoadedModel, text: string, textPair?: string): PredictResult {
+export async function predictText(m: LoadedModel, text: string, textPair?: string): Promise<PredictResult> {
   if (m.model.head !== 'sequence-classification' || !m.labels) {
     throw new FineTuneError('predict-needs-classifier', `${m.dir} is a masked-lm model; predict needs a text-classification model`, {
       fix: 'Fine-tune it for text-classification first, then predict with that checkpoint.',
@@ -104,7 +104,7 @@ export function predictText(m: LoadedModel, text: string, textPair?: string): Pr
   }
   const e = m.tokenizer.encode(text, textPair, m.maxLength);
   const batch = collate([{ ...e, label: 0 }], m.tokenizer.padId, 'text-classification');
-  const { logits, shape } = m.model.predict(batch);
+  const { logits, shape } = await m.model.predict(batch);
   const probs = softmaxRow(logits, 0, shape[1]);
   let best = 0;
   probs.forEach((p, i) => {

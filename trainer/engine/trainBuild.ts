@@ -5,6 +5,9 @@
 import { bertParameters } from '../../common/bertParams';
 import { greaterIsBetter, normaliseMetricName } from '../../common/config/rules';
 import { buildModuleTree } from '../../common/moduleTree';
+import { lowestTrainableModule } from '../../common/memoryEstimate';
+import type { ModuleNode } from '../../common/protocol';
+import { checkStepFits } from '../gpu/memoryFit';
 import type { BertModel } from '../model/bert';
 import { GradientAccumulator } from '../optim/accumulate';
 import { AdamW } from '../optim/adamw';
@@ -47,9 +50,36 @@ export async function buildSession(
   const state = initialState(o, d);
   if (resume) await restore(resume, model, optimizer, state, out);
   const replicas = await startReplicas(o, model, out);
+  const tooBig = checkStepFits(stepShape(d, model, tree), o.backend, replicas?.threads ?? 1);
+  if (tooBig) {
+    await replicas?.close();
+    optimizer.dispose();
+    model.dispose();
+    throw tooBig;
+  }
   const s = sessionOf(o, t0, d, out, { model, isTrainable, optimizer, lambda, state, replicas });
   if (built.sourceConfig) s.sourceConfig = built.sourceConfig;
   return s;
+}
+
+/** What one training step holds, for the check against the backend's ceiling (trainer/gpu/memoryFit.ts). */
+function stepShape(d: RunData, model: BertModel, tree: ModuleNode) {
+  const c = model.config;
+  return {
+    hiddenSize: c.hidden_size,
+    numLayers: c.num_hidden_layers,
+    intermediateSize: c.intermediate_size,
+    numHeads: c.num_attention_heads,
+    vocabSize: c.vocab_size,
+    numLabels: model.numLabels,
+    head: model.head,
+    batchSize: d.config.training.per_device_train_batch_size,
+    seqLength: d.config.data.max_length,
+    totalParams: tree.total,
+    trainableParams: tree.trainable,
+    lowestTrainable: lowestTrainableModule(tree, c.num_hidden_layers),
+    mlmProbability: d.config.data.mlm_probability,
+  };
 }
 
 function buildOptimizer(d: RunData, model: BertModel, isTrainable: (name: string) => boolean): AdamW {

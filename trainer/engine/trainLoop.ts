@@ -8,6 +8,7 @@ import type { TrainerMessageOf } from '../../common/protocol';
 import { collate } from '../data/collate';
 import { maskTokens } from '../data/mlm';
 import { clipByGlobalNorm } from '../optim/clip';
+import { withGpuFaults } from '../gpu/faults';
 import { evalAt } from './trainEval';
 import { saveAt } from './trainSave';
 import { emptyWindow, freshReplicas } from './trainSession';
@@ -22,16 +23,19 @@ const REPORT_EVERY_MS = 5000;
 /** Steps until the plan is done or the host, early stopping or a divergence ends the run. */
 export async function runLoop(s: Session): Promise<RunStatusAtEnd> {
   const p = s.progress;
+  // A GPU out-of-memory or lost device ends the run with the sizes to lower (trainer/gpu/faults.ts).
+  const c = s.data.config;
+  const sizes = { batchSize: c.training.per_device_train_batch_size, maxLength: c.data.max_length };
   while (p.step < s.data.plan.totalSteps) {
     const started = Date.now();
-    const { loss, gradNorm, factor } = await trainStep(s, p.step);
+    const { loss, gradNorm, factor } = await withGpuFaults(sizes, () => trainStep(s, p.step));
     p.step += 1;
     p.win.loss += loss;
     p.win.steps += 1;
     p.win.ms += Date.now() - started;
     s.o.onStepEnd?.(p.step);
     reportStep(s, gradNorm, factor);
-    const ended = await afterStep(s);
+    const ended = await withGpuFaults(sizes, () => afterStep(s));
     if (ended) return ended;
   }
   return 'completed';
@@ -68,13 +72,14 @@ export async function trainStep(s: Session, step: number): Promise<StepResult> {
     const workers = await freshReplicas(s);
     const r = workers
       ? await workers.lossAndGrads(s.model, batch, seed, s.isTrainable)
-      : s.model.lossAndGrads(batch, { training: true, seed }, s.isTrainable);
+      : await s.model.lossAndGrads(batch, { training: true, seed }, s.isTrainable);
     s.accum.add(r.grads, 1 / micro.length);
     loss += r.loss / micro.length;
     s.progress.win.samples += batch.size;
     for (const m of batch.attentionMask) s.progress.win.tokens += m;
   }
-  const gradNorm = clipByGlobalNorm(s.accum.grads, t.max_grad_norm);
+  // Read asynchronously: the webgpu backend has no synchronous read in Node.
+  const gradNorm = await clipByGlobalNorm(s.accum.grads, t.max_grad_norm);
   const factor = s.lambda(step);
   if (!Number.isFinite(loss)) diverged(s, step, loss, factor);
   s.optimizer.apply(s.accum.grads, factor);

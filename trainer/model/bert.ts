@@ -245,19 +245,24 @@ export class BertModel {
 
   /**
    * Loss and gradients of the trainable parameters only: frozen variables are not handed to tfjs, so no
-   * gradient is returned (or kept) for them. The caller owns and disposes the gradient tensors.
+   * gradient is returned (or kept) for them. The caller owns and disposes the gradient tensors. The loss is
+   * read asynchronously: a GPU backend (webgpu) has no synchronous read in Node.
    */
-  lossAndGrads(
+  async lossAndGrads(
     batch: Batch,
     opts: RunOptions,
     trainable: (name: string) => boolean = () => true,
-  ): { loss: number; grads: Map<string, tf.Tensor> } {
+  ): Promise<{ loss: number; grads: Map<string, tf.Tensor> }> {
     const names = this.parameterNames().filter(trainable);
     if (names.length === 0) throw new Error('no trainable parameters');
     const vars = names.map((n) => this.p(n));
     const { value, grads } = tf.variableGrads(() => this.loss(batch, opts), vars);
-    const loss = value.dataSync()[0] ?? NaN;
-    value.dispose();
+    let loss: number;
+    try {
+      loss = (await value.data())[0] ?? NaN;
+    } finally {
+      value.dispose();
+    }
     const out = new Map<string, tf.Tensor>();
     names.forEach((n, i) => {
       const g = grads[vars[i]!.name];
@@ -272,18 +277,18 @@ export class BertModel {
     return tf.tidy(() => this.encode(batch, null, true));
   }
 
-  predict(batch: Batch): Prediction {
+  async predict(batch: Batch): Promise<Prediction> {
     const logits = tf.tidy(() => this.logitsFor(batch, { training: false }, true));
     try {
       const [r, c] = logits.shape;
-      return { logits: logits.dataSync() as Float32Array, shape: [r, c] };
+      return { logits: (await logits.data()) as Float32Array, shape: [r, c] };
     } finally {
       logits.dispose();
     }
   }
 
   /** PyTorch layout (Linear weights [out, in]); the tied decoder weight is omitted as save_pretrained does. */
-  toStateDict(): StateDict {
+  toStateDict(): Promise<StateDict> {
     return toStateDictFrom(this.params, this.specs);
   }
 

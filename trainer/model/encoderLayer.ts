@@ -3,8 +3,9 @@
  * op with a hand-written backward. Why one op instead of a chain of tfjs ops:
  * - Speed on WASM: only plain 2-D matmuls without transpose flags reach XNNPACK there. Batched (3-D/4-D) and
  *   transposed matmuls run a scalar loop ~10x slower. Here every matmul, forward and backward, is 2-D and
- *   untransposed: attention runs per (example, head) block, transposes are materialised once per tensor, and
- *   column sums (bias / LayerNorm gradients) are matmuls with a ones row instead of axis-0 reductions.
+ *   untransposed: attention runs per (example, head) block (batched on a GPU instead: attention.ts), transposes
+ *   are materialised once per tensor, and column sums (bias / LayerNorm gradients) are matmuls with a ones row
+ *   instead of axis-0 reductions.
  * - Memory: tfjs keeps every intermediate of the forward until the forward ends and every intermediate
  *   gradient until the whole backward ends. As one op, a layer keeps only what its backward needs (saved
  *   below, released as soon as the layer's backward has used it), and its backward runs in its own tidy.
@@ -12,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { patchWasmKernels } from '../wasmKernels';
+import { attentionKernels } from './attention';
 
 export interface EncoderLayerWeights {
   /** Linear weights are [in, out] (memory layout), biases [out]. */
@@ -64,42 +66,6 @@ function customGrad(fn: GradFn): (...inputs: tf.Tensor[]) => tf.Tensor {
 const mm = (a: tf.Tensor, b: tf.Tensor): tf.Tensor2D => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D);
 const T = (a: tf.Tensor): tf.Tensor2D => tf.transpose(a as tf.Tensor2D);
 
-/**
- * [G·S, d] viewed as G blocks of [S, d] → G blocks of their transposes [d, S]: one Transpose kernel for the
- * whole tensor, then contiguous row slices (one copy each, with the Slice kernel of wasmKernels.ts).
- */
-function transposedBlocks(t: tf.Tensor, g: number, s: number, d: number): tf.Tensor2D[] {
-  return tf.split(tf.reshape(tf.transpose(tf.reshape(t, [g, s, d]), [0, 2, 1]), [g * d, s]), g, 0) as tf.Tensor2D[];
-}
-
-function blocks(t: tf.Tensor, g: number): tf.Tensor2D[] {
-  return tf.split(t as tf.Tensor2D, g, 0) as tf.Tensor2D[];
-}
-
-/**
- * The (example, head) blocks of a [B·S, parts·nh·d] projection, in order block = b·nh + h, for part `part`:
- * rows b·S.., columns (part·nh + h)·d... Strided 2-D slices; no 4-D or 5-D transposes (slow on WASM).
- */
-function headBlocks(t: tf.Tensor2D, part: number, B: number, S: number, nh: number, d: number): tf.Tensor2D[] {
-  const out: tf.Tensor2D[] = [];
-  for (let b = 0; b < B; b++) for (let h = 0; h < nh; h++) out.push(tf.slice(t, [b * S, (part * nh + h) * d], [S, d]));
-  return out;
-}
-
-/** Transposed head blocks [d, S] from the transposed projection tT [parts·nh·d, B·S]. */
-function headBlocksT(tT: tf.Tensor2D, part: number, B: number, S: number, nh: number, d: number): tf.Tensor2D[] {
-  const out: tf.Tensor2D[] = [];
-  for (let b = 0; b < B; b++) for (let h = 0; h < nh; h++) out.push(tf.slice(tT, [(part * nh + h) * d, b * S], [d, S]));
-  return out;
-}
-
-/** Inverse of headBlocks: lists of G = B·nh blocks [S, d] (one list per part) → [B·S, parts·nh·d]. */
-function fromHeadBlocks(parts: tf.Tensor2D[][], B: number, nh: number): tf.Tensor2D {
-  const rows: tf.Tensor2D[] = [];
-  for (let b = 0; b < B; b++) rows.push(tf.concat(parts.flatMap((p) => p.slice(b * nh, (b + 1) * nh)), 1));
-  return tf.concat(rows, 0);
-}
-
 /** LayerNorm over the last axis with the biased variance; returns what the backward needs as well. */
 function lnForward(z: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): { y: tf.Tensor; xhat: tf.Tensor; rstd: tf.Tensor } {
   return tf.tidy(() => {
@@ -140,7 +106,8 @@ export function encoderLayer(
   const [N, H] = x.shape;
   if (N !== B * S) throw new Error(`encoderLayer: x has ${N} rows, batch·seq is ${B * S}`);
   const d = H / nh;
-  const G = B * nh;
+  const dims = { B, S, nh, d };
+  const attn = attentionKernels();
   const scale = 1 / Math.sqrt(d);
   const maskList = [masks.attn, masks.attnOut, masks.ffnOut];
 
@@ -153,18 +120,8 @@ export function encoderLayer(
     // (it never shrinks) is one step's temporaries, not the layer's.
     const att = tf.tidy(() => {
       const qkv = tf.add(mm(xx, wqkv), tf.concat([bq!, bk!, bv!])) as tf.Tensor2D;
-      const probs = tf.tidy(() => {
-        const qb = headBlocks(qkv, 0, B, S, nh, d);
-        // Only the key columns need transposing: [N, H] → [H, N], then [d, S] blocks.
-        const kTb = headBlocksT(T(tf.slice(qkv, [0, H], [N, H])), 0, B, S, nh, d);
-        const scores = tf.concat(qb.map((q, i) => mm(q, kTb[i]!)), 0);
-        return tf.softmax(tf.add(tf.mul(tf.reshape(scores, [B, nh, S, S]), scale), addMask), -1);
-      });
-      const ctx = tf.tidy(() => {
-        const vb = headBlocks(qkv, 2, B, S, nh, d);
-        const pb = blocks(tf.reshape(masks.attn ? tf.mul(probs, masks.attn) : probs, [G * S, S]), G);
-        return fromHeadBlocks([pb.map((p, i) => mm(p, vb[i]!))], B, nh);
-      });
+      const probs = tf.tidy(() => attn.probs(qkv, addMask, scale, dims));
+      const ctx = tf.tidy(() => attn.context(masks.attn ? tf.mul(probs, masks.attn) : probs, qkv, dims));
       const ln1 = tf.tidy(() => {
         const a = tf.add(mm(ctx, wo!), bo!);
         return lnForward(tf.add(masks.attnOut ? tf.mul(a, masks.attnOut) : a, xx), g1!, b1!, eps);
@@ -231,23 +188,7 @@ export function encoderLayer(
       const dA = mB ? tf.mul(l1.dx, mB) : l1.dx;
       return { dWo: mm(T(sctx!), dA), dbo: colsum(dA), dCtx: mm(dA, T(swo!)), dRes: l1.dx, dg1: l1.dg, db1: l1.db };
     });
-    const dqkv = tf.tidy(() => {
-      // Attention, per (example, head) block; the softmax backward runs on all blocks at once.
-      const dcb = headBlocks(att.dCtx, 0, B, S, nh, d);
-      const vTb = headBlocksT(T(tf.slice(sqkv!, [0, 2 * H], [N, H])), 0, B, S, nh, d);
-      const pTb = transposedBlocks(mA ? tf.mul(sprobs!, mA) : sprobs!, G, S, S);
-      const dVb = dcb.map((dc, i) => mm(pTb[i]!, dc));
-      const dPD = tf.concat(dcb.map((dc, i) => mm(dc, vTb[i]!)), 0);
-      const dP = mA ? tf.mul(dPD, tf.reshape(mA, [G * S, S])) : dPD;
-      const p2 = tf.reshape(sprobs!, [G * S, S]);
-      // Softmax backward, with the 1/√d of the scores folded in.
-      const dS = tf.mul(tf.mul(p2, tf.sub(dP, tf.sum(tf.mul(dP, p2), -1, true))), scale);
-      const kb = headBlocks(sqkv!, 1, B, S, nh, d);
-      const qb = headBlocks(sqkv!, 0, B, S, nh, d);
-      const dQb = blocks(dS, G).map((ds, i) => mm(ds, kb[i]!));
-      const dKb = transposedBlocks(dS, G, S, S).map((dst, i) => mm(dst, qb[i]!));
-      return fromHeadBlocks([dQb, dKb, dVb], B, nh);
-    });
+    const dqkv = tf.tidy(() => attn.backward(att.dCtx, sqkv!, sprobs!, mA, scale, dims));
     const [dWq, dWk, dWv] = tf.split(mm(T(sx!), dqkv), 3, 1);
     const [dbq, dbk, dbv] = tf.split(colsum(dqkv), 3);
     const dx = tf.add(att.dRes, mm(dqkv, T(swqkv!)));

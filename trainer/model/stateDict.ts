@@ -36,12 +36,17 @@ function diskShape(spec: ParamSpec): number[] {
   return spec.kind === 'linear-weight' ? [s[1]!, s[0]!] : s;
 }
 
-export function toStateDictFrom(params: Map<string, tf.Variable>, specs: ReadonlyMap<string, ParamSpec>): StateDict {
+/** Reads every parameter asynchronously (a GPU backend has no synchronous read in Node), one at a time. */
+export async function toStateDictFrom(
+  params: Map<string, tf.Variable>,
+  specs: ReadonlyMap<string, ParamSpec>,
+): Promise<StateDict> {
   const out: StateDict = new Map();
   for (const [name, v] of params) {
     const spec = specs.get(name);
     if (!spec) continue;
-    const data = new Float32Array(v.dataSync() as Float32Array);
+    // A copy: on the CPU backends data() may hand out the backend's own array.
+    const data = new Float32Array((await v.data()) as Float32Array);
     if (spec.kind === 'linear-weight') {
       const [i, o] = spec.shape as [number, number];
       out.set(name, { shape: [o, i], data: transpose2d(data, i, o) });

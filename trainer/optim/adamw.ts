@@ -74,16 +74,19 @@ export class AdamW {
     }
   }
 
-  snapshot(): AdamWSnapshot {
+  /** The state as plain arrays, read asynchronously (a GPU backend has no synchronous read in Node). */
+  async snapshot(): Promise<AdamWSnapshot> {
     const entries: AdamWSnapshot['entries'] = new Map();
+    const step = this.step;
     for (const [name, st] of this.state) {
+      const [m, v] = await Promise.all([st.expAvg.data(), st.expAvgSq.data()]);
       entries.set(name, {
         shape: [...st.expAvg.shape],
-        expAvg: new Float32Array(st.expAvg.dataSync() as Float32Array),
-        expAvgSq: new Float32Array(st.expAvgSq.dataSync() as Float32Array),
+        expAvg: new Float32Array(m as Float32Array),
+        expAvgSq: new Float32Array(v as Float32Array),
       });
     }
-    return { step: this.step, entries };
+    return { step, entries };
   }
 
   restore(snap: AdamWSnapshot): void {

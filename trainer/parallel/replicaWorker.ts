@@ -44,17 +44,19 @@ async function handle(m: ToWorker): Promise<void> {
       return;
     }
     case 'predict': {
-      const p = need().predict(m.batch);
+      const p = await need().predict(m.batch);
       const logits = owned(p.logits);
       send({ type: 'prediction', id: m.id, logits, shape: p.shape }, [logits.buffer as ArrayBuffer]);
       return;
     }
     case 'grads': {
       const trainable = new Set(m.trainable);
-      const r = need().lossAndGrads(m.batch, { training: true, seed: m.seed, exampleOffset: m.exampleOffset }, (n) => trainable.has(n));
+      const opts = { training: true, seed: m.seed, exampleOffset: m.exampleOffset };
+      const r = await need().lossAndGrads(m.batch, opts, (n) => trainable.has(n));
       const names = [...r.grads.keys()];
       const shapes = names.map((n) => r.grads.get(n)!.shape);
-      const data = names.map((n) => owned(r.grads.get(n)!.dataSync() as Float32Array));
+      const data: Float32Array[] = [];
+      for (const n of names) data.push(owned((await r.grads.get(n)!.data()) as Float32Array));
       for (const g of r.grads.values()) g.dispose();
       send({ type: 'grads', id: m.id, loss: r.loss, names, shapes, data }, data.map((d) => d.buffer as ArrayBuffer));
       return;

@@ -149,10 +149,11 @@ export class Replicas {
    */
   async sync(model: BertModel, names: readonly string[] = [...model.params.keys()]): Promise<void> {
     if (this.failure) return;
+    const vars = names.map((n) => model.params.get(n)!);
     const t: Tensors = {
       names: [...names],
-      shapes: names.map((n) => model.params.get(n)!.shape),
-      data: names.map((n) => model.params.get(n)!.dataSync() as Float32Array),
+      shapes: vars.map((v) => v.shape),
+      data: (await Promise.all(vars.map((v) => v.data()))) as Float32Array[],
     };
     try {
       await Promise.all(this.workers.map((w) => w.request({ type: 'weights', ...t })));
@@ -167,7 +168,8 @@ export class Replicas {
     if (shards.length <= 1) return model.predict(batch);
     const cols = model.head === 'masked-lm' ? model.config.vocab_size : model.numLabels;
     const empty: Prediction = { logits: new Float32Array(0), shape: [0, cols] };
-    const here = (b: Batch): Prediction => (predictionRows(b, model.head) > 0 ? model.predict(b) : empty);
+    const here = async (b: Batch): Promise<Prediction> =>
+      predictionRows(b, model.head) > 0 ? model.predict(b) : empty;
     // Shards 1.. go out first; this thread computes shard 0 while the workers run.
     const out = shards.slice(1).map(async ({ batch: b }, i): Promise<Prediction> => {
       if (predictionRows(b, model.head) === 0) return empty;
@@ -176,7 +178,7 @@ export class Replicas {
         return { logits: r.logits, shape: r.shape };
       }, here);
     });
-    const first = here(shards[0]!.batch);
+    const first = await here(shards[0]!.batch);
     return concatPredictions([first, ...(await Promise.all(out))], cols);
   }
 
@@ -192,14 +194,15 @@ export class Replicas {
     // (Counted now: sending a shard detaches its arrays.)
     const weights = shards.map((s) => predictionRows(s.batch, model.head) / total);
     const names = model.parameterNames().filter(trainable);
-    const here = (s: { batch: Batch; offset: number }): ShardGrads => localGrads(model.lossAndGrads(s.batch, { training: true, seed, exampleOffset: s.offset }, trainable));
+    const here = async (s: { batch: Batch; offset: number }): Promise<ShardGrads> =>
+      localGrads(await model.lossAndGrads(s.batch, { training: true, seed, exampleOffset: s.offset }, trainable));
     const out = shards.slice(1).map((s, i): Promise<ShardGrads> =>
       this.onWorker(i, s.batch, model.head, { type: 'grads', batch: s.batch, seed, exampleOffset: s.offset, trainable: names }, (r) => {
         if (r.type !== 'grads') throw new Error(`internal: a worker answered ${r.type} to grads`);
         return remoteGrads(r);
       }, (copy) => here({ batch: copy, offset: s.offset })),
     );
-    const parts = [here(shards[0]!), ...(await Promise.all(out))];
+    const parts = [await here(shards[0]!), ...(await Promise.all(out))];
     // One parameter at a time, so that the WASM heap holds one parameter's shard gradients at once, not every
     // worker's whole gradient (that is the size of the model per worker; the workers' arrays stay in JS memory).
     const grads = new Map<string, tf.Tensor>();
@@ -222,7 +225,14 @@ export class Replicas {
    * Worker i's answer to a message about shard `b`, read by `read`; if the worker fails, this thread's answer
    * (`here`), on a copy of the shard made before the message's transfer detached b's arrays.
    */
-  private async onWorker<T>(i: number, b: Batch, head: BertHead, message: DistributiveOmit<ToWorker, 'id'>, read: (r: FromWorker) => T, here: (copy: Batch) => T): Promise<T> {
+  private async onWorker<T>(
+    i: number,
+    b: Batch,
+    head: BertHead,
+    message: DistributiveOmit<ToWorker, 'id'>,
+    read: (r: FromWorker) => T,
+    here: (copy: Batch) => T | Promise<T>,
+  ): Promise<T> {
     const copy = sliceBatch(b, head, 0, b.size);
     try {
       return read(await this.workers[i]!.request(message, batchBuffers(b)));
