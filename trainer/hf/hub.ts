@@ -12,6 +12,8 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { env } from '@huggingface/transformers';
 import { FineTuneError } from '../../common/errors';
 import { pathExists } from '../../common/fsProbe';
+import { checkRelativeName, resolveInside } from '../../common/safeName';
+import { parseShardIndex, SHARD_INDEX_FILE } from '../../files/hf/shardIndex';
 
 export interface HubOptions {
   /** Where downloads go; default `$HF_HOME/finetune-studio` (HF_HOME defaults to ~/.cache/huggingface). */
@@ -48,7 +50,7 @@ export function defaultCacheDir(): string {
 
 /** A folder holding the model's files, downloaded if needed. */
 export async function fetchHubModel(id: string, options: HubOptions = {}): Promise<string> {
-  const revision = options.revision ?? 'main';
+  const revision = checkRelativeName(options.revision ?? 'main', { origin: `the revision of '${id}'` });
   const fromPython = await pythonCacheSnapshot(id, revision);
   if (fromPython !== undefined) return fromPython;
   const cacheDir = options.cacheDir ?? defaultCacheDir();
@@ -67,8 +69,10 @@ export async function fetchHubModel(id: string, options: HubOptions = {}): Promi
   // Weights: one file, or an index of shards; explain when there are only PyTorch pickles.
   if (!(await client.download('model.safetensors', false))) {
     if (await client.download('model.safetensors.index.json', false)) {
-      const index = JSON.parse(await fs.readFile(path.join(dir, 'model.safetensors.index.json'), 'utf8')) as { weight_map?: Record<string, string> };
-      for (const shard of new Set(Object.values(index.weight_map ?? {}))) await client.download(shard, true);
+      // Every shard name is checked before the first shard is requested (parseShardIndex refuses unsafe ones).
+      const indexText = await fs.readFile(path.join(dir, SHARD_INDEX_FILE), 'utf8');
+      const index = parseShardIndex(indexText, `${SHARD_INDEX_FILE} of '${id}'`);
+      for (const shard of index.shards) await client.download(shard, true);
     } else if (await client.exists('pytorch_model.bin')) {
       throw new FineTuneError('model-pytorch-only', `'${id}' has weights only as pytorch_model.bin, which cannot be read here`, {
         fix:
@@ -99,7 +103,8 @@ class HubClient {
   }
 
   private url(file: string): string {
-    return `${this.endpoint}/${this.id}/resolve/${encodeURIComponent(this.revision)}/${file}`;
+    const encoded = file.split('/').map(encodeURIComponent).join('/');
+    return `${this.endpoint}/${this.id}/resolve/${encodeURIComponent(this.revision)}/${encoded}`;
   }
 
   private async request(file: string, method: 'GET' | 'HEAD'): Promise<Response> {
@@ -118,13 +123,15 @@ class HubClient {
   }
 
   async exists(file: string): Promise<boolean> {
+    checkRelativeName(file, { origin: `the files of '${this.id}'` });
     const res = await this.request(file, 'HEAD');
     return res.ok;
   }
 
   /** Downloads one file into the folder (atomically); false when the Hub has no such file and it is optional. */
   async download(file: string, required: boolean): Promise<boolean> {
-    const target = path.join(this.dir, file);
+    // Checked before anything is requested or written: a remote name must stay inside the model's folder.
+    const target = resolveInside(this.dir, file, { origin: `the files of '${this.id}'` });
     if (await pathExists(target)) return true;
     const res = await this.request(file, 'GET');
     if (!res.ok) {
