@@ -163,7 +163,7 @@ test('hostile remote file names never write outside the model cache folder, and 
   const outcomes = new Map<string, number>();
   const outside = listFiles(sb.root, [sb.hfHome]);
   const report = await fuzz<Case>('hub names', {
-    minCases: 150,
+    minCases: 80,
     budgetMs: 8_000,
     generate: (rng) => ({
       kind: pick<Kind>(rng, ['shard', 'shard', 'redirect', 'etag', 'commit']),

@@ -49,7 +49,7 @@ export async function resolveModelFolder(nameOrPath: string, options: ResolveOpt
       fix: 'Check the path (relative paths are relative to the config file), or give a Hub id such as bert-base-uncased.',
     });
   }
-  const dir = await fetchHubModel(nameOrPath, options);
+  const dir = await fetchHubModel(nameOrPath, { ...options, weights: options.requireWeights ?? true });
   const folder = await inspectFolder(dir, 'hub', options.requireWeights ?? true, nameOrPath);
   return { ...folder, hubId: nameOrPath };
 }
