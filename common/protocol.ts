@@ -126,6 +126,8 @@ export const trainerMessages = {
     /** Checkpoints removed by save_total_limit. */
     deleted: arr(str),
   }),
+  /** A Hub file downloading (a few per second at most, and once when done): bytes so far of total. */
+  download: obj({ type: lit('download'), repo: str, file: str, bytes: int, total: int }),
   log: obj({ type: lit('log'), level: oneOf(['debug', 'info', 'warn', 'error'] as const), message: str }),
   error: obj({ type: lit('error'), error: userError, fatal: bool }),
   /** Answer to a one-shot `evaluate` or `predict` command. */

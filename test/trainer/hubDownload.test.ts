@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FakeHub } from '../fixtures/fakeHub';
 import { makeSandbox } from '../fixtures/sandbox';
 import { fetchHubModel } from '../../trainer/hf/hub';
+import type { DownloadProgress } from '../../trainer/hf/hubClient';
 import { serializeSafetensors } from '../../files/hf/safetensors';
 import { FineTuneError } from '../../common/errors';
 
@@ -126,9 +127,9 @@ test('progress is reported per file up to its size, and a download can be cancel
   const p = paths(id);
   const controller = new AbortController();
   const seen: [string, number, number][] = [];
-  const onProgress = (file: string, loaded: number, total: number): void => {
-    seen.push([file, loaded, total]);
-    if (file === 'model.safetensors' && loaded > 0) controller.abort();
+  const onProgress = ({ file, bytes, total }: DownloadProgress): void => {
+    seen.push([file, bytes, total]);
+    if (file === 'model.safetensors' && bytes > 0) controller.abort();
   };
   await assert.rejects(
     fetchHubModel(id, { signal: controller.signal, onProgress }),
@@ -140,7 +141,7 @@ test('progress is reported per file up to its size, and a download can be cancel
 
   assert.deepEqual(seen[0], ['config.json', CONFIG.length, CONFIG.length]);
   seen.length = 0;
-  await fetchHubModel(id, { onProgress: (f, l, t) => seen.push([f, l, t]) });
+  await fetchHubModel(id, { onProgress: (p) => seen.push([p.file, p.bytes, p.total]) });
   const weights = seen.filter(([f]) => f === 'model.safetensors');
   assert.ok(weights.length > 1, 'several progress reports for 2 MB');
   assert.deepEqual(weights.at(-1), ['model.safetensors', WEIGHTS.length, WEIGHTS.length]);

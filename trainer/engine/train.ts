@@ -29,6 +29,7 @@ import type { EvalResult } from './evaluate';
 import type { LoadedConfig } from './loadConfig';
 import { RunFolder } from './runFolder';
 import { DataPlan } from './schedulePlan';
+import { runHubOptions } from '../hf/hubProgress';
 import { buildModel, chooseLabels, encodeRows, headOf, readRows, resolveTokenizer, trainablePredicate } from './setup';
 
 /** Flags the host sets between steps (stop / save_now / cancel). */
@@ -84,11 +85,14 @@ async function trainIn(o: TrainOptions, created: (rf: RunFolder) => void): Promi
   const baseDir = o.loaded.dir;
 
   // Data and tokenizer first: their errors (unknown label on line N) should come before any model is loaded.
-  const { tokenizer } = await resolveTokenizer(c.model.tokenizer ?? c.model.name_or_path!, baseDir);
+  const hub = runHubOptions(c.model, o.emit);
+  const { tokenizer } = await resolveTokenizer(c.model.tokenizer ?? c.model.name_or_path!, baseDir, hub.tokenizer);
   const rows = await readRows(c, baseDir);
   let labels: LabelMap | undefined;
   if (c.task === 'text-classification') {
-    const pretrained = c.mode === 'fine-tune' ? (await resolveModelFolder(c.model.name_or_path!, { baseDir })).config.id2label : undefined;
+    const fineTune = c.mode === 'fine-tune';
+    const source = fineTune ? await resolveModelFolder(c.model.name_or_path!, { ...hub.model, baseDir }) : undefined;
+    const pretrained = source?.config.id2label;
     labels = chooseLabels(rows.train, pretrained);
   }
   const encode = (r: typeof rows.train, f: string | undefined) => encodeRows(r, tokenizer, c.data.max_length, labels, f ?? rows.files.train);
@@ -144,7 +148,7 @@ async function trainIn(o: TrainOptions, created: (rf: RunFolder) => void): Promi
     ...(resumed ? { resumedFromStep: resumed.global_step } : {}),
   });
 
-  const built = await buildModel(c, baseDir, tokenizer, labels);
+  const built = await buildModel(c, baseDir, tokenizer, labels, hub.model);
   const model = built.model;
   const isTrainable = trainablePredicate(c);
   const tree = buildModuleTree(bertParameters(model.config, headOf(c.task), model.numLabels), isTrainable);

@@ -14,7 +14,7 @@ import { checkRelativeName } from '../../common/safeName';
 import { readBertConfig } from '../../files/hf/bertConfig';
 import { parseShardIndex, SHARD_INDEX_FILE, MAX_SHARD_INDEX_BYTES } from '../../files/hf/shardIndex';
 import { HubCacheRepo, hubSettings, hfHomeOf, type HubSettings } from '../../files/hf/hubCache';
-import { HubClient, type HubFileMeta } from './hubClient';
+import { HubClient, type DownloadProgress, type HubFileMeta } from './hubClient';
 import { withBlobLock } from './hubLock';
 
 export interface HubOptions {
@@ -33,7 +33,8 @@ export interface HubOptions {
   /** For tests and for proxies. */
   fetch?: typeof fetch;
   signal?: AbortSignal;
-  onProgress?: (file: string, loaded: number, total: number) => void;
+  /** Called as each chunk of a file arrives. */
+  onProgress?: (progress: DownloadProgress) => void;
 }
 
 /** Files a BERT model folder may have besides its weights; only config.json is required. */

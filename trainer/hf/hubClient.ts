@@ -26,6 +26,14 @@ export interface HubFileMeta {
   url: string;
 }
 
+/** Bytes of one file downloaded so far (what the protocol's `download` message carries). */
+export interface DownloadProgress {
+  repo: string;
+  file: string;
+  bytes: number;
+  total: number;
+}
+
 export interface HubClientOptions {
   endpoint: string;
   cacheDir: string;
@@ -33,7 +41,7 @@ export interface HubClientOptions {
   tokenSource?: string;
   fetch?: typeof fetch;
   signal?: AbortSignal;
-  onProgress?: (file: string, loaded: number, total: number) => void;
+  onProgress?: (progress: DownloadProgress) => void;
 }
 
 const MAX_RELATIVE_REDIRECTS = 5;
@@ -161,7 +169,7 @@ export class HubClient {
           throw badResponse(ctx, `is larger than the ${meta.size} bytes announced`);
         await handle.write(bytes);
         loaded += bytes.length;
-        this.o.onProgress?.(meta.file, loaded, meta.size);
+        this.o.onProgress?.({ repo: this.id, file: meta.file, bytes: loaded, total: meta.size });
       }
     } catch (e) {
       if (this.o.signal?.aborted) throw cancelledError(ctx);

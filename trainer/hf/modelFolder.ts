@@ -51,7 +51,10 @@ export async function resolveModelFolder(nameOrPath: string, options: ResolveOpt
   }
   const dir = await fetchHubModel(nameOrPath, { ...options, weights: options.requireWeights ?? true });
   const folder = await inspectFolder(dir, 'hub', options.requireWeights ?? true, nameOrPath);
-  return { ...folder, hubId: nameOrPath };
+  // Where the weights came from travels with the config into every checkpoint's config.json: the Hub id as
+  // transformers records it, and the exact commit (the snapshot folder's name), whatever revision named it.
+  const config = { ...folder.config, _name_or_path: nameOrPath, finetune_studio_revision: path.basename(dir) };
+  return { ...folder, config, hubId: nameOrPath };
 }
 
 async function inspectFolder(dir: string, source: 'local' | 'hub', requireWeights: boolean, hubId?: string): Promise<ModelFolder> {
