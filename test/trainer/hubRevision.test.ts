@@ -105,3 +105,19 @@ test('the CLI draws a download bar on a terminal and prints one line per finishe
   new ProgressView(sink, true).message(half);
   assert.match(out.join(''), /\[█{12}░{12}\]  50% downloading org\/m: model\.safetensors 1\.0 MB \/ 2\.0 MB/);
 });
+
+test("the run's stop and cancel flags abort a download in progress", async () => {
+  const control = { stop: false, cancel: false };
+  const hubOptions = runHubOptions({ name_or_path: 'org/m' }, () => undefined, control);
+  try {
+    const signal = hubOptions.model.signal;
+    assert.ok(signal !== undefined && hubOptions.tokenizer.signal === signal);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(signal.aborted, false);
+    control.cancel = true;
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(signal.aborted, true);
+  } finally {
+    hubOptions.dispose();
+  }
+});

@@ -85,7 +85,7 @@ async function trainIn(o: TrainOptions, created: (rf: RunFolder) => void): Promi
   const baseDir = o.loaded.dir;
 
   // Data and tokenizer first: their errors (unknown label on line N) should come before any model is loaded.
-  const hub = runHubOptions(c.model, o.emit);
+  const hub = runHubOptions(c.model, o.emit, o.control);
   const { tokenizer } = await resolveTokenizer(c.model.tokenizer ?? c.model.name_or_path!, baseDir, hub.tokenizer);
   const rows = await readRows(c, baseDir);
   let labels: LabelMap | undefined;
@@ -148,7 +148,7 @@ async function trainIn(o: TrainOptions, created: (rf: RunFolder) => void): Promi
     ...(resumed ? { resumedFromStep: resumed.global_step } : {}),
   });
 
-  const built = await buildModel(c, baseDir, tokenizer, labels, hub.model);
+  const built = await buildModel(c, baseDir, tokenizer, labels, hub.model).finally(hub.dispose);
   const model = built.model;
   const isTrainable = trainablePredicate(c);
   const tree = buildModuleTree(bertParameters(model.config, headOf(c.task), model.numLabels), isTrainable);
