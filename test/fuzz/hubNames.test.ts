@@ -6,33 +6,21 @@
  * `FineTuneError`; nothing may appear or change outside `HF_HOME`, nor inside it outside the model's folder.
  * Reproduce a failure with `FUZZ_SEED=<seed> node --import tsx --test test/fuzz/hubNames.test.ts`.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { FakeHub } from '../fixtures/fakeHub';
-import { listFiles, makeSandbox } from '../fixtures/sandbox';
+import { hubTestbed, TINY_BERT_CONFIG, TINY_WEIGHTS } from '../fixtures/hubTestbed';
+import { listFiles } from '../fixtures/sandbox';
 import { fuzz, mutateText, pick } from './harness';
 import { randInt, type Rng } from '../../common/random';
 import { fetchHubModel } from '../../trainer/hf/hub';
-import { serializeSafetensors } from '../../files/hf/safetensors';
 import { FineTuneError } from '../../common/errors';
 
-const sb = makeSandbox('hub-fuzz-');
-process.env.HF_HOME = sb.hfHome;
-for (const v of ['HF_HUB_CACHE', 'HF_TOKEN', 'HF_TOKEN_PATH', 'HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE'])
-  delete process.env[v];
-
-const CONFIG = JSON.stringify({
-  model_type: 'bert',
-  vocab_size: 30,
-  hidden_size: 8,
-  num_hidden_layers: 1,
-  num_attention_heads: 2,
-  intermediate_size: 16,
-  max_position_embeddings: 32,
-});
-const WEIGHTS = serializeSafetensors({ 'classifier.bias': { shape: [2], data: new Float32Array([1, 2]) } });
+const bed = hubTestbed('hub-fuzz-');
+const sb = bed.sb;
+const CONFIG = TINY_BERT_CONFIG;
+const WEIGHTS = TINY_WEIGHTS;
 const SHARD = 'model-00001-of-00002.safetensors';
 const STANDARD_NAMES = new Set([
   'model.safetensors',
@@ -106,16 +94,6 @@ function headerSafe(s: string): string {
     .join('');
 }
 
-let hub: FakeHub;
-before(async () => {
-  hub = await FakeHub.start();
-  process.env.HF_ENDPOINT = hub.endpoint;
-});
-after(async () => {
-  await hub.close();
-  rmSync(sb.root, { recursive: true, force: true });
-});
-
 let caseNo = 0;
 /** Serves a repo where `c.name` is hostile in the place its kind says; returns the repo id. */
 function serve(c: Case): string {
@@ -128,7 +106,7 @@ function serve(c: Case): string {
     files['model.safetensors'] = WEIGHTS;
   }
   const value = headerSafe(c.name);
-  hub.addRepo(id, files, {
+  bed.hub.addRepo(id, files, {
     // Any other name the client asks for exists (it is what a hostile name resolves to), but the standard
     // names keep their meaning, so that the index, not a stray model.safetensors, is what gets read.
     fallback: (name) => (STANDARD_NAMES.has(name) ? undefined : WEIGHTS),
@@ -136,7 +114,7 @@ function serve(c: Case): string {
       if (c.kind === 'commit') headers.set('X-Repo-Commit', value);
       if (c.kind === 'etag') headers.set(headers.has('X-Linked-Etag') ? 'X-Linked-Etag' : 'ETag', `"${value}"`);
       if (c.kind === 'redirect' && file === 'model.safetensors') {
-        headers.set('Location', `${hub.endpoint}/${id}/resolve/main/${value}`);
+        headers.set('Location', `${bed.hub.endpoint}/${id}/resolve/main/${value}`);
       }
     },
   });

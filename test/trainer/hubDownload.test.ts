@@ -2,28 +2,20 @@
  * Issue 16, item 4: a download reports progress, can be cancelled, and resumes after an interruption with a Range
  * request without ever leaving a corrupt file in the cache. Against the fake Hub on 127.0.0.1.
  */
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FakeHub } from '../fixtures/fakeHub';
-import { makeSandbox } from '../fixtures/sandbox';
+import { hubTestbed, TINY_BERT_CONFIG } from '../fixtures/hubTestbed';
 import { fetchHubModel } from '../../trainer/hf/hub';
 import type { DownloadProgress } from '../../trainer/hf/hubClient';
 import { serializeSafetensors } from '../../files/hf/safetensors';
 import { FineTuneError } from '../../common/errors';
 
-const sb = makeSandbox('hub-dl-');
-const CONFIG = JSON.stringify({
-  model_type: 'bert',
-  vocab_size: 30,
-  hidden_size: 8,
-  num_hidden_layers: 1,
-  num_attention_heads: 2,
-  intermediate_size: 16,
-  max_position_embeddings: 32,
-});
+const bed = hubTestbed('hub-dl-');
+const sb = bed.sb;
+const CONFIG = TINY_BERT_CONFIG;
 // 2 MB, so that the body arrives in many chunks.
 const WEIGHTS = serializeSafetensors({
   'classifier.bias': { shape: [500_000], data: new Float32Array(500_000).map((_, i) => i % 977) },
@@ -34,26 +26,9 @@ const MODEL = {
   'vocab.txt': '[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n',
 };
 
-let hub: FakeHub;
-before(async () => {
-  hub = await FakeHub.start();
-});
-after(async () => {
-  await hub.close();
-  rmSync(sb.root, { recursive: true, force: true });
-});
-beforeEach(() => {
-  for (const v of ['HF_HUB_CACHE', 'HF_TOKEN', 'HF_TOKEN_PATH', 'HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE']) {
-    delete process.env[v];
-  }
-  process.env.HF_HOME = sb.hfHome;
-  process.env.HF_ENDPOINT = hub.endpoint;
-  hub.intercept = undefined;
-});
-
 function paths(id: string) {
   const repo = path.join(sb.hfHome, 'hub', `models--${id.replace('/', '--')}`);
-  const blob = path.join(repo, 'blobs', hub.file(id, 'model.safetensors').etag);
+  const blob = path.join(repo, 'blobs', bed.hub.file(id, 'model.safetensors').etag);
   return { repo, blob, partial: `${blob}.incomplete`, ref: path.join(repo, 'refs', 'main') };
 }
 
@@ -67,6 +42,13 @@ function cutAfter(bytes: number): (req: IncomingMessage, res: ServerResponse) =>
   };
 }
 
+/** A download now succeeds, and the cached weights are exactly what the Hub serves. */
+async function assertDownloadsWhole(id: string): Promise<string> {
+  const dir = await fetchHubModel(id);
+  assert.deepEqual(new Uint8Array(readFileSync(path.join(dir, 'model.safetensors'))), WEIGHTS);
+  return dir;
+}
+
 function rejectsWith(code: string) {
   return (e: unknown): boolean => {
     assert.ok(e instanceof FineTuneError, String(e));
@@ -77,9 +59,9 @@ function rejectsWith(code: string) {
 
 test('an interrupted download resumes with a Range request and the cache is never corrupt', async () => {
   const id = 'org/resume';
-  hub.addRepo(id, MODEL);
+  bed.hub.addRepo(id, MODEL);
   const p = paths(id);
-  hub.intercept = cutAfter(300_000);
+  bed.hub.intercept = cutAfter(300_000);
   await assert.rejects(fetchHubModel(id), rejectsWith('hub-download-failed'));
   // Whatever arrived before the drop is kept (what was still in flight is lost with the connection).
   const kept = statSync(p.partial).size;
@@ -87,43 +69,40 @@ test('an interrupted download resumes with a Range request and the cache is neve
   assert.ok(!existsSync(p.blob) && !existsSync(p.ref), 'nothing half-done is taken for complete');
   await assert.rejects(fetchHubModel(id, { allowRemote: false }), rejectsWith('model-not-cached'));
 
-  hub.intercept = undefined;
-  const dir = await fetchHubModel(id);
-  assert.ok(hub.requests.some((r) => r.url.startsWith('/cdn/') && r.range === `bytes=${kept}-`));
-  assert.deepEqual(new Uint8Array(readFileSync(path.join(dir, 'model.safetensors'))), WEIGHTS);
+  bed.hub.intercept = undefined;
+  await assertDownloadsWhole(id);
+  assert.ok(bed.hub.requests.some((r) => r.url.startsWith('/cdn/') && r.range === `bytes=${kept}-`));
   assert.ok(!existsSync(p.partial));
 });
 
 test('a server that ignores Range makes the download start over, not append twice', async () => {
   const id = 'org/norange';
-  hub.addRepo(id, MODEL);
-  hub.intercept = cutAfter(100_000);
+  bed.hub.addRepo(id, MODEL);
+  bed.hub.intercept = cutAfter(100_000);
   await assert.rejects(fetchHubModel(id), rejectsWith('hub-download-failed'));
-  hub.intercept = (req, res) => {
+  bed.hub.intercept = (req, res) => {
     if (!req.url?.startsWith('/cdn/') || req.headers.range === undefined) return false;
     res.writeHead(200, { 'Content-Length': String(WEIGHTS.length) });
     res.end(WEIGHTS);
     return true;
   };
-  const dir = await fetchHubModel(id);
-  assert.deepEqual(new Uint8Array(readFileSync(path.join(dir, 'model.safetensors'))), WEIGHTS);
+  await assertDownloadsWhole(id);
 });
 
 test('a partial file that does not match the announced sha256 is thrown away, not cached', async () => {
   const id = 'org/corrupt';
-  hub.addRepo(id, MODEL);
+  bed.hub.addRepo(id, MODEL);
   const p = paths(id);
   mkdirSync(path.dirname(p.partial), { recursive: true });
   writeFileSync(p.partial, new Uint8Array(1000).fill(7));
   await assert.rejects(fetchHubModel(id), rejectsWith('hub-download-corrupt'));
   assert.ok(!existsSync(p.partial) && !existsSync(p.blob) && !existsSync(p.ref));
-  const dir = await fetchHubModel(id);
-  assert.deepEqual(new Uint8Array(readFileSync(path.join(dir, 'model.safetensors'))), WEIGHTS);
+  await assertDownloadsWhole(id);
 });
 
 test('progress is reported per file up to its size, and a download can be cancelled, then resumed', async () => {
   const id = 'org/cancel';
-  hub.addRepo(id, MODEL);
+  bed.hub.addRepo(id, MODEL);
   const p = paths(id);
   const controller = new AbortController();
   const seen: [string, number, number][] = [];
@@ -154,7 +133,7 @@ test('progress is reported per file up to its size, and a download can be cancel
 
 test('two downloads of the same model at once both succeed with one intact blob', async () => {
   const id = 'org/twice';
-  hub.addRepo(id, MODEL);
+  bed.hub.addRepo(id, MODEL);
   const [a, b] = await Promise.all([fetchHubModel(id), fetchHubModel(id)]);
   assert.equal(a, b);
   assert.deepEqual(new Uint8Array(readFileSync(path.join(a, 'model.safetensors'))), WEIGHTS);

@@ -2,46 +2,22 @@
  * Issue 13, defect 1: a Hub repo (or a model folder someone shared) names files; those names must never make us
  * request, write or read anything outside the model's folder. Runs against the fake Hub on 127.0.0.1.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { FakeHub } from '../fixtures/fakeHub';
-import { listFiles, makeSandbox } from '../fixtures/sandbox';
+import { hubTestbed, TINY_BERT_CONFIG, TINY_WEIGHTS } from '../fixtures/hubTestbed';
+import { listFiles } from '../fixtures/sandbox';
 import { fetchHubModel } from '../../trainer/hf/hub';
 import { resolveModelFolder } from '../../trainer/hf/modelFolder';
 import { inspectModelFolder } from '../../files/configHost';
-import { serializeSafetensors } from '../../files/hf/safetensors';
 import { FineTuneError, formatUserError } from '../../common/errors';
 
-const sb = makeSandbox('hub-sec-');
-process.env.HF_HOME = sb.hfHome;
-delete process.env.HF_HUB_CACHE;
-delete process.env.HF_TOKEN;
-delete process.env.HF_HUB_OFFLINE;
-delete process.env.TRANSFORMERS_OFFLINE;
-
-const CONFIG = JSON.stringify({
-  model_type: 'bert',
-  vocab_size: 30,
-  hidden_size: 8,
-  num_hidden_layers: 1,
-  num_attention_heads: 2,
-  intermediate_size: 16,
-  max_position_embeddings: 32,
-});
-const WEIGHTS = serializeSafetensors({ 'classifier.bias': { shape: [2], data: new Float32Array([1, 2]) } });
+const bed = hubTestbed('hub-sec-');
+const sb = bed.sb;
+const CONFIG = TINY_BERT_CONFIG;
+const WEIGHTS = TINY_WEIGHTS;
 const GOOD_SHARD = 'model-00001-of-00002.safetensors';
-
-let hub: FakeHub;
-before(async () => {
-  hub = await FakeHub.start();
-  process.env.HF_ENDPOINT = hub.endpoint;
-});
-after(async () => {
-  await hub.close();
-  rmSync(sb.root, { recursive: true, force: true });
-});
 
 function unsafe(name: string) {
   return (e: unknown): boolean => {
@@ -75,7 +51,7 @@ function hostileRepo(names: readonly string[]): string {
   };
   // `fetch` reads `\` as `/` and folds `..`, so `a\b/../../pwned-1` is requested as `pwned-1`: serve it.
   for (let k = 1; k <= 7; k++) files[`pwned-${k}`] = `# pwned ${k}\n`;
-  hub.addRepo(id, files);
+  bed.hub.addRepo(id, files);
   return id;
 }
 
@@ -85,8 +61,8 @@ async function assertRefused(names: readonly string[], shown: string): Promise<v
   await assert.rejects(fetchHubModel(id), unsafe(shown));
   assertNothingEscaped(outside);
   // Checked before anything was requested: not even the good shard, nor anything the hostile names resolve to.
-  assert.equal(hub.count(new RegExp(`^/${id}/resolve/[^/]+/(model-0|pwned)`)), 0);
-  assert.equal(hub.count(/pwned/), 0);
+  assert.equal(bed.hub.count(new RegExp(`^/${id}/resolve/[^/]+/(model-0|pwned)`)), 0);
+  assert.equal(bed.hub.count(/pwned/), 0);
   // And the cache is not marked complete: offline, the model is still missing.
   await assert.rejects(fetchHubModel(id, { allowRemote: false }), (e: unknown) => {
     assert.ok(e instanceof FineTuneError);
@@ -124,7 +100,7 @@ test('each kind of unsafe name in an index is refused with a clear error', async
 
 test('a name that is not a string is refused, not crashed on', async () => {
   const id = `evil/model-${++repoCount}`;
-  hub.addRepo(id, {
+  bed.hub.addRepo(id, {
     'config.json': CONFIG,
     'model.safetensors.index.json': JSON.stringify({ weight_map: { a: { toString: 'x' }, b: GOOD_SHARD } }),
     [GOOD_SHARD]: WEIGHTS,
@@ -134,14 +110,14 @@ test('a name that is not a string is refused, not crashed on', async () => {
 
 test('a redirect or Content-Disposition naming another file cannot choose where the file goes', async () => {
   const id = `evil/model-${++repoCount}`;
-  hub.addRepo(id, { 'config.json': CONFIG, 'model.safetensors': WEIGHTS });
+  bed.hub.addRepo(id, { 'config.json': CONFIG, 'model.safetensors': WEIGHTS });
   const outside = listFiles(sb.root, [sb.hfHome]);
   const hostile = '..%2F..%2F..%2F..%2Fpwned-1';
-  hub.intercept = (req, res) => {
+  bed.hub.intercept = (req, res) => {
     if (req.url?.startsWith(`/${id}/resolve/main/model.safetensors`)) {
-      const real = hub.file(id, 'model.safetensors');
+      const real = bed.hub.file(id, 'model.safetensors');
       res.writeHead(302, {
-        Location: `${hub.endpoint}/${id}/resolve/main/${hostile}`,
+        Location: `${bed.hub.endpoint}/${id}/resolve/main/${hostile}`,
         'X-Repo-Commit': real.commit,
         ETag: `"${real.etag}"`,
         'X-Linked-Etag': `"${real.etag}"`,
@@ -151,7 +127,7 @@ test('a redirect or Content-Disposition naming another file cannot choose where 
       return true;
     }
     if (req.url?.includes(hostile)) {
-      const real = hub.file(id, 'model.safetensors');
+      const real = bed.hub.file(id, 'model.safetensors');
       res.writeHead(200, {
         'Content-Length': String(real.data.length),
         'Content-Disposition': 'attachment; filename="../../../../pwned-1"',
@@ -167,21 +143,21 @@ test('a redirect or Content-Disposition naming another file cannot choose where 
     assert.deepEqual(new Uint8Array(readFileSync(path.join(dir, 'model.safetensors'))), WEIGHTS);
     assert.ok(path.relative(sb.hfHome, dir).split(path.sep)[0] !== '..', `${dir} is outside HF_HOME`);
   } finally {
-    hub.intercept = undefined;
+    bed.hub.intercept = undefined;
   }
   assertNothingEscaped(outside);
 });
 
 test('a revision that is a path is refused before anything is requested', async () => {
   const id = hostileRepo([]);
-  const requests = hub.requests.length;
+  const requests = bed.hub.requests.length;
   for (const revision of ['../../../home', 'main/../../x', '/etc', 'a\\b']) {
     await assert.rejects(
       fetchHubModel(id, { revision }),
       (e: unknown) => e instanceof FineTuneError && e.code === 'unsafe-file-name',
     );
   }
-  assert.equal(hub.requests.length, requests);
+  assert.equal(bed.hub.requests.length, requests);
 });
 
 /** A local folder whose index points at a real safetensors file outside it. */
