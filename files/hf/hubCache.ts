@@ -16,9 +16,8 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkRelativeName, checkSegment, resolveInside } from '../../common/safeName';
+import { checkSegment, resolveInside } from '../../common/safeName';
 import { writeFileAtomic } from '../../common/atomicWrite';
-import { isDirectory } from '../../common/fsProbe';
 
 export const COMMIT_SHA = /^[0-9a-f]{40}$/;
 const TRUE_VALUES = new Set(['1', 'ON', 'YES', 'TRUE']);
@@ -42,7 +41,7 @@ function nonEmpty(v: string | undefined): string | undefined {
   return t === undefined || t === '' ? undefined : t;
 }
 
-export function hfHomeOf(env: Env = process.env): string {
+function hfHomeOf(env: Env = process.env): string {
   return (
     nonEmpty(env.HF_HOME) ?? path.join(nonEmpty(env.XDG_CACHE_HOME) ?? path.join(os.homedir(), '.cache'), 'huggingface')
   );
@@ -150,14 +149,4 @@ export class HubCacheRepo {
     }
     return pointer;
   }
-}
-
-/** The snapshot folder a revision points to in the cache, if that folder exists. */
-export async function cachedSnapshot(cacheDir: string, id: string, revision: string): Promise<string | undefined> {
-  checkRelativeName(revision, { origin: `the revision of '${id}'` });
-  const repo = new HubCacheRepo(cacheDir, id);
-  const sha = await repo.resolveRevision(revision);
-  if (sha === undefined) return undefined;
-  const dir = repo.snapshotDir(sha);
-  return (await isDirectory(dir)) ? dir : undefined;
 }

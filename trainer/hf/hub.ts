@@ -12,8 +12,8 @@ import { promises as fs } from 'node:fs';
 import { FineTuneError } from '../../common/errors';
 import { checkRelativeName } from '../../common/safeName';
 import { readBertConfig } from '../../files/hf/bertConfig';
-import { parseShardIndex, SHARD_INDEX_FILE, MAX_SHARD_INDEX_BYTES } from '../../files/hf/shardIndex';
-import { HubCacheRepo, hubSettings, hfHomeOf, type HubSettings } from '../../files/hf/hubCache';
+import { parseShardIndex, readShardIndex, SHARD_INDEX_FILE, MAX_SHARD_INDEX_BYTES } from '../../files/hf/shardIndex';
+import { HubCacheRepo, hubSettings, type HubSettings } from '../../files/hf/hubCache';
 import { HubClient, type DownloadProgress, type HubFileMeta } from './hubClient';
 import { withBlobLock } from './hubLock';
 
@@ -38,7 +38,7 @@ export interface HubOptions {
 }
 
 /** Files a BERT model folder may have besides its weights; only config.json is required. */
-export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'];
+const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'];
 const WEIGHT_FILE = 'model.safetensors';
 const PICKLE_WEIGHTS = 'pytorch_model.bin';
 /** What the engine can run (trainer/engine/setup.ts); checked here too, so that nothing larger is fetched first. */
@@ -49,10 +49,6 @@ const HUB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/;
 /** True when the string has the shape of a Hub id (`bert-base-uncased`, `org/name`) rather than a path. */
 export function isHubId(nameOrPath: string): boolean {
   return HUB_ID.test(nameOrPath) && !nameOrPath.includes('..') && !nameOrPath.endsWith('.');
-}
-
-export function hfHome(): string {
-  return hfHomeOf();
 }
 
 /** A folder holding the model's files, downloaded if needed. */
@@ -113,8 +109,7 @@ async function isUsableOffline(repo: HubCacheRepo, sha: string, wantWeights: boo
   if (!(await repo.has(sha, 'config.json'))) return false;
   if (!wantWeights || (await repo.has(sha, WEIGHT_FILE))) return true;
   if (!(await repo.has(sha, SHARD_INDEX_FILE))) return false;
-  const text = await fs.readFile(repo.pointerPath(sha, SHARD_INDEX_FILE), 'utf8');
-  const index = parseShardIndex(text, `${SHARD_INDEX_FILE} of '${repo.id}'`);
+  const index = await readShardIndex(repo.pointerPath(sha, SHARD_INDEX_FILE));
   for (const shard of index.shards) if (!(await repo.has(sha, shard))) return false;
   return true;
 }
