@@ -47,6 +47,7 @@ export interface DataConfig {
   text_column: string;
   text_pair_column?: string;
   label_column: string;
+  max_labels: number;
   max_length: number;
   group_by_length: boolean;
   mlm_probability: number;
@@ -214,6 +215,13 @@ export const configSchema: SectionSpec<FineTuneConfig> = {
         text_column: { type: 'string', kind: 'column', default: 'text', description: 'Column holding the text.' },
         text_pair_column: { type: 'string', kind: 'column', description: 'Column holding the second text of a sentence pair (e.g. NLI, paraphrase).' },
         label_column: { type: 'string', kind: 'column', default: 'label', description: 'Column holding the label (strings or integers). Ignored by masked-lm.' },
+        max_labels: {
+          type: 'integer',
+          minimum: 2,
+          default: 1000,
+          description: 'Most classes a run may have; more usually means `label_column` is free text.',
+          examples: [1000, 5000],
+        },
         max_length: { type: 'integer', minimum: 8, maximum: 8192, default: 128, description: 'Texts are truncated to this many tokens, [CLS] and [SEP] included. Batches are padded only to their longest text.', examples: [64, 128, 256, 512] },
         group_by_length: { type: 'boolean', default: false, description: 'Batch texts of similar length together, which wastes less on padding. Faster; slightly less random.', hf: 'TrainingArguments.group_by_length' },
         mlm_probability: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.15, description: 'masked-lm: fraction of tokens selected for prediction (80% masked, 10% random, 10% kept).', hf: 'DataCollatorForLanguageModeling.mlm_probability' },

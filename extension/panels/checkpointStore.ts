@@ -80,6 +80,25 @@ export async function readCheckpoints(runDir: string, o: { bestPath?: string; sa
   return out;
 }
 
+/** The run's column keys (flattened config) and the `evaluate` flags that name them. */
+const COLUMN_FLAGS: readonly [key: string, flag: string][] = [
+  ['data.text_column', '--text-column'],
+  ['data.text_pair_column', '--text-pair-column'],
+  ['data.label_column', '--label-column'],
+];
+
+/**
+ * The `evaluate` arguments naming a run's own columns, from its resolved config (flattened, as readRunConfig
+ * gives it): without them the trainer looks for `text` and `label`, and evaluating a checkpoint of a run trained
+ * on other columns fails with data-missing-column. `--flag=value`, so that a column named like a flag stays a value.
+ */
+export function evaluateColumnArgs(config: Readonly<Record<string, unknown>>): string[] {
+  return COLUMN_FLAGS.flatMap(([key, flag]) => {
+    const value = Object.hasOwn(config, key) ? config[key] : undefined;
+    return typeof value === 'string' && value !== '' ? [`${flag}=${value}`] : [];
+  });
+}
+
 /**
  * A config that fine-tunes from a checkpoint: `model.name_or_path` set to it (relative to the config's folder),
  * `mode: fine-tune`, no `model.architecture` and no `resume_from_checkpoint`; everything else, comments
