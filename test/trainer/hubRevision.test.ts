@@ -84,6 +84,7 @@ test('download progress becomes protocol messages: a few per second per file, an
   assert.equal(sent.filter((m) => m.type === 'download' && m.file === 'vocab.txt' && m.bytes === 300).length, 8);
   for (const m of sent) assert.ok(parseTrainerMessage(encodeMessage(m).trim()).ok, JSON.stringify(m));
   assert.ok(!parseTrainerMessage('{"type":"download","repo":"a","file":"b","bytes":"1","total":2}').ok);
+  assert.ok(!parseTrainerMessage('{"type":"download","repo":"a","file":"b","bytes":3,"total":2}').ok);
 });
 
 test('the CLI draws a download bar on a terminal and prints one line per finished file elsewhere', () => {
