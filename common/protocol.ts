@@ -219,6 +219,10 @@ export const trainerMessages = {
     /** Checkpoints removed by save_total_limit. */
     deleted: arr(str),
   }),
+  /** A Hub file downloading (a few per second at most, and once when done): bytes so far of total. */
+  download: refine(obj({ type: lit('download'), repo: str, file: str, bytes: count, total: count }), (m) =>
+    m.bytes <= m.total ? undefined : `bytes (${m.bytes}) is more than total (${m.total})`,
+  ),
   log: obj({ type: lit('log'), level: oneOf(['debug', 'info', 'warn', 'error'] as const), message: str }),
   error: obj({ type: lit('error'), error: userError, fatal: bool }),
   /** Answer to a one-shot `evaluate` or `predict` command; its value is checked with `checkResult`. */

@@ -3,13 +3,14 @@
  * tokenizers) from the real file system, reading only headers. The trainer uses it before a run and the
  * language server on every change, so it must stay cheap and must not import tfjs.
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { ConfigFileHost, Lookup, ModelInfo } from '../common/config/fileChecks';
 import type { ParamInfo } from '../common/bertParams';
 import { readSample, summarizeSample } from './data/sample';
 import { readBertConfig } from './hf/bertConfig';
 import { readSafetensorsHeader } from './hf/safetensors';
+import { readShardIndex, SHARD_INDEX_FILE } from './hf/shardIndex';
+import { resolveInside } from '../common/safeName';
 import { FineTuneError } from '../common/errors';
 import { isDirectory, pathExists } from '../common/fsProbe';
 
@@ -46,8 +47,9 @@ export async function inspectModelFolder(dir: string): Promise<Lookup<ModelInfo>
     let files: string[];
     if (await pathExists(path.join(dir, 'model.safetensors'))) files = [path.join(dir, 'model.safetensors')];
     else if (await pathExists(path.join(dir, 'model.safetensors.index.json'))) {
-      const index = JSON.parse(await fs.readFile(path.join(dir, 'model.safetensors.index.json'), 'utf8')) as { weight_map?: Record<string, string> };
-      files = [...new Set(Object.values(index.weight_map ?? {}))].map((f) => path.join(dir, f));
+      const indexFile = path.join(dir, SHARD_INDEX_FILE);
+      const where = { origin: SHARD_INDEX_FILE, file: indexFile };
+      files = (await readShardIndex(indexFile)).shards.map((f) => resolveInside(dir, f, where));
     } else {
       const pickles = ['pytorch_model.bin', 'tf_model.h5'];
       const found: string[] = [];

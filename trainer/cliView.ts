@@ -4,7 +4,7 @@
  * per message, so logs of CI runs stay readable.
  */
 import { formatCount } from '../common/moduleTree';
-import type { TrainerMessage } from '../common/protocol';
+import type { TrainerMessage, TrainerMessageOf } from '../common/protocol';
 
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '--:--';
@@ -14,6 +14,11 @@ export function formatDuration(ms: number | null | undefined): string {
   const sec = s % 60;
   const pad = (n: number) => String(n).padStart(2, '0');
   return h ? `${h}:${pad(m)}:${pad(sec)}` : `${pad(m)}:${pad(sec)}`;
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} kB`;
+  return n < 1024 ** 3 ? `${(n / 1024 ** 2).toFixed(1)} MB` : `${(n / 1024 ** 3).toFixed(2)} GB`;
 }
 
 const fmt = (x: number | null | undefined, digits = 4) => (x === null || x === undefined ? 'n/a' : Number(x.toPrecision(digits)).toString());
@@ -41,9 +46,9 @@ export class ProgressView {
     }
   }
 
-  private bar(step: number, text: string): void {
+  private bar(step: number, text: string, total = this.total): void {
     const width = 24;
-    const frac = this.total ? Math.min(1, step / this.total) : 0;
+    const frac = total ? Math.min(1, step / total) : 0;
     const filled = Math.round(frac * width);
     const pct = `${Math.floor(frac * 100)}%`.padStart(4);
     this.out.write(`\r\x1b[2K[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${pct} ${text}`);
@@ -80,6 +85,9 @@ export class ProgressView {
       case 'checkpoint':
         this.line(`saved ${m.path}${m.isBest ? ' (best)' : ''}${m.deleted.length ? `; removed ${m.deleted.length} older` : ''}`);
         break;
+      case 'download':
+        this.download(m);
+        break;
       case 'log':
         this.line(`${m.level === 'info' ? '' : `${m.level}: `}${m.message}`);
         break;
@@ -90,6 +98,14 @@ export class ProgressView {
         break;
       default:
         break;
+    }
+  }
+
+  /** A Hub download: the bar on a terminal, elsewhere one line when a file is done. */
+  private download(m: TrainerMessageOf<'download'>): void {
+    if (m.bytes >= m.total) this.line(`downloaded ${m.repo}: ${m.file} (${formatBytes(m.total)})`);
+    else if (this.tty) {
+      this.bar(m.bytes, `downloading ${m.repo}: ${m.file} ${formatBytes(m.bytes)} / ${formatBytes(m.total)}`, m.total);
     }
   }
 

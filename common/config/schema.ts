@@ -32,6 +32,8 @@ export interface ArchitectureConfig {
 
 export interface ModelConfig {
   name_or_path?: string;
+  /** The Hub revision of `name_or_path` (and of a Hub `tokenizer`). */
+  revision?: string;
   tokenizer?: string;
   architecture?: ArchitectureConfig;
 }
@@ -180,6 +182,15 @@ export const configSchema: SectionSpec<FineTuneConfig> = {
           description: 'Pre-trained model: a local folder with `config.json` and `model.safetensors`, a checkpoint of an earlier run, or a Hugging Face Hub id such as `bert-base-uncased`.',
           hf: 'from_pretrained(pretrained_model_name_or_path)',
           examples: ['prajjwal1/bert-tiny', 'google/bert_uncased_L-4_H-256_A-4', 'bert-base-uncased'],
+        },
+        revision: {
+          type: 'string',
+          description:
+            'For a Hub id: the branch, tag, commit sha or `refs/pr/N` of `name_or_path` (and of its own ' +
+            'tokenizer) to download; default `main`. A commit pins the exact weights; many older models have ' +
+            "safetensors only on a `refs/pr/N` branch. The commit used is recorded in each checkpoint's config.json.",
+          hf: 'from_pretrained(revision=...)',
+          examples: ['main', 'refs/pr/1'],
         },
         tokenizer: {
           type: 'string',

@@ -109,6 +109,10 @@ const MAKERS: Record<keyof typeof trainerMessages, Maker> = {
     isBest: rng() < 0.5,
     deleted: [word(rng)],
   }),
+  download: (rng) => {
+    const total = counter(rng);
+    return { type: 'download', repo: `org/${word(rng)}`, file: word(rng), bytes: randInt(rng, total + 1), total };
+  },
   log: (rng) => ({ type: 'log', level: pick(rng, ['debug', 'info', 'warn', 'error'] as const), message: word(rng) }),
   error: (rng) => ({
     type: 'error',
@@ -260,7 +264,8 @@ function mutateValue(rng: Rng, root: Record<string, unknown>): string | undefine
       // A part that claims more trainable parameters than it has.
       const node = pick(
         rng,
-        targets.filter((t) => !Array.isArray(t) && typeof t.total === 'number'),
+        // Only parts that count trainable parameters (a `download` has a `total` of bytes, not of parameters).
+        targets.filter((t) => !Array.isArray(t) && typeof t.total === 'number' && typeof t.trainable === 'number'),
       ) as Record<string, number> | undefined;
       if (node) node.trainable = node.total! + 1 + randInt(rng, 10);
       return undefined;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { loadStateDict, readParameterInfo, resolveModelFolder } from '../../trainer/hf/modelFolder';
@@ -107,49 +107,4 @@ test('a Hub id while offline gives hub-offline, saying how to fix it', async () 
   await assert.rejects(resolveModelFolder('org/model', { cacheDir: path.join(root, 'cache-off3'), allowRemote: false }), code('model-not-cached'));
 });
 
-test('a Hub id downloads into the cache once, then works offline', async () => {
-  const files: Record<string, Uint8Array | string> = {
-    'config.json': JSON.stringify(CONFIG),
-    'model.safetensors': WEIGHTS,
-    'vocab.txt': '[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\n',
-  };
-  const requested: string[] = [];
-  const hub = (async (input: string | URL | Request, init?: RequestInit) => {
-    const url = String(input);
-    requested.push(`${init?.method ?? 'GET'} ${url}`);
-    const m = /^https:\/\/huggingface\.co\/org\/tiny-bert\/resolve\/main\/(.+)$/.exec(url);
-    const body = m ? files[m[1] as string] : undefined;
-    return body === undefined ? new Response('Entry not found', { status: 404 }) : new Response(typeof body === 'string' ? body : new Uint8Array(body), { status: 200, headers: { 'content-length': String(typeof body === 'string' ? Buffer.byteLength(body) : body.length) } });
-  }) as typeof fetch;
-  const cacheDir = path.join(root, 'cache');
-  const m = await resolveModelFolder('org/tiny-bert', { cacheDir, fetch: hub });
-  assert.equal(m.source, 'hub');
-  assert.equal(m.hubId, 'org/tiny-bert');
-  assert.ok(existsSync(path.join(m.dir, 'vocab.txt')));
-  assert.ok(requested.includes('GET https://huggingface.co/org/tiny-bert/resolve/main/model.safetensors'));
-  assert.deepEqual([...((await loadStateDict(m)).get('classifier.bias')?.data ?? [])], [1, 2]);
-  const offline = (async () => {
-    throw new TypeError('fetch failed');
-  }) as typeof fetch;
-  assert.equal((await resolveModelFolder('org/tiny-bert', { cacheDir, fetch: offline })).dir, m.dir);
-
-  // A missing repo (the Hub answers 401 without a token) reads as not found.
-  const none = (async () => new Response('', { status: 401 })) as typeof fetch;
-  await assert.rejects(resolveModelFolder('org/nope', { cacheDir, fetch: none }), code('model-not-found', /no model 'org\/nope'/));
-  // Only pytorch_model.bin on the Hub.
-  const pt = (async (input: string | URL | Request) =>
-    String(input).endsWith('config.json') ? new Response(JSON.stringify(CONFIG)) : String(input).endsWith('pytorch_model.bin') ? new Response('') : new Response('', { status: 404 })) as typeof fetch;
-  await assert.rejects(resolveModelFolder('org/old', { cacheDir, fetch: pt }), code('model-pytorch-only'));
-});
-
-test('a model in Python\'s huggingface_hub cache is used without downloading', async () => {
-  const repo = path.join(process.env.HF_HOME as string, 'hub', 'models--org--cached');
-  mkdirSync(path.join(repo, 'refs'), { recursive: true });
-  writeFileSync(path.join(repo, 'refs', 'main'), 'abc123\n');
-  const snap = path.join(repo, 'snapshots', 'abc123');
-  mkdirSync(snap, { recursive: true });
-  writeFileSync(path.join(snap, 'config.json'), JSON.stringify(CONFIG));
-  writeFileSync(path.join(snap, 'model.safetensors'), WEIGHTS);
-  const never = (async () => assert.fail('must not fetch')) as typeof fetch;
-  assert.equal((await resolveModelFolder('org/cached', { fetch: never })).dir, snap);
-});
+// Downloads, the cache shared with Python, tokens and the Hub's errors: test/trainer/hubCache.test.ts (fake Hub).

@@ -19,6 +19,7 @@ import type { BertConfig as HfBertConfig } from '../../files/hf/bertConfig';
 import { id2labelList } from '../../files/hf/bertConfig';
 import { loadStateDict, resolveModelFolder } from '../hf/modelFolder';
 import { loadTokenizer } from '../hf/tokenizer';
+import type { HubOptions } from '../hf/hub';
 import type { Tokenizer } from '../hf/tokenizer';
 import { BertModel } from '../model/bert';
 import type { BertConfig, BertHead } from '../../common/modelConfig';
@@ -36,10 +37,14 @@ export const headOf = (task: FineTuneConfig['task']): BertHead => headFor(task) 
 
 
 /** A tokenizer from a local folder, or from a Hub id's folder (downloaded or cached). */
-export async function resolveTokenizer(nameOrPath: string, baseDir: string): Promise<{ tokenizer: Tokenizer; dir: string }> {
+export async function resolveTokenizer(
+  nameOrPath: string,
+  baseDir: string,
+  hub: HubOptions = {},
+): Promise<{ tokenizer: Tokenizer; dir: string }> {
   const local = path.resolve(baseDir, nameOrPath);
   if (await isDirectory(local)) return { tokenizer: await loadTokenizer(local), dir: local };
-  const folder = await resolveModelFolder(nameOrPath, { baseDir, requireWeights: false });
+  const folder = await resolveModelFolder(nameOrPath, { ...hub, baseDir, requireWeights: false });
   return { tokenizer: await loadTokenizer(folder.dir), dir: folder.dir };
 }
 
@@ -191,7 +196,13 @@ export interface BuiltModel {
   sourceConfig?: HfBertConfig;
 }
 
-export async function buildModel(c: FineTuneConfig, baseDir: string, tokenizer: Tokenizer, labels: LabelMap | undefined): Promise<BuiltModel> {
+export async function buildModel(
+  c: FineTuneConfig,
+  baseDir: string,
+  tokenizer: Tokenizer,
+  labels: LabelMap | undefined,
+  hub: HubOptions = {},
+): Promise<BuiltModel> {
   const head = headOf(c.task);
   const numLabels = labels?.labels.length ?? 2;
   const seed = c.training.seed;
@@ -199,7 +210,7 @@ export async function buildModel(c: FineTuneConfig, baseDir: string, tokenizer: 
     const model = BertModel.create(scratchConfig(c, tokenizer), head, { numLabels, seed });
     return { model, newlyInitialized: model.parameterNames() };
   }
-  const folder = await resolveModelFolder(c.model.name_or_path!, { baseDir });
+  const folder = await resolveModelFolder(c.model.name_or_path!, { ...hub, baseDir });
   const cfg = modelConfigFrom(folder.config, folder.configFile);
   if (cfg.vocab_size < tokenizer.vocabSize) {
     throw new FineTuneError('vocab-mismatch', `the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${cfg.vocab_size} embeddings`, {

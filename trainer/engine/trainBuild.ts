@@ -30,7 +30,7 @@ export async function buildSession(
   resume: ResumePoint | undefined,
 ): Promise<Session> {
   const c = d.config;
-  const built = await buildModel(c, d.baseDir, d.tokenizer, d.labels);
+  const built = await buildModel(c, d.baseDir, d.tokenizer, d.labels, d.hub.model).finally(d.hub.dispose);
   const model = built.model;
   const isTrainable = trainablePredicate(c);
   const tree = buildModuleTree(bertParameters(model.config, headOf(c.task), model.numLabels), isTrainable);

@@ -10,6 +10,9 @@ import { FineTuneError } from '../../common/errors';
 import type { TrainerMessage } from '../../common/protocol';
 import type { LabelMap } from '../data/labels';
 import { resolveModelFolder } from '../hf/modelFolder';
+import { runHubOptions } from '../hf/hubProgress';
+import type { RunHubOptions } from '../hf/hubProgress';
+import type { FineTuneConfig } from '../../common/config/schema';
 import { readTrainerState } from './checkpoint';
 import { cleanStaleFiles } from '../../common/runFolder/staleFiles';
 import { resumeHome, RunFolder, runsRoot } from './runFolder';
@@ -21,15 +24,26 @@ import type { ResumePoint, RunData, RunOutput } from './trainSession';
 export async function planData(o: TrainOptions): Promise<RunData> {
   const c = structuredClone(o.loaded.config);
   if (o.maxSteps !== undefined) c.training.max_steps = o.maxSteps;
+  // Hub downloads report progress and stop with the run; the watch on its flags ends once the model is built.
+  const hub = runHubOptions(c.model, o.emit, o.control);
+  try {
+    return await encodeData(o, c, hub);
+  } catch (e) {
+    hub.dispose();
+    throw e;
+  }
+}
+
+async function encodeData(o: TrainOptions, c: FineTuneConfig, hub: RunHubOptions): Promise<RunData> {
   const t = c.training;
   const baseDir = o.loaded.dir;
-  const { tokenizer } = await resolveTokenizer(c.model.tokenizer ?? c.model.name_or_path!, baseDir);
+  const { tokenizer } = await resolveTokenizer(c.model.tokenizer ?? c.model.name_or_path!, baseDir, hub.tokenizer);
   const rows = await readRows(c, baseDir);
   let labels: LabelMap | undefined;
   if (c.task === 'text-classification') {
     const pretrained =
       c.mode === 'fine-tune'
-        ? (await resolveModelFolder(c.model.name_or_path!, { baseDir })).config.id2label
+        ? (await resolveModelFolder(c.model.name_or_path!, { ...hub.model, baseDir })).config.id2label
         : undefined;
     labels = chooseLabels(rows.train, pretrained);
   }
@@ -51,6 +65,7 @@ export async function planData(o: TrainOptions): Promise<RunData> {
   return {
     config: c,
     baseDir,
+    hub,
     tokenizer,
     ...(labels ? { labels } : {}),
     trainSet,

@@ -18,12 +18,15 @@ import type { RunFolder } from './runFolder';
 import type { DataPlan } from './schedulePlan';
 import type { BuiltModel } from './setup';
 import type { TrainOptions } from './trainOptions';
+import type { RunHubOptions } from '../hf/hubProgress';
 
 /** The plan stage's result: the encoded data sets and how the run walks through them. */
 export interface RunData {
   /** The config with defaults and CLI overrides (`--max-steps`) applied. */
   config: FineTuneConfig;
   baseDir: string;
+  /** How the model is fetched from the Hub (revision, progress, stop); disposed once the model is built. */
+  hub: RunHubOptions;
   tokenizer: Tokenizer;
   labels?: LabelMap;
   trainSet: Encoded[];

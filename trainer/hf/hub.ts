@@ -1,35 +1,48 @@
 /**
- * Fetching a model from the Hugging Face Hub into a local folder. Looks in Python's cache first
- * ($HF_HOME/hub, so a model downloaded with transformers is reused), then in our own cache, and only then
- * downloads, with plain fetch of `<endpoint>/<id>/resolve/<revision>/<file>`.
+ * A Hub model id (`bert-base-uncased`, `org/name`) as a local folder: a snapshot of the Hugging Face cache that
+ * Python's huggingface_hub shares (files/hf/hubCache.ts has the layout). A snapshot that is already complete is
+ * used without any request, whoever downloaded it. Otherwise the files are fetched in an order that refuses a bad
+ * model early: config.json first (checked before any weights are requested), then the weights (every shard name
+ * of an index checked before the first shard is requested), then the tokenizer files. All files come from the
+ * one commit the revision pointed to when config.json was fetched; `refs/<revision>` is written last, so an
+ * interrupted or refused download is never taken for a complete one.
  */
-import { createWriteStream, promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { env } from '@huggingface/transformers';
+import { promises as fs } from 'node:fs';
 import { FineTuneError } from '../../common/errors';
-import { pathExists } from '../../common/fsProbe';
+import { checkRelativeName } from '../../common/safeName';
+import { readBertConfig } from '../../files/hf/bertConfig';
+import { parseShardIndex, readShardIndex, SHARD_INDEX_FILE, MAX_SHARD_INDEX_BYTES } from '../../files/hf/shardIndex';
+import { HubCacheRepo, hubSettings, type HubSettings } from '../../files/hf/hubCache';
+import { HubClient, type DownloadProgress, type HubFileMeta } from './hubClient';
+import { withBlobLock } from './hubLock';
 
 export interface HubOptions {
-  /** Where downloads go; default `$HF_HOME/finetune-studio` (HF_HOME defaults to ~/.cache/huggingface). */
+  /** The Hub cache folder; default `$HF_HUB_CACHE`, else `$HF_HOME/hub`. */
   cacheDir?: string;
+  /** A branch, tag, commit sha or `refs/pr/N`; default `main`. */
   revision?: string;
-  /** Default: transformers.js's `env.allowRemoteModels` (true unless turned off). */
+  /** False: never download (as with HF_HUB_OFFLINE=1, the default when it or TRANSFORMERS_OFFLINE is set). */
   allowRemote?: boolean;
   /** Default `$HF_ENDPOINT` or https://huggingface.co. */
   endpoint?: string;
-  /** Default `$HF_TOKEN`. */
+  /** Default `$HF_TOKEN`, else the token file (`$HF_TOKEN_PATH` or `$HF_HOME/token`). */
   token?: string;
+  /** False: config.json and tokenizer files only (a tokenizer, or training from scratch). Default true. */
+  weights?: boolean;
   /** For tests and for proxies. */
   fetch?: typeof fetch;
-  onProgress?: (file: string, loaded: number, total: number | undefined) => void;
+  signal?: AbortSignal;
+  /** Called as each chunk of a file arrives. */
+  onProgress?: (progress: DownloadProgress) => void;
 }
 
-/** Files a BERT model folder may have; only config.json is required here, the caller checks the weights. */
-const OPTIONAL_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'];
+/** Files a BERT model folder may have besides its weights; only config.json is required. */
+const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'];
+const WEIGHT_FILE = 'model.safetensors';
+const PICKLE_WEIGHTS = 'pytorch_model.bin';
+/** What the engine can run (trainer/engine/setup.ts); checked here too, so that nothing larger is fetched first. */
+const SUPPORTED_ACTIVATIONS = new Set(['gelu']);
 
 const HUB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/;
 
@@ -38,160 +51,188 @@ export function isHubId(nameOrPath: string): boolean {
   return HUB_ID.test(nameOrPath) && !nameOrPath.includes('..') && !nameOrPath.endsWith('.');
 }
 
-export function hfHome(): string {
-  return process.env.HF_HOME ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'huggingface');
-}
-
-export function defaultCacheDir(): string {
-  return path.join(hfHome(), 'finetune-studio');
-}
-
 /** A folder holding the model's files, downloaded if needed. */
 export async function fetchHubModel(id: string, options: HubOptions = {}): Promise<string> {
-  const revision = options.revision ?? 'main';
-  const fromPython = await pythonCacheSnapshot(id, revision);
-  if (fromPython !== undefined) return fromPython;
-  const cacheDir = options.cacheDir ?? defaultCacheDir();
-  const dir = path.join(cacheDir, `models--${id.replace('/', '--')}`, revision);
-  if (await isComplete(dir)) return dir;
-
-  const allowRemote = options.allowRemote ?? env.allowRemoteModels;
-  if (!allowRemote) {
-    throw new FineTuneError('model-not-cached', `'${id}' is not in the cache and downloading is turned off`, {
-      detail: `Looked in ${dir} and ${path.join(hfHome(), 'hub')}.`,
-      fix: `Allow downloads, or download the model and set name_or_path to its folder.`,
-    });
-  }
-  const client = new HubClient(id, revision, options, dir);
-  await client.download('config.json', true);
-  // Weights: one file, or an index of shards; explain when there are only PyTorch pickles.
-  if (!(await client.download('model.safetensors', false))) {
-    if (await client.download('model.safetensors.index.json', false)) {
-      const index = JSON.parse(await fs.readFile(path.join(dir, 'model.safetensors.index.json'), 'utf8')) as { weight_map?: Record<string, string> };
-      for (const shard of new Set(Object.values(index.weight_map ?? {}))) await client.download(shard, true);
-    } else if (await client.exists('pytorch_model.bin')) {
-      throw new FineTuneError('model-pytorch-only', `'${id}' has weights only as pytorch_model.bin, which cannot be read here`, {
-        fix:
-          `Look for a revision or a copy of the model with model.safetensors, or convert it in Python: ` +
-          `AutoModel.from_pretrained('${id}').save_pretrained('<folder>', safe_serialization=True), then set name_or_path to '<folder>'.`,
-      });
+  if (!isHubId(id))
+    throw new FineTuneError('model-not-found', `'${id}' is not a Hub model id`, { fix: 'Use org/name.' });
+  const revision = checkRelativeName(options.revision ?? 'main', { origin: `the revision of '${id}'` });
+  const settings = await settingsFor(options);
+  const repo = new HubCacheRepo(settings.cacheDir, id);
+  const wantWeights = options.weights ?? true;
+  const cachedSha = await repo.resolveRevision(revision);
+  if (cachedSha !== undefined && (await isComplete(repo, cachedSha, wantWeights))) return repo.snapshotDir(cachedSha);
+  if (settings.offline || options.allowRemote === false) {
+    if (cachedSha !== undefined && (await isUsableOffline(repo, cachedSha, wantWeights))) {
+      return repo.snapshotDir(cachedSha);
     }
+    throw notCached(id, revision, settings);
   }
-  for (const f of OPTIONAL_FILES) await client.download(f, false);
-  await fs.writeFile(path.join(dir, '.complete'), new Date().toISOString());
-  return dir;
+  const client = new HubClient(id, {
+    endpoint: settings.endpoint,
+    cacheDir: settings.cacheDir,
+    ...(settings.token !== undefined ? { token: settings.token, tokenSource: settings.tokenSource ?? 'HF_TOKEN' } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  return new SnapshotDownload(id, revision, repo, client, options.signal).run(wantWeights);
 }
 
-class HubClient {
-  private readonly fetchFn: typeof fetch;
-  private readonly endpoint: string;
-  private readonly token: string | undefined;
+async function settingsFor(options: HubOptions): Promise<HubSettings> {
+  const env = await hubSettings();
+  return {
+    ...env,
+    ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+    ...(options.endpoint !== undefined ? { endpoint: options.endpoint.replace(/\/+$/, '') } : {}),
+    ...(options.token !== undefined ? { token: options.token, tokenSource: 'the token option' } : {}),
+    offline: options.allowRemote === true ? false : env.offline,
+  };
+}
+
+function notCached(id: string, revision: string, settings: HubSettings): FineTuneError {
+  const why = settings.offline ? 'HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is set' : 'downloading is turned off';
+  return new FineTuneError('model-not-cached', `'${id}' (${revision}) is not in the cache and ${why}`, {
+    detail: `Looked in ${new HubCacheRepo(settings.cacheDir, id).dir}.`,
+    fix: 'Unset HF_HUB_OFFLINE and run once online (the model is then cached), or set name_or_path to a model folder.',
+  });
+}
+
+/** Everything a run needs is in the snapshot: no request at all. */
+async function isComplete(repo: HubCacheRepo, sha: string, wantWeights: boolean): Promise<boolean> {
+  if (!(await isUsableOffline(repo, sha, wantWeights))) return false;
+  for (const file of ['tokenizer.json', 'vocab.txt']) if (await repo.has(sha, file)) return true;
+  return (await repo.knownMissing(sha, 'tokenizer.json')) && (await repo.knownMissing(sha, 'vocab.txt'));
+}
+
+/** config.json and, when wanted, all the weights: enough to run, if not to tokenize. */
+async function isUsableOffline(repo: HubCacheRepo, sha: string, wantWeights: boolean): Promise<boolean> {
+  if (!(await repo.has(sha, 'config.json'))) return false;
+  if (!wantWeights || (await repo.has(sha, WEIGHT_FILE))) return true;
+  if (!(await repo.has(sha, SHARD_INDEX_FILE))) return false;
+  const index = await readShardIndex(repo.pointerPath(sha, SHARD_INDEX_FILE));
+  for (const shard of index.shards) if (!(await repo.has(sha, shard))) return false;
+  return true;
+}
+
+/** One model's download, pinned to the commit that config.json came from. */
+class SnapshotDownload {
+  private sha = '';
 
   constructor(
     private readonly id: string,
     private readonly revision: string,
-    private readonly options: HubOptions,
-    private readonly dir: string,
-  ) {
-    this.fetchFn = options.fetch ?? fetch;
-    this.endpoint = (options.endpoint ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, '');
-    this.token = options.token ?? process.env.HF_TOKEN;
+    private readonly repo: HubCacheRepo,
+    private readonly client: HubClient,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  async run(wantWeights: boolean): Promise<string> {
+    await this.fetchConfig();
+    if (wantWeights) await this.fetchWeights();
+    for (const file of TOKENIZER_FILES) await this.fetchOptional(file);
+    await this.repo.writeRef(this.revision, this.sha);
+    return this.repo.snapshotDir(this.sha);
   }
 
-  private url(file: string): string {
-    return `${this.endpoint}/${this.id}/resolve/${encodeURIComponent(this.revision)}/${file}`;
-  }
-
-  private async request(file: string, method: 'GET' | 'HEAD'): Promise<Response> {
-    const headers: Record<string, string> = {};
-    if (this.token) headers.Authorization = `Bearer ${this.token}`;
-    try {
-      return await this.fetchFn(this.url(file), { method, headers, redirect: 'follow' });
-    } catch (e) {
-      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new FineTuneError('hub-offline', `cannot download '${this.id}': the Hugging Face Hub cannot be reached, and the model is not in the cache`, {
-        detail: `${e instanceof Error ? e.message : String(e)}${cause?.code ? ` (${cause.code})` : cause?.message ? ` (${cause.message})` : ''} while fetching ${this.url(file)}. Looked in the cache at ${this.dir}.`,
-        fix: `Connect to the internet and run again (once downloaded, the model is cached), or download the model elsewhere (e.g. git clone ${this.endpoint}/${this.id}) and set name_or_path to that folder.`,
-        cause: e,
+  /** config.json decides the commit, and is checked before anything large is requested. */
+  private async fetchConfig(): Promise<void> {
+    const meta = await this.client.metadata('config.json', this.revision);
+    if (meta === undefined) {
+      throw new FineTuneError('model-missing-config', `'${this.id}' (${this.revision}) has no config.json`, {
+        fix: 'This repo is not a transformers model; pick a model repo with config.json and model.safetensors.',
+      });
+    }
+    this.sha = meta.commit;
+    const file = await this.store(meta);
+    const config = await readBertConfig(file);
+    if (!SUPPORTED_ACTIVATIONS.has(config.hidden_act)) {
+      throw new FineTuneError('model-unsupported-activation', `'${this.id}' uses hidden_act '${config.hidden_act}'`, {
+        file,
+        fix: `Only ${[...SUPPORTED_ACTIVATIONS].join(', ')} is supported; pick a BERT model that uses it.`,
       });
     }
   }
 
-  async exists(file: string): Promise<boolean> {
-    const res = await this.request(file, 'HEAD');
-    return res.ok;
-  }
-
-  /** Downloads one file into the folder (atomically); false when the Hub has no such file and it is optional. */
-  async download(file: string, required: boolean): Promise<boolean> {
-    const target = path.join(this.dir, file);
-    if (await pathExists(target)) return true;
-    const res = await this.request(file, 'GET');
-    if (!res.ok) {
-      await res.body?.cancel().catch(() => undefined);
-      // The Hub answers 404 for a missing file of a public repo; optional files may be missing.
-      if (!required && (res.status === 404 || res.status === 401)) return false;
-      throw this.httpError(file, res.status);
+  private async fetchWeights(): Promise<void> {
+    const single = await this.client.metadata(WEIGHT_FILE, this.sha);
+    if (single !== undefined) {
+      await this.store(single);
+      return;
     }
-    await fs.mkdir(path.dirname(target), { recursive: true });
-    const tmp = `${target}.tmp-${process.pid}`;
-    const total = Number(res.headers.get('content-length')) || undefined;
-    let loaded = 0;
-    const body = res.body;
-    if (body === null) throw this.httpError(file, res.status);
-    const source = Readable.fromWeb(body as unknown as WebReadableStream<Uint8Array>);
-    source.on('data', (chunk: Buffer) => {
-      loaded += chunk.length;
-      this.options.onProgress?.(file, loaded, total);
-    });
-    try {
-      await pipeline(source, createWriteStream(tmp));
-      if (total !== undefined && loaded !== total) throw new Error(`received ${loaded} of ${total} bytes`);
-      await fs.rename(tmp, target);
-    } catch (e) {
-      await fs.rm(tmp, { force: true });
-      throw new FineTuneError('hub-download-failed', `the download of ${file} from '${this.id}' broke off`, {
-        detail: e instanceof Error ? e.message : String(e),
-        fix: 'Run again to retry the download.',
-        cause: e,
+    const indexMeta = await this.client.metadata(SHARD_INDEX_FILE, this.sha);
+    if (indexMeta === undefined) throw await this.noSafetensors();
+    if (indexMeta.size > MAX_SHARD_INDEX_BYTES) {
+      throw new FineTuneError('model-bad-index', `${SHARD_INDEX_FILE} of '${this.id}' is ${indexMeta.size} bytes`, {
+        fix: 'This is not a real shard index; do not use this model.',
       });
     }
-    return true;
+    const indexText = await fs.readFile(await this.store(indexMeta), 'utf8');
+    // Every shard name is checked (parseShardIndex) before the first shard is requested.
+    const index = parseShardIndex(indexText, `${SHARD_INDEX_FILE} of '${this.id}'`);
+    const metas: HubFileMeta[] = [];
+    for (const shard of index.shards) metas.push(await this.required(shard));
+    for (const meta of metas) await this.store(meta);
   }
 
-  private httpError(file: string, status: number): FineTuneError {
-    if (status === 401 || status === 403 || (status === 404 && file === 'config.json')) {
-      const gated = status === 403 || (status === 401 && this.token !== undefined);
-      return new FineTuneError(gated ? 'hub-unauthorized' : 'model-not-found', gated ? `'${this.id}' is private or gated` : `there is no model '${this.id}' on the Hugging Face Hub`, {
-        detail: `HTTP ${status} for ${this.url(file)}.`,
-        fix: gated
-          ? 'Accept the model\'s terms on its Hub page and set HF_TOKEN to a token with access.'
-          : 'Check the spelling (e.g. bert-base-uncased, google-bert/bert-base-cased); for a private model set HF_TOKEN; for a local folder give its path.',
+  private async noSafetensors(): Promise<FineTuneError> {
+    const hasPickle = (await this.client.metadata(PICKLE_WEIGHTS, this.sha)) !== undefined;
+    if (!hasPickle) {
+      return new FineTuneError('model-missing-weights', `'${this.id}' (${this.revision}) has no model.safetensors`, {
+        fix: 'Pick a revision or a model with safetensors weights, or set init: scratch to train from scratch.',
       });
     }
-    return new FineTuneError('hub-download-failed', `the Hub answered HTTP ${status} for ${file} of '${this.id}'`, {
-      detail: this.url(file),
-      fix: 'Try again later, or download the model yourself and set name_or_path to its folder.',
-    });
+    return new FineTuneError(
+      'model-pytorch-only',
+      `'${this.id}' has weights only as ${PICKLE_WEIGHTS}, which cannot be read here`,
+      {
+        fix:
+          'Look for a revision with model.safetensors (often refs/pr/N: set model.revision), ' +
+          'or convert it in Python: ' +
+          `AutoModel.from_pretrained('${this.id}').save_pretrained('<folder>', safe_serialization=True), ` +
+          `then set name_or_path to '<folder>'.`,
+      },
+    );
+  }
+
+  private async required(file: string): Promise<HubFileMeta> {
+    const meta = await this.client.metadata(file, this.sha);
+    if (meta !== undefined) return meta;
+    throw new FineTuneError(
+      'model-missing-shard',
+      `the shard ${file} listed in ${SHARD_INDEX_FILE} of '${this.id}' is missing`,
+      {
+        fix: 'The repo is incomplete at this revision; pick another revision or model.',
+      },
+    );
+  }
+
+  private async fetchOptional(file: string): Promise<void> {
+    if ((await this.repo.has(this.sha, file)) || (await this.repo.knownMissing(this.sha, file))) return;
+    const meta = await this.client.metadata(file, this.sha);
+    if (meta === undefined) await this.repo.markMissing(this.sha, file);
+    else await this.store(meta);
+  }
+
+  /** The file's blob (downloaded unless another revision already brought it) and its snapshot link. */
+  private async store(meta: HubFileMeta): Promise<string> {
+    if (meta.commit !== this.sha) {
+      throw new FineTuneError('hub-bad-response', `the Hub answered for ${meta.file} with another commit`, {
+        detail: `${meta.commit} instead of ${this.sha}, although the request named the commit.`,
+        fix: 'Check HF_ENDPOINT (or a proxy in between), then run again.',
+      });
+    }
+    if (await this.repo.has(this.sha, meta.file)) return this.repo.pointerPath(this.sha, meta.file);
+    const blob = this.repo.blobPath(meta.etag);
+    await fs.mkdir(path.dirname(blob), { recursive: true });
+    await withBlobLock(
+      this.repo,
+      meta.etag,
+      async () => {
+        const present = (await fs.stat(blob).catch(() => undefined))?.size === meta.size;
+        if (!present) await this.client.download(meta, blob);
+      },
+      this.signal,
+    );
+    return this.repo.link(this.sha, meta.file, meta.etag);
   }
 }
-
-/** A snapshot folder in huggingface_hub's cache layout (models--org--name/refs/<rev> -> snapshots/<sha>). */
-async function pythonCacheSnapshot(id: string, revision: string): Promise<string | undefined> {
-  const repo = path.join(hfHome(), 'hub', `models--${id.replace('/', '--')}`);
-  let sha = revision;
-  try {
-    sha = (await fs.readFile(path.join(repo, 'refs', revision), 'utf8')).trim();
-  } catch {
-    // A revision may be a commit hash, naming the snapshot directly.
-  }
-  const dir = path.join(repo, 'snapshots', sha);
-  if (!(await pathExists(path.join(dir, 'config.json')))) return undefined;
-  const hasWeights = (await pathExists(path.join(dir, 'model.safetensors'))) || (await pathExists(path.join(dir, 'model.safetensors.index.json')));
-  return hasWeights ? dir : undefined;
-}
-
-async function isComplete(dir: string): Promise<boolean> {
-  return pathExists(path.join(dir, '.complete'));
-}
-

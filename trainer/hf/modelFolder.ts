@@ -9,10 +9,12 @@ import { FineTuneError } from '../../common/errors';
 import { readBertConfig, type BertConfig } from '../../files/hf/bertConfig';
 import { fetchHubModel, isHubId, type HubOptions } from './hub';
 import { readSafetensors, readSafetensorsHeader, type Tensor, type TensorInfo } from '../../files/hf/safetensors';
+import { readShardIndex } from '../../files/hf/shardIndex';
+import { resolveInside } from '../../common/safeName';
 
 export type Weights =
   | { kind: 'single'; file: string }
-  | { kind: 'sharded'; indexFile: string; shards: string[]; weightMap: Record<string, string> }
+  | { kind: 'sharded'; indexFile: string; shards: string[]; weightMap: Map<string, string> }
   | { kind: 'none' };
 
 export interface ModelFolder {
@@ -47,9 +49,12 @@ export async function resolveModelFolder(nameOrPath: string, options: ResolveOpt
       fix: 'Check the path (relative paths are relative to the config file), or give a Hub id such as bert-base-uncased.',
     });
   }
-  const dir = await fetchHubModel(nameOrPath, options);
+  const dir = await fetchHubModel(nameOrPath, { ...options, weights: options.requireWeights ?? true });
   const folder = await inspectFolder(dir, 'hub', options.requireWeights ?? true, nameOrPath);
-  return { ...folder, hubId: nameOrPath };
+  // Where the weights came from travels with the config into every checkpoint's config.json: the Hub id as
+  // transformers records it, and the exact commit (the snapshot folder's name), whatever revision named it.
+  const config = { ...folder.config, _name_or_path: nameOrPath, finetune_studio_revision: path.basename(dir) };
+  return { ...folder, config, hubId: nameOrPath };
 }
 
 async function inspectFolder(dir: string, source: 'local' | 'hub', requireWeights: boolean, hubId?: string): Promise<ModelFolder> {
@@ -94,27 +99,20 @@ async function inspectFolder(dir: string, source: 'local' | 'hub', requireWeight
 }
 
 async function readIndex(dir: string, indexFile: string): Promise<Weights> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await fs.readFile(indexFile, 'utf8'));
-  } catch (e) {
-    throw new FineTuneError('model-bad-index', `${indexFile} is not valid JSON`, { file: indexFile, detail: e instanceof Error ? e.message : String(e) });
-  }
-  const map = (raw as { weight_map?: unknown } | null)?.weight_map;
-  if (typeof map !== 'object' || map === null || !Object.values(map).every((v) => typeof v === 'string' && !v.includes('..'))) {
-    throw new FineTuneError('model-bad-index', `${indexFile} has no valid weight_map`, { file: indexFile, fix: 'Restore the index file from the original model.' });
-  }
-  const weightMap = map as Record<string, string>;
-  const shards = [...new Set(Object.values(weightMap))].sort();
+  const { weightMap, shards } = await readShardIndex(indexFile);
+  const files: string[] = [];
   for (const s of shards) {
-    if (!(await fs.stat(path.join(dir, s)).catch(() => undefined))) {
+    // A hostile index must not make us open files outside the folder (the name check is in readShardIndex).
+    const file = resolveInside(dir, s, { origin: path.basename(indexFile), file: indexFile });
+    if (!(await fs.stat(file).catch(() => undefined))) {
       throw new FineTuneError('model-missing-shard', `the shard ${s} listed in ${path.basename(indexFile)} is missing`, {
         file: indexFile,
         fix: 'Download the missing shard into the folder.',
       });
     }
+    files.push(file);
   }
-  return { kind: 'sharded', indexFile, shards: shards.map((s) => path.join(dir, s)), weightMap };
+  return { kind: 'sharded', indexFile, shards: files, weightMap };
 }
 
 /** All tensors of the folder's weights, shards merged; throws before returning anything if a file is bad. */
@@ -126,7 +124,7 @@ export async function loadStateDict(folder: ModelFolder): Promise<Map<string, Te
   for (const shard of w.shards) {
     for (const [name, t] of (await readSafetensors(shard)).tensors) out.set(name, t);
   }
-  for (const [name, shard] of Object.entries(w.weightMap)) {
+  for (const [name, shard] of w.weightMap) {
     if (!out.has(name)) {
       throw new FineTuneError('model-missing-shard', `tensor '${name}' is listed in ${path.basename(w.indexFile)} for ${shard} but is not in it`, {
         file: w.indexFile,

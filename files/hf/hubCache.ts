@@ -1,0 +1,152 @@
+/**
+ * The Hugging Face Hub cache, laid out exactly as Python's `huggingface_hub` lays it out, so that one download
+ * serves both (and `hf cache` sees ours):
+ *
+ *   $HF_HUB_CACHE (default $HF_HOME/hub, HF_HOME default ~/.cache/huggingface)
+ *     models--org--name/
+ *       blobs/<etag>                       file contents, named by ETag (the sha256 of LFS files, else git sha1)
+ *       blobs/<etag>.incomplete            a download in progress; resumed with a Range request
+ *       refs/<revision>                    the commit sha a branch or tag pointed to (refs/pr/1 nests)
+ *       snapshots/<sha>/<file>             relative symlink to ../../blobs/<etag> (a copy where links fail)
+ *       .no_exist/<sha>/<file>             an empty file: the Hub said this optional file does not exist
+ *
+ * Also the environment that huggingface_hub reads (HF_HOME, HF_HUB_CACHE, HF_ENDPOINT, HF_HUB_OFFLINE,
+ * TRANSFORMERS_OFFLINE, HF_TOKEN, HF_TOKEN_PATH). No tfjs and no network here: the language server uses it too.
+ */
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { checkSegment, resolveInside } from '../../common/safeName';
+import { writeFileAtomic } from '../../common/atomicWrite';
+
+export const COMMIT_SHA = /^[0-9a-f]{40}$/;
+const TRUE_VALUES = new Set(['1', 'ON', 'YES', 'TRUE']);
+const MAX_TOKEN_FILE_BYTES = 4096;
+
+export interface HubSettings {
+  hfHome: string;
+  /** Where the models--org--name folders are. */
+  cacheDir: string;
+  endpoint: string;
+  offline: boolean;
+  token?: string;
+  /** Where the token came from, for messages (never the token itself). */
+  tokenSource?: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+function nonEmpty(v: string | undefined): string | undefined {
+  const t = v?.trim();
+  return t === undefined || t === '' ? undefined : t;
+}
+
+function hfHomeOf(env: Env = process.env): string {
+  return (
+    nonEmpty(env.HF_HOME) ?? path.join(nonEmpty(env.XDG_CACHE_HOME) ?? path.join(os.homedir(), '.cache'), 'huggingface')
+  );
+}
+
+/** The settings huggingface_hub would use in this environment, the token file included. */
+export async function hubSettings(env: Env = process.env): Promise<HubSettings> {
+  const hfHome = hfHomeOf(env);
+  const settings: HubSettings = {
+    hfHome,
+    cacheDir: nonEmpty(env.HF_HUB_CACHE) ?? nonEmpty(env.HUGGINGFACE_HUB_CACHE) ?? path.join(hfHome, 'hub'),
+    endpoint: (nonEmpty(env.HF_ENDPOINT) ?? 'https://huggingface.co').replace(/\/+$/, ''),
+    offline: [env.HF_HUB_OFFLINE, env.TRANSFORMERS_OFFLINE].some((v) =>
+      TRUE_VALUES.has((v ?? '').trim().toUpperCase()),
+    ),
+  };
+  const fromEnv = nonEmpty(env.HF_TOKEN) ?? nonEmpty(env.HUGGING_FACE_HUB_TOKEN);
+  if (fromEnv !== undefined) return { ...settings, token: fromEnv, tokenSource: 'HF_TOKEN' };
+  const tokenFile = nonEmpty(env.HF_TOKEN_PATH) ?? path.join(hfHome, 'token');
+  const fromFile = await readTokenFile(tokenFile);
+  return fromFile === undefined ? settings : { ...settings, token: fromFile, tokenSource: tokenFile };
+}
+
+/** The token `hf auth login` saved; undefined when there is none (or it is not a small regular file). */
+async function readTokenFile(file: string): Promise<string | undefined> {
+  const stat = await fs.stat(file).catch(() => undefined);
+  if (!stat?.isFile() || stat.size > MAX_TOKEN_FILE_BYTES) return undefined;
+  return nonEmpty(await fs.readFile(file, 'utf8').catch(() => undefined));
+}
+
+/** One repo's folder in the cache. Every name joined onto it is checked (common/safeName.ts). */
+export class HubCacheRepo {
+  readonly dir: string;
+
+  constructor(
+    readonly cacheDir: string,
+    readonly id: string,
+  ) {
+    this.dir = path.join(cacheDir, `models--${id.split('/').join('--')}`);
+  }
+
+  /** The commit a revision names: itself when it is a full sha, else what refs/<revision> holds. */
+  async resolveRevision(revision: string): Promise<string | undefined> {
+    if (COMMIT_SHA.test(revision)) return revision;
+    const ref = resolveInside(path.join(this.dir, 'refs'), revision, { origin: `the revision of '${this.id}'` });
+    const text = await fs.readFile(ref, 'utf8').catch(() => undefined);
+    const sha = text?.trim();
+    return sha !== undefined && COMMIT_SHA.test(sha) ? sha : undefined;
+  }
+
+  async writeRef(revision: string, sha: string): Promise<void> {
+    if (revision === sha) return;
+    const ref = resolveInside(path.join(this.dir, 'refs'), revision, { origin: `the revision of '${this.id}'` });
+    if ((await fs.readFile(ref, 'utf8').catch(() => undefined)) === sha) return;
+    await writeFileAtomic(ref, sha);
+  }
+
+  snapshotDir(sha: string): string {
+    if (!COMMIT_SHA.test(sha)) throw new Error(`not a commit sha: ${sha}`);
+    return path.join(this.dir, 'snapshots', sha);
+  }
+
+  /** snapshots/<sha>/<file>, the path a reader opens. */
+  pointerPath(sha: string, file: string): string {
+    return resolveInside(this.snapshotDir(sha), file, { origin: `the files of '${this.id}'` });
+  }
+
+  blobPath(etag: string): string {
+    return path.join(this.dir, 'blobs', checkSegment(etag, { origin: `the ETag of a file of '${this.id}'` }));
+  }
+
+  /** True when the snapshot has the file (a link whose blob exists, or a copy). */
+  async has(sha: string, file: string): Promise<boolean> {
+    return (await fs.stat(this.pointerPath(sha, file)).catch(() => undefined))?.isFile() ?? false;
+  }
+
+  /** True when the Hub said, at this commit, that the file does not exist. */
+  async knownMissing(sha: string, file: string): Promise<boolean> {
+    const marker = resolveInside(path.join(this.dir, '.no_exist', sha), file, { origin: `the files of '${this.id}'` });
+    return (await fs.stat(marker).catch(() => undefined)) !== undefined;
+  }
+
+  async markMissing(sha: string, file: string): Promise<void> {
+    const marker = resolveInside(path.join(this.dir, '.no_exist', sha), file, { origin: `the files of '${this.id}'` });
+    await fs.mkdir(path.dirname(marker), { recursive: true });
+    await fs.writeFile(marker, '');
+  }
+
+  /**
+   * Makes snapshots/<sha>/<file> point at the blob: a relative symlink as huggingface_hub makes it, or a copy
+   * where the file system refuses links (Windows without developer mode, some network drives).
+   */
+  async link(sha: string, file: string, etag: string): Promise<string> {
+    const pointer = this.pointerPath(sha, file);
+    const blob = this.blobPath(etag);
+    await fs.mkdir(path.dirname(pointer), { recursive: true });
+    await fs.rm(pointer, { force: true });
+    try {
+      await fs.symlink(path.relative(path.dirname(pointer), blob), pointer);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EPERM' && code !== 'EACCES' && code !== 'ENOTSUP' && code !== 'EINVAL') throw e;
+      await fs.copyFile(blob, `${pointer}.tmp-${process.pid}`);
+      await fs.rename(`${pointer}.tmp-${process.pid}`, pointer);
+    }
+    return pointer;
+  }
+}
