@@ -10,6 +10,7 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ConfigDiagnostic, OffsetRange } from '../../common/config/diagnostic';
 import type { ConfigFileHost } from '../../common/config/fileChecks';
 import { checkConfigFiles } from '../../common/config/fileChecks';
+import { CONFIG_LIMITS } from '../../common/config/boundedParse';
 import { doComplete } from './completion';
 import { doHover } from './hover';
 import { withTimeout } from './modelFacts';
@@ -17,8 +18,8 @@ import type { Parsed } from './parse';
 import { MAX_TEXT_LENGTH, parseConfig } from './parse';
 
 export const DIAGNOSTIC_SOURCE = 'finetune-studio';
-/** More diagnostics than this help nobody and slow the client down; the file is not a config. */
-export const MAX_DIAGNOSTICS = 500;
+/** More diagnostics than this help nobody and slow the client down; the parse stops computing them there too. */
+export const MAX_DIAGNOSTICS = CONFIG_LIMITS.maxDiagnostics;
 
 /** Files the completions offer, as absolute paths; the service writes them relative to the config's folder. */
 export interface WorkspaceIndex {
