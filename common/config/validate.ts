@@ -290,11 +290,14 @@ function numberMap(
   }
   // Keys are user text: `__proto__` is a pattern like any other, not the object's prototype.
   const out = Object.create(null) as Record<string, number>;
-  const min = field.exclusiveMinimum;
+  const { exclusiveMinimum: min, maximum: max } = field;
+  const bounds = [min !== undefined ? ` > ${min}` : '', max !== undefined ? ` ≤ ${max}` : ''];
+  const range = bounds.filter(Boolean).join(' and');
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     if (field.kind === 'param-pattern') checkPattern(k, [...path, k], document, list, 'key');
-    if (typeof v !== 'number' || !Number.isFinite(v) || (min !== undefined && v <= min)) {
-      const message = `\`${key}.${k}\` must be a number${min !== undefined ? ` > ${min}` : ''}.`;
+    const outside = typeof v === 'number' && ((min !== undefined && v <= min) || (max !== undefined && v > max));
+    if (typeof v !== 'number' || !Number.isFinite(v) || outside) {
+      const message = `\`${key}.${k}\` must be a number${range}.`;
       list.add(() => diag('error', 'out-of-range', message, [...path, k], document, [], 'value'));
     } else out[k] = v;
   }
