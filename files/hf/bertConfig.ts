@@ -72,11 +72,20 @@ const DEFAULTS = {
   pad_token_id: 0,
 };
 
+/** A config.json is a few kilobytes, a few hundred with a large label map; anything far above is not one. */
+const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
 export async function readBertConfig(file: string): Promise<BertConfig> {
   let text: string;
   try {
+    const stat = await fs.stat(file);
+    if (!stat.isFile() || stat.size > MAX_CONFIG_BYTES) {
+      const why = stat.isFile() ? `is ${stat.size} bytes, over the ${MAX_CONFIG_BYTES} limit` : 'is not a regular file';
+      throw new FineTuneError('model-bad-config', `${file} ${why}`, { file, fix: RESTORE });
+    }
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
+    if (e instanceof FineTuneError) throw e;
     throw new FineTuneError('model-missing-config', `${file} does not exist or cannot be read`, {
       file,
       detail: e instanceof Error ? e.message : String(e),

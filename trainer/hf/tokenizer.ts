@@ -353,7 +353,17 @@ function bool(v: unknown): boolean | undefined {
   return typeof v === 'boolean' ? v : undefined;
 }
 
+/** The largest tokenizer.json known is about 20 MB (multilingual vocabularies); anything far above is not one. */
+const MAX_TOKENIZER_FILE_BYTES = 128 * 1024 * 1024;
+
 async function readJsonIfExists(file: string): Promise<Json | undefined> {
+  const stat = await fs.stat(file).catch(() => undefined);
+  if (!stat) return undefined;
+  if (!stat.isFile() || stat.size > MAX_TOKENIZER_FILE_BYTES) {
+    const limit = MAX_TOKENIZER_FILE_BYTES;
+    const why = stat.isFile() ? `is ${stat.size} bytes, above the ${limit} limit` : 'is not a regular file';
+    throw new FineTuneError('tokenizer-invalid', `${file} ${why}`, { file, fix: VOCAB_FIX });
+  }
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
