@@ -5,7 +5,7 @@
  * No input makes this throw: an unexpected parser failure becomes a diagnostic too.
  */
 import type { ConfigDiagnostic } from './diagnostic';
-import { findTooDeep } from './nestingScan';
+import { scanYaml } from './nestingScan';
 import type { ValidationResult } from './validate';
 import { validateConfigText } from './validate';
 
@@ -15,6 +15,8 @@ export interface ConfigLimits {
   maxLines: number;
   /** Block indentation levels plus flow brackets; a config needs four or five. */
   maxDepth: number;
+  /** Keys and values; a config has about a hundred. */
+  maxScalars: number;
   maxDiagnostics: number;
 }
 
@@ -23,9 +25,10 @@ export interface ConfigLimits {
  * under a second, so that neither the trainer nor typing in the editor can be stalled by a config.
  */
 export const CONFIG_LIMITS: Readonly<ConfigLimits> = {
-  maxChars: 256 * 1024,
-  maxLines: 20_000,
+  maxChars: 128 * 1024,
+  maxLines: 10_000,
   maxDepth: 64,
+  maxScalars: 20_000,
   maxDiagnostics: 500,
 };
 
@@ -79,12 +82,18 @@ function checkLimits(text: string, limits: ConfigLimits): BoundedParse | undefin
     const message = `This file has more than ${limits.maxLines} lines, the limit for a config (which has a few dozen).`;
     return refusal(text, 'file-too-long', message, pastLast);
   }
-  const deep = findTooDeep(text, limits.maxDepth);
-  if (deep) {
+  const problem = scanYaml(text, limits);
+  if (problem?.limit === 'depth') {
     const message =
       `The YAML is nested more than ${limits.maxDepth} levels deep here (brackets and indentation); ` +
       'a config needs four or five. Close the brackets or flatten the structure.';
-    return refusal(text, 'nesting-too-deep', message, deep.offset);
+    return refusal(text, 'nesting-too-deep', message, problem.offset);
+  }
+  if (problem) {
+    const message =
+      `This file has more than ${limits.maxScalars} keys and values, the limit for a config ` +
+      '(which has about a hundred); is this the right file?';
+    return refusal(text, 'too-many-values', message, problem.offset);
   }
   return undefined;
 }

@@ -7,10 +7,18 @@
  */
 import { Lexer } from 'yaml';
 
-export interface TooDeep {
+export interface ScanLimits {
+  maxDepth: number;
+  /** Keys and values together: the parser's work (and its memory) grows with them. */
+  maxScalars: number;
+}
+
+export interface ScanProblem {
+  limit: 'depth' | 'scalars';
   /** Offset of the token that went past the limit. */
   offset: number;
-  depth: number;
+  /** The depth or the scalar count reached there. */
+  value: number;
 }
 
 /** Tokens the lexer emits as markers: they take no characters of the source. */
@@ -67,18 +75,33 @@ class BlockDepth {
   }
 }
 
-/** The first place where block plus flow nesting goes past `max`, or undefined. Stops lexing there. */
-export function findTooDeep(text: string, max: number): TooDeep | undefined {
+/** A scalar token: the lexer marks plain and block scalars with U+001F; quoted ones start with their quote. */
+const isScalarStart = (token: string) => token === '\u001f' || token.startsWith('"') || token.startsWith("'");
+
+/**
+ * The first place where block plus flow nesting, or the number of scalars, goes past its limit; undefined when
+ * the text is within both. Stops lexing there, so a huge input costs no more than its first offending token.
+ */
+export function scanYaml(text: string, limits: ScanLimits): ScanProblem | undefined {
   const block = new BlockDepth();
   let flow = 0;
   let offset = 0;
+  let scalars = 0;
   for (const token of new Lexer().lex(text)) {
     if (OPEN.has(token)) flow++;
     else if (CLOSE.has(token)) flow = Math.max(0, flow - 1);
     else if (flow === 0) block.take(token);
     const depth = block.levels + flow;
-    if (depth > max) return { offset: Math.min(offset, text.length), depth };
+    const at = Math.min(offset, text.length);
+    if (depth > limits.maxDepth) return { limit: 'depth', offset: at, value: depth };
+    if (isScalarStart(token) && ++scalars > limits.maxScalars) return { limit: 'scalars', offset: at, value: scalars };
     if (!MARKERS.has(token)) offset += token.length;
   }
   return undefined;
+}
+
+/** The first place where nesting goes past `max`, or undefined. */
+export function findTooDeep(text: string, max: number): { offset: number; depth: number } | undefined {
+  const p = scanYaml(text, { maxDepth: max, maxScalars: Infinity });
+  return p && { offset: p.offset, depth: p.value };
 }

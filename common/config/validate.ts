@@ -205,6 +205,7 @@ function checkValue(
   switch (field.type) {
     case 'string':
       if (typeof value !== 'string') {
+        if (typeof value === 'object') return bad(`\`${key}\` must be a string, not a ${describeValue(value)}.`);
         const text = String(value);
         return bad(`\`${key}\` must be a string; put it in quotes: "${text}".`, 'wrong-type', [
           { title: `Quote as "${text}"`, edits: [{ range: document.valueRange(path), newText: JSON.stringify(text) }], preferred: true },
@@ -213,7 +214,7 @@ function checkValue(
       if (!value.trim()) return bad(`\`${key}\` is empty.`, 'empty-value');
       return { value };
     case 'boolean':
-      if (typeof value !== 'boolean') return bad(`\`${key}\` must be true or false, not ${JSON.stringify(value)}.`);
+      if (typeof value !== 'boolean') return bad(`\`${key}\` must be true or false, not ${shown(value)}.`);
       return { value };
     case 'enum':
       if (typeof value !== 'string' || !field.values.includes(value)) {
@@ -226,7 +227,8 @@ function checkValue(
     case 'integer': {
       if (typeof value !== 'number' || !Number.isFinite(value)) {
         const hint = typeof value === 'string' && !Number.isNaN(Number(value)) ? ` Remove the quotes: ${value}.` : '';
-        return bad(`\`${key}\` must be a${field.type === 'integer' ? 'n integer' : ' number'}, not ${JSON.stringify(value)}.${hint}`);
+        const kind = field.type === 'integer' ? 'an integer' : 'a number';
+        return bad(`\`${key}\` must be ${kind}, not ${shown(value)}.${hint}`);
       }
       if (field.type === 'integer' && !Number.isInteger(value)) return bad(`\`${key}\` must be a whole number, not ${value}.`);
       const tooLow = (field.minimum !== undefined && value < field.minimum) || (field.exclusiveMinimum !== undefined && value <= field.exclusiveMinimum);
@@ -302,4 +304,15 @@ function numberMap(
     } else out[k] = v;
   }
   return { value: out };
+}
+
+/** What a YAML collection is called in messages: a user wrote `{}` or `[...]` where a scalar belongs. */
+function describeValue(value: object): string {
+  return Array.isArray(value) ? 'list' : 'mapping';
+}
+
+/** A value in a message: JSON, cut short (a user's 5,000-character string need not be repeated in full). */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

@@ -17,7 +17,18 @@ import type { Rng } from '../../common/random';
 import { parseSafetensors, readSafetensors, readSafetensorsHeader } from '../../files/hf/safetensors';
 import { fuzz, mutateBytes, pick } from './harness';
 
-const DTYPES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+const DTYPES: Record<string, number> = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+};
 const NAMES = ['bert.embeddings.word_embeddings.weight', 'classifier.bias', '__proto__', 'toString', '', 'é\u{1F600}'];
 const CODES = new Set(['safetensors-corrupt', 'file-not-found', 'file-unreadable']);
 
@@ -50,7 +61,24 @@ function assemble(headerText: string, data: Uint8Array, lengthField?: bigint): U
 }
 
 const HOSTILE_VALUES: unknown[] = [
-  -1, 0, 1, 2 ** 53, 2 ** 64, 1e308, -0, 0.5, NaN, '3', null, true, [], {}, [1, 2, 3], [[1]], 'F32', '__proto__',
+  -1,
+  0,
+  1,
+  2 ** 53,
+  2 ** 64,
+  1e308,
+  -0,
+  0.5,
+  NaN,
+  '3',
+  null,
+  true,
+  [],
+  {},
+  [1, 2, 3],
+  [[1]],
+  'F32',
+  '__proto__',
 ];
 
 /** Breaks one part of a tensor entry, or of the header as a whole. */
@@ -60,23 +88,55 @@ function mutateHeader(rng: Rng, header: Header): Header {
   const entry = { ...((header[name] as Header | undefined) ?? { dtype: 'F32', shape: [1], data_offsets: [0, 4] }) };
   switch (randInt(rng, 9)) {
     case 0:
-      entry['dtype'] = pick(rng, ['F8', 'f32', 'toString', '__proto__', 'constructor', 'hasOwnProperty', ...HOSTILE_VALUES]);
+      entry['dtype'] = pick(rng, [
+        'F8',
+        'f32',
+        'toString',
+        '__proto__',
+        'constructor',
+        'hasOwnProperty',
+        ...HOSTILE_VALUES,
+      ]);
       break;
     case 1:
-      entry['shape'] = pick(rng, [[-1], [2 ** 40, 2 ** 40], [0, 2 ** 62], [1.5], ['2'], Array(10_000).fill(1), ...HOSTILE_VALUES]);
+      entry['shape'] = pick(rng, [
+        [-1],
+        [2 ** 40, 2 ** 40],
+        [0, 2 ** 62],
+        [1.5],
+        ['2'],
+        Array(10_000).fill(1),
+        ...HOSTILE_VALUES,
+      ]);
       break;
     case 2: {
       const offsets = entry['data_offsets'];
       const [b = 0, e = 0] = Array.isArray(offsets) ? (offsets as number[]) : [];
-      entry['data_offsets'] = pick(rng, [[e, b], [b - 1, e], [b, e + 1], [0, 2 ** 53], [b], [b, e, e], ...HOSTILE_VALUES]);
+      entry['data_offsets'] = pick(rng, [
+        [e, b],
+        [b - 1, e],
+        [b, e + 1],
+        [0, 2 ** 53],
+        [b],
+        [b, e, e],
+        ...HOSTILE_VALUES,
+      ]);
       break;
     }
     case 3:
-      setKey(header, '__metadata__', pick(rng, [{ a: 1 }, JSON.parse('{"__proto__":"x"}'), ['a'], 'm', null, { k: {} }]));
+      setKey(
+        header,
+        '__metadata__',
+        pick(rng, [{ a: 1 }, JSON.parse('{"__proto__":"x"}'), ['a'], 'm', null, { k: {} }]),
+      );
       break;
     case 4:
       // Prototype names as tensors, with a well-formed empty entry (a JSON text so `__proto__` is a real key).
-      setKey(header, pick(rng, ['__proto__', 'constructor', 'toString']), { dtype: 'F32', shape: [0], data_offsets: [0, 0] });
+      setKey(header, pick(rng, ['__proto__', 'constructor', 'toString']), {
+        dtype: 'F32',
+        shape: [0],
+        data_offsets: [0, 0],
+      });
       break;
     case 5:
       delete entry['dtype'];
@@ -112,11 +172,20 @@ function generate(rng: Rng): Uint8Array {
   }
   if (kind === 2) {
     const text = headerJson(header);
-    const garbage = pick(rng, [text.slice(0, randInt(rng, text.length)), '[]', '"x"', 'null', '{"a":', '\u0000', '[[[[[[']);
+    const garbage = pick(rng, [
+      text.slice(0, randInt(rng, text.length)),
+      '[]',
+      '"x"',
+      'null',
+      '{"a":',
+      '\u0000',
+      '[[[[[[',
+    ]);
     return assemble(garbage, data);
   }
   if (kind === 3) return assemble(headerJson(mutateHeader(rng, mutateHeader(rng, header))), data);
-  if (kind === 4) return assemble(headerJson(mutateHeader(rng, header)), data.subarray(0, randInt(rng, data.length + 1)));
+  if (kind === 4)
+    return assemble(headerJson(mutateHeader(rng, header)), data.subarray(0, randInt(rng, data.length + 1)));
   return assemble(headerJson(mutateHeader(rng, header)), data);
 }
 
@@ -160,13 +229,19 @@ test('2,000+ mutated safetensors files: consistent tensors or a clear error, in 
         assert.ok(header, 'the full reader accepted what the header reader refused');
         assert.deepEqual([...whole.tensors.keys()].sort(), [...header.tensors.keys()].sort());
         for (const [name, t] of whole.tensors) {
-          assert.equal(t.data.length, t.shape.reduce((a, d) => a * d, 1), `${name}: data does not match the shape`);
+          assert.equal(
+            t.data.length,
+            t.shape.reduce((a, d) => a * d, 1),
+            `${name}: data does not match the shape`,
+          );
           assert.deepEqual([...t.shape], [...header.tensors.get(name)!.shape]);
         }
       },
     });
     assert.ok(report.cases >= 2000);
-    t.diagnostic(`${report.cases} cases in ${report.elapsedMs.toFixed(0)} ms, slowest ${report.slowestMs.toFixed(0)} ms`);
+    t.diagnostic(
+      `${report.cases} cases in ${report.elapsedMs.toFixed(0)} ms, slowest ${report.slowestMs.toFixed(0)} ms`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

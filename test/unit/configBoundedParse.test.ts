@@ -51,14 +51,20 @@ describe('parseConfigBounded', () => {
     assert.ok(p.result);
     assert.deepEqual(codes(p.diagnostics), []);
   });
-  it('25,000 duplicate keys are refused by the line limit, and 19,000 cost only the capped diagnostics', () => {
-    const many = parseConfigBounded('mode: fine-tune\n' + 'seed: 1\n'.repeat(25_000));
+  it('12,000 duplicate keys are refused by the line limit, and 9,000 cost only the capped diagnostics', () => {
+    const many = parseConfigBounded('mode: fine-tune\n' + 'seed: 1\n'.repeat(12_000));
     assert.deepEqual(codes(many.diagnostics), ['file-too-long']);
-    const { value, ms } = timed(() => parseConfigBounded('mode: fine-tune\n' + 'seed: 1\n'.repeat(19_000)));
+    const { value, ms } = timed(() => parseConfigBounded('mode: fine-tune\n' + 'seed: 1\n'.repeat(9_000)));
     assert.equal(value.diagnostics.length, CONFIG_LIMITS.maxDiagnostics);
     assert.ok(value.diagnostics.every((d) => d.code === 'duplicate-key'));
     assert.ok(value.dropped > 0);
     assert.ok(ms < 3000, `${ms} ms`); // A guard against the seconds it took, not a benchmark.
+  });
+  it('a one-line flow mapping of 30,000 keys is refused by the scalar limit, in milliseconds', () => {
+    const { value, ms } = timed(() => parseConfigBounded(`{${'a: 1, '.repeat(20_000)}}`));
+    assert.deepEqual(codes(value.diagnostics), ['too-many-values']);
+    assert.match(value.diagnostics[0]!.message, /more than 20000 keys and values/);
+    assert.ok(ms < 1000, `${ms} ms`);
   });
   it('unknown keys past the cap are not computed', () => {
     const text = 'mode: fine-tune\n' + Array.from({ length: 5000 }, (_, i) => `k${i}: 1`).join('\n');
@@ -68,7 +74,10 @@ describe('parseConfigBounded', () => {
   });
   it('an alias bomb is an error on its key, not an exception', () => {
     let text = 'mode: fine-tune\nx0: &a0 [a, a, a, a, a, a, a, a, a]\n';
-    for (let i = 1; i < 8; i++) text += `x${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(', ')}]\n`;
+    for (let i = 1; i < 8; i++)
+      text += `x${i}: &a${i} [${Array(9)
+        .fill(`*a${i - 1}`)
+        .join(', ')}]\n`;
     text += `freeze: [${Array(9).fill('*a7').join(', ')}]\n`;
     const p = parseConfigBounded(text);
     assert.ok(codes(p.diagnostics).includes('yaml-alias'), codes(p.diagnostics).join());
@@ -87,12 +96,12 @@ describe('the trainer refuses oversized and deep configs with the file, line and
   it('a 10 MB config of `[` is refused before it is read whole', async () => {
     const e = await refusal('['.repeat(10_000_000));
     assert.equal(e.code, 'config-invalid');
-    assert.match(e.message, /larger than 262144 bytes/);
+    assert.match(e.message, /larger than 131072 bytes/);
     assert.match(e.file!, /x\.finetune\.yaml$/);
     assert.equal(e.line, 1);
   });
   it('deep brackets name the line and the depth limit', async () => {
-    const e = await refusal('mode: fine-tune\nfreeze: [a\'' + '['.repeat(100_000));
+    const e = await refusal("mode: fine-tune\nfreeze: [a'" + '['.repeat(100_000));
     assert.equal(e.code, 'config-invalid');
     assert.equal(e.line, 2);
     assert.match(e.message, /nested more than 64 levels/);
