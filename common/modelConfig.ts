@@ -57,23 +57,12 @@ export const BERT_BASE_UNCASED: BertConfig = {
  * before any tensor is allocated, for configs built in code.
  */
 export function validateConfig(c: BertConfig): void {
-  const positive: (keyof BertConfig)[] = [
-    'vocab_size',
-    'hidden_size',
-    'num_hidden_layers',
-    'num_attention_heads',
-    'intermediate_size',
-    'max_position_embeddings',
-    'type_vocab_size',
-  ];
-  for (const k of positive) {
+  for (const [k, max] of Object.entries(MAXIMA) as [keyof typeof MAXIMA, number][]) {
     const v = c[k];
     if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
       bad(`${k} must be a positive integer, got ${JSON.stringify(v)}`);
     }
-  }
-  for (const [k, max] of Object.entries(MAXIMA) as [keyof typeof MAXIMA, number][]) {
-    if (c[k] > max) bad(`${k} is ${c[k]}, above the limit of ${max}`);
+    if (v > max) bad(`${k} is ${v}, above the limit of ${max}`);
   }
   if (c.hidden_size % c.num_attention_heads !== 0) {
     bad(`hidden_size (${c.hidden_size}) must be a multiple of num_attention_heads (${c.num_attention_heads})`);
@@ -84,6 +73,7 @@ export function validateConfig(c: BertConfig): void {
   }
 }
 
+/** The sizes a model needs, each a positive integer up to the config schema's limit. */
 const MAXIMA = {
   vocab_size: LIMITS.vocabSize,
   hidden_size: LIMITS.hiddenSize,

@@ -26,9 +26,9 @@ export interface ConfigLimits {
  */
 export const CONFIG_LIMITS: Readonly<ConfigLimits> = {
   maxChars: 128 * 1024,
-  maxLines: 10_000,
+  maxLines: 5_000,
   maxDepth: 64,
-  maxScalars: 20_000,
+  maxScalars: 10_000,
   maxDiagnostics: 500,
 };
 

@@ -188,9 +188,10 @@ function duplicates(rng: Rng, seed: string): string {
     2,
     50,
     600,
-    rng() < 0.2 ? 3000 : 20,
-    rng() < 0.05 ? 9_000 : 100,
-    rng() < 0.05 ? 12_000 : 10,
+    rng() < 0.2 ? 2000 : 20,
+    // Just under and just over the line limit: the largest parse allowed, and a refusal before parsing.
+    rng() < 0.05 ? 4_900 : 100,
+    rng() < 0.05 ? 6_000 : 10,
   ]);
   const line = pick(rng, ['seed: 1', 'mode: fine-tune', '__proto__: 1', 'training:', '  seed: 1', 'x: 1']);
   return seed + (line + '\n').repeat(lines);

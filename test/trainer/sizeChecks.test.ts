@@ -14,15 +14,7 @@ import { checkVocabIds } from '../../trainer/hf/tokenizer';
 import { checkMemoryFits, checkWeightShapes, modelConfigFrom } from '../../trainer/engine/setup';
 import { TINY } from './modelFixtures';
 
-const CONFIG = {
-  model_type: 'bert',
-  vocab_size: 20,
-  hidden_size: 8,
-  num_hidden_layers: 2,
-  num_attention_heads: 2,
-  intermediate_size: 16,
-  max_position_embeddings: 16,
-};
+const CONFIG: Record<string, unknown> = { model_type: 'bert', ...TINY };
 
 function modelDir(config: Record<string, unknown>, weightsOf?: Record<string, unknown>): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'sizes-'));
