@@ -62,11 +62,78 @@ export function isFineTuneError(e: unknown): e is FineTuneError {
   return e instanceof FineTuneError;
 }
 
-/** Any thrown value as a `UserError`; unknown errors get the code 'internal'. */
-export function toUserError(e: unknown): UserError {
+/** Any thrown value as a `UserError`; a file-system failure the user can fix gets its own code, the rest 'internal'. */
+export function toUserError(e: unknown, folder?: string): UserError {
   if (e instanceof FineTuneError) return e.toUserError();
+  const fsError = fileSystemError(e, folder);
+  if (fsError) return fsError;
   if (e instanceof Error) return { code: 'internal', message: e.message, ...(e.stack ? { detail: e.stack } : {}) };
   return { code: 'internal', message: String(e) };
+}
+
+interface FsFailure {
+  code: string;
+  what: string;
+  fix: string;
+}
+
+const FREE_SPACE =
+  'Free space on that disk (lower `save_total_limit` to keep fewer checkpoints) or set `output_dir` to a folder ' +
+  'on another disk, then resume from the last checkpoint.';
+
+/** The errno codes of a failed write that the user can fix, and what to tell them. */
+const FS_FAILURES = new Map<string, FsFailure>([
+  ['ENOSPC', { code: 'disk-full', what: 'No space left on the device', fix: FREE_SPACE }],
+  ['EDQUOT', { code: 'disk-quota-exceeded', what: 'The disk quota is exceeded', fix: FREE_SPACE }],
+  [
+    'EROFS',
+    {
+      code: 'read-only-file-system',
+      what: 'The file system is read-only',
+      fix: 'Set `output_dir` (or the path named) to a folder on a writable disk.',
+    },
+  ],
+  [
+    'EACCES',
+    {
+      code: 'permission-denied',
+      what: 'Permission denied',
+      fix: 'Give your user access to that folder (or file), or set `output_dir` to a folder you own.',
+    },
+  ],
+]);
+
+const SYSCALL_VERBS = new Map<string, string>([
+  ['open', 'opening'],
+  ['write', 'writing'],
+  ['fsync', 'writing'],
+  ['ftruncate', 'writing'],
+  ['copyfile', 'copying to'],
+  ['mkdir', 'creating'],
+  ['rename', 'renaming'],
+  ['unlink', 'removing'],
+  ['rmdir', 'removing'],
+  ['read', 'reading'],
+  ['scandir', 'reading'],
+]);
+
+/**
+ * A node file-system error (disk full, quota, read-only disk, permission) as a clear `UserError` naming the path
+ * and the fix; undefined for anything else. Writes through a file handle carry no path: `folder` then says where.
+ */
+export function fileSystemError(e: unknown, folder?: string): UserError | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  const err = e as { code?: unknown; syscall?: unknown; path?: unknown; dest?: unknown; message?: unknown };
+  const failure = typeof err.code === 'string' ? FS_FAILURES.get(err.code) : undefined;
+  if (!failure) return undefined;
+  const syscall = typeof err.syscall === 'string' ? err.syscall : '';
+  const verb = SYSCALL_VERBS.get(syscall) ?? (syscall ? `${syscall} on` : 'writing');
+  const file = typeof err.path === 'string' ? err.path : undefined;
+  const target = file ? `${verb} ${file}` : folder ? `${verb} in ${folder}` : verb;
+  const out: UserError = { code: failure.code, message: `${failure.what} while ${target}.`, fix: failure.fix };
+  if (typeof err.message === 'string') out.detail = err.message;
+  if (file) out.file = file;
+  return out;
 }
 
 /**

@@ -5,7 +5,24 @@
  *
  * Bump PROTOCOL_VERSION on any incompatible change; the trainer says it first in `hello`.
  */
-import { arr, bool, int, lazy, lit, nullable, num, obj, oneOf, opt, record, str, unknownValue } from './guard';
+import {
+  arr,
+  bool,
+  count,
+  jsonValue,
+  lazy,
+  lit,
+  nonNegative,
+  nullable,
+  num,
+  obj,
+  oneOf,
+  opt,
+  record,
+  refine,
+  shortStr,
+  str,
+} from './guard';
 import type { Guard, Infer } from './guard';
 
 export const PROTOCOL_VERSION = 1;
@@ -22,7 +39,7 @@ export const backendInfo = obj({
   /** Why this one runs (e.g. "auto: tfjs-node-gpu not installed, tfjs-node not installed; WASM with SIMD"). */
   reason: str,
   tried: arr(backendProbe),
-  threads: opt(int),
+  threads: opt(count),
 });
 export type BackendInfo = Infer<typeof backendInfo>;
 
@@ -37,38 +54,71 @@ export interface ModuleNode {
   shape?: number[];
   children: ModuleNode[];
 }
-export const moduleNode: Guard<ModuleNode> = obj({
-  name: str,
-  path: str,
-  total: int,
-  trainable: int,
-  shape: opt(arr(int)),
-  children: arr(lazy(() => moduleNode)),
-}) as Guard<ModuleNode>;
+/** A part of a model holds at most what it holds in all. */
+const trainableWithinTotal = (n: { total: number; trainable: number }) =>
+  n.trainable <= n.total ? undefined : `trainable (${n.trainable}) is more than total (${n.total})`;
+/** A BERT module tree is about ten levels deep; `lazy` refuses anything past MAX_NESTING instead of recursing. */
+export const moduleNode: Guard<ModuleNode> = refine(
+  obj({
+    name: str,
+    path: str,
+    total: count,
+    trainable: count,
+    shape: opt(arr(count)),
+    children: arr(lazy(() => moduleNode)),
+  }) as Guard<ModuleNode>,
+  trainableWithinTotal,
+);
 
 export const userError = obj({
   code: str,
   message: str,
   detail: opt(str),
   file: opt(str),
-  line: opt(int),
-  column: opt(int),
+  line: opt(count),
+  column: opt(count),
 });
 
 export const RUN_STATUSES = ['completed', 'stopped', 'cancelled', 'early-stopped', 'failed'] as const;
 export type RunEndStatus = (typeof RUN_STATUSES)[number];
 
-const perClass = obj({ label: str, precision: num, recall: num, f1: num, support: int });
+/**
+ * Per-class detail is bounded, so that an evaluation stays a small message whatever the number of labels (a
+ * `label_column` pointing at free text once gave 2,900 classes and an `eval` line over the line limit).
+ * Up to `confusionUpTo` classes an evaluation carries every label, the confusion matrix and every class's metrics;
+ * beyond, no matrix, and the `perClassTop` classes with the most support. Label names are cut to `labelChars`.
+ * The trainer enforces this when it builds the message (trainer/engine/evaluate.ts); the guard refuses more.
+ */
+export const CLASS_DETAIL = { confusionUpTo: 100, perClassTop: 100, labelChars: 200 } as const;
+
+const label = shortStr(CLASS_DETAIL.labelChars);
+const perClass = obj({ label, precision: num, recall: num, f1: num, support: count });
 /** A classification evaluation's tables, in an `eval` message and in `evaluate`'s result alike. */
-export const evaluationTables = { labels: opt(arr(str)), confusion: opt(arr(arr(int))), perClass: opt(arr(perClass)) };
+export const evaluationTables = {
+  labels: opt(arr(label, CLASS_DETAIL.confusionUpTo)),
+  confusion: opt(arr(arr(count, CLASS_DETAIL.confusionUpTo), CLASS_DETAIL.confusionUpTo)),
+  perClass: opt(arr(perClass, Math.max(CLASS_DETAIL.confusionUpTo, CLASS_DETAIL.perClassTop))),
+  /** How many classes there are in all, when `perClass` holds only the top ones. */
+  classes: opt(count),
+};
+
+/** The cross-field rule of `evaluationTables`: the matrix is labels × labels, confusion[true][predicted]. */
+export function confusionMatchesLabels(t: { labels?: string[]; confusion?: number[][] }): string | undefined {
+  if (!t.confusion) return undefined;
+  const k = t.labels?.length;
+  if (k === undefined) return 'confusion: a confusion matrix needs its labels';
+  if (t.confusion.length !== k) return `confusion: ${t.confusion.length} rows for ${k} labels`;
+  const ragged = t.confusion.findIndex((row) => row.length !== k);
+  return ragged < 0 ? undefined : `confusion[${ragged}]: ${t.confusion[ragged]!.length} columns for ${k} labels`;
+}
 
 /** Messages the trainer sends. */
 export const trainerMessages = {
   hello: obj({
     type: lit('hello'),
-    protocolVersion: int,
+    protocolVersion: count,
     engineVersion: str,
-    pid: int,
+    pid: count,
     backend: backendInfo,
   }),
   /** Sent once the run folder exists and the data is read: what the run will do. */
@@ -78,49 +128,58 @@ export const trainerMessages = {
     runDir: str,
     mode: oneOf(['fine-tune', 'from-scratch'] as const),
     task: oneOf(['text-classification', 'masked-lm'] as const),
-    totalSteps: int,
-    stepsPerEpoch: int,
-    epochs: num,
-    trainExamples: int,
-    evalExamples: int,
+    totalSteps: count,
+    stepsPerEpoch: count,
+    epochs: nonNegative,
+    trainExamples: count,
+    evalExamples: count,
     labels: opt(arr(str)),
-    resumedFromStep: opt(int),
+    resumedFromStep: opt(count),
+    /** The metric that decides the best checkpoint, without `eval_`; optional so that older runs' plans parse. */
+    metricForBestModel: opt(str),
+    greaterIsBetter: opt(bool),
   }),
-  model: obj({
-    type: lit('model'),
-    tree: moduleNode,
-    total: int,
-    trainable: int,
-    /** Parameters that were freshly initialised rather than loaded (e.g. a new classifier head). */
-    newlyInitialized: arr(str),
-  }),
+  model: refine(
+    obj({
+      type: lit('model'),
+      tree: moduleNode,
+      total: count,
+      trainable: count,
+      /** Parameters that were freshly initialised rather than loaded (e.g. a new classifier head). */
+      newlyInitialized: arr(str),
+    }),
+    trainableWithinTotal,
+  ),
   step: obj({
     type: lit('step'),
-    step: int,
-    epoch: num,
+    step: count,
+    epoch: nonNegative,
     /** null when the loss is not finite (diverged); the trainer also sends an `error`. */
     loss: nullable(num),
-    learningRate: num,
-    gradNorm: nullable(num),
-    samplesPerSecond: num,
-    tokensPerSecond: num,
-    elapsedMs: num,
-    etaMs: nullable(num),
+    learningRate: nonNegative,
+    gradNorm: nullable(nonNegative),
+    samplesPerSecond: nonNegative,
+    tokensPerSecond: nonNegative,
+    elapsedMs: nonNegative,
+    etaMs: nullable(nonNegative),
   }),
-  eval: obj({
-    type: lit('eval'),
-    step: int,
-    epoch: num,
-    split: oneOf(['validation', 'test'] as const),
-    metrics: record(num),
-    ...evaluationTables,
-    isBest: bool,
-    /** Evaluations without improvement so far, when early stopping is on. */
-    patienceUsed: opt(int),
-  }),
+  eval: refine(
+    obj({
+      type: lit('eval'),
+      step: count,
+      epoch: nonNegative,
+      split: oneOf(['validation', 'test'] as const),
+      metrics: record(num),
+      ...evaluationTables,
+      isBest: bool,
+      /** Evaluations without improvement so far, when early stopping is on. */
+      patienceUsed: opt(count),
+    }),
+    confusionMatchesLabels,
+  ),
   checkpoint: obj({
     type: lit('checkpoint'),
-    step: int,
+    step: count,
     path: str,
     isBest: bool,
     /** Checkpoints removed by save_total_limit. */
@@ -129,16 +188,16 @@ export const trainerMessages = {
   log: obj({ type: lit('log'), level: oneOf(['debug', 'info', 'warn', 'error'] as const), message: str }),
   error: obj({ type: lit('error'), error: userError, fatal: bool }),
   /** Answer to a one-shot `evaluate` or `predict` command. */
-  result: obj({ type: lit('result'), command: oneOf(['evaluate', 'predict'] as const), value: unknownValue }),
+  result: obj({ type: lit('result'), command: oneOf(['evaluate', 'predict'] as const), value: jsonValue() }),
   done: obj({
     type: lit('done'),
     status: oneOf(RUN_STATUSES),
-    step: int,
+    step: count,
     bestMetric: opt(num),
     bestCheckpoint: opt(str),
     lastCheckpoint: opt(str),
     finalMetrics: opt(record(num)),
-    elapsedMs: num,
+    elapsedMs: nonNegative,
   }),
 } as const;
 
@@ -160,21 +219,34 @@ export type HostMessage = { [K in HostMessageType]: Infer<(typeof hostMessages)[
 
 export type ParseResult<T> = { ok: true; message: T } | { ok: false; error: string };
 
+/** The longest line each side reads: a trainer's `eval` or `model` can be large, a host's messages never are. */
+export const MAX_TRAINER_LINE = 16 * 1024 * 1024;
+export const MAX_HOST_LINE = 64 * 1024;
+
+/** How much of a refused line a reason quotes. */
+const QUOTED = 200;
+
+function validateWith<T>(table: Record<string, Guard<unknown>>, value: unknown, raw: () => string): ParseResult<T> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, error: `message without a "type": ${raw()}` };
+  }
+  const own = Object.prototype.hasOwnProperty.call(value, 'type');
+  const type: unknown = own ? (value as { type: unknown }).type : undefined;
+  if (typeof type !== 'string') return { ok: false, error: `message without a "type": ${raw()}` };
+  const guard = Object.prototype.hasOwnProperty.call(table, type) ? table[type] : undefined;
+  if (!guard) return { ok: false, error: `unknown message type ${JSON.stringify(type.slice(0, QUOTED))}` };
+  const problem = guard.check(value);
+  return problem ? { ok: false, error: `invalid "${type}" message: ${problem}` } : { ok: true, message: value as T };
+}
+
 function parseWith<T>(table: Record<string, Guard<unknown>>, line: string): ParseResult<T> {
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch {
-    return { ok: false, error: `not JSON: ${line.slice(0, 200)}` };
+    return { ok: false, error: `not JSON: ${line.slice(0, QUOTED)}` };
   }
-  if (typeof value !== 'object' || value === null || typeof (value as { type?: unknown }).type !== 'string') {
-    return { ok: false, error: `message without a "type": ${line.slice(0, 200)}` };
-  }
-  const type = (value as { type: string }).type;
-  const guard = Object.prototype.hasOwnProperty.call(table, type) ? table[type] : undefined;
-  if (!guard) return { ok: false, error: `unknown message type "${type}"` };
-  const problem = guard.check(value);
-  return problem ? { ok: false, error: `invalid "${type}" message: ${problem}` } : { ok: true, message: value as T };
+  return validateWith<T>(table, value, () => line.slice(0, QUOTED));
 }
 
 export function parseTrainerMessage(line: string): ParseResult<TrainerMessage> {
@@ -183,38 +255,111 @@ export function parseTrainerMessage(line: string): ParseResult<TrainerMessage> {
 export function parseHostMessage(line: string): ParseResult<HostMessage> {
   return parseWith<HostMessage>(hostMessages, line);
 }
+/** A host message that arrived already parsed (the IPC channel). */
+export function checkHostMessage(value: unknown): ParseResult<HostMessage> {
+  return validateWith<HostMessage>(hostMessages, value, () => String(typeof value).slice(0, QUOTED));
+}
 
 /** One line of the wire format. `NaN`/`Infinity` never reach JSON: callers send null for those. */
 export function encodeMessage(m: TrainerMessage | HostMessage): string {
   return JSON.stringify(m) + '\n';
 }
 
+/** A line over the splitter's limit: skipped, and described by its length and first characters. */
+export interface OversizedLine {
+  /** Characters read of it (all of it once its end came). */
+  length: number;
+  /** Its first characters, to say what it was. */
+  head: string;
+}
+
+export interface LineSplitterOptions {
+  /** The longest line passed on, in characters; default MAX_TRAINER_LINE. */
+  maxLine?: number;
+  /** Called once per skipped line, when its end arrives (or at `end()`). Without it, such lines are dropped. */
+  onOversized?: (line: OversizedLine) => void;
+}
+
+/** The text a peer's log shows for a skipped line. */
+export function describeOversized(o: OversizedLine, maxLine = MAX_TRAINER_LINE): string {
+  const size = maxLine >= 1024 * 1024 ? `${+(maxLine / (1024 * 1024)).toFixed(1)} MiB` : `${+(maxLine / 1024).toFixed(1)} KiB`;
+  return `skipped a line of ${o.length} characters (over the protocol's limit of ${size}): ${o.head}…`;
+}
+
 /**
- * Splits a byte stream into lines, so that a message cut across two `data` events is parsed whole.
- * Lines longer than `maxLine` are reported as errors rather than buffered forever.
+ * Splits a stream into lines, so that a message cut across two `data` events is parsed whole. Chunks are strings,
+ * or bytes decoded here as UTF-8 (a character split across chunks is joined; invalid bytes become U+FFFD).
+ * A line longer than `maxLine` is never buffered whole nor passed on as a line: it is skipped up to its end and
+ * reported to `onOversized`, and the lines after it are read as usual. Each chunk is scanned once.
  */
 export class LineSplitter {
-  private buffer = '';
+  private parts: string[] = [];
+  private pending = 0;
+  private skipping: OversizedLine | undefined;
+  private readonly decoder = new TextDecoder('utf-8');
+  private readonly maxLine: number;
+  private readonly onOversized: ((line: OversizedLine) => void) | undefined;
+
   constructor(
     private readonly onLine: (line: string) => void,
-    private readonly maxLine = 16 * 1024 * 1024,
-  ) {}
-  push(chunk: string): void {
-    this.buffer += chunk;
-    let nl: number;
-    while ((nl = this.buffer.indexOf('\n')) >= 0) {
-      const line = this.buffer.slice(0, nl).replace(/\r$/, '');
-      this.buffer = this.buffer.slice(nl + 1);
-      if (line.trim()) this.onLine(line);
+    options: LineSplitterOptions = {},
+  ) {
+    this.maxLine = options.maxLine ?? MAX_TRAINER_LINE;
+    this.onOversized = options.onOversized;
+  }
+
+  push(chunk: string | Uint8Array): void {
+    const text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    let from = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+      this.append(text.slice(from, nl));
+      this.emit();
+      from = nl + 1;
     }
-    if (this.buffer.length > this.maxLine) {
-      this.onLine(this.buffer.slice(0, 200) + '… (line too long)');
-      this.buffer = '';
+    this.append(from ? text.slice(from) : text);
+  }
+
+  /** Flushes a last line that had no newline (and bytes of an unfinished character, as U+FFFD). */
+  end(): void {
+    this.append(this.decoder.decode());
+    this.emit();
+  }
+
+  private append(piece: string): void {
+    if (!piece) return;
+    if (this.skipping) {
+      this.skipping.length += piece.length;
+      return;
+    }
+    this.parts.push(piece);
+    this.pending += piece.length;
+    if (this.pending > this.maxLine) {
+      this.skipping = { length: this.pending, head: this.head() };
+      this.parts = [];
+      this.pending = 0;
     }
   }
-  /** Flushes a last line that had no newline. */
-  end(): void {
-    if (this.buffer.trim()) this.onLine(this.buffer);
-    this.buffer = '';
+
+  private head(): string {
+    let head = '';
+    for (const p of this.parts) {
+      head += p.slice(0, 200 - head.length);
+      if (head.length >= 200) break;
+    }
+    return head;
+  }
+
+  private emit(): void {
+    const skipped = this.skipping;
+    if (skipped) {
+      this.skipping = undefined;
+      this.onOversized?.(skipped);
+      return;
+    }
+    let line = this.parts.length === 1 ? this.parts[0]! : this.parts.join('');
+    this.parts = [];
+    this.pending = 0;
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (line.trim()) this.onLine(line);
   }
 }

@@ -5,6 +5,7 @@
  * read from disk and a live one look the same.
  */
 import type { TrainerMessage, TrainerMessageOf } from './protocol';
+import type { RunFileStatus } from './runFolder/status';
 
 export type EvalRecord = TrainerMessageOf<'eval'>;
 export type CheckpointRecord = TrainerMessageOf<'checkpoint'>;
@@ -114,7 +115,8 @@ export function applyMessage(s: RunSeriesData, m: TrainerMessage): boolean {
   }
 }
 
-export type RunStatus = 'starting' | 'running' | TrainerMessageOf<'done'>['status'];
+/** A run folder's status as the page sees it, or `starting` before its first step. */
+export type RunStatus = 'starting' | RunFileStatus;
 
 export function runStatus(s: RunSeriesData, live: boolean): RunStatus | 'unknown' {
   if (s.done) return s.done.status;

@@ -14,6 +14,7 @@ import type { RunsNode } from './runsTree';
 import { CONFIG_GLOB } from './runsIndex';
 import { backendArgs, readSettings, SETTINGS_SECTION } from './settings';
 import { runWizard } from './wizard';
+import { requireTrust } from './workspaceTrust';
 
 const CONFIG_RE = /\.finetune\.ya?ml$/;
 
@@ -64,6 +65,7 @@ async function pickConfig(): Promise<vscode.Uri | undefined> {
 }
 
 async function startConfig(ext: Extension, uri: vscode.Uri, resumeFrom?: string): Promise<RunInfo | undefined> {
+  if (!(await requireTrust(resumeFrom ? 'Resuming a run' : 'Starting a run'))) return undefined;
   const doc = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === uri.fsPath);
   if (doc?.isDirty) await doc.save();
   const already = ext.manager.activeRuns().find((r) => r.configPath === uri.fsPath);

@@ -36,6 +36,8 @@ export function activate(context: vscode.ExtensionContext): PanelServices {
       maxParallel: () => settings().maxParallelRuns,
       stopGraceMs: () => settings().stopGracePeriodSeconds * 1000,
       env: () => threadsEnv(settings().threads),
+      // Restricted Mode: no trainer starts (workspaceTrust.ts); trust can be granted while the window is open.
+      isTrusted: () => vscode.workspace.isTrusted,
       log: (run, stream, line) => output.appendLine(`[${run.name}] ${stream === 'stderr' ? '' : stream === 'host' ? '» ' : 'stdout: '}${line}`),
     }),
   );
@@ -47,6 +49,7 @@ export function activate(context: vscode.ExtensionContext): PanelServices {
   ctx.push(manager.onDidEndRun((run) => void announceEnd(s, run)));
   ctx.push(manager.onDidChangeRun(() => updateContextKeys(s)));
   ctx.push(index.onDidChange(() => updateContextKeys(s)));
+  ctx.push(vscode.workspace.onDidGrantWorkspaceTrust(() => onTrustGranted(s)));
 
   const tree = ctx.push(new RunsTreeProvider(index));
   ctx.push(vscode.window.createTreeView('finetune.runs', { treeDataProvider: tree, showCollapseAll: true }));
@@ -136,6 +139,12 @@ async function announceEnd(s: Services, run: RunInfo): Promise<void> {
     const choice = await vscode.window.showInformationMessage(`Run "${run.name}" ${run.status === 'completed' ? 'completed' : 'stopped early'}.${best}`, 'Open metrics');
     if (choice) await vscode.commands.executeCommand('finetune.openMetrics', run.id);
   }
+}
+
+/** `finetune.runsFolder` is a restricted setting: once trusted, the workspace's value applies, so look again. */
+function onTrustGranted(s: Services): void {
+  s.output.appendLine('The workspace is trusted now: runs can start.');
+  void s.index.refresh();
 }
 
 let lastKeys = '';

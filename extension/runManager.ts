@@ -6,13 +6,16 @@
  *
  * Stop is graceful: the trainer is asked (stdin `stop`) to finish its step and save a checkpoint, and is killed
  * only after the grace period. A crash, an exit without `done`, or a line that is not a valid protocol message
- * marks the run failed with the reason and the last lines of stderr.
+ * marks the run failed with the reason and the last lines of stderr. A line over the protocol's length limit is
+ * not such a line: it is skipped with a warning and the run goes on (a healthy run must not be failed for it).
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { encodeMessage, LineSplitter, parseTrainerMessage, PROTOCOL_VERSION } from '../common/protocol';
-import type { HostMessage, TrainerMessage } from '../common/protocol';
+import { FineTuneError } from '../common/errors';
+import { describeOversized, encodeMessage, LineSplitter, parseTrainerMessage } from '../common/protocol';
+import { PROTOCOL_VERSION } from '../common/protocol';
+import type { HostMessage, OversizedLine, TrainerMessage } from '../common/protocol';
 import { Emitter } from './events';
 import type { Disposable, Event } from './events';
 import { applyMessage } from './runStore';
@@ -30,6 +33,11 @@ export interface RunManagerOptions {
   env?: () => Record<string, string>;
   /** Trainer stderr, invalid stdout lines and the host's own notes, for the output channel (valid messages go to onDidReceiveMessage). */
   log?: (run: RunInfo, stream: 'stdout' | 'stderr' | 'host', line: string) => void;
+  /**
+   * Whether the workspace is trusted. In Restricted Mode no trainer is started (package.json
+   * `capabilities.untrustedWorkspaces`): `start` refuses with the code `workspace-untrusted`. Default: trusted.
+   */
+  isTrusted?: () => boolean;
 }
 
 export interface StartOptions {
@@ -48,6 +56,7 @@ export interface RunMessageEvent {
 }
 
 const STDERR_TAIL = 40;
+const STDERR_LINE = 64 * 1024;
 
 interface Live {
   run: RunInfo;
@@ -108,8 +117,9 @@ export class RunManager implements Disposable {
     return l ? [...l.stderr] : [];
   }
 
-  /** Starts (or queues) a run of `configPath`. */
+  /** Starts (or queues) a run of `configPath`. Throws a FineTuneError (`workspace-untrusted`) in Restricted Mode. */
   start(configPath: string, opts: StartOptions = {}): RunInfo {
+    if (this.options.isTrusted && !this.options.isTrusted()) throw untrusted(configPath);
     const id = `run-${Date.now().toString(36)}-${process.pid}-${++counter}`;
     const args = ['train', configPath];
     // The trainer's flag is named as Hugging Face's `resume_from_checkpoint`.
@@ -249,11 +259,18 @@ export class RunManager implements Disposable {
     run.pid = child.pid;
     child.stdout!.setEncoding('utf8');
     child.stderr!.setEncoding('utf8');
-    const out = new LineSplitter((line) => this.onStdoutLine(l, line));
-    const err = new LineSplitter((line) => {
+    const out = new LineSplitter((line) => this.onStdoutLine(l, line), {
+      onOversized: (o) => this.onOversizedLine(l, o),
+    });
+    const onStderr = (line: string) => {
       l.stderr.push(line);
       if (l.stderr.length > STDERR_TAIL) l.stderr.shift();
       this.log(run, 'stderr', line);
+    };
+    // stderr is free text kept in a tail of lines: a huge line is kept by its start, so the tail stays small.
+    const err = new LineSplitter(onStderr, {
+      maxLine: STDERR_LINE,
+      onOversized: (o) => onStderr(`${o.head}… (a line of ${o.length} characters, cut)`),
     });
     child.stdout!.on('data', (c: string) => out.push(c));
     child.stderr!.on('data', (c: string) => err.push(c));
@@ -300,6 +317,11 @@ export class RunManager implements Disposable {
     if (m.type === 'error' && m.fatal) l.failure = m.error.message + (m.error.detail ? `\n${m.error.detail}` : '');
     this.messages.fire({ runId: l.run.id, message: m });
     this.changed.fire(l.run);
+  }
+
+  /** A message too long to read (say an `eval` of thousands of classes from an older trainer) is not a crash. */
+  private onOversizedLine(l: Live, o: OversizedLine): void {
+    this.log(l.run, 'host', `warning: the trainer ${describeOversized(o)}. The run goes on without that message.`);
   }
 
   private finish(l: Live, code: number | null, signal: NodeJS.Signals | null): void {
@@ -350,4 +372,13 @@ export class RunManager implements Disposable {
   private log(run: RunInfo, stream: 'stdout' | 'stderr' | 'host', line: string): void {
     this.options.log?.(run, stream, line);
   }
+}
+
+function untrusted(configPath: string): FineTuneError {
+  return new FineTuneError('workspace-untrusted', 'Runs do not start in Restricted Mode.', {
+    file: configPath,
+    detail:
+      'A run reads and writes the files its config names and may download models, so it needs a trusted workspace.',
+    fix: 'Trust the workspace ("Workspaces: Manage Workspace Trust"), then start the run again.',
+  });
 }

@@ -2,9 +2,10 @@
  * What the extension knows about one run, whether it is training in this window (run manager) or was read
  * from its folder on disk (run store). The tree, the status bar and the panels all render this one shape.
  */
-import type { RunEndStatus } from '../common/protocol';
+import type { RunFolderStatus } from '../common/runFolder/status';
 
-export type RunStatus = 'queued' | 'starting' | 'running' | 'stopping' | RunEndStatus | 'interrupted';
+/** A run folder's status (common/runFolder/status.ts), or a state only this window's run manager knows. */
+export type RunStatus = 'queued' | 'starting' | 'stopping' | RunFolderStatus;
 
 export const ACTIVE_STATUSES: readonly RunStatus[] = ['queued', 'starting', 'running', 'stopping'];
 /** Runs that reached their end: resuming them trains no further, so they will save no further checkpoint. */
@@ -22,6 +23,10 @@ export interface CheckpointInfo {
   isLast: boolean;
 }
 
+/**
+ * The extension's view of a run: live state from the protocol and, for runs on disk, what the run-folder format
+ * says (run.json's `RunInfo` in common/runFolder/runJson.ts, turned into this by runStore's `runFromJson`).
+ */
 export interface RunInfo {
   /** The run folder's name (`<run-id>`), or a provisional id until the trainer has created the folder. */
   id: string;

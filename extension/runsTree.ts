@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { RunsIndex } from './runsIndex';
 import { formatDuration, formatMetric, isActive } from './runModel';
 import type { CheckpointInfo, RunInfo, RunStatus } from './runModel';
+import { runTooltipMarkdown } from './markdown';
 
 export type RunsNode =
   | { kind: 'run'; run: RunInfo }
@@ -162,11 +163,14 @@ function summaryLines(run: RunInfo): [string, string | undefined][] {
   return out;
 }
 
+/** run.json is data from disk: every field is escaped (markdown.ts), and the Markdown is neither trusted nor HTML. */
 function tooltip(run: RunInfo): vscode.MarkdownString {
   const md = new vscode.MarkdownString();
-  md.appendMarkdown(`**${run.name}** — ${run.status}\n\n`);
+  md.isTrusted = false;
+  md.supportHtml = false;
+  const { title, details } = runTooltipMarkdown(run);
+  md.appendMarkdown(title);
   if (run.reason) md.appendText(run.reason + '\n\n');
-  if (run.runDir) md.appendMarkdown(`Folder: \`${run.runDir}\`\n\n`);
-  if (run.backend) md.appendMarkdown(`Backend: ${run.backend}\n\n`);
+  md.appendMarkdown(details);
   return md;
 }

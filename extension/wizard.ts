@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import * as vscode from 'vscode';
-import { readHeader } from '../files/data/readDataset';
+import { readHeader } from '../files/data/sample';
 import type { Mode, Task } from '../common/config/schema';
 import { ARCHITECTURE_PRESETS } from './configWriter';
 import type { WizardAnswers } from './configWriter';
@@ -111,7 +111,8 @@ export async function runWizard(mode: Mode, runs: RunInfo[], preselect?: vscode.
   const dataFile = dataPick.value;
   let columns: string[];
   try {
-    columns = await readHeader(dataFile);
+    // A header that repeats a name offers it once: the readers take the first column of that name.
+    columns = [...new Set(await readHeader(dataFile))];
   } catch (e) {
     void vscode.window.showErrorMessage(`Cannot read the columns of ${relLabel(dataFile)}: ${(e as Error).message}`);
     return undefined;

@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { ConfigFileHost, Lookup, ModelInfo } from '../common/config/fileChecks';
 import type { ParamInfo } from '../common/bertParams';
-import { readDataset, readHeader } from './data/readDataset';
+import { readSample, summarizeSample } from './data/sample';
 import { readBertConfig } from './hf/bertConfig';
 import { readSafetensorsHeader } from './hf/safetensors';
 import { FineTuneError } from '../common/errors';
@@ -18,7 +18,14 @@ function reasonOf(e: unknown): string {
   return String(e);
 }
 
-
+/** A failed data read as the checks take it: the reason, and the code for those that are not the file's fault. */
+function failure(e: unknown): { ok: false; reason: string; code?: string } {
+  if (!(e instanceof FineTuneError)) return { ok: false, reason: reasonOf(e) };
+  // "line 7 has 3 fields" needs the file's name; "/ws/a.csv is empty" has it already.
+  const where = e.file !== undefined && !e.message.includes(e.file) ? `${path.basename(e.file)}: ` : '';
+  const fix = e.fix !== undefined && e.code !== 'data-read-cancelled' ? ` ${e.fix}` : '';
+  return { ok: false, reason: `${where}${e.message}.${fix}`, code: e.code };
+}
 
 /** Parameter names as we name them: checkpoints of a bare BertModel have no `bert.` prefix. */
 export function canonicalParamNames(params: ParamInfo[]): ParamInfo[] {
@@ -66,25 +73,21 @@ export function nodeConfigHost(configDir: string): ConfigFileHost {
   return {
     resolve,
     fileExists: pathExists,
-    async readColumns(absPath) {
+    async readColumns(absPath, signal) {
       try {
-        return { ok: true, value: await readHeader(absPath) };
+        return {
+          ok: true,
+          value: (await readSample(absPath, { ...(signal ? { signal } : {}), maxRows: 100 })).columns,
+        };
       } catch (e) {
-        return { ok: false, reason: reasonOf(e) };
+        return failure(e);
       }
     },
-    async distinctValues(absPath, column, limit) {
+    async sampleColumns(absPath, signal) {
       try {
-        // The column is read as the "text" of each row, which skips empty cells; fine for counting classes.
-        const ds = await readDataset(absPath, { textColumn: column });
-        const seen = new Set<string>();
-        for (const r of ds.rows) {
-          seen.add(r.text.trim());
-          if (seen.size >= limit) break;
-        }
-        return { ok: true, value: [...seen] };
+        return { ok: true, value: summarizeSample(await readSample(absPath, signal ? { signal } : {})) };
       } catch (e) {
-        return { ok: false, reason: reasonOf(e) };
+        return failure(e);
       }
     },
     async localModel(nameOrPath) {

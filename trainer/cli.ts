@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { formatUserError } from '../common/errors';
-import { LineSplitter, encodeMessage, parseTrainerMessage } from '../common/protocol';
+import { LineSplitter, describeOversized, encodeMessage, parseTrainerMessage } from '../common/protocol';
 import type { HostMessage, TrainerMessage } from '../common/protocol';
 import { ProgressView } from './cliView';
 
@@ -83,11 +83,15 @@ export async function runClient(argv: string[], o: ClientOptions): Promise<numbe
         view.message(m);
     }
   };
-  const splitter = new LineSplitter((line) => {
-    const r = parseTrainerMessage(line);
-    if (r.ok) handle(r.message);
-    else o.err.write(`finetune-studio: ignored a line from the trainer (${r.error})\n`);
-  });
+  const ignored = (why: string) => o.err.write(`finetune-studio: ignored a line from the trainer (${why})\n`);
+  const splitter = new LineSplitter(
+    (line) => {
+      const r = parseTrainerMessage(line);
+      if (r.ok) handle(r.message);
+      else ignored(r.error);
+    },
+    { onOversized: (line) => ignored(describeOversized(line)) },
+  );
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (c: string) => splitter.push(c));
   child.stderr.setEncoding('utf8');

@@ -14,7 +14,13 @@ let stderrTee: ((line: string) => void) | undefined;
 const toStderr = (...args: unknown[]) => {
   const line = format(...args) + '\n';
   process.stderr.write(line);
-  stderrTee?.(line);
+  try {
+    stderrTee?.(line);
+  } catch {
+    // The copy into train.log failed (a full disk, say): the error that caused it is reported on its own, and
+    // a console call anywhere must not throw because of it.
+    stderrTee = undefined;
+  }
 };
 console.log = toStderr;
 console.info = toStderr;
@@ -27,7 +33,18 @@ import * as path from 'node:path';
 import type { BackendPreference } from '../common/config/schema';
 import { BACKEND_PREFERENCES } from '../common/config/schema';
 import { FineTuneError, toUserError } from '../common/errors';
-import { LineSplitter, PROTOCOL_VERSION, THREADS_ENV, encodeMessage, parseHostMessage, trainerMessages } from '../common/protocol';
+import {
+  LineSplitter,
+  MAX_HOST_LINE,
+  PROTOCOL_VERSION,
+  THREADS_ENV,
+  checkHostMessage,
+  describeOversized,
+  encodeMessage,
+  parseHostMessage,
+  trainerMessages,
+} from '../common/protocol';
+import type { ParseResult } from '../common/protocol';
 import type { BackendInfo, HostMessage, TrainerMessage, TrainerMessageOf } from '../common/protocol';
 import type { Guard } from '../common/guard';
 import { BackendUnavailableError, backendForWorkers, selectBackend } from './backend';
@@ -67,8 +84,7 @@ function onHost(m: HostMessage): void {
 }
 
 function listenToHost(): void {
-  const handle = (line: string) => {
-    const r = parseHostMessage(line);
+  const handle = (r: ParseResult<HostMessage>) => {
     if (r.ok) onHost(r.message);
     else send({ type: 'log', level: 'warn', message: `ignored host message: ${r.error}` });
   };
@@ -80,10 +96,15 @@ function listenToHost(): void {
     process.stderr.write(`finetune-studio trainer: ${how}; stopping with a checkpoint\n`);
   };
   if (typeof process.send === 'function') {
-    process.on('message', (v: unknown) => handle(typeof v === 'string' ? v : JSON.stringify(v)));
+    process.on('message', (v: unknown) => handle(typeof v === 'string' ? parseHostMessage(v) : checkHostMessage(v)));
     process.on('disconnect', () => hostGone('the host closed the IPC channel'));
   }
-  const splitter = new LineSplitter(handle);
+  const splitter = new LineSplitter((line) => handle(parseHostMessage(line)), {
+    maxLine: MAX_HOST_LINE,
+    onOversized: (o) => {
+      send({ type: 'log', level: 'warn', message: `ignored host message: ${describeOversized(o, MAX_HOST_LINE)}` });
+    },
+  });
   process.stdin.setEncoding('utf8');
   process.stdin.on('data', (chunk: string) => splitter.push(chunk));
   process.stdin.on('error', () => undefined);
@@ -112,9 +133,12 @@ function stdinIsPipe(): boolean {
   }
 }
 
+/** The run folder once it exists: a failed write that names no file happened in there. */
+let runDir: string | undefined;
+
 /** A thrown value as the protocol's error payload; `fix` travels as the last detail line (no field for it). */
 function wireError(e: unknown): TrainerMessageOf<'error'>['error'] {
-  const { fix, ...error } = toUserError(e);
+  const { fix, ...error } = toUserError(e, runDir);
   // Config errors list their fixes in the detail already.
   if (fix && error.code !== 'config-invalid') error.detail = [error.detail, `fix: ${fix}`].filter(Boolean).join('\n');
   return error;
@@ -227,6 +251,7 @@ async function runTrain(args: ParsedArgs): Promise<number> {
         send(m);
       },
       onRunFolder: (rf) => {
+        runDir = rf.dir;
         stderrTee = (line) => rf.log(`stderr: ${line}`);
         recorder = (m) => rf.record(m);
       },
@@ -237,10 +262,19 @@ async function runTrain(args: ParsedArgs): Promise<number> {
     // A run that had started ends with `done` in its metrics too; a set-up failure is only an error.
     if (recorder) {
       const done: TrainerMessage = { type: 'done', status: 'failed', step: lastStep, elapsedMs: Date.now() - t0 };
-      recorder(done);
+      recordBestEffort(recorder, done);
       send(done);
     }
     return 1;
+  }
+}
+
+/** Records the final `done`; when the failure was the disk itself, that write fails too and was reported already. */
+function recordBestEffort(recorder: (m: TrainerMessage) => void, m: TrainerMessage): void {
+  try {
+    recorder(m);
+  } catch (e) {
+    process.stderr.write(`could not record the run's end in metrics.jsonl: ${(e as Error).message}\n`);
   }
 }
 

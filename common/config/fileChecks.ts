@@ -4,6 +4,7 @@
  * trainer, the language server and tests each give their own (tests give an in-memory one).
  */
 import type { BertHead, ParamInfo } from '../bertParams';
+import { checkDataFiles } from './dataFileChecks';
 import { bertParameters } from '../bertParams';
 import { isFrozen, unmatchedPatterns } from '../freeze';
 import { didYouMean } from '../textDistance';
@@ -21,16 +22,30 @@ export interface ModelInfo {
   parameters: ParamInfo[];
 }
 
-export type Lookup<T> = { ok: true; value: T } | { ok: false; reason: string };
+export type Lookup<T> = { ok: true; value: T } | { ok: false; reason: string; code?: string };
 
+/** What the first rows of a data file say about its columns (the language server reads only a bounded prefix). */
+export interface ColumnSample {
+  /** Data rows read. */
+  rows: number;
+  /** True when those rows are the whole file. */
+  complete: boolean;
+  /** Per column (keys are the user's column names): distinct non-empty values among the rows, a few examples. */
+  columns: ReadonlyMap<string, { distinct: number; examples: readonly string[] }>;
+}
+
+/**
+ * The file system as the checks see it. Reads of data files are bounded (a prefix of the file) and take an
+ * AbortSignal, so that a language server can drop a check that runs past its time without leaving a read going.
+ */
 export interface ConfigFileHost {
   /** Resolves a path written in the config (relative to the config file's folder). */
   resolve(path: string): string;
   fileExists(absPath: string): Promise<boolean>;
   /** Column names of a data file, or why they cannot be read. */
-  readColumns(absPath: string): Promise<Lookup<string[]>>;
-  /** Distinct values of a column (up to `limit`), for the single-class check. */
-  distinctValues(absPath: string, column: string, limit: number): Promise<Lookup<string[]>>;
+  readColumns(absPath: string, signal?: AbortSignal): Promise<Lookup<string[]>>;
+  /** A summary of the file's first rows, for the label checks (single class, free text, too many classes). */
+  sampleColumns(absPath: string, signal?: AbortSignal): Promise<Lookup<ColumnSample>>;
   /** A local model folder or checkpoint; `undefined` when `nameOrPath` is not a local folder (maybe a Hub id). */
   localModel(nameOrPath: string): Promise<Lookup<ModelInfo> | undefined>;
   /** Whether a tokenizer folder is usable; `undefined` when not local (maybe a Hub id). */
@@ -65,42 +80,15 @@ export async function configParameters(c: FineTuneConfig, host: ConfigFileHost, 
   return undefined;
 }
 
-export async function checkConfigFiles(c: FineTuneConfig, doc: ConfigDocument, host: ConfigFileHost): Promise<ConfigDiagnostic[]> {
-  const out: ConfigDiagnostic[] = [];
+/** Every check of the config against the files it names. `signal` stops the data-file reads when a caller gives up. */
+export async function checkConfigFiles(
+  c: FineTuneConfig,
+  doc: ConfigDocument,
+  host: ConfigFileHost,
+  signal?: AbortSignal,
+): Promise<ConfigDiagnostic[]> {
+  const out: ConfigDiagnostic[] = await checkDataFiles(c, doc, host, signal);
   const present = (...path: string[]) => doc.pair(path) !== undefined;
-
-  // Data files and columns.
-  const files = (['train_file', 'validation_file', 'test_file'] as const).filter((k) => c.data[k] !== undefined && present('data', k));
-  for (const k of files) {
-    const abs = host.resolve(c.data[k]!);
-    if (!(await host.fileExists(abs))) {
-      out.push(diag('error', 'file-not-found', `\`data.${k}\`: no file at ${c.data[k]} (looked in ${abs}).`, ['data', k], doc, [], 'value'));
-      continue;
-    }
-    const cols = await host.readColumns(abs);
-    if (!cols.ok) {
-      out.push(diag('error', 'data-unreadable', `\`data.${k}\`: ${cols.reason}`, ['data', k], doc, [], 'value'));
-      continue;
-    }
-    const needed: ('text_column' | 'text_pair_column' | 'label_column')[] = c.task === 'masked-lm' ? ['text_column'] : ['text_column', 'text_pair_column', 'label_column'];
-    for (const col of needed) {
-      const name = c.data[col];
-      if (name === undefined || cols.value.includes(name)) continue;
-      const s = didYouMean(name, cols.value);
-      const path = present('data', col) ? ['data', col] : ['data', k];
-      out.push(
-        diag('error', 'missing-column', `${c.data[k]} has no column \`${name}\` (${col}); its columns are ${cols.value.map((x) => `\`${x}\``).join(', ')}.${s ? ` Did you mean \`${s}\`?` : ''}`, path, doc,
-          s && present('data', col) ? [{ title: `Use column \`${s}\``, edits: [{ range: doc.valueRange(['data', col]), newText: s }], preferred: true }] : [],
-          present('data', col) ? 'value' : 'value'),
-      );
-    }
-    if (k === 'train_file' && c.task === 'text-classification' && cols.value.includes(c.data.label_column)) {
-      const values = await host.distinctValues(abs, c.data.label_column, 2);
-      if (values.ok && values.value.length < 2) {
-        out.push(diag('error', 'single-class', `The label column \`${c.data.label_column}\` of ${c.data[k]} has ${values.value.length ? `a single class (\`${values.value[0]}\`)` : 'no values'}: a classifier needs at least two.`, present('data', 'label_column') ? ['data', 'label_column'] : ['data', k], doc, [], 'value'));
-      }
-    }
-  }
 
   // Model and tokenizer.
   let modelInfo: ModelInfo | undefined;

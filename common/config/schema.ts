@@ -66,6 +66,7 @@ export interface DataConfig {
   text_column: string;
   text_pair_column?: string;
   label_column: string;
+  max_labels: number;
   max_length: number;
   group_by_length: boolean;
   mlm_probability: number;
@@ -331,6 +332,13 @@ export const configSchema: SectionSpec<FineTuneConfig> = {
           kind: 'column',
           default: 'label',
           description: 'Column holding the label (strings or integers). Ignored by masked-lm.',
+        },
+        max_labels: {
+          type: 'integer',
+          minimum: 2,
+          default: 1000,
+          description: 'Most classes a run may have; more usually means `label_column` is free text.',
+          examples: [1000, 5000],
         },
         max_length: {
           type: 'integer',

@@ -10,8 +10,12 @@ import type { CheckpointInfo } from '../../common/webviewProtocol';
 import { ConfigDocument } from '../../common/config/yamlDoc';
 import { isScalar } from '../../common/config/yamlDoc';
 import { diffEdit } from '../../common/freezeEdit';
+import { checkpointsToDelete, listCheckpointDirs } from '../../common/runFolder/checkpoints';
+import type { CheckpointEntry } from '../../common/runFolder/checkpoints';
+import { TRAINER_STATE_JSON } from '../../common/runFolder/layout';
+import { loggedAt, readTrainerStateFile } from '../../common/runFolder/trainerState';
 
-const REQUIRED = ['config.json', 'model.safetensors', 'trainer_state.json'];
+const REQUIRED = ['config.json', 'model.safetensors', TRAINER_STATE_JSON];
 
 async function folderSize(dir: string): Promise<number> {
   let total = 0;
@@ -24,50 +28,30 @@ async function folderSize(dir: string): Promise<number> {
 }
 
 /**
- * Which checkpoints save_total_limit removes when the next one is written: the oldest, never the best, so that
- * `limit` remain with the new one (HF Trainer's rotation).
+ * Which checkpoints save_total_limit removes when the next one is written: the trainer's rule
+ * (checkpointsToDelete) applied to these plus the next, which is kept, as are the best.
  */
-export function deletedNext(steps: readonly { step: number; isBest: boolean }[], limit: number | undefined): Set<number> {
-  if (!limit) return new Set();
-  const excess = steps.length + 1 - limit;
-  if (excess <= 0) return new Set();
-  const candidates = [...steps].filter((s) => !s.isBest).sort((a, b) => a.step - b.step);
-  return new Set(candidates.slice(0, excess).map((s) => s.step));
+export function deletedNext(
+  steps: readonly { step: number; isBest: boolean }[],
+  limit: number | undefined,
+): Set<number> {
+  const next = { step: Infinity, isBest: false };
+  const all = [...[...steps].sort((a, b) => a.step - b.step), next];
+  return new Set(checkpointsToDelete(all, limit, (c) => c === next || c.isBest).map((c) => c.step));
 }
 
-export async function readCheckpoints(runDir: string, o: { bestPath?: string; saveTotalLimit?: number; evals?: readonly EvalRecord[] } = {}): Promise<CheckpointInfo[]> {
-  const entries = await fs.readdir(runDir, { withFileTypes: true }).catch(() => []);
+export async function readCheckpoints(
+  runDir: string,
+  o: { bestPath?: string; saveTotalLimit?: number; evals?: readonly EvalRecord[] } = {},
+): Promise<CheckpointInfo[]> {
   const out: CheckpointInfo[] = [];
   let bestPath = o.bestPath;
-  for (const e of entries) {
-    const m = /^checkpoint-(\d+)$/.exec(e.name);
-    if (!m || !e.isDirectory()) continue;
-    const dir = path.join(runDir, e.name);
-    const info: CheckpointInfo = { name: e.name, path: dir, step: Number(m[1]), metrics: {}, sizeBytes: await folderSize(dir), isBest: false, isLast: false, deletedNext: false };
-    const problems: string[] = [];
-    for (const f of REQUIRED) if (!(await fs.stat(path.join(dir, f)).catch(() => undefined))) problems.push(`${f} is missing`);
-    for (const f of ['config.json', 'trainer_state.json']) {
-      const text = await fs.readFile(path.join(dir, f), 'utf8').catch(() => undefined);
-      if (text === undefined) continue;
-      try {
-        const v = JSON.parse(text) as Record<string, unknown>;
-        if (f === 'trainer_state.json') {
-          if (typeof v.epoch === 'number') info.epoch = v.epoch;
-          if (typeof v.global_step === 'number') info.step = v.global_step;
-          if (typeof v.best_model_checkpoint === 'string' && !bestPath) bestPath = v.best_model_checkpoint;
-          const history = Array.isArray(v.log_history) ? (v.log_history as Record<string, unknown>[]) : [];
-          for (const h of history) {
-            if (h.step !== info.step) continue;
-            for (const [k, x] of Object.entries(h)) if (typeof x === 'number' && Number.isFinite(x) && k !== 'step' && k !== 'epoch') info.metrics[k] = x;
-          }
-        }
-      } catch (err) {
-        problems.push(`${f} is not valid JSON (${(err as Error).message})`);
-      }
-    }
+  for (const c of await listCheckpointDirs(runDir)) {
+    const { info, recordedBest } = await describeCheckpoint(c);
+    // The first trainer_state.json that names a best checkpoint decides, unless the caller knows better.
+    bestPath ??= recordedBest;
     const ev = o.evals?.filter((x) => x.step === info.step).pop();
     if (ev) for (const [k, x] of Object.entries(ev.metrics)) info.metrics[`eval_${k}`] = x;
-    if (problems.length) info.broken = problems.join('; ');
     out.push(info);
   }
   out.sort((a, b) => (a.step ?? 0) - (b.step ?? 0));
@@ -79,6 +63,60 @@ export async function readCheckpoints(runDir: string, o: { bestPath?: string; sa
   for (const c of out) c.deletedNext = victims.has(c.step ?? 0);
   return out;
 }
+
+/** The run's column keys (flattened config) and the `evaluate` flags that name them. */
+const COLUMN_FLAGS: readonly [key: string, flag: string][] = [
+  ['data.text_column', '--text-column'],
+  ['data.text_pair_column', '--text-pair-column'],
+  ['data.label_column', '--label-column'],
+];
+
+/**
+ * The `evaluate` arguments naming a run's own columns, from its resolved config (flattened, as readRunConfig
+ * gives it): without them the trainer looks for `text` and `label`, and evaluating a checkpoint of a run trained
+ * on other columns fails with data-missing-column. `--flag=value`, so that a column named like a flag stays a value.
+ */
+export function evaluateColumnArgs(config: Readonly<Record<string, unknown>>): string[] {
+  return COLUMN_FLAGS.flatMap(([key, flag]) => {
+    const value = Object.hasOwn(config, key) ? config[key] : undefined;
+    return typeof value === 'string' && value !== '' ? [`${flag}=${value}`] : [];
+  });
+}
+
+/** One checkpoint folder: its files checked, its trainer_state.json read (step, epoch, logged metrics). */
+async function describeCheckpoint(c: CheckpointEntry): Promise<{ info: CheckpointInfo; recordedBest?: string }> {
+  const name = path.basename(c.dir);
+  const sizeBytes = await folderSize(c.dir);
+  const info: CheckpointInfo = { name, path: c.dir, step: c.step, metrics: {}, sizeBytes, ...UNLABELLED };
+  const problems: string[] = [];
+  for (const f of REQUIRED) {
+    if (!(await fs.stat(path.join(c.dir, f)).catch(() => undefined))) problems.push(`${f} is missing`);
+  }
+  const configText = await fs.readFile(path.join(c.dir, 'config.json'), 'utf8').catch(() => undefined);
+  if (configText !== undefined) {
+    try {
+      JSON.parse(configText);
+    } catch (err) {
+      problems.push(`config.json is not valid JSON (${(err as Error).message})`);
+    }
+  }
+  let recordedBest: string | undefined;
+  if (!problems.includes(`${TRAINER_STATE_JSON} is missing`)) {
+    try {
+      const state = await readTrainerStateFile(c.dir);
+      if (state.epoch !== undefined) info.epoch = state.epoch;
+      info.step = state.global_step;
+      recordedBest = state.best_model_checkpoint;
+      for (const [k, x] of loggedAt(state, info.step)) info.metrics[k] = x;
+    } catch (err) {
+      problems.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+  if (problems.length) info.broken = problems.join('; ');
+  return { info, ...(recordedBest !== undefined ? { recordedBest } : {}) };
+}
+
+const UNLABELLED = { isBest: false, isLast: false, deletedNext: false };
 
 /**
  * A config that fine-tunes from a checkpoint: `model.name_or_path` set to it (relative to the config's folder),

@@ -8,7 +8,7 @@ import { freeConfigPath, writeNewFile } from '../configWriter';
 import { FINISHED_STATUSES } from '../runModel';
 import { PanelHost } from './panelHost';
 import type { PanelServices } from './panelHost';
-import { forkConfigText, modelCard, readCheckpoints } from './checkpointStore';
+import { evaluateColumnArgs, forkConfigText, modelCard, readCheckpoints } from './checkpointStore';
 import { readRunConfig, readRunSeries } from './runHistory';
 import { runTrainerCommand } from './trainerCli';
 
@@ -83,8 +83,10 @@ export class CheckpointsPanel extends PanelHost {
         const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Evaluate on this file', filters: { Data: ['csv', 'tsv', 'jsonl', 'json'] } });
         if (!picked?.[0]) return undefined;
         const file = picked[0].fsPath;
+        const columns = evaluateColumnArgs(await readRunConfig(run.runDir, run.configPath));
+        const args = ['evaluate', '--model', ckpt, '--data', file, ...columns];
         const value = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Evaluating ${path.basename(ckpt)} on ${path.basename(file)}…` }, () =>
-          runTrainerCommand(this.services.cliPath, ['evaluate', '--model', ckpt, '--data', file], run.runDir),
+          runTrainerCommand(this.services.cliPath, args, run.runDir),
         );
         const problem = evaluationGuard.check(value, 'evaluation');
         if (problem) throw new Error(`the trainer's evaluation is malformed: ${problem}`);

@@ -6,19 +6,14 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { parseTrainerMessage } from '../../common/protocol';
+import { readMetricsLog } from '../../common/runFolder/metricsLog';
 import { applyMessage, emptyRunSeries } from '../../common/runSeries';
 import type { RunSeriesData } from '../../common/runSeries';
 
 export async function readRunSeries(runDir: string, runId: string, name: string): Promise<RunSeriesData> {
   const s = emptyRunSeries(runId, name);
-  const text = await fs.readFile(path.join(runDir, 'metrics.jsonl'), 'utf8').catch(() => '');
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    const r = parseTrainerMessage(line);
-    // A torn last line (the trainer is writing it right now, or was killed mid-line) is skipped, not fatal.
-    if (r.ok) applyMessage(s, r.message);
-  }
+  // A torn last line (the trainer is writing it right now, or was killed mid-line) is skipped, not fatal.
+  for (const m of await readMetricsLog(runDir).catch(() => [])) applyMessage(s, m);
   return s;
 }
 

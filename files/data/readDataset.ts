@@ -2,14 +2,17 @@
  * Reads a labelled text dataset (CSV, TSV, JSONL, JSON) into rows that remember their source line,
  * so that every later error (unknown label, empty text) can point at the line to fix.
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { FineTuneError, type UserError } from '../../common/errors';
-import { parseDelimited, type DelimitedRecord } from './delimited';
-import { locateJsonRecords } from './jsonLines';
+import { FineTuneError } from '../../common/errors';
+import type { UserError } from '../../common/errors';
+import { shown } from '../../common/shown';
 import { didYouMean } from '../../common/textDistance';
+import { MAX_DATA_FILE_BYTES, readWhole } from './boundedRead';
+import { parseRecords } from './records';
+import type { DatasetFormat, RawRecord, Records } from './records';
+import { decodeUtf8 } from './utf8';
 
-export type DatasetFormat = 'csv' | 'tsv' | 'jsonl' | 'json';
+export type { DatasetFormat } from './records';
 
 export interface DatasetRow {
   text: string;
@@ -27,6 +30,8 @@ export interface ReadDatasetOptions {
   labelColumn?: string;
   /** Defaults to the file extension. */
   format?: DatasetFormat;
+  /** The largest file read; default MAX_DATA_FILE_BYTES. */
+  maxBytes?: number;
 }
 
 export interface Dataset {
@@ -51,258 +56,161 @@ export function formatOf(file: string): DatasetFormat {
   });
 }
 
-interface RawRecord {
-  values: Record<string, unknown>;
-  line: number;
-}
-
 export async function readDataset(file: string, options: ReadDatasetOptions): Promise<Dataset> {
   const format = options.format ?? formatOf(file);
-  const text = decodeUtf8(await readBytes(file), file);
-  const { columns, records } = parseRecords(text, format, file);
-  const wanted = [options.textColumn, options.textPairColumn, options.labelColumn].filter((c): c is string => c !== undefined);
-  for (const c of wanted) {
-    if (!columns.includes(c)) throw missingColumn(file, c, columns, format === 'csv' || format === 'tsv' ? 1 : records[0]?.line);
-  }
-
-  const rows: DatasetRow[] = [];
-  const skipped: { line: number; reason: string }[] = [];
-  const missingLabels: number[] = [];
-  for (const r of records) {
-    for (const c of wanted) {
-      if (!(c in r.values)) throw missingColumn(file, c, Object.keys(r.values), r.line);
-    }
-    const textValue = asText(r.values[options.textColumn]);
-    if (textValue.trim() === '') {
-      skipped.push({ line: r.line, reason: `empty '${options.textColumn}'` });
-      continue;
-    }
-    const row: DatasetRow = { text: textValue, line: r.line };
-    if (options.textPairColumn !== undefined) row.textPair = asText(r.values[options.textPairColumn]);
-    if (options.labelColumn !== undefined) {
-      const label = asText(r.values[options.labelColumn]).trim();
-      if (label === '') {
-        missingLabels.push(r.line);
-        continue;
-      }
-      row.label = label;
-    }
-    rows.push(row);
-  }
-
-  if (missingLabels.length > 0) {
-    const first = missingLabels[0] as number;
-    const more = missingLabels.length > 1 ? ` (and ${missingLabels.length - 1} more: lines ${missingLabels.slice(1, 11).join(', ')}${missingLabels.length > 11 ? ', ...' : ''})` : '';
-    throw new FineTuneError('data-missing-label', `line ${first} has no value in the label column '${options.labelColumn}'${more}`, {
-      file,
-      line: first,
-      fix: `Give every row a label, or remove the rows without one.`,
-    });
-  }
-  const warnings: UserError[] = [];
-  if (skipped.length > 0) {
-    const first = skipped[0] as { line: number };
-    warnings.push({
-      code: 'data-empty-text',
-      message: `skipped ${skipped.length} row${skipped.length === 1 ? '' : 's'} with empty '${options.textColumn}' (first on line ${first.line})`,
-      file,
-      line: first.line,
-      fix: 'Remove the empty rows, or check that text_column names the right column.',
-    });
-  }
+  const text = decodeUtf8(await readWhole(file, options.maxBytes ?? MAX_DATA_FILE_BYTES), file);
+  const parsed = parseRecords(text, format, file);
+  const wanted = wantedColumns(options);
+  checkColumns(parsed, wanted, file, format);
+  const { rows, skipped, missingLabels } = buildRows(parsed.records, options, wanted, file);
+  if (missingLabels.length > 0) throw missingLabelError(missingLabels, options.labelColumn ?? '', file);
   if (rows.length === 0) {
     throw new FineTuneError('data-empty', `${file} has no rows with text`, {
       file,
       fix: `Check that the file has data and that '${options.textColumn}' is the text column.`,
     });
   }
-  return { file, format, columns, rows, skipped, warnings };
+  const warnings = [...duplicateWarnings(parsed, wanted, file), ...skippedWarnings(skipped, options.textColumn, file)];
+  return { file, format, columns: parsed.columns, rows, skipped, warnings };
 }
 
-/** Column names only, read cheaply (the language server calls this on every keystroke in the config). */
-export async function readHeader(file: string, format: DatasetFormat = formatOf(file)): Promise<string[]> {
-  if (format === 'json') {
-    const { columns } = parseRecords(decodeUtf8(await readBytes(file), file), 'json', file);
-    return columns;
-  }
-  // The first 64 KiB hold the header of any sane file; a quoted header cell spanning more is not worth handling.
-  const handle = await fs.open(file, 'r').catch((e: unknown) => {
-    throw notFound(file, e);
+function wantedColumns(o: ReadDatasetOptions): string[] {
+  return [o.textColumn, o.textPairColumn, o.labelColumn].filter((c): c is string => c !== undefined);
+}
+
+/** An empty file is said to be empty, not to lack the text column. */
+export function checkNotEmpty(parsed: Records, file: string): void {
+  if (parsed.columns.length > 0 || parsed.records.length > 0) return;
+  throw new FineTuneError('data-empty', `${file} is empty`, {
+    file,
+    fix: 'Add the data: a header row and data rows for CSV/TSV, one JSON object per line for JSONL.',
   });
-  try {
-    const buf = new Uint8Array(65536);
-    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
-    let text = new TextDecoder('utf-8').decode(buf.subarray(0, bytesRead));
-    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    if (format === 'jsonl') {
-      const firstLine = text.split('\n').find((l) => l.trim() !== '');
-      if (firstLine === undefined) return [];
-      try {
-        const v: unknown = JSON.parse(firstLine);
-        return typeof v === 'object' && v !== null && !Array.isArray(v) ? Object.keys(v) : [];
-      } catch {
-        return [];
+}
+
+function checkColumns(parsed: Records, wanted: readonly string[], file: string, format: DatasetFormat): void {
+  checkNotEmpty(parsed, file);
+  const line = format === 'csv' || format === 'tsv' ? 1 : parsed.records[0]?.line;
+  for (const c of wanted) if (!parsed.columns.includes(c)) throw missingColumn(file, c, parsed.columns, line);
+}
+
+interface BuiltRows {
+  rows: DatasetRow[];
+  skipped: { line: number; reason: string }[];
+  missingLabels: number[];
+}
+
+function buildRows(
+  records: readonly RawRecord[],
+  o: ReadDatasetOptions,
+  wanted: readonly string[],
+  file: string,
+): BuiltRows {
+  const out: BuiltRows = { rows: [], skipped: [], missingLabels: [] };
+  for (const r of records) {
+    for (const c of wanted) if (!r.values.has(c)) throw missingColumn(file, c, [...r.values.keys()], r.line);
+    const text = asText(r, o.textColumn, file);
+    if (text.trim() === '') {
+      out.skipped.push({ line: r.line, reason: `empty '${o.textColumn}'` });
+      continue;
+    }
+    const row: DatasetRow = { text, line: r.line };
+    if (o.textPairColumn !== undefined) row.textPair = asText(r, o.textPairColumn, file);
+    if (o.labelColumn !== undefined) {
+      const label = asText(r, o.labelColumn, file).trim();
+      if (label === '') {
+        out.missingLabels.push(r.line);
+        continue;
       }
+      row.label = label;
     }
-    const first = parseDelimited(text, format, file, 1)[0];
-    return first ? first.fields.map((f) => f.trim()) : [];
-  } finally {
-    await handle.close();
-  }
-}
-
-function parseRecords(text: string, format: DatasetFormat, file: string): { columns: string[]; records: RawRecord[] } {
-  if (format === 'csv' || format === 'tsv') return fromDelimited(parseDelimited(text, format, file), file, format);
-  const located = format === 'jsonl' ? parseJsonl(text, file) : locateJsonRecords(text, file);
-  const columns: string[] = [];
-  const seen = new Set<string>();
-  for (const r of located) {
-    for (const k of Object.keys(r.values)) {
-      if (!seen.has(k)) {
-        seen.add(k);
-        columns.push(k);
-      }
-    }
-  }
-  return { columns, records: located };
-}
-
-function fromDelimited(records: DelimitedRecord[], file: string, dialect: 'csv' | 'tsv'): { columns: string[]; records: RawRecord[] } {
-  const header = records[0];
-  if (header === undefined) throw new FineTuneError('data-empty', `${file} is empty`, { file, fix: 'Add a header row and data rows.' });
-  const columns = header.fields.map((f) => f.trim());
-  const out: RawRecord[] = [];
-  for (const r of records.slice(1)) {
-    if (r.fields.length !== columns.length) {
-      const sep = dialect === 'csv' ? 'comma' : 'tab';
-      throw new FineTuneError(
-        'data-field-count',
-        `line ${r.line} has ${r.fields.length} field${r.fields.length === 1 ? '' : 's'} but the header has ${columns.length}`,
-        {
-          file,
-          line: r.line,
-          fix:
-            dialect === 'csv'
-              ? `Put text that contains a ${sep} in double quotes, or check for a missing value.`
-              : 'Remove tab characters inside the text, or check for a missing value.',
-        },
-      );
-    }
-    const values: Record<string, unknown> = {};
-    columns.forEach((c, i) => (values[c] = r.fields[i]));
-    out.push({ values, line: r.line });
-  }
-  return { columns, records: out };
-}
-
-function parseJsonl(text: string, file: string): RawRecord[] {
-  const out: RawRecord[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const l = (lines[i] as string).trim();
-    if (l === '') continue;
-    let v: unknown;
-    try {
-      v = JSON.parse(l);
-    } catch (e) {
-      throw new FineTuneError('data-bad-json', `line ${i + 1} is not valid JSON`, {
-        file,
-        line: i + 1,
-        detail: e instanceof Error ? e.message : String(e),
-        fix: 'Each line of a .jsonl file must be one JSON object, e.g. {"text": "...", "label": "pos"}.',
-      });
-    }
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-      throw new FineTuneError('data-bad-json', `line ${i + 1} is not a JSON object`, {
-        file,
-        line: i + 1,
-        fix: 'Each line of a .jsonl file must be one JSON object, e.g. {"text": "...", "label": "pos"}.',
-      });
-    }
-    out.push({ values: v as Record<string, unknown>, line: i + 1 });
+    out.rows.push(row);
   }
   return out;
 }
 
-function asText(v: unknown): string {
+/** A cell as text. Objects and lists are refused: no column of a text classifier holds one. */
+export function asText(r: RawRecord, column: string, file: string): string {
+  const v = r.values.get(column);
   if (v === undefined || v === null) return '';
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return JSON.stringify(v);
-}
-
-/** Decodes strictly, so that a Latin-1 or UTF-16 file is reported instead of read as mojibake. */
-export function decodeUtf8(bytes: Uint8Array, file: string): string {
-  try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  } catch {
-    const { line, column } = firstInvalidUtf8(bytes);
-    throw new FineTuneError('data-not-utf8', `line ${line} has bytes that are not valid UTF-8`, {
-      file,
-      line,
-      column,
-      fix: 'Save the file as UTF-8 (in VS Code: the encoding in the status bar, then "Save with Encoding" > UTF-8).',
-    });
-  }
-}
-
-function firstInvalidUtf8(bytes: Uint8Array): { line: number; column: number } {
-  const decoder = new TextDecoder('utf-8', { fatal: true });
-  let line = 1;
-  let start = 0;
-  for (let i = 0; i <= bytes.length; i++) {
-    if (i === bytes.length || bytes[i] === 0x0a) {
-      try {
-        decoder.decode(bytes.subarray(start, i));
-      } catch {
-        // Find the column: the longest valid prefix of the line.
-        let col = 0;
-        for (let j = start; j < i; j++) {
-          try {
-            decoder.decode(bytes.subarray(start, j + 1));
-            col = j - start + 1;
-          } catch {
-            if (j - start + 1 - col >= 4) break;
-          }
-        }
-        return { line, column: col + 1 };
-      }
-      line++;
-      start = i + 1;
-    }
-  }
-  return { line: 1, column: 1 };
-}
-
-async function readBytes(file: string): Promise<Uint8Array> {
-  try {
-    return await fs.readFile(file);
-  } catch (e) {
-    throw notFound(file, e);
-  }
-}
-
-function notFound(file: string, e: unknown): FineTuneError {
-  const code = (e as NodeJS.ErrnoException).code;
-  return new FineTuneError(code === 'ENOENT' ? 'data-not-found' : 'data-unreadable', code === 'ENOENT' ? `${file} does not exist` : `cannot read ${file}`, {
+  const what = Array.isArray(v) ? 'a list' : 'an object';
+  throw new FineTuneError('data-bad-value', `line ${r.line}: '${shown(column)}' holds ${what}, not text`, {
     file,
-    detail: e instanceof Error ? e.message : String(e),
-    ...(code === 'ENOENT' ? { fix: 'Check the path in the config; relative paths are relative to the config file.' } : {}),
+    line: r.line,
+    fix: `Give '${shown(column)}' a string (or a number) on every line; multi-label classification is not supported.`,
   });
 }
 
-function missingColumn(file: string, column: string, columns: string[], line: number | undefined): FineTuneError {
-  const guess = didYouMean(column, columns);
+function missingLabelError(lines: readonly number[], labelColumn: string, file: string): FineTuneError {
+  const first = lines[0] as number;
+  const rest = lines.slice(1, 11).join(', ');
+  const more =
+    lines.length > 1 ? ` (and ${lines.length - 1} more: lines ${rest}${lines.length > 11 ? ', ...' : ''})` : '';
   return new FineTuneError(
-    'data-missing-column',
-    `there is no column '${column}'${guess !== undefined ? `; did you mean '${guess}'?` : ''}`,
+    'data-missing-label',
+    `line ${first} has no value in the label column '${shown(labelColumn)}'${more}`,
     {
       file,
-      ...(line !== undefined ? { line } : {}),
-      detail: `Columns in ${path.basename(file)}: ${columns.length > 0 ? columns.map((c) => `'${c}'`).join(', ') : '(none)'}.`,
-      fix: guess !== undefined ? `Use '${guess}' in the config.` : 'Set the column name in the config to one of the columns listed.',
+      line: first,
+      fix: `Give every row a label, or remove the rows without one.`,
     },
   );
 }
 
+function skippedWarnings(skipped: BuiltRows['skipped'], textColumn: string, file: string): UserError[] {
+  const first = skipped[0];
+  if (first === undefined) return [];
+  const n = skipped.length;
+  return [
+    {
+      code: 'data-empty-text',
+      message: `skipped ${n} row${n === 1 ? '' : 's'} with empty '${shown(textColumn)}' (first on line ${first.line})`,
+      file,
+      line: first.line,
+      fix: 'Remove the empty rows, or check that text_column names the right column.',
+    },
+  ];
+}
+
+/** A header that names a used column twice: the first one is read, and the user hears which. */
+export function duplicateWarnings(parsed: Records, wanted: readonly string[], file: string): UserError[] {
+  return parsed.duplicates
+    .filter((d) => wanted.includes(d.name))
+    .map((d) => ({
+      code: 'data-duplicate-column',
+      message:
+        `the header names '${shown(d.name)}' ${d.fields.length} times (columns ${d.fields.join(', ')}); ` +
+        `column ${d.fields[0]} is read`,
+      file,
+      line: 1,
+      fix: `Rename the other '${shown(d.name)}' columns so that each column has its own name.`,
+    }));
+}
+
+export function missingColumn(
+  file: string,
+  column: string,
+  columns: string[],
+  line: number | undefined,
+): FineTuneError {
+  const guess = didYouMean(column, columns);
+  const listed =
+    columns
+      .slice(0, 50)
+      .map((c) => `'${shown(c)}'`)
+      .join(', ') + (columns.length > 50 ? ', ...' : '');
+  return new FineTuneError(
+    'data-missing-column',
+    `there is no column '${shown(column)}'${guess !== undefined ? `; did you mean '${shown(guess)}'?` : ''}`,
+    {
+      file,
+      ...(line !== undefined ? { line } : {}),
+      detail: `Columns in ${path.basename(file)}: ${columns.length > 0 ? listed : '(none)'}.`,
+      fix:
+        guess !== undefined
+          ? `Use '${shown(guess)}' in the config.`
+          : 'Set the column name in the config to one of the columns listed.',
+    },
+  );
+}

@@ -149,3 +149,31 @@ export function validateBertConfig(raw: unknown, file: string, text?: string): B
   }
   return config;
 }
+
+/**
+ * config.json's `id2label` as a list (labels[id]). The file is data: its keys are read as own entries only, must
+ * be the ids 0..n-1 written as decimal integers (as transformers writes them), and name n distinct labels.
+ */
+export function id2labelList(config: { id2label?: unknown }, file: string): string[] | undefined {
+  const raw = config.id2label;
+  if (raw === undefined || raw === null) return undefined;
+  const bad = (why: string) =>
+    new FineTuneError('model-bad-config', `'id2label' in ${file} ${why}`, {
+      file,
+      fix: 'Write id2label as {"0": "first label", "1": "second label", ...}, one entry per class, or remove it.',
+    });
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw bad('is not an object');
+  const entries = Object.entries(raw);
+  const labels = new Array<string>(entries.length);
+  const seen = new Set<string>();
+  for (const [key, value] of entries) {
+    if (!/^(0|[1-9]\d*)$/.test(key) || Number(key) >= entries.length) {
+      throw bad(`has the key '${key.slice(0, 40)}', not an id 0..${entries.length - 1}`);
+    }
+    if (typeof value !== 'string') throw bad(`maps ${key} to ${JSON.stringify(value)?.slice(0, 40)}, not a label name`);
+    if (seen.has(value)) throw bad(`names the label '${value.slice(0, 60)}' twice`);
+    seen.add(value);
+    labels[Number(key)] = value;
+  }
+  return labels;
+}

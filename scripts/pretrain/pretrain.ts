@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import { renameDirAtomic, writeFileAtomic } from '../../common/atomicWrite';
 import { defaultCorpusOptions, prepareCorpus, repoRoot } from './prepareCorpus';
 import { trainDemoTokenizer } from './trainTokenizer';
+import { readRunJson } from '../../common/runFolder/runJson';
 
 /** The files of a checkpoint that make a Hugging Face model folder; optimizer and trainer state stay behind. */
 export const MODEL_FILES = ['config.json', 'model.safetensors', 'vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
@@ -37,7 +38,8 @@ async function newestRun(runsDir: string): Promise<string> {
 
 /** Copies the best (else last) checkpoint of a run into `target`, replacing it whole. */
 export async function publishCheckpoint(runDir: string, target: string, extra: Record<string, unknown>): Promise<string> {
-  const info = JSON.parse(await fs.readFile(path.join(runDir, 'run.json'), 'utf8')) as { bestCheckpoint?: string; lastCheckpoint?: string; bestMetric?: number; step?: number; status?: string };
+  const info = await readRunJson(runDir);
+  if (!info) throw new Error(`${runDir} has no run.json`);
   const chosen = info.bestCheckpoint ?? info.lastCheckpoint;
   if (!chosen) throw new Error(`${runDir}/run.json names no checkpoint; the run saved none (status ${info.status})`);
   const checkpoint = path.isAbsolute(chosen) ? chosen : path.join(runDir, chosen);

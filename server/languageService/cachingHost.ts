@@ -34,10 +34,35 @@ export class HostCache {
     if (this.entries.size >= this.maxEntries) this.entries.clear();
     const value = compute();
     this.entries.set(key, { stamp, value });
-    // A failed read is not remembered: the next keystroke tries again.
-    value.catch(() => this.entries.delete(key));
+    // A failed read is not remembered, nor a cancelled one: the next keystroke tries again.
+    value.then(
+      (v) => {
+        if (isCancelled(v) && this.entries.get(key)?.value === value) this.entries.delete(key);
+      },
+      () => this.entries.delete(key),
+    );
     return value;
   }
+}
+
+/** A lookup that failed because its caller gave up: it says nothing about the file. */
+function isCancelled(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && (v as { code?: unknown }).code === 'data-read-cancelled';
+}
+
+/**
+ * A data-file read shared by every caller that asks while it runs. It runs under the first caller's signal, so a
+ * later caller that has not given up reads again when that one was cancelled.
+ */
+async function shared<T>(
+  cache: HostCache,
+  key: string,
+  file: string,
+  signal: AbortSignal | undefined,
+  read: () => Promise<T>,
+): Promise<T> {
+  const v = await cache.get(key, [file], read);
+  return isCancelled(v) && !signal?.aborted ? cache.get(key, [file], read) : v;
 }
 
 /** Wraps `inner`; answers are shared by every host built on the same cache (all open configs). */
@@ -45,9 +70,9 @@ export function cachingHost(inner: ConfigFileHost, cache: HostCache): ConfigFile
   return {
     resolve: (p) => inner.resolve(p),
     fileExists: (p) => inner.fileExists(p),
-    readColumns: (abs) => cache.get<Lookup<string[]>>(`columns\0${abs}`, [abs], () => inner.readColumns(abs)),
-    distinctValues: (abs, column, limit) =>
-      cache.get<Lookup<string[]>>(`distinct\0${abs}\0${column}\0${limit}`, [abs], () => inner.distinctValues(abs, column, limit)),
+    readColumns: (abs, signal) => shared(cache, `columns\0${abs}`, abs, signal, () => inner.readColumns(abs, signal)),
+    sampleColumns: (abs, signal) =>
+      shared(cache, `sample\0${abs}`, abs, signal, () => inner.sampleColumns(abs, signal)),
     localModel: (nameOrPath) => {
       const dir = inner.resolve(nameOrPath);
       return cache.get<Lookup<ModelInfo> | undefined>(`model\0${dir}`, [dir, `${dir}/config.json`, `${dir}/model.safetensors`], () => inner.localModel(nameOrPath));

@@ -107,7 +107,10 @@ export function createLanguageService(options: LanguageServiceOptions): FineTune
     const { result } = ctx.parsed;
     let diagnostics = ctx.parsed.diagnostics;
     if (result && ctx.host) {
-      const files = await withTimeout(checkConfigFiles(result.config, result.document, ctx.host), timeoutMs, []);
+      // The signal stops the data-file reads that the timeout gives up on.
+      const signal = AbortSignal.timeout(timeoutMs);
+      const checks = checkConfigFiles(result.config, result.document, ctx.host, signal);
+      const files = await withTimeout(checks, timeoutMs, []);
       // A file diagnostic about a key that already has an error would say the same thing twice.
       const broken = new Set(diagnostics.filter((d) => d.severity === 'error').map((d) => d.path.join('.')));
       diagnostics = [...diagnostics, ...files.filter((d) => !broken.has(d.path.join('.')))];

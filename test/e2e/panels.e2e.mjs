@@ -7,7 +7,19 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildVsix, teardown, clearNotifications, openFile, launch, pick, ROOT, runCommand, shot, sleep } from './vscode.mjs';
+import {
+  buildVsix,
+  teardown,
+  clearNotifications,
+  openFile,
+  launch,
+  pick,
+  ROOT,
+  runCommand,
+  shot,
+  sleep,
+  tinyConfig,
+} from './vscode.mjs';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e-panels');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'finetune-e2e-panels-'));
@@ -18,34 +30,20 @@ const log = (m) => console.log(`# [${((Date.now() - t0) / 1000).toFixed(1)}s] ${
 let vs;
 let page;
 
-const config = (lr, epochs) => `# panels e2e
-mode: from-scratch
-task: text-classification
-model:
-  tokenizer: ./tokenizer
-  architecture:
-    hidden_size: 32
-    num_hidden_layers: 2
-    num_attention_heads: 2
-    intermediate_size: 64
-    max_position_embeddings: 32
-data:
-  train_file: train.csv
-  validation_file: validation.csv
-  text_column: text
-  label_column: label
-  max_length: 32
-training:
-  num_train_epochs: ${epochs}
-  per_device_train_batch_size: 8
-  learning_rate: ${lr}
-  eval_strategy: epoch
-  save_strategy: epoch
-  save_total_limit: 3
-  metric_for_best_model: accuracy
-  logging_steps: 1
-  seed: 1
-`;
+const DATA = { train_file: 'train.csv', validation_file: 'validation.csv', text_column: 'text', label_column: 'label' };
+const config = (lr, epochs, data = DATA) =>
+  '# panels e2e\n' +
+  tinyConfig(data, {
+    num_train_epochs: epochs,
+    per_device_train_batch_size: 8,
+    learning_rate: lr,
+    eval_strategy: 'epoch',
+    save_strategy: 'epoch',
+    save_total_limit: 3,
+    metric_for_best_model: 'accuracy',
+    logging_steps: 1,
+    seed: 1,
+  });
 
 function makeWorkspace() {
   const sample = path.join(ROOT, 'examples', 'sample');
@@ -56,6 +54,18 @@ function makeWorkspace() {
   fs.copyFileSync(path.join(sample, 'tokenizer', 'vocab.txt'), path.join(workspace, 'tokenizer', 'vocab.txt'));
   fs.writeFileSync(path.join(workspace, 'a.finetune.yaml'), config('1.0e-3', 12));
   fs.writeFileSync(path.join(workspace, 'b.finetune.yaml'), config('3.0e-4', 3));
+  // Run c names its columns as a user's own data does, not the default text/label.
+  const renamed = (f) =>
+    'sentence,sentiment\n' + fs.readFileSync(path.join(workspace, f), 'utf8').replace(/^text,label\n/, '');
+  fs.writeFileSync(path.join(workspace, 'reviews-train.csv'), renamed('train.csv'));
+  fs.writeFileSync(path.join(workspace, 'reviews-validation.csv'), renamed('validation.csv'));
+  const c = config('1.0e-3', 2, {
+    train_file: 'reviews-train.csv',
+    validation_file: 'reviews-validation.csv',
+    text_column: 'sentence',
+    label_column: 'sentiment',
+  });
+  fs.writeFileSync(path.join(workspace, 'c.finetune.yaml'), c);
   fs.mkdirSync(path.join(workspace, 'exported'));
 }
 
@@ -119,6 +129,7 @@ function journey(name, fn) {
     try {
       await fn();
     } catch (e) {
+      // The screenshot is evidence for the failure `e`; failing to take it must not replace `e`.
       await shot(page, ARTIFACTS, `FAIL-${name.replace(/[^\w]+/g, '-').slice(0, 60)}`).catch(() => {});
       throw e;
     }
@@ -134,7 +145,6 @@ journey('the metrics panel of a live run shows the step count and the loss chart
   const stepCount = webview().locator('.step-count').first();
   await stepCount.waitFor({ timeout: 60000 });
   const stepOf = async () => Number(/step (\d+)/.exec(await stepCount.innerText())?.[1] ?? -1);
-  await waitFor(() => true, 'nothing');
   let first = await stepOf();
   for (let i = 0; i < 120 && first <= 0; i++) (await sleep(250), (first = await stepOf()));
   assert.ok(first > 0, 'the step count shows progress');
@@ -245,4 +255,29 @@ journey('the checkpoint explorer evaluates a checkpoint on a data file, exports 
   await table.locator(`tbody tr[data-path="${lastPath}"]`).waitFor({ state: 'detached', timeout: 30000 });
   assert.ok(fs.existsSync(firstPath), 'the other checkpoints stay');
   await shot(page, ARTIFACTS, '07-deleted');
+});
+
+journey('the checkpoint explorer evaluates a run trained on its own column names (sentence/sentiment)', async () => {
+  await clearNotifications(page);
+  await openFile(page, 'c.finetune.yaml');
+  await runCommand(page, 'Fine-Tune: Start run');
+  const runC = () => runs().find((r) => r.configFile?.endsWith('c.finetune.yaml'));
+  const run = await waitFor(() => ended(runC()) && runC(), 'run c to finish', 180000);
+  assert.equal(run.status, 'completed', run.error?.message);
+  await clearNotifications(page);
+  await runCommand(page, 'Fine-Tune: Open checkpoints');
+  await pick(page, runRow('c'), 'c');
+  const table = webview().locator('table.checkpoints');
+  await table.waitFor({ timeout: 60000 });
+  const first = table.locator('tbody tr:not(.broken)').first();
+  await first.locator('vscode-button[title^="Evaluate"]').click();
+  await acceptInFileDialog(path.join(workspace, 'reviews-validation.csv'));
+  // Either the evaluation or the panel's problem banner (what a missing column gave before): say which.
+  const evaluation = webview().locator('section.evaluation table.confusion');
+  const problem = webview().locator('.problem');
+  await evaluation.or(problem).first().waitFor({ timeout: 120000 });
+  assert.equal(await problem.count(), 0, `Evaluate failed: ${(await problem.allInnerTexts()).join(' ')}`);
+  const title = await webview().locator('section.evaluation h3').first().innerText();
+  assert.match(title, /^Evaluation of checkpoint-\d+ on reviews-validation\.csv \(40 examples\)$/);
+  await shot(page, ARTIFACTS, '08-evaluate-own-columns');
 });

@@ -7,7 +7,22 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildVsix, teardown, clearNotifications, openFile, clickNotificationButton, launch, pick, ROOT, runCommand, runsRows, shot, sleep, waitForQuickTitle } from './vscode.mjs';
+import {
+  buildVsix,
+  teardown,
+  clearNotifications,
+  openFile,
+  clickNotificationButton,
+  launch,
+  pick,
+  ROOT,
+  runCommand,
+  runsRows,
+  shot,
+  sleep,
+  tinyConfig,
+  waitForQuickTitle,
+} from './vscode.mjs';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'finetune-e2e-'));
@@ -38,10 +53,10 @@ async function openRunsView() {
   const tab = page.locator('.activitybar [aria-label^="Fine-Tune"]').first();
   const pane = page.locator('.pane-header', { hasText: 'Runs' }).first();
   // A click while the workbench is still restoring its layout (after a reload) can toggle the sidebar shut again,
-  // so click until the view is there rather than once.
-  for (let i = 0; i < 10 && !(await pane.isVisible().catch(() => false)); i++) {
+  // so click until the view is there rather than once; the last wait fails the journey if it never is.
+  for (let i = 0; i < 10 && !(await pane.isVisible()); i++) {
     await tab.click();
-    await pane.waitFor({ timeout: 3000 }).catch(() => {});
+    if (await pane.waitFor({ timeout: 3000 }).then(() => true, () => false)) break;
   }
   await pane.waitFor();
 }
@@ -60,6 +75,9 @@ async function waitForRun(name, re, timeout = 60000) {
     await sleep(150);
   }
 }
+
+/** The Fine-Tune status bar item (statusBar.ts): VS Code gives its element the id `<extension id>.finetune.run`. */
+const statusItem = () => page.locator('.statusbar-item[id$="finetune.run"]');
 
 async function closeAllEditors() {
   await runCommand(page, 'View: Close All Editors');
@@ -91,11 +109,13 @@ after(async () => {
 
 /** Wraps a journey so that a failure leaves a screenshot and the state of the quick input behind. */
 function journey(name, fn) {
-  test(name, { timeout: 120000 }, async () => {
+  // A safety net, not a check: on two busy cores a journey that trains and resumes takes up to two minutes.
+  test(name, { timeout: 240000 }, async () => {
     try {
       await fn();
     } catch (e) {
       const safe = name.replace(/[^\w]+/g, '-').slice(0, 60);
+      // The screenshot is evidence for the failure `e`; failing to take it must not replace `e`.
       await shot(page, ARTIFACTS, `FAIL-${safe}`).catch(() => {});
       // The extension's own log (trainer output, run folders re-read) says what it saw.
       const logs = path.join(tmp, 'vscode', 'data', 'logs');
@@ -150,7 +170,6 @@ journey('starting the config shows the run in the Runs view going from running t
   await clickNotificationButton(page, 'Wrote reviews.finetune.yaml', 'Start run');
   await openRunsView();
   await waitForRun('reviews', /\b[1-9]\d*\/\d+/, 30000);
-  await page.locator('.statusbar-item', { hasText: 'reviews' }).first().waitFor({ timeout: 30000 }).catch(() => {});
   await shot(page, ARTIFACTS, '04-run-running');
   const done = await waitForRun('reviews', /completed/, 90000);
   await done.locator('.monaco-tl-twistie').click();
@@ -183,9 +202,17 @@ journey('a second run, fine-tuned from the first run\'s checkpoint, is stopped m
   await clickNotificationButton(page, 'Wrote reviews-2.finetune.yaml', 'Start run');
   await openRunsView();
   await waitForRun('reviews-2', /\b([1-9]\d*)\/\d+/, 60000);
+  // The status bar shows the active run: its name, step/total and the loss (then the ETA).
+  const item = statusItem();
+  await item.filter({ hasText: /reviews-2\s+\d+\/\d+\s+loss / }).waitFor({ timeout: 30000 });
+  const status = await item.innerText();
+  const [, step, total] = /^\W*reviews-2\s+(\d+)\/(\d+)\s+loss \d+(?:\.\d+)?(?:e[+-]?\d+)?\b/.exec(status) ?? [];
+  assert.ok(Number(step) >= 1 && Number(total) > Number(step), `the status bar shows the run's progress: ${status}`);
   await shot(page, ARTIFACTS, '06-second-run-running');
   await runCommand(page, 'Fine-Tune: Stop run');
   await waitForRun('reviews-2', /stopped/, 60000);
+  // With no active run left, the item goes.
+  await item.waitFor({ state: 'hidden', timeout: 30000 });
   const stopped = runFolders().map((d) => runJson(d)).find((r) => r.configFile === config);
   assert.equal(stopped.status, 'stopped');
   assert.ok(stopped.checkpoints.length >= 1 || fs.readdirSync(path.join(workspace, '.finetune', 'runs', stopped.runId)).some((f) => f.startsWith('checkpoint-')));
@@ -218,23 +245,107 @@ journey('a second run, fine-tuned from the first run\'s checkpoint, is stopped m
   await clearNotifications(page);
 });
 
-journey('a run left "running" by a killed window shows as interrupted, with Resume', async () => {
-  // What a killed VS Code leaves behind: run.json says running, its pid is gone, one checkpoint was saved.
-  const dir = path.join(workspace, '.finetune', 'runs', 'orphan-20260101-000000');
-  fs.mkdirSync(path.join(dir, 'checkpoint-7'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'checkpoint-7', 'trainer_state.json'), JSON.stringify({ global_step: 7 }));
-  const config = path.join(workspace, 'reviews.finetune.yaml');
-  const info = { formatVersion: 1, runId: 'orphan-20260101-000000', status: 'running', mode: 'from-scratch', task: 'text-classification', configFile: config, startedAt: new Date().toISOString(), pid: 2 ** 22 + 12345, step: 7, totalSteps: 90, checkpoints: [path.join(dir, 'checkpoint-7')] };
-  fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify(info));
-  // Reopen the window, as a user does after VS Code was killed: the extension reads the runs on disk as it starts.
+/** A run long enough to be killed after its first checkpoint, and short enough to finish after the resume. */
+const KILLED_CONFIG = tinyConfig(
+  { train_file: 'reviews.csv', text_column: 'text', label_column: 'label' },
+  {
+    max_steps: 80,
+    per_device_train_batch_size: 8,
+    learning_rate: '1.0e-3',
+    eval_strategy: '"no"',
+    save_strategy: 'steps',
+    save_steps: 10,
+    logging_steps: 1,
+    seed: 3,
+  },
+);
+
+const isAlive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const checkpointSteps = (dir) =>
+  fs.readdirSync(dir).flatMap((f) => (/^checkpoint-(\d+)$/.exec(f) ? [Number(f.slice('checkpoint-'.length))] : []));
+
+/** Starts the run, and SIGKILLs its trainer (as a crash or the OOM killer would) once a checkpoint is saved. */
+async function startAndKill(config) {
+  await openFile(page, path.basename(config));
+  await runCommand(page, 'Fine-Tune: Start run');
+  for (let i = 0; i < 1200; i++) {
+    const dir = runFolders().find((d) => runJson(d).configFile === config);
+    if (dir && checkpointSteps(dir).length) {
+      const info = runJson(dir);
+      assert.equal(info.status, 'running', 'the run is killed mid-run, not after it ended');
+      process.kill(info.pid, 'SIGKILL');
+      for (let j = 0; j < 100 && isAlive(info.pid); j++) await sleep(50);
+      assert.ok(!isAlive(info.pid), `the trainer (pid ${info.pid}) is gone`);
+      return { dir, step: Math.max(...checkpointSteps(dir)) };
+    }
+    await sleep(50);
+  }
+  throw new Error('the run saved no checkpoint within 60 s');
+}
+
+/** Byte length of every metrics.jsonl now, so that what a resume appends (or writes anew) can be told apart. */
+function metricsSizes() {
+  const sizes = new Map();
+  for (const d of runFolders()) {
+    const f = path.join(d, 'metrics.jsonl');
+    sizes.set(d, fs.existsSync(f) ? fs.statSync(f).size : 0);
+  }
+  return sizes;
+}
+
+/** The `step` records a run folder's metrics.jsonl gained after `offset` bytes (all of them if it was rewritten). */
+function stepsAfter(dir, offset) {
+  const bytes = fs.readFileSync(path.join(dir, 'metrics.jsonl'));
+  const text = bytes.subarray(bytes.length >= offset ? offset : 0).toString('utf8');
+  return text.split('\n').filter((l) => l.includes('"type":"step"')).map((l) => JSON.parse(l).step);
+}
+
+journey('a killed trainer leaves its run interrupted; Resume in the Runs view completes it', async () => {
+  await closeAllEditors();
+  await clearNotifications(page);
+  const config = path.join(workspace, 'killed.finetune.yaml');
+  fs.writeFileSync(config, KILLED_CONFIG);
+  const killed = await startAndKill(config);
+  log(`killed the trainer of ${path.basename(killed.dir)} after checkpoint-${killed.step}`);
+  await openRunsView();
+  await waitForRun('killed', /failed/, 30000);
+  assert.equal(runJson(killed.dir).status, 'running', 'run.json still says running: nobody said goodbye');
+
+  // Reopen the window, as a user does after VS Code was killed with its trainer: the runs are read from disk.
   await page.reload();
   await page.locator('.monaco-workbench').waitFor();
   await openRunsView();
-  const row = await waitForRun('reviews', /interrupted/, 30000);
-  await row.click({ button: 'right' });
-  await page.locator('.context-view .action-label', { hasText: 'Resume run from checkpoint' }).first().waitFor();
+  const row = await waitForRun('killed', /interrupted/, 30000);
   await shot(page, ARTIFACTS, '09-interrupted');
-  await page.keyboard.press('Escape');
+  const before = metricsSizes();
+  await row.click({ button: 'right' });
+  await page.locator('.context-view .action-label', { hasText: 'Resume run from checkpoint' }).first().click();
+  // One checkpoint resumes at once; with several (killed after the second), the last is picked.
+  const which = page.locator('.quick-input-widget .quick-input-box input[placeholder^="From which checkpoint"]');
+  if (await which.waitFor({ timeout: 3000 }).then(() => true, () => false)) {
+    await pick(page, 'last', '', { placeholder: 'From which checkpoint' });
+  }
+  const from = new RegExp(`checkpoint-${killed.step}$`);
+  let resumed;
+  for (let i = 0; i < 600 && resumed?.info.status !== 'completed'; i++) {
+    const dir = runFolders().find((d) => from.test(runJson(d).resumedFrom ?? ''));
+    resumed = dir && { dir, info: runJson(dir) };
+    if (resumed?.info.status !== 'completed') await sleep(150);
+  }
+  assert.equal(resumed?.info.status, 'completed', `the resumed run completes: ${JSON.stringify(resumed?.info)}`);
+  const steps = stepsAfter(resumed.dir, before.get(resumed.dir) ?? 0);
+  assert.equal(steps[0], killed.step + 1, `the resume continues from checkpoint-${killed.step}: ${steps.slice(0, 5)}`);
+  assert.equal(steps.at(-1), 80);
+  await waitForRun('killed', /completed/, 30000);
+  await shot(page, ARTIFACTS, '09-interrupted-resumed');
+  await clearNotifications(page);
 });
 
 journey('a broken config shows its diagnostics in the Problems panel', async () => {

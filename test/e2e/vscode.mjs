@@ -119,11 +119,13 @@ export async function launch({ vsix, workspace, runDir, log = () => {} }) {
       errors,
       env,
       async close() {
+        // Teardown: a browser that already crashed or closed has nothing left to close.
         await context.close().catch(() => {});
         await stopServer();
       },
     };
   } catch (e) {
+    // Start-up already failed with `e`; a failing close must not replace it.
     await context?.close().catch(() => {});
     await stopServer();
     throw e;
@@ -145,6 +147,7 @@ export async function runCommand(page, label) {
       return;
     } catch (e) {
       if (attempt === 5) throw new Error(`could not run command "${label}": ${String(e).split('\n')[0]}`);
+      // Closes a half-open palette before the next attempt; with none open there is nothing to close.
       await page.keyboard.press('Escape').catch(() => {});
       await sleep(300);
     }
@@ -188,6 +191,7 @@ export async function clickNotificationButton(page, text, button) {
 }
 
 export async function clearNotifications(page) {
+  // Tidying between journeys, not a check: a journey that needs a notification gone waits for that itself.
   await runCommand(page, 'Notifications: Clear All Notifications').catch(() => {});
 }
 
@@ -219,11 +223,36 @@ export async function openFile(page, name) {
       return;
     } catch (e) {
       if (attempt === 4) throw new Error(`could not open ${name}: ${String(e).split('\n')[0]}`);
+      // Closes Quick Open, if it is open, before the next attempt.
       await page.keyboard.press('Escape').catch(() => {});
+      // Takes the focus back from a webview, if one holds it; the retry checks whether the file opened.
       await page.locator('.monaco-workbench .part.editor').first().click({ position: { x: 5, y: 5 } }).catch(() => {});
       await sleep(300);
     }
   }
+}
+
+/**
+ * A tiny from-scratch text-classification config on the workspace's `tokenizer/`, as the journeys train it:
+ * `data` and `training` are the keys of those sections, in order (values written as given).
+ */
+export function tinyConfig(data, training) {
+  const block = (o) => Object.entries(o).map(([k, v]) => `  ${k}: ${v}`).join('\n');
+  return `mode: from-scratch
+task: text-classification
+model:
+  tokenizer: ./tokenizer
+  architecture:
+    hidden_size: 32
+    num_hidden_layers: 2
+    num_attention_heads: 2
+    intermediate_size: 64
+    max_position_embeddings: 32
+data:
+${block({ ...data, max_length: 32 })}
+training:
+${block(training)}
+`;
 }
 
 /** Builds the production bundles and packs them into a .vsix at `out`, as `npm run package` does. */

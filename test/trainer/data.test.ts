@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { readDataset, readHeader } from '../../files/data/readDataset';
+import { readDataset } from '../../files/data/readDataset';
+import { readHeader } from '../../files/data/sample';
 import { buildLabelMap, encodeLabels } from '../../trainer/data/labels';
 import { splitTrainValidation } from '../../trainer/data/split';
 import { FineTuneError, formatUserError } from '../../common/errors';
@@ -113,8 +114,7 @@ test('label maps: integers numerically, strings alphabetically, unknown labels n
   assert.deepEqual(buildLabelMap(['10', '2', '0', '2']).labels, ['0', '2', '10']);
   const m = buildLabelMap(['neg', 'pos', 'Neutral', 'neg']);
   assert.deepEqual(m.labels, ['Neutral', 'neg', 'pos']);
-  assert.deepEqual(m.id2label, { 0: 'Neutral', 1: 'neg', 2: 'pos' });
-  assert.deepEqual(m.label2id, { Neutral: 0, neg: 1, pos: 2 });
+  assert.deepEqual([...m.label2id], [['Neutral', 0], ['neg', 1], ['pos', 2]]);
   assert.deepEqual([...encodeLabels([{ text: 'a', label: 'pos', line: 2 }], m, 'v.csv')], [2]);
   assert.throws(() => encodeLabels([{ text: 'a', label: 'postive', line: 7 }], m, 'v.csv'), (e: unknown) => {
     assert.ok(e instanceof FineTuneError && e.code === 'data-unknown-label' && e.line === 7 && e.file === 'v.csv');

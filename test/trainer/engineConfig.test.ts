@@ -37,8 +37,8 @@ test('the Node host reads headers, distinct labels, and tells a Hub id from a mi
   const ws = makeWorkspace();
   const host = nodeConfigHost(ws.dir);
   assert.deepEqual(await host.readColumns(host.resolve('train.csv')), { ok: true, value: ['text', 'label'] });
-  const labels = await host.distinctValues(host.resolve('train.csv'), 'label', 5);
-  assert.ok(labels.ok && [...labels.value].sort().join() === 'negative,positive');
+  const sample = await host.sampleColumns(host.resolve('train.csv'));
+  assert.ok(sample.ok && [...sample.value.columns.get('label')!.examples].sort().join() === 'negative,positive');
   assert.equal(await host.localModel('bert-base-uncased'), undefined);
   assert.deepEqual(await host.localTokenizer('tokenizer'), { ok: true, value: true });
   const noTok = await host.localTokenizer('.');

@@ -1,35 +1,101 @@
 #!/usr/bin/env python3
-"""Loads a Fine-Tune Studio checkpoint with Hugging Face transformers and compares its logits with ours.
+"""Loads a Fine-Tune Studio checkpoint in PyTorch and compares its logits with ours.
 
-Usage: python3 test/trainer/hf_parity.py CHECKPOINT_DIR PREDICT_JSON [--tolerance 1e-4] [--reference transformers|torch]
+Usage: python3 test/trainer/hf_parity.py CHECKPOINT_DIR CASES_JSON [--tolerance 1e-4]
+                                         [--reference transformers|torch]
 
-PREDICT_JSON is what `finetune-studio predict --model CHECKPOINT_DIR --text "..." --json` printed (the JSON
-lines, or only the `result` message, or its `value`; a list of values compares several inputs). Prints the max
-absolute difference between transformers' logits and ours; exits 1 when it is above the tolerance, and 0 with
-"skipped: ..." when transformers or torch is not installed.
+CASES_JSON holds what our engine computed. Either what `finetune-studio predict --model CHECKPOINT_DIR --text "..."
+--json` printed (the JSON lines, or only the `result` message, or its `value`; a list of values compares several
+inputs), or a list of batch cases written by test/trainer/hfParity.test.ts:
+
+  {"name": "...", "inputIds": [[...], ...], "attentionMask": [[...]], "tokenTypeIds": [[...]],
+   "logits": [[...], ...], "positions": [[b, s], ...]}
+
+where `logits` has one row per example (sequence classification) or one row per scored position (masked LM,
+`positions` naming each row's example and position, as our head returns only those).
+
+--reference torch uses test/trainer/torch_bert.py (modeling_bert written out); transformers uses HF itself.
+Prints one line per case and then the max absolute difference over all of them; exits 1 when it is above the
+tolerance, 2 when the reference cannot be imported (the caller decides whether that is a skip or a failure).
 """
 import argparse
 import json
+import os
 import sys
 
+MAX_CASES_BYTES = 256 << 20
 
-def load_values(path):
-    text = open(path, encoding="utf-8").read().strip()
+
+def as_batch(rows):
+    """A predict result holds one example as flat lists; a batch case holds lists of rows."""
+    return rows if rows and isinstance(rows[0], list) else [rows]
+
+
+def normalise(item, where):
+    missing = [k for k in ("inputIds", "attentionMask", "logits") if k not in item]
+    if missing:
+        sys.exit(f"{where}: missing {', '.join(missing)}")
+    ids = as_batch(item["inputIds"])
+    types = item.get("tokenTypeIds") or [[0] * len(r) for r in ids]
+    return {
+        "name": item.get("name", where),
+        "inputIds": ids,
+        "attentionMask": as_batch(item["attentionMask"]),
+        "tokenTypeIds": as_batch(types),
+        "logits": as_batch(item["logits"]),
+        "positions": item.get("positions"),
+    }
+
+
+def load_cases(path):
+    if os.path.getsize(path) > MAX_CASES_BYTES:
+        sys.exit(f"{path}: larger than {MAX_CASES_BYTES} bytes")
+    with open(path, encoding="utf-8") as f:
+        text = f.read().strip()
     try:
         docs = [json.loads(text)]
     except json.JSONDecodeError:
         docs = [json.loads(line) for line in text.splitlines() if line.strip()]
-    values = []
+    cases = []
     for d in docs:
-        items = d if isinstance(d, list) else [d]
-        for item in items:
-            if item.get("type") == "result":
+        for item in d if isinstance(d, list) else [d]:
+            if isinstance(item, dict) and item.get("type") == "result":
                 item = item["value"]
-            if "inputIds" in item and "logits" in item:
-                values.append(item)
-    if not values:
-        sys.exit(f"{path}: no predict result with inputIds and logits")
-    return values
+            if isinstance(item, dict) and "inputIds" in item and "logits" in item:
+                cases.append(normalise(item, f"{path} case {len(cases) + 1}"))
+    if not cases:
+        sys.exit(f"{path}: no case with inputIds and logits")
+    return cases
+
+
+def reference_model(reference, folder):
+    """(run(ids, mask, types) -> logits, a description of the reference)."""
+    if reference == "transformers":
+        import transformers
+
+        arch = json.load(open(os.path.join(folder, "config.json"), encoding="utf-8"))["architectures"][0]
+        model = getattr(transformers, arch).from_pretrained(folder).eval()
+        run = lambda ids, mask, types: model(input_ids=ids, attention_mask=mask, token_type_ids=types).logits
+        return run, f"transformers {transformers.__version__} {arch}"
+    # Plain PyTorch with HF's module names (test/trainer/torch_bert.py), where transformers is absent.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import torch_bert
+
+    model = torch_bert.load(folder)
+    return model, f"torch_bert.py {type(model).__name__} (modeling_bert written out)"
+
+
+def their_logits(run, case, torch):
+    ids = torch.tensor(case["inputIds"], dtype=torch.long)
+    mask = torch.tensor(case["attentionMask"], dtype=torch.long)
+    types = torch.tensor(case["tokenTypeIds"], dtype=torch.long)
+    with torch.no_grad():
+        out = run(ids, mask, types).double()
+    if out.dim() == 3:  # masked LM: [batch, seq, vocab], of which our head returns the scored positions
+        if not case["positions"]:
+            sys.exit(f"{case['name']}: masked-LM logits need `positions`")
+        out = torch.stack([out[b, s] for b, s in case["positions"]])
+    return out
 
 
 def main():
@@ -39,37 +105,26 @@ def main():
     parser.add_argument("--tolerance", type=float, default=1e-4)
     parser.add_argument("--reference", choices=["transformers", "torch"], default="transformers")
     ns = parser.parse_args()
-    tolerance, reference = ns.tolerance, ns.reference
     try:
         import torch
-        if reference == "transformers":
-            from transformers import BertForSequenceClassification
-    except Exception as e:  # ImportError, or a broken install
-        print(f"skipped: {reference} not installed ({type(e).__name__}: {e})")
-        return 0
-    folder, inputs = ns.folder, ns.inputs
-    if reference == "transformers":
-        model = BertForSequenceClassification.from_pretrained(folder).eval()
-        run = lambda ids, mask, types: model(input_ids=ids, attention_mask=mask, token_type_ids=types).logits
-        version = f"transformers {__import__('transformers').__version__}"
-    else:
-        # Plain PyTorch with HF's module names (test/trainer/torch_bert.py), where transformers is absent.
-        sys.path.insert(0, __import__("os").path.dirname(__file__))
-        import torch_bert
-        model = torch_bert.load(folder)
-        run = model
-        version = "torch_bert.py (modeling_bert written out)"
+
+        run, version = reference_model(ns.reference, ns.folder)
+    except ImportError as e:
+        print(f"unavailable: {ns.reference} cannot be imported by {sys.executable} ({type(e).__name__}: {e})")
+        return 2
     worst = 0.0
-    for v in load_values(inputs):
-        ids = torch.tensor([v["inputIds"]], dtype=torch.long)
-        mask = torch.tensor([v["attentionMask"]], dtype=torch.long)
-        types = torch.tensor([v.get("tokenTypeIds") or [0] * len(v["inputIds"])], dtype=torch.long)
-        with torch.no_grad():
-            theirs = run(ids, mask, types)[0].double()
-        ours = torch.tensor(v["logits"], dtype=torch.float64)
-        worst = max(worst, (theirs - ours).abs().max().item())
-    print(f"max_abs_diff={worst:.3e} (tolerance {tolerance:g}, {version}, torch {torch.__version__})")
-    return 0 if worst <= tolerance else 1
+    for case in load_cases(ns.inputs):
+        theirs = their_logits(run, case, torch)
+        ours = torch.tensor(case["logits"], dtype=torch.float64)
+        if theirs.shape != ours.shape:
+            print(f"case {case['name']}: shape {list(theirs.shape)} in PyTorch, {list(ours.shape)} ours")
+            return 1
+        diff = (theirs - ours).abs().max().item()
+        worst = max(worst, diff)
+        scale = theirs.abs().max().item()
+        print(f"case {case['name']}: shape {list(ours.shape)}, max |logit| {scale:.3g}, max_abs_diff={diff:.3e}")
+    print(f"max_abs_diff={worst:.3e} (tolerance {ns.tolerance:g}, {version}, torch {torch.__version__})")
+    return 0 if worst <= ns.tolerance else 1
 
 
 if __name__ == "__main__":

@@ -19,9 +19,20 @@ export interface TrainerRun {
   waitFor: (pred: (m: TrainerMessage) => boolean) => Promise<TrainerMessage>;
 }
 
-export function startTrainer(args: string[], opts: { preload?: string; cwd?: string } = {}): TrainerRun {
+export interface TrainerSpawnOptions {
+  preload?: string;
+  cwd?: string;
+  /** The child's environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export function startTrainer(args: string[], opts: TrainerSpawnOptions = {}): TrainerRun {
   const execArgv = ['--import', pathToFileURL(require.resolve('tsx')).href, ...(opts.preload ? ['--require', opts.preload] : [])];
-  const child = spawn(process.execPath, [...execArgv, path.join(REPO, 'trainer', 'main.ts'), ...args], { cwd: opts.cwd ?? REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...execArgv, path.join(REPO, 'trainer', 'main.ts'), ...args], {
+    cwd: opts.cwd ?? REPO,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    ...(opts.env ? { env: opts.env } : {}),
+  });
   const messages: TrainerMessage[] = [];
   const garbage: string[] = [];
   const waiters: { pred: (m: TrainerMessage) => boolean; resolve: (m: TrainerMessage) => void }[] = [];

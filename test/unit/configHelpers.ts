@@ -79,11 +79,14 @@ export function memoryHost(fs: MemoryFs, base = ROOT): ConfigFileHost {
       if (t === undefined) return { ok: false, reason: `${p}: no such file` };
       return { ok: true, value: csvRows(t)[0] ?? [] };
     },
-    async distinctValues(p, column, limit) {
+    async sampleColumns(p) {
       const rows = csvRows(fs.files[p] ?? '');
-      const i = rows[0]?.indexOf(column) ?? -1;
-      if (i < 0) return { ok: false, reason: `no column ${column}` };
-      return { ok: true, value: [...new Set(rows.slice(1).map((r) => r[i]!))].slice(0, limit) };
+      const header = rows[0] ?? [];
+      const columns = new Map(header.map((c, i) => {
+        const values = new Set(rows.slice(1).map((r) => r[i] ?? '').filter((v) => v !== ''));
+        return [c, { distinct: values.size, examples: [...values].slice(0, 5) }] as const;
+      }));
+      return { ok: true, value: { rows: rows.length - 1, complete: true, columns } };
     },
     async localModel(n) {
       const m = fs.models[resolve(n)];

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { outputDirOf, parseRunJson, readRunFolder, scanRunsFolders } from '../../extension/runStore';
+import { parseRunInfo } from '../../common/runFolder/runJson';
+import { outputDirOf, readRunFolder, runFromJson, scanRunsFolders } from '../../extension/runStore';
 
 const alive = (pids: number[]) => ({ isAlive: (pid: number) => pids.includes(pid) });
 
@@ -43,15 +44,21 @@ const trainerRunJson = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
-test('parseRunJson reads what the trainer writes', () => {
-  const r = parseRunJson(JSON.stringify(trainerRunJson({ error: { code: 'x', message: 'out of memory' } })));
+test('run.json as the trainer writes it, through the run-folder guard, becomes the run the extension shows', () => {
+  const text = JSON.stringify(trainerRunJson({ error: { code: 'x', message: 'out of memory' } }));
+  const r = runFromJson(parseRunInfo(text, '/w/runs/sst-1/run.json'), '/w/runs/sst-1');
   assert.equal(r.status, 'completed');
   assert.equal(r.configPath, '/w/sst.finetune.yaml');
   assert.equal(r.backend, 'wasm');
   assert.deepEqual(r.bestMetric, { name: 'accuracy', value: 0.875 });
   assert.equal(r.startedAt, Date.parse('2026-01-01T12:00:00.000Z'));
+  assert.equal(r.endedAt, Date.parse('2026-01-01T12:05:00.000Z'));
   assert.equal(r.reason, 'out of memory');
-  assert.throws(() => parseRunJson('[1]'), /not a JSON object/);
+  assert.equal(r.name, 'sst', 'without a name, the config file names the run');
+  assert.throws(() => parseRunInfo('[1]', '/w/run.json'), /\/w\/run\.json cannot be read: expected object/);
+  // Fields the trainer never wrote are not guessed at: a run.json without its status is refused, not read.
+  const { status: _s, ...noStatus } = trainerRunJson({ id: 'x', run_name: 'y', finishedAt: 'z' });
+  assert.throws(() => parseRunInfo(JSON.stringify(noStatus), '/w/run.json'), /status: expected one of/);
 });
 
 test('a finished run shows its final metrics, best metric and labelled checkpoints', async () => {

@@ -1,12 +1,18 @@
-/** Label maps in the shape of Hugging Face's config.json (`id2label`, `label2id`). */
+/**
+ * Label maps (Hugging Face's `id2label` / `label2id`). Labels are the user's text, so `label2id` is a Map: a label
+ * `constructor` or `__proto__` is a label like any other, never a property of Object.prototype.
+ */
 import { FineTuneError } from '../../common/errors';
+import { shown } from '../../common/shown';
+
+/** A label as quoted in a message: a free-text "label" may be a paragraph. */
+const shownLabel = (label: string): string => `'${shown(label)}'`;
 import type { DatasetRow } from '../../files/data/readDataset';
 
 export interface LabelMap {
-  /** labels[id] is the label text. */
+  /** labels[id] is the label text (HF's id2label). */
   labels: string[];
-  id2label: Record<number, string>;
-  label2id: Record<string, number>;
+  label2id: ReadonlyMap<string, number>;
 }
 
 const INT = /^-?\d+$/;
@@ -29,13 +35,11 @@ export function buildLabelMap(labels: Iterable<string>): LabelMap {
 
 /** A label map from a known order, e.g. a pre-trained model's config.json `id2label`. */
 export function labelMapFrom(labels: readonly string[]): LabelMap {
-  const id2label: Record<number, string> = {};
-  const label2id: Record<string, number> = {};
+  const label2id = new Map<string, number>();
   labels.forEach((l, i) => {
-    id2label[i] = l;
-    label2id[l] = i;
+    if (!label2id.has(l)) label2id.set(l, i);
   });
-  return { labels: [...labels], id2label, label2id };
+  return { labels: [...labels], label2id };
 }
 
 /** Ids for every row's label; a label the map does not know (e.g. only in validation data) names its line. */
@@ -43,19 +47,61 @@ export function encodeLabels(rows: readonly DatasetRow[], map: LabelMap, file: s
   const out = new Int32Array(rows.length);
   rows.forEach((r, i) => {
     if (r.label === undefined) {
-      throw new FineTuneError('data-missing-label', `line ${r.line} has no label`, { file, line: r.line, fix: 'Give every row a label.' });
-    }
-    const id = map.label2id[r.label];
-    if (id === undefined) {
-      const known = map.labels.slice(0, 20).map((l) => `'${l}'`).join(', ');
-      throw new FineTuneError('data-unknown-label', `line ${r.line} has the label '${r.label}', which is not in the training data`, {
+      throw new FineTuneError('data-missing-label', `line ${r.line} has no label`, {
         file,
         line: r.line,
-        detail: `Known labels: ${known}${map.labels.length > 20 ? ', ...' : ''}.`,
-        fix: 'Fix the label, or add examples of it to the training data.',
+        fix: 'Give every row a label.',
       });
+    }
+    const id = map.label2id.get(r.label);
+    if (id === undefined) {
+      const known = map.labels.slice(0, 20).map(shownLabel).join(', ');
+      throw new FineTuneError(
+        'data-unknown-label',
+        `line ${r.line} has the label ${shownLabel(r.label)}, which is not in the training data`,
+        {
+          file,
+          line: r.line,
+          detail: `Known labels: ${known}${map.labels.length > 20 ? ', ...' : ''}.`,
+          fix: 'Fix the label, or add examples of it to the training data.',
+        },
+      );
     }
     out[i] = id;
   });
   return out;
+}
+
+export interface LabelLimit {
+  /** `data.max_labels`. */
+  maxLabels: number;
+  file: string;
+  column: string;
+}
+
+/**
+ * Refuses a training set with more distinct labels than `data.max_labels` before anything is built: that many
+ * classes almost always means `label_column` names a free-text or id column, and would train a useless head.
+ */
+export function checkLabelCount(rows: readonly DatasetRow[], limit: LabelLimit): void {
+  const distinct = new Set<string>();
+  for (const r of rows) if (r.label !== undefined) distinct.add(r.label);
+  if (distinct.size <= limit.maxLabels) return;
+  const share = distinct.size / Math.max(rows.length, 1);
+  const looks =
+    share > 0.5 ? ` It looks like free text: ${Math.round(share * 100)}% of the rows have a label of their own.` : '';
+  const examples = [...distinct].slice(0, 3).map(shownLabel).join(', ');
+  throw new FineTuneError(
+    'data-too-many-labels',
+    `the label column '${shown(limit.column)}' has ${distinct.size} distinct values in ${rows.length} rows, ` +
+      'more than ' +
+      `data.max_labels (${limit.maxLabels}).${looks}`,
+    {
+      file: limit.file,
+      detail: `For example ${examples}.`,
+      fix:
+        'Point data.label_column at the column that holds the classes; if the task really has this many, ' +
+        `raise data.max_labels to at least ${distinct.size}.`,
+    },
+  );
 }

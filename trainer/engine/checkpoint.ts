@@ -14,33 +14,22 @@ import type { Tensor } from '../../files/hf/safetensors';
 import type { Tokenizer } from '../hf/tokenizer';
 import type { BertModel } from '../model/bert';
 import type { AdamW, AdamWSnapshot } from '../optim/adamw';
+import { checkpointName, checkpointsToDelete, listCheckpointDirs } from '../../common/runFolder/checkpoints';
+import type { CheckpointEntry } from '../../common/runFolder/checkpoints';
+import { deletingCheckpointName, tempCheckpointName } from '../../common/runFolder/staleFiles';
+import { readTrainerStateFile } from '../../common/runFolder/trainerState';
+import type { TrainerState, TrainerStateFile } from '../../common/runFolder/trainerState';
 import { toStateDict } from './setup';
 
-export const CHECKPOINT_FORMAT_VERSION = 1;
-
-export interface TrainerState {
-  formatVersion: number;
-  generatedBy: string;
-  global_step: number;
-  epoch: number;
-  total_steps: number;
-  steps_per_epoch: number;
-  seed: number;
-  /** Resume needs nothing else for the data order: batches and dropout masks are functions of (seed, step). */
-  data_position: { epoch: number; step_in_epoch: number };
-  metric_for_best_model: string;
-  greater_is_better: boolean;
-  best_metric?: number;
-  best_model_checkpoint?: string;
-  patience_used: number;
-  log_history: Record<string, unknown>[];
-  labels?: string[];
-  task: string;
-  mode: string;
-}
+export type { TrainerState } from '../../common/runFolder/trainerState';
 
 /** config.json as `save_pretrained` writes it for BertForSequenceClassification / BertForMaskedLM. */
-export function hfConfigJson(model: BertModel, labels: LabelMap | undefined, base: Record<string, unknown> = {}, generatedBy = 'finetune-studio'): Record<string, unknown> {
+export function hfConfigJson(
+  model: BertModel,
+  labels: LabelMap | undefined,
+  base: Record<string, unknown> = {},
+  generatedBy = 'finetune-studio',
+): Record<string, unknown> {
   const c = model.config;
   const { id2label: _a, label2id: _b, num_labels: _c, architectures: _d, ...rest } = base;
   const out: Record<string, unknown> = {
@@ -88,15 +77,22 @@ export interface CheckpointParts {
 export interface SaveHooks {
   /** Called with the temp folder once everything is written, before the rename (tests kill the process here). */
   beforeRename?: (tmpDir: string) => Promise<void> | void;
+  /** Called with a pruned checkpoint's hidden name, after the rename and before the delete (the fault test). */
+  beforeDelete?: (doomedDir: string) => Promise<void> | void;
 }
 
-export function checkpointName(step: number): string {
-  return `checkpoint-${step}`;
-}
-
-export async function writeModelFolder(dir: string, model: BertModel, labels: LabelMap | undefined, tokenizer: Tokenizer, sourceConfig?: Record<string, unknown>): Promise<void> {
+export async function writeModelFolder(
+  dir: string,
+  model: BertModel,
+  labels: LabelMap | undefined,
+  tokenizer: Tokenizer,
+  sourceConfig?: Record<string, unknown>,
+): Promise<void> {
   await fs.mkdir(dir, { recursive: true });
-  await writeFileAtomic(path.join(dir, 'config.json'), JSON.stringify(hfConfigJson(model, labels, sourceConfig), null, 2) + '\n');
+  await writeFileAtomic(
+    path.join(dir, 'config.json'),
+    JSON.stringify(hfConfigJson(model, labels, sourceConfig), null, 2) + '\n',
+  );
   const sd = model.toStateDict();
   const tensors = new Map<string, Tensor>();
   for (const [k, e] of sd) tensors.set(k, { shape: e.shape, data: e.data });
@@ -113,16 +109,36 @@ function optimizerTensors(snap: AdamWSnapshot): Map<string, Tensor> {
   return t;
 }
 
+/** Set by the kill test (test/trainer/faultKill.test.ts) only: the fault point below to stop at. */
+export const FAULT_POINT_ENV = 'FINETUNE_FAULT_POINT';
+export type FaultPoint = 'save-partial' | 'save-complete' | 'prune';
+
+/**
+ * A window where a kill must leave no damage: mid-save, a complete save before its rename, mid-prune. The one
+ * named by FINETUNE_FAULT_POINT announces itself on stderr and waits there, so that the kill test's SIGKILL lands
+ * inside it; without the variable (always, outside that test) this does nothing.
+ */
+async function faultPoint(where: FaultPoint): Promise<void> {
+  if (process.env[FAULT_POINT_ENV] !== where) return;
+  process.stderr.write(`fault-point: ${where}\n`);
+  await new Promise((r) => setTimeout(r, 10_000));
+}
+
 export async function saveCheckpoint(p: CheckpointParts, hooks: SaveHooks = {}): Promise<string> {
   const finalDir = path.join(p.runDir, checkpointName(p.step));
-  const tmp = path.join(p.runDir, `.${checkpointName(p.step)}.tmp-${process.pid}`);
+  const tmp = path.join(p.runDir, tempCheckpointName(p.step, process.pid));
   await fs.rm(tmp, { recursive: true, force: true });
   try {
     await writeModelFolder(tmp, p.model, p.labels, p.tokenizer, p.sourceConfig);
+    await faultPoint('save-partial');
     const snap = p.optimizer.snapshot();
-    await writeSafetensors(path.join(tmp, 'optimizer.safetensors'), optimizerTensors(snap), { step: String(snap.step), format: 'finetune-studio-adamw' });
+    await writeSafetensors(path.join(tmp, 'optimizer.safetensors'), optimizerTensors(snap), {
+      step: String(snap.step),
+      format: 'finetune-studio-adamw',
+    });
     await writeFileAtomic(path.join(tmp, 'trainer_state.json'), JSON.stringify(p.state, null, 2) + '\n');
     await hooks.beforeRename?.(tmp);
+    await faultPoint('save-complete');
     await renameDirAtomic(tmp, finalDir);
   } catch (e) {
     await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
@@ -131,32 +147,18 @@ export async function saveCheckpoint(p: CheckpointParts, hooks: SaveHooks = {}):
   return finalDir;
 }
 
-export async function readTrainerState(dir: string): Promise<TrainerState> {
-  const file = path.join(dir, 'trainer_state.json');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await fs.readFile(file, 'utf8'));
-  } catch (e) {
-    throw new FineTuneError('checkpoint-invalid', `${dir} is not a checkpoint: cannot read trainer_state.json`, {
-      file,
-      detail: e instanceof Error ? e.message : String(e),
-      fix: 'Point resume_from_checkpoint at a checkpoint-<step> folder of an earlier run.',
-    });
-  }
-  const s = raw as Partial<TrainerState>;
-  if (typeof s.global_step !== 'number' || typeof s.formatVersion !== 'number') {
-    throw new FineTuneError('checkpoint-invalid', `${file} has no global_step/formatVersion`, { file, fix: 'Use a checkpoint written by Fine-Tune Studio.' });
-  }
-  if (s.formatVersion > CHECKPOINT_FORMAT_VERSION) {
-    throw new FineTuneError('checkpoint-too-new', `${file} has format ${s.formatVersion}; this version reads up to ${CHECKPOINT_FORMAT_VERSION}`, { file, fix: 'Update Fine-Tune Studio.' });
-  }
-  return s as TrainerState;
+/** trainer_state.json of a checkpoint to resume from (fields beyond the step are optional in older ones). */
+export async function readTrainerState(dir: string): Promise<TrainerStateFile> {
+  return readTrainerStateFile(dir);
 }
 
 export async function readOptimizerSnapshot(dir: string): Promise<AdamWSnapshot> {
   const f = await readSafetensors(path.join(dir, 'optimizer.safetensors'));
   const step = Number(f.metadata.step);
-  if (!Number.isInteger(step)) throw new FineTuneError('checkpoint-invalid', `${dir}/optimizer.safetensors has no step`, { file: path.join(dir, 'optimizer.safetensors') });
+  if (!Number.isInteger(step))
+    throw new FineTuneError('checkpoint-invalid', `${dir}/optimizer.safetensors has no step`, {
+      file: path.join(dir, 'optimizer.safetensors'),
+    });
   const entries: AdamWSnapshot['entries'] = new Map();
   for (const [k, t] of f.tensors) {
     const m = /^(.*)\.(exp_avg|exp_avg_sq)$/.exec(k);
@@ -176,31 +178,41 @@ export async function loadModelWeights(model: BertModel, dir: string): Promise<v
 }
 
 /** Complete checkpoints of a run folder, oldest first; temp folders of interrupted saves are not listed. */
-export async function listCheckpoints(runDir: string): Promise<{ step: number; dir: string }[]> {
-  const names = await fs.readdir(runDir).catch(() => [] as string[]);
-  return names
-    .map((n) => ({ n, m: /^checkpoint-(\d+)$/.exec(n) }))
-    .filter((x) => x.m)
-    .map((x) => ({ step: Number(x.m![1]), dir: path.join(runDir, x.n) }))
-    .sort((a, b) => a.step - b.step);
+export async function listCheckpoints(runDir: string): Promise<CheckpointEntry[]> {
+  return listCheckpointDirs(runDir);
 }
 
-/** Deletes the oldest checkpoints beyond `limit`, never one in `keep` (the best); returns the deleted paths. */
-export async function pruneCheckpoints(runDir: string, limit: number | undefined | null, keep: readonly (string | undefined)[]): Promise<string[]> {
+/**
+ * Applies save_total_limit after a save (the rule is checkpointsToDelete), never deleting one in `keep` (the best,
+ * the one just saved) or the newest; returns the deleted paths. Each goes by a rename to a hidden name first, so
+ * a kill mid-delete leaves no half-deleted folder that looks like a checkpoint.
+ */
+export async function pruneCheckpoints(
+  runDir: string,
+  limit: number | undefined | null,
+  keep: readonly (string | undefined)[],
+  hooks: SaveHooks = {},
+): Promise<string[]> {
   if (!limit || limit < 1) return [];
-  const all = await listCheckpoints(runDir);
-  const protectedDirs = new Set(keep.filter((k): k is string => !!k).map((k) => path.resolve(k)));
+  const all = await listCheckpointDirs(runDir);
+  const kept = new Set(keep.filter((k): k is string => !!k).map((k) => path.resolve(k)));
   // The newest is the one just saved: deleting it would make the save pointless.
   const newest = all[all.length - 1];
-  if (newest) protectedDirs.add(path.resolve(newest.dir));
-  let excess = all.length - limit;
+  if (newest) kept.add(path.resolve(newest.dir));
   const deleted: string[] = [];
-  for (const c of all) {
-    if (excess <= 0) break;
-    if (protectedDirs.has(path.resolve(c.dir))) continue;
-    await fs.rm(c.dir, { recursive: true, force: true });
+  for (const c of checkpointsToDelete(all, limit, (x) => kept.has(path.resolve(x.dir)))) {
+    const doomed = path.join(runDir, deletingCheckpointName(c.step, process.pid));
+    // Where the folder cannot be renamed (a file held open on Windows), it is deleted in place, as before.
+    const moved = await fs.rename(c.dir, doomed).then(
+      () => true,
+      () => false,
+    );
+    if (moved) {
+      await hooks.beforeDelete?.(doomed);
+      await faultPoint('prune');
+    }
+    await fs.rm(moved ? doomed : c.dir, { recursive: true, force: true });
     deleted.push(c.dir);
-    excess--;
   }
   return deleted;
 }

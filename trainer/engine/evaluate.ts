@@ -4,7 +4,8 @@
  * MLM masks come from a fixed seed so that successive evaluations score the same positions.
  */
 import { argmaxRow, classificationMetrics, crossEntropyRow } from '../../common/metrics';
-import type { PerClassMetrics } from '../../common/metrics';
+import type { ClassificationMetrics, PerClassMetrics } from '../../common/metrics';
+import { CLASS_DETAIL } from '../../common/protocol';
 import { deriveSeed, mulberry32 } from '../../common/random';
 import { IGNORE_INDEX } from '../data/batch';
 import type { Batch } from '../data/batch';
@@ -31,6 +32,8 @@ export interface EvalResult {
   labels?: string[];
   confusion?: number[][];
   perClass?: PerClassMetrics[];
+  /** Every class, when `perClass` holds only the best-supported ones (CLASS_DETAIL). */
+  classes?: number;
   examples: number;
 }
 
@@ -60,11 +63,34 @@ export async function evaluate(model: BertModel, examples: readonly Encoded[], o
   const n = labels.length;
   return {
     metrics: { loss: n ? lossSum / n : 0, accuracy: m.accuracy, f1: m.f1 },
-    labels: [...names],
-    confusion: m.confusion,
-    perClass: m.perClass,
+    ...boundClassDetail(m, names),
     examples: n,
   };
+}
+
+type ClassDetail = Pick<EvalResult, 'labels' | 'confusion' | 'perClass' | 'classes'>;
+
+/** Cuts a label name to what a message carries; the cut is marked, so it is never taken for the real name. */
+export function clipLabel(name: string): string {
+  const max = CLASS_DETAIL.labelChars;
+  return name.length <= max ? name : `${name.slice(0, max - 1)}…`;
+}
+
+/**
+ * The per-class tables an evaluation carries, within the protocol's CLASS_DETAIL: all of them for a few classes;
+ * for many, no confusion matrix and the classes with the most support (ties: label order), with the class count.
+ */
+export function boundClassDetail(m: ClassificationMetrics, names: readonly string[]): ClassDetail {
+  const clip = (p: PerClassMetrics): PerClassMetrics => ({ ...p, label: clipLabel(p.label) });
+  if (names.length <= CLASS_DETAIL.confusionUpTo) {
+    return { labels: names.map(clipLabel), confusion: m.confusion, perClass: m.perClass.map(clip) };
+  }
+  const top = m.perClass
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => b.p.support - a.p.support || a.i - b.i)
+    .slice(0, CLASS_DETAIL.perClassTop)
+    .map(({ p }) => clip(p));
+  return { perClass: top, classes: names.length };
 }
 
 async function evaluateMlm(model: BertModel, examples: readonly Encoded[], o: EvalOptions, predict: (b: Batch) => Prediction | Promise<Prediction>): Promise<EvalResult> {

@@ -9,6 +9,7 @@ import { collate } from '../data/collate';
 import { encodeLabels, labelMapFrom } from '../data/labels';
 import type { LabelMap } from '../data/labels';
 import { readDataset } from '../../files/data/readDataset';
+import { id2labelList } from '../../files/hf/bertConfig';
 import { loadStateDict, resolveModelFolder } from '../hf/modelFolder';
 import { loadTokenizer } from '../hf/tokenizer';
 import type { Tokenizer } from '../hf/tokenizer';
@@ -32,9 +33,7 @@ export async function loadModelFolder(dirOrId: string): Promise<LoadedModel> {
   const head = arch === 'BertForMaskedLM' || arch === 'BertForPreTraining' ? 'masked-lm' : 'sequence-classification';
   let labels: LabelMap | undefined;
   if (head === 'sequence-classification') {
-    const id2label = folder.config.id2label ?? { 0: 'LABEL_0', 1: 'LABEL_1' };
-    const ids = Object.keys(id2label).map(Number).sort((a, b) => a - b);
-    labels = labelMapFrom(ids.map((i) => id2label[String(i)]!));
+    labels = labelMapFrom(id2labelList(folder.config, folder.configFile) ?? ['LABEL_0', 'LABEL_1']);
   }
   const cfg = modelConfigFrom(folder.config, folder.configFile);
   const model = BertModel.create(cfg, head, { numLabels: labels?.labels.length ?? 2 });

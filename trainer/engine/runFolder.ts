@@ -1,53 +1,44 @@
 /**
- * The run folder `.finetune/runs/<run-id>/`: the resolved config, `metrics.jsonl` (every step/eval/checkpoint/done
- * message, one per line: the extension's panels and run explorer read runs from disk through it), `run.json`
- * (status, updated atomically) and `train.log`.
+ * The trainer's side of the run folder `<output_dir>/<run-id>/` (the format is declared in common/runFolder/):
+ * creating one, or reopening one to resume into, then the resolved config, `metrics.jsonl` (every step/eval/
+ * checkpoint/done message, one per line: the extension's panels and run explorer read runs from disk through it),
+ * `run.json` (rewritten atomically) and `train.log`.
  */
 import { appendFileSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { writeFileAtomic } from '../../common/atomicWrite';
 import type { FineTuneConfig } from '../../common/config/schema';
-import type { BackendInfo, TrainerMessage } from '../../common/protocol';
-
-export type RunStatus = 'running' | 'completed' | 'stopped' | 'cancelled' | 'early-stopped' | 'failed';
-
-export interface RunInfo {
-  formatVersion: 1;
-  runId: string;
-  /** `run_name`, or the config file's name without `.finetune.yaml`. */
-  name: string;
-  status: RunStatus;
-  mode: FineTuneConfig['mode'];
-  task: FineTuneConfig['task'];
-  configFile: string;
-  startedAt: string;
-  endedAt?: string;
-  pid: number;
-  backend?: BackendInfo;
-  step: number;
-  totalSteps?: number;
-  metricForBestModel?: string;
-  bestMetric?: number;
-  bestCheckpoint?: string;
-  lastCheckpoint?: string;
-  checkpoints: string[];
-  resumedFrom?: string;
-  error?: { code: string; message: string };
-}
+import type { TrainerMessage } from '../../common/protocol';
+import { checkpointStep, listCheckpointDirs } from '../../common/runFolder/checkpoints';
+import { METRICS_JSONL, RESOLVED_CONFIG, RUN_JSON, TRAIN_LOG } from '../../common/runFolder/layout';
+import { METRIC_TYPES, truncateMetricsLog } from '../../common/runFolder/metricsLog';
+import { isRunLive, readRunJson, RUN_FORMAT_VERSION, runFolderStatus } from '../../common/runFolder/runJson';
+import type { RunInfo } from '../../common/runFolder/runJson';
+import type { RunFolderStatus } from '../../common/runFolder/status';
+import { cleanStaleFiles } from '../../common/runFolder/staleFiles';
 
 /** `yyyymmdd-hhmmss` in local time, as a sortable id suffix. */
 export function timestamp(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+  const day = `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}`;
+  return `${day}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
 export function runBaseName(configFile: string, runName?: string): string {
-  const base = runName ?? path.basename(configFile).replace(/\.finetune\.ya?ml$/i, '').replace(/\.ya?ml$/i, '');
+  const base =
+    runName ??
+    path
+      .basename(configFile)
+      .replace(/\.finetune\.ya?ml$/i, '')
+      .replace(/\.ya?ml$/i, '');
   return base.replace(/[^\w.-]+/g, '-') || 'run';
 }
 
-export const METRIC_TYPES = new Set(['step', 'eval', 'checkpoint', 'done']);
+/** The runs folder of a config: its `output_dir`, relative to the config's folder. */
+export function runsRoot(configFile: string, config: FineTuneConfig): string {
+  return path.resolve(path.dirname(configFile), config.output_dir);
+}
 
 export class RunFolder {
   readonly metricsFile: string;
@@ -57,13 +48,13 @@ export class RunFolder {
     readonly runId: string,
     public info: RunInfo,
   ) {
-    this.metricsFile = path.join(dir, 'metrics.jsonl');
-    this.logFile = path.join(dir, 'train.log');
+    this.metricsFile = path.join(dir, METRICS_JSONL);
+    this.logFile = path.join(dir, TRAIN_LOG);
   }
 
   /** Creates `<output_dir>/<run-id>` next to the config; a clash within the same second gets a suffix. */
   static async create(configFile: string, config: FineTuneConfig, now = new Date()): Promise<RunFolder> {
-    const root = path.resolve(path.dirname(configFile), config.output_dir);
+    const root = runsRoot(configFile, config);
     await fs.mkdir(root, { recursive: true });
     const base = `${runBaseName(configFile, config.run_name)}-${timestamp(now)}`;
     let runId = base;
@@ -76,9 +67,8 @@ export class RunFolder {
         runId = `${base}-${i}`;
       }
     }
-    const dir = path.join(root, runId);
     const info: RunInfo = {
-      formatVersion: 1,
+      formatVersion: RUN_FORMAT_VERSION,
       runId,
       name: runBaseName(configFile, config.run_name),
       status: 'running',
@@ -90,10 +80,41 @@ export class RunFolder {
       step: 0,
       checkpoints: [],
     };
-    const rf = new RunFolder(dir, runId, info);
-    await writeFileAtomic(path.join(dir, 'config.resolved.yaml'), `# Resolved from ${configFile} with defaults applied.\n${stringify(config)}`);
+    const rf = new RunFolder(path.join(root, runId), runId, info);
+    await rf.writeResolvedConfig(configFile, config);
     await rf.update({});
     return rf;
+  }
+
+  /**
+   * Reopens a run folder to resume it from its checkpoint at `step`, as HF's Trainer resumes into the same
+   * output_dir: what dead writers left is cleaned, metrics.jsonl loses what was logged after `step`, and run.json
+   * says running again under this process, keeping the run's id, name and start.
+   */
+  static async reopen(home: ResumeHome, configFile: string, config: FineTuneConfig, step: number): Promise<RunFolder> {
+    const { dir, info } = home;
+    await cleanStaleFiles(dir);
+    await truncateMetricsLog(dir, step);
+    const checkpoints = (await listCheckpointDirs(dir)).map((c) => c.dir);
+    const { endedAt: _ended, error: _error, ...kept } = info;
+    const reopened: RunInfo = {
+      ...kept,
+      status: 'running',
+      configFile,
+      pid: process.pid,
+      step,
+      checkpoints,
+      resumedAt: new Date().toISOString(),
+    };
+    const rf = new RunFolder(dir, info.runId, reopened);
+    await rf.writeResolvedConfig(configFile, config);
+    await rf.update({});
+    return rf;
+  }
+
+  private async writeResolvedConfig(configFile: string, config: FineTuneConfig): Promise<void> {
+    const text = `# Resolved from ${configFile} with defaults applied.\n${stringify(config)}`;
+    await writeFileAtomic(path.join(this.dir, RESOLVED_CONFIG), text);
   }
 
   /** Appends the message to metrics.jsonl when it is one of the recorded kinds. */
@@ -107,27 +128,47 @@ export class RunFolder {
 
   async update(patch: Partial<RunInfo>): Promise<void> {
     this.info = { ...this.info, ...patch };
-    await writeFileAtomic(path.join(this.dir, 'run.json'), JSON.stringify(this.info, null, 2) + '\n');
+    await writeFileAtomic(path.join(this.dir, RUN_JSON), JSON.stringify(this.info, null, 2) + '\n');
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export type RunInfoRead = Omit<RunInfo, 'status'> & { status: RunFolderStatus };
 
 /** run.json of a run folder; a run that says `running` but whose process is gone is `interrupted`. */
-export async function readRunInfo(dir: string): Promise<(Omit<RunInfo, 'status'> & { status: RunStatus | 'interrupted' }) | undefined> {
-  let info: RunInfo;
-  try {
-    info = JSON.parse(await fs.readFile(path.join(dir, 'run.json'), 'utf8')) as RunInfo;
-  } catch {
-    return undefined;
+export async function readRunInfo(dir: string): Promise<RunInfoRead | undefined> {
+  const info = await readRunJson(dir);
+  return info && { ...info, status: runFolderStatus(info) };
+}
+
+/** A run folder to resume into, with its run.json. */
+export interface ResumeHome {
+  dir: string;
+  info: RunInfo;
+}
+
+/**
+ * Where a resume from `checkpointDir` continues: in the checkpoint's own run folder when it is a run of this
+ * config's runs folder, no other process is training in it, and the checkpoint is its newest (resuming from an
+ * older one starts a branch: continuing the same folder would mix it with the later checkpoints and curves).
+ * Otherwise a new run folder, with the reason.
+ */
+export async function resumeHome(
+  checkpointDir: string,
+  configFile: string,
+  config: FineTuneConfig,
+): Promise<ResumeHome | { reason: string }> {
+  const ckpt = path.resolve(checkpointDir);
+  const dir = path.dirname(ckpt);
+  const step = checkpointStep(path.basename(ckpt));
+  if (step === undefined || path.dirname(dir) !== runsRoot(configFile, config)) {
+    return { reason: `${ckpt} is not a checkpoint folder of a run of this config's output_dir` };
   }
-  if (info.status === 'running' && !pidAlive(info.pid)) return { ...info, status: 'interrupted' };
-  return info;
+  const info = await readRunJson(dir).catch(() => undefined);
+  if (!info) return { reason: `${dir} has no readable run.json` };
+  if (isRunLive(info)) return { reason: `another trainer (pid ${info.pid}) is writing ${dir}` };
+  const newest = (await listCheckpointDirs(dir)).pop();
+  if (newest && newest.step !== step) {
+    return { reason: `checkpoint-${step} is not the newest checkpoint of ${dir} (checkpoint-${newest.step} is)` };
+  }
+  return { dir, info };
 }

@@ -12,12 +12,13 @@ import { isFrozen } from '../../common/freeze';
 import { isDirectory } from '../../common/fsProbe';
 import { headFor } from '../../common/config/fileChecks';
 import type { Encoded } from '../data/collate';
-import { buildLabelMap, encodeLabels, labelMapFrom } from '../data/labels';
+import { buildLabelMap, checkLabelCount, encodeLabels, labelMapFrom } from '../data/labels';
 import type { LabelMap } from '../data/labels';
 import { readDataset } from '../../files/data/readDataset';
 import type { DatasetRow } from '../../files/data/readDataset';
 import { splitTrainValidation } from '../data/split';
 import type { BertConfig as HfBertConfig } from '../../files/hf/bertConfig';
+import { id2labelList } from '../../files/hf/bertConfig';
 import { loadStateDict, readParameterInfo, resolveModelFolder } from '../hf/modelFolder';
 import type { ModelFolder } from '../hf/modelFolder';
 import { loadTokenizer } from '../hf/tokenizer';
@@ -135,6 +136,9 @@ export async function readRows(c: FineTuneConfig, baseDir: string): Promise<Data
   };
   const trainFile = path.resolve(baseDir, c.data.train_file);
   let train = await read(c.data.train_file);
+  if (c.task === 'text-classification') {
+    checkLabelCount(train, { maxLabels: c.data.max_labels, file: trainFile, column: c.data.label_column });
+  }
   let validation: DatasetRow[] = [];
   const files: DataRows['files'] = { train: trainFile };
   if (c.data.validation_file) {
@@ -160,13 +164,21 @@ export async function readRows(c: FineTuneConfig, baseDir: string): Promise<Data
  */
 export function chooseLabels(rows: readonly DatasetRow[], pretrained?: Record<string, string>): LabelMap {
   const fromData = buildLabelMap(rows.map((r) => r.label ?? ''));
-  if (pretrained) {
-    const ids = Object.keys(pretrained).map(Number).sort((a, b) => a - b);
-    const names = ids.map((i) => pretrained[String(i)]!);
-    const same = names.length === fromData.labels.length && fromData.labels.every((l) => names.includes(l)) && ids.every((id, i) => id === i);
+  const names = pretrainedLabels(pretrained);
+  if (names) {
+    const same = names.length === fromData.labels.length && fromData.labels.every((l) => names.includes(l));
     if (same) return labelMapFrom(names);
   }
   return fromData;
+}
+
+/** The pre-trained model's labels in id order; a malformed id2label only means its head is not reused. */
+function pretrainedLabels(id2label: Record<string, string> | undefined): string[] | undefined {
+  try {
+    return id2labelList({ id2label }, 'config.json');
+  } catch {
+    return undefined;
+  }
 }
 
 export function encodeRows(rows: readonly DatasetRow[], tokenizer: Tokenizer, maxLength: number, labels: LabelMap | undefined, file: string): Encoded[] {
