@@ -17,6 +17,7 @@ import { ConfigDocument } from './yamlDoc';
 import type { KeyPath } from './yamlDoc';
 import { crossFieldRules } from './rules';
 import { patternProblem } from '../freeze';
+import { shown } from '../shown';
 
 export interface ValidationResult {
   document: ConfigDocument;
@@ -214,7 +215,7 @@ function checkValue(
       if (!value.trim()) return bad(`\`${key}\` is empty.`, 'empty-value');
       return { value };
     case 'boolean':
-      if (typeof value !== 'boolean') return bad(`\`${key}\` must be true or false, not ${shown(value)}.`);
+      if (typeof value !== 'boolean') return bad(`\`${key}\` must be true or false, not ${shownValue(value)}.`);
       return { value };
     case 'enum':
       if (typeof value !== 'string' || !field.values.includes(value)) {
@@ -228,7 +229,7 @@ function checkValue(
       if (typeof value !== 'number' || !Number.isFinite(value)) {
         const hint = typeof value === 'string' && !Number.isNaN(Number(value)) ? ` Remove the quotes: ${value}.` : '';
         const kind = field.type === 'integer' ? 'an integer' : 'a number';
-        return bad(`\`${key}\` must be ${kind}, not ${shown(value)}.${hint}`);
+        return bad(`\`${key}\` must be ${kind}, not ${shownValue(value)}.${hint}`);
       }
       if (field.type === 'integer' && !Number.isInteger(value)) return bad(`\`${key}\` must be a whole number, not ${value}.`);
       const tooLow = (field.minimum !== undefined && value < field.minimum) || (field.exclusiveMinimum !== undefined && value <= field.exclusiveMinimum);
@@ -312,7 +313,6 @@ function describeValue(value: object): string {
 }
 
 /** A value in a message: JSON, cut short (a user's 5,000-character string need not be repeated in full). */
-function shown(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+function shownValue(value: unknown): string {
+  return shown(JSON.stringify(value) ?? String(value), 80);
 }
