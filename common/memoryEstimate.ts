@@ -28,7 +28,8 @@
  * Not counted: tfjs temporaries during a kernel, the tokenised data set, and the JS heap; expect the process to
  * use somewhat more.
  */
-import type { BertHead } from './bertParams';
+import type { BertHead, BertShapeConfig } from './bertParams';
+import { bertParameters, countParameters, numel } from './bertParams';
 import type { ModuleNode } from './protocol';
 
 export const BYTES_PER_VALUE = 4;
@@ -97,6 +98,67 @@ export function findNode(tree: ModuleNode, path: string): ModuleNode | undefined
     if (path === c.path || path.startsWith(c.path + '.')) return findNode(c, path);
   }
   return undefined;
+}
+
+/** WebAssembly memory is addressed with 32 bits: 4 GiB per thread, whatever the machine has. */
+export const WASM_HEAP_BYTES = 4 * 1024 ** 3;
+
+export interface MemoryCeiling {
+  bytes: number;
+  /** Where the ceiling comes from, as the end of a sentence. */
+  why: string;
+}
+
+/** How much one training process may use on `backend`: the WASM heap, or else the machine's free memory. */
+export function memoryCeiling(backend: string, freeBytes: number): MemoryCeiling {
+  if (backend === 'wasm') return { bytes: WASM_HEAP_BYTES, why: 'the WebAssembly backend addresses at most 4 GiB' };
+  return { bytes: freeBytes, why: `the machine has ${formatBytes(freeBytes)} of memory free` };
+}
+
+/** What a config asks of a model's shape, and of a step: enough to estimate before anything is allocated. */
+export interface TrainingShape {
+  config: BertShapeConfig & { num_attention_heads: number };
+  head: BertHead;
+  numLabels: number;
+  batchSize: number;
+  seqLength: number;
+  /** Whether a parameter trains (not frozen); every parameter when absent. */
+  trainable?: (name: string) => boolean;
+}
+
+/** The estimate for a whole model, from its config alone (no weights, no tfjs). */
+export function estimateForShape(s: TrainingShape): MemoryEstimate {
+  const params = bertParameters(s.config, s.head, s.numLabels);
+  const trainable = s.trainable ?? (() => true);
+  const trainableParams = params.filter((p) => trainable(p.name)).reduce((n, p) => n + numel(p.shape), 0);
+  const c = s.config;
+  const trainableNames = params.map((p) => p.name).filter(trainable);
+  const lowest = trainableParams === 0 ? null : lowestTrainable(trainableNames, c.num_hidden_layers);
+  return estimateTrainingMemory({
+    hiddenSize: c.hidden_size,
+    numLayers: c.num_hidden_layers,
+    intermediateSize: c.intermediate_size,
+    numHeads: c.num_attention_heads,
+    vocabSize: c.vocab_size,
+    numLabels: s.numLabels,
+    head: s.head,
+    batchSize: s.batchSize,
+    seqLength: s.seqLength,
+    totalParams: countParameters(params),
+    trainableParams,
+    lowestTrainable: lowest,
+  });
+}
+
+/** The lowest module with a trainable parameter, from parameter names (as `lowestTrainableModule` from a tree). */
+function lowestTrainable(trainableNames: readonly string[], numLayers: number): number {
+  let lowest = numLayers;
+  for (const n of trainableNames) {
+    if (n.startsWith('bert.embeddings.')) return -1;
+    const m = /^bert\.encoder\.layer\.(\d+)\./.exec(n);
+    if (m) lowest = Math.min(lowest, Number(m[1]));
+  }
+  return lowest;
 }
 
 export function formatBytes(n: number): string {

@@ -5,6 +5,8 @@
  */
 import { bertParameters } from './bertParams';
 import type { ArchitectureConfig } from './config/schema';
+import { LIMITS } from './config/schema';
+import { FineTuneError } from './errors';
 import type { BertHead as CommonBertHead } from './bertParams';
 
 /**
@@ -49,32 +51,43 @@ export const BERT_BASE_UNCASED: BertConfig = {
   hidden_act: 'gelu',
 };
 
-/** Checks the parts of a config that would otherwise fail deep inside a matmul. */
+/**
+ * Checks the parts of a config that would otherwise fail deep inside a matmul, or as an impossible allocation.
+ * A config.json was checked with its file and line by files/hf/bertConfig.ts already; this is the last guard
+ * before any tensor is allocated, for configs built in code.
+ */
 export function validateConfig(c: BertConfig): void {
-  const positive: (keyof BertConfig)[] = [
-    'vocab_size',
-    'hidden_size',
-    'num_hidden_layers',
-    'num_attention_heads',
-    'intermediate_size',
-    'max_position_embeddings',
-    'type_vocab_size',
-  ];
-  for (const k of positive) {
+  for (const [k, max] of Object.entries(MAXIMA) as [keyof typeof MAXIMA, number][]) {
     const v = c[k];
     if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
-      throw new Error(`config.${k} must be a positive integer, got ${JSON.stringify(v)}`);
+      bad(`${k} must be a positive integer, got ${JSON.stringify(v)}`);
     }
+    if (v > max) bad(`${k} is ${v}, above the limit of ${max}`);
   }
   if (c.hidden_size % c.num_attention_heads !== 0) {
-    throw new Error(
-      `config.hidden_size (${c.hidden_size}) must be a multiple of num_attention_heads (${c.num_attention_heads})`,
-    );
+    bad(`hidden_size (${c.hidden_size}) must be a multiple of num_attention_heads (${c.num_attention_heads})`);
   }
-  if (c.hidden_act !== 'gelu') throw new Error(`config.hidden_act '${String(c.hidden_act)}' is not supported (only 'gelu')`);
+  if (c.hidden_act !== 'gelu') bad(`hidden_act '${String(c.hidden_act)}' is not supported (only 'gelu')`);
   for (const k of ['hidden_dropout_prob', 'attention_probs_dropout_prob'] as const) {
-    if (!(c[k] >= 0 && c[k] < 1)) throw new Error(`config.${k} must be in [0, 1), got ${c[k]}`);
+    if (!(c[k] >= 0 && c[k] < 1)) bad(`${k} must be in [0, 1), got ${c[k]}`);
   }
+}
+
+/** The sizes a model needs, each a positive integer up to the config schema's limit. */
+const MAXIMA = {
+  vocab_size: LIMITS.vocabSize,
+  hidden_size: LIMITS.hiddenSize,
+  num_hidden_layers: LIMITS.layers,
+  num_attention_heads: LIMITS.attentionHeads,
+  intermediate_size: LIMITS.intermediateSize,
+  max_position_embeddings: LIMITS.positions,
+  type_vocab_size: LIMITS.typeVocabSize,
+} as const;
+
+function bad(problem: string): never {
+  throw new FineTuneError('model-bad-config', `the model config is invalid: ${problem}`, {
+    fix: 'Fix the architecture (model.architecture in the config, or the model\'s config.json).',
+  });
 }
 
 /** How common/bertParams' names map to initialisation and layout. */

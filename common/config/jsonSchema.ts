@@ -54,6 +54,7 @@ function fieldSchema(s: FieldSpec): JsonSchema {
       const value: JsonSchema = { type: 'number' };
       if (s.minimum !== undefined) value['minimum'] = s.minimum;
       if (s.exclusiveMinimum !== undefined) value['exclusiveMinimum'] = s.exclusiveMinimum;
+      if (s.maximum !== undefined) value['maximum'] = s.maximum;
       out['type'] = 'object';
       out['additionalProperties'] = value;
       break;

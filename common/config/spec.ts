@@ -63,6 +63,7 @@ export interface NumberMapSpec extends Base<Record<string, number>> {
   type: 'map<number>';
   minimum?: number;
   exclusiveMinimum?: number;
+  maximum?: number;
 }
 export interface SectionSpec<T = unknown> extends Base<never> {
   type: 'section';

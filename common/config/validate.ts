@@ -7,55 +7,73 @@ import { isMap, isScalar, isSeq } from 'yaml';
 import type { Node, Pair, YAMLMap } from 'yaml';
 import { didYouMean } from '../textDistance';
 import type { ConfigDiagnostic, ConfigFix } from './diagnostic';
-import { diag } from './makeDiagnostic';
+import { diag, DiagnosticList } from './makeDiagnostic';
 import type { FineTuneConfig } from './schema';
 import { applyDefaults } from './defaults';
 import { configSchema } from './schema';
-import type { FieldSpec, SectionSpec } from './spec';
+import type { FieldSpec, NumberMapSpec, SectionSpec } from './spec';
 import { describeRange, describeType } from './spec';
 import { ConfigDocument } from './yamlDoc';
+import type { KeyPath } from './yamlDoc';
 import { crossFieldRules } from './rules';
+import { patternProblem } from '../freeze';
+import { shown } from '../shown';
 
 export interface ValidationResult {
   document: ConfigDocument;
   /** The config with defaults applied; present even with errors (best effort), so tools can still help. */
   config: FineTuneConfig;
   diagnostics: ConfigDiagnostic[];
+  /** Diagnostics not computed because `maxDiagnostics` was reached (at least this many more problems). */
+  dropped: number;
 }
 
-export function validateConfigText(text: string): ValidationResult {
-  const document = new ConfigDocument(text);
-  const diagnostics: ConfigDiagnostic[] = [];
+export interface ValidateOptions {
+  /** Stop computing diagnostics past this many; the walk of the document stops too. Default: no cap. */
+  maxDiagnostics?: number;
+}
+
+/** Aliases may share a value, not multiply it ("billion laughs"): the `yaml` package's own cap on expansions. */
+const MAX_ALIAS_COUNT = 100;
+
+export function validateConfigText(text: string, options: ValidateOptions = {}): ValidationResult {
+  const max = options.maxDiagnostics ?? Infinity;
+  const document = new ConfigDocument(text, { maxDuplicateReports: max });
+  const list = new DiagnosticList(max);
   for (const e of [...document.doc.errors, ...document.doc.warnings]) {
-    diagnostics.push({
+    list.add(() => ({
       severity: e.name === 'YAMLWarning' ? 'warning' : 'error',
       code: e.code === 'DUPLICATE_KEY' ? 'duplicate-key' : 'yaml-syntax',
       message: e.message.split('\n')[0] ?? e.message,
       path: [],
       range: { start: e.pos[0], end: Math.max(e.pos[1], e.pos[0] + 1) },
-    });
+    }));
   }
   const root = document.doc.contents;
-  const raw: Record<string, unknown> = {};
+  const raw = Object.create(null) as Record<string, unknown>;
   if (root === null || root === undefined) {
     if (!document.doc.errors.length) {
-      diagnostics.push(diag('error', 'empty-config', 'The config is empty. Start with `mode: fine-tune` or `mode: from-scratch`.', [], document, []));
+      const message = 'The config is empty. Start with `mode: fine-tune` or `mode: from-scratch`.';
+      list.add(() => diag('error', 'empty-config', message, [], document, []));
     }
   } else if (!isMap(root)) {
     if (!document.doc.errors.length) {
-      diagnostics.push(diag('error', 'not-a-mapping', 'A config is a YAML mapping of keys to values, e.g. `mode: fine-tune`.', [], document, []));
+      const message = 'A config is a YAML mapping of keys to values, e.g. `mode: fine-tune`.';
+      list.add(() => diag('error', 'not-a-mapping', message, [], document, []));
     }
   } else {
-    walkSection(configSchema, root as YAMLMap<Node, Node | null>, [], raw, document, diagnostics);
+    walkSection(configSchema, root as YAMLMap<Node, Node | null>, [], raw, document, list);
   }
   const config = applyDefaults(configSchema, raw) as unknown as FineTuneConfig;
   // Cross-field rules only make sense once each field is individually valid; errors on a field already
   // explain the problem, so rules skip fields that carry one.
-  const broken = new Set(diagnostics.filter((d) => d.severity === 'error').map((d) => d.path.join('.')));
-  for (const d of crossFieldRules(config, raw, document)) {
-    if (!d.path.length || !broken.has(d.path.join('.'))) diagnostics.push(d);
+  const broken = new Set(list.items.filter((d) => d.severity === 'error').map((d) => d.path.join('.')));
+  if (!list.full) {
+    for (const d of crossFieldRules(config, raw, document)) {
+      if (!d.path.length || !broken.has(d.path.join('.'))) list.add(() => d);
+    }
   }
-  return { document, config, diagnostics };
+  return { document, config, diagnostics: list.items, dropped: list.dropped };
 }
 
 /** Every key path of the schema, for "this key belongs in another section" hints. */
@@ -76,50 +94,64 @@ function walkSection(
   path: string[],
   out: Record<string, unknown>,
   document: ConfigDocument,
-  diagnostics: ConfigDiagnostic[],
+  list: DiagnosticList,
 ): void {
   const fields = spec.fields as Record<string, FieldSpec>;
   for (const pair of map.items as Pair<Node, Node | null>[]) {
-    // Keys the parser could not read (syntax errors already reported) are skipped rather than called unknown.
+    // Past the cap nothing more would be shown: stop rather than walk 100,000 keys for nothing.
+    if (list.full) {
+      list.dropped++;
+      return;
+    }
+    // Keys the parser could not read (syntax errors already reported) are skipped rather than called unknown;
+    // a duplicated key is reported as such, and only its first value counts (as `ConfigDocument.pair` reads it).
     if (!isScalar(pair.key) || pair.key.value === null || pair.key.value === '') continue;
+    if (!document.isFirstOfKey(map, pair)) continue;
     const key = String(pair.key.value);
     const keyPath = [...path, key];
     const field = Object.prototype.hasOwnProperty.call(fields, key) ? fields[key] : undefined;
     if (!field) {
-      diagnostics.push(unknownKey(key, keyPath, Object.keys(fields), document));
+      list.add(() => unknownKey(key, keyPath, Object.keys(fields), document));
       continue;
     }
     const value = pair.value;
     if (field.type === 'section') {
       if (value === null || (isScalar(value) && value.value === null)) continue;
       if (!isMap(value)) {
-        diagnostics.push(diag('error', 'wrong-type', `\`${key}\` is a section: indent its keys below it.`, keyPath, document, []));
+        const message = `\`${key}\` is a section: indent its keys below it.`;
+        list.add(() => diag('error', 'wrong-type', message, keyPath, document, []));
         continue;
       }
-      const sub: Record<string, unknown> = {};
+      const sub: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
       out[key] = sub;
-      walkSection(field as SectionSpec<unknown>, value as YAMLMap<Node, Node | null>, keyPath, sub, document, diagnostics);
+      walkSection(field as SectionSpec<unknown>, value as YAMLMap<Node, Node | null>, keyPath, sub, document, list);
       continue;
     }
-    const checked = checkValue(field, value, keyPath, document, diagnostics);
+    const checked = checkValue(field, value, keyPath, document, list);
     if (checked !== undefined) out[key] = checked.value;
   }
-  if (!document.doc.errors.length) missingRequired(spec, map, path, document, diagnostics);
+  if (!document.doc.errors.length) missingRequired(spec, map, path, document, list);
 }
 
 /**
  * Required keys absent from `map` (undefined: the section itself is absent or empty), including those of
  * absent sections: a config without `data:` lacks `data.train_file`.
  */
-function missingRequired(spec: SectionSpec<unknown>, map: YAMLMap<Node, Node | null> | undefined, path: string[], document: ConfigDocument, diagnostics: ConfigDiagnostic[]): void {
+function missingRequired(
+  spec: SectionSpec<unknown>,
+  map: YAMLMap<Node, Node | null> | undefined,
+  path: string[],
+  document: ConfigDocument,
+  list: DiagnosticList,
+): void {
   for (const [k, f] of Object.entries(spec.fields as Record<string, FieldSpec>)) {
-    const pair = map?.items.find((p) => isScalar(p.key) && p.key.value === k);
+    const pair = map && document.pair([...path, k]);
     const empty = !pair || pair.value === null || (isScalar(pair.value) && pair.value.value === null);
     if (f.type === 'section') {
-      if (empty) missingRequired(f as SectionSpec<unknown>, undefined, [...path, k], document, diagnostics);
+      if (empty) missingRequired(f as SectionSpec<unknown>, undefined, [...path, k], document, list);
     } else if (f.required && !pair) {
       const example = f.type === 'enum' ? f.values[0]! : f.kind === 'data-file' ? 'train.csv' : '';
-      diagnostics.push(
+      list.add(() =>
         diag('error', 'missing-required', `Missing required key \`${[...path, k].join('.')}\`: ${firstSentence(f.description)}`, path, document, [
           { title: `Add \`${[...path, k].join('.')}\``, edits: [document.insertKeyEdit(path, k, String(example))], preferred: true },
         ]),
@@ -157,14 +189,16 @@ function checkValue(
   node: Node | null,
   path: string[],
   document: ConfigDocument,
-  diagnostics: ConfigDiagnostic[],
+  list: DiagnosticList,
 ): { value: unknown } | undefined {
   const key = path.join('.');
   const bad = (message: string, code = 'wrong-type', fixes: ConfigFix[] = []) => {
-    diagnostics.push(diag('error', code, message, path, document, fixes, 'value'));
+    list.add(() => diag('error', code, message, path, document, fixes, 'value'));
     return undefined;
   };
-  const value = node === null ? null : isScalar(node) ? node.value : node.toJSON();
+  const read = plainValue(node, document);
+  if ('problem' in read) return bad(`\`${key}\`: ${read.problem}`, 'yaml-alias');
+  const value = read.value;
   if (value === null) {
     if (('nullable' in field && field.nullable) || field.type === 'string[]') return { value: field.type === 'string[]' ? [] : null };
     return bad(`\`${key}\` has no value; expected ${describeType(field)}.`);
@@ -172,6 +206,7 @@ function checkValue(
   switch (field.type) {
     case 'string':
       if (typeof value !== 'string') {
+        if (typeof value === 'object') return bad(`\`${key}\` must be a string, not a ${describeValue(value)}.`);
         const text = String(value);
         return bad(`\`${key}\` must be a string; put it in quotes: "${text}".`, 'wrong-type', [
           { title: `Quote as "${text}"`, edits: [{ range: document.valueRange(path), newText: JSON.stringify(text) }], preferred: true },
@@ -180,7 +215,7 @@ function checkValue(
       if (!value.trim()) return bad(`\`${key}\` is empty.`, 'empty-value');
       return { value };
     case 'boolean':
-      if (typeof value !== 'boolean') return bad(`\`${key}\` must be true or false, not ${JSON.stringify(value)}.`);
+      if (typeof value !== 'boolean') return bad(`\`${key}\` must be true or false, not ${shownValue(value)}.`);
       return { value };
     case 'enum':
       if (typeof value !== 'string' || !field.values.includes(value)) {
@@ -193,7 +228,8 @@ function checkValue(
     case 'integer': {
       if (typeof value !== 'number' || !Number.isFinite(value)) {
         const hint = typeof value === 'string' && !Number.isNaN(Number(value)) ? ` Remove the quotes: ${value}.` : '';
-        return bad(`\`${key}\` must be a${field.type === 'integer' ? 'n integer' : ' number'}, not ${JSON.stringify(value)}.${hint}`);
+        const kind = field.type === 'integer' ? 'an integer' : 'a number';
+        return bad(`\`${key}\` must be ${kind}, not ${shownValue(value)}.${hint}`);
       }
       if (field.type === 'integer' && !Number.isInteger(value)) return bad(`\`${key}\` must be a whole number, not ${value}.`);
       const tooLow = (field.minimum !== undefined && value < field.minimum) || (field.exclusiveMinimum !== undefined && value <= field.exclusiveMinimum);
@@ -202,22 +238,81 @@ function checkValue(
       return { value };
     }
     case 'string[]': {
-      const list = isSeq(node) ? value : typeof value === 'string' ? [value] : undefined;
-      if (!Array.isArray(list) || !list.every((v) => typeof v === 'string')) return bad(`\`${key}\` must be a list of strings, e.g. \`[bias, LayerNorm.weight]\`.`);
-      return { value: list };
-    }
-    case 'map<number>': {
-      if (!isMap(node)) return bad(`\`${key}\` must be a mapping of pattern to number, e.g. \`classifier.*: 1e-3\`.`);
-      const out: Record<string, number> = {};
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        const min = field.exclusiveMinimum;
-        if (typeof v !== 'number' || !Number.isFinite(v) || (min !== undefined && v <= min)) {
-          diagnostics.push(diag('error', 'out-of-range', `\`${key}.${k}\` must be a number${min !== undefined ? ` > ${min}` : ''}.`, [...path, k], document, [], 'value'));
-        } else out[k] = v;
+      const items = Array.isArray(value) ? value : typeof value === 'string' ? [value] : undefined;
+      if (!Array.isArray(items) || !items.every((v) => typeof v === 'string')) {
+        return bad(`\`${key}\` must be a list of strings, e.g. \`[bias, LayerNorm.weight]\`.`);
       }
-      return { value: out };
+      if (field.kind === 'param-pattern') {
+        items.forEach((p, i) => checkPattern(p, isSeq(node) ? [...path, i] : path, document, list));
+      }
+      return { value: items };
     }
+    case 'map<number>':
+      return numberMap(field, value, path, document, list, bad);
     default:
       return undefined;
   }
+}
+
+/** A node's value as plain data, aliases resolved; an alias bomb is refused by the `yaml` package's own cap. */
+function plainValue(node: Node | null, document: ConfigDocument): { value: unknown } | { problem: string } {
+  if (node === null) return { value: null };
+  if (isScalar(node)) return { value: node.value };
+  try {
+    return { value: node.toJS(document.doc, { maxAliasCount: MAX_ALIAS_COUNT }) };
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    return { problem: `its aliases could not be expanded (${why}). Write the values out instead of \`*\` aliases.` };
+  }
+}
+
+/** A parameter pattern that cannot match anything (a malformed class such as `[z-a]`) is an error on it alone. */
+function checkPattern(
+  pattern: string,
+  path: KeyPath,
+  document: ConfigDocument,
+  list: DiagnosticList,
+  on: 'key' | 'value' = 'value',
+): void {
+  const problem = patternProblem(pattern);
+  if (!problem) return;
+  list.add(() => diag('error', 'invalid-pattern', `Pattern \`${pattern}\`: ${problem}`, path, document, [], on));
+}
+
+function numberMap(
+  field: NumberMapSpec,
+  value: unknown,
+  path: string[],
+  document: ConfigDocument,
+  list: DiagnosticList,
+  bad: (message: string) => undefined,
+): { value: Record<string, number> } | undefined {
+  const key = path.join('.');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return bad(`\`${key}\` must be a mapping of pattern to number, e.g. \`classifier.*: 1e-3\`.`);
+  }
+  // Keys are user text: `__proto__` is a pattern like any other, not the object's prototype.
+  const out = Object.create(null) as Record<string, number>;
+  const { exclusiveMinimum: min, maximum: max } = field;
+  const bounds = [min !== undefined ? ` > ${min}` : '', max !== undefined ? ` ≤ ${max}` : ''];
+  const range = bounds.filter(Boolean).join(' and');
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (field.kind === 'param-pattern') checkPattern(k, [...path, k], document, list, 'key');
+    const outside = typeof v === 'number' && ((min !== undefined && v <= min) || (max !== undefined && v > max));
+    if (typeof v !== 'number' || !Number.isFinite(v) || outside) {
+      const message = `\`${key}.${k}\` must be a number${range}.`;
+      list.add(() => diag('error', 'out-of-range', message, [...path, k], document, [], 'value'));
+    } else out[k] = v;
+  }
+  return { value: out };
+}
+
+/** What a YAML collection is called in messages: a user wrote `{}` or `[...]` where a scalar belongs. */
+function describeValue(value: object): string {
+  return Array.isArray(value) ? 'list' : 'mapping';
+}
+
+/** A value in a message: JSON, cut short (a user's 5,000-character string need not be repeated in full). */
+function shownValue(value: unknown): string {
+  return shown(JSON.stringify(value) ?? String(value), 80);
 }

@@ -13,11 +13,15 @@ export class ConfigDocument {
   readonly doc: Document.Parsed;
   readonly lines = new LineCounter();
 
-  constructor(readonly text: string) {
+  /** `maxDuplicateReports` caps the duplicate-key errors added: past a few hundred they help nobody. */
+  constructor(
+    readonly text: string,
+    options: { maxDuplicateReports?: number } = {},
+  ) {
     // A duplicated key is an error, not a silent "last one wins". The parser's own check (`uniqueKeys`) compares
     // every key with every other, which takes seconds on a 10,000-line file; ours uses a set per mapping.
     this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: false, strict: true });
-    this.reportDuplicateKeys();
+    this.reportDuplicateKeys(options.maxDuplicateReports ?? Infinity);
   }
 
   /** Each mapping's pairs by key (the first one for duplicated keys), built on first use: lookups stay O(1). */
@@ -32,20 +36,27 @@ export class ConfigDocument {
     return m;
   }
 
-  private reportDuplicateKeys(): void {
+  private reportDuplicateKeys(max: number): void {
     const stack: unknown[] = [this.doc.contents];
+    let reported = 0;
     while (stack.length) {
       const node = stack.pop();
       if (isMap(node)) {
         const first = this.pairsOf(node as YAMLMap<Node, Node | null>);
         for (const p of node.items) {
-          if (isScalar(p.key) && first.get(p.key.value) !== p && p.key.range) {
-            this.doc.errors.push(new YAMLParseError([p.key.range[0], p.key.range[1]], 'DUPLICATE_KEY', `Map keys must be unique: \`${String(p.key.value)}\` appears twice.`));
+          if (isScalar(p.key) && first.get(p.key.value) !== p && p.key.range && reported++ < max) {
+            const message = `Map keys must be unique: \`${String(p.key.value)}\` appears twice.`;
+            this.doc.errors.push(new YAMLParseError([p.key.range[0], p.key.range[1]], 'DUPLICATE_KEY', message));
           }
           stack.push(p.value);
         }
       } else if (isSeq(node)) stack.push(...node.items);
     }
+  }
+
+  /** Whether `pair` is the first of its key in `map` (a later duplicate is reported, then ignored). */
+  isFirstOfKey(map: YAMLMap<Node, Node | null>, pair: Pair<Node, Node | null>): boolean {
+    return !isScalar(pair.key) || this.pairsOf(map).get(pair.key.value) === pair;
   }
 
   /** The map pair at `path`, if present. */

@@ -2,6 +2,10 @@
 import { promises as fs } from 'node:fs';
 import { FineTuneError } from '../../common/errors';
 import type { BertConfig as ModelBertConfig } from '../../common/modelConfig';
+import { configSchema } from '../../common/config/schema';
+import type { ModelConfig } from '../../common/config/schema';
+import type { NumberSpec, SectionSpec } from '../../common/config/spec';
+import { describeRange } from '../../common/config/spec';
 
 /**
  * config.json as read: the model's fields (trainer/model/config.ts, where they are declared once) plus what the
@@ -15,7 +19,48 @@ export interface BertConfig extends Omit<ModelBertConfig, 'hidden_act' | 'classi
   [key: string]: unknown;
 }
 
-const REQUIRED = ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'max_position_embeddings'] as const;
+const REQUIRED = [
+  'vocab_size',
+  'hidden_size',
+  'num_hidden_layers',
+  'num_attention_heads',
+  'intermediate_size',
+  'max_position_embeddings',
+] as const;
+
+/** Fields checked against the ranges `model.architecture` declares (one source: common/config/schema.ts). */
+const RANGED = [
+  ...REQUIRED,
+  'type_vocab_size',
+  'hidden_dropout_prob',
+  'attention_probs_dropout_prob',
+  'layer_norm_eps',
+  'initializer_range',
+] as const;
+
+const RESTORE = 'Restore config.json from the original model (save_pretrained writes it).';
+
+const architectureFields = (configSchema.fields.model as SectionSpec<ModelConfig>).fields.architecture.fields;
+
+/**
+ * A field of config.json within the range the config schema gives it: `hidden_size: 1e9` is refused here, on
+ * its line, instead of failing as an impossible allocation when the model is built.
+ */
+function checkRange(config: BertConfig, key: (typeof RANGED)[number], file: string, at: { line?: number }): void {
+  const spec = architectureFields[key] as NumberSpec;
+  const v = config[key];
+  const typeOk = typeof v === 'number' && Number.isFinite(v) && (spec.type !== 'integer' || Number.isInteger(v));
+  const { minimum, exclusiveMinimum, maximum, exclusiveMaximum } = spec;
+  const below = (minimum !== undefined && v < minimum) || (exclusiveMinimum !== undefined && v <= exclusiveMinimum);
+  const above = (maximum !== undefined && v > maximum) || (exclusiveMaximum !== undefined && v >= exclusiveMaximum);
+  if (typeOk && !below && !above) return;
+  const kind = spec.type === 'integer' ? 'an integer' : 'a number';
+  const message = `'${key}' in ${file} must be ${kind} ${describeRange(spec) ?? ''}, got ${JSON.stringify(v)}`;
+  const fix = above
+    ? `${RESTORE} Larger models cannot be trained here (the limit for '${key}' is ${maximum ?? exclusiveMaximum}).`
+    : RESTORE;
+  throw new FineTuneError('model-bad-config', message.replace(/ ,/, ','), { file, ...at, fix });
+}
 
 const DEFAULTS = {
   type_vocab_size: 2,
@@ -27,11 +72,20 @@ const DEFAULTS = {
   pad_token_id: 0,
 };
 
+/** A config.json is a few kilobytes, a few hundred with a large label map; anything far above is not one. */
+const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
 export async function readBertConfig(file: string): Promise<BertConfig> {
   let text: string;
   try {
+    const stat = await fs.stat(file);
+    if (!stat.isFile() || stat.size > MAX_CONFIG_BYTES) {
+      const why = stat.isFile() ? `is ${stat.size} bytes, over the ${MAX_CONFIG_BYTES} limit` : 'is not a regular file';
+      throw new FineTuneError('model-bad-config', `${file} ${why}`, { file, fix: RESTORE });
+    }
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
+    if (e instanceof FineTuneError) throw e;
     throw new FineTuneError('model-missing-config', `${file} does not exist or cannot be read`, {
       file,
       detail: e instanceof Error ? e.message : String(e),
@@ -70,30 +124,28 @@ export function validateBertConfig(raw: unknown, file: string, text?: string): B
     );
   }
   for (const key of REQUIRED) {
-    const v = c[key];
-    if (!(typeof v === 'number' && Number.isInteger(v) && v > 0)) {
-      throw new FineTuneError('model-bad-config', v === undefined ? `${file} has no '${key}'` : `'${key}' must be a positive integer, got ${JSON.stringify(v)}`, {
-        file,
-        ...lineOf(key),
-        fix: 'Restore config.json from the original model.',
-      });
+    if (c[key] === undefined) {
+      throw new FineTuneError('model-bad-config', `${file} has no '${key}'`, { file, ...lineOf(key), fix: RESTORE });
     }
   }
   const config = { ...DEFAULTS, ...c } as BertConfig;
+  for (const key of RANGED) checkRange(config, key, file, lineOf(key));
   if (config.hidden_size % config.num_attention_heads !== 0) {
     throw new FineTuneError(
       'model-bad-config',
       `hidden_size ${config.hidden_size} is not a multiple of num_attention_heads ${config.num_attention_heads}`,
-      { file, ...lineOf('num_attention_heads') },
+      { file, ...lineOf('num_attention_heads'), fix: RESTORE },
     );
   }
-  for (const key of ['type_vocab_size', 'pad_token_id'] as const) {
-    if (!Number.isInteger(config[key]) || config[key] < 0) {
-      throw new FineTuneError('model-bad-config', `'${key}' must be a non-negative integer`, { file, ...lineOf(key) });
-    }
+  const pad = config.pad_token_id;
+  if (!Number.isInteger(pad) || pad < 0 || pad >= config.vocab_size) {
+    const message = `'pad_token_id' must be an integer in [0, vocab_size), got ${JSON.stringify(pad)}`;
+    throw new FineTuneError('model-bad-config', message, { file, ...lineOf('pad_token_id'), fix: RESTORE });
   }
-  for (const key of ['layer_norm_eps', 'hidden_dropout_prob', 'attention_probs_dropout_prob', 'initializer_range'] as const) {
-    if (typeof config[key] !== 'number') throw new FineTuneError('model-bad-config', `'${key}' must be a number`, { file, ...lineOf(key) });
+  const dropout = config['classifier_dropout'];
+  if (dropout !== undefined && dropout !== null && !(typeof dropout === 'number' && dropout >= 0 && dropout < 1)) {
+    const message = `'classifier_dropout' must be null or a probability in [0, 1), got ${JSON.stringify(dropout)}`;
+    throw new FineTuneError('model-bad-config', message, { file, ...lineOf('classifier_dropout'), fix: RESTORE });
   }
   return config;
 }

@@ -116,7 +116,8 @@ function parseHeader(jsonBytes: Uint8Array, dataLength: number, file: string): S
     throw corrupt(file, 'the header is not valid UTF-8 JSON', e instanceof Error ? e.message : String(e));
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw corrupt(file, 'the header is not a JSON object');
-  const metadata: Record<string, string> = {};
+  // Keys are the file's data: a `__proto__` entry is a key like any other, not this object's prototype.
+  const metadata = Object.create(null) as Record<string, string>;
   const entries: [string, TensorInfo][] = [];
   for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
     if (name === '__metadata__') {
@@ -146,14 +147,16 @@ function parseHeader(jsonBytes: Uint8Array, dataLength: number, file: string): S
   if (cursor !== dataLength) {
     throw corrupt(file, `the tensors cover ${cursor} bytes but the data section has ${dataLength}`);
   }
-  return { tensors: new Map(entries), metadata, dataStart: 8 + (jsonBytes.length) };
+  // Spread copies define own properties (never the prototype), so the plain object is as safe as the null one.
+  return { tensors: new Map(entries), metadata: { ...metadata }, dataStart: 8 + jsonBytes.length };
 }
 
 function tensorInfo(name: string, value: unknown, file: string): TensorInfo {
   if (typeof value !== 'object' || value === null) throw corrupt(file, `the entry for tensor '${name}' is not an object`);
   const v = value as Record<string, unknown>;
   const dtype = v.dtype;
-  if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) {
+  // An own key only: `toString` or `__proto__` in a header are not dtypes.
+  if (typeof dtype !== 'string' || !Object.prototype.hasOwnProperty.call(DTYPE_BYTES, dtype)) {
     throw corrupt(file, `tensor '${name}' has unknown dtype ${JSON.stringify(dtype)}`, `Supported: ${Object.keys(DTYPE_BYTES).join(', ')}.`);
   }
   const shape = v.shape;

@@ -10,6 +10,7 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { ConfigDiagnostic } from '../../common/config/diagnostic';
 import type { ConfigFileHost } from '../../common/config/fileChecks';
 import { checkConfigFiles } from '../../common/config/fileChecks';
+import { CONFIG_LIMITS } from '../../common/config/boundedParse';
 import { doComplete } from './completion';
 import { doHover } from './hover';
 import { withTimeout } from './modelFacts';
@@ -19,8 +20,8 @@ import type { ServiceContext, WorkspaceIndex } from './serviceContext';
 import { toRange } from './serviceContext';
 
 export const DIAGNOSTIC_SOURCE = 'finetune-studio';
-/** More diagnostics than this help nobody and slow the client down; the file is not a config. */
-export const MAX_DIAGNOSTICS = 500;
+/** More diagnostics than this help nobody and slow the client down; the parse stops computing them there too. */
+export const MAX_DIAGNOSTICS = CONFIG_LIMITS.maxDiagnostics;
 
 export interface LanguageServiceOptions {
   /** File access for a config document, paths resolved against its folder; undefined for documents not on disk. */

@@ -55,6 +55,16 @@ describe('diagnostics through the language service', () => {
     assert.equal(e?.severity, DiagnosticSeverity.Error);
     assert.ok(!(await service().doValidation(doc(BASE + 'freeze: [bert]\n'))).some((x) => x.code === 'everything-frozen'));
   });
+  it('a malformed freeze pattern is an error on that pattern only; file diagnostics stay (defect 6)', async () => {
+    const text = BASE.replace('data/train.csv', 'data/missing.csv') + 'freeze:\n  - bert.embeddings\n  - bert.[z-a]\n';
+    const d = doc(text);
+    const got = await service().doValidation(d);
+    const bad = got.filter((x) => x.code === 'invalid-pattern');
+    assert.equal(bad.length, 1);
+    assert.equal(textAt(d, bad[0]!), 'bert.[z-a]');
+    assert.match(String(bad[0]!.message), /`\[z-a\]` is not a valid class: the range `z-a` runs backwards/);
+    assert.ok(got.some((x) => x.code === 'file-not-found'), got.map((x) => x.code).join());
+  });
 });
 
 describe('code actions from the diagnostics\' fixes', () => {

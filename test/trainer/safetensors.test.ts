@@ -137,3 +137,12 @@ test('corrupt files are refused with the reason', async () => {
 test('writing refuses data that does not match its shape', () => {
   assert.throws(() => serializeSafetensors({ a: { shape: [3], data: new Float32Array(2) } }), /2 values but shape \[3\]/);
 });
+
+test('prototype names are data: a `toString` dtype is unknown, a `__proto__` metadata key and tensor are kept', () => {
+  const bad = handmade({ w: { dtype: 'toString', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4));
+  assert.throws(() => parseSafetensors(bad, 'x.safetensors'), /tensor 'w' has unknown dtype "toString"/);
+  const text = '{"__metadata__":{"__proto__":"m"},"__proto__":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}';
+  const f = parseSafetensors(handmade(text, new Uint8Array(4)), 'x.safetensors');
+  assert.deepEqual([...f.tensors.keys()], ['__proto__']);
+  assert.equal(Object.getOwnPropertyDescriptor(f.metadata, '__proto__')?.value, 'm');
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isFrozen, matchesPattern, unmatchedPatterns } from '../../common/freeze';
+import { isFrozen, matchesPattern, patternProblem, unmatchedPatterns } from '../../common/freeze';
 
 test('a module name matches everything below it, and only at a dot boundary', () => {
   assert.ok(matchesPattern('bert.embeddings.LayerNorm.weight', 'bert.embeddings'));
@@ -35,4 +35,19 @@ test('unfreeze re-opens part of a frozen pattern', () => {
 
 test('unmatchedPatterns reports the index of each pattern that matches nothing', () => {
   assert.deepEqual(unmatchedPatterns(['bert.embeddings', 'bert.embedding', 'classifier'], ['bert.embeddings.word_embeddings.weight', 'classifier.bias']), [1]);
+});
+
+test('a reversed class is reported by patternProblem and matches nothing, instead of throwing (defect 6)', () => {
+  assert.match(patternProblem('bert.[z-a]')!, /`\[z-a\]` is not a valid class: the range `z-a` runs backwards/);
+  assert.equal(patternProblem('bert.[a-z]'), undefined);
+  assert.equal(matchesPattern('bert.a', 'bert.[z-a]'), false);
+  assert.deepEqual(unmatchedPatterns(['bert.[z-a]', 'bert'], ['bert.x']), [0]);
+});
+
+test('matching takes linear passes, whatever the stars (no regex backtracking)', () => {
+  const name = 'a'.repeat(60) + '.weight';
+  const t0 = performance.now();
+  assert.equal(matchesPattern(name, '*a*a*a*a*a*a*a*a*a*a*a*a*b'), false);
+  assert.equal(matchesPattern(name, '*a*a*a*a*a*a*a*a*a*a*a*a'), true);
+  assert.ok(performance.now() - t0 < 200);
 });

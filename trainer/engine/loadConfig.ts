@@ -7,8 +7,7 @@ import * as path from 'node:path';
 import { checkConfigFiles } from '../../common/config/fileChecks';
 import type { ConfigDiagnostic } from '../../common/config/diagnostic';
 import type { FineTuneConfig } from '../../common/config/schema';
-import { validateConfigText } from '../../common/config/validate';
-import type { ConfigDocument } from '../../common/config/yamlDoc';
+import { CONFIG_LIMITS, parseConfigBounded, positionOf } from '../../common/config/boundedParse';
 import { FineTuneError } from '../../common/errors';
 import { nodeConfigHost } from '../../files/configHost';
 
@@ -22,57 +21,83 @@ export interface LoadedConfig {
 }
 
 /** `file:line:col: severity: message [code]` plus one `fix:` line per quick fix. */
-export function formatDiagnostic(file: string, doc: ConfigDocument, d: ConfigDiagnostic): string {
-  const { line, col } = doc.lineOf(d.range.start);
+export function formatDiagnostic(file: string, text: string, d: ConfigDiagnostic): string {
+  const { line, col } = positionOf(text, d.range.start);
   const lines = [`${file}:${line}:${col}: ${d.severity}: ${d.message} [${d.code}]`];
   for (const f of d.fixes ?? []) lines.push(`  fix: ${f.title}`);
   return lines.join('\n');
 }
 
-export async function readConfigText(file: string): Promise<string> {
+function unreadable(file: string, detail: string, fix = 'Check the path of the *.finetune.yaml file.'): FineTuneError {
+  return new FineTuneError('config-not-found', `cannot read the config ${file}`, { file, detail, fix });
+}
+
+/**
+ * The config's text, read with a bound: a regular file only (not `/dev/zero` or a pipe), and never more than
+ * the config size limit, so that a huge or endless file is refused before it fills memory.
+ */
+export async function readConfigText(file: string, maxBytes = CONFIG_LIMITS.maxChars): Promise<string> {
+  let handle: fs.FileHandle;
   try {
-    return await fs.readFile(file, 'utf8');
+    handle = await fs.open(file, 'r');
   } catch (e) {
-    throw new FineTuneError('config-not-found', `cannot read the config ${file}`, {
-      file,
-      detail: e instanceof Error ? e.message : String(e),
-      fix: 'Check the path of the *.finetune.yaml file.',
-    });
+    throw unreadable(file, e instanceof Error ? e.message : String(e));
   }
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw unreadable(file, 'It is not a regular file.', 'Point at a *.finetune.yaml file.');
+    // One byte more than the limit tells "at the limit" from "above it", even if the file grows meanwhile.
+    const buffer = Buffer.alloc(Math.min(stat.size, maxBytes) + 1);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    if (bytesRead > maxBytes) {
+      throw new FineTuneError('config-invalid', `the config is larger than ${maxBytes} bytes, the limit for a config`, {
+        file,
+        line: 1,
+        column: 1,
+        fix: 'A training config is a few dozen lines: check that this is the right file.',
+      });
+    }
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The error that stops a run before training: the first problem's place, every problem in `detail`. */
+function invalid(file: string, text: string, errors: readonly ConfigDiagnostic[], dropped: number): FineTuneError {
+  const shown = path.relative(process.cwd(), file) || file;
+  const first = errors[0]!;
+  const more = errors.length - 1 + dropped;
+  const suffix = more > 0 ? ` (and ${dropped > 0 ? 'more than ' : ''}${more} more error${more > 1 ? 's' : ''})` : '';
+  const pos = positionOf(text, first.range.start);
+  return new FineTuneError('config-invalid', `${first.message}${suffix}`, {
+    file,
+    line: pos.line,
+    column: pos.col,
+    detail: errors.map((d) => formatDiagnostic(shown, text, d)).join('\n'),
+    fix: first.fixes?.[0]?.title ?? 'Fix the config and run again; nothing was trained.',
+  });
 }
 
 export async function loadConfig(configFile: string): Promise<LoadedConfig> {
   const file = path.resolve(configFile);
   const dir = path.dirname(file);
   const text = await readConfigText(file);
-  const v = validateConfigText(text);
-  let diagnostics = v.diagnostics;
+  const parsed = parseConfigBounded(text);
+  let diagnostics = parsed.diagnostics;
+  const v = parsed.result;
   // File checks only on a structurally valid config: a wrong type would make them misleading.
-  if (!diagnostics.some((d) => d.severity === 'error')) {
+  if (v && !diagnostics.some((d) => d.severity === 'error')) {
     diagnostics = [...diagnostics, ...(await checkConfigFiles(v.config, v.document, nodeConfigHost(dir)))];
   }
   const errors = diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length || !v) throw invalid(file, text, errors, parsed.dropped);
   const shown = path.relative(process.cwd(), file) || file;
-  if (errors.length) {
-    const first = errors[0]!;
-    const pos = v.document.lineOf(first.range.start);
-    throw new FineTuneError('config-invalid', `${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''})` : ''}`, {
-      file,
-      line: pos.line,
-      column: pos.col,
-      detail: errors.map((d) => formatDiagnostic(shown, v.document, d)).join('\n'),
-      fix: first.fixes?.[0]?.title ?? 'Fix the config and run again; nothing was trained.',
-    });
-  }
-  const warnings = diagnostics.filter((d) => d.severity !== 'error').map((d) => formatDiagnostic(shown, v.document, d));
+  const warnings = diagnostics.filter((d) => d.severity !== 'error').map((d) => formatDiagnostic(shown, text, d));
   return { file, dir, text, config: v.config, warnings };
 }
 
 /** The backend the config asks for, read without the file checks (hello goes out before them). */
 export function peekBackend(text: string): FineTuneConfig['backend'] {
-  try {
-    return validateConfigText(text).config.backend ?? 'auto';
-  } catch {
-    return 'auto';
-  }
+  return parseConfigBounded(text).result?.config.backend ?? 'auto';
 }

@@ -3,6 +3,8 @@
  * model (fresh from an architecture, or loaded from a Hugging Face folder with a new head where needed).
  */
 import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
 import * as path from 'node:path';
 import type { FineTuneConfig } from '../../common/config/schema';
 import { FineTuneError } from '../../common/errors';
@@ -17,12 +19,17 @@ import type { DatasetRow } from '../../files/data/readDataset';
 import { splitTrainValidation } from '../data/split';
 import type { BertConfig as HfBertConfig } from '../../files/hf/bertConfig';
 import { id2labelList } from '../../files/hf/bertConfig';
-import { loadStateDict, resolveModelFolder } from '../hf/modelFolder';
+import { loadStateDict, readParameterInfo, resolveModelFolder } from '../hf/modelFolder';
+import type { ModelFolder } from '../hf/modelFolder';
 import { loadTokenizer } from '../hf/tokenizer';
 import type { HubOptions } from '../hf/hub';
 import type { Tokenizer } from '../hf/tokenizer';
 import { BertModel } from '../model/bert';
 import type { BertConfig, BertHead } from '../../common/modelConfig';
+import { parameterSpecs } from '../../common/modelConfig';
+import { estimateForShape, formatBytes, memoryCeiling } from '../../common/memoryEstimate';
+import type { TrainingShape } from '../../common/memoryEstimate';
+import { canonicalKey, diskShape } from '../model/stateDict';
 import type { StateDict } from '../model/stateDict';
 
 export interface EncodedSets {
@@ -206,8 +213,12 @@ export async function buildModel(
   const head = headOf(c.task);
   const numLabels = labels?.labels.length ?? 2;
   const seed = c.training.seed;
+  const fits = (config: BertConfig, file?: string) =>
+    checkMemoryFits({ config, head, numLabels, ...stepShape(c) }, tf.getBackend(), file);
   if (c.mode === 'from-scratch') {
-    const model = BertModel.create(scratchConfig(c, tokenizer), head, { numLabels, seed });
+    const config = scratchConfig(c, tokenizer);
+    fits(config);
+    const model = BertModel.create(config, head, { numLabels, seed });
     return { model, newlyInitialized: model.parameterNames() };
   }
   const folder = await resolveModelFolder(c.model.name_or_path!, { ...hub, baseDir });
@@ -218,6 +229,10 @@ export async function buildModel(
       fix: 'Use the tokenizer that belongs to the model (leave model.tokenizer unset).',
     });
   }
+  // Shapes from the safetensors headers and the memory a step needs are checked before anything is allocated:
+  // a config.json that disagrees with its weights must not cost gigabytes to find out.
+  await checkWeightShapes(folder, cfg, head, numLabels);
+  fits(cfg, folder.configFile);
   const model = BertModel.create(cfg, head, { numLabels, seed });
   try {
     const sd = toStateDict(await loadStateDict(folder));
@@ -238,6 +253,67 @@ export async function buildModel(
       fix: 'Check that config.json and model.safetensors come from the same model.',
     });
   }
+}
+
+/** The batch a training step holds, and which parameters train. */
+function stepShape(c: FineTuneConfig): Pick<TrainingShape, 'batchSize' | 'seqLength' | 'trainable'> {
+  return {
+    batchSize: c.training.per_device_train_batch_size,
+    seqLength: c.data.max_length,
+    trainable: trainablePredicate(c),
+  };
+}
+
+/**
+ * Refuses a model whose training step would not fit: 4 GiB of WebAssembly heap, or the machine's free memory.
+ * Better a clear error now than an out-of-memory kill (exit code 137) or a swapping machine later.
+ */
+export function checkMemoryFits(shape: TrainingShape, backend: string, file?: string, freeBytes = os.freemem()): void {
+  const estimate = estimateForShape(shape);
+  const ceiling = memoryCeiling(backend, freeBytes);
+  if (estimate.total <= ceiling.bytes) return;
+  const f = formatBytes;
+  const nativeHint = backend === 'wasm' ? '; or install @tensorflow/tfjs-node and use `backend: node`' : '';
+  const message = `training this model needs about ${f(estimate.total)}, but ${ceiling.why}`;
+  throw new FineTuneError('model-too-large', message, {
+    ...(file !== undefined ? { file } : {}),
+    detail:
+      `weights ${f(estimate.weights)}, gradients ${f(estimate.gradients)}, optimizer state ${f(estimate.optimizer)}, ` +
+      `activations ${f(estimate.activations)} (batch ${shape.batchSize} × ${shape.seqLength} tokens).`,
+    fix: `Lower per_device_train_batch_size or max_length, freeze lower layers, or use a smaller model${nativeHint}.`,
+  });
+}
+
+/**
+ * Compares the weights' shapes (from the safetensors headers alone) with the shapes config.json implies, so that
+ * a mismatch is reported before the model is allocated. Classifier weights of another label set are not an
+ * error: they are dropped and the head starts fresh, as below.
+ */
+export async function checkWeightShapes(
+  folder: ModelFolder,
+  cfg: BertConfig,
+  head: BertHead,
+  numLabels: number,
+): Promise<void> {
+  const specs = new Map(parameterSpecs(cfg, head, numLabels).map((p) => [p.name, p]));
+  const mismatches: string[] = [];
+  for (const [key, info] of await readParameterInfo(folder)) {
+    const spec = specs.get(canonicalKey(key, specs));
+    if (!spec || spec.name.startsWith('classifier.')) continue;
+    const want = diskShape(spec);
+    if (info.shape.length !== want.length || info.shape.some((d, i) => d !== want[i])) {
+      mismatches.push(`${key}: the weights have [${info.shape.join(', ')}], config.json implies [${want.join(', ')}]`);
+    }
+  }
+  if (!mismatches.length) return;
+  const count = `${mismatches.length} tensor${mismatches.length > 1 ? 's have' : ' has'}`;
+  const message = `the weights in ${folder.dir} do not fit its config.json: ${count} another shape`;
+  const more = mismatches.length > 20 ? `\n… and ${mismatches.length - 20} more` : '';
+  throw new FineTuneError('model-weights-mismatch', message, {
+    file: folder.configFile,
+    detail: mismatches.slice(0, 20).join('\n') + more,
+    fix: 'Check that config.json and model.safetensors come from the same model (hidden_size, vocab_size, layers).',
+  });
 }
 
 export function trainablePredicate(c: FineTuneConfig): (name: string) => boolean {

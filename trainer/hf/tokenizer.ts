@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { PreTrainedTokenizer } from '@huggingface/transformers';
 import { FineTuneError } from '../../common/errors';
 import { writeFileAtomic } from '../../common/atomicWrite';
+import { LIMITS } from '../../common/config/schema';
 import { fetchHubModel, isHubId, type HubOptions } from './hub';
 
 export interface EncodedText {
@@ -76,7 +77,7 @@ export async function loadTokenizer(folderOrId: string, hub: HubOptions = {}): P
       fix: 'Copy the tokenizer files of the pre-trained model into the folder, or point tokenizer at a folder that has them.',
     });
   }
-  return tokenizerFromVocab(parseVocab(vocabText), {
+  return tokenizerFromVocab(parseVocab(vocabText, vocabFile), {
     doLowerCase: bool(merged.do_lower_case) ?? true,
     stripAccents: bool(merged.strip_accents) ?? null,
     tokenizeChineseChars: bool(merged.tokenize_chinese_chars) ?? true,
@@ -167,7 +168,45 @@ export function bertTokenizerFiles(vocab: readonly string[], options: BertVocabO
   return { json, config };
 }
 
+/** A fix for a vocabulary that cannot be used as it is. */
+const VOCAB_FIX = 'Restore the tokenizer files from the original model (save_pretrained writes them).';
+
+/**
+ * Token ids are data from a file: each must be a non-negative integer below the vocabulary limit, and the ids
+ * must be dense enough that tables indexed by id stay the vocabulary's size. Checked before the tokenizer is
+ * built, because one id of 1e9 would otherwise cost a billion-entry table (a minute, gigabytes).
+ */
+export function checkVocabIds(json: Json, source: string): void {
+  const entries: [string, unknown][] = [];
+  const vocab = (json.model as Json | undefined)?.vocab;
+  if (typeof vocab === 'object' && vocab !== null && !Array.isArray(vocab)) entries.push(...Object.entries(vocab));
+  for (const t of Array.isArray(json.added_tokens) ? (json.added_tokens as unknown[]) : []) {
+    if (typeof t === 'object' && t !== null) entries.push([String((t as Json).content), (t as Json).id]);
+  }
+  const invalid = (message: string) =>
+    new FineTuneError('tokenizer-invalid', message, { file: source, fix: VOCAB_FIX });
+  if (entries.length > LIMITS.vocabSize) {
+    throw invalid(`${source} has ${entries.length} tokens, above the limit of ${LIMITS.vocabSize}`);
+  }
+  const ids = new Set<number>();
+  let max = -1;
+  for (const [token, id] of entries) {
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= LIMITS.vocabSize) {
+      const limit = `ids are integers from 0 to ${LIMITS.vocabSize - 1}`;
+      const shown = JSON.stringify(token.slice(0, 100));
+      throw invalid(`${source}: the token ${shown} has the id ${JSON.stringify(id)}; ${limit}`);
+    }
+    ids.add(id);
+    max = Math.max(max, id);
+  }
+  // A few holes are normal (removed or reserved tokens); ids spread far beyond the count are not a vocabulary.
+  if (max + 1 > 2 * ids.size + 1024) {
+    throw invalid(`${source}: token ids run up to ${max} but there are only ${ids.size} distinct ids`);
+  }
+}
+
 function fromTokenizerJson(json: Json, config: Json, source: string): Tokenizer {
+  checkVocabIds(json, source);
   const cfg: Json = { ...config };
   for (const k of SPECIAL_KEYS) if (typeof cfg[k] !== 'string') cfg[k] = DEFAULT_SPECIALS[k];
   let inner: PreTrainedTokenizer;
@@ -274,9 +313,13 @@ export function longestFirst(lenA: number, lenB: number, budget: number): [numbe
   return [Math.min(n1, lenA), Math.min(n2, lenB)];
 }
 
-function parseVocab(text: string): string[] {
+function parseVocab(text: string, file: string): string[] {
   const lines = text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  if (lines.length > LIMITS.vocabSize) {
+    const message = `${file} has ${lines.length} tokens, above the limit of ${LIMITS.vocabSize}`;
+    throw new FineTuneError('tokenizer-invalid', message, { file, fix: VOCAB_FIX });
+  }
   return lines;
 }
 
@@ -310,7 +353,17 @@ function bool(v: unknown): boolean | undefined {
   return typeof v === 'boolean' ? v : undefined;
 }
 
+/** The largest tokenizer.json known is about 20 MB (multilingual vocabularies); anything far above is not one. */
+const MAX_TOKENIZER_FILE_BYTES = 128 * 1024 * 1024;
+
 async function readJsonIfExists(file: string): Promise<Json | undefined> {
+  const stat = await fs.stat(file).catch(() => undefined);
+  if (!stat) return undefined;
+  if (!stat.isFile() || stat.size > MAX_TOKENIZER_FILE_BYTES) {
+    const limit = MAX_TOKENIZER_FILE_BYTES;
+    const why = stat.isFile() ? `is ${stat.size} bytes, above the ${limit} limit` : 'is not a regular file';
+    throw new FineTuneError('tokenizer-invalid', `${file} ${why}`, { file, fix: VOCAB_FIX });
+  }
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');

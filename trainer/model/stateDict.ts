@@ -31,7 +31,7 @@ export function transpose2d(data: Float32Array, rows: number, cols: number): Flo
   return out;
 }
 
-function diskShape(spec: ParamSpec): number[] {
+export function diskShape(spec: ParamSpec): number[] {
   const s = [...spec.shape];
   return spec.kind === 'linear-weight' ? [s[1]!, s[0]!] : s;
 }
@@ -80,7 +80,7 @@ function isDroppable(key: string): boolean {
  * Maps a checkpoint key to ours: BertModel checkpoints have no `bert.` prefix, TF-converted ones name
  * LayerNorm parameters gamma/beta, and MLM checkpoints may keep the bias as `cls.predictions.decoder.bias`.
  */
-function canonicalKey(key: string, known: ReadonlyMap<string, ParamSpec>): string {
+export function canonicalKey(key: string, known: ReadonlyMap<string, ParamSpec>): string {
   let k = key.replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias');
   if (k === 'cls.predictions.decoder.bias') k = 'cls.predictions.bias';
   if (!known.has(k) && known.has(`bert.${k}`)) k = `bert.${k}`;
