@@ -9,7 +9,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { normaliseMetricName } from '../common/config/rules';
+import { decidingMetric, normaliseMetricName } from '../common/metricNames';
 import type { TrainerMessage, TrainerMessageOf } from '../common/protocol';
 import { checkpointInRun, listCheckpointDirs } from '../common/runFolder/checkpoints';
 import { readMetricsLog } from '../common/runFolder/metricsLog';
@@ -75,6 +75,7 @@ export function applyMessage(run: RunInfo, m: TrainerMessage): void {
       run.totalSteps = m.totalSteps;
       run.runDir = m.runDir;
       if (m.resumedFromStep !== undefined) run.step = Math.max(run.step, m.resumedFromStep);
+      if (m.metricForBestModel !== undefined) run.metricForBestModel = normaliseMetricName(m.metricForBestModel);
       break;
     case 'step':
       run.step = m.step;
@@ -86,8 +87,9 @@ export function applyMessage(run: RunInfo, m: TrainerMessage): void {
     case 'eval':
       run.lastEval = m.metrics;
       if (m.isBest) {
-        const [name, value] = pickBestMetric(m.metrics, run.metricForBestModel);
-        if (value !== undefined) run.bestMetric = { name, value };
+        // The metric the trainer judges "best" by: its plan names it (older runs: run.json; else the default).
+        const name = run.metricForBestModel ?? decidingMetric({}).metric;
+        if (Object.hasOwn(m.metrics, name)) run.bestMetric = { name, value: m.metrics[name]! };
       }
       break;
     case 'checkpoint': {
@@ -109,19 +111,6 @@ export function applyMessage(run: RunInfo, m: TrainerMessage): void {
     default:
       break;
   }
-}
-
-function pickBestMetric(metrics: Record<string, number>, preferred?: string): [string, number | undefined] {
-  if (preferred !== undefined) {
-    const v = metrics[preferred] ?? metrics[`eval_${preferred}`];
-    if (v !== undefined) return [preferred, v];
-  }
-  // The trainer marks an eval `isBest` by metric_for_best_model; without knowing which one, prefer the usual ones.
-  for (const k of ['f1', 'accuracy', 'perplexity', 'loss', 'eval_f1', 'eval_accuracy', 'eval_loss']) {
-    if (metrics[k] !== undefined) return [k.replace(/^eval_/, ''), metrics[k]];
-  }
-  const first = Object.entries(metrics)[0];
-  return first ? [first[0], first[1]] : ['metric', undefined];
 }
 
 /** Reads one run folder; undefined when it holds no run.json (not a run, or one being created). */

@@ -4,6 +4,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
+/** What prettier formats and checks (see .prettierrc.json and .prettierignore). */
+const FORMATTED = ['{common,files,extension,server,trainer,webview,test,bench,scripts}/**/*.{ts,mts,mjs}', '*.mjs'];
+
 const totals = { pass: 0, fail: 0, skipped: 0 };
 /** Every skipped test with its reason, repeated at the end: a skip is a check that did not run, so it shows. */
 const skips = [];
@@ -48,6 +51,8 @@ function run(cmd, args) {
 }
 
 await run('node', ['scripts/typecheck.mjs']);
+// The line width (120) and layout of every source file: `npm run format` fixes what this reports.
+await run('npx', ['prettier', '--check', ...FORMATTED]);
 await run('node', ['esbuild.mjs']);
 await run('npm', ['run', '--silent', 'test:unit']);
 if (process.env.CI || existsSync('.e2e/ready')) {

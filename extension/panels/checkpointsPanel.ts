@@ -15,6 +15,7 @@ import type { RunInfo } from '../runModel';
 import { PanelHost } from './panelHost';
 import { evaluateColumnArgs, forkConfigText, modelCard, readCheckpoints } from './checkpointStore';
 import { readRunSeries } from './runHistory';
+import { requireTrust } from '../workspaceTrust';
 import { evaluateCheckpoint, predictCheckpoint } from './trainerCommand';
 import type { TrainerProcess } from './trainerCommand';
 
@@ -117,6 +118,8 @@ export class CheckpointsPanel extends PanelHost<typeof checkpointCommands> {
 
   /** On a data file the user picks, with the run's own columns. */
   private async evaluate(ckpt: string): Promise<Evaluation | undefined> {
+    // Restricted Mode starts no trainer (workspaceTrust.ts), and evaluating forks one.
+    if (!(await requireTrust('Evaluating a checkpoint'))) return undefined;
     const run = this.run();
     const picked = await vscode.window.showOpenDialog({
       canSelectMany: false,
@@ -134,6 +137,9 @@ export class CheckpointsPanel extends PanelHost<typeof checkpointCommands> {
   }
 
   private async predict(ckpt: string, text: string, textPair: string | undefined): Promise<Prediction> {
+    if (!(await requireTrust('Trying a checkpoint'))) {
+      throw new Error('Trying a checkpoint starts a trainer, which needs a trusted workspace (Restricted Mode).');
+    }
     const run = this.run();
     const p = await predictCheckpoint(this.trainer(run.runDir), ckpt, text, textPair);
     return { label: p.label, probabilities: p.probabilities };

@@ -2,8 +2,6 @@
  * A run's history as the metrics panel shows it, read from its folder: metrics.jsonl through the same
  * applyMessage the page uses for live messages (the config is read by extension/runConfig.ts). No `vscode`.
  */
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { readMetricsLog } from '../../common/runFolder/metricsLog';
 import { applyMessage, emptyRunSeries } from '../../common/runSeries';
 import type { RunSeriesData } from '../../common/runSeries';

@@ -116,11 +116,27 @@ test('an explicit gpu preference whose CUDA library is missing names the library
   );
 });
 
-test('an explicit gpu preference runs on tfjs-node-gpu where it loads', async () => {
-  const choice = await withPackages({ [GPU]: nativeStandIn }, () => selectBackend('gpu'));
+/** A tfjs-node-gpu stand-in whose TensorFlow found a CUDA device (`isUsingGpuDevice`, as tfjs-node-gpu's backend says), or none. */
+const gpuStandIn = (usingGpu: boolean) => () => {
+  if (!tf.findBackendFactory('tensorflow')) {
+    const make = () => Object.assign(new MathBackendCPU(), { isUsingGpuDevice: usingGpu });
+    standInRegistered = tf.registerBackend('tensorflow', make, 0);
+  }
+  return {};
+};
+
+test('an explicit gpu preference runs on tfjs-node-gpu where it loads and finds a CUDA device', async () => {
+  const choice = await withPackages({ [GPU]: gpuStandIn(true) }, () => selectBackend('gpu'));
   assert.equal(choice.name, 'tensorflow-gpu');
-  assert.deepEqual(choice.tried, [{ backend: GPU, available: true, why: `${GPU} loaded` }]);
+  const why = 'tfjs-node-gpu loaded; TensorFlow runs on a CUDA device';
+  assert.deepEqual(choice.tried, [{ backend: GPU, available: true, why }]);
   assert.equal(tf.getBackend(), 'tensorflow');
+});
+
+test('tfjs-node-gpu that finds no CUDA device is reported as TensorFlow on the CPU, not CUDA', async () => {
+  const choice = await withPackages({ [GPU]: gpuStandIn(false) }, () => selectBackend('gpu'));
+  assert.equal(choice.name, 'tensorflow');
+  assert.match(choice.reason, /native TensorFlow on the CPU: .*found no CUDA device/);
 });
 
 test('an explicit node preference: an error without tfjs-node, native TensorFlow with it', async () => {

@@ -1,4 +1,5 @@
 /** Evaluations during and at the end of a run, with best-model tracking and the early-stopping patience. */
+import { evalMetricKey } from '../../common/metricNames';
 import type { TrainerMessageOf } from '../../common/protocol';
 import { evaluate } from './evaluate';
 import type { EvalResult } from './evaluate';
@@ -13,7 +14,7 @@ export async function evalAt(s: Session, atStep: number): Promise<boolean> {
   s.progress.lastEval = r;
   const { isBest, stopEarly } = judge(s, atStep, r.metrics[s.metricName]);
   const epoch = atStep / s.data.plan.stepsPerEpoch;
-  const prefixed = Object.entries(r.metrics).map(([k, x]) => [`eval_${k}`, x]);
+  const prefixed = Object.entries(r.metrics).map(([k, x]) => [evalMetricKey(k), x]);
   s.state.log_history.push({ step: atStep, epoch, ...Object.fromEntries(prefixed) });
   const patience = s.data.config.training.early_stopping_patience;
   s.out.emit({

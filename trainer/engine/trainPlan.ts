@@ -106,10 +106,11 @@ export async function openRun(
   if (resumeDir && !resume) resume = await readResumePoint(o, d, resumeDir);
   const totalSteps = d.plan.totalSteps;
   await rf.update({ backend: o.backend, totalSteps, ...(resume ? { resumedFrom: resume.dir } : {}) });
-  // The run log names the backend (the GPU adapter and its limits on webgpu) and why each other one was not used.
+  out.emit(planMessage(rf, d, resume));
+  // The run log names the backend (the GPU adapter and its limits on webgpu) and why each other one was not used;
+  // after the plan, so that a run folder that cannot be written is reported with the folder the plan named.
   rf.log(`backend: ${o.backend.name}: ${o.backend.reason}`);
   for (const t of o.backend.tried) rf.log(`  ${t.available ? 'usable' : 'not used'}: ${t.backend}: ${t.why}`);
-  out.emit(planMessage(rf, d, resume));
   return { out, ...(resume ? { resume } : {}) };
 }
 

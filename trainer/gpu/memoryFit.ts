@@ -8,11 +8,9 @@
  *   still exhausts the GPU's memory is caught when it happens (faults.ts).
  */
 import { FineTuneError } from '../../common/errors';
-import { estimateTrainingMemory, formatBytes } from '../../common/memoryEstimate';
+import { estimateTrainingMemory, formatBytes, WASM_HEAP_BYTES } from '../../common/memoryEstimate';
 import type { MemoryInput } from '../../common/memoryEstimate';
 import type { BackendInfo } from '../../common/protocol';
-
-export const WASM_HEAP_BYTES = 4 * 2 ** 30;
 
 export interface StepShape extends MemoryInput {
   /** masked-lm: the fraction of positions scored (their logits span the whole vocabulary). */
