@@ -29,7 +29,10 @@ const noNativeRuntimes = {
     }));
     // It reaches onnxruntime-node through createRequire, which esbuild cannot see; make it a plain require.
     b.onLoad({ filter: /@huggingface[\\/]transformers[\\/]dist[\\/]transformers\.node\.c?m?js$/ }, async (a) => ({
-      contents: (await readFile(a.path, 'utf8')).replace('requireFromHere("onnxruntime-node")', 'require("onnxruntime-node")'),
+      contents: (await readFile(a.path, 'utf8')).replace(
+        'requireFromHere("onnxruntime-node")',
+        'require("onnxruntime-node")',
+      ),
       loader: 'js',
     }));
   },
@@ -88,7 +91,8 @@ const builds = [
 function copyWasm() {
   const dir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
   mkdirSync('dist/wasm', { recursive: true });
-  for (const f of readdirSync(join(dir, 'dist')).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(dir, 'dist', f), join('dist/wasm', f));
+  for (const f of readdirSync(join(dir, 'dist')).filter((f) => f.endsWith('.wasm')))
+    copyFileSync(join(dir, 'dist', f), join('dist/wasm', f));
 }
 
 // The webviews load the codicon font from dist/webview (their only resource roots are dist/webview and media).

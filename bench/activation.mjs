@@ -60,6 +60,8 @@ for (let i = 0; i < runs; i++) {
 const load = median(ext.map((r) => r.load));
 const act = median(ext.map((r) => r.activate));
 const client = median(lc.map((r) => r.load));
-console.log(`activation (median of ${runs} fresh processes): require dist/extension.js ${load.toFixed(1)} ms + activate() ${act.toFixed(1)} ms = ${(load + act).toFixed(1)} ms`);
+console.log(
+  `activation (median of ${runs} fresh processes): require dist/extension.js ${load.toFixed(1)} ms + activate() ${act.toFixed(1)} ms = ${(load + act).toFixed(1)} ms`,
+);
 console.log(`baseline, deferred to the first config: require dist/languageClient.js ${client.toFixed(1)} ms`);
 console.log(`ratio activation / language client load: ${((load + act) / client).toFixed(2)}`);

@@ -56,7 +56,10 @@ export interface CaseResult {
 
 async function main(): Promise<void> {
   const name = argValue('--case');
-  if (!name) throw new Error('usage: bench/case.ts --case <tiny|mini>-<train|infer>-<wasm|cpu> [--steps N] [--warmup N] [--budget-s S]');
+  if (!name)
+    throw new Error(
+      'usage: bench/case.ts --case <tiny|mini>-<train|infer>-<wasm|cpu> [--steps N] [--warmup N] [--budget-s S]',
+    );
   const spec = parseCaseName(name);
   const steps = Number(argValue('--steps') ?? 10);
   const warmup = Number(argValue('--warmup') ?? 3);
@@ -69,7 +72,11 @@ async function main(): Promise<void> {
   if (wasmThreads > 1 && spec.backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm'); // registers the flag
   const choice =
     wasmThreads > 1 && spec.backend === 'wasm'
-      ? await withWasmThreads(wasmThreads, () => tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true), () => selectBackend('wasm'))
+      ? await withWasmThreads(
+          wasmThreads,
+          () => tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true),
+          () => selectBackend('wasm'),
+        )
       : // From bench/gpu.sh's bundle, dawn.node sits next to this file (dawn/<platform>/).
         await selectBackend(spec.backend, { bundleDir: __dirname });
   const config = BENCH_MODELS[spec.model];
@@ -87,7 +94,13 @@ async function main(): Promise<void> {
     for (const n of model.parameterNames()) {
       settings.set(
         n,
-        paramSetting(n, { learningRate: 5e-5, weightDecay: 0.01, noDecay: ['bias', 'LayerNorm.weight'], layerwiseLrDecay: 1, numLayers: config.num_hidden_layers }),
+        paramSetting(n, {
+          learningRate: 5e-5,
+          weightDecay: 0.01,
+          noDecay: ['bias', 'LayerNorm.weight'],
+          layerwiseLrDecay: 1,
+          numLayers: config.num_hidden_layers,
+        }),
       );
     }
     const opt = new AdamW(model.params, settings, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
@@ -141,7 +154,11 @@ async function main(): Promise<void> {
     backend: choice.name,
     backend_reason: choice.reason,
     // The replicas' threads (each runs a single-threaded backend), else the backend's own.
-    threads: replicas ? replicas.threads : spec.backend === 'wasm' ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : 1,
+    threads: replicas
+      ? replicas.threads
+      : spec.backend === 'wasm'
+        ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount()
+        : 1,
     batch: B,
     seq: S,
     steps: times.length,

@@ -45,30 +45,53 @@ function workspace(): string {
   const rows = Array.from({ length: 2000 }, (_, i) => `"text number ${i}, with a comma",${i % 3 ? 'pos' : 'neg'}`);
   writeFileSync(path.join(dir, 'data', 'train.csv'), ['text,label', ...rows].join('\n') + '\n');
   writeFileSync(path.join(dir, 'data', 'val.csv'), ['text,label', ...rows.slice(0, 200)].join('\n') + '\n');
-  const cfg = { model_type: 'bert', vocab_size: 30522, hidden_size: 128, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 512, max_position_embeddings: 512, type_vocab_size: 2 };
+  const cfg = {
+    model_type: 'bert',
+    vocab_size: 30522,
+    hidden_size: 128,
+    num_hidden_layers: 2,
+    num_attention_heads: 2,
+    intermediate_size: 512,
+    max_position_embeddings: 512,
+    type_vocab_size: 2,
+  };
   const model = path.join(dir, 'models', 'bert-tiny');
   mkdirSync(model, { recursive: true });
   writeFileSync(path.join(model, 'config.json'), JSON.stringify(cfg));
-  const tensors = Object.fromEntries(bertParameters(cfg, 'none').map((p) => [p.name, { shape: p.shape, data: new Float32Array(numel(p.shape)) }]));
+  const tensors = Object.fromEntries(
+    bertParameters(cfg, 'none').map((p) => [p.name, { shape: p.shape, data: new Float32Array(numel(p.shape)) }]),
+  );
   writeFileSync(path.join(model, 'model.safetensors'), serializeSafetensors(tensors));
   return dir;
 }
 
 /** A 200-line config: every key of the schema with a comment above it, a freeze list and learning rates. */
 function config200(): string {
-  const lines = ['# A long, commented config, as users grow them.', 'mode: fine-tune', 'model:', '  name_or_path: models/bert-tiny'];
+  const lines = [
+    '# A long, commented config, as users grow them.',
+    'mode: fine-tune',
+    'model:',
+    '  name_or_path: models/bert-tiny',
+  ];
   lines.push('data:', '  train_file: data/train.csv', '  validation_file: data/val.csv');
   const t = configSchema.fields.training as SectionSpec<unknown>;
   lines.push('training:');
   for (const [k, f] of Object.entries(t.fields as Record<string, FieldSpec>)) {
     if (f.default === undefined || typeof f.default === 'object') continue;
-    lines.push(`  # ${f.description.slice(0, 100)}`, `  ${k}: ${typeof f.default === 'string' && /^(no|yes|on|off)$/.test(f.default) ? `"${f.default}"` : f.default}`);
+    lines.push(
+      `  # ${f.description.slice(0, 100)}`,
+      `  ${k}: ${typeof f.default === 'string' && /^(no|yes|on|off)$/.test(f.default) ? `"${f.default}"` : f.default}`,
+    );
   }
   lines.push('  learning_rates:');
   for (let i = 0; i < 2; i++) lines.push(`    bert.encoder.layer.${i}.*: 1e-4`);
   lines.push('    classifier.*: 1e-3');
   lines.push('freeze:');
-  for (let i = 0; lines.length < 190; i++) lines.push(`  - bert.encoder.layer.${i % 2}.attention.self.${['query', 'key', 'value'][i % 3]}.weight`, `  # frozen ${i}`);
+  for (let i = 0; lines.length < 190; i++)
+    lines.push(
+      `  - bert.encoder.layer.${i % 2}.attention.self.${['query', 'key', 'value'][i % 3]}.weight`,
+      `  # frozen ${i}`,
+    );
   lines.push('unfreeze:', '  - classifier');
   while (lines.length < 200) lines.push('# end');
   return lines.join('\n') + '\n';
@@ -83,7 +106,9 @@ async function inProcess(dir: string, text: string, cached: boolean): Promise<vo
       return undefined;
     }
   });
-  const service = createLanguageService({ hostFor: () => (cached ? cachingHost(nodeConfigHost(dir), cache) : nodeConfigHost(dir)) });
+  const service = createLanguageService({
+    hostFor: () => (cached ? cachingHost(nodeConfigHost(dir), cache) : nodeConfigHost(dir)),
+  });
   const uri = pathToFileURL(path.join(dir, 'exp.finetune.yaml')).href;
   const validate: number[] = [];
   const parse: number[] = [];
@@ -103,14 +128,20 @@ async function inProcess(dir: string, text: string, cached: boolean): Promise<vo
   }
   const v = stats(validate);
   const p = stats(parse);
-  console.log(`in-process validation of a ${text.split('\n').length - 1}-line config (${diagnostics} diagnostics), ${edits} edits, file cache ${cached ? 'on' : 'off'}:`);
-  console.log(`  validation median ${v.median.toFixed(1)} ms, p95 ${v.p95.toFixed(1)} ms; bare YAML parse median ${p.median.toFixed(1)} ms; ratio ${(v.median / p.median).toFixed(1)}x`);
+  console.log(
+    `in-process validation of a ${text.split('\n').length - 1}-line config (${diagnostics} diagnostics), ${edits} edits, file cache ${cached ? 'on' : 'off'}:`,
+  );
+  console.log(
+    `  validation median ${v.median.toFixed(1)} ms, p95 ${v.p95.toFixed(1)} ms; bare YAML parse median ${p.median.toFixed(1)} ms; ratio ${(v.median / p.median).toFixed(1)}x`,
+  );
   if (cached) console.log(`  file cache: ${cache.hits} hits, ${cache.misses} misses`);
 }
 
 async function endToEnd(dir: string, text: string): Promise<void> {
   const useDist = process.argv.includes('--dist');
-  const args = useDist ? [path.join(root, 'dist/server.js'), '--stdio'] : ['--import', 'tsx', path.join(root, 'server/server.ts'), '--stdio'];
+  const args = useDist
+    ? [path.join(root, 'dist/server.js'), '--stdio']
+    : ['--import', 'tsx', path.join(root, 'server/server.ts'), '--stdio'];
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
   const conn = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
   const waiting = new Map<number, (t: number) => void>();
@@ -119,24 +150,38 @@ async function endToEnd(dir: string, text: string): Promise<void> {
   });
   conn.listen();
   const folder = pathToFileURL(dir).href;
-  await conn.sendRequest('initialize', { processId: process.pid, rootUri: folder, workspaceFolders: [{ uri: folder, name: 'bench' }], capabilities: {} });
+  await conn.sendRequest('initialize', {
+    processId: process.pid,
+    rootUri: folder,
+    workspaceFolders: [{ uri: folder, name: 'bench' }],
+    capabilities: {},
+  });
   await conn.sendNotification('initialized', {});
   const uri = pathToFileURL(path.join(dir, 'exp.finetune.yaml')).href;
   const published = (version: number) => new Promise<number>((resolve) => waiting.set(version, resolve));
   let next = published(1);
-  await conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'finetune-yaml', version: 1, text } });
+  await conn.sendNotification('textDocument/didOpen', {
+    textDocument: { uri, languageId: 'finetune-yaml', version: 1, text },
+  });
   await next;
   const latency: number[] = [];
   for (let v = 2; v < edits + 2; v++) {
     next = published(v);
     const t0 = performance.now();
-    await conn.sendNotification('textDocument/didChange', { textDocument: { uri, version: v }, contentChanges: [{ text: text.replace(/seed: \d+/, `seed: ${v}`) }] });
+    await conn.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version: v },
+      contentChanges: [{ text: text.replace(/seed: \d+/, `seed: ${v}`) }],
+    });
     latency.push((await next) - t0);
     await new Promise((r) => setTimeout(r, 150));
   }
   const s = stats(latency);
-  console.log(`change -> publishDiagnostics over stdio (${useDist ? 'dist/server.js' : 'server.ts via tsx'}, debounce 75 ms), ${edits} edits:`);
-  console.log(`  median ${s.median.toFixed(1)} ms, p95 ${s.p95.toFixed(1)} ms; target 200 ms: ${s.p95 <= 200 ? 'met' : 'MISSED'}`);
+  console.log(
+    `change -> publishDiagnostics over stdio (${useDist ? 'dist/server.js' : 'server.ts via tsx'}, debounce 75 ms), ${edits} edits:`,
+  );
+  console.log(
+    `  median ${s.median.toFixed(1)} ms, p95 ${s.p95.toFixed(1)} ms; target 200 ms: ${s.p95 <= 200 ? 'met' : 'MISSED'}`,
+  );
   await conn.sendRequest('shutdown');
   await conn.sendNotification('exit');
   conn.dispose();

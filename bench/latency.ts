@@ -29,7 +29,10 @@ function writeConfig(dir: string): string {
   text = text
     .replace(/^output_dir: .*$/m, `output_dir: ${JSON.stringify(path.join(dir, 'runs'))}`)
     .replace(/^(\s+tokenizer): (\S+)$/m, (_, k: string, v: string) => `${k}: ${JSON.stringify(path.join(ex, v))}`)
-    .replace(/^(\s+(?:train|validation|test)_file): (\S+)$/gm, (_, k: string, v: string) => `${k}: ${JSON.stringify(path.join(ex, v))}`)
+    .replace(
+      /^(\s+(?:train|validation|test)_file): (\S+)$/gm,
+      (_, k: string, v: string) => `${k}: ${JSON.stringify(path.join(ex, v))}`,
+    )
     .replace(/^(\s+)logging_steps: .*$/m, '$1logging_steps: 1');
   const file = path.join(dir, 'latency.finetune.yaml');
   writeFileSync(file, text);
@@ -37,10 +40,15 @@ function writeConfig(dir: string): string {
 }
 
 function runOnce(config: string, dist: boolean): Promise<Marks> {
-  const entry = dist ? [path.join(ROOT, 'dist', 'trainer.js')] : ['--import', 'tsx', path.join(ROOT, 'trainer', 'main.ts')];
+  const entry = dist
+    ? [path.join(ROOT, 'dist', 'trainer.js')]
+    : ['--import', 'tsx', path.join(ROOT, 'trainer', 'main.ts')];
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [...entry, 'train', config, '--max-steps', '2'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...entry, 'train', config, '--max-steps', '2'], {
+      cwd: ROOT,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const marks: Marks = {};
     let buf = '';
     let err = '';
@@ -61,7 +69,11 @@ function runOnce(config: string, dist: boolean): Promise<Marks> {
         }
       }
     });
-    child.on('close', () => (marks.step !== undefined ? resolve(marks) : reject(new Error(`trainer ended without a step message:\n${err.slice(-2000)}`))));
+    child.on('close', () =>
+      marks.step !== undefined
+        ? resolve(marks)
+        : reject(new Error(`trainer ended without a step message:\n${err.slice(-2000)}`)),
+    );
   });
 }
 
@@ -70,7 +82,9 @@ async function main(): Promise<void> {
   const dist = process.argv.includes('--dist');
   const main = dist ? path.join(ROOT, 'dist', 'trainer.js') : path.join(ROOT, 'trainer', 'main.ts');
   if (!existsSync(main)) {
-    console.log(`start-to-first-step: skipped, ${path.relative(ROOT, main)} does not exist${dist ? ' (npm run build)' : ''}`);
+    console.log(
+      `start-to-first-step: skipped, ${path.relative(ROOT, main)} does not exist${dist ? ' (npm run build)' : ''}`,
+    );
     return;
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'ft-latency-'));
@@ -79,11 +93,22 @@ async function main(): Promise<void> {
     const all: Marks[] = [];
     for (let i = 0; i < runs; i++) all.push(await runOnce(config, dist));
     const keys = ['hello', 'plan', 'model', 'step'].filter((k) => all.every((m) => m[k] !== undefined));
-    console.log(`start run → first message of each type, ${dist ? 'dist/trainer.js' : 'tsx source'}, median of ${runs} (ms):`);
-    for (const k of keys) console.log(`  ${k.padEnd(6)} ${median(all.map((m) => m[k]!)).toFixed(0).padStart(6)}   [${all.map((m) => m[k]!.toFixed(0)).join(', ')}]`);
+    console.log(
+      `start run → first message of each type, ${dist ? 'dist/trainer.js' : 'tsx source'}, median of ${runs} (ms):`,
+    );
+    for (const k of keys)
+      console.log(
+        `  ${k.padEnd(6)} ${median(all.map((m) => m[k]!))
+          .toFixed(0)
+          .padStart(6)}   [${all.map((m) => m[k]!.toFixed(0)).join(', ')}]`,
+      );
     const first = median(all.map((m) => m.step!));
-    console.log(`start-to-first-step: ${(first / 1000).toFixed(2)} s (target ≤ 5 s: ${first <= 5000 ? 'met' : 'missed'})`);
-    console.log(JSON.stringify({ latency: { start_to_first_step_ms: first, runs, entry: dist ? 'dist' : 'tsx', marks: all } }));
+    console.log(
+      `start-to-first-step: ${(first / 1000).toFixed(2)} s (target ≤ 5 s: ${first <= 5000 ? 'met' : 'missed'})`,
+    );
+    console.log(
+      JSON.stringify({ latency: { start_to_first_step_ms: first, runs, entry: dist ? 'dist' : 'tsx', marks: all } }),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -27,7 +27,16 @@ window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__posted.push(m), 
 );
 
 function series(n) {
-  const c = { step: [], epoch: [], loss: [], learningRate: [], gradNorm: [], samplesPerSecond: [], tokensPerSecond: [], elapsedMs: [] };
+  const c = {
+    step: [],
+    epoch: [],
+    loss: [],
+    learningRate: [],
+    gradNorm: [],
+    samplesPerSecond: [],
+    tokensPerSecond: [],
+    elapsedMs: [],
+  };
   for (let i = 1; i <= n; i++) {
     c.step.push(i);
     c.epoch.push(i / 1000);
@@ -39,11 +48,23 @@ function series(n) {
     c.elapsedMs.push(i * 10);
   }
   const evals = [];
-  for (let s = 1000; s <= n; s += 1000) evals.push({ type: 'eval', step: s, epoch: s / 1000, split: 'validation', metrics: { loss: 1 / Math.sqrt(s), accuracy: 1 - 1 / Math.sqrt(s) }, isBest: true });
+  for (let s = 1000; s <= n; s += 1000)
+    evals.push({
+      type: 'eval',
+      step: s,
+      epoch: s / 1000,
+      split: 'validation',
+      metrics: { loss: 1 / Math.sqrt(s), accuracy: 1 - 1 / Math.sqrt(s) },
+      isBest: true,
+    });
   return { runId: 'r', name: 'bench', steps: c, lastEtaMs: 1000, evals, checkpoints: [], errors: [] };
 }
 
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--allow-file-access-from-files'] });
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--allow-file-access-from-files'],
+});
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
   const errors = [];
@@ -51,7 +72,11 @@ try {
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   await page.goto(`file://${html}`);
   await page.waitForFunction(() => window.__posted.some((m) => m.type === 'ready'));
-  const snapshot = { type: 'snapshot', seq: 1, state: { runs: [{ info: { runId: 'r', live: true, config: {} }, series: series(STEPS) }] } };
+  const snapshot = {
+    type: 'snapshot',
+    seq: 1,
+    state: { runs: [{ info: { runId: 'r', live: true, config: {} }, series: series(STEPS) }] },
+  };
   const firstPaintMs = await page.evaluate(async (snap) => {
     const t0 = performance.now();
     window.postMessage(snap, '*');
@@ -80,7 +105,18 @@ try {
       const messages = [];
       for (let k = 0; k < 5; k++) {
         step++;
-        messages.push({ type: 'step', step, epoch: step / 1000, loss: Math.random(), learningRate: 1e-5, gradNorm: 1, samplesPerSecond: 100, tokensPerSecond: 1e4, elapsedMs: step * 10, etaMs: 1000 });
+        messages.push({
+          type: 'step',
+          step,
+          epoch: step / 1000,
+          loss: Math.random(),
+          learningRate: 1e-5,
+          gradNorm: 1,
+          samplesPerSecond: 100,
+          tokensPerSecond: 1e4,
+          elapsedMs: step * 10,
+          etaMs: 1000,
+        });
       }
       window.postMessage({ type: 'append', seq: seq++, item: { runId: 'r', messages } }, '*');
       await new Promise((r) => setTimeout(r, 50));
@@ -89,7 +125,14 @@ try {
     const shown = document.querySelector('.step-count')?.textContent;
     frames.sort((a, b) => a - b);
     const pct = (p) => frames[Math.min(frames.length - 1, Math.floor(p * frames.length))];
-    return { frames: frames.length, p50: pct(0.5), p95: pct(0.95), max: frames[frames.length - 1], shown, appends: seq - 2 };
+    return {
+      frames: frames.length,
+      p50: pct(0.5),
+      p95: pct(0.95),
+      max: frames[frames.length - 1],
+      shown,
+      appends: seq - 2,
+    };
   }, STEPS);
   if (cdp) {
     const { profile } = await cdp.send('Profiler.stop');
@@ -101,10 +144,22 @@ try {
       const key = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber}`;
       self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0) / 1000);
     });
-    console.log([...self].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([k, v]) => `${v.toFixed(0).padStart(6)} ms  ${k}`).join('\n'));
+    console.log(
+      [...self]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 15)
+        .map(([k, v]) => `${v.toFixed(0).padStart(6)} ms  ${k}`)
+        .join('\n'),
+    );
   }
-  const resync = (await page.evaluate(() => window.__posted.filter((m) => m.type === 'resync').length));
-  console.log(JSON.stringify({ steps: STEPS, firstPaintMs: Math.round(firstPaintMs), streaming: stream, resyncRequests: resync, errors }, null, 1));
+  const resync = await page.evaluate(() => window.__posted.filter((m) => m.type === 'resync').length);
+  console.log(
+    JSON.stringify(
+      { steps: STEPS, firstPaintMs: Math.round(firstPaintMs), streaming: stream, resyncRequests: resync, errors },
+      null,
+      1,
+    ),
+  );
   await page.screenshot({ path: path.join(dir, 'metrics.png'), fullPage: true });
   console.log(`screenshot: ${path.join(dir, 'metrics.png')}`);
 } finally {

@@ -11,14 +11,25 @@ export type ModelName = 'tiny' | 'mini' | 'base';
 export type Mode = 'train' | 'infer';
 export type BenchBackend = 'wasm' | 'cpu' | 'webgpu';
 
-
 /**
  * google/bert_uncased_L-2_H-128_A-2 and L-4_H-256_A-4 (the sizes of prajjwal1/bert-tiny and bert-mini), and
  * bert-base-uncased itself (for GPUs: bench/gpu.sh; it does not fit the WASM heap at batch 32 × 128).
  */
 export const BENCH_MODELS: Record<ModelName, BertConfig> = {
-  tiny: { ...BERT_BASE_UNCASED, hidden_size: 128, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 512 },
-  mini: { ...BERT_BASE_UNCASED, hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 1024 },
+  tiny: {
+    ...BERT_BASE_UNCASED,
+    hidden_size: 128,
+    num_hidden_layers: 2,
+    num_attention_heads: 2,
+    intermediate_size: 512,
+  },
+  mini: {
+    ...BERT_BASE_UNCASED,
+    hidden_size: 256,
+    num_hidden_layers: 4,
+    num_attention_heads: 4,
+    intermediate_size: 1024,
+  },
   base: { ...BERT_BASE_UNCASED },
 };
 

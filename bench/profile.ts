@@ -30,7 +30,10 @@ export interface KernelRow {
 }
 
 /** Sums kernel times by name (or name + input shapes), largest first. */
-export function aggregateKernels(kernels: readonly { name: string; kernelTimeMs: number | { error: string }; inputShapes: number[][] }[], byShape: boolean): KernelRow[] {
+export function aggregateKernels(
+  kernels: readonly { name: string; kernelTimeMs: number | { error: string }; inputShapes: number[][] }[],
+  byShape: boolean,
+): KernelRow[] {
   const agg = new Map<string, KernelRow>();
   for (const k of kernels) {
     const key = byShape ? `${k.name} ${JSON.stringify(k.inputShapes)}` : k.name;
@@ -57,7 +60,16 @@ async function main(): Promise<void> {
   const batch = syntheticBatch(config, Number(argValue('--batch') ?? 32), Number(argValue('--seq') ?? 128));
   const settings = new Map<string, ParamSetting>();
   for (const n of model.parameterNames()) {
-    settings.set(n, paramSetting(n, { learningRate: 5e-5, weightDecay: 0.01, noDecay: ['bias', 'LayerNorm.weight'], layerwiseLrDecay: 1, numLayers: config.num_hidden_layers }));
+    settings.set(
+      n,
+      paramSetting(n, {
+        learningRate: 5e-5,
+        weightDecay: 0.01,
+        noDecay: ['bias', 'LayerNorm.weight'],
+        layerwiseLrDecay: 1,
+        numLayers: config.num_hidden_layers,
+      }),
+    );
   }
   const opt = new AdamW(model.params, settings, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
   let seed = 0;
@@ -80,21 +92,40 @@ async function main(): Promise<void> {
   const profiledMs = performance.now() - t1;
   // customGrad records its whole forward as one "unnamed scope" entry around the kernels it runs, which are
   // recorded too: keep registered kernels only, so nothing is counted twice.
-  const rows = aggregateKernels(info.kernels as never, byShape).filter((r) => tf.getKernel(r.kernel.split(' ')[0]!, tf.getBackend()) !== undefined);
+  const rows = aggregateKernels(info.kernels as never, byShape).filter(
+    (r) => tf.getKernel(r.kernel.split(' ')[0]!, tf.getBackend()) !== undefined,
+  );
   const kernelMs = rows.reduce((s, r) => s + r.ms, 0);
   const title = `${modelName} ${mode} on ${backend}: step ${plainMs.toFixed(0)} ms unprofiled, ${profiledMs.toFixed(0)} ms profiled, kernels ${kernelMs.toFixed(0)} ms; peak tensor bytes ${(info.peakBytes / 2 ** 20).toFixed(0)} MB, ${tf.memory().numTensors} tensors live after${heapNote()}`;
   const shown = rows.slice(0, top);
   const rest = rows.slice(top);
   const restMs = rest.reduce((s, r) => s + r.ms, 0);
-  const lines: [string, string, string, string][] = shown.map((r) => [r.kernel, String(r.calls), r.ms.toFixed(1), ((100 * r.ms) / profiledMs).toFixed(1)]);
-  if (rest.length) lines.push([`(${rest.length} other kernels)`, String(rest.reduce((s, r) => s + r.calls, 0)), restMs.toFixed(1), ((100 * restMs) / profiledMs).toFixed(1)]);
-  lines.push(['outside kernels (JS, tape, masks)', '', (profiledMs - kernelMs).toFixed(1), ((100 * (profiledMs - kernelMs)) / profiledMs).toFixed(1)]);
+  const lines: [string, string, string, string][] = shown.map((r) => [
+    r.kernel,
+    String(r.calls),
+    r.ms.toFixed(1),
+    ((100 * r.ms) / profiledMs).toFixed(1),
+  ]);
+  if (rest.length)
+    lines.push([
+      `(${rest.length} other kernels)`,
+      String(rest.reduce((s, r) => s + r.calls, 0)),
+      restMs.toFixed(1),
+      ((100 * restMs) / profiledMs).toFixed(1),
+    ]);
+  lines.push([
+    'outside kernels (JS, tape, masks)',
+    '',
+    (profiledMs - kernelMs).toFixed(1),
+    ((100 * (profiledMs - kernelMs)) / profiledMs).toFixed(1),
+  ]);
   console.log(title);
   if (markdown) {
     console.log('| kernel | calls | ms | % of step |\n|---|---:|---:|---:|');
     for (const l of lines) console.log(`| ${l.join(' | ')} |`);
   } else {
-    for (const l of lines) console.log(`${l[0].padEnd(60)} ${l[1].padStart(5)} ${l[2].padStart(9)} ${l[3].padStart(6)}%`);
+    for (const l of lines)
+      console.log(`${l[0].padEnd(60)} ${l[1].padStart(5)} ${l[2].padStart(9)} ${l[3].padStart(6)}%`);
   }
   opt.dispose();
   model.dispose();

@@ -73,7 +73,12 @@ function findTorchPython(): { python: string; version: string } | null {
   return null;
 }
 
-function runChild(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ out: string; err: string; code: number | null }> {
+function runChild(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<{ out: string; err: string; code: number | null }> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -118,23 +123,86 @@ interface TorchResult {
 async function runTorch(python: string, model: ModelName, mode: Mode): Promise<Row> {
   // Passive OpenMP waiting: with active spinning (the default), two torch threads on a machine whose cores are
   // also busy with other processes run ~10x slower than one thread; on an idle machine the difference is small.
-  const env = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE', OMP_NUM_THREADS: String(torchThreads) };
-  const args = [path.join(BENCH_DIR, 'torch_reference.py'), '--model', model, '--mode', mode, '--steps', String(steps), '--warmup', String(warmup), '--threads', String(torchThreads)];
+  const env = {
+    ...process.env,
+    OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE',
+    OMP_NUM_THREADS: String(torchThreads),
+  };
+  const args = [
+    path.join(BENCH_DIR, 'torch_reference.py'),
+    '--model',
+    model,
+    '--mode',
+    mode,
+    '--steps',
+    String(steps),
+    '--warmup',
+    String(warmup),
+    '--threads',
+    String(torchThreads),
+  ];
   const r = await runChild(python, args, env, 20 * 60_000);
   const j = lastJson<TorchResult>(r.out);
-  if (!j) return { model, mode, engine: 'pytorch', backend: 'torch', samples_per_s: null, tokens_per_s: null, peak_rss_mb: null, ratio_to_torch: null, note: `failed: ${r.err.trim().split('\n').pop() ?? r.code}` };
-  return { model, mode, engine: 'pytorch', backend: j.backend, samples_per_s: j.samples_per_s, tokens_per_s: j.tokens_per_s, peak_rss_mb: j.peak_rss_mb, step_ms_median: median(j.step_ms), cpu_ms_median: median(j.cpu_ms), ratio_to_torch: 1, threads: j.threads, steps: j.step_ms.length };
+  if (!j)
+    return {
+      model,
+      mode,
+      engine: 'pytorch',
+      backend: 'torch',
+      samples_per_s: null,
+      tokens_per_s: null,
+      peak_rss_mb: null,
+      ratio_to_torch: null,
+      note: `failed: ${r.err.trim().split('\n').pop() ?? r.code}`,
+    };
+  return {
+    model,
+    mode,
+    engine: 'pytorch',
+    backend: j.backend,
+    samples_per_s: j.samples_per_s,
+    tokens_per_s: j.tokens_per_s,
+    peak_rss_mb: j.peak_rss_mb,
+    step_ms_median: median(j.step_ms),
+    cpu_ms_median: median(j.cpu_ms),
+    ratio_to_torch: 1,
+    threads: j.threads,
+    steps: j.step_ms.length,
+  };
 }
 
 /** `threads` sets FINETUNE_THREADS for the case (replicas.ts); unset, the engine's default. */
 async function runOurs(model: ModelName, mode: Mode, backend: BenchBackend, threads?: number): Promise<Row> {
   const name = caseName({ model, mode, backend });
   const cap = backend === 'cpu' ? CPU_CAP : { steps, warmup, budgetS: 600 };
-  const args = ['--import', 'tsx', path.join(BENCH_DIR, 'case.ts'), '--case', name, '--steps', String(cap.steps), '--warmup', String(cap.warmup), '--budget-s', String(cap.budgetS)];
+  const args = [
+    '--import',
+    'tsx',
+    path.join(BENCH_DIR, 'case.ts'),
+    '--case',
+    name,
+    '--steps',
+    String(cap.steps),
+    '--warmup',
+    String(cap.warmup),
+    '--budget-s',
+    String(cap.budgetS),
+  ];
   const env = threads === undefined ? process.env : { ...process.env, [THREADS_ENV]: String(threads) };
   const r = await runChild(process.execPath, args, env, 20 * 60_000);
   const j = lastJson<CaseResult>(r.out, 'BENCH_RESULT ');
-  if (!j) return { model, mode, engine: 'tfjs', backend, samples_per_s: null, tokens_per_s: null, peak_rss_mb: null, ratio_to_torch: null, note: `failed: ${r.err.trim().split('\n').slice(-3).join(' | ') || `exit ${r.code}`}` };
+  if (!j)
+    return {
+      model,
+      mode,
+      engine: 'tfjs',
+      backend,
+      samples_per_s: null,
+      tokens_per_s: null,
+      peak_rss_mb: null,
+      ratio_to_torch: null,
+      note: `failed: ${r.err.trim().split('\n').slice(-3).join(' | ') || `exit ${r.code}`}`,
+    };
   return {
     model,
     mode,
@@ -161,7 +229,9 @@ const fmt = (x: number | null | undefined, d = 1) => (x === null || x === undefi
 function printRow(r: Row): void {
   const cols = [
     `${r.model}-${r.mode}`.padEnd(11),
-    `${r.engine}/${r.backend}${r.threads && r.threads > 1 ? ` ×${r.threads} threads` : r.engine === 'tfjs' ? ', 1 thread' : ''}`.slice(0, 44).padEnd(44),
+    `${r.engine}/${r.backend}${r.threads && r.threads > 1 ? ` ×${r.threads} threads` : r.engine === 'tfjs' ? ', 1 thread' : ''}`
+      .slice(0, 44)
+      .padEnd(44),
     fmt(r.samples_per_s).padStart(8),
     fmt(r.tokens_per_s, 0).padStart(8),
     fmt(r.step_ms_median, 0).padStart(7),
@@ -169,7 +239,10 @@ function printRow(r: Row): void {
     fmt(r.peak_rss_mb, 0).padStart(7),
     fmt(r.wasm_heap_mb, 0).padStart(6),
     (r.ratio_to_torch === null ? '-' : `${r.ratio_to_torch.toFixed(3)}x`).padStart(7),
-    (r.rss_ratio_to_torch === null || r.rss_ratio_to_torch === undefined ? '-' : `${r.rss_ratio_to_torch.toFixed(2)}x`).padStart(6),
+    (r.rss_ratio_to_torch === null || r.rss_ratio_to_torch === undefined
+      ? '-'
+      : `${r.rss_ratio_to_torch.toFixed(2)}x`
+    ).padStart(6),
   ];
   console.log(cols.join(' ') + (r.note ? `  (${r.note})` : ''));
 }
@@ -177,10 +250,32 @@ function printRow(r: Row): void {
 async function main(): Promise<void> {
   const torch = findTorchPython();
   const load = os.loadavg()[0] ?? 0;
-  console.log(`bench: batch 32, seq 128, ${warmup} warm-up + ${steps} timed steps (median), node ${process.version}, ${os.cpus().length} logical cores, load ${load.toFixed(1)}`);
-  console.log(torch ? `reference: PyTorch ${torch.version} via ${torch.python}, ${torchThreads} threads, OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? 'PASSIVE'}` : 'reference: no python with torch found (on Debian: apt-get install python3-torch libopenblas0-openmp); ratios are omitted');
-  if (load > os.cpus().length) console.log(`warning: load average ${load.toFixed(1)} exceeds the ${os.cpus().length} cores; absolute numbers will be low, ratios noisy`);
-  console.log(['case'.padEnd(11), 'engine/backend'.padEnd(44), 'sampl/s'.padStart(8), 'tok/s'.padStart(8), 'step ms'.padStart(7), 'smp/cpus'.padStart(8), 'RSS MB'.padStart(7), 'heapMB'.padStart(6), 'vsTorch'.padStart(7), 'RSSx'.padStart(6)].join(' '));
+  console.log(
+    `bench: batch 32, seq 128, ${warmup} warm-up + ${steps} timed steps (median), node ${process.version}, ${os.cpus().length} logical cores, load ${load.toFixed(1)}`,
+  );
+  console.log(
+    torch
+      ? `reference: PyTorch ${torch.version} via ${torch.python}, ${torchThreads} threads, OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? 'PASSIVE'}`
+      : 'reference: no python with torch found (on Debian: apt-get install python3-torch libopenblas0-openmp); ratios are omitted',
+  );
+  if (load > os.cpus().length)
+    console.log(
+      `warning: load average ${load.toFixed(1)} exceeds the ${os.cpus().length} cores; absolute numbers will be low, ratios noisy`,
+    );
+  console.log(
+    [
+      'case'.padEnd(11),
+      'engine/backend'.padEnd(44),
+      'sampl/s'.padStart(8),
+      'tok/s'.padStart(8),
+      'step ms'.padStart(7),
+      'smp/cpus'.padStart(8),
+      'RSS MB'.padStart(7),
+      'heapMB'.padStart(6),
+      'vsTorch'.padStart(7),
+      'RSSx'.padStart(6),
+    ].join(' '),
+  );
 
   const rows: Row[] = [];
   for (const model of models) {
@@ -195,7 +290,17 @@ async function main(): Promise<void> {
         const name = caseName({ model, mode, backend });
         if (!wanted(name)) continue;
         if (backend === 'cpu' && model === 'mini' && mode === 'train' && !has('--cpu-mini') && only.length === 0) {
-          const r: Row = { model, mode, engine: 'tfjs', backend: 'cpu', samples_per_s: null, tokens_per_s: null, peak_rss_mb: null, ratio_to_torch: null, note: 'skipped: minutes per step on pure JS; --cpu-mini runs it' };
+          const r: Row = {
+            model,
+            mode,
+            engine: 'tfjs',
+            backend: 'cpu',
+            samples_per_s: null,
+            tokens_per_s: null,
+            peak_rss_mb: null,
+            ratio_to_torch: null,
+            note: 'skipped: minutes per step on pure JS; --cpu-mini runs it',
+          };
           rows.push(r);
           printRow(r);
           continue;
@@ -216,8 +321,18 @@ async function main(): Promise<void> {
   const extra: Record<string, unknown> = {};
   if (has('--leak')) extra.leak_check = await leakCheck();
   if (has('--latency')) {
-    const r = await runChild(process.execPath, ['--import', 'tsx', path.join(BENCH_DIR, 'latency.ts')], process.env, 10 * 60_000);
-    process.stdout.write(r.out.split('\n').filter((l) => !l.startsWith('{')).join('\n'));
+    const r = await runChild(
+      process.execPath,
+      ['--import', 'tsx', path.join(BENCH_DIR, 'latency.ts')],
+      process.env,
+      10 * 60_000,
+    );
+    process.stdout.write(
+      r.out
+        .split('\n')
+        .filter((l) => !l.startsWith('{'))
+        .join('\n'),
+    );
     extra.latency = (lastJson<{ latency: unknown }>(r.out) ?? { latency: null }).latency;
   }
   console.log(JSON.stringify({ load_avg: load, cases: rows, ...extra }));
@@ -225,13 +340,36 @@ async function main(): Promise<void> {
 
 /** numTensors and the WASM heap over 1,000 BERT-tiny training steps at small shapes: both must stay flat. */
 async function leakCheck(): Promise<unknown> {
-  const args = ['--import', 'tsx', path.join(BENCH_DIR, 'case.ts'), '--case', 'tiny-train-wasm', '--steps', '1000', '--warmup', '1', '--batch', '4', '--seq', '32'];
+  const args = [
+    '--import',
+    'tsx',
+    path.join(BENCH_DIR, 'case.ts'),
+    '--case',
+    'tiny-train-wasm',
+    '--steps',
+    '1000',
+    '--warmup',
+    '1',
+    '--batch',
+    '4',
+    '--seq',
+    '32',
+  ];
   const r = await runChild(process.execPath, args, process.env, 30 * 60_000);
   const j = lastJson<CaseResult>(r.out, 'BENCH_RESULT ');
   if (!j) return { failed: r.err.trim().split('\n').pop() };
   const flat = j.tensors_first === j.tensors_last && j.wasm_heap_first_mb === j.wasm_heap_mb;
-  console.log(`leak check: ${j.steps} steps, numTensors ${j.tensors_first} → ${j.tensors_last}, WASM heap ${fmt(j.wasm_heap_first_mb, 0)} → ${fmt(j.wasm_heap_mb, 0)} MB: ${flat ? 'flat' : 'GROWS'}`);
-  return { steps: j.steps, tensors_first: j.tensors_first, tensors_last: j.tensors_last, heap_first_mb: j.wasm_heap_first_mb, heap_last_mb: j.wasm_heap_mb, flat };
+  console.log(
+    `leak check: ${j.steps} steps, numTensors ${j.tensors_first} → ${j.tensors_last}, WASM heap ${fmt(j.wasm_heap_first_mb, 0)} → ${fmt(j.wasm_heap_mb, 0)} MB: ${flat ? 'flat' : 'GROWS'}`,
+  );
+  return {
+    steps: j.steps,
+    tensors_first: j.tensors_first,
+    tensors_last: j.tensors_last,
+    heap_first_mb: j.wasm_heap_first_mb,
+    heap_last_mb: j.wasm_heap_mb,
+    flat,
+  };
 }
 
 void main();

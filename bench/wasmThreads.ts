@@ -25,11 +25,17 @@ function installWorkerShim(): void {
   if (workerFile) return;
   const req = createRequire(__filename);
   const factory = req.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js');
-  const { wasmWorkerContents } = req('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js') as { wasmWorkerContents: string };
-  const load = 'if(typeof e.data.urlOrBlob=="string"){importScripts(e.data.urlOrBlob)}else{var objectUrl=URL.createObjectURL(e.data.urlOrBlob);importScripts(objectUrl);URL.revokeObjectURL(objectUrl)}';
-  if (!wasmWorkerContents.includes(load)) throw new Error('the tfjs-backend-wasm worker script is not the one this shim knows (4.22)');
+  const { wasmWorkerContents } = req(
+    '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js',
+  ) as { wasmWorkerContents: string };
+  const load =
+    'if(typeof e.data.urlOrBlob=="string"){importScripts(e.data.urlOrBlob)}else{var objectUrl=URL.createObjectURL(e.data.urlOrBlob);importScripts(objectUrl);URL.revokeObjectURL(objectUrl)}';
+  if (!wasmWorkerContents.includes(load))
+    throw new Error('the tfjs-backend-wasm worker script is not the one this shim knows (4.22)');
   // tfjs escapes newlines the same way before making its Blob: the template literal holds raw ones inside JS strings.
-  const script = wasmWorkerContents.replace(/\n/g, '\\n').replace(load, `global.WasmBackendModuleThreadedSimd=require(${JSON.stringify(factory)});`);
+  const script = wasmWorkerContents
+    .replace(/\n/g, '\\n')
+    .replace(load, `global.WasmBackendModuleThreadedSimd=require(${JSON.stringify(factory)});`);
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'tfjs-wasm-')), 'worker.js');
   writeFileSync(file, script);
   // The CommonJS module object, which emscripten reads `Worker` from when it starts its pool.
@@ -48,7 +54,11 @@ function installWorkerShim(): void {
  * Runs `init` (which must start the wasm backend) with the threaded binary and an XNNPACK pool of `threads`.
  * `setMultithread` sets tfjs's WASM_HAS_MULTITHREAD_SUPPORT flag (passed in so this file needs no tfjs import).
  */
-export async function withWasmThreads<T>(threads: number, setMultithread: () => void, init: () => Promise<T>): Promise<T> {
+export async function withWasmThreads<T>(
+  threads: number,
+  setMultithread: () => void,
+  init: () => Promise<T>,
+): Promise<T> {
   installWorkerShim();
   setMultithread();
   // The module object itself: emscripten calls require("os").cpus(), which an ESM namespace copy would not reach.

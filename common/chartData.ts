@@ -83,7 +83,7 @@ export function downsampleMinMax(
     if (hi <= lo) continue;
     let minI = -1;
     let maxI = -1;
-    for (let i = lo; i < hi; ) {
+    for (let i = lo; i < hi;) {
       // Whole precomputed blocks inside the bucket cost one comparison each instead of BLOCK.
       const blk = blocks && i % BLOCK === 0 && i + BLOCK <= hi ? blocks.at(i / BLOCK) : undefined;
       if (blk) {
@@ -204,7 +204,8 @@ export function niceTicks(min: number, max: number, target: number, log = false)
   const norm = raw / mag;
   const step = (norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 5 ? 5 : 10) * mag;
   const out: number[] = [];
-  for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step)
+    out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
   return out;
 }
 

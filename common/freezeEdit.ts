@@ -67,7 +67,12 @@ export function coverPaths(names: readonly string[], selected: ReadonlySet<strin
 }
 
 /** How the lists must change so that every parameter under `path` is frozen (or trainable), nothing else moving. */
-export function planSetFrozen(lists: FreezeLists, names: readonly string[], path: string, frozen: boolean): FreezeLists {
+export function planSetFrozen(
+  lists: FreezeLists,
+  names: readonly string[],
+  path: string,
+  frozen: boolean,
+): FreezeLists {
   let { freeze, unfreeze } = lists;
   const targets = names.filter((n) => under(n, path));
   if (frozen) {
@@ -78,21 +83,35 @@ export function planSetFrozen(lists: FreezeLists, names: readonly string[], path
     for (const u of broad) {
       const keep = new Set(names.filter((n) => matchesPattern(n, u) && !under(n, path)));
       const at = unfreeze.indexOf(u);
-      unfreeze = [...unfreeze.slice(0, at), ...coverPaths(names, keep).filter((p) => !unfreeze.includes(p)), ...unfreeze.slice(at + 1)];
+      unfreeze = [
+        ...unfreeze.slice(0, at),
+        ...coverPaths(names, keep).filter((p) => !unfreeze.includes(p)),
+        ...unfreeze.slice(at + 1),
+      ];
     }
     if (targets.some((t) => !isFrozen(t, freeze, unfreeze))) {
-      freeze = [...freeze.filter((f) => !(literalUnder(f, path) && f !== path)), ...(freeze.includes(path) ? [] : [path])];
+      freeze = [
+        ...freeze.filter((f) => !(literalUnder(f, path) && f !== path)),
+        ...(freeze.includes(path) ? [] : [path]),
+      ];
     }
   } else {
     freeze = freeze.filter((f) => !literalUnder(f, path));
     if (targets.some((t) => isFrozen(t, freeze, unfreeze))) {
-      unfreeze = [...unfreeze.filter((u) => !(literalUnder(u, path) && u !== path)), ...(unfreeze.includes(path) ? [] : [path])];
+      unfreeze = [
+        ...unfreeze.filter((u) => !(literalUnder(u, path) && u !== path)),
+        ...(unfreeze.includes(path) ? [] : [path]),
+      ];
     }
   }
   return { freeze, unfreeze };
 }
 
-export type Shortcut = { kind: 'freeze-embeddings' } | { kind: 'top-n'; n: number; numLayers: number } | { kind: 'head-only' } | { kind: 'unfreeze-all' };
+export type Shortcut =
+  | { kind: 'freeze-embeddings' }
+  | { kind: 'top-n'; n: number; numLayers: number }
+  | { kind: 'head-only' }
+  | { kind: 'unfreeze-all' };
 
 export function planShortcut(lists: FreezeLists, names: readonly string[], s: Shortcut): FreezeLists {
   switch (s.kind) {
@@ -105,7 +124,8 @@ export function planShortcut(lists: FreezeLists, names: readonly string[], s: Sh
       return planSetFrozen({ freeze: [], unfreeze: [] }, names, 'bert', true);
     case 'top-n': {
       let l: FreezeLists = planSetFrozen({ freeze: [], unfreeze: [] }, names, 'bert.embeddings', true);
-      for (let i = 0; i < s.numLayers - Math.max(0, s.n); i++) l = planSetFrozen(l, names, `bert.encoder.layer.${i}`, true);
+      for (let i = 0; i < s.numLayers - Math.max(0, s.n); i++)
+        l = planSetFrozen(l, names, `bert.encoder.layer.${i}`, true);
       return l;
     }
   }
@@ -171,7 +191,8 @@ function appendItem(text: string, key: ListKey, value: string): string {
   const v = yamlString(value);
   const { seq, keyEnd, value: node } = seqAt(doc, key);
   if (keyEnd === undefined) {
-    if (!isMap(doc.doc.contents) && doc.doc.contents !== null) throw new Error(`the config is not a mapping; cannot add "${key}"`);
+    if (!isMap(doc.doc.contents) && doc.doc.contents !== null)
+      throw new Error(`the config is not a mapping; cannot add "${key}"`);
     const sep = text === '' || text.endsWith('\n') ? '' : '\n';
     return `${text}${sep}${key}:\n  - ${v}\n`;
   }

@@ -38,7 +38,9 @@ const at = (path: string): string => {
 const child = (p: string, key: string): string => (p ? `${p}.${key}` : key);
 
 export const str = make<string>('string', (v, p) => (typeof v === 'string' ? undefined : `${at(p)}expected string`));
-export const bool = make<boolean>('boolean', (v, p) => (typeof v === 'boolean' ? undefined : `${at(p)}expected boolean`));
+export const bool = make<boolean>('boolean', (v, p) =>
+  typeof v === 'boolean' ? undefined : `${at(p)}expected boolean`,
+);
 /** A finite number: NaN and Infinity are refused (JSON has no spelling for them; a diverged loss is `null`). */
 export const num = make<number>('number', (v, p) =>
   typeof v === 'number' && Number.isFinite(v) ? undefined : `${at(p)}expected finite number`,
@@ -68,7 +70,9 @@ export function shortStr(max: number): Guard<string> {
 }
 
 export function lit<const L extends string | number | boolean>(value: L): Guard<L> {
-  return make<L>(JSON.stringify(value), (v, p) => (v === value ? undefined : `${at(p)}expected ${JSON.stringify(value)}`));
+  return make<L>(JSON.stringify(value), (v, p) =>
+    v === value ? undefined : `${at(p)}expected ${JSON.stringify(value)}`,
+  );
 }
 
 export function oneOf<const L extends readonly string[]>(values: L): Guard<L[number]> {
@@ -110,7 +114,10 @@ export interface Optional<T> extends Guard<T | undefined> {
   readonly optional: true;
 }
 export function opt<T>(g: Guard<T>): Optional<T> {
-  return { ...make<T | undefined>(`${g.describe}?`, (v, p) => (v === undefined ? undefined : g.check(v, p))), optional: true };
+  return {
+    ...make<T | undefined>(`${g.describe}?`, (v, p) => (v === undefined ? undefined : g.check(v, p))),
+    optional: true,
+  };
 }
 
 type Shape = Record<string, Guard<unknown>>;

@@ -80,7 +80,14 @@ export function estimateTrainingMemory(m: MemoryInput): MemoryEstimate {
     else elements += 2 * B * H;
   }
   const activations = BYTES_PER_VALUE * elements;
-  return { weights, gradients, optimizer, activations, total: weights + gradients + optimizer + activations, layersWithActivations: layers };
+  return {
+    weights,
+    gradients,
+    optimizer,
+    activations,
+    total: weights + gradients + optimizer + activations,
+    layersWithActivations: layers,
+  };
 }
 
 /** The lowest trainable module of a BERT module tree, as `MemoryInput.lowestTrainable` wants it. */

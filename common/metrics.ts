@@ -31,7 +31,11 @@ export function confusionMatrix(labels: ArrayLike<number>, preds: ArrayLike<numb
   return m;
 }
 
-export function classificationMetrics(labels: ArrayLike<number>, preds: ArrayLike<number>, labelNames: readonly string[]): ClassificationMetrics {
+export function classificationMetrics(
+  labels: ArrayLike<number>,
+  preds: ArrayLike<number>,
+  labelNames: readonly string[],
+): ClassificationMetrics {
   const k = labelNames.length;
   const confusion = confusionMatrix(labels, preds, k);
   let correct = 0;

@@ -86,7 +86,7 @@ const MAXIMA = {
 
 function bad(problem: string): never {
   throw new FineTuneError('model-bad-config', `the model config is invalid: ${problem}`, {
-    fix: 'Fix the architecture (model.architecture in the config, or the model\'s config.json).',
+    fix: "Fix the architecture (model.architecture in the config, or the model's config.json).",
   });
 }
 

@@ -7,7 +7,11 @@ import type { ModuleNode } from './protocol';
 import type { ParamInfo } from './bertParams';
 import { numel } from './bertParams';
 
-export function buildModuleTree(params: readonly ParamInfo[], isTrainable: (name: string) => boolean, rootName = 'model'): ModuleNode {
+export function buildModuleTree(
+  params: readonly ParamInfo[],
+  isTrainable: (name: string) => boolean,
+  rootName = 'model',
+): ModuleNode {
   const root: ModuleNode = { name: rootName, path: '', total: 0, trainable: 0, children: [] };
   for (const p of params) {
     const n = numel(p.shape);

@@ -326,7 +326,8 @@ export interface LineSplitterOptions {
 
 /** The text a peer's log shows for a skipped line. */
 export function describeOversized(o: OversizedLine, maxLine = MAX_TRAINER_LINE): string {
-  const size = maxLine >= 1024 * 1024 ? `${+(maxLine / (1024 * 1024)).toFixed(1)} MiB` : `${+(maxLine / 1024).toFixed(1)} KiB`;
+  const size =
+    maxLine >= 1024 * 1024 ? `${+(maxLine / (1024 * 1024)).toFixed(1)} MiB` : `${+(maxLine / 1024).toFixed(1)} KiB`;
   return `skipped a line of ${o.length} characters (over the protocol's limit of ${size}): ${o.head}…`;
 }
 

@@ -25,14 +25,18 @@ export const hostToWebview = {
   append: obj({ type: lit('append'), seq: int, item: unknownValue }),
   reply: obj({ type: lit('reply'), id: int, ok: bool, value: opt(unknownValue), error: opt(str) }),
 } as const;
-export type HostToWebview = { [K in keyof typeof hostToWebview]: Infer<(typeof hostToWebview)[K]> }[keyof typeof hostToWebview];
+export type HostToWebview = {
+  [K in keyof typeof hostToWebview]: Infer<(typeof hostToWebview)[K]>;
+}[keyof typeof hostToWebview];
 
 export const webviewToHost = {
   ready: obj({ type: lit('ready') }),
   resync: obj({ type: lit('resync'), lastSeq: int }),
   command: obj({ type: lit('command'), name: str, args: unknownValue, id: opt(int) }),
 } as const;
-export type WebviewToHost = { [K in keyof typeof webviewToHost]: Infer<(typeof webviewToHost)[K]> }[keyof typeof webviewToHost];
+export type WebviewToHost = {
+  [K in keyof typeof webviewToHost]: Infer<(typeof webviewToHost)[K]>;
+}[keyof typeof webviewToHost];
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -332,4 +336,3 @@ export const checkpointCommands = {
   delete: notice(obj({ path: str })),
   reveal: notice(obj({ path: str })),
 } as const;
-

@@ -12,7 +12,10 @@ export class RunCodeLensProvider implements vscode.CodeLensProvider, vscode.Disp
   constructor(private readonly manager: RunManager) {
     // Only a change of which configs are running changes the lenses, not every step.
     this.sub = manager.onDidChangeRun(() => {
-      const key = manager.activeRuns().map((r) => `${r.configPath}:${r.status}`).join('|');
+      const key = manager
+        .activeRuns()
+        .map((r) => `${r.configPath}:${r.status}`)
+        .join('|');
       if (key !== this.lastKey) {
         this.lastKey = key;
         this.emitter.fire();

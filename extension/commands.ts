@@ -18,7 +18,6 @@ import { backendArgs, readSettings, SETTINGS_SECTION } from './settings';
 import { runWizard } from './wizard';
 import { requireTrust } from './workspaceTrust';
 
-
 type RunArg = string | RunsNode | vscode.Uri | undefined;
 
 function argRun(ext: Extension, arg: RunArg): RunInfo | undefined {
@@ -29,7 +28,13 @@ function argRun(ext: Extension, arg: RunArg): RunInfo | undefined {
 }
 
 /** The run a command acts on: its argument, the only candidate, or the user's pick; undefined after explaining. */
-async function pickRun(ext: Extension, arg: RunArg, what: string, filter: (r: RunInfo) => boolean, none: string): Promise<RunInfo | undefined> {
+async function pickRun(
+  ext: Extension,
+  arg: RunArg,
+  what: string,
+  filter: (r: RunInfo) => boolean,
+  none: string,
+): Promise<RunInfo | undefined> {
   const given = argRun(ext, arg);
   if (given) return given;
   const candidates = ext.index.list().filter(filter);
@@ -41,7 +46,12 @@ async function pickRun(ext: Extension, arg: RunArg, what: string, filter: (r: Ru
     return undefined;
   }
   const pick = await vscode.window.showQuickPick(
-    candidates.map((r) => ({ label: r.name, description: `${r.status}${r.totalSteps ? ` · ${r.step}/${r.totalSteps}` : ''}`, detail: r.runDir, run: r })),
+    candidates.map((r) => ({
+      label: r.name,
+      description: `${r.status}${r.totalSteps ? ` · ${r.step}/${r.totalSteps}` : ''}`,
+      detail: r.runDir,
+      run: r,
+    })),
     { title: what, placeHolder: 'Which run?' },
   );
   return pick?.run;
@@ -53,13 +63,21 @@ async function pickConfig(): Promise<vscode.Uri | undefined> {
   const configs = await vscode.workspace.findFiles(CONFIG_GLOB, '{**/node_modules/**,**/.finetune/**}', 200);
   if (configs.length === 1) return configs[0];
   if (!configs.length) {
-    const choice = await vscode.window.showInformationMessage('There is no *.finetune.yaml in the workspace yet. "Fine-tune model" writes one for your data.', 'Fine-tune model', 'Train from scratch');
+    const choice = await vscode.window.showInformationMessage(
+      'There is no *.finetune.yaml in the workspace yet. "Fine-tune model" writes one for your data.',
+      'Fine-tune model',
+      'Train from scratch',
+    );
     if (choice === 'Fine-tune model') await vscode.commands.executeCommand('finetune.fineTuneModel');
     if (choice === 'Train from scratch') await vscode.commands.executeCommand('finetune.trainFromScratch');
     return undefined;
   }
   const pick = await vscode.window.showQuickPick(
-    configs.map((u) => ({ label: path.basename(u.fsPath), description: vscode.workspace.asRelativePath(path.dirname(u.fsPath)), uri: u })),
+    configs.map((u) => ({
+      label: path.basename(u.fsPath),
+      description: vscode.workspace.asRelativePath(path.dirname(u.fsPath)),
+      uri: u,
+    })),
     { title: 'Start run', placeHolder: 'Which config?' },
   );
   return pick?.uri;
@@ -71,7 +89,11 @@ async function startConfig(ext: Extension, uri: vscode.Uri, resumeFrom?: string)
   if (doc?.isDirty) await doc.save();
   const already = ext.manager.activeRuns().find((r) => r.configPath === uri.fsPath);
   if (already && !resumeFrom) {
-    const choice = await vscode.window.showWarningMessage(`"${already.name}" is already ${already.status}.`, 'Start another', 'Stop it');
+    const choice = await vscode.window.showWarningMessage(
+      `"${already.name}" is already ${already.status}.`,
+      'Start another',
+      'Stop it',
+    );
     if (choice === 'Stop it') ext.manager.stop(already.id);
     if (choice !== 'Start another') return undefined;
   }
@@ -86,7 +108,9 @@ async function startConfig(ext: Extension, uri: vscode.Uri, resumeFrom?: string)
   });
   if (run.status === 'queued') {
     const ahead = ext.manager.activeRuns().filter((r) => r.id !== run.id).length;
-    void vscode.window.showInformationMessage(`"${run.name}" is queued behind ${ahead} run${ahead === 1 ? '' : 's'} (setting "finetune.maxParallelRuns").`);
+    void vscode.window.showInformationMessage(
+      `"${run.name}" is queued behind ${ahead} run${ahead === 1 ? '' : 's'} (setting "finetune.maxParallelRuns").`,
+    );
   }
   return run;
 }
@@ -104,34 +128,53 @@ async function wizardCommand(ext: Extension, mode: 'fine-tune' | 'from-scratch',
   try {
     file = await writeWizardConfig(answers);
   } catch (e) {
-    void vscode.window.showErrorMessage(`Could not write the config next to ${answers.dataFile}: ${(e as Error).message}`);
+    void vscode.window.showErrorMessage(
+      `Could not write the config next to ${answers.dataFile}: ${(e as Error).message}`,
+    );
     return;
   }
   const doc = await vscode.workspace.openTextDocument(file);
   await vscode.window.showTextDocument(doc, { preview: false });
-  const choice = await vscode.window.showInformationMessage(`Wrote ${path.basename(file)}. Review it (hover a key for help), then start training.`, 'Start run');
+  const choice = await vscode.window.showInformationMessage(
+    `Wrote ${path.basename(file)}. Review it (hover a key for help), then start training.`,
+    'Start run',
+  );
   if (choice === 'Start run') await startConfig(ext, vscode.Uri.file(file));
 }
 
 async function resume(ext: Extension, arg: RunArg): Promise<void> {
   let checkpoint: CheckpointInfo | undefined;
   if (arg && typeof arg === 'object' && 'kind' in arg && arg.kind === 'checkpoint') checkpoint = arg.checkpoint;
-  const run = await pickRun(ext, arg, 'Resume run from checkpoint', (r) => !isActive(r.status) && r.checkpoints.length > 0 && r.status !== 'completed', 'No stopped, failed or interrupted run has a checkpoint to resume from.');
+  const run = await pickRun(
+    ext,
+    arg,
+    'Resume run from checkpoint',
+    (r) => !isActive(r.status) && r.checkpoints.length > 0 && r.status !== 'completed',
+    'No stopped, failed or interrupted run has a checkpoint to resume from.',
+  );
   if (!run) return;
   if (!run.configPath) {
-    void vscode.window.showErrorMessage(`"${run.name}" does not record its config file, so it cannot be resumed from here. Set \`training.resume_from_checkpoint\` in its config instead.`);
+    void vscode.window.showErrorMessage(
+      `"${run.name}" does not record its config file, so it cannot be resumed from here. Set \`training.resume_from_checkpoint\` in its config instead.`,
+    );
     return;
   }
   if (!checkpoint) {
     if (!run.checkpoints.length) {
-      void vscode.window.showInformationMessage(`"${run.name}" saved no checkpoint, so there is nothing to resume; start it again instead.`);
+      void vscode.window.showInformationMessage(
+        `"${run.name}" saved no checkpoint, so there is nothing to resume; start it again instead.`,
+      );
       return;
     }
     const last = run.checkpoints[run.checkpoints.length - 1]!;
     if (run.checkpoints.length === 1) checkpoint = last;
     else {
       const pick = await vscode.window.showQuickPick(
-        [...run.checkpoints].reverse().map((c) => ({ label: `step ${c.step}`, description: [c.isBest ? 'best' : '', c.isLast ? 'last' : ''].filter(Boolean).join(', '), c })),
+        [...run.checkpoints].reverse().map((c) => ({
+          label: `step ${c.step}`,
+          description: [c.isBest ? 'best' : '', c.isLast ? 'last' : ''].filter(Boolean).join(', '),
+          c,
+        })),
         { title: `Resume "${run.name}"`, placeHolder: 'From which checkpoint?' },
       );
       if (!pick) return;
@@ -142,7 +185,13 @@ async function resume(ext: Extension, arg: RunArg): Promise<void> {
 }
 
 async function deleteRun(ext: Extension, arg: RunArg): Promise<void> {
-  const run = await pickRun(ext, arg, 'Delete run', (r) => !isActive(r.status) && !!r.runDir, 'No finished run to delete.');
+  const run = await pickRun(
+    ext,
+    arg,
+    'Delete run',
+    (r) => !isActive(r.status) && !!r.runDir,
+    'No finished run to delete.',
+  );
   if (!run?.runDir) return;
   if (isActive(run.status)) {
     void vscode.window.showWarningMessage(`"${run.name}" is ${run.status}: stop it before deleting it.`);
@@ -176,7 +225,8 @@ async function checkEnvironment(ext: Extension): Promise<void> {
 }
 
 export function registerCommands(ext: Extension): void {
-  const reg = (id: string, fn: (...args: never[]) => unknown) => ext.ctx.push(vscode.commands.registerCommand(id, fn as (...args: unknown[]) => unknown));
+  const reg = (id: string, fn: (...args: never[]) => unknown) =>
+    ext.ctx.push(vscode.commands.registerCommand(id, fn as (...args: unknown[]) => unknown));
   reg('finetune.fineTuneModel', (arg?: vscode.Uri) => wizardCommand(ext, 'fine-tune', arg));
   reg('finetune.trainFromScratch', (arg?: vscode.Uri) => wizardCommand(ext, 'from-scratch', arg));
   reg('finetune.startRun', async (arg?: vscode.Uri) => {
@@ -187,17 +237,23 @@ export function registerCommands(ext: Extension): void {
   const noActive = 'No run is active in this window. Start one from a *.finetune.yaml ("▶ Start run").';
   reg('finetune.stopRun', async (arg?: RunArg) => {
     const run = await pickRun(ext, arg, 'Stop run', activeFilter, noActive);
-    if (run && !ext.manager.stop(run.id)) void vscode.window.showInformationMessage(`"${run.name}" is not running (${run.status}).`);
+    if (run && !ext.manager.stop(run.id))
+      void vscode.window.showInformationMessage(`"${run.name}" is not running (${run.status}).`);
   });
   reg('finetune.cancelRun', async (arg?: RunArg) => {
     const run = await pickRun(ext, arg, 'Cancel run', activeFilter, noActive);
-    if (run && !ext.manager.cancel(run.id)) void vscode.window.showInformationMessage(`"${run.name}" is not running (${run.status}).`);
+    if (run && !ext.manager.cancel(run.id))
+      void vscode.window.showInformationMessage(`"${run.name}" is not running (${run.status}).`);
   });
   reg('finetune.saveCheckpoint', async (arg?: RunArg) => {
     const run = await pickRun(ext, arg, 'Save checkpoint now', (r) => r.live && r.status === 'running', noActive);
     if (!run) return;
-    if (ext.manager.saveCheckpointNow(run.id)) void vscode.window.setStatusBarMessage(`$(save) ${run.name}: saving a checkpoint after this step…`, 4000);
-    else void vscode.window.showInformationMessage(`"${run.name}" is ${run.status}; a checkpoint can be saved only while it trains.`);
+    if (ext.manager.saveCheckpointNow(run.id))
+      void vscode.window.setStatusBarMessage(`$(save) ${run.name}: saving a checkpoint after this step…`, 4000);
+    else
+      void vscode.window.showInformationMessage(
+        `"${run.name}" is ${run.status}; a checkpoint can be saved only while it trains.`,
+      );
   });
   reg('finetune.resumeRun', (arg?: RunArg) => resume(ext, arg));
   reg('finetune.openRunFolder', async (arg?: RunArg) => {

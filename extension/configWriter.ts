@@ -31,7 +31,10 @@ export interface WizardAnswers {
   runName?: string;
 }
 
-export const ARCHITECTURE_PRESETS: Record<'micro' | 'tiny' | 'mini' | 'small', { label: string; detail: string; arch: ArchitectureConfig }> = {
+export const ARCHITECTURE_PRESETS: Record<
+  'micro' | 'tiny' | 'mini' | 'small',
+  { label: string; detail: string; arch: ArchitectureConfig }
+> = {
   micro: {
     label: 'Micro (2 layers, 32 hidden, 2 heads, 64 tokens)',
     detail: 'Trains in seconds: for trying the tools out on a small data set, not for accuracy.',
@@ -39,7 +42,8 @@ export const ARCHITECTURE_PRESETS: Record<'micro' | 'tiny' | 'mini' | 'small', {
   },
   tiny: {
     label: 'Tiny (2 layers, 128 hidden, 2 heads) ≈ 4.4M parameters',
-    detail: 'Trains in minutes on a laptop CPU; for small data sets and experiments. Like google/bert_uncased_L-2_H-128_A-2.',
+    detail:
+      'Trains in minutes on a laptop CPU; for small data sets and experiments. Like google/bert_uncased_L-2_H-128_A-2.',
     arch: arch(128, 2, 2, 512),
   },
   mini: {
@@ -55,7 +59,13 @@ export const ARCHITECTURE_PRESETS: Record<'micro' | 'tiny' | 'mini' | 'small', {
 };
 
 function arch(hidden: number, layers: number, heads: number, inter: number): ArchitectureConfig {
-  return { ...defaultArchitecture(), hidden_size: hidden, num_hidden_layers: layers, num_attention_heads: heads, intermediate_size: inter };
+  return {
+    ...defaultArchitecture(),
+    hidden_size: hidden,
+    num_hidden_layers: layers,
+    num_attention_heads: heads,
+    intermediate_size: inter,
+  };
 }
 
 type Scalar = string | number | boolean;
@@ -77,10 +87,16 @@ export function renderConfig(a: WizardAnswers, configDir: string, now = new Date
     const ar = a.architecture ?? ARCHITECTURE_PRESETS.mini.arch;
     model.push(['architecture', Object.entries(ar).map(([k, v]) => [k, v as number] as Entry)]);
   }
-  const data: Entry[] = [['train_file', rel(a.dataFile).replace(/^\.\//, '')], ['text_column', a.textColumn]];
+  const data: Entry[] = [
+    ['train_file', rel(a.dataFile).replace(/^\.\//, '')],
+    ['text_column', a.textColumn],
+  ];
   if (a.textPairColumn) data.push(['text_pair_column', a.textPairColumn]);
   if (classification && a.labelColumn) data.push(['label_column', a.labelColumn]);
-  const maxPositions = a.mode === 'from-scratch' ? (a.architecture ?? ARCHITECTURE_PRESETS.mini.arch).max_position_embeddings : (a.baseMaxPositions ?? 512);
+  const maxPositions =
+    a.mode === 'from-scratch'
+      ? (a.architecture ?? ARCHITECTURE_PRESETS.mini.arch).max_position_embeddings
+      : (a.baseMaxPositions ?? 512);
   data.push(['validation_split', 0.1], ['max_length', Math.min(128, maxPositions)]);
   const training: Entry[] = [
     ['num_train_epochs', 3],
@@ -125,7 +141,13 @@ function renderEntries(entries: Entry[], spec: SectionSpec<unknown> | undefined,
       if (depth === 0) out.push('');
       if (doc) out.push(`${pad}# ${doc}`);
       out.push(`${pad}${key}:`);
-      out.push(...renderEntries(value, field && field.type === 'section' ? (field as SectionSpec<unknown>) : undefined, depth + 1));
+      out.push(
+        ...renderEntries(
+          value,
+          field && field.type === 'section' ? (field as SectionSpec<unknown>) : undefined,
+          depth + 1,
+        ),
+      );
     } else {
       if (doc) out.push(`${pad}# ${doc}`);
       out.push(`${pad}${key}: ${yamlScalar(value)}`);
@@ -150,7 +172,11 @@ export function yamlScalar(v: Scalar): string {
 }
 
 /** `<base>.finetune.yaml`, or `<base>-2.finetune.yaml`, … : the first name not taken. */
-export async function freeConfigPath(dir: string, base: string, exists: (p: string) => Promise<boolean> = pathExists): Promise<string> {
+export async function freeConfigPath(
+  dir: string,
+  base: string,
+  exists: (p: string) => Promise<boolean> = pathExists,
+): Promise<string> {
   const clean = base.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '') || 'model';
   for (let i = 1; i < 1000; i++) {
     const p = path.join(dir, `${clean}${i === 1 ? '' : `-${i}`}.finetune.yaml`);
@@ -159,18 +185,21 @@ export async function freeConfigPath(dir: string, base: string, exists: (p: stri
   throw new Error(`${dir} already holds 999 configs named ${clean}-N.finetune.yaml; pick another name.`);
 }
 
-
 /**
  * Writes a new file without ever replacing one: the text goes to a temp file first, which is then hard-linked to
  * the target (link fails if the target exists, even when another process created it a moment ago).
  */
 export async function writeNewFile(target: string, text: string): Promise<void> {
-  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+  const tmp = path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+  );
   await fs.writeFile(tmp, text, { flag: 'wx' });
   try {
     await fs.link(tmp, target);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw Object.assign(new Error(`${target} already exists; it was left untouched.`), { code: 'EEXIST' });
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST')
+      throw Object.assign(new Error(`${target} already exists; it was left untouched.`), { code: 'EEXIST' });
     // Filesystems without hard links: fall back on an exclusive create.
     await fs.writeFile(target, text, { flag: 'wx' });
   } finally {

@@ -39,7 +39,19 @@ export interface Finding {
   fix?: string[];
 }
 
-export const CUDA_REQUIREMENT = { cuda: '11.2', cudnn: '8.1', libs: ['libcudart.so.11.0', 'libcublas.so.11', 'libcufft.so.10', 'libcurand.so.10', 'libcusolver.so.11', 'libcusparse.so.11', 'libcudnn.so.8'] } as const;
+export const CUDA_REQUIREMENT = {
+  cuda: '11.2',
+  cudnn: '8.1',
+  libs: [
+    'libcudart.so.11.0',
+    'libcublas.so.11',
+    'libcufft.so.10',
+    'libcurand.so.10',
+    'libcusolver.so.11',
+    'libcusparse.so.11',
+    'libcudnn.so.8',
+  ],
+} as const;
 
 const MiB = 2 ** 20;
 
@@ -87,7 +99,9 @@ export function diagnose(p: EnvironmentProbe): Finding[] {
     } else {
       if (!p.nvidiaSmi) {
         problems.push('no NVIDIA driver found (nvidia-smi is missing)');
-        fix.push('Install the NVIDIA driver (450.80 or newer) for your GPU, e.g. `sudo apt install nvidia-driver-535`, then reboot.');
+        fix.push(
+          'Install the NVIDIA driver (450.80 or newer) for your GPU, e.g. `sudo apt install nvidia-driver-535`, then reboot.',
+        );
       }
       const libs = p.ldconfig ?? '';
       const missing = CUDA_REQUIREMENT.libs.filter((l) => !libs.includes(l) && !p.libraryPathHits.includes(l));
@@ -100,17 +114,23 @@ export function diagnose(p: EnvironmentProbe): Finding[] {
       }
       if (missing.includes('libcudnn.so.8')) {
         problems.push(`cuDNN ${CUDA_REQUIREMENT.cudnn} missing (libcudnn.so.8)`);
-        fix.push(`Install cuDNN ${CUDA_REQUIREMENT.cudnn} for CUDA 11.2 (https://developer.nvidia.com/rdp/cudnn-archive, or \`conda install -c conda-forge cudnn=8.1\`).`);
+        fix.push(
+          `Install cuDNN ${CUDA_REQUIREMENT.cudnn} for CUDA 11.2 (https://developer.nvidia.com/rdp/cudnn-archive, or \`conda install -c conda-forge cudnn=8.1\`).`,
+        );
       }
     }
     if (!p.packages['tfjs-node-gpu']) {
       problems.push('@tensorflow/tfjs-node-gpu is not installed');
-      fix.push('Install it where the trainer finds it: `npm install @tensorflow/tfjs-node-gpu@4.22.0` in the extension folder (or globally with NODE_PATH set), then run this check again.');
+      fix.push(
+        'Install it where the trainer finds it: `npm install @tensorflow/tfjs-node-gpu@4.22.0` in the extension folder (or globally with NODE_PATH set), then run this check again.',
+      );
     }
     out.push({
       backend: 'tensorflow-gpu',
       available: problems.length === 0,
-      summary: problems.length ? problems.join('; ') : `tfjs-node-gpu with CUDA ${CUDA_REQUIREMENT.cuda} / cuDNN ${CUDA_REQUIREMENT.cudnn}${p.nvidiaSmi ? ` on ${p.nvidiaSmi.trim().split('\n')[0]}` : ''}`,
+      summary: problems.length
+        ? problems.join('; ')
+        : `tfjs-node-gpu with CUDA ${CUDA_REQUIREMENT.cuda} / cuDNN ${CUDA_REQUIREMENT.cudnn}${p.nvidiaSmi ? ` on ${p.nvidiaSmi.trim().split('\n')[0]}` : ''}`,
       ...(problems.length ? { fix } : {}),
     });
   }
@@ -120,14 +140,22 @@ export function diagnose(p: EnvironmentProbe): Finding[] {
       : {
           backend: 'tensorflow',
           available: false,
-          summary: '@tensorflow/tfjs-node is not installed (native TensorFlow on the CPU, several times faster than WebAssembly)',
-          fix: ['`npm install @tensorflow/tfjs-node@4.22.0` in the extension folder; it downloads libtensorflow (about 100 MB).'],
+          summary:
+            '@tensorflow/tfjs-node is not installed (native TensorFlow on the CPU, several times faster than WebAssembly)',
+          fix: [
+            '`npm install @tensorflow/tfjs-node@4.22.0` in the extension folder; it downloads libtensorflow (about 100 MB).',
+          ],
         },
   );
   out.push(
     p.packages['tfjs-backend-wasm'] && p.wasmBinaries
       ? { backend: 'wasm', available: true, summary: 'WebAssembly with SIMD (single-threaded under Node)' }
-      : { backend: 'wasm', available: false, summary: 'the WebAssembly binaries are missing from dist/wasm', fix: ['Reinstall the extension, or run `npm run build` in a development checkout.'] },
+      : {
+          backend: 'wasm',
+          available: false,
+          summary: 'the WebAssembly binaries are missing from dist/wasm',
+          fix: ['Reinstall the extension, or run `npm run build` in a development checkout.'],
+        },
   );
   out.push({ backend: 'cpu', available: true, summary: 'pure JavaScript: always available, slow' });
   return out;
@@ -170,7 +198,9 @@ export async function probeEnvironment(extensionPath: string, gpuSetting = 'auto
   }
   const [nvidiaSmi, ldconfig, webgpu] = await Promise.all([
     run('nvidia-smi', ['--query-gpu=name,driver_version', '--format=csv,noheader']),
-    process.platform === 'linux' ? run('ldconfig', ['-p']).then((o) => o ?? run('/sbin/ldconfig', ['-p'])) : Promise.resolve(undefined),
+    process.platform === 'linux'
+      ? run('ldconfig', ['-p']).then((o) => o ?? run('/sbin/ldconfig', ['-p']))
+      : Promise.resolve(undefined),
     probeWebGpu(extensionPath, gpuSetting),
   ]);
   return {
@@ -180,9 +210,13 @@ export async function probeEnvironment(extensionPath: string, gpuSetting = 'auto
     packages: {
       'tfjs-node': resolve('@tensorflow/tfjs-node/package.json'),
       'tfjs-node-gpu': resolve('@tensorflow/tfjs-node-gpu/package.json'),
-      'tfjs-backend-wasm': resolve('@tensorflow/tfjs-backend-wasm/package.json') ?? (existsSync(path.join(extensionPath, 'dist', 'wasm')) ? 'bundled' : undefined),
+      'tfjs-backend-wasm':
+        resolve('@tensorflow/tfjs-backend-wasm/package.json') ??
+        (existsSync(path.join(extensionPath, 'dist', 'wasm')) ? 'bundled' : undefined),
     },
-    wasmBinaries: existsSync(path.join(extensionPath, 'dist', 'wasm', 'tfjs-backend-wasm-simd.wasm')) || existsSync(path.join(extensionPath, 'dist', 'wasm', 'tfjs-backend-wasm.wasm')),
+    wasmBinaries:
+      existsSync(path.join(extensionPath, 'dist', 'wasm', 'tfjs-backend-wasm-simd.wasm')) ||
+      existsSync(path.join(extensionPath, 'dist', 'wasm', 'tfjs-backend-wasm.wasm')),
     ...(nvidiaSmi !== undefined ? { nvidiaSmi } : {}),
     ...(ldconfig !== undefined ? { ldconfig } : {}),
     libraryPathHits,

@@ -42,7 +42,8 @@ export function activate(context: vscode.ExtensionContext): Services {
       env: trainer.env,
       // Restricted Mode: no trainer starts (workspaceTrust.ts); trust can be granted while the window is open.
       isTrusted: () => vscode.workspace.isTrusted,
-      log: (run, stream, line) => output.appendLine(`[${run.name}] ${stream === 'stderr' ? '' : stream === 'host' ? '» ' : 'stdout: '}${line}`),
+      log: (run, stream, line) =>
+        output.appendLine(`[${run.name}] ${stream === 'stderr' ? '' : stream === 'host' ? '» ' : 'stdout: '}${line}`),
     }),
   );
   const index = ctx.push(new RunsIndex(manager, (line) => output.appendLine(line)));
@@ -112,22 +113,32 @@ function logMessage(s: Services, runId: string, m: TrainerMessage): void {
       s.output.appendLine(`${p}trainer ${m.engineVersion} (pid ${m.pid}) on ${m.backend.name}: ${m.backend.reason}`);
       break;
     case 'plan':
-      s.output.appendLine(`${p}${m.mode} ${m.task}: ${m.trainExamples} training / ${m.evalExamples} validation examples, ${m.totalSteps} steps${m.resumedFromStep !== undefined ? `, resumed from step ${m.resumedFromStep}` : ''} → ${m.runDir}`);
+      s.output.appendLine(
+        `${p}${m.mode} ${m.task}: ${m.trainExamples} training / ${m.evalExamples} validation examples, ${m.totalSteps} steps${m.resumedFromStep !== undefined ? `, resumed from step ${m.resumedFromStep}` : ''} → ${m.runDir}`,
+      );
       break;
     case 'log':
       s.output.appendLine(`${p}${m.level}: ${m.message}`);
       break;
     case 'error':
-      s.output.appendLine(`${p}${m.fatal ? 'fatal ' : ''}error: ${m.error.message}${m.error.file ? ` (${m.error.file}${m.error.line ? `:${m.error.line}` : ''})` : ''}${m.error.detail ? `\n  ${m.error.detail}` : ''}`);
+      s.output.appendLine(
+        `${p}${m.fatal ? 'fatal ' : ''}error: ${m.error.message}${m.error.file ? ` (${m.error.file}${m.error.line ? `:${m.error.line}` : ''})` : ''}${m.error.detail ? `\n  ${m.error.detail}` : ''}`,
+      );
       break;
     case 'eval':
-      s.output.appendLine(`${p}eval @ step ${m.step}: ${Object.entries(m.metrics).map(([k, v]) => `${k} ${formatMetric(v)}`).join(', ')}${m.isBest ? ' (best)' : ''}`);
+      s.output.appendLine(
+        `${p}eval @ step ${m.step}: ${Object.entries(m.metrics)
+          .map(([k, v]) => `${k} ${formatMetric(v)}`)
+          .join(', ')}${m.isBest ? ' (best)' : ''}`,
+      );
       break;
     case 'checkpoint':
       s.output.appendLine(`${p}checkpoint @ step ${m.step}: ${m.path}${m.isBest ? ' (best)' : ''}`);
       break;
     case 'done':
-      s.output.appendLine(`${p}done: ${m.status} at step ${m.step}${m.bestMetric !== undefined ? `, best ${formatMetric(m.bestMetric)}` : ''}`);
+      s.output.appendLine(
+        `${p}done: ${m.status} at step ${m.step}${m.bestMetric !== undefined ? `, best ${formatMetric(m.bestMetric)}` : ''}`,
+      );
       break;
     default:
       break;
@@ -136,12 +147,20 @@ function logMessage(s: Services, runId: string, m: TrainerMessage): void {
 
 async function announceEnd(s: Services, run: RunInfo): Promise<void> {
   if (run.status === 'failed') {
-    const choice = await vscode.window.showErrorMessage(`Run "${run.name}" failed: ${(run.reason ?? 'unknown reason').split('\n')[0]}`, 'Show trainer output', 'Open config');
+    const choice = await vscode.window.showErrorMessage(
+      `Run "${run.name}" failed: ${(run.reason ?? 'unknown reason').split('\n')[0]}`,
+      'Show trainer output',
+      'Open config',
+    );
     if (choice === 'Show trainer output') s.output.show(true);
-    if (choice === 'Open config' && run.configPath) await vscode.window.showTextDocument(vscode.Uri.file(run.configPath));
+    if (choice === 'Open config' && run.configPath)
+      await vscode.window.showTextDocument(vscode.Uri.file(run.configPath));
   } else if (run.status === 'completed' || run.status === 'early-stopped') {
     const best = run.bestMetric ? ` Best ${run.bestMetric.name}: ${formatMetric(run.bestMetric.value)}.` : '';
-    const choice = await vscode.window.showInformationMessage(`Run "${run.name}" ${run.status === 'completed' ? 'completed' : 'stopped early'}.${best}`, 'Open metrics');
+    const choice = await vscode.window.showInformationMessage(
+      `Run "${run.name}" ${run.status === 'completed' ? 'completed' : 'stopped early'}.${best}`,
+      'Open metrics',
+    );
     if (choice) await vscode.commands.executeCommand('finetune.openMetrics', run.id);
   }
 }
@@ -161,7 +180,9 @@ function updateContextKeys(s: Services): void {
     'finetune.hasRunningRun': active.some((r) => r.status === 'running'),
     'finetune.runningConfigs': [...new Set(active.map((r) => r.configPath).filter((p): p is string => !!p))],
     'finetune.hasRuns': all.length > 0,
-    'finetune.hasResumableRun': all.some((r) => !isActive(r.status) && r.status !== 'completed' && r.checkpoints.length > 0),
+    'finetune.hasResumableRun': all.some(
+      (r) => !isActive(r.status) && r.status !== 'completed' && r.checkpoints.length > 0,
+    ),
   };
   const json = JSON.stringify(keys);
   if (json === lastKeys) return;

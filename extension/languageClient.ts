@@ -26,7 +26,9 @@ function errorHandler(output: vscode.LogOutputChannel): ErrorHandler {
       const d = policy.onCrash();
       if (d.action === 'give-up') {
         output.error(`The language server stopped ${d.crashes} times in 3 minutes; it is not restarted again.`);
-        show(`The Fine-Tune config language server keeps stopping (${d.crashes} times in 3 minutes), so it was not restarted: completion and diagnostics for *.finetune.yaml are off until the window is reloaded.`);
+        show(
+          `The Fine-Tune config language server keeps stopping (${d.crashes} times in 3 minutes), so it was not restarted: completion and diagnostics for *.finetune.yaml are off until the window is reloaded.`,
+        );
         return { action: CloseAction.DoNotRestart, handled: true };
       }
       output.warn('The language server stopped unexpectedly; restarting it.');
@@ -36,7 +38,11 @@ function errorHandler(output: vscode.LogOutputChannel): ErrorHandler {
   };
 }
 
-export async function startLanguageClient(extensionPath: string, output: vscode.LogOutputChannel, initializationOptions: ServerInitializationOptions = {}): Promise<{ dispose(): Promise<void> }> {
+export async function startLanguageClient(
+  extensionPath: string,
+  output: vscode.LogOutputChannel,
+  initializationOptions: ServerInitializationOptions = {},
+): Promise<{ dispose(): Promise<void> }> {
   const module = path.join(extensionPath, 'dist', 'server.js');
   const serverOptions: ServerOptions = {
     run: { module, transport: TransportKind.ipc, options: { execArgv: [] } },
@@ -52,7 +58,12 @@ export async function startLanguageClient(extensionPath: string, output: vscode.
     initializationOptions,
     errorHandler: errorHandler(output),
   };
-  const client = new LanguageClient('finetuneLanguageServer', 'Fine-Tune config language server', serverOptions, clientOptions);
+  const client = new LanguageClient(
+    'finetuneLanguageServer',
+    'Fine-Tune config language server',
+    serverOptions,
+    clientOptions,
+  );
   await client.start();
   return { dispose: () => client.stop() };
 }

@@ -101,7 +101,12 @@ export class RunManager implements Disposable {
   }
 
   getRun(id: string): RunInfo | undefined {
-    return this.live.get(id)?.run ?? [...this.live.values()].find((l) => l.run.runDir !== undefined && (l.run.runDir === id || path.basename(l.run.runDir) === id))?.run;
+    return (
+      this.live.get(id)?.run ??
+      [...this.live.values()].find(
+        (l) => l.run.runDir !== undefined && (l.run.runDir === id || path.basename(l.run.runDir) === id),
+      )?.run
+    );
   }
 
   /** Runs started in this window, oldest first. */
@@ -194,7 +199,8 @@ export class RunManager implements Disposable {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(waiting), new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
     clearTimeout(timer);
-    for (const l of this.live.values()) if (l.child && l.child.exitCode === null && l.child.signalCode === null) this.kill(l);
+    for (const l of this.live.values())
+      if (l.child && l.child.exitCode === null && l.child.signalCode === null) this.kill(l);
   }
 
   /** Resolves when the run's trainer has exited (immediately for queued or finished runs). */
@@ -336,7 +342,11 @@ export class RunManager implements Disposable {
       run.status = 'cancelled';
     } else {
       run.status = 'failed';
-      const how = signal ? `was killed (${signal})` : code === 0 ? 'exited without saying it was done' : `exited with code ${code}`;
+      const how = signal
+        ? `was killed (${signal})`
+        : code === 0
+          ? 'exited without saying it was done'
+          : `exited with code ${code}`;
       run.reason = l.failure ?? `The trainer ${how}.`;
       const tail = l.stderr.slice(-8);
       if (tail.length && !l.failure) run.reason += `\n${tail.join('\n')}`;
@@ -344,7 +354,11 @@ export class RunManager implements Disposable {
     run.endedAt = Date.now();
     run.live = false;
     run.etaMs = null;
-    this.log(run, 'host', `run ${run.status}${run.reason ? `: ${run.reason.split('\n')[0]}` : ''} (exit ${signal ?? code})`);
+    this.log(
+      run,
+      'host',
+      `run ${run.status}${run.reason ? `: ${run.reason.split('\n')[0]}` : ''} (exit ${signal ?? code})`,
+    );
     l.resolveExited();
     this.changed.fire(run);
     this.ended.fire(run);

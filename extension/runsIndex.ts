@@ -33,16 +33,26 @@ export class RunsIndex implements vscode.Disposable {
     // recursive watcher has added a watch on it, so a new folder is read on its own as well.
     for (const glob of ['**/.finetune/runs/*', '**/.finetune/runs/*/run.json', '**/.finetune/runs/*/metrics.jsonl']) {
       const w = vscode.workspace.createFileSystemWatcher(glob);
-      this.disposables.push(w, w.onDidCreate((u) => this.touch(u)), w.onDidChange((u) => this.touch(u)), w.onDidDelete((u) => this.touch(u)));
+      this.disposables.push(
+        w,
+        w.onDidCreate((u) => this.touch(u)),
+        w.onDidChange((u) => this.touch(u)),
+        w.onDidDelete((u) => this.touch(u)),
+      );
     }
     const c = vscode.workspace.createFileSystemWatcher(CONFIG_GLOB);
-    this.disposables.push(c, c.onDidCreate(() => void this.refresh()), c.onDidChange(() => void this.refresh()));
+    this.disposables.push(
+      c,
+      c.onDidCreate(() => void this.refresh()),
+      c.onDidChange(() => void this.refresh()),
+    );
     this.disposables.push(
       manager.onDidChangeRun(() => this.changed.fire()),
       manager.onDidEndRun((r) => {
         // The trainer wrote its final run.json; read it so the finished run shows what is on disk. Its runs
         // folder may be new (the first run of a config): then rescan, which also starts watching it.
-        if (r.runDir && this.folders.has(path.dirname(r.runDir)) && this.folderWatchers.has(path.dirname(r.runDir))) this.schedule(r.runDir, 200);
+        if (r.runDir && this.folders.has(path.dirname(r.runDir)) && this.folderWatchers.has(path.dirname(r.runDir)))
+          this.schedule(r.runDir, 200);
         else void this.refresh();
       }),
       vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration(SETTINGS_SECTION) && void this.refresh()),
@@ -138,7 +148,12 @@ export class RunsIndex implements vscode.Disposable {
     for (const f of wanted) {
       if (this.folderWatchers.has(f)) continue;
       const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(f), '*'));
-      const parts = [w, w.onDidCreate((u) => this.touch(u)), w.onDidChange((u) => this.touch(u)), w.onDidDelete((u) => this.touch(u))];
+      const parts = [
+        w,
+        w.onDidCreate((u) => this.touch(u)),
+        w.onDidChange((u) => this.touch(u)),
+        w.onDidDelete((u) => this.touch(u)),
+      ];
       this.folderWatchers.set(f, { dispose: () => parts.forEach((d) => d.dispose()) });
     }
   }
@@ -156,7 +171,10 @@ export class RunsIndex implements vscode.Disposable {
     const base = path.basename(uri.fsPath);
     // An event inside a run folder (from its own watcher, or a file of it) means that run folder.
     const parent = path.dirname(uri.fsPath);
-    const dir = base === 'run.json' || base === 'metrics.jsonl' || this.disk.has(parent) || this.isRunDirWatch(parent) ? parent : uri.fsPath;
+    const dir =
+      base === 'run.json' || base === 'metrics.jsonl' || this.disk.has(parent) || this.isRunDirWatch(parent)
+        ? parent
+        : uri.fsPath;
     if (!this.folders.has(path.dirname(dir))) {
       // A runs folder we did not know (a new config's output_dir, or .finetune/runs just created): rescan.
       void this.refresh();

@@ -35,7 +35,8 @@ const STATUS_ICON: Record<RunStatus, [string, string | undefined]> = {
 export function runContextValue(run: RunInfo): string {
   const words = ['run', run.status];
   if (isActive(run.status) && run.live) words.push('stoppable');
-  if (!isActive(run.status) && run.checkpoints.length && run.configPath && run.status !== 'completed') words.push('resumable');
+  if (!isActive(run.status) && run.checkpoints.length && run.configPath && run.status !== 'completed')
+    words.push('resumable');
   if (run.runDir) words.push('hasFolder');
   if (!isActive(run.status)) words.push('deletable');
   return words.join(' ');
@@ -88,7 +89,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       out.push({ kind: 'checkpoints', run });
       return out;
     }
-    if (node.kind === 'checkpoints') return [...run.checkpoints].reverse().map((checkpoint) => ({ kind: 'checkpoint', run, checkpoint }));
+    if (node.kind === 'checkpoints')
+      return [...run.checkpoints].reverse().map((checkpoint) => ({ kind: 'checkpoint', run, checkpoint }));
     return [];
   }
 
@@ -128,7 +130,10 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         return item;
       }
       case 'checkpoints': {
-        const item = new vscode.TreeItem('Checkpoints', run.checkpoints.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(
+          'Checkpoints',
+          run.checkpoints.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
+        );
         item.id = `ckpts:${run.runDir ?? run.id}`;
         item.description = run.checkpoints.length ? String(run.checkpoints.length) : 'none yet';
         item.iconPath = new vscode.ThemeIcon('archive');

@@ -54,14 +54,15 @@ export const settingSpecs: { [K in keyof Settings]: SettingSpec<Settings[K]> } =
       'Pure JavaScript: slow, always available.',
     ],
     scope: 'machine-overridable',
-    description: 'TensorFlow.js backend for runs whose config says `backend: auto`. A config that names a backend wins.',
+    description:
+      'TensorFlow.js backend for runs whose config says `backend: auto`. A config that names a backend wins.',
   },
   gpu: {
     type: 'string',
     default: 'auto',
     scope: 'machine-overridable',
     description:
-      'The GPU the `webgpu` backend trains on: `auto` (the high-performance one), or part of an adapter\'s name ' +
+      "The GPU the `webgpu` backend trains on: `auto` (the high-performance one), or part of an adapter's name " +
       'as "Check training environment" lists it, e.g. `NVIDIA` or `Radeon`.',
   },
   maxParallelRuns: {
@@ -69,14 +70,16 @@ export const settingSpecs: { [K in keyof Settings]: SettingSpec<Settings[K]> } =
     default: 1,
     minimum: 1,
     maximum: 16,
-    description: 'How many runs train at the same time; further runs wait in a queue. Each run uses the CPU cores it can get.',
+    description:
+      'How many runs train at the same time; further runs wait in a queue. Each run uses the CPU cores it can get.',
   },
   stopGracePeriodSeconds: {
     type: 'integer',
     default: 60,
     minimum: 1,
     maximum: 3600,
-    description: 'After "Stop run", how long the trainer may take to finish its step and save a checkpoint before it is killed.',
+    description:
+      'After "Stop run", how long the trainer may take to finish its step and save a checkpoint before it is killed.',
   },
   threads: {
     type: 'integer',
@@ -93,7 +96,11 @@ export const settingSpecs: { [K in keyof Settings]: SettingSpec<Settings[K]> } =
 export function configurationContribution(): { title: string; properties: Record<string, Record<string, unknown>> } {
   const properties: Record<string, Record<string, unknown>> = {};
   for (const [key, spec] of Object.entries(settingSpecs) as [keyof Settings, SettingSpec<unknown>][]) {
-    const p: Record<string, unknown> = { type: spec.type, default: spec.default, markdownDescription: spec.description };
+    const p: Record<string, unknown> = {
+      type: spec.type,
+      default: spec.default,
+      markdownDescription: spec.description,
+    };
     if (spec.enum) p.enum = [...spec.enum];
     if (spec.enumDescriptions) p.enumDescriptions = [...spec.enumDescriptions];
     if (spec.minimum !== undefined) p.minimum = spec.minimum;

@@ -33,7 +33,10 @@ export function canonicalParamNames(params: ParamInfo[]): ParamInfo[] {
   const bare = /^(embeddings|encoder|pooler)\./;
   return params
     .filter((p) => !p.name.endsWith('.position_ids'))
-    .map((p) => ({ name: (bare.test(p.name) ? `bert.${p.name}` : p.name).replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias'), shape: p.shape }));
+    .map((p) => ({
+      name: (bare.test(p.name) ? `bert.${p.name}` : p.name).replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias'),
+      shape: p.shape,
+    }));
 }
 
 /**
@@ -62,7 +65,8 @@ export async function inspectModelFolder(dir: string): Promise<Lookup<ModelInfo>
       };
     }
     const parameters: ParamInfo[] = [];
-    for (const f of files) for (const [name, t] of (await readSafetensorsHeader(f)).tensors) parameters.push({ name, shape: [...t.shape] });
+    for (const f of files)
+      for (const [name, t] of (await readSafetensorsHeader(f)).tensors) parameters.push({ name, shape: [...t.shape] });
     return { ok: true, value: { source: dir, config, parameters: canonicalParamNames(parameters) } };
   } catch (e) {
     const reason = reasonOf(e).replace(/\.?$/, '.');
@@ -100,7 +104,8 @@ export function nodeConfigHost(configDir: string): ConfigFileHost {
     async localTokenizer(nameOrPath) {
       const dir = resolve(nameOrPath);
       if (!(await isDirectory(dir))) return undefined;
-      if ((await pathExists(path.join(dir, 'tokenizer.json'))) || (await pathExists(path.join(dir, 'vocab.txt')))) return { ok: true, value: true };
+      if ((await pathExists(path.join(dir, 'tokenizer.json'))) || (await pathExists(path.join(dir, 'vocab.txt'))))
+        return { ok: true, value: true };
       return { ok: false, reason: `${nameOrPath} has neither tokenizer.json nor vocab.txt.` };
     },
   };

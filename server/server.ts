@@ -7,7 +7,14 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InitializeParams, InitializeResult } from 'vscode-languageserver/node';
-import { CodeActionKind, createConnection, DidChangeWatchedFilesNotification, ProposedFeatures, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
+import {
+  CodeActionKind,
+  createConnection,
+  DidChangeWatchedFilesNotification,
+  ProposedFeatures,
+  TextDocuments,
+  TextDocumentSyncKind,
+} from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { nodeConfigHost } from '../files/configHost';
 import { cachingHost, HostCache } from './languageService/cachingHost';
@@ -15,7 +22,6 @@ import { createLanguageService, documentFolder } from './languageService/service
 import type { FineTuneLanguageService } from './languageService/service';
 import { readServerInitializationOptions } from '../common/serverInitializationOptions';
 import { nodeWorkspaceIndex } from './workspaceIndex';
-
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
@@ -25,8 +31,12 @@ let debounceMs = 75;
 let canWatchFiles = false;
 
 // A bug in a check must cost one answer, not the server: report it and keep serving (as vscode-eslint does).
-process.on('uncaughtException', (e) => connection.console.error(`finetune-studio server: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
-process.on('unhandledRejection', (e) => connection.console.error(`finetune-studio server: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
+process.on('uncaughtException', (e) =>
+  connection.console.error(`finetune-studio server: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
+);
+process.on('unhandledRejection', (e) =>
+  connection.console.error(`finetune-studio server: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
+);
 
 function fsPath(uri: string): string | undefined {
   try {
@@ -40,7 +50,9 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
   const opts = readServerInitializationOptions(params.initializationOptions);
   if (opts.debounceMs !== undefined) debounceMs = opts.debounceMs;
   canWatchFiles = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
-  const roots = (params.workspaceFolders?.map((f) => fsPath(f.uri)) ?? [params.rootUri ? fsPath(params.rootUri) : undefined]).filter((r): r is string => !!r);
+  const roots = (
+    params.workspaceFolders?.map((f) => fsPath(f.uri)) ?? [params.rootUri ? fsPath(params.rootUri) : undefined]
+  ).filter((r): r is string => !!r);
   // The default runs folder is always looked in; `runsFolder` (the extension's setting) adds one.
   const runs = ['.finetune/runs', ...(opts.runsFolder ? [opts.runsFolder] : [])];
   const runsFolders = [...new Set(runs.flatMap((f) => (path.isAbsolute(f) ? [f] : roots.map((r) => path.join(r, f)))))];
@@ -83,7 +95,9 @@ async function validate(document: TextDocument): Promise<void> {
     if (!current || current.version !== document.version) return;
     await connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics });
   } catch (e) {
-    connection.console.error(`finetune-studio server: checking ${document.uri} failed: ${e instanceof Error ? e.message : String(e)}`);
+    connection.console.error(
+      `finetune-studio server: checking ${document.uri} failed: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
 }
 
@@ -128,7 +142,9 @@ connection.onCompletion(async (p) => {
   try {
     return await service.doComplete(doc, p.position);
   } catch (e) {
-    connection.console.error(`finetune-studio server: completion failed: ${e instanceof Error ? e.message : String(e)}`);
+    connection.console.error(
+      `finetune-studio server: completion failed: ${e instanceof Error ? e.message : String(e)}`,
+    );
     return null;
   }
 });
@@ -150,7 +166,9 @@ connection.onCodeAction(async (p) => {
   try {
     return await service.doCodeActions(doc, p.range);
   } catch (e) {
-    connection.console.error(`finetune-studio server: code actions failed: ${e instanceof Error ? e.message : String(e)}`);
+    connection.console.error(
+      `finetune-studio server: code actions failed: ${e instanceof Error ? e.message : String(e)}`,
+    );
     return null;
   }
 });

@@ -9,7 +9,8 @@ import type { WorkspaceIndex } from './languageService/serviceContext';
 
 const DATA_EXTENSIONS = new Set(['.csv', '.tsv', '.jsonl', '.json']);
 /** JSON files that belong to models, runs and tooling, never data. */
-const NOT_DATA = /^(config|tokenizer|tokenizer_config|special_tokens_map|trainer_state|package|package-lock|tsconfig|jsconfig|launch|settings|tasks|model\.safetensors\.index|generation_config|vocab)\.json$/;
+const NOT_DATA =
+  /^(config|tokenizer|tokenizer_config|special_tokens_map|trainer_state|package|package-lock|tsconfig|jsconfig|launch|settings|tasks|model\.safetensors\.index|generation_config|vocab)\.json$/;
 const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'out', '__pycache__', '.venv', 'venv', '.vscode-test']);
 
 export interface WorkspaceIndexOptions {
@@ -72,7 +73,12 @@ async function walkAll(o: WorkspaceIndexOptions): Promise<Scan> {
       if (e.isDirectory()) {
         if (SKIP_DIRS.has(e.name) || (e.name.startsWith('.') && e.name !== '.finetune')) continue;
         await walk(full, depth + 1, inRuns);
-      } else if (e.isFile() && !inRuns && DATA_EXTENSIONS.has(path.extname(e.name).toLowerCase()) && !NOT_DATA.test(e.name)) {
+      } else if (
+        e.isFile() &&
+        !inRuns &&
+        DATA_EXTENSIONS.has(path.extname(e.name).toLowerCase()) &&
+        !NOT_DATA.test(e.name)
+      ) {
         out.data.push(full);
       }
     }

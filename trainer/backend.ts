@@ -218,10 +218,7 @@ async function tryCpu(): Promise<BackendAttempt> {
  * each was skipped; an explicit preference that cannot be honoured throws instead of falling back silently,
  * because the user asked for it and a 50x slower run would be a surprise.
  */
-export async function selectBackend(
-  pref: BackendPreference,
-  opts: SelectBackendOptions = {},
-): Promise<BackendChoice> {
+export async function selectBackend(pref: BackendPreference, opts: SelectBackendOptions = {}): Promise<BackendChoice> {
   const tried: BackendAttempt[] = [];
   const want = (p: BackendPreference) => pref === 'auto' || pref === p;
   const fail = (label: string): never => {
@@ -256,7 +253,9 @@ export async function selectBackend(
     tried.push(attempt);
     if (attempt.available) {
       const reason =
-        pref === 'wasm' ? `WebAssembly as requested; ${attempt.why}` : `no native TensorFlow; WebAssembly, ${attempt.why}`;
+        pref === 'wasm'
+          ? `WebAssembly as requested; ${attempt.why}`
+          : `no native TensorFlow; WebAssembly, ${attempt.why}`;
       return { name: 'wasm', reason, tried, ...(threads !== undefined ? { threads } : {}) };
     }
     if (pref === 'wasm') fail('wasm');
@@ -264,6 +263,9 @@ export async function selectBackend(
   const a = await tryCpu();
   tried.push(a);
   if (!a.available) fail('cpu');
-  const reason = pref === 'cpu' ? 'plain JavaScript CPU backend as requested' : 'no faster backend available; plain JavaScript CPU backend';
+  const reason =
+    pref === 'cpu'
+      ? 'plain JavaScript CPU backend as requested'
+      : 'no faster backend available; plain JavaScript CPU backend';
   return { name: 'cpu', reason, tried };
 }

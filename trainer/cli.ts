@@ -73,7 +73,9 @@ export async function runClient(argv: string[], o: ClientOptions): Promise<numbe
       case 'error':
         sawError = true;
         view.clear();
-        o.err.write((m.error.code === 'config-invalid' && m.error.detail ? m.error.detail : formatUserError(m.error)) + '\n');
+        o.err.write(
+          (m.error.code === 'config-invalid' && m.error.detail ? m.error.detail : formatUserError(m.error)) + '\n',
+        );
         break;
       case 'result':
         sawResult = true;
@@ -107,7 +109,9 @@ export async function runClient(argv: string[], o: ClientOptions): Promise<numbe
   process.off('SIGINT', onSigint);
   view.clear();
   if (code !== 0 && !sawError) {
-    o.err.write(`finetune-studio: the trainer exited with code ${code}${stderrTail.length ? `; its last output:\n${stderrTail.join('').slice(-2000)}` : ''}\n`);
+    o.err.write(
+      `finetune-studio: the trainer exited with code ${code}${stderrTail.length ? `; its last output:\n${stderrTail.join('').slice(-2000)}` : ''}\n`,
+    );
   }
   if (code === 0 && (args[0] === 'evaluate' || args[0] === 'predict') && !sawResult) return 1;
   return code;
@@ -122,7 +126,12 @@ export async function cliMain(argv: string[]): Promise<number> {
     process.stderr.write(`finetune-studio: unknown command ${argv[0]}\n${HELP}\n`);
     return 2;
   }
-  return runClient(argv, { json: argv.includes('--json'), tty: !!process.stdout.isTTY, out: process.stdout, err: process.stderr });
+  return runClient(argv, {
+    json: argv.includes('--json'),
+    tty: !!process.stdout.isTTY,
+    out: process.stdout,
+    err: process.stderr,
+  });
 }
 
 if (require.main === module) {

@@ -21,7 +21,8 @@ function formatBytes(n: number): string {
   return n < 1024 ** 3 ? `${(n / 1024 ** 2).toFixed(1)} MB` : `${(n / 1024 ** 3).toFixed(2)} GB`;
 }
 
-const fmt = (x: number | null | undefined, digits = 4) => (x === null || x === undefined ? 'n/a' : Number(x.toPrecision(digits)).toString());
+const fmt = (x: number | null | undefined, digits = 4) =>
+  x === null || x === undefined ? 'n/a' : Number(x.toPrecision(digits)).toString();
 
 export class ProgressView {
   private total = 0;
@@ -62,28 +63,42 @@ export class ProgressView {
         break;
       case 'plan':
         this.total = m.totalSteps;
-        this.line(`run ${m.runId}: ${m.mode} ${m.task}, ${m.trainExamples} training / ${m.evalExamples} validation examples, ${m.totalSteps} steps${m.resumedFromStep !== undefined ? `, resumed at step ${m.resumedFromStep}` : ''}`);
+        this.line(
+          `run ${m.runId}: ${m.mode} ${m.task}, ${m.trainExamples} training / ${m.evalExamples} validation examples, ${m.totalSteps} steps${m.resumedFromStep !== undefined ? `, resumed at step ${m.resumedFromStep}` : ''}`,
+        );
         this.line(`  folder: ${m.runDir}`);
         break;
       case 'model':
-        this.line(`model: ${formatCount(m.total)} parameters, ${formatCount(m.trainable)} trainable${m.newlyInitialized.length && m.newlyInitialized.length < 10 ? `; newly initialised: ${m.newlyInitialized.join(', ')}` : ''}`);
+        this.line(
+          `model: ${formatCount(m.total)} parameters, ${formatCount(m.trainable)} trainable${m.newlyInitialized.length && m.newlyInitialized.length < 10 ? `; newly initialised: ${m.newlyInitialized.join(', ')}` : ''}`,
+        );
         break;
       case 'step': {
         const parts = [`step ${m.step}/${this.total}`, `loss ${fmt(m.loss)}`];
         if (this.lastAccuracy !== undefined) parts.push(`acc ${fmt(this.lastAccuracy, 3)}`);
-        parts.push(`lr ${m.learningRate.toExponential(2)}`, `${m.samplesPerSecond.toFixed(0)} samples/s`, `ETA ${formatDuration(m.etaMs)}`);
+        parts.push(
+          `lr ${m.learningRate.toExponential(2)}`,
+          `${m.samplesPerSecond.toFixed(0)} samples/s`,
+          `ETA ${formatDuration(m.etaMs)}`,
+        );
         if (this.tty) this.bar(m.step, parts.join(' · '));
         else this.line(parts.join('  '));
         break;
       }
       case 'eval': {
         if (m.split === 'validation' && m.metrics.accuracy !== undefined) this.lastAccuracy = m.metrics.accuracy;
-        const metrics = Object.entries(m.metrics).map(([k, v]) => `${k} ${fmt(v)}`).join('  ');
-        this.line(`${m.split === 'test' ? 'test' : 'eval'} @ step ${m.step}: ${metrics}${m.isBest ? '  (best so far)' : ''}`);
+        const metrics = Object.entries(m.metrics)
+          .map(([k, v]) => `${k} ${fmt(v)}`)
+          .join('  ');
+        this.line(
+          `${m.split === 'test' ? 'test' : 'eval'} @ step ${m.step}: ${metrics}${m.isBest ? '  (best so far)' : ''}`,
+        );
         break;
       }
       case 'checkpoint':
-        this.line(`saved ${m.path}${m.isBest ? ' (best)' : ''}${m.deleted.length ? `; removed ${m.deleted.length} older` : ''}`);
+        this.line(
+          `saved ${m.path}${m.isBest ? ' (best)' : ''}${m.deleted.length ? `; removed ${m.deleted.length} older` : ''}`,
+        );
         break;
       case 'download':
         this.download(m);
@@ -92,7 +107,9 @@ export class ProgressView {
         this.line(`${m.level === 'info' ? '' : `${m.level}: `}${m.message}`);
         break;
       case 'done':
-        this.line(`${m.status} at step ${m.step} in ${formatDuration(m.elapsedMs)}${m.bestMetric !== undefined ? `; best metric ${fmt(m.bestMetric)}` : ''}`);
+        this.line(
+          `${m.status} at step ${m.step} in ${formatDuration(m.elapsedMs)}${m.bestMetric !== undefined ? `; best metric ${fmt(m.bestMetric)}` : ''}`,
+        );
         if (m.bestCheckpoint) this.line(`  best checkpoint: ${m.bestCheckpoint}`);
         if (m.lastCheckpoint) this.line(`  last checkpoint: ${m.lastCheckpoint}`);
         break;
@@ -114,15 +131,24 @@ export class ProgressView {
     if (command === 'predict') {
       const probs = (v.probabilities ?? {}) as Record<string, number>;
       this.line(`label: ${String(v.label)}`);
-      for (const [l, p] of Object.entries(probs).sort((a, b) => b[1] - a[1])) this.line(`  ${l.padEnd(20)} ${(p * 100).toFixed(2)}%`);
+      for (const [l, p] of Object.entries(probs).sort((a, b) => b[1] - a[1]))
+        this.line(`  ${l.padEnd(20)} ${(p * 100).toFixed(2)}%`);
       return;
     }
     const metrics = (v.metrics ?? {}) as Record<string, number>;
-    this.line(`${String(v.examples)} examples: ${Object.entries(metrics).map(([k, x]) => `${k} ${fmt(x)}`).join('  ')}`);
-    const per = v.perClass as { label: string; precision: number; recall: number; f1: number; support: number }[] | undefined;
+    this.line(
+      `${String(v.examples)} examples: ${Object.entries(metrics)
+        .map(([k, x]) => `${k} ${fmt(x)}`)
+        .join('  ')}`,
+    );
+    const per = v.perClass as
+      { label: string; precision: number; recall: number; f1: number; support: number }[] | undefined;
     if (per) {
       this.line(`  ${'label'.padEnd(20)} precision  recall  f1      support`);
-      for (const p of per) this.line(`  ${p.label.padEnd(20)} ${p.precision.toFixed(3).padEnd(10)} ${p.recall.toFixed(3).padEnd(7)} ${p.f1.toFixed(3).padEnd(7)} ${p.support}`);
+      for (const p of per)
+        this.line(
+          `  ${p.label.padEnd(20)} ${p.precision.toFixed(3).padEnd(10)} ${p.recall.toFixed(3).padEnd(7)} ${p.f1.toFixed(3).padEnd(7)} ${p.support}`,
+        );
     }
   }
 }

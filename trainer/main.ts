@@ -56,7 +56,7 @@ import type { RunControl } from './engine/train';
 function engineVersion(): string {
   for (const p of [path.join(__dirname, '..', 'package.json'), path.join(__dirname, '..', '..', 'package.json')]) {
     try {
-      const v = (JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string });
+      const v = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
       if (v.name === 'finetune-studio' && v.version) return v.version;
     } catch {
       // try the next candidate
@@ -71,7 +71,13 @@ export function send(m: TrainerMessage): void {
   const problem = guard?.check(m);
   if (problem) {
     process.stderr.write(`internal: refusing to send an invalid ${m.type} message: ${problem}\n`);
-    process.stdout.write(encodeMessage({ type: 'error', error: { code: 'internal-protocol', message: `invalid ${m.type} message: ${problem}` }, fatal: false }));
+    process.stdout.write(
+      encodeMessage({
+        type: 'error',
+        error: { code: 'internal-protocol', message: `invalid ${m.type} message: ${problem}` },
+        fatal: false,
+      }),
+    );
     return;
   }
   process.stdout.write(encodeMessage(m));
@@ -216,7 +222,10 @@ async function hello(pref: BackendPreference): Promise<BackendInfo> {
   }
   // On the WebAssembly and pure-JS backends the trainer adds worker threads of its own (trainer/parallel).
   const workers = backendForWorkers() ? trainerThreads() : 1;
-  const reason = workers > 1 ? `${choice.reason}; the trainer splits each batch across ${workers} threads, each with its own ${choice.name === 'wasm' ? 'WebAssembly' : 'JavaScript'} backend (${THREADS_ENV})` : choice.reason;
+  const reason =
+    workers > 1
+      ? `${choice.reason}; the trainer splits each batch across ${workers} threads, each with its own ${choice.name === 'wasm' ? 'WebAssembly' : 'JavaScript'} backend (${THREADS_ENV})`
+      : choice.reason;
   const threads = workers > 1 ? workers : choice.threads;
   const backend: BackendInfo = {
     name: choice.name,
@@ -250,7 +259,8 @@ function adapterWire(a: AdapterSummary): NonNullable<BackendInfo['adapter']> {
 function backendFlag(flags: Map<string, string>, fallback: BackendPreference): BackendPreference {
   const b = flags.get('backend');
   if (b === undefined) return fallback;
-  if (!(BACKEND_PREFERENCES as readonly string[]).includes(b)) throw usage(`--backend must be one of ${BACKEND_PREFERENCES.join(', ')}, not ${b}`);
+  if (!(BACKEND_PREFERENCES as readonly string[]).includes(b))
+    throw usage(`--backend must be one of ${BACKEND_PREFERENCES.join(', ')}, not ${b}`);
   return b as BackendPreference;
 }
 
@@ -269,7 +279,8 @@ async function runTrain(args: ParsedArgs): Promise<number> {
   }
   const maxStepsFlag = args.flags.get('max-steps');
   const maxSteps = maxStepsFlag === undefined ? undefined : Number(maxStepsFlag);
-  if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps > 0)) throw usage(`--max-steps must be a positive integer, not ${maxStepsFlag}`);
+  if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps > 0))
+    throw usage(`--max-steps must be a positive integer, not ${maxStepsFlag}`);
   const resumeFlag = args.flags.get('resume-from-checkpoint');
   const resumeFrom = resumeFlag === undefined ? undefined : path.resolve(resumeFlag);
   const { train } = await import('./engine/train');
@@ -294,7 +305,12 @@ async function runTrain(args: ParsedArgs): Promise<number> {
         recorder = (m) => rf.record(m);
       },
     });
-    return done.status === 'completed' || done.status === 'stopped' || done.status === 'early-stopped' || done.status === 'cancelled' ? 0 : 1;
+    return done.status === 'completed' ||
+      done.status === 'stopped' ||
+      done.status === 'early-stopped' ||
+      done.status === 'cancelled'
+      ? 0
+      : 1;
   } catch (e) {
     send({ type: 'error', error: wireError(e), fatal: true });
     // A run that had started ends with `done` in its metrics too; a set-up failure is only an error.

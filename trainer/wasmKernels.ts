@@ -38,7 +38,13 @@ function stridesOf(shape: readonly number[]): number[] {
  * Copies x[begin : begin + size] into dst (row-major). Trailing dimensions taken whole are merged into one
  * contiguous run, so a row-block slice of a 2-D tensor is a single copy.
  */
-export function copySlice(src: HeapArray, shape: readonly number[], begin: readonly number[], size: readonly number[], dst: HeapArray): void {
+export function copySlice(
+  src: HeapArray,
+  shape: readonly number[],
+  begin: readonly number[],
+  size: readonly number[],
+  dst: HeapArray,
+): void {
   const rank = shape.length;
   if (rank === 0) {
     dst[0] = src[0]!;
@@ -141,7 +147,12 @@ export function patchWasmKernels(): void {
     const x = inputs.x as unknown as TensorInfoLike;
     const indices = inputs.indices as unknown as TensorInfoLike;
     const axis = tf.util.parseAxisParam(attrs!.axis as number, x.shape)[0];
-    if (axis !== 0 || ((attrs!.batchDims as number | undefined) ?? 0) !== 0 || indices.dtype !== 'int32' || !gatherOrig) {
+    if (
+      axis !== 0 ||
+      ((attrs!.batchDims as number | undefined) ?? 0) !== 0 ||
+      indices.dtype !== 'int32' ||
+      !gatherOrig
+    ) {
       return gatherOrig!(args as never) as TensorInfoLike;
     }
     const rows = x.shape[0]!;

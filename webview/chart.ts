@@ -43,7 +43,11 @@ export class LineChart {
   private width = 0;
   private height = 0;
 
-  constructor(private title: string, private xLabel: string, private readonly onZoom: (range: [number, number] | undefined) => void) {
+  constructor(
+    private title: string,
+    private xLabel: string,
+    private readonly onZoom: (range: [number, number] | undefined) => void,
+  ) {
     this.canvas = h('canvas', { class: 'chart-canvas', role: 'img', 'aria-label': title });
     this.tip = h('div', { class: 'chart-tip', hidden: true });
     this.element = h('div', { class: 'chart' }, this.canvas, this.tip);
@@ -61,13 +65,18 @@ export class LineChart {
     window.addEventListener('mouseup', () => {
       const d = this.drag;
       this.drag = undefined;
-      if (d && Math.abs(this.xToPx(d.to) - this.xToPx(d.from)) > 4) this.onZoom([Math.min(d.from, d.to), Math.max(d.from, d.to)]);
+      if (d && Math.abs(this.xToPx(d.to) - this.xToPx(d.from)) > 4)
+        this.onZoom([Math.min(d.from, d.to), Math.max(d.from, d.to)]);
       this.invalidate();
     });
     this.canvas.addEventListener('dblclick', () => this.onZoom(undefined));
   }
 
-  set(series: ChartSeries[], markers: ChartMarker[], opts: { zoom: [number, number] | undefined; logY: boolean; xLabel?: string }): void {
+  set(
+    series: ChartSeries[],
+    markers: ChartMarker[],
+    opts: { zoom: [number, number] | undefined; logY: boolean; xLabel?: string },
+  ): void {
     this.series = series;
     this.markers = markers;
     this.zoom = opts.zoom;
@@ -78,10 +87,11 @@ export class LineChart {
 
   invalidate(): void {
     this.dirty = true;
-    if (!this.frame) this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
-      if (this.dirty) this.draw();
-    });
+    if (!this.frame)
+      this.frame = requestAnimationFrame(() => {
+        this.frame = 0;
+        if (this.dirty) this.draw();
+      });
   }
 
   // ---- geometry -------------------------------------------------------------------------------------------------
@@ -137,7 +147,9 @@ export class LineChart {
     return a + ((px - PAD.left) / Math.max(1, this.width - PAD.left - PAD.right)) * (b - a);
   }
   private yToPx(y: number, d: [number, number]): number {
-    const t = this.logY ? (Math.log10(y) - Math.log10(d[0])) / (Math.log10(d[1]) - Math.log10(d[0])) : (y - d[0]) / (d[1] - d[0]);
+    const t = this.logY
+      ? (Math.log10(y) - Math.log10(d[0])) / (Math.log10(d[1]) - Math.log10(d[0]))
+      : (y - d[0]) / (d[1] - d[0]);
     return this.height - PAD.bottom - t * (this.height - PAD.top - PAD.bottom);
   }
 
@@ -226,13 +238,14 @@ export class LineChart {
         pen = true;
       }
       g.stroke();
-      if (s.dots) for (const i of idx) {
-        const y = s.ys[i];
-        if (y === null || y === undefined || !Number.isFinite(y)) continue;
-        g.beginPath();
-        g.arc(this.xToPx(s.xs[i]!), this.yToPx(y, yd), 2.5, 0, Math.PI * 2);
-        g.fill();
-      }
+      if (s.dots)
+        for (const i of idx) {
+          const y = s.ys[i];
+          if (y === null || y === undefined || !Number.isFinite(y)) continue;
+          g.beginPath();
+          g.arc(this.xToPx(s.xs[i]!), this.yToPx(y, yd), 2.5, 0, Math.PI * 2);
+          g.fill();
+        }
     });
     g.globalAlpha = 1;
     for (const m of this.markers) {
@@ -339,14 +352,20 @@ export class LineChart {
     const visible = this.series.map((s) => this.visible(s, x0, x1));
     const yd = this.yDomain(x0, x1, visible);
     const esc = (s: string) => s.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
-    const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`];
+    const parts: string[] = [
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
+    ];
     parts.push(`<text x="${PAD.left}" y="14">${esc(this.title)}</text>`);
     for (const t of niceTicks(yd[0], yd[1], 4, this.logY)) {
       const y = this.yToPx(t, yd).toFixed(1);
-      parts.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y}" y2="${y}" stroke="#ccc"/><text x="${PAD.left - 4}" y="${y}" text-anchor="end" dominant-baseline="middle">${formatValue(t)}</text>`);
+      parts.push(
+        `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y}" y2="${y}" stroke="#ccc"/><text x="${PAD.left - 4}" y="${y}" text-anchor="end" dominant-baseline="middle">${formatValue(t)}</text>`,
+      );
     }
     for (const t of niceTicks(x0, x1, Math.max(2, Math.floor(W / 90)))) {
-      parts.push(`<text x="${this.xToPx(t).toFixed(1)}" y="${H - PAD.bottom + 14}" text-anchor="middle">${formatValue(t)}</text>`);
+      parts.push(
+        `<text x="${this.xToPx(t).toFixed(1)}" y="${H - PAD.bottom + 14}" text-anchor="middle">${formatValue(t)}</text>`,
+      );
     }
     parts.push(`<text x="${W - PAD.right}" y="${H - 4}" text-anchor="end">${esc(this.xLabel)}</text>`);
     this.series.forEach((s, k) => {
@@ -361,11 +380,15 @@ export class LineChart {
         d += `${pen ? 'L' : 'M'}${this.xToPx(s.xs[i]!).toFixed(1)},${this.yToPx(y, yd).toFixed(1)}`;
         pen = true;
       }
-      parts.push(`<path d="${d}" fill="none" stroke="${esc(s.color)}" stroke-width="${s.faint ? 1 : 1.6}" opacity="${s.faint ? 0.3 : 1}"><title>${esc(s.label)}</title></path>`);
+      parts.push(
+        `<path d="${d}" fill="none" stroke="${esc(s.color)}" stroke-width="${s.faint ? 1 : 1.6}" opacity="${s.faint ? 0.3 : 1}"><title>${esc(s.label)}</title></path>`,
+      );
     });
     for (const m of this.markers) {
       const x = this.xToPx(m.x).toFixed(1);
-      parts.push(`<line x1="${x}" x2="${x}" y1="${PAD.top}" y2="${H - PAD.bottom}" stroke="${esc(m.color)}" stroke-dasharray="4 3"/><text x="${x}" y="${PAD.top + 10}">${esc(m.label)}</text>`);
+      parts.push(
+        `<line x1="${x}" x2="${x}" y1="${PAD.top}" y2="${H - PAD.bottom}" stroke="${esc(m.color)}" stroke-dasharray="4 3"/><text x="${x}" y="${PAD.top + 10}">${esc(m.label)}</text>`,
+      );
     }
     parts.push('</svg>');
     return parts.join('\n');

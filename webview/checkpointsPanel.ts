@@ -38,14 +38,27 @@ function labels(c: CheckpointInfo): HTMLElement[] {
   if (c.broken) out.push(h('vscode-badge', { variant: 'counter', class: 'badge-broken', title: c.broken }, 'broken'));
   if (c.isBest) out.push(h('vscode-badge', { class: 'badge-best' }, 'best'));
   if (c.isLast) out.push(h('vscode-badge', {}, 'last'));
-  if (c.deletedNext) out.push(h('vscode-badge', { class: 'badge-delete', title: 'save_total_limit deletes it when the next checkpoint is saved' }, 'deleted next'));
+  if (c.deletedNext)
+    out.push(
+      h(
+        'vscode-badge',
+        { class: 'badge-delete', title: 'save_total_limit deletes it when the next checkpoint is saved' },
+        'deleted next',
+      ),
+    );
   return out;
 }
 
 function render(s: CheckpointsState): void {
   clear(body);
   body.append(
-    h('div', { class: 'header' }, h('strong', {}, s.runName), h('span', { class: 'muted' }, s.runDir), s.saveTotalLimit ? h('span', { class: 'muted' }, `save_total_limit ${s.saveTotalLimit}`) : null),
+    h(
+      'div',
+      { class: 'header' },
+      h('strong', {}, s.runName),
+      h('span', { class: 'muted' }, s.runDir),
+      s.saveTotalLimit ? h('span', { class: 'muted' }, `save_total_limit ${s.saveTotalLimit}`) : null,
+    ),
   );
   if (!s.checkpoints.length) {
     body.append(h('p', { class: 'muted' }, 'This run has no checkpoint yet.'));
@@ -55,22 +68,61 @@ function render(s: CheckpointsState): void {
   // Evaluation metrics first (what a checkpoint is chosen by), then the training loss; the rest is in the tooltip.
   const all = [...new Set(s.checkpoints.flatMap((c) => Object.keys(c.metrics)))].sort();
   const metricNames = [...all.filter(isEvalMetricKey), ...all.filter((m) => m === 'loss')].slice(0, 5);
-  const head = h('tr', {}, ...['checkpoint', 'step', 'epoch', ...metricNames, 'size', '', 'actions'].map((t) => h('th', {}, t)));
+  const head = h(
+    'tr',
+    {},
+    ...['checkpoint', 'step', 'epoch', ...metricNames, 'size', '', 'actions'].map((t) => h('th', {}, t)),
+  );
   const rows = s.checkpoints.map((c) => {
     const sound = !c.broken;
     const actions = h(
       'td',
       { class: 'actions' },
-      button('', () => ipc.command('resume', { path: c.path }), { icon: 'debug-continue', secondary: true, disabled: !sound || s.live, title: s.live ? 'Resume: the run is still training' : 'Resume the run from here' }),
-      button('', () => ipc.command('fork', { path: c.path }), { icon: 'repo-forked', secondary: true, disabled: !sound, title: 'Fork: a new config that fine-tunes from this checkpoint' }),
-      button('', () => void ipc.request('evaluate', { path: c.path }).then((v) => showEvaluation(c, v), (e: Error) => showProblem(e.message)), { icon: 'beaker', secondary: true, disabled: !sound, title: 'Evaluate on a data file' }),
-      button('', () => {
-        selected = c.path;
-        renderTry(s);
-      }, { icon: 'comment-discussion', secondary: true, disabled: !sound, title: 'Try it on a sentence' }),
-      button('', () => ipc.command('export', { path: c.path }), { icon: 'export', secondary: true, disabled: !sound, title: 'Export as a Hugging Face model folder with a model card' }),
-      button('', () => ipc.command('reveal', { path: c.path }), { icon: 'folder-opened', secondary: true, title: 'Reveal in file manager' }),
-      button('', () => ipc.command('delete', { path: c.path }), { icon: 'trash', secondary: true, title: 'Delete (asks first)' }),
+      button('', () => ipc.command('resume', { path: c.path }), {
+        icon: 'debug-continue',
+        secondary: true,
+        disabled: !sound || s.live,
+        title: s.live ? 'Resume: the run is still training' : 'Resume the run from here',
+      }),
+      button('', () => ipc.command('fork', { path: c.path }), {
+        icon: 'repo-forked',
+        secondary: true,
+        disabled: !sound,
+        title: 'Fork: a new config that fine-tunes from this checkpoint',
+      }),
+      button(
+        '',
+        () =>
+          void ipc.request('evaluate', { path: c.path }).then(
+            (v) => showEvaluation(c, v),
+            (e: Error) => showProblem(e.message),
+          ),
+        { icon: 'beaker', secondary: true, disabled: !sound, title: 'Evaluate on a data file' },
+      ),
+      button(
+        '',
+        () => {
+          selected = c.path;
+          renderTry(s);
+        },
+        { icon: 'comment-discussion', secondary: true, disabled: !sound, title: 'Try it on a sentence' },
+      ),
+      button('', () => ipc.command('export', { path: c.path }), {
+        icon: 'export',
+        secondary: true,
+        disabled: !sound,
+        title: 'Export as a Hugging Face model folder with a model card',
+      }),
+      button('', () => ipc.command('reveal', { path: c.path }), {
+        icon: 'folder-opened',
+        secondary: true,
+        title: 'Reveal in file manager',
+      }),
+      button('', () => ipc.command('delete', { path: c.path }), {
+        icon: 'trash',
+        secondary: true,
+        title: 'Delete (asks first)',
+      }),
     );
     return h(
       'tr',
@@ -84,9 +136,18 @@ function render(s: CheckpointsState): void {
       actions,
     );
   });
-  body.append(h('div', { class: 'table-scroll' }, h('table', { class: 'grid checkpoints' }, h('thead', {}, head), h('tbody', {}, ...rows))));
+  body.append(
+    h(
+      'div',
+      { class: 'table-scroll' },
+      h('table', { class: 'grid checkpoints' }, h('thead', {}, head), h('tbody', {}, ...rows)),
+    ),
+  );
   body.append(h('div', { class: 'evaluation-result' }));
-  if (!selected || !s.checkpoints.some((c) => c.path === selected && !c.broken)) selected = [...s.checkpoints].reverse().find((c) => c.isBest && !c.broken)?.path ?? [...s.checkpoints].reverse().find((c) => !c.broken)?.path;
+  if (!selected || !s.checkpoints.some((c) => c.path === selected && !c.broken))
+    selected =
+      [...s.checkpoints].reverse().find((c) => c.isBest && !c.broken)?.path ??
+      [...s.checkpoints].reverse().find((c) => !c.broken)?.path;
   renderTry(s);
 }
 

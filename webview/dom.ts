@@ -2,9 +2,17 @@
 
 type Child = Node | string | null | undefined | false;
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs?: Record<string, string | boolean | undefined>, ...children: Child[]): HTMLElementTagNameMap[K];
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs?: Record<string, string | boolean | undefined>,
+  ...children: Child[]
+): HTMLElementTagNameMap[K];
 export function h(tag: string, attrs?: Record<string, string | boolean | undefined>, ...children: Child[]): HTMLElement;
-export function h(tag: string, attrs: Record<string, string | boolean | undefined> = {}, ...children: Child[]): HTMLElement {
+export function h(
+  tag: string,
+  attrs: Record<string, string | boolean | undefined> = {},
+  ...children: Child[]
+): HTMLElement {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === false) continue;
@@ -18,8 +26,22 @@ export function icon(name: string, label?: string): HTMLElement {
   return h('vscode-icon', { name, label, title: label });
 }
 
-export function button(label: string, onClick: () => void, opts: { icon?: string; secondary?: boolean; disabled?: boolean; title?: string } = {}): HTMLElement {
-  const b = h('vscode-button', { icon: opts.icon, secondary: opts.secondary, disabled: opts.disabled, title: opts.title ?? label, 'aria-label': opts.title ?? label }, label);
+export function button(
+  label: string,
+  onClick: () => void,
+  opts: { icon?: string; secondary?: boolean; disabled?: boolean; title?: string } = {},
+): HTMLElement {
+  const b = h(
+    'vscode-button',
+    {
+      icon: opts.icon,
+      secondary: opts.secondary,
+      disabled: opts.disabled,
+      title: opts.title ?? label,
+      'aria-label': opts.title ?? label,
+    },
+    label,
+  );
   b.addEventListener('click', () => {
     if (!b.hasAttribute('disabled')) onClick();
   });

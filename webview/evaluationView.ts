@@ -4,7 +4,9 @@ import type { EvalRecord } from '../common/runSeries';
 import { h } from './dom';
 
 /** What the tables need: a run's `eval` message and the checkpoint explorer's evaluation of a file both have it. */
-export type EvaluationTables = Pick<EvalRecord, 'labels' | 'confusion' | 'perClass'> & { metrics?: Record<string, number> };
+export type EvaluationTables = Pick<EvalRecord, 'labels' | 'confusion' | 'perClass'> & {
+  metrics?: Record<string, number>;
+};
 
 /** "Evaluation at step 120 — run-b (validation)". */
 export function evalHeading(e: EvalRecord, runName: string): string {
@@ -16,7 +18,17 @@ export function renderEvaluation(heading: string, e: EvaluationTables, withMetri
   const box = h('section', { class: 'evaluation' }, h('h3', {}, heading));
   const scalars = Object.entries(e.metrics ?? {}).filter(([, x]) => typeof x === 'number');
   if (withMetrics && scalars.length) {
-    box.append(h('table', { class: 'grid scalars', 'aria-label': 'Metrics' }, h('tbody', {}, ...scalars.map(([k, x]) => h('tr', {}, h('td', {}, k), h('td', { class: 'num' }, formatValue(x)))))));
+    box.append(
+      h(
+        'table',
+        { class: 'grid scalars', 'aria-label': 'Metrics' },
+        h(
+          'tbody',
+          {},
+          ...scalars.map(([k, x]) => h('tr', {}, h('td', {}, k), h('td', { class: 'num' }, formatValue(x)))),
+        ),
+      ),
+    );
   }
   const labels = e.labels ?? e.perClass?.map((p) => p.label) ?? [];
   if (e.confusion && e.confusion.length) {
@@ -28,14 +40,25 @@ export function renderEvaluation(heading: string, e: EvaluationTables, withMetri
         {},
         h('th', {}, labels[i] ?? String(i)),
         ...row.map((n, j) => {
-          const td = h('td', { class: i === j ? 'num diag' : 'num', title: `true ${labels[i] ?? i}, predicted ${labels[j] ?? j}: ${n}` }, String(n));
+          const td = h(
+            'td',
+            { class: i === j ? 'num diag' : 'num', title: `true ${labels[i] ?? i}, predicted ${labels[j] ?? j}: ${n}` },
+            String(n),
+          );
           // Intensity by share of the largest cell; theme colour mixed with transparency reads in every theme.
           td.style.background = `color-mix(in srgb, var(--vscode-charts-blue) ${Math.round((n / max) * 70)}%, transparent)`;
           return td;
         }),
       ),
     );
-    box.append(h('table', { class: 'grid confusion', 'aria-label': 'Confusion matrix' }, h('thead', {}, head), h('tbody', {}, ...rows)));
+    box.append(
+      h(
+        'table',
+        { class: 'grid confusion', 'aria-label': 'Confusion matrix' },
+        h('thead', {}, head),
+        h('tbody', {}, ...rows),
+      ),
+    );
   }
   if (e.perClass && e.perClass.length) {
     box.append(
@@ -43,7 +66,21 @@ export function renderEvaluation(heading: string, e: EvaluationTables, withMetri
         'table',
         { class: 'grid', 'aria-label': 'Per-class metrics' },
         h('thead', {}, h('tr', {}, ...['class', 'precision', 'recall', 'F1', 'support'].map((t) => h('th', {}, t)))),
-        h('tbody', {}, ...e.perClass.map((p) => h('tr', {}, h('td', {}, p.label), h('td', { class: 'num' }, formatValue(p.precision)), h('td', { class: 'num' }, formatValue(p.recall)), h('td', { class: 'num' }, formatValue(p.f1)), h('td', { class: 'num' }, String(p.support))))),
+        h(
+          'tbody',
+          {},
+          ...e.perClass.map((p) =>
+            h(
+              'tr',
+              {},
+              h('td', {}, p.label),
+              h('td', { class: 'num' }, formatValue(p.precision)),
+              h('td', { class: 'num' }, formatValue(p.recall)),
+              h('td', { class: 'num' }, formatValue(p.f1)),
+              h('td', { class: 'num' }, String(p.support)),
+            ),
+          ),
+        ),
       ),
     );
   }

@@ -49,10 +49,19 @@ function moduleLabel(n: ModuleNode): string {
 function row(n: ModuleNode, depth: number): HTMLElement[] {
   const kids = n.children.filter((c) => c.children.length > 0);
   const label = moduleLabel(n);
-  const box = h('vscode-checkbox', { checked: n.trainable > 0, indeterminate: n.trainable > 0 && n.trainable < n.total, label, title: `${n.path}: ticked trains, unticked is frozen` }) as HTMLElement & { checked: boolean };
+  const box = h('vscode-checkbox', {
+    checked: n.trainable > 0,
+    indeterminate: n.trainable > 0 && n.trainable < n.total,
+    label,
+    title: `${n.path}: ticked trains, unticked is frozen`,
+  }) as HTMLElement & { checked: boolean };
   box.addEventListener('change', () => ipc.command('setFrozen', { path: n.path, frozen: !box.checked }));
   const twisty = kids.length
-    ? h('vscode-icon', { name: expanded.has(n.path) ? 'chevron-down' : 'chevron-right', 'action-icon': true, label: 'expand' })
+    ? h('vscode-icon', {
+        name: expanded.has(n.path) ? 'chevron-down' : 'chevron-right',
+        'action-icon': true,
+        label: 'expand',
+      })
     : h('span', { class: 'twisty-space' });
   twisty.addEventListener('click', () => {
     if (expanded.has(n.path)) expanded.delete(n.path);
@@ -60,7 +69,13 @@ function row(n: ModuleNode, depth: number): HTMLElement[] {
     ipc.saveViewState({ expanded: [...expanded] });
     render(last!);
   });
-  const line = h('div', { class: `module-row${n.trainable === 0 ? ' frozen' : ''}`, 'data-path': n.path }, twisty, box, h('span', { class: 'muted counts' }, counts(n)));
+  const line = h(
+    'div',
+    { class: `module-row${n.trainable === 0 ? ' frozen' : ''}`, 'data-path': n.path },
+    twisty,
+    box,
+    h('span', { class: 'muted counts' }, counts(n)),
+  );
   line.style.paddingLeft = `${depth * 16}px`;
   const out: HTMLElement[] = [line];
   if (kids.length && expanded.has(n.path)) for (const c of kids) out.push(...row(c, depth + 1));
@@ -72,20 +87,38 @@ function render(s: FreezeState): void {
   last = s;
   clear(body);
   body.append(
-    h('div', { class: 'header' }, h('strong', {}, s.configName ?? 'No config'), s.source ? h('span', { class: 'muted' }, `from ${s.source}`) : null, s.configPath ? button('Open config', () => ipc.command('openConfig', {}), { icon: 'go-to-file', secondary: true }) : null),
+    h(
+      'div',
+      { class: 'header' },
+      h('strong', {}, s.configName ?? 'No config'),
+      s.source ? h('span', { class: 'muted' }, `from ${s.source}`) : null,
+      s.configPath
+        ? button('Open config', () => ipc.command('openConfig', {}), { icon: 'go-to-file', secondary: true })
+        : null,
+    ),
   );
   if (!s.tree) {
     body.append(h('p', { class: 'muted' }, s.reason ?? 'No model.'));
     return;
   }
-  const n = h('vscode-textfield', { type: 'number', value: String(Math.min(2, s.numLayers)), min: '0', max: String(s.numLayers), 'aria-label': 'N' }) as HTMLElement & { value: string };
+  const n = h('vscode-textfield', {
+    type: 'number',
+    value: String(Math.min(2, s.numLayers)),
+    min: '0',
+    max: String(s.numLayers),
+    'aria-label': 'N',
+  }) as HTMLElement & { value: string };
   n.classList.add('narrow');
   body.append(
     h(
       'div',
       { class: 'toolbar' },
       button('Freeze embeddings', () => ipc.command('shortcut', { kind: 'freeze-embeddings' }), { secondary: true }),
-      button('Train the top N layers only', () => ipc.command('shortcut', { kind: 'top-n', n: Math.max(0, Math.min(s.numLayers, Number(n.value) || 0)) }), { secondary: true }),
+      button(
+        'Train the top N layers only',
+        () => ipc.command('shortcut', { kind: 'top-n', n: Math.max(0, Math.min(s.numLayers, Number(n.value) || 0)) }),
+        { secondary: true },
+      ),
       n,
       button('Train head only', () => ipc.command('shortcut', { kind: 'head-only' }), { secondary: true }),
       button('Unfreeze all', () => ipc.command('shortcut', { kind: 'unfreeze-all' }), { secondary: true }),
@@ -99,19 +132,33 @@ function render(s: FreezeState): void {
         'table',
         { class: 'grid memory', 'aria-label': 'Training memory estimate' },
         h('caption', {}, `Training memory, batch ${s.batchSize} × ${s.maxLength} tokens (float32 estimate)`),
-        h('tbody', {},
-          ...([['weights', m.weights], ['gradients', m.gradients], ['AdamW states', m.optimizer], [`activations (${m.layersWithActivations} layers)`, m.activations], ['total', m.total]] as const).map(([k, v]) => h('tr', {}, h('td', {}, k), h('td', { class: 'num' }, formatBytes(v)))),
+        h(
+          'tbody',
+          {},
+          ...(
+            [
+              ['weights', m.weights],
+              ['gradients', m.gradients],
+              ['AdamW states', m.optimizer],
+              [`activations (${m.layersWithActivations} layers)`, m.activations],
+              ['total', m.total],
+            ] as const
+          ).map(([k, v]) => h('tr', {}, h('td', {}, k), h('td', { class: 'num' }, formatBytes(v)))),
         ),
       ),
     );
   }
   const tree = h('div', { class: 'module-tree', role: 'tree' });
   // Skip the `bert` / `encoder.layer` levels that only group: show embeddings, layer 0…N, pooler, classifier.
-  const top = s.tree.children.flatMap((c) => (c.name === 'bert' ? c.children : [c])).filter((c) => c.children.length > 0);
+  const top = s.tree.children
+    .flatMap((c) => (c.name === 'bert' ? c.children : [c]))
+    .filter((c) => c.children.length > 0);
   for (const c of top) {
-    if (c.name === 'encoder') for (const layer of c.children.find((x) => x.name === 'layer')?.children ?? []) tree.append(...row(layer, 0));
+    if (c.name === 'encoder')
+      for (const layer of c.children.find((x) => x.name === 'layer')?.children ?? []) tree.append(...row(layer, 0));
     else tree.append(...row(c, 0));
   }
   body.append(tree);
-  if (s.freeze.length || s.unfreeze.length) body.append(h('p', { class: 'muted' }, `freeze: [${s.freeze.join(', ')}]  unfreeze: [${s.unfreeze.join(', ')}]`));
+  if (s.freeze.length || s.unfreeze.length)
+    body.append(h('p', { class: 'muted' }, `freeze: [${s.freeze.join(', ')}]  unfreeze: [${s.unfreeze.join(', ')}]`));
 }

@@ -16,11 +16,28 @@ import type { AlignBy } from '../common/chartData';
 import { LineChart } from './chart';
 import { button, clear, h, problemBanner, themeColor } from './dom';
 import { PanelIpc } from './ipc';
-import { configDifferences, evalMetricsOf, evalSeries, finalMetricRows, markers, metricsCsv, SmoothCache, STEP_CHARTS, stepSeries } from './metricsView';
+import {
+  configDifferences,
+  evalMetricsOf,
+  evalSeries,
+  finalMetricRows,
+  markers,
+  metricsCsv,
+  SmoothCache,
+  STEP_CHARTS,
+  stepSeries,
+} from './metricsView';
 import type { PanelRun } from './metricsView';
 import { evalHeading, renderEvaluation } from './evaluationView';
 
-const PALETTE = ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-red', '--vscode-charts-yellow'];
+const PALETTE = [
+  '--vscode-charts-blue',
+  '--vscode-charts-orange',
+  '--vscode-charts-green',
+  '--vscode-charts-purple',
+  '--vscode-charts-red',
+  '--vscode-charts-yellow',
+];
 const FALLBACK = ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'];
 
 const root = document.getElementById('root')!;
@@ -44,7 +61,13 @@ const ipc = new PanelIpc<MetricsState, MetricsAppend, typeof metricsCommands>({
     headerRows.clear();
     header.replaceChildren();
     lastDetailsKey = '';
-    state.runs.forEach((r, i) => runs.push({ info: r.info, series: r.series, color: themeColor(PALETTE[i % PALETTE.length]!, FALLBACK[i % FALLBACK.length]!) }));
+    state.runs.forEach((r, i) =>
+      runs.push({
+        info: r.info,
+        series: r.series,
+        color: themeColor(PALETTE[i % PALETTE.length]!, FALLBACK[i % FALLBACK.length]!),
+      }),
+    );
     rebuild();
   },
   onAppend(item) {
@@ -62,7 +85,12 @@ const ipc = new PanelIpc<MetricsState, MetricsAppend, typeof metricsCommands>({
   },
 });
 
-let view = ipc.viewState({ smoothing: 0.6, logY: false, by: 'step' as AlignBy, zoom: undefined as [number, number] | undefined });
+let view = ipc.viewState({
+  smoothing: 0.6,
+  logY: false,
+  by: 'step' as AlignBy,
+  zoom: undefined as [number, number] | undefined,
+});
 const setView = (patch: Partial<typeof view>) => {
   view = { ...view, ...patch };
   ipc.saveViewState(view);
@@ -75,7 +103,14 @@ const evalCharts = new Map<string, LineChart>();
 
 function buildToolbar(): void {
   clear(toolbar);
-  const slider = h('input', { type: 'range', min: '0', max: '0.99', step: '0.01', value: String(view.smoothing), 'aria-label': 'Smoothing' });
+  const slider = h('input', {
+    type: 'range',
+    min: '0',
+    max: '0.99',
+    step: '0.01',
+    value: String(view.smoothing),
+    'aria-label': 'Smoothing',
+  });
   const sliderValue = h('span', { class: 'muted' }, view.smoothing.toFixed(2));
   slider.addEventListener('input', () => {
     sliderValue.textContent = Number(slider.value).toFixed(2);
@@ -83,28 +118,51 @@ function buildToolbar(): void {
   });
   const log = h('vscode-checkbox', { label: 'Log scale', checked: view.logY }) as HTMLElement & { checked: boolean };
   log.addEventListener('change', () => setView({ logY: log.checked }));
-  const by = h('vscode-single-select', { 'aria-label': 'X axis' }, h('vscode-option', { value: 'step', selected: view.by === 'step' }, 'by step'), h('vscode-option', { value: 'epoch', selected: view.by === 'epoch' }, 'by epoch')) as HTMLElement & { value: string };
+  const by = h(
+    'vscode-single-select',
+    { 'aria-label': 'X axis' },
+    h('vscode-option', { value: 'step', selected: view.by === 'step' }, 'by step'),
+    h('vscode-option', { value: 'epoch', selected: view.by === 'epoch' }, 'by epoch'),
+  ) as HTMLElement & { value: string };
   by.addEventListener('change', () => setView({ by: by.value === 'epoch' ? 'epoch' : 'step', zoom: undefined }));
   toolbar.append(
     h('label', { class: 'field' }, 'Smoothing ', slider, sliderValue),
     log,
     by,
     button('Reset zoom', () => setView({ zoom: undefined }), { icon: 'zoom-out', secondary: true }),
-    button('Export CSV', () => ipc.command('exportCsv', { csv: metricsCsv(runs, view.by), suggestedName: `${fileBase()}-metrics.csv` }), { icon: 'export', secondary: true }),
+    button(
+      'Export CSV',
+      () => ipc.command('exportCsv', { csv: metricsCsv(runs, view.by), suggestedName: `${fileBase()}-metrics.csv` }),
+      { icon: 'export', secondary: true },
+    ),
   );
 }
 
 function fileBase(): string {
-  return runs.map((r) => r.series.name).join('-vs-').replace(/[^\w.-]+/g, '_') || 'run';
+  return (
+    runs
+      .map((r) => r.series.name)
+      .join('-vs-')
+      .replace(/[^\w.-]+/g, '_') || 'run'
+  );
 }
 
 function chartBox(title: string, chart: LineChart): HTMLElement {
   const exportAs = (format: 'png' | 'svg') =>
-    ipc.command('exportImage', { format, data: format === 'png' ? chart.toPng() : chart.toSvg(), suggestedName: `${fileBase()}-${title.replace(/\W+/g, '_')}.${format}` });
+    ipc.command('exportImage', {
+      format,
+      data: format === 'png' ? chart.toPng() : chart.toSvg(),
+      suggestedName: `${fileBase()}-${title.replace(/\W+/g, '_')}.${format}`,
+    });
   return h(
     'section',
     { class: 'chart-box' },
-    h('div', { class: 'chart-actions' }, button('', () => exportAs('png'), { icon: 'file-media', secondary: true, title: 'Export PNG' }), button('', () => exportAs('svg'), { icon: 'symbol-misc', secondary: true, title: 'Export SVG' })),
+    h(
+      'div',
+      { class: 'chart-actions' },
+      button('', () => exportAs('png'), { icon: 'file-media', secondary: true, title: 'Export PNG' }),
+      button('', () => exportAs('svg'), { icon: 'symbol-misc', secondary: true, title: 'Export SVG' }),
+    ),
     chart.element,
   );
 }
@@ -129,23 +187,25 @@ function rebuild(): void {
 
 let pending = 0;
 function scheduleRender(): void {
-  if (!pending) pending = requestAnimationFrame(() => {
-    pending = 0;
-    render();
-  });
+  if (!pending)
+    pending = requestAnimationFrame(() => {
+      pending = 0;
+      render();
+    });
 }
 
 function render(): void {
   renderHeader();
   const ms = markers(runs, view.by);
   const opts = { zoom: view.zoom, logY: view.logY, xLabel: view.by };
-  for (const c of STEP_CHARTS) stepCharts.get(c.field)?.set(stepSeries(runs, c.field, c.smooth, view.smoothing, view.by, cache), ms, opts);
+  for (const c of STEP_CHARTS)
+    stepCharts.get(c.field)?.set(stepSeries(runs, c.field, c.smooth, view.smoothing, view.by, cache), ms, opts);
   // Evaluations share the step charts' x range, so an eval point sits under the training steps it followed.
   let lo = Infinity;
   let hi = -Infinity;
   for (const r of runs) {
     const xs = view.by === 'step' ? r.series.steps.step : r.series.steps.epoch;
-    if (xs.length) (lo = Math.min(lo, xs[0]!)), (hi = Math.max(hi, xs[xs.length - 1]!));
+    if (xs.length) ((lo = Math.min(lo, xs[0]!)), (hi = Math.max(hi, xs[xs.length - 1]!)));
   }
   const evalOpts = { ...opts, zoom: view.zoom ?? (hi > lo ? ([lo, hi] as [number, number]) : undefined) };
   for (const [m, chart] of evalCharts) chart.set(evalSeries(runs, m, view.by), ms, evalOpts);
@@ -199,9 +259,19 @@ function renderHeader(): void {
         swatch,
         h('strong', {}, s.name),
         ...Object.values(fields),
-        running ? button('Stop', () => ipc.command('stop', { runId: r.info.runId }), { icon: 'debug-stop', secondary: true }) : null,
-        running ? button('Save checkpoint now', () => ipc.command('saveNow', { runId: r.info.runId }), { icon: 'save', secondary: true }) : null,
-        button('Checkpoints', () => ipc.command('openCheckpoints', { runId: r.info.runId }), { icon: 'history', secondary: true }),
+        running
+          ? button('Stop', () => ipc.command('stop', { runId: r.info.runId }), { icon: 'debug-stop', secondary: true })
+          : null,
+        running
+          ? button('Save checkpoint now', () => ipc.command('saveNow', { runId: r.info.runId }), {
+              icon: 'save',
+              secondary: true,
+            })
+          : null,
+        button('Checkpoints', () => ipc.command('openCheckpoints', { runId: r.info.runId }), {
+          icon: 'history',
+          secondary: true,
+        }),
       );
       if (row) row.el.replaceWith(el);
       else header.append(el);
@@ -220,7 +290,12 @@ function renderHeader(): void {
     setText(f.elapsed!, `elapsed ${duration(elapsed)}`);
     setText(f.eta!, `ETA ${running ? duration(s.lastEtaMs) : '—'}`);
     setText(f.best!, `best ${metric} ${formatValue(bestValue)}`);
-    setText(f.patience!, r.info.earlyStoppingPatience !== undefined ? `patience ${lastEval?.patienceUsed ?? 0}/${r.info.earlyStoppingPatience}` : '');
+    setText(
+      f.patience!,
+      r.info.earlyStoppingPatience !== undefined
+        ? `patience ${lastEval?.patienceUsed ?? 0}/${r.info.earlyStoppingPatience}`
+        : '',
+    );
     setText(f.error!, s.errors[s.errors.length - 1] ?? '', s.errors.join('\n'));
   });
   for (const [id, row] of headerRows) {
@@ -249,14 +324,32 @@ function renderDetails(): void {
     const diff = configDifferences(runs);
     details.append(
       h('h3', {}, 'Config differences'),
-      diff.length ? h('table', { class: 'grid' }, h('thead', {}, heads), h('tbody', {}, ...diff.map((d) => h('tr', {}, h('td', {}, d.key), ...d.values.map((v) => h('td', {}, v)))))) : h('p', { class: 'muted' }, 'The configs are the same.'),
+      diff.length
+        ? h(
+            'table',
+            { class: 'grid' },
+            h('thead', {}, heads),
+            h('tbody', {}, ...diff.map((d) => h('tr', {}, h('td', {}, d.key), ...d.values.map((v) => h('td', {}, v))))),
+          )
+        : h('p', { class: 'muted' }, 'The configs are the same.'),
     );
   }
   const finals = finalMetricRows(runs);
   if (finals.length) {
     details.append(
       h('h3', {}, 'Final metrics'),
-      h('table', { class: 'grid' }, h('thead', {}, h('tr', {}, h('th', {}, 'metric'), ...runs.map((r) => h('th', {}, r.series.name)))), h('tbody', {}, ...finals.map((f) => h('tr', {}, h('td', {}, f.key), ...f.values.map((v) => h('td', { class: 'num' }, formatValue(v))))))),
+      h(
+        'table',
+        { class: 'grid' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'metric'), ...runs.map((r) => h('th', {}, r.series.name)))),
+        h(
+          'tbody',
+          {},
+          ...finals.map((f) =>
+            h('tr', {}, h('td', {}, f.key), ...f.values.map((v) => h('td', { class: 'num' }, formatValue(v)))),
+          ),
+        ),
+      ),
     );
   }
   for (const r of runs) {

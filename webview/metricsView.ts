@@ -60,7 +60,14 @@ export const STEP_CHARTS: { field: StepField; title: string; smooth: boolean }[]
   { field: 'samplesPerSecond', title: 'Throughput (samples/s)', smooth: true },
 ];
 
-export function stepSeries(runs: readonly PanelRun[], field: StepField, smooth: boolean, weight: number, by: AlignBy, cache: SmoothCache): ChartSeries[] {
+export function stepSeries(
+  runs: readonly PanelRun[],
+  field: StepField,
+  smooth: boolean,
+  weight: number,
+  by: AlignBy,
+  cache: SmoothCache,
+): ChartSeries[] {
   const out: ChartSeries[] = [];
   const many = runs.length > 1;
   for (const r of runs) {
@@ -103,11 +110,20 @@ export function markers(runs: readonly PanelRun[], by: AlignBy): ChartMarker[] {
   const out: ChartMarker[] = [];
   for (const r of runs) {
     const b = bestEval(r.series);
-    if (b) out.push({ x: by === 'step' ? b.step : b.epoch, label: runs.length > 1 ? `best ${r.series.name}` : 'best', color: r.color });
+    if (b)
+      out.push({
+        x: by === 'step' ? b.step : b.epoch,
+        label: runs.length > 1 ? `best ${r.series.name}` : 'best',
+        color: r.color,
+      });
     const last = r.series.evals[r.series.evals.length - 1];
     const patience = r.info.earlyStoppingPatience;
     if (last && patience !== undefined && last.patienceUsed !== undefined && last.patienceUsed > 0) {
-      out.push({ x: by === 'step' ? last.step : last.epoch, label: `patience ${last.patienceUsed}/${patience}`, color: r.color });
+      out.push({
+        x: by === 'step' ? last.step : last.epoch,
+        label: `patience ${last.patienceUsed}/${patience}`,
+        color: r.color,
+      });
     }
   }
   return out;
@@ -126,12 +142,20 @@ export function metricsCsv(runs: readonly PanelRun[], by: AlignBy): string {
     }
     for (const m of evalMetricNames(r.series)) {
       const evs = r.series.evals.filter((e) => e.split === 'validation' && m in e.metrics);
-      inputs.push({ id: r.info.runId, steps: evs.map((e) => e.step), epochs: evs.map((e) => e.epoch), values: evs.map((e) => e.metrics[m] ?? null) });
+      inputs.push({
+        id: r.info.runId,
+        steps: evs.map((e) => e.step),
+        epochs: evs.map((e) => e.epoch),
+        values: evs.map((e) => e.metrics[m] ?? null),
+      });
       header.push(many ? `${r.series.name}/${evalMetricKey(m)}` : evalMetricKey(m));
     }
   }
   const t = alignRuns(inputs, by);
-  return toCsv(header, t.x.map((x, i) => [x, ...t.columns.map((c) => c[i] ?? null)]));
+  return toCsv(
+    header,
+    t.x.map((x, i) => [x, ...t.columns.map((c) => c[i] ?? null)]),
+  );
 }
 
 /** Config keys whose values differ between the runs (all keys when only one run). */
@@ -153,4 +177,3 @@ export function finalMetricRows(runs: readonly PanelRun[]): { key: string; value
   for (const f of finals) for (const k of Object.keys(f)) keys.add(k);
   return [...keys].sort().map((k) => ({ key: k, values: finals.map((f) => f[k]) }));
 }
-

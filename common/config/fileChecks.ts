@@ -17,7 +17,14 @@ import type { ConfigDocument } from './yamlDoc';
 export interface ModelInfo {
   /** Where it was found, for hover: a folder path, or `hub` for a Hub id not on disk. */
   source: string;
-  config: { max_position_embeddings?: number; vocab_size?: number; hidden_size?: number; num_hidden_layers?: number; num_attention_heads?: number; model_type?: string };
+  config: {
+    max_position_embeddings?: number;
+    vocab_size?: number;
+    hidden_size?: number;
+    num_hidden_layers?: number;
+    num_attention_heads?: number;
+    model_type?: string;
+  };
   /** Parameter names and shapes from the safetensors header, or derived from config.json. */
   parameters: ParamInfo[];
 }
@@ -62,7 +69,11 @@ export function headFor(task: FineTuneConfig['task']): BertHead {
 }
 
 /** The parameters the config's model will have: from the model's files, or derived from the architecture. */
-export async function configParameters(c: FineTuneConfig, host: ConfigFileHost, numLabels = 2): Promise<ParamInfo[] | undefined> {
+export async function configParameters(
+  c: FineTuneConfig,
+  host: ConfigFileHost,
+  numLabels = 2,
+): Promise<ParamInfo[] | undefined> {
   if (c.mode === 'fine-tune' && c.model.name_or_path) {
     const m = await host.localModel(c.model.name_or_path);
     if (!m || !m.ok) return undefined;
@@ -70,7 +81,18 @@ export async function configParameters(c: FineTuneConfig, host: ConfigFileHost, 
     const encoder = m.value.parameters.filter((p) => p.name.startsWith('bert.') && !p.name.startsWith('bert.pooler.'));
     const cfg = m.value.config;
     if (cfg.hidden_size === undefined) return encoder;
-    const head = bertParameters({ vocab_size: cfg.vocab_size ?? 1, hidden_size: cfg.hidden_size, num_hidden_layers: 0, intermediate_size: 1, max_position_embeddings: 1, type_vocab_size: 1 }, headFor(c.task), numLabels).filter((p) => !p.name.startsWith('bert.embeddings.'));
+    const head = bertParameters(
+      {
+        vocab_size: cfg.vocab_size ?? 1,
+        hidden_size: cfg.hidden_size,
+        num_hidden_layers: 0,
+        intermediate_size: 1,
+        max_position_embeddings: 1,
+        type_vocab_size: 1,
+      },
+      headFor(c.task),
+      numLabels,
+    ).filter((p) => !p.name.startsWith('bert.embeddings.'));
     return [...encoder, ...head];
   }
   const a = c.model.architecture;
@@ -96,26 +118,87 @@ export async function checkConfigFiles(
     const m = await host.localModel(c.model.name_or_path);
     if (m === undefined) {
       if (!looksLikeHubId(c.model.name_or_path)) {
-        out.push(diag('error', 'model-not-found', `\`model.name_or_path\`: no model folder at ${c.model.name_or_path}, and it is not a Hub id.`, ['model', 'name_or_path'], doc, [], 'value'));
+        out.push(
+          diag(
+            'error',
+            'model-not-found',
+            `\`model.name_or_path\`: no model folder at ${c.model.name_or_path}, and it is not a Hub id.`,
+            ['model', 'name_or_path'],
+            doc,
+            [],
+            'value',
+          ),
+        );
       }
     } else if (!m.ok) {
-      out.push(diag('error', 'model-invalid', `\`model.name_or_path\`: ${m.reason}`, ['model', 'name_or_path'], doc, [], 'value'));
+      out.push(
+        diag(
+          'error',
+          'model-invalid',
+          `\`model.name_or_path\`: ${m.reason}`,
+          ['model', 'name_or_path'],
+          doc,
+          [],
+          'value',
+        ),
+      );
     } else modelInfo = m.value;
   }
   if (c.model.tokenizer && present('model', 'tokenizer')) {
     const t = await host.localTokenizer(c.model.tokenizer);
     if (t === undefined && !looksLikeHubId(c.model.tokenizer)) {
-      out.push(diag('error', 'tokenizer-not-found', `\`model.tokenizer\`: no tokenizer folder at ${c.model.tokenizer}, and it is not a Hub id.`, ['model', 'tokenizer'], doc, [], 'value'));
-    } else if (t && !t.ok) out.push(diag('error', 'tokenizer-invalid', `\`model.tokenizer\`: ${t.reason}`, ['model', 'tokenizer'], doc, [], 'value'));
+      out.push(
+        diag(
+          'error',
+          'tokenizer-not-found',
+          `\`model.tokenizer\`: no tokenizer folder at ${c.model.tokenizer}, and it is not a Hub id.`,
+          ['model', 'tokenizer'],
+          doc,
+          [],
+          'value',
+        ),
+      );
+    } else if (t && !t.ok)
+      out.push(
+        diag(
+          'error',
+          'tokenizer-invalid',
+          `\`model.tokenizer\`: ${t.reason}`,
+          ['model', 'tokenizer'],
+          doc,
+          [],
+          'value',
+        ),
+      );
   }
   const maxPos = modelInfo?.config.max_position_embeddings;
   if (maxPos !== undefined && c.data.max_length > maxPos) {
-    out.push(diag('error', 'max-length-over-positions', `\`data.max_length\` (${c.data.max_length}) is above the model's \`max_position_embeddings\` (${maxPos}).`, present('data', 'max_length') ? ['data', 'max_length'] : ['model', 'name_or_path'], doc, [], 'value'));
+    out.push(
+      diag(
+        'error',
+        'max-length-over-positions',
+        `\`data.max_length\` (${c.data.max_length}) is above the model's \`max_position_embeddings\` (${maxPos}).`,
+        present('data', 'max_length') ? ['data', 'max_length'] : ['model', 'name_or_path'],
+        doc,
+        [],
+        'value',
+      ),
+    );
   }
   if (c.training.resume_from_checkpoint && present('training', 'resume_from_checkpoint')) {
     const abs = host.resolve(c.training.resume_from_checkpoint);
     if (!(await host.fileExists(abs + '/trainer_state.json'))) {
-      out.push(diag('error', 'checkpoint-not-found', `\`resume_from_checkpoint\`: ${c.training.resume_from_checkpoint} is not a checkpoint folder (no trainer_state.json).`, ['training', 'resume_from_checkpoint'], doc, [], 'value'));
+      out.push(
+        diag(
+          'error',
+          'checkpoint-not-found',
+          `\`resume_from_checkpoint\`: ${c.training.resume_from_checkpoint} is not a checkpoint folder (no trainer_state.json).`,
+          ['training', 'resume_from_checkpoint'],
+          doc,
+          [],
+          'value',
+        ),
+      );
     }
   }
 
@@ -125,20 +208,65 @@ export async function checkConfigFiles(
     const names = params.map((p) => p.name);
     for (const list of ['freeze', 'unfreeze'] as const) {
       for (const i of unmatchedPatterns(c[list], names)) {
-        const s = didYouMean(c[list][i]!, [...new Set(names.flatMap((n) => n.split('.').map((_, j, a) => a.slice(0, j + 1).join('.'))))]);
-        out.push(diag('warning', 'pattern-matches-nothing', `\`${c[list][i]}\` matches no parameter of this model.${s ? ` Did you mean \`${s}\`?` : ''}`, [list, i], doc,
-          s ? [{ title: `Change to \`${s}\``, edits: [{ range: doc.valueRange([list, i]), newText: s }], preferred: true }] : [], 'value'));
+        const s = didYouMean(c[list][i]!, [
+          ...new Set(names.flatMap((n) => n.split('.').map((_, j, a) => a.slice(0, j + 1).join('.')))),
+        ]);
+        out.push(
+          diag(
+            'warning',
+            'pattern-matches-nothing',
+            `\`${c[list][i]}\` matches no parameter of this model.${s ? ` Did you mean \`${s}\`?` : ''}`,
+            [list, i],
+            doc,
+            s
+              ? [
+                  {
+                    title: `Change to \`${s}\``,
+                    edits: [{ range: doc.valueRange([list, i]), newText: s }],
+                    preferred: true,
+                  },
+                ]
+              : [],
+            'value',
+          ),
+        );
       }
     }
     if (c.freeze.length && names.every((n) => isFrozen(n, c.freeze, c.unfreeze))) {
       const head = c.task === 'masked-lm' ? 'cls' : 'classifier';
       // Only offered when `unfreeze` is absent: editing an existing list in place is the freezing panel's job.
-      const fix = present('unfreeze') ? [] : [{ title: `Unfreeze the head (\`${head}\`)`, edits: [doc.insertKeyEdit([], 'unfreeze', `[${head}]`)], preferred: true }];
-      out.push(diag('error', 'everything-frozen', `These patterns freeze every parameter: nothing would train. Unfreeze at least the head, e.g. \`unfreeze: [${head}]\`.`, ['freeze'], doc, fix));
+      const fix = present('unfreeze')
+        ? []
+        : [
+            {
+              title: `Unfreeze the head (\`${head}\`)`,
+              edits: [doc.insertKeyEdit([], 'unfreeze', `[${head}]`)],
+              preferred: true,
+            },
+          ];
+      out.push(
+        diag(
+          'error',
+          'everything-frozen',
+          `These patterns freeze every parameter: nothing would train. Unfreeze at least the head, e.g. \`unfreeze: [${head}]\`.`,
+          ['freeze'],
+          doc,
+          fix,
+        ),
+      );
     }
     for (const [pattern] of Object.entries(c.training.learning_rates ?? {})) {
       if (unmatchedPatterns([pattern], names).length) {
-        out.push(diag('warning', 'pattern-matches-nothing', `\`${pattern}\` matches no parameter of this model.`, ['training', 'learning_rates', pattern], doc, []));
+        out.push(
+          diag(
+            'warning',
+            'pattern-matches-nothing',
+            `\`${pattern}\` matches no parameter of this model.`,
+            ['training', 'learning_rates', pattern],
+            doc,
+            [],
+          ),
+        );
       }
     }
   }

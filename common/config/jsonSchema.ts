@@ -31,7 +31,8 @@ function fieldSchema(s: FieldSpec): JsonSchema {
     case 'number':
     case 'integer':
       out['type'] = nullable ? [s.type, 'null'] : s.type;
-      for (const k of ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum'] as const) if (s[k] !== undefined) out[k] = s[k];
+      for (const k of ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum'] as const)
+        if (s[k] !== undefined) out[k] = s[k];
       break;
     case 'string':
       out['type'] = nullable ? ['string', 'null'] : 'string';
@@ -95,7 +96,11 @@ export function jsonSchemaText(): string {
 }
 
 /** The package.json `contributes` entries that belong to the config language; the rest of package.json is not ours. */
-export function configContributions(): { languages: JsonSchema[]; grammars: JsonSchema[]; yamlValidation: JsonSchema[] } {
+export function configContributions(): {
+  languages: JsonSchema[];
+  grammars: JsonSchema[];
+  yamlValidation: JsonSchema[];
+} {
   return {
     languages: [
       {
@@ -106,7 +111,9 @@ export function configContributions(): { languages: JsonSchema[]; grammars: Json
       },
     ],
     // The grammar only includes VS Code's built-in YAML grammar (`source.yaml`), so highlighting is YAML's.
-    grammars: [{ language: LANGUAGE_ID, scopeName: 'source.finetune-yaml', path: './syntaxes/finetune-yaml.tmLanguage.json' }],
+    grammars: [
+      { language: LANGUAGE_ID, scopeName: 'source.finetune-yaml', path: './syntaxes/finetune-yaml.tmLanguage.json' },
+    ],
     yamlValidation: [{ fileMatch: '*.finetune.yaml', url: `./${SCHEMA_FILE}` }],
   };
 }

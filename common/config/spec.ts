@@ -71,13 +71,7 @@ export interface SectionSpec<T = unknown> extends Base<never> {
 }
 
 export type FieldSpec =
-  | NumberSpec
-  | StringSpec
-  | BooleanSpec
-  | EnumSpec
-  | StringListSpec
-  | NumberMapSpec
-  | SectionSpec<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  NumberSpec | StringSpec | BooleanSpec | EnumSpec | StringListSpec | NumberMapSpec | SectionSpec<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** Maps each key of a config type to the spec for it, so that every key is documented and defaults type-check. */
 export type FieldsOf<T> = {

@@ -77,7 +77,11 @@ export function validateConfigText(text: string, options: ValidateOptions = {}):
 }
 
 /** Every key path of the schema, for "this key belongs in another section" hints. */
-function keyHomes(spec: SectionSpec<unknown>, prefix: string[] = [], out = new Map<string, string[][]>()): Map<string, string[][]> {
+function keyHomes(
+  spec: SectionSpec<unknown>,
+  prefix: string[] = [],
+  out = new Map<string, string[][]>(),
+): Map<string, string[][]> {
   for (const [k, s] of Object.entries(spec.fields) as [string, FieldSpec][]) {
     const list = out.get(k) ?? [];
     list.push(prefix);
@@ -152,9 +156,20 @@ function missingRequired(
     } else if (f.required && !pair) {
       const example = f.type === 'enum' ? f.values[0]! : f.kind === 'data-file' ? 'train.csv' : '';
       list.add(() =>
-        diag('error', 'missing-required', `Missing required key \`${[...path, k].join('.')}\`: ${firstSentence(f.description)}`, path, document, [
-          { title: `Add \`${[...path, k].join('.')}\``, edits: [document.insertKeyEdit(path, k, String(example))], preferred: true },
-        ]),
+        diag(
+          'error',
+          'missing-required',
+          `Missing required key \`${[...path, k].join('.')}\`: ${firstSentence(f.description)}`,
+          path,
+          document,
+          [
+            {
+              title: `Add \`${[...path, k].join('.')}\``,
+              edits: [document.insertKeyEdit(path, k, String(example))],
+              preferred: true,
+            },
+          ],
+        ),
       );
     }
   }
@@ -200,7 +215,8 @@ function checkValue(
   if ('problem' in read) return bad(`\`${key}\`: ${read.problem}`, 'yaml-alias');
   const value = read.value;
   if (value === null) {
-    if (('nullable' in field && field.nullable) || field.type === 'string[]') return { value: field.type === 'string[]' ? [] : null };
+    if (('nullable' in field && field.nullable) || field.type === 'string[]')
+      return { value: field.type === 'string[]' ? [] : null };
     return bad(`\`${key}\` has no value; expected ${describeType(field)}.`);
   }
   switch (field.type) {
@@ -209,7 +225,11 @@ function checkValue(
         if (typeof value === 'object') return bad(`\`${key}\` must be a string, not a ${describeValue(value)}.`);
         const text = String(value);
         return bad(`\`${key}\` must be a string; put it in quotes: "${text}".`, 'wrong-type', [
-          { title: `Quote as "${text}"`, edits: [{ range: document.valueRange(path), newText: JSON.stringify(text) }], preferred: true },
+          {
+            title: `Quote as "${text}"`,
+            edits: [{ range: document.valueRange(path), newText: JSON.stringify(text) }],
+            preferred: true,
+          },
         ]);
       }
       if (!value.trim()) return bad(`\`${key}\` is empty.`, 'empty-value');
@@ -220,8 +240,20 @@ function checkValue(
     case 'enum':
       if (typeof value !== 'string' || !field.values.includes(value)) {
         const s = typeof value === 'string' ? didYouMean(value, field.values) : undefined;
-        const fixes: ConfigFix[] = s ? [{ title: `Change to \`${s}\``, edits: [{ range: document.valueRange(path), newText: s }], preferred: true }] : [];
-        return bad(`\`${key}\` must be one of ${field.values.map((v) => `\`${v}\``).join(', ')}${s ? `. Did you mean \`${s}\`?` : '.'}`, 'invalid-enum', fixes);
+        const fixes: ConfigFix[] = s
+          ? [
+              {
+                title: `Change to \`${s}\``,
+                edits: [{ range: document.valueRange(path), newText: s }],
+                preferred: true,
+              },
+            ]
+          : [];
+        return bad(
+          `\`${key}\` must be one of ${field.values.map((v) => `\`${v}\``).join(', ')}${s ? `. Did you mean \`${s}\`?` : '.'}`,
+          'invalid-enum',
+          fixes,
+        );
       }
       return { value };
     case 'number':
@@ -231,10 +263,16 @@ function checkValue(
         const kind = field.type === 'integer' ? 'an integer' : 'a number';
         return bad(`\`${key}\` must be ${kind}, not ${shownValue(value)}.${hint}`);
       }
-      if (field.type === 'integer' && !Number.isInteger(value)) return bad(`\`${key}\` must be a whole number, not ${value}.`);
-      const tooLow = (field.minimum !== undefined && value < field.minimum) || (field.exclusiveMinimum !== undefined && value <= field.exclusiveMinimum);
-      const tooHigh = (field.maximum !== undefined && value > field.maximum) || (field.exclusiveMaximum !== undefined && value >= field.exclusiveMaximum);
-      if (tooLow || tooHigh) return bad(`\`${key}\` = ${value} is out of range: it must be ${describeRange(field)}.`, 'out-of-range');
+      if (field.type === 'integer' && !Number.isInteger(value))
+        return bad(`\`${key}\` must be a whole number, not ${value}.`);
+      const tooLow =
+        (field.minimum !== undefined && value < field.minimum) ||
+        (field.exclusiveMinimum !== undefined && value <= field.exclusiveMinimum);
+      const tooHigh =
+        (field.maximum !== undefined && value > field.maximum) ||
+        (field.exclusiveMaximum !== undefined && value >= field.exclusiveMaximum);
+      if (tooLow || tooHigh)
+        return bad(`\`${key}\` = ${value} is out of range: it must be ${describeRange(field)}.`, 'out-of-range');
       return { value };
     }
     case 'string[]': {

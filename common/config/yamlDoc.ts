@@ -127,7 +127,8 @@ export class ConfigDocument {
     if (isMap(section) && section.flow && section.range) {
       // `training: {seed: 1}`: add inside the braces rather than on a line of its own, which would end the map.
       const close = this.text.lastIndexOf('}', section.range[1]);
-      if (close >= section.range[0]) return { range: { start: close, end: close }, newText: `${section.items.length ? ', ' : ''}${key}: ${value}` };
+      if (close >= section.range[0])
+        return { range: { start: close, end: close }, newText: `${section.items.length ? ', ' : ''}${key}: ${value}` };
     }
     if (isMap(section) && section.items.length > 0) {
       const first = section.items[0]!;
@@ -138,7 +139,10 @@ export class ConfigDocument {
       return { range: { start: end, end }, newText: `\n${' '.repeat(indent)}${key}: ${value}` };
     }
     if (sectionPath.length === 0) {
-      return { range: { start: this.text.length, end: this.text.length }, newText: `${this.text.endsWith('\n') || !this.text ? '' : '\n'}${key}: ${value}\n` };
+      return {
+        range: { start: this.text.length, end: this.text.length },
+        newText: `${this.text.endsWith('\n') || !this.text ? '' : '\n'}${key}: ${value}\n`,
+      };
     }
     // Section missing or empty: write the whole chain at the end of the file.
     const parentPath = sectionPath.slice(0, -1);
@@ -153,7 +157,10 @@ export class ConfigDocument {
       }
       const inner = this.insertKeyEditLf(parentPath, name, '');
       const indent = (inner.newText.match(/\n( *)/)?.[1]?.length ?? 0) + 2;
-      return { range: inner.range, newText: `${inner.newText.replace(/: $/, ':')}\n${' '.repeat(indent)}${key}: ${value}` };
+      return {
+        range: inner.range,
+        newText: `${inner.newText.replace(/: $/, ':')}\n${' '.repeat(indent)}${key}: ${value}`,
+      };
     }
     return { range: { start: this.text.length, end: this.text.length }, newText: `\n${key}: ${value}\n` };
   }

@@ -60,7 +60,10 @@ export async function readCheckpoints(
   for (const c of out) c.isBest = !!bestPath && (norm(bestPath) === c.path || path.basename(bestPath) === c.name);
   const last = out[out.length - 1];
   if (last) last.isLast = true;
-  const victims = deletedNext(out.map((c) => ({ step: c.step ?? 0, isBest: c.isBest })), o.saveTotalLimit);
+  const victims = deletedNext(
+    out.map((c) => ({ step: c.step ?? 0, isBest: c.isBest })),
+    o.saveTotalLimit,
+  );
   for (const c of out) c.deletedNext = victims.has(c.step ?? 0);
   return out;
 }
@@ -183,7 +186,11 @@ export function modelCard(c: ModelCardInput): string {
     '## Data',
     '',
     `- training file: \`${String(g('data.train_file') ?? '?')}\``,
-    ...(g('data.validation_file') ? [`- validation file: \`${String(g('data.validation_file'))}\``] : g('data.validation_split') ? [`- validation: ${String(g('data.validation_split'))} of the training data`] : []),
+    ...(g('data.validation_file')
+      ? [`- validation file: \`${String(g('data.validation_file'))}\``]
+      : g('data.validation_split')
+        ? [`- validation: ${String(g('data.validation_split'))} of the training data`]
+        : []),
     `- text column: \`${String(g('data.text_column') ?? 'text')}\`, label column: \`${String(g('data.label_column') ?? 'label')}\`, max length ${String(g('data.max_length') ?? '?')} tokens`,
     ...(c.labels?.length ? [`- labels: ${c.labels.map((l) => `\`${l}\``).join(', ')}`] : []),
     '',
@@ -197,7 +204,13 @@ export function modelCard(c: ModelCardInput): string {
     '',
     '## Metrics',
     '',
-    ...(Object.keys(c.metrics).length ? ['| metric | value |', '| --- | --- |', ...Object.entries(c.metrics).map(([k, v]) => `| ${k} | ${Number(v.toPrecision(6))} |`)] : ['No evaluation was recorded for this checkpoint.']),
+    ...(Object.keys(c.metrics).length
+      ? [
+          '| metric | value |',
+          '| --- | --- |',
+          ...Object.entries(c.metrics).map(([k, v]) => `| ${k} | ${Number(v.toPrecision(6))} |`),
+        ]
+      : ['No evaluation was recorded for this checkpoint.']),
     '',
     '## Use',
     '',

@@ -44,7 +44,8 @@ export class CheckpointsPanel extends PanelHost<typeof checkpointCommands> {
 
   protected async snapshot(): Promise<CheckpointsState> {
     const r = this.services.index.get(this.runId);
-    if (!r?.runDir) return { runId: this.runId, runName: r?.name ?? this.runId, runDir: '', live: !!r?.live, checkpoints: [] };
+    if (!r?.runDir)
+      return { runId: this.runId, runName: r?.name ?? this.runId, runDir: '', live: !!r?.live, checkpoints: [] };
     const config = await readRunConfig(r.runDir, r.configPath);
     const series = await readRunSeries(r.runDir, r.id, r.name);
     const limit = config?.config.training.save_total_limit;
@@ -184,8 +185,7 @@ export class CheckpointsPanel extends PanelHost<typeof checkpointCommands> {
 
   private async delete(ckpt: string): Promise<undefined> {
     const run = this.run();
-    const question =
-      `Delete ${path.basename(ckpt)} of run ${run.name}? Its weights are removed from disk; this cannot be undone.`;
+    const question = `Delete ${path.basename(ckpt)} of run ${run.name}? Its weights are removed from disk; this cannot be undone.`;
     const answer = await vscode.window.showWarningMessage(question, { modal: true }, 'Delete');
     if (answer !== 'Delete') return;
     await fs.rm(ckpt, { recursive: true, force: true });

@@ -14,7 +14,6 @@ import { freezeModelFor } from './freezeModel';
 import type { FreezeModel } from './freezeModel';
 import { isConfigFile } from '../../common/config/configFile';
 
-
 export class FreezeController implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
@@ -64,7 +63,12 @@ export class FreezeController implements vscode.Disposable {
     if (!uri) return;
     const gen = ++this.generation;
     const doc = await vscode.workspace.openTextDocument(uri);
-    const model = await freezeModelFor(uri.fsPath, doc.getText(), nodeConfigHost(path.dirname(uri.fsPath)), this.liveTrees.get(path.resolve(uri.fsPath)));
+    const model = await freezeModelFor(
+      uri.fsPath,
+      doc.getText(),
+      nodeConfigHost(path.dirname(uri.fsPath)),
+      this.liveTrees.get(path.resolve(uri.fsPath)),
+    );
     if (gen !== this.generation) return; // a newer edit is being computed
     this.model = model;
     this.changed.fire();
@@ -89,7 +93,11 @@ export class FreezeController implements vscode.Disposable {
     const r = compute(doc.getText(), this.model.names);
     if (!r.edit) return true;
     const we = new vscode.WorkspaceEdit();
-    we.replace(this.uri, new vscode.Range(doc.positionAt(r.edit.range.start), doc.positionAt(r.edit.range.end)), r.edit.newText);
+    we.replace(
+      this.uri,
+      new vscode.Range(doc.positionAt(r.edit.range.start), doc.positionAt(r.edit.range.end)),
+      r.edit.newText,
+    );
     return vscode.workspace.applyEdit(we);
   }
 

@@ -45,7 +45,9 @@ export function leavesOf(tree: ModuleNode): ParamInfo[] {
 /** Layer count and sizes, read off the parameter shapes (PyTorch layout: Linear weights are [out, in]). */
 export function shapesFromParams(params: readonly ParamInfo[]): ShapeSummary {
   const find = (n: string) => params.find((p) => p.name === n)?.shape;
-  const layers = new Set(params.map((p) => /^bert\.encoder\.layer\.(\d+)\./.exec(p.name)?.[1]).filter((x): x is string => !!x));
+  const layers = new Set(
+    params.map((p) => /^bert\.encoder\.layer\.(\d+)\./.exec(p.name)?.[1]).filter((x): x is string => !!x),
+  );
   const word = find('bert.embeddings.word_embeddings.weight');
   const inter = find('bert.encoder.layer.0.intermediate.dense.weight');
   return {
@@ -80,7 +82,10 @@ export async function freezeModelFor(
     source = `the live run ${live.runName}`;
   } else {
     params = await configParameters(config, host).catch(() => undefined);
-    source = config.mode === 'from-scratch' ? 'the architecture in the config' : `the model files of ${config.model.name_or_path ?? '?'}`;
+    source =
+      config.mode === 'from-scratch'
+        ? 'the architecture in the config'
+        : `the model files of ${config.model.name_or_path ?? '?'}`;
   }
   if (!params || params.length === 0) {
     return { state: { ...base, reason: reasonWithout(config) }, names: [] };

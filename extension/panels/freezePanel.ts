@@ -6,15 +6,31 @@ import type { FreezeController } from './freezeController';
 import { PanelHost } from './panelHost';
 
 export class FreezePanel extends PanelHost<typeof freezeCommands> {
-  constructor(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, private readonly controller: FreezeController) {
-    super(panel, extensionUri, 'freezePanel', freezeCommands, { kind: 'freeze', configUri: controller.uri?.toString() });
+  constructor(
+    panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    private readonly controller: FreezeController,
+  ) {
+    super(panel, extensionUri, 'freezePanel', freezeCommands, {
+      kind: 'freeze',
+      configUri: controller.uri?.toString(),
+    });
     const sub = controller.onDidChange(() => void this.refresh());
     this.onDidDispose(() => sub.dispose());
   }
 
   protected async snapshot(): Promise<FreezeState> {
     if (!this.controller.model && this.controller.uri) await this.controller.refresh();
-    return this.controller.model?.state ?? { numLayers: 0, batchSize: 0, maxLength: 0, freeze: [], unfreeze: [], reason: 'Open a *.finetune.yaml to see its model and choose what to freeze.' };
+    return (
+      this.controller.model?.state ?? {
+        numLayers: 0,
+        batchSize: 0,
+        maxLength: 0,
+        freeze: [],
+        unfreeze: [],
+        reason: 'Open a *.finetune.yaml to see its model and choose what to freeze.',
+      }
+    );
   }
 
   protected readonly handlers: CommandHandlers<typeof freezeCommands> = {

@@ -18,13 +18,18 @@ export class FreezeTreeProvider implements vscode.TreeDataProvider<ModuleNode>, 
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly controller: FreezeController) {
-    this.view = vscode.window.createTreeView('finetune.freezing', { treeDataProvider: this, manageCheckboxStateManually: true, showCollapseAll: true });
+    this.view = vscode.window.createTreeView('finetune.freezing', {
+      treeDataProvider: this,
+      manageCheckboxStateManually: true,
+      showCollapseAll: true,
+    });
     this.disposables.push(
       this.view,
       this.changed,
       controller.onDidChange(() => this.update()),
       this.view.onDidChangeCheckboxState((e) => {
-        for (const [node, state] of e.items) void controller.setFrozen(node.path, state !== vscode.TreeItemCheckboxState.Checked);
+        for (const [node, state] of e.items)
+          void controller.setFrozen(node.path, state !== vscode.TreeItemCheckboxState.Checked);
       }),
     );
     this.update();
@@ -46,7 +51,8 @@ export class FreezeTreeProvider implements vscode.TreeDataProvider<ModuleNode>, 
     if (!tree) return [];
     if (!node) return visibleChildren(tree).flatMap((c) => (c.name === 'bert' ? visibleChildren(c) : [c]));
     // `encoder` holds only `layer`, which holds the numbered layers: show the layers directly.
-    if (node.name === 'encoder') return visibleChildren(node).flatMap((c) => (c.name === 'layer' ? visibleChildren(c) : [c]));
+    if (node.name === 'encoder')
+      return visibleChildren(node).flatMap((c) => (c.name === 'layer' ? visibleChildren(c) : [c]));
     return visibleChildren(node);
   }
 
@@ -58,13 +64,24 @@ export class FreezeTreeProvider implements vscode.TreeDataProvider<ModuleNode>, 
         : /\.layer\.\d+\.output$/.test(n.path)
           ? 'feed-forward out (output)'
           : n.name;
-    const item = new vscode.TreeItem(label, visibleChildren(n).length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(
+      label,
+      visibleChildren(n).length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+    );
     const frozen = n.total - n.trainable;
     item.id = n.path;
-    item.description = n.trainable === n.total ? `${formatCount(n.total)} trainable` : n.trainable === 0 ? `${formatCount(n.total)} frozen` : `${formatCount(n.trainable)} trainable · ${formatCount(frozen)} frozen`;
+    item.description =
+      n.trainable === n.total
+        ? `${formatCount(n.total)} trainable`
+        : n.trainable === 0
+          ? `${formatCount(n.total)} frozen`
+          : `${formatCount(n.trainable)} trainable · ${formatCount(frozen)} frozen`;
     item.tooltip = `${n.path}\ntotal ${n.total.toLocaleString()}\ntrainable ${n.trainable.toLocaleString()}\nfrozen ${frozen.toLocaleString()}`;
-    item.checkboxState = n.trainable > 0 ? vscode.TreeItemCheckboxState.Checked : vscode.TreeItemCheckboxState.Unchecked;
-    item.iconPath = new vscode.ThemeIcon(n.trainable === 0 ? 'lock' : n.trainable < n.total ? 'circle-large-outline' : 'pass');
+    item.checkboxState =
+      n.trainable > 0 ? vscode.TreeItemCheckboxState.Checked : vscode.TreeItemCheckboxState.Unchecked;
+    item.iconPath = new vscode.ThemeIcon(
+      n.trainable === 0 ? 'lock' : n.trainable < n.total ? 'circle-large-outline' : 'pass',
+    );
     item.contextValue = 'finetune.module';
     return item;
   }

@@ -68,7 +68,10 @@ export class MetricsPanel extends PanelHost<typeof metricsCommands> {
       if (messages.length) this.append({ runId, messages } satisfies MetricsAppend);
     }
     this.queues.clear();
-    if (endedId && ended) void this.info(endedId, ended).then((info) => this.append({ runId: endedId, messages: [], info } satisfies MetricsAppend));
+    if (endedId && ended)
+      void this.info(endedId, ended).then((info) =>
+        this.append({ runId: endedId, messages: [], info } satisfies MetricsAppend),
+      );
   }
 
   private async info(id: string, run: RunInfo | undefined, plan?: TrainerMessageOf<'plan'>): Promise<MetricsRunInfo> {
@@ -78,7 +81,9 @@ export class MetricsPanel extends PanelHost<typeof metricsCommands> {
     const metric = decidingMetric(sources).metric;
     return {
       runId: id,
-      live: !!run?.live && (run.status === 'running' || run.status === 'starting' || run.status === 'stopping' || run.status === 'queued'),
+      live:
+        !!run?.live &&
+        (run.status === 'running' || run.status === 'starting' || run.status === 'stopping' || run.status === 'queued'),
       ...(run?.startedAt !== undefined ? { startedAt: new Date(run.startedAt).toISOString() } : {}),
       ...(patience !== undefined ? { earlyStoppingPatience: patience } : {}),
       metricForBest: metric,
@@ -94,9 +99,27 @@ export class MetricsPanel extends PanelHost<typeof metricsCommands> {
         const series = run?.runDir ? await readRunSeries(run.runDir, id, name) : emptyRunSeries(id, name);
         if (!series.hello && run?.backend) {
           // metrics.jsonl records steps, evals and checkpoints only; the backend comes from run.json.
-          series.hello = { type: 'hello', protocolVersion: 1, engineVersion: '', pid: run.pid ?? 0, backend: { name: backendName(run.backend), reason: run.backend, tried: [] } };
+          series.hello = {
+            type: 'hello',
+            protocolVersion: 1,
+            engineVersion: '',
+            pid: run.pid ?? 0,
+            backend: { name: backendName(run.backend), reason: run.backend, tried: [] },
+          };
         }
-        if (!series.plan && run?.totalSteps) series.plan = { type: 'plan', runId: id, runDir: run.runDir ?? '', mode: run.mode ?? 'fine-tune', task: run.task ?? 'text-classification', totalSteps: run.totalSteps, stepsPerEpoch: 0, epochs: 0, trainExamples: 0, evalExamples: 0 };
+        if (!series.plan && run?.totalSteps)
+          series.plan = {
+            type: 'plan',
+            runId: id,
+            runDir: run.runDir ?? '',
+            mode: run.mode ?? 'fine-tune',
+            task: run.task ?? 'text-classification',
+            totalSteps: run.totalSteps,
+            stepsPerEpoch: 0,
+            epochs: 0,
+            trainExamples: 0,
+            evalExamples: 0,
+          };
         return { info: await this.info(id, run, series.plan), series };
       }),
     );
@@ -130,12 +153,25 @@ export class MetricsPanel extends PanelHost<typeof metricsCommands> {
 }
 
 function backendName(s: string): 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu' {
-  return s === 'tensorflow-gpu' || s === 'tensorflow' || s === 'wasm' ? s : s.includes('gpu') ? 'tensorflow-gpu' : s.includes('wasm') ? 'wasm' : 'cpu';
+  return s === 'tensorflow-gpu' || s === 'tensorflow' || s === 'wasm'
+    ? s
+    : s.includes('gpu')
+      ? 'tensorflow-gpu'
+      : s.includes('wasm')
+        ? 'wasm'
+        : 'cpu';
 }
 
-async function saveAs(suggestedName: string, filters: Record<string, string[]>, data: string | Uint8Array): Promise<boolean> {
+async function saveAs(
+  suggestedName: string,
+  filters: Record<string, string[]>,
+  data: string | Uint8Array,
+): Promise<boolean> {
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-  const target = await vscode.window.showSaveDialog({ filters, ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, suggestedName) } : {}) });
+  const target = await vscode.window.showSaveDialog({
+    filters,
+    ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, suggestedName) } : {}),
+  });
   if (!target) return false;
   // Temp + rename: a file the user chose to replace is swapped whole, never left half-written.
   await writeFileAtomic(target.fsPath, data);

@@ -19,12 +19,21 @@ export const VIEW_TYPES: Record<PanelKind, string> = {
 export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions & vscode.WebviewPanelOptions {
   return {
     enableScripts: true,
-    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')],
+    localResourceRoots: [
+      vscode.Uri.joinPath(extensionUri, 'dist', 'webview'),
+      vscode.Uri.joinPath(extensionUri, 'media'),
+    ],
   };
 }
 
 /** The page: one script (the panel's bundle), one stylesheet of ours and the codicons font, nothing inline. */
-export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, script: string, title: string, ident: unknown): string {
+export function panelHtml(
+  webview: vscode.Webview,
+  extensionUri: vscode.Uri,
+  script: string,
+  title: string,
+  ident: unknown,
+): string {
   const nonce = randomBytes(16).toString('base64');
   const uri = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...p)).toString();
   const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -153,7 +162,8 @@ export abstract class PanelHost<T extends CommandTable> implements vscode.Dispos
     const c = checkCommand(this.commands, msg);
     if (!c.ok) {
       console.error(`[finetune] ${this.panel.title}: ${c.error}`);
-      if (msg.id !== undefined) void this.panel.webview.postMessage({ type: 'reply', id: msg.id, ok: false, error: c.error });
+      if (msg.id !== undefined)
+        void this.panel.webview.postMessage({ type: 'reply', id: msg.id, ok: false, error: c.error });
       return;
     }
     try {
@@ -161,7 +171,8 @@ export abstract class PanelHost<T extends CommandTable> implements vscode.Dispos
       if (msg.id !== undefined) void this.panel.webview.postMessage({ type: 'reply', id: msg.id, ok: true, value });
     } catch (e) {
       const err = toUserError(e);
-      if (msg.id !== undefined) void this.panel.webview.postMessage({ type: 'reply', id: msg.id, ok: false, error: err.message });
+      if (msg.id !== undefined)
+        void this.panel.webview.postMessage({ type: 'reply', id: msg.id, ok: false, error: err.message });
       else void vscode.window.showErrorMessage(`Fine-Tune Studio: ${err.message}`);
     }
   }

@@ -47,7 +47,12 @@ export function registerPanels(services: Services): void {
     p.onDidDispose(() => runs.forEach((run) => ctx.forgetForRun(run, p)));
   };
   const newPanel = (kind: keyof typeof VIEW_TYPES, title: string) =>
-    vscode.window.createWebviewPanel(VIEW_TYPES[kind], title, { viewColumn: vscode.ViewColumn.Active, preserveFocus: false }, { ...webviewOptions(extensionUri), retainContextWhenHidden: false });
+    vscode.window.createWebviewPanel(
+      VIEW_TYPES[kind],
+      title,
+      { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
+      { ...webviewOptions(extensionUri), retainContextWhenHidden: false },
+    );
 
   const openMetrics = (ids: string[], panel?: vscode.WebviewPanel): MetricsPanel | undefined => {
     if (!ids.length) return undefined;
@@ -88,7 +93,9 @@ export function registerPanels(services: Services): void {
       void vscode.window.showInformationMessage('No runs yet: start one from a *.finetune.yaml.');
       return [];
     }
-    const picked = many ? await vscode.window.showQuickPick(items, { canPickMany: true, title: 'Runs to compare' }) : await vscode.window.showQuickPick(items, { title: 'Run' });
+    const picked = many
+      ? await vscode.window.showQuickPick(items, { canPickMany: true, title: 'Runs to compare' })
+      : await vscode.window.showQuickPick(items, { title: 'Run' });
     return (Array.isArray(picked) ? picked : picked ? [picked] : []).map((p) => p.id);
   };
 
@@ -113,7 +120,9 @@ export function registerPanels(services: Services): void {
     }),
     vscode.window.registerWebviewPanelSerializer(VIEW_TYPES.metrics, {
       async deserializeWebviewPanel(panel, state: { ident?: Ident } | undefined) {
-        const ids = Array.isArray(state?.ident?.runIds) ? state.ident.runIds.filter((x): x is string => typeof x === 'string') : [];
+        const ids = Array.isArray(state?.ident?.runIds)
+          ? state.ident.runIds.filter((x): x is string => typeof x === 'string')
+          : [];
         if (!ids.length) return panel.dispose();
         openMetrics(ids, panel);
       },

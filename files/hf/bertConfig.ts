@@ -96,7 +96,10 @@ export async function readBertConfig(file: string): Promise<BertConfig> {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new FineTuneError('model-bad-config', `${file} is not valid JSON`, { file, detail: e instanceof Error ? e.message : String(e) });
+    throw new FineTuneError('model-bad-config', `${file} is not valid JSON`, {
+      file,
+      detail: e instanceof Error ? e.message : String(e),
+    });
   }
   return validateBertConfig(raw, file, text);
 }
@@ -115,7 +118,9 @@ export function validateBertConfig(raw: unknown, file: string, text?: string): B
   if (c.model_type !== 'bert') {
     throw new FineTuneError(
       'model-unsupported-type',
-      c.model_type === undefined ? `${file} has no model_type` : `the model is a '${String(c.model_type)}', not a BERT model`,
+      c.model_type === undefined
+        ? `${file} has no model_type`
+        : `the model is a '${String(c.model_type)}', not a BERT model`,
       {
         file,
         ...lineOf('model_type'),

@@ -11,7 +11,16 @@ import { writeFileAtomic } from '../../common/atomicWrite';
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
 const DTYPE_BYTES: Readonly<Record<SafetensorsDtype, number>> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
 };
 
 /** The reference implementation refuses headers above 100 MB; so do we, before allocating them. */
@@ -82,7 +91,8 @@ export async function readSafetensors(file: string): Promise<SafetensorsFile> {
 
 /** Parses a safetensors file held in memory. `file` is only used in error messages. */
 export function parseSafetensors(bytes: Uint8Array, file = '<buffer>'): SafetensorsFile {
-  if (bytes.length < 8) throw corrupt(file, `the file is ${bytes.length} bytes long, shorter than the 8-byte header length`);
+  if (bytes.length < 8)
+    throw corrupt(file, `the file is ${bytes.length} bytes long, shorter than the 8-byte header length`);
   const n = headerLength(bytes.subarray(0, 8), bytes.length, file);
   const header = parseHeader(bytes.subarray(8, 8 + n), bytes.length - 8 - n, file);
   const tensors = new Map<string, Tensor>();
@@ -102,7 +112,10 @@ function headerLength(prefix: Uint8Array, fileSize: number, file: string): numbe
   if (n > BigInt(MAX_HEADER_BYTES)) throw corrupt(file, `the header length (${n} bytes) is beyond the 100 MB limit`);
   const len = Number(n);
   if (8 + len > fileSize) {
-    throw corrupt(file, `the header length (${len} bytes) is beyond the file size (${fileSize} bytes); the file is truncated`);
+    throw corrupt(
+      file,
+      `the header length (${len} bytes) is beyond the file size (${fileSize} bytes); the file is truncated`,
+    );
   }
   if (len < 2) throw corrupt(file, `the header length is ${len} bytes, too short for a JSON object`);
   return len;
@@ -115,13 +128,15 @@ function parseHeader(jsonBytes: Uint8Array, dataLength: number, file: string): S
   } catch (e) {
     throw corrupt(file, 'the header is not valid UTF-8 JSON', e instanceof Error ? e.message : String(e));
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw corrupt(file, 'the header is not a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw corrupt(file, 'the header is not a JSON object');
   // Keys are the file's data: a `__proto__` entry is a key like any other, not this object's prototype.
   const metadata = Object.create(null) as Record<string, string>;
   const entries: [string, TensorInfo][] = [];
   for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw corrupt(file, '__metadata__ is not an object');
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        throw corrupt(file, '__metadata__ is not an object');
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
         if (typeof v !== 'string') throw corrupt(file, `__metadata__.${k} is not a string`);
         metadata[k] = v;
@@ -137,9 +152,16 @@ function parseHeader(jsonBytes: Uint8Array, dataLength: number, file: string): S
   for (const [name, info] of entries) {
     const [begin, end] = info.dataOffsets;
     if (end > dataLength) {
-      throw corrupt(file, `tensor '${name}' ends at byte ${end} of the data section, beyond its ${dataLength} bytes; the file is truncated`);
+      throw corrupt(
+        file,
+        `tensor '${name}' ends at byte ${end} of the data section, beyond its ${dataLength} bytes; the file is truncated`,
+      );
     }
-    if (begin < cursor) throw corrupt(file, `tensor '${name}' (bytes ${begin}..${end}) overlaps tensor '${previous}' (ending at ${cursor})`);
+    if (begin < cursor)
+      throw corrupt(
+        file,
+        `tensor '${name}' (bytes ${begin}..${end}) overlaps tensor '${previous}' (ending at ${cursor})`,
+      );
     if (begin > cursor) throw corrupt(file, `there is a gap of ${begin - cursor} bytes before tensor '${name}'`);
     cursor = end;
     previous = name;
@@ -152,12 +174,17 @@ function parseHeader(jsonBytes: Uint8Array, dataLength: number, file: string): S
 }
 
 function tensorInfo(name: string, value: unknown, file: string): TensorInfo {
-  if (typeof value !== 'object' || value === null) throw corrupt(file, `the entry for tensor '${name}' is not an object`);
+  if (typeof value !== 'object' || value === null)
+    throw corrupt(file, `the entry for tensor '${name}' is not an object`);
   const v = value as Record<string, unknown>;
   const dtype = v.dtype;
   // An own key only: `toString` or `__proto__` in a header are not dtypes.
   if (typeof dtype !== 'string' || !Object.prototype.hasOwnProperty.call(DTYPE_BYTES, dtype)) {
-    throw corrupt(file, `tensor '${name}' has unknown dtype ${JSON.stringify(dtype)}`, `Supported: ${Object.keys(DTYPE_BYTES).join(', ')}.`);
+    throw corrupt(
+      file,
+      `tensor '${name}' has unknown dtype ${JSON.stringify(dtype)}`,
+      `Supported: ${Object.keys(DTYPE_BYTES).join(', ')}.`,
+    );
   }
   const shape = v.shape;
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
@@ -168,7 +195,8 @@ function tensorInfo(name: string, value: unknown, file: string): TensorInfo {
     throw corrupt(file, `tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
   }
   const [begin, end] = offsets as [number, number];
-  if (end < begin) throw corrupt(file, `tensor '${name}' has data_offsets [${begin}, ${end}] that end before they begin`);
+  if (end < begin)
+    throw corrupt(file, `tensor '${name}' has data_offsets [${begin}, ${end}] that end before they begin`);
   const elements = (shape as number[]).reduce((a, d) => a * d, 1);
   const expected = elements * DTYPE_BYTES[dtype as SafetensorsDtype];
   if (end - begin !== expected) {
@@ -264,7 +292,10 @@ export function serializeSafetensors(
   for (const [name, t] of list) {
     const elements = t.shape.reduce((a, d) => a * d, 1);
     if (elements !== t.data.length) {
-      throw new FineTuneError('safetensors-shape-mismatch', `tensor '${name}' has ${t.data.length} values but shape [${t.shape.join(', ')}]`);
+      throw new FineTuneError(
+        'safetensors-shape-mismatch',
+        `tensor '${name}' has ${t.data.length} values but shape [${t.shape.join(', ')}]`,
+      );
     }
     const dtype = t.data instanceof Float32Array ? 'F32' : 'I32';
     header[name] = { dtype, shape: [...t.shape], data_offsets: [offset, offset + t.data.byteLength] };

@@ -12,7 +12,10 @@ import { fitLogistic } from './logisticRegression';
 export const words = (text: string): string[] => text.toLowerCase().match(/[a-z0-9']+|[!?]/g) ?? [];
 
 /** Binary presence features over the words of `train`; words seen only elsewhere are dropped. */
-export function bagOfWords(train: readonly string[]): { vocabulary: Map<string, number>; encode(text: string): Float64Array } {
+export function bagOfWords(train: readonly string[]): {
+  vocabulary: Map<string, number>;
+  encode(text: string): Float64Array;
+} {
   const vocabulary = new Map<string, number>();
   for (const t of train) for (const w of words(t)) if (!vocabulary.has(w)) vocabulary.set(w, vocabulary.size);
   return {
@@ -31,12 +34,16 @@ export function bagOfWords(train: readonly string[]): { vocabulary: Map<string, 
 async function main(): Promise<void> {
   const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
   const dir = path.resolve(process.argv[2] ?? path.join(root, 'examples', 'sentiment'));
-  const read = async (f: string) => (await readDataset(path.join(dir, f), { textColumn: 'text', labelColumn: 'label' })).rows;
+  const read = async (f: string) =>
+    (await readDataset(path.join(dir, f), { textColumn: 'text', labelColumn: 'label' })).rows;
   const [train, validation, test] = await Promise.all(['train.csv', 'validation.csv', 'test.csv'].map(read));
   const labels = [...new Set(train!.map((r) => r.label))].sort();
   if (labels.length !== 2) throw new Error(`a binary task is needed; train.csv has labels ${labels.join(', ')}`);
   const bow = bagOfWords(train!.map((r) => r.text));
-  const xy = (rows: typeof train) => ({ x: rows!.map((r) => bow.encode(r.text)), y: rows!.map((r) => (r.label === labels[1] ? 1 : 0)) });
+  const xy = (rows: typeof train) => ({
+    x: rows!.map((r) => bow.encode(r.text)),
+    y: rows!.map((r) => (r.label === labels[1] ? 1 : 0)),
+  });
   const [tr, va, te] = [xy(train), xy(validation), xy(test)];
   console.log(`${bow.vocabulary.size} words in train.csv; class 1 = ${labels[1]}`);
   let best: { l2: number; val: number; test: number } | undefined;

@@ -18,7 +18,12 @@ const PALETTE = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b
 const DASHES = ['', '6 3', '2 3', '8 3 2 3'];
 
 export function escapeXml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
 }
 
 interface Panel {
@@ -43,12 +48,19 @@ function extent(values: number[], fallback: [number, number]): [number, number] 
   return [lo, hi];
 }
 
-const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
+const fmt = (v: number): string =>
+  Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
 
 function renderPanel(p: Panel, colourOf: (variant: string) => string): string {
   const all = p.series.flatMap((s) => s.points);
-  const [x0, x1] = extent(all.map((q) => q.step), [0, 1]);
-  const [yLo, yHi] = extent(all.map((q) => q.value), [0, 1]);
+  const [x0, x1] = extent(
+    all.map((q) => q.step),
+    [0, 1],
+  );
+  const [yLo, yHi] = extent(
+    all.map((q) => q.value),
+    [0, 1],
+  );
   const y0 = p.yMin ?? yLo;
   const y1 = p.yMax ?? yHi;
   const sx = (v: number): number => p.x + ((v - Math.min(x0, 0)) / (x1 - Math.min(x0, 0) || 1)) * p.w;
@@ -61,14 +73,20 @@ function renderPanel(p: Panel, colourOf: (variant: string) => string): string {
     const v = y0 + ((y1 - y0) * i) / 4;
     const y = sy(v).toFixed(1);
     out.push(`<line x1="${p.x}" y1="${y}" x2="${p.x + p.w}" y2="${y}" stroke="#eee"/>`);
-    out.push(`<text x="${p.x - 6}" y="${y}" font-size="11" text-anchor="end" dominant-baseline="middle">${fmt(v)}</text>`);
+    out.push(
+      `<text x="${p.x - 6}" y="${y}" font-size="11" text-anchor="end" dominant-baseline="middle">${fmt(v)}</text>`,
+    );
     const xv = Math.min(x0, 0) + ((x1 - Math.min(x0, 0)) * i) / 4;
-    out.push(`<text x="${sx(xv).toFixed(1)}" y="${p.y + p.h + 16}" font-size="11" text-anchor="middle">${Math.round(xv)}</text>`);
+    out.push(
+      `<text x="${sx(xv).toFixed(1)}" y="${p.y + p.h + 16}" font-size="11" text-anchor="middle">${Math.round(xv)}</text>`,
+    );
   }
   out.push(`<text x="${p.x + p.w / 2}" y="${p.y + p.h + 32}" font-size="12" text-anchor="middle">step</text>`);
   for (const s of p.series) {
     if (s.points.length === 0) continue;
-    const d = s.points.map((q, i) => `${i === 0 ? 'M' : 'L'}${sx(q.step).toFixed(1)},${sy(q.value).toFixed(1)}`).join(' ');
+    const d = s.points
+      .map((q, i) => `${i === 0 ? 'M' : 'L'}${sx(q.step).toFixed(1)},${sy(q.value).toFixed(1)}`)
+      .join(' ');
     const dash = DASHES[s.run.seedIndex % DASHES.length] as string;
     out.push(
       `<path d="${d}" fill="none" stroke="${colourOf(s.run.variant)}" stroke-width="1.6"${dash ? ` stroke-dasharray="${dash}"` : ''}>` +
@@ -87,8 +105,22 @@ export function learningCurvesSvg(runs: readonly ChartRun[], title = 'Learning c
   const height = 420;
   const panelW = 380;
   const panelH = 280;
-  const acc: Panel = { title: 'Validation accuracy', x: 60, y: 60, w: panelW, h: panelH, series: runs.map((run) => ({ run, points: run.validationAccuracy })) };
-  const loss: Panel = { title: 'Training loss', x: 60 + panelW + 80, y: 60, w: panelW, h: panelH, series: runs.map((run) => ({ run, points: run.trainLoss })) };
+  const acc: Panel = {
+    title: 'Validation accuracy',
+    x: 60,
+    y: 60,
+    w: panelW,
+    h: panelH,
+    series: runs.map((run) => ({ run, points: run.validationAccuracy })),
+  };
+  const loss: Panel = {
+    title: 'Training loss',
+    x: 60 + panelW + 80,
+    y: 60,
+    w: panelW,
+    h: panelH,
+    series: runs.map((run) => ({ run, points: run.trainLoss })),
+  };
   const legend = variants.map((v, i) => {
     const x = 60 + i * 220;
     const y = height - 24;

@@ -19,8 +19,13 @@ export interface LogisticModel {
   accuracy(xs: readonly ArrayLike<number>[], ys: readonly number[]): number;
 }
 
-export function fitLogistic(xs: readonly ArrayLike<number>[], ys: readonly number[], o: LogisticOptions): LogisticModel {
-  if (xs.length === 0 || xs.length !== ys.length) throw new Error(`fitLogistic needs as many labels as rows (got ${ys.length} for ${xs.length})`);
+export function fitLogistic(
+  xs: readonly ArrayLike<number>[],
+  ys: readonly number[],
+  o: LogisticOptions,
+): LogisticModel {
+  if (xs.length === 0 || xs.length !== ys.length)
+    throw new Error(`fitLogistic needs as many labels as rows (got ${ys.length} for ${xs.length})`);
   const dim = xs[0]!.length;
   const w = new Float64Array(dim);
   let b = 0;

@@ -11,7 +11,15 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../../common/atomicWrite';
 import { toCsv } from './csvFile';
-import { checkSplits, cleanRows, countBy, SPLIT_NAMES, stratifiedSplit, type LabelledText, type SplitRatios } from './splitData';
+import {
+  checkSplits,
+  cleanRows,
+  countBy,
+  SPLIT_NAMES,
+  stratifiedSplit,
+  type LabelledText,
+  type SplitRatios,
+} from './splitData';
 
 export const SOURCES = ['amazon', 'imdb', 'yelp'] as const;
 export const DEFAULT_RATIOS: SplitRatios = { train: 0.7, validation: 0.1, test: 0.2 };
@@ -32,16 +40,22 @@ export interface SourceReadReport {
  * are not UTF-8 become U+FFFD here (lenient decode) and `cleanRows` drops those rows with a count, rather than
  * refusing the whole file.
  */
-export async function readFixture(file: string, source: string): Promise<{ rows: LabelledText[]; report: SourceReadReport }> {
+export async function readFixture(
+  file: string,
+  source: string,
+): Promise<{ rows: LabelledText[]; report: SourceReadReport }> {
   const bytes = await fs.readFile(file);
   const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message}); expected an array of {"text", "class"} objects as in sentiment@5.0.2`);
+    throw new Error(
+      `${file}: not valid JSON (${(e as Error).message}); expected an array of {"text", "class"} objects as in sentiment@5.0.2`,
+    );
   }
-  if (!Array.isArray(data)) throw new Error(`${file}: expected a JSON array of {"text", "class"} objects, got ${typeof data}`);
+  if (!Array.isArray(data))
+    throw new Error(`${file}: expected a JSON array of {"text", "class"} objects, got ${typeof data}`);
   const rows: LabelledText[] = [];
   let unlabelled = 0;
   let empty = 0;
@@ -63,7 +77,9 @@ export function defaultFixturesDir(): string {
   try {
     return path.join(path.dirname(require.resolve('sentiment/package.json')), 'test', 'fixtures');
   } catch {
-    throw new Error('the npm package sentiment@5.0.2 is not installed: run `npm install` (it is a dev dependency), or pass --fixtures DIR');
+    throw new Error(
+      'the npm package sentiment@5.0.2 is not installed: run `npm install` (it is a dev dependency), or pass --fixtures DIR',
+    );
   }
 }
 
@@ -72,12 +88,20 @@ export interface PrepareResult {
   counts: Record<string, { total: number; byLabel: Record<string, number>; bySource: Record<string, number> }>;
 }
 
-export async function prepareData(fixturesDir: string, outDir: string, seed: number, ratios: SplitRatios = DEFAULT_RATIOS): Promise<PrepareResult> {
+export async function prepareData(
+  fixturesDir: string,
+  outDir: string,
+  seed: number,
+  ratios: SplitRatios = DEFAULT_RATIOS,
+): Promise<PrepareResult> {
   const lines: string[] = [];
   const all: LabelledText[] = [];
   for (const source of SOURCES) {
     const { rows, report } = await readFixture(path.join(fixturesDir, `${source}.json`), source);
-    const dropped = [report.empty ? `${report.empty} empty without a class` : '', report.unlabelled ? `${report.unlabelled} with text but no class 0/1` : '']
+    const dropped = [
+      report.empty ? `${report.empty} empty without a class` : '',
+      report.unlabelled ? `${report.unlabelled} with text but no class 0/1` : '',
+    ]
       .filter((s) => s !== '')
       .join(', ');
     lines.push(`${source}: ${report.records} records, ${rows.length} labelled${dropped ? `; dropped ${dropped}` : ''}`);
@@ -95,9 +119,21 @@ export async function prepareData(fixturesDir: string, outDir: string, seed: num
   const counts: PrepareResult['counts'] = {};
   for (const name of SPLIT_NAMES) {
     const part = splits[name];
-    await writeFileAtomic(path.join(outDir, `${name}.csv`), toCsv(['text', 'label', 'source'], part.map((r) => ({ text: r.text, label: r.label, source: r.source }))));
-    counts[name] = { total: part.length, byLabel: countBy(part, (r) => r.label), bySource: countBy(part, (r) => r.source) };
-    lines.push(`${name}.csv: ${part.length} rows ${JSON.stringify(counts[name].byLabel)} ${JSON.stringify(counts[name].bySource)}`);
+    await writeFileAtomic(
+      path.join(outDir, `${name}.csv`),
+      toCsv(
+        ['text', 'label', 'source'],
+        part.map((r) => ({ text: r.text, label: r.label, source: r.source })),
+      ),
+    );
+    counts[name] = {
+      total: part.length,
+      byLabel: countBy(part, (r) => r.label),
+      bySource: countBy(part, (r) => r.source),
+    };
+    lines.push(
+      `${name}.csv: ${part.length} rows ${JSON.stringify(counts[name].byLabel)} ${JSON.stringify(counts[name].bySource)}`,
+    );
   }
   return { lines, counts };
 }
@@ -113,7 +149,8 @@ async function main(): Promise<void> {
   const fixtures = argValue(args, '--fixtures') ?? defaultFixturesDir();
   const out = argValue(args, '--out') ?? path.join(root, 'examples', 'sentiment');
   const seed = Number(argValue(args, '--seed') ?? DEFAULT_SPLIT_SEED);
-  if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got ${argValue(args, '--seed')}`);
+  if (!Number.isInteger(seed) || seed < 0)
+    throw new Error(`--seed must be a non-negative integer, got ${argValue(args, '--seed')}`);
   const { lines } = await prepareData(fixtures, out, seed);
   for (const l of lines) console.log(l);
   console.log(`wrote ${path.relative(process.cwd(), out) || '.'}/{train,validation,test}.csv (seed ${seed})`);

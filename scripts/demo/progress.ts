@@ -21,7 +21,9 @@ export function bar(fraction: number, width = 24): string {
 }
 
 export function progressLine(p: RunProgress): string {
-  const parts = [`${p.label.padEnd(22)} ${bar(p.total ? p.step / p.total : 0)} ${String(p.step).padStart(4)}/${p.total || '?'}`];
+  const parts = [
+    `${p.label.padEnd(22)} ${bar(p.total ? p.step / p.total : 0)} ${String(p.step).padStart(4)}/${p.total || '?'}`,
+  ];
   if (p.loss !== undefined) parts.push(`loss ${p.loss.toFixed(3)}`);
   if (p.valAccuracy !== undefined) parts.push(`val acc ${(100 * p.valAccuracy).toFixed(1)}%`);
   if (p.samplesPerSecond !== undefined) parts.push(`${p.samplesPerSecond.toFixed(0)} samples/s`);

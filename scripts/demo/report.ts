@@ -61,15 +61,20 @@ export async function readManifest(dir: string): Promise<DemoManifest> {
   } catch (e) {
     throw new Error(`${file}: cannot read the demo manifest (${(e as Error).message}); run \`npm run demo\` first`);
   }
-  if (data.formatVersion !== 1 || !Array.isArray(data.runs)) throw new Error(`${file}: not a demo manifest of format version 1`);
+  if (data.formatVersion !== 1 || !Array.isArray(data.runs))
+    throw new Error(`${file}: not a demo manifest of format version 1`);
   return data;
 }
 
 const pct = (m: MeanStd | null): string => (m ? `${(100 * m.mean).toFixed(1)} ± ${(100 * m.std).toFixed(1)}` : 'n/a');
-const plain = (m: MeanStd | null, digits: number): string => (m ? `${m.mean.toFixed(digits)} ± ${m.std.toFixed(digits)}` : 'n/a');
+const plain = (m: MeanStd | null, digits: number): string =>
+  m ? `${m.mean.toFixed(digits)} ± ${m.std.toFixed(digits)}` : 'n/a';
 const int = (n: number): string => n.toLocaleString('en-US');
 
-export function variantRows(manifest: DemoManifest, runs: readonly { run: ManifestRun; summary: RunSummary }[]): VariantRow[] {
+export function variantRows(
+  manifest: DemoManifest,
+  runs: readonly { run: ManifestRun; summary: RunSummary }[],
+): VariantRow[] {
   const names = [...new Set([...Object.keys(manifest.variants), ...runs.map((r) => r.run.variant)])];
   return names
     .map((variant) => {
@@ -91,7 +96,12 @@ export function variantRows(manifest: DemoManifest, runs: readonly { run: Manife
     .filter((r) => r.seeds > 0);
 }
 
-export function renderMarkdown(manifest: DemoManifest, rows: readonly VariantRow[], runs: readonly { run: ManifestRun; summary: RunSummary }[], svgName: string): string {
+export function renderMarkdown(
+  manifest: DemoManifest,
+  rows: readonly VariantRow[],
+  runs: readonly { run: ManifestRun; summary: RunSummary }[],
+  svgName: string,
+): string {
   const out: string[] = [];
   out.push(`# Training from scratch vs fine-tuning${manifest.quick ? ' (quick run)' : ''}`);
   out.push('');
@@ -102,7 +112,9 @@ export function renderMarkdown(manifest: DemoManifest, rows: readonly VariantRow
   );
   if (manifest.machine) out.push(`Machine: ${manifest.machine}. Generated ${manifest.createdAt}.`);
   out.push('');
-  out.push('| Variant | Test accuracy (%) | Test macro-F1 (%) | Training time (s) | Samples/s | Trainable params | Steps to best val. accuracy |');
+  out.push(
+    '| Variant | Test accuracy (%) | Test macro-F1 (%) | Training time (s) | Samples/s | Trainable params | Steps to best val. accuracy |',
+  );
   out.push('| --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) {
     out.push(
@@ -126,7 +138,9 @@ export function renderMarkdown(manifest: DemoManifest, rows: readonly VariantRow
   out.push('');
   out.push('## Runs');
   out.push('');
-  out.push('| Variant | Seed | Test accuracy | Test macro-F1 | Best val. accuracy | at step | Training time (s) | Samples/s | Status |');
+  out.push(
+    '| Variant | Seed | Test accuracy | Test macro-F1 | Best val. accuracy | at step | Training time (s) | Samples/s | Status |',
+  );
   out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const f = (v: number | null, d: number, scale = 1): string => (v === null ? 'n/a' : (v * scale).toFixed(d));
   for (const { run, summary: s } of runs) {

@@ -28,7 +28,8 @@ import { checkSplits, SPLIT_NAMES, type Splits } from './splitData';
 export const VARIANTS: Record<string, string> = {
   scratch: 'random initialisation (examples/scratch.finetune.yaml)',
   finetune: 'all layers fine-tuned from examples/pretrained (examples/finetune.finetune.yaml)',
-  'finetune-frozen': 'embeddings and all encoder layers but the top one frozen (examples/finetune-frozen.finetune.yaml)',
+  'finetune-frozen':
+    'embeddings and all encoder layers but the top one frozen (examples/finetune-frozen.finetune.yaml)',
 };
 
 export interface DemoOptions {
@@ -51,16 +52,21 @@ export function parseArgs(argv: readonly string[], root: string): DemoOptions {
   };
   const quick = argv.includes('--quick');
   const seeds = (value('--seeds') ?? (quick ? '1' : '1,2,3')).split(',').map(Number);
-  if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error(`--seeds wants comma-separated non-negative integers, got ${value('--seeds')}`);
+  if (seeds.some((s) => !Number.isInteger(s) || s < 0))
+    throw new Error(`--seeds wants comma-separated non-negative integers, got ${value('--seeds')}`);
   const variants = (value('--variants') ?? Object.keys(VARIANTS).join(',')).split(',');
   const unknown = variants.filter((v) => !(v in VARIANTS));
-  if (unknown.length) throw new Error(`unknown variant(s) ${unknown.join(', ')}; known: ${Object.keys(VARIANTS).join(', ')}`);
+  if (unknown.length)
+    throw new Error(`unknown variant(s) ${unknown.join(', ')}; known: ${Object.keys(VARIANTS).join(', ')}`);
   const parallel = Number(value('--parallel') ?? 2);
-  if (!Number.isInteger(parallel) || parallel < 1) throw new Error(`--parallel wants a positive integer, got ${value('--parallel')}`);
+  if (!Number.isInteger(parallel) || parallel < 1)
+    throw new Error(`--parallel wants a positive integer, got ${value('--parallel')}`);
   const quickSteps = Number(value('--quick-steps') ?? 12);
-  if (!Number.isInteger(quickSteps) || quickSteps < 1) throw new Error(`--quick-steps wants a positive integer, got ${value('--quick-steps')}`);
+  if (!Number.isInteger(quickSteps) || quickSteps < 1)
+    throw new Error(`--quick-steps wants a positive integer, got ${value('--quick-steps')}`);
   const maxSteps = value('--max-steps') === undefined ? undefined : Number(value('--max-steps'));
-  if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps >= 1)) throw new Error(`--max-steps wants a positive integer, got ${value('--max-steps')}`);
+  if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps >= 1))
+    throw new Error(`--max-steps wants a positive integer, got ${value('--max-steps')}`);
   return {
     root,
     out: path.resolve(value('--out') ?? path.join(root, '.finetune', quick ? 'demo-quick' : 'demo')),
@@ -81,7 +87,18 @@ const section = (o: Yaml, key: string): Yaml => (o[key] ??= {}) as Yaml;
  * A per-seed copy of a config: relative paths made absolute (against the original's folder), the seed set, and
  * its own output folder. In quick mode the step budget shrinks and evaluation comes often enough to chart.
  */
-export function seedConfig(text: string, configDir: string, o: { seed: number; outputDir: string; runName: string; quickSteps?: number; maxSteps?: number; dataFiles?: Partial<Record<SplitName, string>> }): Yaml {
+export function seedConfig(
+  text: string,
+  configDir: string,
+  o: {
+    seed: number;
+    outputDir: string;
+    runName: string;
+    quickSteps?: number;
+    maxSteps?: number;
+    dataFiles?: Partial<Record<SplitName, string>>;
+  },
+): Yaml {
   const c = (parse(text) ?? {}) as Yaml;
   const model = section(c, 'model');
   for (const key of ['name_or_path', 'tokenizer']) {
@@ -116,8 +133,15 @@ type SplitName = (typeof SPLIT_NAMES)[number];
  * label only in validation/test, no empty text). Problems are printed and decided before any training: the
  * offending rows are dropped into cleaned copies under the demo folder, which the runs then use.
  */
-export async function preflightData(root: string, out: string, log: (s: string) => void, evalLimit?: number): Promise<Partial<Record<SplitName, string>>> {
-  const files = Object.fromEntries(SPLIT_NAMES.map((n) => [n, path.join(root, 'examples', 'sentiment', `${n}.csv`)])) as Record<SplitName, string>;
+export async function preflightData(
+  root: string,
+  out: string,
+  log: (s: string) => void,
+  evalLimit?: number,
+): Promise<Partial<Record<SplitName, string>>> {
+  const files = Object.fromEntries(
+    SPLIT_NAMES.map((n) => [n, path.join(root, 'examples', 'sentiment', `${n}.csv`)]),
+  ) as Record<SplitName, string>;
   const splits = {} as Splits<{ text: string; label: string; source: string }>;
   for (const name of SPLIT_NAMES) {
     const ds = await readDataset(files[name], { textColumn: 'text', labelColumn: 'label' });
@@ -130,14 +154,17 @@ export async function preflightData(root: string, out: string, log: (s: string) 
   for (const p of checked.problems) log(`data check: ${p.message}`);
   if (evalLimit !== undefined) {
     // Quick mode: a smaller validation and test set (every label kept) so that a smoke run takes seconds.
-    for (const name of ['validation', 'test'] as const) checked.splits[name] = balancedHead(checked.splits[name], evalLimit);
+    for (const name of ['validation', 'test'] as const)
+      checked.splits[name] = balancedHead(checked.splits[name], evalLimit);
   }
   for (const name of SPLIT_NAMES) {
     const file = path.join(out, 'data', `${name}.csv`);
     await writeFileAtomic(file, toCsv(['text', 'label'], checked.splits[name]));
     cleaned[name] = file;
   }
-  log(`training on ${evalLimit === undefined ? 'cleaned' : 'cleaned and shortened'} copies in ${path.join(out, 'data')}`);
+  log(
+    `training on ${evalLimit === undefined ? 'cleaned' : 'cleaned and shortened'} copies in ${path.join(out, 'data')}`,
+  );
   return cleaned;
 }
 
@@ -166,12 +193,20 @@ interface Job {
 function runJob(job: Job, root: string, out: string, parallelRuns: number, redraw: () => void): Promise<void> {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'trainer', 'cli.ts'), 'train', job.config, '--json'], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // The demo already runs one training per core: worker threads (trainer/parallel) would only contend with them.
-      env: { ...process.env, [THREADS_ENV]: process.env[THREADS_ENV] ?? String(Math.max(1, Math.floor(os.availableParallelism() / parallelRuns))) },
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(root, 'trainer', 'cli.ts'), 'train', job.config, '--json'],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // The demo already runs one training per core: worker threads (trainer/parallel) would only contend with them.
+        env: {
+          ...process.env,
+          [THREADS_ENV]:
+            process.env[THREADS_ENV] ?? String(Math.max(1, Math.floor(os.availableParallelism() / parallelRuns))),
+        },
+      },
+    );
     job.progress.state = 'starting';
     redraw();
     let buffer = '';
@@ -259,7 +294,9 @@ export async function runDemo(o: DemoOptions, log: (s: string) => void = (s) => 
     try {
       await fs.access(path.join(o.root, 'examples', 'pretrained', 'model.safetensors'));
     } catch {
-      throw new Error('examples/pretrained/model.safetensors is missing: run `npm run pretrain` first (or `--variants scratch`)');
+      throw new Error(
+        'examples/pretrained/model.safetensors is missing: run `npm run pretrain` first (or `--variants scratch`)',
+      );
     }
   }
   await fs.rm(o.out, { recursive: true, force: true });
@@ -285,12 +322,26 @@ export async function runDemo(o: DemoOptions, log: (s: string) => void = (s) => 
       batchSize = Number(training.per_device_train_batch_size ?? 16);
       maxSteps = Number(training.max_steps ?? 0);
       const file = path.join(o.out, 'configs', `${name}.finetune.yaml`);
-      await writeFileAtomic(file, `# Generated by scripts/demo/runDemo.ts from ${path.relative(o.root, source)}\n${stringify(cfg)}`);
-      jobs.push({ variant, seed, config: file, progress: { label: `${variant} seed ${seed}`, step: 0, total: maxSteps, state: 'waiting' } });
+      await writeFileAtomic(
+        file,
+        `# Generated by scripts/demo/runDemo.ts from ${path.relative(o.root, source)}\n${stringify(cfg)}`,
+      );
+      jobs.push({
+        variant,
+        seed,
+        config: file,
+        progress: { label: `${variant} seed ${seed}`, step: 0, total: maxSteps, state: 'waiting' },
+      });
     }
   }
-  log(`${jobs.length} runs (${o.variants.join(', ')} x seeds ${o.seeds.join(', ')}), ${o.parallel} at a time; output in ${o.out}`);
-  const view = new MultiProgress(process.stdout, !!process.stdout.isTTY && !process.env.CI, jobs.map((j) => j.progress));
+  log(
+    `${jobs.length} runs (${o.variants.join(', ')} x seeds ${o.seeds.join(', ')}), ${o.parallel} at a time; output in ${o.out}`,
+  );
+  const view = new MultiProgress(
+    process.stdout,
+    !!process.stdout.isTTY && !process.env.CI,
+    jobs.map((j) => j.progress),
+  );
   await pool(jobs, o.parallel, (j) => runJob(j, o.root, o.out, o.parallel, () => view.update()));
   for (const j of jobs) if (j.error) log(`${j.progress.label}: ${j.error}`);
   const manifest: DemoManifest = {

@@ -96,7 +96,11 @@ export function cleanRows(rows: readonly LabelledText[]): { rows: LabelledText[]
  * (rows, ratios, seed), not on which label comes first in the input. Within a split, rows keep input order.
  * Rows must already be de-duplicated (see `cleanRows`); a stratum with fewer rows than splits keeps them in train.
  */
-export function stratifiedSplit<T extends LabelledText>(rows: readonly T[], ratios: SplitRatios, seed: number): Splits<T> {
+export function stratifiedSplit<T extends LabelledText>(
+  rows: readonly T[],
+  ratios: SplitRatios,
+  seed: number,
+): Splits<T> {
   const total = ratios.train + ratios.validation + ratios.test;
   if (!(ratios.train > 0 && ratios.validation >= 0 && ratios.test > 0 && Math.abs(total - 1) < 1e-9)) {
     throw new RangeError(`split ratios must be positive and add up to 1, got ${JSON.stringify(ratios)}`);
@@ -129,7 +133,9 @@ function allocate(n: number, ratios: SplitRatios): [number, number] {
   const exact = [n * ratios.train, n * ratios.validation, n * ratios.test];
   const counts = exact.map(Math.floor);
   let left = n - counts.reduce((a, b) => a + b, 0);
-  const order = [0, 1, 2].sort((a, b) => (exact[b] as number) - (counts[b] as number) - ((exact[a] as number) - (counts[a] as number)) || a - b);
+  const order = [0, 1, 2].sort(
+    (a, b) => (exact[b] as number) - (counts[b] as number) - ((exact[a] as number) - (counts[a] as number)) || a - b,
+  );
   for (const i of order) {
     if (left === 0) break;
     counts[i] = (counts[i] as number) + 1;
@@ -155,7 +161,9 @@ export interface SplitProblem {
  * never sees are dropped (the classifier has no output for them), empty texts are dropped. Returns the
  * cleaned splits and one problem per kind and split, so the caller can print a clear message.
  */
-export function checkSplits<T extends { text: string; label: string }>(splits: Splits<T>): { splits: Splits<T>; problems: SplitProblem[] } {
+export function checkSplits<T extends { text: string; label: string }>(
+  splits: Splits<T>,
+): { splits: Splits<T>; problems: SplitProblem[] } {
   const problems: SplitProblem[] = [];
   const seen = new Set<string>();
   const trainLabels = new Set<string>();
@@ -184,7 +192,13 @@ export function checkSplits<T extends { text: string; label: string }>(splits: S
       out[name].push(row);
     }
     for (const k of inThisSplit) seen.add(k);
-    if (empty > 0) problems.push({ code: 'split-empty-text', split: name, count: empty, message: `${name}: dropped ${empty} row(s) with empty text` });
+    if (empty > 0)
+      problems.push({
+        code: 'split-empty-text',
+        split: name,
+        count: empty,
+        message: `${name}: dropped ${empty} row(s) with empty text`,
+      });
     if (dup > 0) {
       problems.push({
         code: 'split-duplicate-across',

@@ -132,15 +132,39 @@ export async function prepareCorpus(o: CorpusOptions): Promise<CorpusSummary> {
     taskTrain: path.join(o.outDir, 'task-train.csv'),
     taskValidation: path.join(o.outDir, 'task-validation.csv'),
   };
-  await writeFileAtomic(files.train, toCsv(['text'], train.map((text) => ({ text }))));
-  await writeFileAtomic(files.validation, toCsv(['text'], validation.map((text) => ({ text }))));
+  await writeFileAtomic(
+    files.train,
+    toCsv(
+      ['text'],
+      train.map((text) => ({ text })),
+    ),
+  );
+  await writeFileAtomic(
+    files.validation,
+    toCsv(
+      ['text'],
+      validation.map((text) => ({ text })),
+    ),
+  );
   // The review texts alone, 5% held out (task-*.csv): for task-adaptive experiments; `npm run pretrain` no longer
   // uses them (a task-adaptive stage made fine-tuning worse, see pretrain.ts).
   const uniqueReviews = [...new Set(reviews)];
   const taskValidation = uniqueReviews.filter((t) => hashText(t, o.seed) < Math.floor(0.05 * 0x100000000));
   const held = new Set(taskValidation);
-  await writeFileAtomic(files.taskTrain, toCsv(['text'], uniqueReviews.filter((t) => !held.has(t)).map((text) => ({ text }))));
-  await writeFileAtomic(files.taskValidation, toCsv(['text'], taskValidation.map((text) => ({ text }))));
+  await writeFileAtomic(
+    files.taskTrain,
+    toCsv(
+      ['text'],
+      uniqueReviews.filter((t) => !held.has(t)).map((text) => ({ text })),
+    ),
+  );
+  await writeFileAtomic(
+    files.taskValidation,
+    toCsv(
+      ['text'],
+      taskValidation.map((text) => ({ text })),
+    ),
+  );
   const words = train.reduce((n, t) => n + t.split(/\s+/).length, 0);
   return {
     definitions: definitions.length,
@@ -187,7 +211,9 @@ async function main(): Promise<void> {
     `corpus: ${s.definitions} WordNet definitions, ${s.glosses} headed glosses, ${s.examples} example sentences, ${s.trainTexts} review texts of train.csv; ` +
       `${s.trainLines} training lines (${s.words} words), ${s.validationLines} held-out WordNet lines`,
   );
-  console.log(`wrote ${path.relative(process.cwd(), s.files.train)} and ${path.relative(process.cwd(), s.files.validation)}`);
+  console.log(
+    `wrote ${path.relative(process.cwd(), s.files.train)} and ${path.relative(process.cwd(), s.files.validation)}`,
+  );
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {

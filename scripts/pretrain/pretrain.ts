@@ -22,7 +22,14 @@ import { trainDemoTokenizer } from './trainTokenizer';
 import { readRunJson } from '../../common/runFolder/runJson';
 
 /** The files of a checkpoint that make a Hugging Face model folder; optimizer and trainer state stay behind. */
-export const MODEL_FILES = ['config.json', 'model.safetensors', 'vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
+export const MODEL_FILES = [
+  'config.json',
+  'model.safetensors',
+  'vocab.txt',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+];
 
 function argValue(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -30,14 +37,25 @@ function argValue(args: string[], name: string): string | undefined {
 }
 
 async function newestRun(runsDir: string): Promise<string> {
-  const entries = (await fs.readdir(runsDir, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('.'));
+  const entries = (await fs.readdir(runsDir, { withFileTypes: true })).filter(
+    (e) => e.isDirectory() && !e.name.startsWith('.'),
+  );
   if (!entries.length) throw new Error(`${runsDir} has no run folder`);
-  const stamped = await Promise.all(entries.map(async (e) => ({ dir: path.join(runsDir, e.name), t: (await fs.stat(path.join(runsDir, e.name))).mtimeMs })));
+  const stamped = await Promise.all(
+    entries.map(async (e) => ({
+      dir: path.join(runsDir, e.name),
+      t: (await fs.stat(path.join(runsDir, e.name))).mtimeMs,
+    })),
+  );
   return stamped.sort((a, b) => b.t - a.t)[0]?.dir as string;
 }
 
 /** Copies the best (else last) checkpoint of a run into `target`, replacing it whole. */
-export async function publishCheckpoint(runDir: string, target: string, extra: Record<string, unknown>): Promise<string> {
+export async function publishCheckpoint(
+  runDir: string,
+  target: string,
+  extra: Record<string, unknown>,
+): Promise<string> {
   const info = await readRunJson(runDir);
   if (!info) throw new Error(`${runDir} has no run.json`);
   const chosen = info.bestCheckpoint ?? info.lastCheckpoint;
@@ -46,21 +64,39 @@ export async function publishCheckpoint(runDir: string, target: string, extra: R
   const tmp = path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}`);
   await fs.rm(tmp, { recursive: true, force: true });
   await fs.mkdir(tmp, { recursive: true });
-  for (const f of MODEL_FILES) if (existsSync(path.join(checkpoint, f))) await fs.copyFile(path.join(checkpoint, f), path.join(tmp, f));
+  for (const f of MODEL_FILES)
+    if (existsSync(path.join(checkpoint, f))) await fs.copyFile(path.join(checkpoint, f), path.join(tmp, f));
   if (!existsSync(path.join(tmp, 'model.safetensors'))) throw new Error(`${checkpoint} has no model.safetensors`);
   // Keep the licence notes that live in the target folder (they are not part of a checkpoint).
-  for (const keep of ['LICENSE-DATA.md', 'README.md']) if (existsSync(path.join(target, keep))) await fs.copyFile(path.join(target, keep), path.join(tmp, keep));
-  const summary = { checkpoint: path.basename(checkpoint), runStatus: info.status, step: info.step, bestEvalLoss: info.bestMetric, ...extra };
+  for (const keep of ['LICENSE-DATA.md', 'README.md'])
+    if (existsSync(path.join(target, keep))) await fs.copyFile(path.join(target, keep), path.join(tmp, keep));
+  const summary = {
+    checkpoint: path.basename(checkpoint),
+    runStatus: info.status,
+    step: info.step,
+    bestEvalLoss: info.bestMetric,
+    ...extra,
+  };
   await writeFileAtomic(path.join(tmp, 'pretraining.json'), `${JSON.stringify(summary, null, 2)}\n`);
   await renameDirAtomic(tmp, target);
   return checkpoint;
 }
 
 async function trainConfig(root: string, config: string, maxSteps?: string): Promise<string> {
-  const cliArgs = ['--import', 'tsx', path.join(root, 'trainer', 'cli.ts'), 'train', config, ...(maxSteps ? ['--max-steps', maxSteps] : [])];
+  const cliArgs = [
+    '--import',
+    'tsx',
+    path.join(root, 'trainer', 'cli.ts'),
+    'train',
+    config,
+    ...(maxSteps ? ['--max-steps', maxSteps] : []),
+  ];
   const started = Date.now();
-  const code = await new Promise<number>((resolve) => spawn(process.execPath, cliArgs, { cwd: root, stdio: 'inherit' }).on('close', (c) => resolve(c ?? 1)));
-  if (code !== 0) throw new Error(`${path.relative(root, config)} failed (exit code ${code}); examples/pretrained is unchanged`);
+  const code = await new Promise<number>((resolve) =>
+    spawn(process.execPath, cliArgs, { cwd: root, stdio: 'inherit' }).on('close', (c) => resolve(c ?? 1)),
+  );
+  if (code !== 0)
+    throw new Error(`${path.relative(root, config)} failed (exit code ${code}); examples/pretrained is unchanged`);
   console.log(`${path.relative(root, config)} took ${((Date.now() - started) / 60000).toFixed(1)} min`);
   const text = await fs.readFile(config, 'utf8');
   const outputDir = /^output_dir:\s*(\S+)/m.exec(text)?.[1] ?? '.finetune/runs';
@@ -73,7 +109,8 @@ async function main(): Promise<void> {
   const maxSteps = argValue(args, '--max-steps');
   const targetArg = argValue(args, '--target');
   // A shortened run must not replace the published model.
-  if (maxSteps && !targetArg) throw new Error('--max-steps needs --target DIR, so that a shortened run does not replace examples/pretrained');
+  if (maxSteps && !targetArg)
+    throw new Error('--max-steps needs --target DIR, so that a shortened run does not replace examples/pretrained');
   const target = targetArg ? path.resolve(targetArg) : path.join(root, 'examples', 'pretrained');
   let runDir = argValue(args, '--run');
   const corpus = await prepareCorpus(defaultCorpusOptions());
@@ -88,7 +125,14 @@ async function main(): Promise<void> {
   const checkpoint = await publishCheckpoint(path.resolve(runDir), target, {
     configs: ['examples/pretrain.finetune.yaml'],
     runs: [path.relative(root, path.resolve(runDir))],
-    corpus: { wordnetDefinitions: corpus.definitions, wordnetGlosses: corpus.glosses, wordnetExamples: corpus.examples, reviewTexts: corpus.trainTexts, trainLines: corpus.trainLines, words: corpus.words },
+    corpus: {
+      wordnetDefinitions: corpus.definitions,
+      wordnetGlosses: corpus.glosses,
+      wordnetExamples: corpus.examples,
+      reviewTexts: corpus.trainTexts,
+      trainLines: corpus.trainLines,
+      words: corpus.words,
+    },
     command: 'npm run pretrain',
   });
   console.log(`copied ${path.relative(root, checkpoint)} to ${path.relative(root, target) || target}`);

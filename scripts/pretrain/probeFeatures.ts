@@ -27,19 +27,28 @@ const withRandom = process.argv.includes('--random');
   const cfg = { ...JSON.parse(await fs.readFile(path.join(dir, 'config.json'), 'utf8')), hidden_act: 'gelu' };
   const pre = BertModel.create(cfg, 'masked-lm', { seed: 1 });
   pre.loadStateDict(toStateDict((await readSafetensors(path.join(dir, 'model.safetensors'))).tensors));
-  const read = async (f: string) => (await readDataset(path.join(root, 'examples/sentiment', f), { textColumn: 'text', labelColumn: 'label' })).rows;
+  const read = async (f: string) =>
+    (await readDataset(path.join(root, 'examples/sentiment', f), { textColumn: 'text', labelColumn: 'label' })).rows;
   const [tr, va] = [await read('train.csv'), await read('validation.csv')];
   const feats = (m: BertModel, rows: typeof tr) => {
-    const cls: number[][] = [], mean: number[][] = [];
+    const cls: number[][] = [],
+      mean: number[][] = [];
     for (let i = 0; i < rows.length; i += 64) {
       const part = rows.slice(i, i + 64).map((r) => ({ ...tok.encode(r.text, undefined, 64), label: 0 }));
       const b = collate(part as never, tok.padId, 'text-classification');
       const h = m.hiddenStates(b);
-      const d = h.dataSync(); const H = cfg.hidden_size; const S = b.seqLen;
+      const d = h.dataSync();
+      const H = cfg.hidden_size;
+      const S = b.seqLen;
       for (let j = 0; j < b.size; j++) {
         cls.push(Array.from(d.slice(j * S * H, j * S * H + H)));
-        const acc = new Array(H).fill(0); let n = 0;
-        for (let s = 0; s < S; s++) if (b.attentionMask[j * S + s]) { n++; for (let k = 0; k < H; k++) acc[k] += d[(j * S + s) * H + k]!; }
+        const acc = new Array(H).fill(0);
+        let n = 0;
+        for (let s = 0; s < S; s++)
+          if (b.attentionMask[j * S + s]) {
+            n++;
+            for (let k = 0; k < H; k++) acc[k] += d[(j * S + s) * H + k]!;
+          }
         mean.push(acc.map((x) => x / n));
       }
       h.dispose();
@@ -49,7 +58,9 @@ const withRandom = process.argv.includes('--random');
   const y = (rows: typeof tr) => rows.map((r) => (r.label === 'positive' ? 1 : 0));
   // Standardised features, then the diagnostics' logistic regression (scripts/demo/logisticRegression.ts).
   const probe = (X: number[][], Y: number[], Xv: number[][], Yv: number[]) => {
-    const H = X[0]!.length; const mu = new Array(H).fill(0), sd = new Array(H).fill(0);
+    const H = X[0]!.length;
+    const mu = new Array(H).fill(0),
+      sd = new Array(H).fill(0);
     for (const x of X) x.forEach((v, k) => (mu[k] += v / X.length));
     for (const x of X) x.forEach((v, k) => (sd[k] += (v - mu[k]) ** 2 / X.length));
     const z = (x: number[]) => x.map((v, k) => (v - mu[k]) / Math.sqrt(sd[k] + 1e-6));
@@ -58,7 +69,14 @@ const withRandom = process.argv.includes('--random');
   const models: [string, BertModel][] = [[path.basename(dir), pre]];
   if (withRandom) models.push(['random', BertModel.create(cfg, 'masked-lm', { seed: 1 })]);
   for (const [name, m] of models) {
-    const a = feats(m, tr), v = feats(m, va);
-    console.log(name, 'CLS probe val acc', probe(a.cls, y(tr), v.cls, y(va)).toFixed(3), ' mean-pool probe val acc', probe(a.mean, y(tr), v.mean, y(va)).toFixed(3));
+    const a = feats(m, tr),
+      v = feats(m, va);
+    console.log(
+      name,
+      'CLS probe val acc',
+      probe(a.cls, y(tr), v.cls, y(va)).toFixed(3),
+      ' mean-pool probe val acc',
+      probe(a.mean, y(tr), v.mean, y(va)).toFixed(3),
+    );
   }
 })();

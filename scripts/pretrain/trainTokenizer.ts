@@ -71,12 +71,20 @@ function argValue(args: string[], name: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
-export async function trainDemoTokenizer(outDir: string, vocabSize: number): Promise<{ tokenizer: Tokenizer; seconds: number }> {
+export async function trainDemoTokenizer(
+  outDir: string,
+  vocabSize: number,
+): Promise<{ tokenizer: Tokenizer; seconds: number }> {
   // The vocabulary in examples/tokenizer was trained when the corpus also had WordNet's adjective/adverb/verb
   // definitions; the pre-training corpus dropped them, the vocabulary keeps them (a written-aside copy of that
   // corpus), so that --retrain-tokenizer reproduces the published vocabulary and the scratch baseline's inputs.
   const base = defaultCorpusOptions();
-  const corpus = await prepareCorpus({ ...base, definitionParts: ['adj', 'adv', 'verb'], glossParts: [], outDir: path.join(base.outDir, 'tokenizer-corpus') });
+  const corpus = await prepareCorpus({
+    ...base,
+    definitionParts: ['adj', 'adv', 'verb'],
+    glossParts: [],
+    outDir: path.join(base.outDir, 'tokenizer-corpus'),
+  });
   // Unique lines, so that how often the corpus repeats the review texts does not change the vocabulary.
   const texts = [...new Set((await readDataset(corpus.files.train, { textColumn: 'text' })).rows.map((r) => r.text))];
   const t0 = Date.now();
@@ -93,11 +101,18 @@ async function main(): Promise<void> {
   const out = argValue(args, '--out') ?? path.join(root, 'examples', 'tokenizer');
   const vocabSize = Number(argValue(args, '--vocab-size') ?? 8000);
   const { tokenizer, seconds } = await trainDemoTokenizer(out, vocabSize);
-  console.log(`trained a ${tokenizer.vocabSize}-token WordPiece vocabulary in ${seconds.toFixed(1)} s; wrote ${path.relative(process.cwd(), out)}`);
-  const texts = (await readDataset(path.join(root, 'examples', 'sentiment', 'validation.csv'), { textColumn: 'text' })).rows.map((r) => r.text);
+  console.log(
+    `trained a ${tokenizer.vocabSize}-token WordPiece vocabulary in ${seconds.toFixed(1)} s; wrote ${path.relative(process.cwd(), out)}`,
+  );
+  const texts = (
+    await readDataset(path.join(root, 'examples', 'sentiment', 'validation.csv'), { textColumn: 'text' })
+  ).rows.map((r) => r.text);
   console.log(formatStats('trained', measureTokenizer(tokenizer, texts)));
   const compare = argValue(args, '--compare');
-  if (compare) console.log(formatStats(path.basename(compare), measureTokenizer(tokenizerFromVocab(await readVocabFile(compare)), texts)));
+  if (compare)
+    console.log(
+      formatStats(path.basename(compare), measureTokenizer(tokenizerFromVocab(await readVocabFile(compare)), texts)),
+    );
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {

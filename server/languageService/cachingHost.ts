@@ -75,11 +75,19 @@ export function cachingHost(inner: ConfigFileHost, cache: HostCache): ConfigFile
       shared(cache, `sample\0${abs}`, abs, signal, () => inner.sampleColumns(abs, signal)),
     localModel: (nameOrPath) => {
       const dir = inner.resolve(nameOrPath);
-      return cache.get<Lookup<ModelInfo> | undefined>(`model\0${dir}`, [dir, `${dir}/config.json`, `${dir}/model.safetensors`], () => inner.localModel(nameOrPath));
+      return cache.get<Lookup<ModelInfo> | undefined>(
+        `model\0${dir}`,
+        [dir, `${dir}/config.json`, `${dir}/model.safetensors`],
+        () => inner.localModel(nameOrPath),
+      );
     },
     localTokenizer: (nameOrPath) => {
       const dir = inner.resolve(nameOrPath);
-      return cache.get<Lookup<true> | undefined>(`tokenizer\0${dir}`, [dir, `${dir}/tokenizer.json`, `${dir}/vocab.txt`], () => inner.localTokenizer(nameOrPath));
+      return cache.get<Lookup<true> | undefined>(
+        `tokenizer\0${dir}`,
+        [dir, `${dir}/tokenizer.json`, `${dir}/vocab.txt`],
+        () => inner.localTokenizer(nameOrPath),
+      );
     },
   };
 }

@@ -53,7 +53,9 @@ async function keyItems(ctx: ServiceContext, cursor: CursorContext): Promise<Com
   if (spec.type === 'map<number>') {
     // learning_rates: keys are parameter patterns.
     const patterns = await patternItems(ctx, cursor.path);
-    return patterns.filter((p) => !cursor.siblings.has(p.label)).map((p) => ({ ...p, insertText: cursor.hasColon ? p.label : `${p.label}: ` }));
+    return patterns
+      .filter((p) => !cursor.siblings.has(p.label))
+      .map((p) => ({ ...p, insertText: cursor.hasColon ? p.label : `${p.label}: ` }));
   }
   if (spec.type !== 'section') return [];
   const fields = Object.entries(spec.fields as Record<string, FieldSpec>);
@@ -90,7 +92,11 @@ async function valueItems(ctx: ServiceContext, cursor: CursorContext): Promise<C
         preselect: v === spec.default,
       }));
     case 'boolean':
-      return [true, false].map((v) => ({ label: String(v), kind: CompletionItemKind.Value, detail: v === spec.default ? 'default' : undefined }));
+      return [true, false].map((v) => ({
+        label: String(v),
+        kind: CompletionItemKind.Value,
+        detail: v === spec.default ? 'default' : undefined,
+      }));
     case 'number':
     case 'integer': {
       const values = [...new Set([...(spec.default !== undefined ? [spec.default] : []), ...(spec.examples ?? [])])];
@@ -133,8 +139,13 @@ function formatNumber(v: number): string {
 }
 
 function learningRateHint(v: number, c: FineTuneConfig | undefined): string {
-  if (c?.mode === 'from-scratch') return v >= 1e-4 ? 'A usual range for training from scratch.' : 'Low for training from scratch; 1e-4 to 5e-4 is usual.';
-  return v <= 5e-5 ? 'A usual range for fine-tuning BERT (2e-5 to 5e-5).' : 'High for fine-tuning; meant for training from scratch or for a new head.';
+  if (c?.mode === 'from-scratch')
+    return v >= 1e-4
+      ? 'A usual range for training from scratch.'
+      : 'Low for training from scratch; 1e-4 to 5e-4 is usual.';
+  return v <= 5e-5
+    ? 'A usual range for fine-tuning BERT (2e-5 to 5e-5).'
+    : 'High for fine-tuning; meant for training from scratch or for a new head.';
 }
 
 function relative(ctx: ServiceContext, abs: string): string {
@@ -143,7 +154,12 @@ function relative(ctx: ServiceContext, abs: string): string {
   return rel === '' ? '.' : rel;
 }
 
-async function stringItems(ctx: ServiceContext, spec: FieldSpec, key: string, config: FineTuneConfig | undefined): Promise<CompletionItem[]> {
+async function stringItems(
+  ctx: ServiceContext,
+  spec: FieldSpec,
+  key: string,
+  config: FineTuneConfig | undefined,
+): Promise<CompletionItem[]> {
   const items: CompletionItem[] = [];
   const ws = ctx.workspace;
   if (key === 'metric_for_best_model') {
@@ -163,7 +179,13 @@ async function stringItems(ctx: ServiceContext, spec: FieldSpec, key: string, co
     }
     if (spec.kind !== 'checkpoint') {
       for (const m of WELL_KNOWN_MODELS) {
-        items.push({ label: m.id, kind: CompletionItemKind.Reference, detail: 'Hugging Face Hub', documentation: md(m.description), sortText: `2${m.id}` });
+        items.push({
+          label: m.id,
+          kind: CompletionItemKind.Reference,
+          detail: 'Hugging Face Hub',
+          documentation: md(m.description),
+          sortText: `2${m.id}`,
+        });
       }
     }
     return items;
@@ -174,9 +196,16 @@ async function stringItems(ctx: ServiceContext, spec: FieldSpec, key: string, co
   }
   if (spec.kind === 'column' && config && ctx.host && config.data.train_file) {
     const host = ctx.host;
-    const cols = await withTimeout(host.readColumns(host.resolve(config.data.train_file)), ctx.timeoutMs, { ok: false, reason: 'timeout' } as const);
+    const cols = await withTimeout(host.readColumns(host.resolve(config.data.train_file)), ctx.timeoutMs, {
+      ok: false,
+      reason: 'timeout',
+    } as const);
     if (!cols.ok) return [];
-    return cols.value.map((c) => ({ label: c, kind: CompletionItemKind.Field, detail: `column of ${config.data.train_file}` }));
+    return cols.value.map((c) => ({
+      label: c,
+      kind: CompletionItemKind.Field,
+      detail: `column of ${config.data.train_file}`,
+    }));
   }
   return items;
 }
@@ -186,10 +215,15 @@ async function patternItems(ctx: ServiceContext, keyPath: string[]): Promise<Com
   const config = ctx.parsed.result?.config;
   const items: CompletionItem[] = [];
   if (keyPath[keyPath.length - 1] === 'no_decay') {
-    for (const d of (configSchema.fields.training.fields.no_decay.default ?? [])) items.push({ label: d, kind: CompletionItemKind.Constant, detail: 'default', sortText: `0${d}` });
+    for (const d of configSchema.fields.training.fields.no_decay.default ?? [])
+      items.push({ label: d, kind: CompletionItemKind.Constant, detail: 'default', sortText: `0${d}` });
   }
   if (!config || !ctx.host) return items;
-  const params: ParamInfo[] | undefined = await withTimeout(modelParameters(config, ctx.host), ctx.timeoutMs, undefined);
+  const params: ParamInfo[] | undefined = await withTimeout(
+    modelParameters(config, ctx.host),
+    ctx.timeoutMs,
+    undefined,
+  );
   if (!params) return items;
   const seen = new Set(items.map((i) => i.label));
   let order = 0;
@@ -217,7 +251,12 @@ async function patternItems(ctx: ServiceContext, keyPath: string[]): Promise<Com
   }
   for (const [label, count] of wild) {
     if (seen.has(label)) continue;
-    items.push({ label, kind: CompletionItemKind.Module, detail: `every layer · ${formatCount(count)} parameters`, sortText: `2${String(order++).padStart(5, '0')}` });
+    items.push({
+      label,
+      kind: CompletionItemKind.Module,
+      detail: `every layer · ${formatCount(count)} parameters`,
+      sortText: `2${String(order++).padStart(5, '0')}`,
+    });
   }
   return items;
 }

@@ -62,7 +62,12 @@ function opensBlock(valuePart: string | undefined): boolean {
  * when the lines above do not form nested mappings (a list of mappings, a broken structure). A list item's
  * owner may sit at the same indent as the item (`freeze:\n- a`).
  */
-function enclosingPath(lines: Line[], from: number, indent: number, listItem: boolean): { path: string[]; parentLine: number } | undefined {
+function enclosingPath(
+  lines: Line[],
+  from: number,
+  indent: number,
+  listItem: boolean,
+): { path: string[]; parentLine: number } | undefined {
   const path: string[] = [];
   let limit = indent;
   let parentLine = -1;
@@ -162,6 +167,12 @@ export function cursorContext(text: string, offset: number): CursorContext | und
   return undefined;
 }
 
-function ctx(kind: CursorContext['kind'], path: string[], prefix: string, replaceStart: number, replaceEnd: number): CursorContext {
+function ctx(
+  kind: CursorContext['kind'],
+  path: string[],
+  prefix: string,
+  replaceStart: number,
+  replaceEnd: number,
+): CursorContext {
   return { kind, path, prefix, replaceStart, replaceEnd, siblings: new Set(), indent: 0, hasColon: false };
 }

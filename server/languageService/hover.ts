@@ -21,7 +21,8 @@ interface Target {
   value?: unknown;
 }
 
-const contains = (r: readonly number[] | null | undefined, offset: number): boolean => !!r && r[0]! <= offset && offset <= r[1]!;
+const contains = (r: readonly number[] | null | undefined, offset: number): boolean =>
+  !!r && r[0]! <= offset && offset <= r[1]!;
 
 /** The key or scalar value under the cursor, with its path. Iterative, so deep nesting cannot overflow. */
 export function targetAt(root: Node | null, offset: number): Target | undefined {
@@ -32,7 +33,8 @@ export function targetAt(root: Node | null, offset: number): Target | undefined 
       let next: unknown;
       for (const pair of node.items) {
         const k = pair.key as Node | null;
-        if (isScalar(k) && contains(k.range, offset)) return { path: [...path, String(k.value)], on: 'key', range: [k.range![0], k.range![1]] };
+        if (isScalar(k) && contains(k.range, offset))
+          return { path: [...path, String(k.value)], on: 'key', range: [k.range![0], k.range![1]] };
         const v = pair.value as Node | null;
         if (v && contains(v.range, offset) && isScalar(k)) {
           path.push(String(k.value));
@@ -61,7 +63,10 @@ export async function doHover(ctx: ServiceContext, offset: number): Promise<Hove
   if (!target) return null;
   const value = await hoverText(ctx, target);
   if (!value) return null;
-  return { contents: { kind: MarkupKind.Markdown, value }, range: toRange(ctx.document, { start: target.range[0], end: target.range[1] }) };
+  return {
+    contents: { kind: MarkupKind.Markdown, value },
+    range: toRange(ctx.document, { start: target.range[0], end: target.range[1] }),
+  };
 }
 
 async function hoverText(ctx: ServiceContext, t: Target): Promise<string | undefined> {
@@ -71,7 +76,8 @@ async function hoverText(ctx: ServiceContext, t: Target): Promise<string | undef
   // A pattern: an item of freeze/unfreeze/no_decay, or a key of learning_rates.
   const isPattern =
     spec?.kind === 'param-pattern' &&
-    ((spec.type === 'string[]' && t.on === 'value') || (spec.type === 'map<number>' && t.path.length === 3 && t.on === 'key'));
+    ((spec.type === 'string[]' && t.on === 'value') ||
+      (spec.type === 'map<number>' && t.path.length === 3 && t.on === 'key'));
   if (isPattern) {
     const pattern = String(t.on === 'key' ? t.path[t.path.length - 1] : t.value);
     return patternHover(ctx, pattern, t.path[0] === 'freeze');
@@ -89,25 +95,38 @@ async function hoverText(ctx: ServiceContext, t: Target): Promise<string | undef
 async function patternHover(ctx: ServiceContext, pattern: string, isFreeze: boolean): Promise<string> {
   const config = ctx.parsed.result!.config;
   const params = ctx.host ? await withTimeout(modelParameters(config, ctx.host), ctx.timeoutMs, undefined) : undefined;
-  if (!params) return `\`${pattern}\`: the model's parameter names are not known here (a Hub model that is not downloaded, or no model yet).`;
+  if (!params)
+    return `\`${pattern}\`: the model's parameter names are not known here (a Hub model that is not downloaded, or no model yet).`;
   const s = summarisePattern(pattern, params, config);
   if (!s.matchedTensors) return `\`${pattern}\` matches **no parameter** of this model.`;
   const shown = s.modules.slice(0, 12).map((m) => `- \`${m}\``);
   if (s.modules.length > 12) shown.push(`- … and ${s.modules.length - 12} more`);
-  const lines = [`\`${pattern}\` matches ${s.matchedTensors} tensors, ${formatCount(s.matchedParams)} parameters:`, '', ...shown];
+  const lines = [
+    `\`${pattern}\` matches ${s.matchedTensors} tensors, ${formatCount(s.matchedParams)} parameters:`,
+    '',
+    ...shown,
+  ];
   if (isFreeze) {
     const total = params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
     const unfrozen = s.matchedParams - s.frozenParams;
-    lines.push('', `Freezes **${formatCount(s.frozenParams)}** of ${formatCount(total)} parameters${unfrozen ? ` (${formatCount(unfrozen)} re-opened by \`unfreeze\`)` : ''}.`);
+    lines.push(
+      '',
+      `Freezes **${formatCount(s.frozenParams)}** of ${formatCount(total)} parameters${unfrozen ? ` (${formatCount(unfrozen)} re-opened by \`unfreeze\`)` : ''}.`,
+    );
   }
   return lines.join('\n');
 }
 
-async function modelHover(ctx: ServiceContext, nameOrPath: string, task: Parameters<typeof headFor>[0]): Promise<string | undefined> {
+async function modelHover(
+  ctx: ServiceContext,
+  nameOrPath: string,
+  task: Parameters<typeof headFor>[0],
+): Promise<string | undefined> {
   const local = ctx.host ? await withTimeout(ctx.host.localModel(nameOrPath), ctx.timeoutMs, undefined) : undefined;
   if (local?.ok) return describeModel(local.value, nameOrPath);
   if (local && !local.ok) return `**${nameOrPath}**: ${local.reason}`;
   const known = wellKnownModel(nameOrPath);
-  if (known) return `${describeModel({ config: known.config, parameters: bertParameters(known.config, headFor(task)) }, nameOrPath)}\n\n${known.description} (Hugging Face Hub)`;
+  if (known)
+    return `${describeModel({ config: known.config, parameters: bertParameters(known.config, headFor(task)) }, nameOrPath)}\n\n${known.description} (Hugging Face Hub)`;
   return `**${nameOrPath}**: a Hugging Face Hub id, downloaded at the start of the run.`;
 }

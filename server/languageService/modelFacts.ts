@@ -29,14 +29,22 @@ const bert = (L: number, H: number, A: number): HubModel['config'] => ({
 
 /** Small BERT checkpoints that fine-tune in minutes on a CPU (Turc et al., "Well-Read Students Learn Better"). */
 export const WELL_KNOWN_MODELS: readonly HubModel[] = [
-  { id: 'prajjwal1/bert-tiny', description: 'BERT-Tiny (L=2, H=128): seconds per epoch on small data sets.', config: bert(2, 128, 2) },
+  {
+    id: 'prajjwal1/bert-tiny',
+    description: 'BERT-Tiny (L=2, H=128): seconds per epoch on small data sets.',
+    config: bert(2, 128, 2),
+  },
   { id: 'prajjwal1/bert-mini', description: 'BERT-Mini (L=4, H=256).', config: bert(4, 256, 4) },
   { id: 'prajjwal1/bert-small', description: 'BERT-Small (L=4, H=512).', config: bert(4, 512, 8) },
   { id: 'prajjwal1/bert-medium', description: 'BERT-Medium (L=8, H=512).', config: bert(8, 512, 8) },
-  { id: 'google/bert_uncased_L-2_H-128_A-2', description: 'Google\'s BERT-Tiny, uncased.', config: bert(2, 128, 2) },
-  { id: 'google/bert_uncased_L-4_H-256_A-4', description: 'Google\'s BERT-Mini, uncased.', config: bert(4, 256, 4) },
-  { id: 'google/bert_uncased_L-4_H-512_A-8', description: 'Google\'s BERT-Small, uncased.', config: bert(4, 512, 8) },
-  { id: 'bert-base-uncased', description: 'BERT-Base (L=12, H=768): the reference model; slow on a CPU.', config: bert(12, 768, 12) },
+  { id: 'google/bert_uncased_L-2_H-128_A-2', description: "Google's BERT-Tiny, uncased.", config: bert(2, 128, 2) },
+  { id: 'google/bert_uncased_L-4_H-256_A-4', description: "Google's BERT-Mini, uncased.", config: bert(4, 256, 4) },
+  { id: 'google/bert_uncased_L-4_H-512_A-8', description: "Google's BERT-Small, uncased.", config: bert(4, 512, 8) },
+  {
+    id: 'bert-base-uncased',
+    description: 'BERT-Base (L=12, H=768): the reference model; slow on a CPU.',
+    config: bert(12, 768, 12),
+  },
 ];
 
 export function wellKnownModel(id: string): HubModel | undefined {
@@ -92,7 +100,11 @@ export interface PatternSummary {
   frozenParams: number;
 }
 
-export function summarisePattern(pattern: string, params: readonly ParamInfo[], c: Pick<FineTuneConfig, 'freeze' | 'unfreeze'>): PatternSummary {
+export function summarisePattern(
+  pattern: string,
+  params: readonly ParamInfo[],
+  c: Pick<FineTuneConfig, 'freeze' | 'unfreeze'>,
+): PatternSummary {
   const matched = params.filter((p) => matchesPattern(p.name, pattern));
   const matchedNames = new Set(matched.map((p) => p.name));
   const modules: string[] = [];
@@ -110,7 +122,10 @@ export function summarisePattern(pattern: string, params: readonly ParamInfo[], 
   };
 }
 
-export function describeModel(info: Pick<ModelInfo, 'config'> & { parameters: readonly ParamInfo[] }, where: string): string {
+export function describeModel(
+  info: Pick<ModelInfo, 'config'> & { parameters: readonly ParamInfo[] },
+  where: string,
+): string {
   const cfg = info.config;
   const total = countParameters(info.parameters);
   const parts = [

@@ -48,10 +48,20 @@ export function documentFolder(uri: string): string | undefined {
   }
 }
 
-const SEVERITY = { error: DiagnosticSeverity.Error, warning: DiagnosticSeverity.Warning, info: DiagnosticSeverity.Information } as const;
+const SEVERITY = {
+  error: DiagnosticSeverity.Error,
+  warning: DiagnosticSeverity.Warning,
+  info: DiagnosticSeverity.Information,
+} as const;
 
 export function toLspDiagnostic(document: TextDocument, d: ConfigDiagnostic): Diagnostic {
-  return { range: toRange(document, d.range), severity: SEVERITY[d.severity], code: d.code, source: DIAGNOSTIC_SOURCE, message: d.message };
+  return {
+    range: toRange(document, d.range),
+    severity: SEVERITY[d.severity],
+    code: d.code,
+    source: DIAGNOSTIC_SOURCE,
+    message: d.message,
+  };
 }
 
 function overlaps(a: Range, b: Range): boolean {
@@ -68,7 +78,10 @@ export function createLanguageService(options: LanguageServiceOptions): FineTune
   const context = (document: TextDocument): ServiceContext => {
     let entry = parses.get(document.uri);
     if (!entry || entry.version !== document.version) {
-      entry = { version: document.version, parsed: parseConfig(document.getText(), options.maxTextLength ?? MAX_TEXT_LENGTH) };
+      entry = {
+        version: document.version,
+        parsed: parseConfig(document.getText(), options.maxTextLength ?? MAX_TEXT_LENGTH),
+      };
       parses.set(document.uri, entry);
       if (parses.size > 50) parses.delete(parses.keys().next().value!);
     }
@@ -108,7 +121,8 @@ export function createLanguageService(options: LanguageServiceOptions): FineTune
     doHover: (document, position) => doHover(context(document), document.offsetAt(position)),
     async doCodeActions(document, range) {
       const last = full.get(document.uri);
-      const diagnostics = last && last.version === document.version ? last.diagnostics : await configDiagnostics(document);
+      const diagnostics =
+        last && last.version === document.version ? last.diagnostics : await configDiagnostics(document);
       const actions: CodeAction[] = [];
       for (const d of diagnostics) {
         const lsp = toLspDiagnostic(document, d);
@@ -119,7 +133,11 @@ export function createLanguageService(options: LanguageServiceOptions): FineTune
             kind: CodeActionKind.QuickFix,
             diagnostics: [lsp],
             isPreferred: fix.preferred ?? false,
-            edit: { changes: { [document.uri]: fix.edits.map((e) => ({ range: toRange(document, e.range), newText: e.newText })) } },
+            edit: {
+              changes: {
+                [document.uri]: fix.edits.map((e) => ({ range: toRange(document, e.range), newText: e.newText })),
+              },
+            },
           });
         }
       }

@@ -48,7 +48,12 @@ const config = (lr, epochs, data = DATA) =>
 function makeWorkspace() {
   const sample = path.join(ROOT, 'examples', 'sample');
   fs.mkdirSync(path.join(workspace, 'tokenizer'), { recursive: true });
-  const head = (f, n) => fs.readFileSync(path.join(sample, f), 'utf8').split('\n').slice(0, n + 1).join('\n') + '\n';
+  const head = (f, n) =>
+    fs
+      .readFileSync(path.join(sample, f), 'utf8')
+      .split('\n')
+      .slice(0, n + 1)
+      .join('\n') + '\n';
   fs.writeFileSync(path.join(workspace, 'train.csv'), head('train.csv', 160));
   fs.writeFileSync(path.join(workspace, 'validation.csv'), head('validation.csv', 40));
   fs.copyFileSync(path.join(sample, 'tokenizer', 'vocab.txt'), path.join(workspace, 'tokenizer', 'vocab.txt'));
@@ -72,7 +77,13 @@ function makeWorkspace() {
 const runsDir = () => path.join(workspace, '.finetune', 'runs');
 function runs() {
   return fs.existsSync(runsDir())
-    ? fs.readdirSync(runsDir()).filter((d) => fs.existsSync(path.join(runsDir(), d, 'run.json'))).map((d) => ({ dir: path.join(runsDir(), d), ...JSON.parse(fs.readFileSync(path.join(runsDir(), d, 'run.json'), 'utf8')) }))
+    ? fs
+        .readdirSync(runsDir())
+        .filter((d) => fs.existsSync(path.join(runsDir(), d, 'run.json')))
+        .map((d) => ({
+          dir: path.join(runsDir(), d),
+          ...JSON.parse(fs.readFileSync(path.join(runsDir(), d, 'run.json'), 'utf8')),
+        }))
     : [];
 }
 async function waitFor(fn, what, timeout = 120000) {
@@ -86,7 +97,10 @@ async function waitFor(fn, what, timeout = 120000) {
 }
 const ended = (r) => r && r.status !== 'running';
 /** A quick-pick row of a run: its name, then (no space in innerText) its status. */
-const runRow = (name) => new RegExp(`^\\s*${name}\\s*(queued|starting|running|stopping|completed|stopped|cancelled|early-stopped|failed|interrupted)`);
+const runRow = (name) =>
+  new RegExp(
+    `^\\s*${name}\\s*(queued|starting|running|stopping|completed|stopped|cancelled|early-stopped|failed|interrupted)`,
+  );
 
 /** The content frame of the active webview panel (code-server nests it two iframes deep). */
 /** Types a path into VS Code's simple file dialog (code-server's showOpenDialog) and accepts it. */
@@ -109,7 +123,6 @@ async function acceptInFileDialog(value) {
 function webview() {
   return page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
 }
-
 
 before(async () => {
   makeWorkspace();
@@ -150,7 +163,8 @@ journey('the metrics panel of a live run shows the step count and the loss chart
   assert.ok(first > 0, 'the step count shows progress');
   assert.ok((await webview().locator('canvas.chart-canvas').count()) >= 4, 'the charts are drawn');
   let later = first;
-  for (let i = 0; i < 120 && later <= first && !ended(runs().find((r) => r.runId === run.runId)); i++) (await sleep(250), (later = await stepOf()));
+  for (let i = 0; i < 120 && later <= first && !ended(runs().find((r) => r.runId === run.runId)); i++)
+    (await sleep(250), (later = await stepOf()));
   assert.ok(later > first, `the step count advanced (${first} → ${later})`);
   await shot(page, ARTIFACTS, '01-metrics-live');
   await waitFor(() => ended(runs().find((r) => r.runId === run.runId)), 'run a to finish', 180000);
@@ -165,7 +179,11 @@ journey('two runs compared side by side, with their config differences', async (
   await runCommand(page, 'Fine-Tune: Compare with…');
   const rows = page.locator('.quick-input-list .monaco-list-row');
   await rows.first().waitFor();
-  for (const name of ['a', 'b']) await rows.filter({ hasText: runRow(name) }).first().click();
+  for (const name of ['a', 'b'])
+    await rows
+      .filter({ hasText: runRow(name) })
+      .first()
+      .click();
   await page.keyboard.press('Enter');
   await webview().locator('.run-header').nth(1).waitFor({ timeout: 60000 });
   await webview().locator('table.grid', { hasText: 'training.learning_rate' }).first().waitFor();
@@ -209,53 +227,79 @@ journey('the checkpoint explorer resumes a run and tries a checkpoint on a sente
   assert.match(await webview().locator('.prediction').innerText(), /Predicted: (positive|negative)/);
   await shot(page, ARTIFACTS, '05-try');
   await row.locator('vscode-button[title^="Resume"]').click();
-  const resumed = await waitFor(() => runs().length > before && runs().find((r) => r.resumedFrom), 'a resumed run', 60000);
+  const resumed = await waitFor(
+    () => runs().length > before && runs().find((r) => r.resumedFrom),
+    'a resumed run',
+    60000,
+  );
   assert.match(resumed.resumedFrom, /checkpoint-\d+$/);
   await waitFor(() => ended(runs().find((r) => r.runId === resumed.runId)), 'the resumed run to finish', 180000);
 });
 
-journey('the checkpoint explorer evaluates a checkpoint on a data file, exports it as a model folder and deletes one after asking', async () => {
-  await clearNotifications(page);
-  await runCommand(page, 'Fine-Tune: Open checkpoints');
-  await pick(page, runRow('a'), 'a');
-  const table = webview().locator('table.checkpoints');
-  await table.waitFor({ timeout: 60000 });
-  const sound = table.locator('tbody tr:not(.broken)');
-  assert.ok((await sound.count()) >= 2, 'run a kept at least two checkpoints');
-  const first = sound.first();
-  const firstPath = await first.getAttribute('data-path');
+journey(
+  'the checkpoint explorer evaluates a checkpoint on a data file, exports it as a model folder and deletes one after asking',
+  async () => {
+    await clearNotifications(page);
+    await runCommand(page, 'Fine-Tune: Open checkpoints');
+    await pick(page, runRow('a'), 'a');
+    const table = webview().locator('table.checkpoints');
+    await table.waitFor({ timeout: 60000 });
+    const sound = table.locator('tbody tr:not(.broken)');
+    assert.ok((await sound.count()) >= 2, 'run a kept at least two checkpoints');
+    const first = sound.first();
+    const firstPath = await first.getAttribute('data-path');
 
-  await first.locator('vscode-button[title^="Evaluate"]').click();
-  await acceptInFileDialog(path.join(workspace, 'validation.csv'));
-  const evaluation = webview().locator('section.evaluation');
-  await evaluation.locator('table.confusion').waitFor({ timeout: 120000 });
-  assert.match(await evaluation.locator('h3').first().innerText(), /^Evaluation of checkpoint-\d+ on validation\.csv \(40 examples\)$/);
-  assert.match(await evaluation.locator('table.scalars').innerText(), /accuracy/);
-  const support = (await evaluation.locator('table[aria-label="Per-class metrics"] tbody tr td:last-child').allInnerTexts()).map(Number);
-  assert.equal(support.reduce((a, b) => a + b, 0), 40, 'every validation row is counted once');
-  await shot(page, ARTIFACTS, '06-evaluate');
+    await first.locator('vscode-button[title^="Evaluate"]').click();
+    await acceptInFileDialog(path.join(workspace, 'validation.csv'));
+    const evaluation = webview().locator('section.evaluation');
+    await evaluation.locator('table.confusion').waitFor({ timeout: 120000 });
+    assert.match(
+      await evaluation.locator('h3').first().innerText(),
+      /^Evaluation of checkpoint-\d+ on validation\.csv \(40 examples\)$/,
+    );
+    assert.match(await evaluation.locator('table.scalars').innerText(), /accuracy/);
+    const support = (
+      await evaluation.locator('table[aria-label="Per-class metrics"] tbody tr td:last-child').allInnerTexts()
+    ).map(Number);
+    assert.equal(
+      support.reduce((a, b) => a + b, 0),
+      40,
+      'every validation row is counted once',
+    );
+    await shot(page, ARTIFACTS, '06-evaluate');
 
-  const exportDir = path.join(workspace, 'exported');
-  await first.locator('vscode-button[title^="Export"]').click();
-  await acceptInFileDialog(`${exportDir}/`);
-  const exported = await waitFor(() => fs.readdirSync(exportDir).map((d) => path.join(exportDir, d)).find((d) => fs.existsSync(path.join(d, 'README.md'))), 'the exported model folder', 60000);
-  assert.ok(path.basename(exported).endsWith(path.basename(firstPath)), `named after the checkpoint: ${exported}`);
-  const files = fs.readdirSync(exported);
-  for (const f of ['config.json', 'model.safetensors', 'vocab.txt', 'README.md']) assert.ok(files.includes(f), `${f} exported (${files.join(', ')})`);
-  for (const f of ['optimizer.safetensors', 'trainer_state.json']) assert.ok(!files.includes(f), `${f} is training state, not exported`);
-  assert.match(fs.readFileSync(path.join(exported, 'README.md'), 'utf8'), /Fine-Tune Studio/);
-  await clearNotifications(page);
+    const exportDir = path.join(workspace, 'exported');
+    await first.locator('vscode-button[title^="Export"]').click();
+    await acceptInFileDialog(`${exportDir}/`);
+    const exported = await waitFor(
+      () =>
+        fs
+          .readdirSync(exportDir)
+          .map((d) => path.join(exportDir, d))
+          .find((d) => fs.existsSync(path.join(d, 'README.md'))),
+      'the exported model folder',
+      60000,
+    );
+    assert.ok(path.basename(exported).endsWith(path.basename(firstPath)), `named after the checkpoint: ${exported}`);
+    const files = fs.readdirSync(exported);
+    for (const f of ['config.json', 'model.safetensors', 'vocab.txt', 'README.md'])
+      assert.ok(files.includes(f), `${f} exported (${files.join(', ')})`);
+    for (const f of ['optimizer.safetensors', 'trainer_state.json'])
+      assert.ok(!files.includes(f), `${f} is training state, not exported`);
+    assert.match(fs.readFileSync(path.join(exported, 'README.md'), 'utf8'), /Fine-Tune Studio/);
+    await clearNotifications(page);
 
-  const last = sound.last();
-  const lastPath = await last.getAttribute('data-path');
-  assert.notEqual(lastPath, firstPath);
-  await last.locator('vscode-button[title^="Delete"]').click();
-  await page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Delete' }).first().click();
-  await waitFor(() => !fs.existsSync(lastPath), 'the checkpoint folder to be removed', 30000);
-  await table.locator(`tbody tr[data-path="${lastPath}"]`).waitFor({ state: 'detached', timeout: 30000 });
-  assert.ok(fs.existsSync(firstPath), 'the other checkpoints stay');
-  await shot(page, ARTIFACTS, '07-deleted');
-});
+    const last = sound.last();
+    const lastPath = await last.getAttribute('data-path');
+    assert.notEqual(lastPath, firstPath);
+    await last.locator('vscode-button[title^="Delete"]').click();
+    await page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Delete' }).first().click();
+    await waitFor(() => !fs.existsSync(lastPath), 'the checkpoint folder to be removed', 30000);
+    await table.locator(`tbody tr[data-path="${lastPath}"]`).waitFor({ state: 'detached', timeout: 30000 });
+    assert.ok(fs.existsSync(firstPath), 'the other checkpoints stay');
+    await shot(page, ARTIFACTS, '07-deleted');
+  },
+);
 
 journey('the checkpoint explorer evaluates a run trained on its own column names (sentence/sentiment)', async () => {
   await clearNotifications(page);

@@ -45,7 +45,12 @@ function makeWorkspace() {
 
 function runFolders() {
   const dir = path.join(workspace, '.finetune', 'runs');
-  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((d) => fs.existsSync(path.join(dir, d, 'run.json'))).map((d) => path.join(dir, d)) : [];
+  return fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((d) => fs.existsSync(path.join(dir, d, 'run.json')))
+        .map((d) => path.join(dir, d))
+    : [];
 }
 const runJson = (dir) => JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8'));
 
@@ -56,7 +61,13 @@ async function openRunsView() {
   // so click until the view is there rather than once; the last wait fails the journey if it never is.
   for (let i = 0; i < 10 && !(await pane.isVisible()); i++) {
     await tab.click();
-    if (await pane.waitFor({ timeout: 3000 }).then(() => true, () => false)) break;
+    if (
+      await pane.waitFor({ timeout: 3000 }).then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
   }
   await pane.waitFor();
 }
@@ -67,11 +78,19 @@ async function waitForRun(name, re, timeout = 60000) {
   let texts = [];
   for (;;) {
     texts = await runsRows(page)
-      .evaluateAll((rows) => rows.map((r) => [r.querySelector('.label-name')?.textContent?.trim() ?? '', r.querySelector('.label-description')?.textContent?.trim() ?? '']))
+      .evaluateAll((rows) =>
+        rows.map((r) => [
+          r.querySelector('.label-name')?.textContent?.trim() ?? '',
+          r.querySelector('.label-description')?.textContent?.trim() ?? '',
+        ]),
+      )
       .catch(() => []);
     const hit = texts.findIndex(([label, description]) => label === name && re.test(description));
     if (hit >= 0) return runsRows(page).nth(hit);
-    if (Date.now() > deadline) throw new Error(`no run "${name}" matching ${re} in the Runs view within ${timeout} ms; rows: ${JSON.stringify(texts)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `no run "${name}" matching ${re} in the Runs view within ${timeout} ms; rows: ${JSON.stringify(texts)}`,
+      );
     await sleep(150);
   }
 }
@@ -84,7 +103,6 @@ async function closeAllEditors() {
   await sleep(300);
 }
 
-
 before(async () => {
   makeWorkspace();
   buildVsix(vsix);
@@ -95,7 +113,11 @@ before(async () => {
 });
 
 /** `UPDATE_SCREENSHOTS=1` refreshes the README's screenshots from this run. */
-const README_SHOTS = { '03-wizard-wrote-config': 'wizard-config', '06-second-run-running': 'run-running', '10-problems': 'problems' };
+const README_SHOTS = {
+  '03-wizard-wrote-config': 'wizard-config',
+  '06-second-run-running': 'run-running',
+  '10-problems': 'problems',
+};
 
 after(async () => {
   if (process.env.UPDATE_SCREENSHOTS) {
@@ -121,8 +143,16 @@ function journey(name, fn) {
       const logs = path.join(tmp, 'vscode', 'data', 'logs');
       for (const f of fs.existsSync(logs) ? fs.readdirSync(logs, { recursive: true }).map(String) : []) {
         if (!f.endsWith('Fine-Tune Studio.log')) continue;
-        const lines = fs.readFileSync(path.join(logs, f), 'utf8').split('\n').filter((l) => !/ (eval|checkpoint) @ step /.test(l));
-        console.log(lines.slice(-60).map((l) => `# | ${l}`).join('\n'));
+        const lines = fs
+          .readFileSync(path.join(logs, f), 'utf8')
+          .split('\n')
+          .filter((l) => !/ (eval|checkpoint) @ step /.test(l));
+        console.log(
+          lines
+            .slice(-60)
+            .map((l) => `# | ${l}`)
+            .join('\n'),
+        );
       }
       throw e;
     }
@@ -137,7 +167,10 @@ journey('the Fine-Tune view and its commands are there after start-up', async ()
   const input = page.locator('.quick-input-widget .quick-input-box input').first();
   await input.fill('>Fine-Tune:');
   for (const c of ['Fine-tune model', 'Train from scratch', 'Start run', 'Check training environment']) {
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: `Fine-Tune: ${c}` }).first().waitFor();
+    await page
+      .locator('.quick-input-list .monaco-list-row', { hasText: `Fine-Tune: ${c}` })
+      .first()
+      .waitFor();
   }
   // No run is active, so Stop run stays out of the palette.
   assert.equal(await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Fine-Tune: Stop run' }).count(), 0);
@@ -145,45 +178,58 @@ journey('the Fine-Tune view and its commands are there after start-up', async ()
   await page.keyboard.press('Escape');
 });
 
-journey('"Train from scratch" asks for data, columns, architecture, tokenizer and task, and opens the config it wrote', async () => {
-  await runCommand(page, 'Fine-Tune: Train from scratch');
-  await waitForQuickTitle(page, 'Train from scratch');
-  await pick(page, 'reviews.csv', 'reviews.csv', { placeholder: 'Training data' });
-  await pick(page, 'text', 'text', { exact: true, placeholder: 'Column holding the text' });
-  await pick(page, 'label', 'label', { exact: true, placeholder: 'Column holding the label' });
-  await pick(page, 'Micro', 'Micro', { placeholder: 'Architecture' });
-  await pick(page, 'tokenizer in the workspace', 'tokenizer', { placeholder: 'Tokenizer' });
-  await pick(page, 'Text classification', 'classification', { placeholder: 'Task' });
-  await page.locator('.tab.active', { hasText: 'reviews.finetune.yaml' }).waitFor();
-  const text = fs.readFileSync(path.join(workspace, 'reviews.finetune.yaml'), 'utf8');
-  assert.match(text, /^mode: from-scratch$/m);
-  assert.match(text, /^ {2}tokenizer: \.\/tokenizer$/m);
-  assert.match(text, /^ {4}hidden_size: 32$/m);
-  await page.locator('.notifications-toasts', { hasText: 'Wrote reviews.finetune.yaml' }).waitFor();
-  await shot(page, ARTIFACTS, '03-wizard-wrote-config');
-});
+journey(
+  '"Train from scratch" asks for data, columns, architecture, tokenizer and task, and opens the config it wrote',
+  async () => {
+    await runCommand(page, 'Fine-Tune: Train from scratch');
+    await waitForQuickTitle(page, 'Train from scratch');
+    await pick(page, 'reviews.csv', 'reviews.csv', { placeholder: 'Training data' });
+    await pick(page, 'text', 'text', { exact: true, placeholder: 'Column holding the text' });
+    await pick(page, 'label', 'label', { exact: true, placeholder: 'Column holding the label' });
+    await pick(page, 'Micro', 'Micro', { placeholder: 'Architecture' });
+    await pick(page, 'tokenizer in the workspace', 'tokenizer', { placeholder: 'Tokenizer' });
+    await pick(page, 'Text classification', 'classification', { placeholder: 'Task' });
+    await page.locator('.tab.active', { hasText: 'reviews.finetune.yaml' }).waitFor();
+    const text = fs.readFileSync(path.join(workspace, 'reviews.finetune.yaml'), 'utf8');
+    assert.match(text, /^mode: from-scratch$/m);
+    assert.match(text, /^ {2}tokenizer: \.\/tokenizer$/m);
+    assert.match(text, /^ {4}hidden_size: 32$/m);
+    await page.locator('.notifications-toasts', { hasText: 'Wrote reviews.finetune.yaml' }).waitFor();
+    await shot(page, ARTIFACTS, '03-wizard-wrote-config');
+  },
+);
 
-journey('starting the config shows the run in the Runs view going from running to completed with checkpoints', async () => {
-  // Ten epochs, so that the run is seen running before it completes.
-  const config = path.join(workspace, 'reviews.finetune.yaml');
-  fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace(/num_train_epochs: \d+/, 'num_train_epochs: 10'));
-  await clickNotificationButton(page, 'Wrote reviews.finetune.yaml', 'Start run');
-  await openRunsView();
-  await waitForRun('reviews', /\b[1-9]\d*\/\d+/, 30000);
-  await shot(page, ARTIFACTS, '04-run-running');
-  const done = await waitForRun('reviews', /completed/, 90000);
-  await done.locator('.monaco-tl-twistie').click();
-  await runsRows(page).filter({ hasText: 'Checkpoints' }).first().waitFor();
-  await runsRows(page).filter({ hasText: /step \d+/ }).filter({ hasText: /best|last/ }).first().waitFor();
-  const [dir] = runFolders();
-  assert.ok(dir, 'the run folder exists');
-  assert.equal(runJson(dir).status, 'completed');
-  assert.ok(fs.readdirSync(dir).some((f) => /^checkpoint-\d+$/.test(f)), 'a checkpoint was saved');
-  await shot(page, ARTIFACTS, '05-run-completed');
-  await clearNotifications(page);
-});
+journey(
+  'starting the config shows the run in the Runs view going from running to completed with checkpoints',
+  async () => {
+    // Ten epochs, so that the run is seen running before it completes.
+    const config = path.join(workspace, 'reviews.finetune.yaml');
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace(/num_train_epochs: \d+/, 'num_train_epochs: 10'));
+    await clickNotificationButton(page, 'Wrote reviews.finetune.yaml', 'Start run');
+    await openRunsView();
+    await waitForRun('reviews', /\b[1-9]\d*\/\d+/, 30000);
+    await shot(page, ARTIFACTS, '04-run-running');
+    const done = await waitForRun('reviews', /completed/, 90000);
+    await done.locator('.monaco-tl-twistie').click();
+    await runsRows(page).filter({ hasText: 'Checkpoints' }).first().waitFor();
+    await runsRows(page)
+      .filter({ hasText: /step \d+/ })
+      .filter({ hasText: /best|last/ })
+      .first()
+      .waitFor();
+    const [dir] = runFolders();
+    assert.ok(dir, 'the run folder exists');
+    assert.equal(runJson(dir).status, 'completed');
+    assert.ok(
+      fs.readdirSync(dir).some((f) => /^checkpoint-\d+$/.test(f)),
+      'a checkpoint was saved',
+    );
+    await shot(page, ARTIFACTS, '05-run-completed');
+    await clearNotifications(page);
+  },
+);
 
-journey('a second run, fine-tuned from the first run\'s checkpoint, is stopped mid-way and resumed', async () => {
+journey("a second run, fine-tuned from the first run's checkpoint, is stopped mid-way and resumed", async () => {
   await closeAllEditors();
   await runCommand(page, 'Fine-Tune: Fine-tune model');
   await waitForQuickTitle(page, 'Fine-tune model');
@@ -213,9 +259,14 @@ journey('a second run, fine-tuned from the first run\'s checkpoint, is stopped m
   await waitForRun('reviews-2', /stopped/, 60000);
   // With no active run left, the item goes.
   await item.waitFor({ state: 'hidden', timeout: 30000 });
-  const stopped = runFolders().map((d) => runJson(d)).find((r) => r.configFile === config);
+  const stopped = runFolders()
+    .map((d) => runJson(d))
+    .find((r) => r.configFile === config);
   assert.equal(stopped.status, 'stopped');
-  assert.ok(stopped.checkpoints.length >= 1 || fs.readdirSync(path.join(workspace, '.finetune', 'runs', stopped.runId)).some((f) => f.startsWith('checkpoint-')));
+  assert.ok(
+    stopped.checkpoints.length >= 1 ||
+      fs.readdirSync(path.join(workspace, '.finetune', 'runs', stopped.runId)).some((f) => f.startsWith('checkpoint-')),
+  );
   await shot(page, ARTIFACTS, '07-second-run-stopped');
   await clearNotifications(page);
 
@@ -223,10 +274,18 @@ journey('a second run, fine-tuned from the first run\'s checkpoint, is stopped m
   // With two checkpoints (an epoch's and the one saved on stop) it asks which: resume from the last. With one
   // (stopped in the first epoch) it resumes from it without asking.
   const which = page.locator('.quick-input-widget .quick-input-box input[placeholder^="From which checkpoint"]');
-  if (await which.waitFor({ timeout: 3000 }).then(() => true, () => false)) await pick(page, 'last', '', { placeholder: 'From which checkpoint' });
+  if (
+    await which.waitFor({ timeout: 3000 }).then(
+      () => true,
+      () => false,
+    )
+  )
+    await pick(page, 'last', '', { placeholder: 'From which checkpoint' });
   let resumed;
   for (let i = 0; i < 300 && !resumed; i++) {
-    resumed = runFolders().map((d) => runJson(d)).find((r) => r.configFile === config && r.resumedFrom);
+    resumed = runFolders()
+      .map((d) => runJson(d))
+      .find((r) => r.configFile === config && r.resumedFrom);
     if (!resumed) await sleep(200);
   }
   assert.ok(resumed, 'a resumed run folder appeared');
@@ -235,7 +294,12 @@ journey('a second run, fine-tuned from the first run\'s checkpoint, is stopped m
   const metrics = path.join(workspace, '.finetune', 'runs', resumed.runId, 'metrics.jsonl');
   let firstStep;
   for (let i = 0; i < 300 && firstStep === undefined; i++) {
-    const line = fs.existsSync(metrics) ? fs.readFileSync(metrics, 'utf8').split('\n').find((l) => l.includes('"type":"step"')) : undefined;
+    const line = fs.existsSync(metrics)
+      ? fs
+          .readFileSync(metrics, 'utf8')
+          .split('\n')
+          .find((l) => l.includes('"type":"step"'))
+      : undefined;
     if (line) firstStep = JSON.parse(line).step;
     else await sleep(100);
   }
@@ -304,7 +368,10 @@ function metricsSizes() {
 function stepsAfter(dir, offset) {
   const bytes = fs.readFileSync(path.join(dir, 'metrics.jsonl'));
   const text = bytes.subarray(bytes.length >= offset ? offset : 0).toString('utf8');
-  return text.split('\n').filter((l) => l.includes('"type":"step"')).map((l) => JSON.parse(l).step);
+  return text
+    .split('\n')
+    .filter((l) => l.includes('"type":"step"'))
+    .map((l) => JSON.parse(l).step);
 }
 
 journey('a killed trainer leaves its run interrupted; Resume in the Runs view completes it', async () => {
@@ -329,7 +396,12 @@ journey('a killed trainer leaves its run interrupted; Resume in the Runs view co
   await page.locator('.context-view .action-label', { hasText: 'Resume run from checkpoint' }).first().click();
   // One checkpoint resumes at once; with several (killed after the second), the last is picked.
   const which = page.locator('.quick-input-widget .quick-input-box input[placeholder^="From which checkpoint"]');
-  if (await which.waitFor({ timeout: 3000 }).then(() => true, () => false)) {
+  if (
+    await which.waitFor({ timeout: 3000 }).then(
+      () => true,
+      () => false,
+    )
+  ) {
     await pick(page, 'last', '', { placeholder: 'From which checkpoint' });
   }
   const from = new RegExp(`checkpoint-${killed.step}$`);
@@ -352,13 +424,29 @@ journey('a broken config shows its diagnostics in the Problems panel', async () 
   await closeAllEditors();
   fs.writeFileSync(
     path.join(workspace, 'broken.finetune.yaml'),
-    ['mode: fine-tune', 'model:', '  name_or_path: ./tokenizer', 'data:', '  train_file: reviews.csv', 'training:', '  learning_rate: fast', '  num_train_epoch: 3', ''].join('\n'),
+    [
+      'mode: fine-tune',
+      'model:',
+      '  name_or_path: ./tokenizer',
+      'data:',
+      '  train_file: reviews.csv',
+      'training:',
+      '  learning_rate: fast',
+      '  num_train_epoch: 3',
+      '',
+    ].join('\n'),
   );
   await openFile(page, 'broken.finetune.yaml');
   await runCommand(page, 'View: Focus Problems');
   const problems = page.locator('.markers-panel .monaco-list-row');
-  await problems.filter({ hasText: /learning_rate/ }).first().waitFor({ timeout: 60000 });
-  await problems.filter({ hasText: /num_train_epoch/ }).first().waitFor();
+  await problems
+    .filter({ hasText: /learning_rate/ })
+    .first()
+    .waitFor({ timeout: 60000 });
+  await problems
+    .filter({ hasText: /num_train_epoch/ })
+    .first()
+    .waitFor();
   await shot(page, ARTIFACTS, '10-problems');
 });
 

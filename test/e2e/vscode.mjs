@@ -32,7 +32,8 @@ export async function launch({ vsix, workspace, runDir, log = () => {} }) {
   const codeServer = path.join(E2E, 'node_modules', '.bin', 'code-server');
   if (!fs.existsSync(codeServer)) throw new Error('code-server is not installed: run `npm run e2e:setup` first');
   const { chromium } = require('playwright-core');
-  for (const d of ['ext', 'data/User', 'xdg/config', 'xdg/data', 'xdg/cache', 'chrome', 'home', 'tmp']) fs.mkdirSync(path.join(runDir, d), { recursive: true });
+  for (const d of ['ext', 'data/User', 'xdg/config', 'xdg/data', 'xdg/cache', 'chrome', 'home', 'tmp'])
+    fs.mkdirSync(path.join(runDir, d), { recursive: true });
   const port = await freePort();
   fs.writeFileSync(path.join(runDir, 'config.yaml'), `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
   fs.writeFileSync(
@@ -62,14 +63,36 @@ export async function launch({ vsix, workspace, runDir, log = () => {} }) {
     XDG_DATA_HOME: path.join(runDir, 'xdg/data'),
     XDG_CACHE_HOME: path.join(runDir, 'xdg/cache'),
   };
-  const common = ['--config', path.join(runDir, 'config.yaml'), '--user-data-dir', path.join(runDir, 'data'), '--extensions-dir', path.join(runDir, 'ext')];
+  const common = [
+    '--config',
+    path.join(runDir, 'config.yaml'),
+    '--user-data-dir',
+    path.join(runDir, 'data'),
+    '--extensions-dir',
+    path.join(runDir, 'ext'),
+  ];
   execFileSync(codeServer, [...common, '--install-extension', vsix], { env, stdio: 'pipe' });
   log('vsix installed');
-  const cs = spawn(codeServer, [...common, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', workspace], {
-    env,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const cs = spawn(
+    codeServer,
+    [
+      ...common,
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--auth',
+      'none',
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      workspace,
+    ],
+    {
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const csLog = fs.createWriteStream(path.join(runDir, 'code-server.log'));
   cs.stdout.pipe(csLog);
   cs.stderr.pipe(csLog);
@@ -81,7 +104,9 @@ export async function launch({ vsix, workspace, runDir, log = () => {} }) {
     for (let i = 0; i < 50; i++) {
       let left = '';
       try {
-        left = execFileSync('pgrep', ['-g', String(cs.pid)]).toString().trim();
+        left = execFileSync('pgrep', ['-g', String(cs.pid)])
+          .toString()
+          .trim();
       } catch {}
       if (!left) return;
       await sleep(100);
@@ -103,7 +128,16 @@ export async function launch({ vsix, workspace, runDir, log = () => {} }) {
     context = await chromium.launchPersistentContext(path.join(runDir, 'chrome'), {
       executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1400, height: 900 },
       env,
     });
@@ -158,7 +192,9 @@ export async function runCommand(page, label) {
 export async function pick(page, rowText, filter = rowText, { exact = false, placeholder } = {}) {
   const quick = page.locator('.quick-input-widget');
   // The widget is reused from one step to the next: the placeholder tells which step is showing.
-  const input = quick.locator(placeholder ? `.quick-input-box input[placeholder^="${placeholder}"]` : '.quick-input-box input').first();
+  const input = quick
+    .locator(placeholder ? `.quick-input-box input[placeholder^="${placeholder}"]` : '.quick-input-box input')
+    .first();
   // exact: the row's accessible name is exactly `rowText` (a label without description).
   const row = exact
     ? quick.getByRole('option', { name: rowText, exact: true }).first()
@@ -197,7 +233,9 @@ export async function clearNotifications(page) {
 
 /** The rows of the Runs view. */
 export function runsRows(page) {
-  return page.locator('[id="workbench.view.extension.finetune"] .monaco-list-row, .pane-body[aria-label^="Runs"] .monaco-list-row');
+  return page.locator(
+    '[id="workbench.view.extension.finetune"] .monaco-list-row, .pane-body[aria-label^="Runs"] .monaco-list-row',
+  );
 }
 
 export async function shot(page, dir, name) {
@@ -226,7 +264,11 @@ export async function openFile(page, name) {
       // Closes Quick Open, if it is open, before the next attempt.
       await page.keyboard.press('Escape').catch(() => {});
       // Takes the focus back from a webview, if one holds it; the retry checks whether the file opened.
-      await page.locator('.monaco-workbench .part.editor').first().click({ position: { x: 5, y: 5 } }).catch(() => {});
+      await page
+        .locator('.monaco-workbench .part.editor')
+        .first()
+        .click({ position: { x: 5, y: 5 } })
+        .catch(() => {});
       await sleep(300);
     }
   }
@@ -237,7 +279,10 @@ export async function openFile(page, name) {
  * `data` and `training` are the keys of those sections, in order (values written as given).
  */
 export function tinyConfig(data, training) {
-  const block = (o) => Object.entries(o).map(([k, v]) => `  ${k}: ${v}`).join('\n');
+  const block = (o) =>
+    Object.entries(o)
+      .map(([k, v]) => `  ${k}: ${v}`)
+      .join('\n');
   return `mode: from-scratch
 task: text-classification
 model:
@@ -258,7 +303,11 @@ ${block(training)}
 /** Builds the production bundles and packs them into a .vsix at `out`, as `npm run package` does. */
 export function buildVsix(out) {
   execFileSync('node', ['esbuild.mjs', '--production'], { cwd: ROOT, stdio: 'pipe' });
-  execFileSync(path.join(ROOT, 'node_modules', '.bin', 'vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', out], { cwd: ROOT, stdio: 'pipe' });
+  execFileSync(
+    path.join(ROOT, 'node_modules', '.bin', 'vsce'),
+    ['package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', out],
+    { cwd: ROOT, stdio: 'pipe' },
+  );
 }
 
 /** Closes VS Code (printing the page errors it saw) and removes the suite's temp folder, unless KEEP_E2E is set. */

@@ -3,7 +3,12 @@ import * as assert from 'node:assert/strict';
 import { fuzz, mutateBytes, mutateText } from './harness';
 
 test('the fuzz harness runs at least minCases, and a failure names the seed, the case and the input', async () => {
-  const ok = await fuzz('counts', { minCases: 50, maxCases: 50, generate: (rng) => mutateText(rng, 'abc'), check: () => {} });
+  const ok = await fuzz('counts', {
+    minCases: 50,
+    maxCases: 50,
+    generate: (rng) => mutateText(rng, 'abc'),
+    check: () => {},
+  });
   assert.equal(ok.cases, 50);
   await assert.rejects(
     fuzz('fails', { minCases: 10, generate: (_rng, i) => i, check: (i) => assert.notEqual(i, 7) }),
@@ -21,7 +26,12 @@ test('a slow case fails the suite', async () => {
 test('the same seed gives the same mutations', async () => {
   const seen: string[][] = [[], []];
   for (const run of [0, 1]) {
-    await fuzz('repeat', { minCases: 20, maxCases: 20, generate: (rng) => mutateText(rng, 'hello: world') + mutateBytes(rng, new Uint8Array([1, 2, 3])).join(','), check: (x) => void seen[run]!.push(x) });
+    await fuzz('repeat', {
+      minCases: 20,
+      maxCases: 20,
+      generate: (rng) => mutateText(rng, 'hello: world') + mutateBytes(rng, new Uint8Array([1, 2, 3])).join(','),
+      check: (x) => void seen[run]!.push(x),
+    });
   }
   assert.deepEqual(seen[0], seen[1]);
 });

@@ -57,16 +57,22 @@ export async function fuzz<T>(name: string, o: FuzzOptions<T>): Promise<FuzzRepo
     try {
       await o.check(input, rng);
     } catch (e) {
-      throw new Error(`fuzz ${name}: case ${i} failed (FUZZ_SEED=${seed}): ${e instanceof Error ? e.stack : String(e)}\ninput: ${show(input)}`);
+      throw new Error(
+        `fuzz ${name}: case ${i} failed (FUZZ_SEED=${seed}): ${e instanceof Error ? e.stack : String(e)}\ninput: ${show(input)}`,
+      );
     }
     const took = performance.now() - c0;
     slowest = Math.max(slowest, took);
-    if (took > caseMs) throw new Error(`fuzz ${name}: case ${i} took ${took.toFixed(0)} ms (limit ${caseMs}; FUZZ_SEED=${seed})\ninput: ${show(input)}`);
+    if (took > caseMs)
+      throw new Error(
+        `fuzz ${name}: case ${i} took ${took.toFixed(0)} ms (limit ${caseMs}; FUZZ_SEED=${seed})\ninput: ${show(input)}`,
+      );
   }
   gc?.();
   const growthMb = (process.memoryUsage().heapUsed - heap0) / 1e6;
   const maxGrowth = o.maxHeapGrowthMb ?? 256;
-  if (growthMb > maxGrowth) throw new Error(`fuzz ${name}: the heap grew by ${growthMb.toFixed(0)} MB (bound ${maxGrowth}; FUZZ_SEED=${seed})`);
+  if (growthMb > maxGrowth)
+    throw new Error(`fuzz ${name}: the heap grew by ${growthMb.toFixed(0)} MB (bound ${maxGrowth}; FUZZ_SEED=${seed})`);
   return { cases: i, elapsedMs: performance.now() - t0, slowestMs: slowest };
 }
 
@@ -76,7 +82,11 @@ export function pick<T>(rng: Rng, xs: readonly T[]): T {
 }
 
 /** Mutates a string: flips, inserts, deletes or duplicates a few characters or slices. */
-export function mutateText(rng: Rng, s: string, alphabet = '\u0000\t\n\r "\'[]{}:,-#&*!|>%@`\\/.0123456789eE+aZ_\u00e9\u{1F600}'): string {
+export function mutateText(
+  rng: Rng,
+  s: string,
+  alphabet = '\u0000\t\n\r "\'[]{}:,-#&*!|>%@`\\/.0123456789eE+aZ_\u00e9\u{1F600}',
+): string {
   let out = s;
   const edits = 1 + randInt(rng, 4);
   for (let k = 0; k < edits; k++) {

@@ -8,7 +8,8 @@ async function complete(marked: string): Promise<CompletionItem[]> {
   return (await service().doComplete(document, position)).items;
 }
 const labels = (items: CompletionItem[]) => items.map((i) => i.label);
-const newText = (item: CompletionItem | undefined) => (item?.textEdit && 'newText' in item.textEdit ? item.textEdit.newText : undefined);
+const newText = (item: CompletionItem | undefined) =>
+  item?.textEdit && 'newText' in item.textEdit ? item.textEdit.newText : undefined;
 const docOf = (item: CompletionItem | undefined) => (item?.documentation as MarkupContent | undefined)?.value ?? '';
 
 describe('completion: keys', () => {
@@ -25,7 +26,9 @@ describe('completion: keys', () => {
   it('after `training:` only training keys, minus those present', async () => {
     const items = await complete(BASE + '  |');
     const l = labels(items);
-    assert.ok(l.includes('num_train_epochs') && l.includes('lr_scheduler_type') && l.includes('load_best_model_at_end'));
+    assert.ok(
+      l.includes('num_train_epochs') && l.includes('lr_scheduler_type') && l.includes('load_best_model_at_end'),
+    );
     assert.ok(!l.includes('learning_rate'), 'already present');
     assert.ok(!l.includes('train_file') && !l.includes('mode'));
     const wd = items.find((i) => i.label === 'weight_decay')!;
@@ -37,7 +40,9 @@ describe('completion: keys', () => {
     const l = labels(items);
     assert.ok(l.includes('num_hidden_layers') && l.includes('num_attention_heads'));
     assert.ok(!l.includes('hidden_size'));
-    const edit = items.find((i) => i.label === 'num_hidden_layers')!.textEdit as { range: { start: { character: number }; end: { character: number } } };
+    const edit = items.find((i) => i.label === 'num_hidden_layers')!.textEdit as {
+      range: { start: { character: number }; end: { character: number } };
+    };
     assert.deepEqual([edit.range.start.character, edit.range.end.character], [4, 9]);
   });
   it('a section key inserts an indented block', async () => {
@@ -83,8 +88,14 @@ describe('completion: values', () => {
     assert.deepEqual(l, ['data/one.csv', 'data/train.csv', 'data/val.csv']);
   });
   it('text_column / label_column: the columns of the chosen data file', async () => {
-    assert.deepEqual(labels(await complete(BASE.replace('  validation_file', '  text_column: |\n  validation_file'))), ['text', 'label']);
-    const other = BASE.replace('data/train.csv', 'data/one.csv').replace('  validation_file', '  label_column: "|"\n  validation_file');
+    assert.deepEqual(labels(await complete(BASE.replace('  validation_file', '  text_column: |\n  validation_file'))), [
+      'text',
+      'label',
+    ]);
+    const other = BASE.replace('data/train.csv', 'data/one.csv').replace(
+      '  validation_file',
+      '  label_column: "|"\n  validation_file',
+    );
     assert.deepEqual(labels(await complete(other)), ['sentence', 'label']);
   });
   it('metric_for_best_model: the metrics of the task', async () => {
@@ -106,7 +117,7 @@ describe('completion: parameter patterns', () => {
     const edit = items[0]!.textEdit as { range: { start: { character: number }; end: { character: number } } };
     assert.deepEqual([edit.range.start.character, edit.range.end.character], [4, 12]);
   });
-  it('flow lists and a block list at the key\'s indent', async () => {
+  it("flow lists and a block list at the key's indent", async () => {
     const flow = labels(await complete(BASE + 'freeze: [bert.embeddings, |]'));
     assert.ok(flow.includes('bert.pooler'));
     assert.ok(!flow.includes('bert.embeddings'), 'already in the list');
@@ -118,7 +129,8 @@ describe('completion: parameter patterns', () => {
     assert.ok(labels(await complete(BASE + '  no_decay: [|]')).includes('LayerNorm.weight'));
   });
   it('from scratch: patterns from the architecture', async () => {
-    const text = 'mode: from-scratch\nmodel:\n  tokenizer: t\n  architecture:\n    num_hidden_layers: 3\ndata:\n  train_file: data/train.csv\nfreeze:\n  - |';
+    const text =
+      'mode: from-scratch\nmodel:\n  tokenizer: t\n  architecture:\n    num_hidden_layers: 3\ndata:\n  train_file: data/train.csv\nfreeze:\n  - |';
     const l = labels(await complete(text));
     assert.ok(l.includes('bert.encoder.layer.2') && !l.includes('bert.encoder.layer.3'));
   });

@@ -24,7 +24,9 @@ const service = createLanguageService({
 async function diagnosticsOf(file: string) {
   const text = await fs.readFile(file, 'utf8');
   const d = TextDocument.create(pathToFileURL(file).href, 'finetune-yaml', 1, text);
-  return (await service.doValidation(d)).map((x) => `${path.relative(root, file)}:${x.range.start.line + 1}: ${x.code} ${x.message}`);
+  return (await service.doValidation(d)).map(
+    (x) => `${path.relative(root, file)}:${x.range.start.line + 1}: ${x.code} ${x.message}`,
+  );
 }
 
 describe('shipped configs', () => {

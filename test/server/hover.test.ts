@@ -47,7 +47,10 @@ describe('hover', () => {
     assert.match(text, /2 layers, hidden size 32, 2 heads, 23\.6k parameters/);
   });
   it('name_or_path: a well-known Hub model, and an unknown Hub id', async () => {
-    assert.match((await hover(BASE.replace('models/tiny', 'prajjwal1/bert-ti|ny')))!, /2 layers, hidden size 128, .*4\.39M parameters/);
+    assert.match(
+      (await hover(BASE.replace('models/tiny', 'prajjwal1/bert-ti|ny')))!,
+      /2 layers, hidden size 128, .*4\.39M parameters/,
+    );
     assert.match((await hover(BASE.replace('models/tiny', 'some-org/some-mo|del')))!, /Hub id/);
   });
   it('nothing on an unknown key or outside any key', async () => {

@@ -65,7 +65,17 @@ describe('bad input: the service always answers', () => {
   });
   it('exponential aliases ("billion laughs")', BOUND, async () => {
     let text = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n';
-    for (const [p, c] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f'], ['f', 'g']]) text += `${c}: &${c} [${Array(9).fill('*' + p).join(',')}]\n`;
+    for (const [p, c] of [
+      ['a', 'b'],
+      ['b', 'c'],
+      ['c', 'd'],
+      ['d', 'e'],
+      ['e', 'f'],
+      ['f', 'g'],
+    ])
+      text += `${c}: &${c} [${Array(9)
+        .fill('*' + p)
+        .join(',')}]\n`;
     text += `freeze: [${Array(9).fill('*g').join(',')}]\nmode: fine-tune\n`;
     assert.ok((await answers(text)).length > 0);
   });

@@ -29,9 +29,15 @@ describe('the Node workspace index', () => {
 
   it('finds data files, model folders and checkpoints, and skips tooling and model files', async () => {
     const index = nodeWorkspaceIndex({ roots: [dir], runsFolders: [path.join(dir, '.finetune/runs')] });
-    assert.deepEqual((await index.dataFiles()).map((f) => path.relative(dir, f)).sort(), ['data/more/dev.jsonl', 'data/train.csv']);
+    assert.deepEqual((await index.dataFiles()).map((f) => path.relative(dir, f)).sort(), [
+      'data/more/dev.jsonl',
+      'data/train.csv',
+    ]);
     const models = (await index.modelFolders()).map((m) => [path.relative(dir, m.path), m.checkpoint]).sort();
-    assert.deepEqual(models, [['.finetune/runs/exp-1/checkpoint-10', true], ['models/tiny', false]]);
+    assert.deepEqual(models, [
+      ['.finetune/runs/exp-1/checkpoint-10', true],
+      ['models/tiny', false],
+    ]);
   });
   it('sees new files once invalidated', async () => {
     const index = nodeWorkspaceIndex({ roots: [dir], runsFolders: [] });

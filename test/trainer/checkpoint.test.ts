@@ -9,7 +9,14 @@ import '@tensorflow/tfjs-backend-cpu';
 import { tokenizerFromVocab } from '../../trainer/hf/tokenizer';
 import { BertModel } from '../../trainer/model/bert';
 import { AdamW } from '../../trainer/optim/adamw';
-import { listCheckpoints, loadModelWeights, pruneCheckpoints, readOptimizerSnapshot, readTrainerState, saveCheckpoint } from '../../trainer/engine/checkpoint';
+import {
+  listCheckpoints,
+  loadModelWeights,
+  pruneCheckpoints,
+  readOptimizerSnapshot,
+  readTrainerState,
+  saveCheckpoint,
+} from '../../trainer/engine/checkpoint';
 import type { TrainerState } from '../../trainer/engine/checkpoint';
 import { loadModelFolder, predictText } from '../../trainer/engine/inference';
 import { labelMapFrom } from '../../trainer/data/labels';
@@ -23,8 +30,21 @@ before(async () => {
 const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...Array.from({ length: 15 }, (_, i) => `w${i}`)];
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'ft-ckpt-'));
 const state = (step: number): TrainerState => ({
-  formatVersion: 1, generatedBy: 'test', global_step: step, epoch: 0, total_steps: 10, steps_per_epoch: 5, seed: 3,
-  data_position: { epoch: 0, step_in_epoch: step }, metric_for_best_model: 'loss', greater_is_better: false, patience_used: 0, log_history: [], labels: ['no', 'yes'], task: 'text-classification', mode: 'from-scratch',
+  formatVersion: 1,
+  generatedBy: 'test',
+  global_step: step,
+  epoch: 0,
+  total_steps: 10,
+  steps_per_epoch: 5,
+  seed: 3,
+  data_position: { epoch: 0, step_in_epoch: step },
+  metric_for_best_model: 'loss',
+  greater_is_better: false,
+  patience_used: 0,
+  log_history: [],
+  labels: ['no', 'yes'],
+  task: 'text-classification',
+  mode: 'from-scratch',
 });
 
 test('save → load round trip: bit-identical weights and optimizer state, same logits, loads as a model folder', async () => {
@@ -33,13 +53,37 @@ test('save → load round trip: bit-identical weights and optimizer state, same 
   const model = BertModel.create(TINY, 'sequence-classification', { numLabels: 2, seed: 5 });
   const settings = new Map(model.parameterNames().map((n) => [n, { lr: 1e-2, weightDecay: 0.01 }]));
   const opt = new AdamW(model.params, settings, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
-  const batch = collate([{ inputIds: [2, 7, 8, 9, 3], tokenTypeIds: [0, 0, 0, 0, 0], label: 1 }, { inputIds: [2, 10, 3], tokenTypeIds: [0, 0, 0], label: 0 }], 0, 'text-classification');
+  const batch = collate(
+    [
+      { inputIds: [2, 7, 8, 9, 3], tokenTypeIds: [0, 0, 0, 0, 0], label: 1 },
+      { inputIds: [2, 10, 3], tokenTypeIds: [0, 0, 0], label: 0 },
+    ],
+    0,
+    'text-classification',
+  );
   const { grads } = await model.lossAndGrads(batch, { training: true, seed: 1 });
   opt.apply(grads, 1);
   for (const g of grads.values()) g.dispose();
-  const dir = await saveCheckpoint({ runDir, step: 7, model, labels: labelMapFrom(['no', 'yes']), tokenizer, optimizer: opt, state: state(7) });
+  const dir = await saveCheckpoint({
+    runDir,
+    step: 7,
+    model,
+    labels: labelMapFrom(['no', 'yes']),
+    tokenizer,
+    optimizer: opt,
+    state: state(7),
+  });
   assert.equal(path.basename(dir), 'checkpoint-7');
-  assert.deepEqual(readdirSync(dir).sort(), ['config.json', 'model.safetensors', 'optimizer.safetensors', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json', 'trainer_state.json', 'vocab.txt']);
+  assert.deepEqual(readdirSync(dir).sort(), [
+    'config.json',
+    'model.safetensors',
+    'optimizer.safetensors',
+    'special_tokens_map.json',
+    'tokenizer.json',
+    'tokenizer_config.json',
+    'trainer_state.json',
+    'vocab.txt',
+  ]);
   const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
   assert.deepEqual(config.architectures, ['BertForSequenceClassification']);
   assert.equal(config.model_type, 'bert');
@@ -80,8 +124,14 @@ test('save_total_limit deletes the oldest checkpoints but never the best nor the
   for (const s of [10, 20, 30, 40]) mkdirSync(path.join(runDir, `checkpoint-${s}`));
   mkdirSync(path.join(runDir, '.checkpoint-50.tmp-123'));
   const deleted = await pruneCheckpoints(runDir, 2, [path.join(runDir, 'checkpoint-10')]);
-  assert.deepEqual(deleted.map((d) => path.basename(d)), ['checkpoint-20', 'checkpoint-30']);
-  assert.deepEqual((await listCheckpoints(runDir)).map((c) => c.step), [10, 40]);
+  assert.deepEqual(
+    deleted.map((d) => path.basename(d)),
+    ['checkpoint-20', 'checkpoint-30'],
+  );
+  assert.deepEqual(
+    (await listCheckpoints(runDir)).map((c) => c.step),
+    [10, 40],
+  );
   // With limit 1 and an older best, both survive: the best and the one just saved.
   assert.deepEqual(await pruneCheckpoints(runDir, 1, [path.join(runDir, 'checkpoint-10')]), []);
   assert.deepEqual(await pruneCheckpoints(runDir, undefined, []), []);
@@ -89,7 +139,11 @@ test('save_total_limit deletes the oldest checkpoints but never the best nor the
 
 test('a process killed during a save leaves the previous checkpoint loadable and no checkpoint-<step> for the broken one', async () => {
   const runDir = tmp();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtures', 'saveAndHang.ts'), runDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(__dirname, 'fixtures', 'saveAndHang.ts'), runDir],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let err = '';
   child.stderr.on('data', (c: Buffer) => (err += c.toString()));
   await new Promise<void>((resolve, reject) => {
@@ -105,8 +159,14 @@ test('a process killed during a save leaves the previous checkpoint loadable and
   const names = readdirSync(runDir);
   assert.ok(names.includes('checkpoint-1'));
   assert.ok(!names.includes('checkpoint-2'), names.join(', '));
-  assert.ok(names.some((n) => n.startsWith('.checkpoint-2.tmp-')), 'the save had got as far as its temp folder');
-  assert.deepEqual((await listCheckpoints(runDir)).map((c) => c.step), [1]);
+  assert.ok(
+    names.some((n) => n.startsWith('.checkpoint-2.tmp-')),
+    'the save had got as far as its temp folder',
+  );
+  assert.deepEqual(
+    (await listCheckpoints(runDir)).map((c) => c.step),
+    [1],
+  );
   const model = BertModel.create(TINY, 'sequence-classification', { numLabels: 2, seed: 1 });
   const fresh = await model.toStateDict();
   await loadModelWeights(model, path.join(runDir, 'checkpoint-1'));

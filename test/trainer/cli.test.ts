@@ -11,7 +11,11 @@ import { makeWorkspace } from './engineFixtures';
 import { REPO } from './trainerProcess';
 
 function cli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', pathToFileURL(require.resolve('tsx')).href, path.join(REPO, 'trainer', 'cli.ts'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', pathToFileURL(require.resolve('tsx')).href, path.join(REPO, 'trainer', 'cli.ts'), ...args],
+    { cwd, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -33,11 +37,20 @@ test('cli train (not a TTY): plain progress lines, a run folder, exit 0; then pr
 
   const p = await cli(['predict', '--model', last, '--text', 'the lamp is great', '--json'], ws.dir);
   assert.equal(p.code, 0, p.stderr);
-  const lines = p.stdout.trim().split('\n').map((l) => parseTrainerMessage(l));
+  const lines = p.stdout
+    .trim()
+    .split('\n')
+    .map((l) => parseTrainerMessage(l));
   assert.ok(lines.every((l) => l.ok));
   const result = lines.map((l) => (l.ok ? l.message : undefined)).find((m) => m?.type === 'result');
   assert.ok(result && result.type === 'result');
-  const v = result.value as { label: string; probabilities: Record<string, number>; inputIds: number[]; attentionMask: number[]; logits: number[] };
+  const v = result.value as {
+    label: string;
+    probabilities: Record<string, number>;
+    inputIds: number[];
+    attentionMask: number[];
+    logits: number[];
+  };
   assert.ok(['negative', 'positive'].includes(v.label));
   assert.equal(v.inputIds[0], 2); // [CLS]
   assert.equal(v.inputIds.at(-1), 3); // [SEP]
@@ -59,21 +72,36 @@ test('cli train (not a TTY): plain progress lines, a run folder, exit 0; then pr
   // The checkpoint explorer reads the --json result through evaluationGuard.
   const ej = await cli(['evaluate', '--model', last, '--data', 'validation.csv', '--json'], ws.dir);
   assert.equal(ej.code, 0, ej.stderr);
-  const evaluated = ej.stdout.split('\n').map((l) => parseTrainerMessage(l)).find((r) => r.ok && r.message.type === 'result');
+  const evaluated = ej.stdout
+    .split('\n')
+    .map((l) => parseTrainerMessage(l))
+    .find((r) => r.ok && r.message.type === 'result');
   assert.ok(evaluated?.ok && evaluated.message.type === 'result', ej.stdout);
   assert.equal(evaluationGuard.check(evaluated.message.value, 'evaluation'), undefined);
   const ev = evaluated.message.value as Evaluation;
   assert.equal(ev.examples, 32);
-  assert.equal(ev.perClass?.reduce((n, p) => n + p.support, 0), 32);
-  assert.equal(ev.confusion?.flat().reduce((a, b) => a + b, 0), 32);
+  assert.equal(
+    ev.perClass?.reduce((n, p) => n + p.support, 0),
+    32,
+  );
+  assert.equal(
+    ev.confusion?.flat().reduce((a, b) => a + b, 0),
+    32,
+  );
 });
 
 test('cli train with a bad config prints file:line:col errors with fixes and exits 2', async () => {
   const ws = makeWorkspace();
-  writeFileSync(path.join(ws.dir, 'bad.finetune.yaml'), ['mode: fine-tune', 'data:', '  train_file: missing.csv', 'training:', '  lr_scheduler_type: cosin', ''].join('\n'));
+  writeFileSync(
+    path.join(ws.dir, 'bad.finetune.yaml'),
+    ['mode: fine-tune', 'data:', '  train_file: missing.csv', 'training:', '  lr_scheduler_type: cosin', ''].join('\n'),
+  );
   const r = await cli(['train', 'bad.finetune.yaml'], ws.dir);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /bad\.finetune\.yaml:5:22: error: `training.lr_scheduler_type` must be one of .*Did you mean `cosine`\? \[invalid-enum\]\n {2}fix: Change to `cosine`/);
+  assert.match(
+    r.stderr,
+    /bad\.finetune\.yaml:5:22: error: `training.lr_scheduler_type` must be one of .*Did you mean `cosine`\? \[invalid-enum\]\n {2}fix: Change to `cosine`/,
+  );
   assert.match(r.stderr, /bad\.finetune\.yaml:1:1: error: `mode: fine-tune` needs `model.name_or_path`/);
   assert.doesNotMatch(r.stdout, /^step /m);
 });

@@ -34,9 +34,18 @@ test('length-bucketed batches cover every index once and group similar lengths',
   const lengths = Array.from({ length: 1000 }, () => 5 + Math.floor(rng() * 500));
   const batches = lengthBucketedBatches(lengths, 8, mulberry32(11));
   const all = batches.flat().sort((a, b) => a - b);
-  assert.deepEqual(all, Array.from({ length: 1000 }, (_, i) => i));
+  assert.deepEqual(
+    all,
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
   const padding = (bs: number[][]): number =>
-    bs.reduce((s, b) => s + Math.max(...b.map((i) => lengths[i] as number)) * b.length - b.reduce((t, i) => t + (lengths[i] as number), 0), 0);
+    bs.reduce(
+      (s, b) =>
+        s +
+        Math.max(...b.map((i) => lengths[i] as number)) * b.length -
+        b.reduce((t, i) => t + (lengths[i] as number), 0),
+      0,
+    );
   const plain = shuffledBatches(1000, 8, mulberry32(11));
   assert.ok(padding(batches) * 5 < padding(plain), `${padding(batches)} vs ${padding(plain)}`);
   assert.deepEqual(lengthBucketedBatches(lengths, 8, mulberry32(11)), batches);

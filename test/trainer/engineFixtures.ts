@@ -16,7 +16,8 @@ function merge(a: Json, b: Json): Json {
   const out: Json = { ...a };
   for (const [k, v] of Object.entries(b)) {
     const prev = out[k];
-    if (v && typeof v === 'object' && !Array.isArray(v) && prev && typeof prev === 'object' && !Array.isArray(prev)) out[k] = merge(prev as Json, v as Json);
+    if (v && typeof v === 'object' && !Array.isArray(v) && prev && typeof prev === 'object' && !Array.isArray(prev))
+      out[k] = merge(prev as Json, v as Json);
     else if (v === undefined) delete out[k];
     else out[k] = v;
   }
@@ -51,11 +52,15 @@ export function baseConfig(): Json {
   };
 }
 
-export function makeWorkspace(overrides: Json = {}, opts: { trainRows?: number; validationRows?: number; name?: string } = {}): Workspace {
+export function makeWorkspace(
+  overrides: Json = {},
+  opts: { trainRows?: number; validationRows?: number; name?: string } = {},
+): Workspace {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ft-engine-'));
   mkdirSync(path.join(dir, 'tokenizer'));
   writeFileSync(path.join(dir, 'tokenizer', 'vocab.txt'), sampleVocab().join('\n') + '\n');
-  const csv = (rows: { text: string; label: string }[]) => 'text,label\n' + rows.map((r) => `"${r.text.replace(/"/g, '""')}",${r.label}`).join('\n') + '\n';
+  const csv = (rows: { text: string; label: string }[]) =>
+    'text,label\n' + rows.map((r) => `"${r.text.replace(/"/g, '""')}",${r.label}`).join('\n') + '\n';
   writeFileSync(path.join(dir, 'train.csv'), csv(generateReviews(opts.trainRows ?? 64, 11)));
   writeFileSync(path.join(dir, 'validation.csv'), csv(generateReviews(opts.validationRows ?? 32, 12)));
   const configFile = path.join(dir, opts.name ?? 'tiny.finetune.yaml');

@@ -19,7 +19,10 @@ export interface EngineRun {
   runDir: string;
 }
 
-export async function runEngine(configFile: string, extra: Partial<Pick<TrainOptions, 'onStepEnd' | 'maxSteps' | 'resumeFrom'>> & { control?: RunControl } = {}): Promise<EngineRun> {
+export async function runEngine(
+  configFile: string,
+  extra: Partial<Pick<TrainOptions, 'onStepEnd' | 'maxSteps' | 'resumeFrom'>> & { control?: RunControl } = {},
+): Promise<EngineRun> {
   const messages: TrainerMessage[] = [];
   const done = await train({
     loaded: await loadConfig(configFile),
@@ -31,7 +34,8 @@ export async function runEngine(configFile: string, extra: Partial<Pick<TrainOpt
     ...(extra.maxSteps !== undefined ? { maxSteps: extra.maxSteps } : {}),
     ...(extra.resumeFrom !== undefined ? { resumeFrom: extra.resumeFrom } : {}),
   });
-  const of = <K extends TrainerMessage['type']>(type: K) => messages.filter((m) => m.type === type) as TrainerMessageOf<K>[];
+  const of = <K extends TrainerMessage['type']>(type: K) =>
+    messages.filter((m) => m.type === type) as TrainerMessageOf<K>[];
   const plan = of('plan')[0];
   if (!plan) throw new Error('no plan message');
   return { messages, done, of, runDir: plan.runDir };

@@ -17,7 +17,10 @@ test('a 100 KB line and a deeply nested one on stdin are ignored with a warning;
   const warnings = run.messages
     .filter((m): m is TrainerMessageOf<'log'> => m.type === 'log' && m.level === 'warn')
     .map((m) => m.message);
-  assert.match(warnings[0] ?? '', /^ignored host message: skipped a line of 100024 characters .* 64 KiB\): \{"type":"stop"/);
+  assert.match(
+    warnings[0] ?? '',
+    /^ignored host message: skipped a line of 100024 characters .* 64 KiB\): \{"type":"stop"/,
+  );
   assert.equal(warnings[1], 'ignored host message: unknown message type "pause"');
   const done = run.messages.at(-1) as TrainerMessageOf<'done'>;
   assert.equal(done.status, 'stopped');

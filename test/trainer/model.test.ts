@@ -88,7 +88,10 @@ for (const backend of ['cpu', 'wasm'] as const) {
 
   test(`[${backend}] padding does not change an example's logits`, async () => {
     await useBackend(backend);
-    const m = BertModel.create({ ...TINY, initializer_range: 0.02 }, 'sequence-classification', { numLabels: 3, seed: 1 });
+    const m = BertModel.create({ ...TINY, initializer_range: 0.02 }, 'sequence-classification', {
+      numLabels: 3,
+      seed: 1,
+    });
     const b = classBatch();
     // Example 1 alone, unpadded (4 tokens), versus inside the batch padded to 6 with garbage ids.
     const alone: Batch = {
@@ -155,8 +158,18 @@ test('same seed gives the same weights; another seed does not', async () => {
   // HF init: padding row zero, LayerNorm 1/0, biases 0.
   const emb = a.params.get('bert.embeddings.word_embeddings.weight')!.dataSync();
   assert.ok(emb.slice(0, TINY.hidden_size).every((x) => x === 0));
-  assert.ok(a.params.get('bert.embeddings.LayerNorm.weight')!.dataSync().every((x) => x === 1));
-  assert.ok(a.params.get('classifier.bias')!.dataSync().every((x) => x === 0));
+  assert.ok(
+    a.params
+      .get('bert.embeddings.LayerNorm.weight')!
+      .dataSync()
+      .every((x) => x === 1),
+  );
+  assert.ok(
+    a.params
+      .get('classifier.bias')!
+      .dataSync()
+      .every((x) => x === 0),
+  );
   [a, b, c].forEach((m) => m.dispose());
 });
 

@@ -84,7 +84,10 @@ test('auto records every attempt and lands on a working backend', async () => {
   assert.equal(choice.tried[0]!.backend, 'webgpu');
   // With a hardware GPU auto stops at webgpu; with none (or only a software adapter, as here) it goes on down the list.
   const next = choice.name === 'webgpu' ? [] : [GPU, NODE];
-  assert.deepEqual(choice.tried.slice(1, 1 + next.length).map((t) => t.backend), next);
+  assert.deepEqual(
+    choice.tried.slice(1, 1 + next.length).map((t) => t.backend),
+    next,
+  );
   assert.ok(['webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'].includes(choice.name));
   assert.ok(choice.tried.at(-1)!.available);
   if (choice.name === 'wasm') {

@@ -14,8 +14,13 @@ process.env.HF_HOME = path.join(root, 'hf-home');
 delete process.env.HF_TOKEN;
 
 const CONFIG = {
-  model_type: 'bert', vocab_size: 30, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2,
-  intermediate_size: 16, max_position_embeddings: 32,
+  model_type: 'bert',
+  vocab_size: 30,
+  hidden_size: 8,
+  num_hidden_layers: 1,
+  num_attention_heads: 2,
+  intermediate_size: 16,
+  max_position_embeddings: 32,
 };
 const WEIGHTS = serializeSafetensors({
   'bert.embeddings.word_embeddings.weight': { shape: [30, 8], data: new Float32Array(240).fill(0.5) },
@@ -53,7 +58,10 @@ test('a local folder with config.json and model.safetensors', async () => {
 test('sharded weights are merged', async () => {
   const a = serializeSafetensors({ x: { shape: [1], data: new Float32Array([1]) } });
   const b = serializeSafetensors({ y: { shape: [1], data: new Float32Array([2]) } });
-  const index = { metadata: { total_size: 8 }, weight_map: { x: 'model-00001-of-00002.safetensors', y: 'model-00002-of-00002.safetensors' } };
+  const index = {
+    metadata: { total_size: 8 },
+    weight_map: { x: 'model-00001-of-00002.safetensors', y: 'model-00002-of-00002.safetensors' },
+  };
   folder('sharded', {
     'config.json': JSON.stringify(CONFIG),
     'model.safetensors.index.json': JSON.stringify(index),
@@ -64,47 +72,77 @@ test('sharded weights are merged', async () => {
   assert.equal(m.weights.kind, 'sharded');
   const sd = await loadStateDict(m);
   assert.deepEqual([...sd.keys()].sort(), ['x', 'y']);
-  folder('sharded-missing', { 'config.json': JSON.stringify(CONFIG), 'model.safetensors.index.json': JSON.stringify(index), 'model-00001-of-00002.safetensors': a });
+  folder('sharded-missing', {
+    'config.json': JSON.stringify(CONFIG),
+    'model.safetensors.index.json': JSON.stringify(index),
+    'model-00001-of-00002.safetensors': a,
+  });
   await assert.rejects(resolveModelFolder(path.join(root, 'sharded-missing')), code('model-missing-shard', /00002/));
 });
 
 test('folders that are not usable are explained', async () => {
   folder('pickle', { 'config.json': JSON.stringify(CONFIG), 'pytorch_model.bin': 'x' });
-  await assert.rejects(resolveModelFolder(path.join(root, 'pickle')), code('model-pytorch-only', /pytorch_model\.bin[\s\S]*safe_serialization=True/));
+  await assert.rejects(
+    resolveModelFolder(path.join(root, 'pickle')),
+    code('model-pytorch-only', /pytorch_model\.bin[\s\S]*safe_serialization=True/),
+  );
   folder('noweights', { 'config.json': JSON.stringify(CONFIG) });
   await assert.rejects(resolveModelFolder(path.join(root, 'noweights')), code('model-missing-weights'));
-  assert.equal((await resolveModelFolder(path.join(root, 'noweights'), { requireWeights: false })).weights.kind, 'none');
+  assert.equal(
+    (await resolveModelFolder(path.join(root, 'noweights'), { requireWeights: false })).weights.kind,
+    'none',
+  );
   folder('noconfig', { 'model.safetensors': WEIGHTS });
   await assert.rejects(resolveModelFolder(path.join(root, 'noconfig')), code('model-missing-config'));
-  await assert.rejects(resolveModelFolder('./does/not/exist', { baseDir: root }), code('model-not-found', /does not exist/));
-  folder('roberta', { 'config.json': JSON.stringify({ ...CONFIG, model_type: 'roberta' }, null, 2), 'model.safetensors': WEIGHTS });
+  await assert.rejects(
+    resolveModelFolder('./does/not/exist', { baseDir: root }),
+    code('model-not-found', /does not exist/),
+  );
+  folder('roberta', {
+    'config.json': JSON.stringify({ ...CONFIG, model_type: 'roberta' }, null, 2),
+    'model.safetensors': WEIGHTS,
+  });
   await assert.rejects(resolveModelFolder(path.join(root, 'roberta')), (e: unknown) => {
     code('model-unsupported-type', /'roberta'/)(e);
     assert.equal((e as FineTuneError).line, 2);
     assert.equal((e as FineTuneError).file, path.join(root, 'roberta', 'config.json'));
     return true;
   });
-  assert.throws(() => validateBertConfig({ ...CONFIG, hidden_size: 9 }, 'c.json'), code('model-bad-config', /not a multiple/));
-  assert.throws(() => validateBertConfig({ ...CONFIG, vocab_size: undefined }, 'c.json'), code('model-bad-config', /no 'vocab_size'/));
+  assert.throws(
+    () => validateBertConfig({ ...CONFIG, hidden_size: 9 }, 'c.json'),
+    code('model-bad-config', /not a multiple/),
+  );
+  assert.throws(
+    () => validateBertConfig({ ...CONFIG, vocab_size: undefined }, 'c.json'),
+    code('model-bad-config', /no 'vocab_size'/),
+  );
 });
 
 test('a Hub id while offline gives hub-offline, saying how to fix it', async () => {
   const offline = (async () => {
-    throw new TypeError('fetch failed', { cause: Object.assign(new Error('getaddrinfo ENOTFOUND huggingface.co'), { code: 'ENOTFOUND' }) });
+    throw new TypeError('fetch failed', {
+      cause: Object.assign(new Error('getaddrinfo ENOTFOUND huggingface.co'), { code: 'ENOTFOUND' }),
+    });
   }) as typeof fetch;
-  await assert.rejects(resolveModelFolder('bert-base-uncased', { cacheDir: path.join(root, 'cache-off'), fetch: offline }), (e: unknown) => {
-    code('hub-offline', /not in the cache[\s\S]*ENOTFOUND[\s\S]*set name_or_path to that folder/)(e);
-    const text = formatUserError((e as FineTuneError).toUserError());
-    assert.match(text, /^error: cannot download 'bert-base-uncased'/);
-    assert.match(text, /\n  fix: Connect to the internet/);
-    return true;
-  });
+  await assert.rejects(
+    resolveModelFolder('bert-base-uncased', { cacheDir: path.join(root, 'cache-off'), fetch: offline }),
+    (e: unknown) => {
+      code('hub-offline', /not in the cache[\s\S]*ENOTFOUND[\s\S]*set name_or_path to that folder/)(e);
+      const text = formatUserError((e as FineTuneError).toUserError());
+      assert.match(text, /^error: cannot download 'bert-base-uncased'/);
+      assert.match(text, /\n  fix: Connect to the internet/);
+      return true;
+    },
+  );
   // An unreachable host, for real.
   await assert.rejects(
     resolveModelFolder('org/model', { cacheDir: path.join(root, 'cache-off2'), endpoint: 'http://127.0.0.1:9' }),
     code('hub-offline'),
   );
-  await assert.rejects(resolveModelFolder('org/model', { cacheDir: path.join(root, 'cache-off3'), allowRemote: false }), code('model-not-cached'));
+  await assert.rejects(
+    resolveModelFolder('org/model', { cacheDir: path.join(root, 'cache-off3'), allowRemote: false }),
+    code('model-not-cached'),
+  );
 });
 
 // Downloads, the cache shared with Python, tokens and the Hub's errors: test/trainer/hubCache.test.ts (fake Hub).

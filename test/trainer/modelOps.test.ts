@@ -27,7 +27,7 @@ function erf64(x: number): number {
     return Math.sign(x) * sum * (2 / Math.sqrt(Math.PI));
   }
   let f = 0;
-  for (let n = 60; n >= 1; n--) f = (n / 2) / (ax + f);
+  for (let n = 60; n >= 1; n--) f = n / 2 / (ax + f);
   const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + f);
   return Math.sign(x) * (1 - erfc);
 }
@@ -39,7 +39,9 @@ for (const backend of ['cpu', 'wasm'] as const) {
     const w = tf.randomNormal([4, 3], 0, 1, 'float32', 2) as tf.Tensor2D;
     const b = tf.randomNormal([3], 0, 1, 'float32', 3) as tf.Tensor1D;
     const dy = tf.randomNormal([5, 3], 0, 1, 'float32', 4);
-    const ours = tf.grads((xx, ww, bb) => tf.sum(tf.mul(linear(xx as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D), dy)));
+    const ours = tf.grads((xx, ww, bb) =>
+      tf.sum(tf.mul(linear(xx as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D), dy)),
+    );
     const ref = tf.grads((xx, ww, bb) => tf.sum(tf.mul(tf.add(tf.matMul(xx, ww), bb), dy)));
     close(linear(x, w, b).dataSync(), tf.add(tf.matMul(x, w), b).dataSync(), 1e-6, 'value');
     const go = ours([x, w, b]);
@@ -56,7 +58,9 @@ for (const backend of ['cpu', 'wasm'] as const) {
     const ids = Int32Array.from([4, 1, 4, 0, 4]);
     const dy = tf.randomNormal([5, 3], 0, 1, 'float32', 6);
     close(gatherRows(table, ids).dataSync(), tf.gather(table, tf.tensor1d(ids, 'int32')).dataSync(), 0, 'value');
-    const g = tf.grad((t) => tf.sum(tf.mul(gatherRows(t as tf.Tensor2D, ids), dy)))(table).dataSync();
+    const g = tf
+      .grad((t) => tf.sum(tf.mul(gatherRows(t as tf.Tensor2D, ids), dy)))(table)
+      .dataSync();
     // Expected: row r gets the sum of dy rows i with ids[i] == r (what UnsortedSegmentSum computes on cpu).
     const dyv = dy.dataSync();
     const want = new Float32Array(18);
@@ -65,7 +69,9 @@ for (const backend of ['cpu', 'wasm'] as const) {
     });
     close(g, want, 1e-6, 'grad');
     if (backend === 'cpu') {
-      const ref = tf.grad((t) => tf.sum(tf.mul(tf.gather(t, tf.tensor1d(ids, 'int32')), dy)))(table).dataSync();
+      const ref = tf
+        .grad((t) => tf.sum(tf.mul(tf.gather(t, tf.tensor1d(ids, 'int32')), dy)))(table)
+        .dataSync();
       close(g, ref, 1e-6, 'grad vs tfjs gather gradient');
     }
   });
@@ -75,7 +81,9 @@ for (const backend of ['cpu', 'wasm'] as const) {
     const xs = Array.from({ length: 241 }, (_, i) => -12 + i * 0.1);
     const x = tf.tensor1d(xs);
     const got = gelu(x).dataSync();
-    const dgot = tf.grad((t) => tf.sum(gelu(t)))(x).dataSync();
+    const dgot = tf
+      .grad((t) => tf.sum(gelu(t)))(x)
+      .dataSync();
     let maxErr = 0;
     let maxDErr = 0;
     xs.forEach((v, i) => {

@@ -14,15 +14,23 @@ test('bert-base parameter counts match transformers, computed from the config al
   assert.equal(cls - (768 * 2 + 2), 109_482_240); // BertModel (with pooler)
   // BertForMaskedLM: no pooler, transform + LayerNorm + bias; the decoder weight is the (tied) embedding.
   assert.equal(countParameters(BERT_BASE_UNCASED, 'masked-lm'), 109_482_240 - 590_592 + 590_592 + 1_536 + 30_522);
-  const tree = buildModuleTree(bertParameters(BERT_BASE_UNCASED, 'sequence-classification', 2), (n) => n.startsWith('classifier.'));
+  const tree = buildModuleTree(bertParameters(BERT_BASE_UNCASED, 'sequence-classification', 2), (n) =>
+    n.startsWith('classifier.'),
+  );
   assert.equal(tree.total, cls);
   assert.equal(tree.trainable, 1538);
   const bert = tree.children.find((c) => c.name === 'bert')!;
   const layer0 = bert.children.find((c) => c.name === 'encoder')!.children[0]!.children[0]!;
   assert.equal(layer0.path, 'bert.encoder.layer.0');
-  assert.deepEqual(layer0.children.map((c) => c.name), ['attention', 'intermediate', 'output']);
+  assert.deepEqual(
+    layer0.children.map((c) => c.name),
+    ['attention', 'intermediate', 'output'],
+  );
   assert.equal(layer0.total, 7_087_872);
-  assert.deepEqual(tree.children.map((c) => c.name), ['bert', 'classifier']);
+  assert.deepEqual(
+    tree.children.map((c) => c.name),
+    ['bert', 'classifier'],
+  );
 });
 
 test('HF names, and the model tree matches the allocated parameters', async () => {
@@ -35,7 +43,10 @@ test('HF names, and the model tree matches the allocated parameters', async () =
   let total = 0;
   for (const v of m.params.values()) total += v.size;
   assert.equal(buildModuleTree(bertParameters(TINY, 'masked-lm'), () => true).total, total);
-  assert.deepEqual(names, parameterSpecs(TINY, 'masked-lm').map((s) => s.name));
+  assert.deepEqual(
+    names,
+    parameterSpecs(TINY, 'masked-lm').map((s) => s.name),
+  );
   assert.equal(total, countParameters(TINY, 'masked-lm'));
   m.dispose();
 });

@@ -12,7 +12,15 @@ before(async () => {
 });
 
 /** torch.optim.AdamW's update, written out in float64 for one parameter vector. */
-function torchAdamW(p: number[], grads: number[][], lr: number, wd: number, b1: number, b2: number, eps: number): number[] {
+function torchAdamW(
+  p: number[],
+  grads: number[][],
+  lr: number,
+  wd: number,
+  b1: number,
+  b2: number,
+  eps: number,
+): number[] {
   const m = p.map(() => 0);
   const v = p.map(() => 0);
   const x = [...p];
@@ -37,7 +45,11 @@ test('AdamW matches a hand-computed torch.optim.AdamW trajectory (decoupled deca
     [0.2, 0.2, -0.3, -2],
   ];
   const w = tf.variable(tf.tensor1d(p0), true, 'adamw-test-w');
-  const opt = new AdamW(new Map([['w', w]]), new Map([['w', { lr: 0.01, weightDecay: 0.1 }]]), { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+  const opt = new AdamW(new Map([['w', w]]), new Map([['w', { lr: 0.01, weightDecay: 0.1 }]]), {
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-8,
+  });
   for (const g of grads) {
     const gt = tf.tensor1d(g);
     opt.apply(new Map([['w', gt]]), 1);
@@ -55,7 +67,14 @@ test('AdamW matches a hand-computed torch.optim.AdamW trajectory (decoupled deca
 test('AdamW: lr factor 0 leaves weights untouched (warm-up step 0), state only for params with grads', async () => {
   const a = tf.variable(tf.tensor1d([1, 2]), true, 'adamw-a');
   const b = tf.variable(tf.tensor1d([3, 4]), true, 'adamw-b');
-  const opt = new AdamW(new Map([['a', a], ['b', b]]), new Map([['a', { lr: 0.1, weightDecay: 0.5 }]]), { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+  const opt = new AdamW(
+    new Map([
+      ['a', a],
+      ['b', b],
+    ]),
+    new Map([['a', { lr: 0.1, weightDecay: 0.5 }]]),
+    { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+  );
   const g = tf.tensor1d([1, 1]);
   opt.apply(new Map([['a', g]]), 0);
   assert.deepEqual([...a.dataSync()], [1, 2]);
@@ -63,7 +82,10 @@ test('AdamW: lr factor 0 leaves weights untouched (warm-up step 0), state only f
   assert.throws(() => opt.apply(new Map([['b', g]]), 1), /untrainable/);
   const snap = await opt.snapshot();
   assert.deepEqual([...snap.entries.keys()], ['a']);
-  assert.deepEqual([...snap.entries.get('a')!.expAvg].map((x) => Number(x.toFixed(6))), [0.1, 0.1]);
+  assert.deepEqual(
+    [...snap.entries.get('a')!.expAvg].map((x) => Number(x.toFixed(6))),
+    [0.1, 0.1],
+  );
   g.dispose();
   opt.dispose();
   a.dispose();
@@ -75,7 +97,11 @@ test('AdamW updates do not leak tensors, and dispose releases all its state', as
   const init = tf.randomNormal([8, 8]);
   const w = tf.variable(init, true, 'adamw-leak');
   init.dispose();
-  const opt = new AdamW(new Map([['w', w]]), new Map([['w', { lr: 1e-3, weightDecay: 0.01 }]]), { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+  const opt = new AdamW(new Map([['w', w]]), new Map([['w', { lr: 1e-3, weightDecay: 0.01 }]]), {
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-8,
+  });
   const g = tf.onesLike(w);
   opt.apply(new Map([['w', g]]), 1);
   const before = tf.memory().numTensors;
@@ -123,7 +149,13 @@ test('gradient accumulation sums scaled micro-batch gradients and disposes the i
 });
 
 test('parameter groups: no_decay by substring as HF, layer-wise decay by depth, explicit rates win', () => {
-  const o = { learningRate: 1e-3, weightDecay: 0.01, noDecay: ['bias', 'LayerNorm.weight'], layerwiseLrDecay: 0.5, numLayers: 2 };
+  const o = {
+    learningRate: 1e-3,
+    weightDecay: 0.01,
+    noDecay: ['bias', 'LayerNorm.weight'],
+    layerwiseLrDecay: 0.5,
+    numLayers: 2,
+  };
   assert.ok(nameMatches('bert.encoder.layer.0.output.LayerNorm.weight', 'LayerNorm.weight'));
   assert.ok(nameMatches('classifier.weight', 'classifier.*'));
   assert.ok(!nameMatches('classifier.weight', 'bias'));

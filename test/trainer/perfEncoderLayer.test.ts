@@ -15,7 +15,13 @@ import { mulberry32 } from '../../common/random';
 import { useBackend } from './modelFixtures';
 
 /** modeling_bert.py's BertLayer, op by op (batched attention matmuls, exact erf GELU). */
-function referenceLayer(x: tf.Tensor2D, w: EncoderLayerWeights, addMask: tf.Tensor, s: EncoderLayerShape, m: EncoderLayerMasks): tf.Tensor2D {
+function referenceLayer(
+  x: tf.Tensor2D,
+  w: EncoderLayerWeights,
+  addMask: tf.Tensor,
+  s: EncoderLayerShape,
+  m: EncoderLayerMasks,
+): tf.Tensor2D {
   const { batch: B, seqLen: S, heads: nh, eps } = s;
   const [N, H] = x.shape;
   const d = H / nh;
@@ -50,15 +56,31 @@ const SHAPE: EncoderLayerShape = { batch: B, seqLen: S, heads: NH, eps: 1e-12 };
 
 function fixtures(seed: number) {
   const rng = mulberry32(seed);
-  const rnd = (shape: number[], sc = 0.5) => tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (rng() * 2 - 1) * sc), shape);
-  const dims: Record<string, number[]> = { wq: [H, H], wk: [H, H], wv: [H, H], wo: [H, H], wi: [H, I], wo2: [I, H], bi: [I] };
+  const rnd = (shape: number[], sc = 0.5) =>
+    tf.tensor(
+      Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (rng() * 2 - 1) * sc),
+      shape,
+    );
+  const dims: Record<string, number[]> = {
+    wq: [H, H],
+    wk: [H, H],
+    wv: [H, H],
+    wo: [H, H],
+    wi: [H, I],
+    wo2: [I, H],
+    bi: [I],
+  };
   const w = Object.fromEntries(
     LAYER_WEIGHT_ORDER.map((k) => [k, k.endsWith('g') ? tf.add(1, rnd([H], 0.2)) : rnd(dims[k] ?? [H])]),
   ) as unknown as EncoderLayerWeights;
   // Example 0 has one padding position, example 1 two, example 2 none.
   const add = new Float32Array(B * S);
   add[S - 1] = add[2 * S - 2] = add[2 * S - 1] = -3.4028234663852886e38;
-  const drop = (shape: number[]) => tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (rng() < 0.2 ? 0 : 1.25)), shape);
+  const drop = (shape: number[]) =>
+    tf.tensor(
+      Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (rng() < 0.2 ? 0 : 1.25)),
+      shape,
+    );
   return {
     w,
     x: rnd([B * S, H], 1) as tf.Tensor2D,
@@ -70,7 +92,11 @@ function fixtures(seed: number) {
 
 type Layer = typeof encoderLayer;
 
-function gradsOf(layer: Layer, f: ReturnType<typeof fixtures>, masks: EncoderLayerMasks): { y: Float32Array; grads: Float32Array[] } {
+function gradsOf(
+  layer: Layer,
+  f: ReturnType<typeof fixtures>,
+  masks: EncoderLayerMasks,
+): { y: Float32Array; grads: Float32Array[] } {
   const args = [f.x, ...LAYER_WEIGHT_ORDER.map((k) => f.w[k])];
   const loss = (...t: tf.Tensor[]) => {
     const w = Object.fromEntries(LAYER_WEIGHT_ORDER.map((k, i) => [k, t[i + 1]])) as unknown as EncoderLayerWeights;
@@ -78,7 +104,9 @@ function gradsOf(layer: Layer, f: ReturnType<typeof fixtures>, masks: EncoderLay
   };
   return tf.tidy(() => ({
     y: layer(f.x, f.w, f.addMask, SHAPE, masks).dataSync() as Float32Array,
-    grads: tf.grads(loss)(args).map((g) => g.dataSync() as Float32Array),
+    grads: tf
+      .grads(loss)(args)
+      .map((g) => g.dataSync() as Float32Array),
   }));
 }
 

@@ -72,11 +72,17 @@ test('[wasm] patched GatherV2 equals the cpu backend (row gathers with repeats; 
       const x = tf.tensor3d(table, [7, 3, 2]);
       const i = tf.tensor1d(idx, 'int32');
       const i2 = tf.tensor2d(idx.slice(0, 6), [2, 3], 'int32');
-      return [tf.gather(x, i), tf.gather(x, i2), tf.gather(x, tf.tensor1d([2, 0, 1], 'int32'), 1)].map((t) => ({ shape: t.shape, values: Array.from(t.dataSync()) }));
+      return [tf.gather(x, i), tf.gather(x, i2), tf.gather(x, tf.tensor1d([2, 0, 1], 'int32'), 1)].map((t) => ({
+        shape: t.shape,
+        values: Array.from(t.dataSync()),
+      }));
     });
   await useBackend('cpu');
   const expected = run();
   await useBackend('wasm');
   assert.deepEqual(run(), expected);
-  assert.throws(() => tf.tidy(() => tf.gather(tf.tensor2d([1, 2], [1, 2]), tf.tensor1d([1], 'int32'))), /index value 1 is not in \[0, 0\]/);
+  assert.throws(
+    () => tf.tidy(() => tf.gather(tf.tensor2d([1, 2], [1, 2]), tf.tensor1d([1], 'int32'))),
+    /index value 1 is not in \[0, 0\]/,
+  );
 });

@@ -31,7 +31,11 @@ const { patchWasmKernels } = require('./trainer/wasmKernels');
 `;
 
 function run(mode: 'threads' | 'single'): { threads: number; sum: number; slice: number[] } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', SCRIPT, mode], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', SCRIPT, mode], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout) as { threads: number; sum: number; slice: number[] };
 }
@@ -41,6 +45,9 @@ test('threaded WASM starts under Node with 2 XNNPACK threads and matches the sin
   const threaded = run('threads');
   assert.equal(single.threads, 1);
   assert.equal(threaded.threads, 2);
-  assert.ok(Math.abs(threaded.sum - single.sum) <= 1e-3 * Math.max(1, Math.abs(single.sum)), `${threaded.sum} vs ${single.sum}`);
+  assert.ok(
+    Math.abs(threaded.sum - single.sum) <= 1e-3 * Math.max(1, Math.abs(single.sum)),
+    `${threaded.sum} vs ${single.sum}`,
+  );
   threaded.slice.forEach((v, i) => assert.ok(Math.abs(v - single.slice[i]!) < 1e-4, `slice[${i}]`));
 });

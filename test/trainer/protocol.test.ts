@@ -8,18 +8,48 @@ const hello: TrainerMessage = {
   protocolVersion: 1,
   engineVersion: '0.1.0',
   pid: 42,
-  backend: { name: 'wasm', reason: 'no native TensorFlow', tried: [{ backend: '@tensorflow/tfjs-node', available: false, why: 'not installed' }] },
+  backend: {
+    name: 'wasm',
+    reason: 'no native TensorFlow',
+    tried: [{ backend: '@tensorflow/tfjs-node', available: false, why: 'not installed' }],
+  },
 };
-const step: TrainerMessage = { type: 'step', step: 3, epoch: 0.5, loss: 0.69, learningRate: 1e-4, gradNorm: 0.3, samplesPerSecond: 100, tokensPerSecond: 1000, elapsedMs: 5, etaMs: null };
+const step: TrainerMessage = {
+  type: 'step',
+  step: 3,
+  epoch: 0.5,
+  loss: 0.69,
+  learningRate: 1e-4,
+  gradNorm: 0.3,
+  samplesPerSecond: 100,
+  tokensPerSecond: 1000,
+  elapsedMs: 5,
+  etaMs: null,
+};
 
 test('valid trainer messages parse back to themselves', () => {
-  for (const m of [hello, step, { ...step, loss: null, gradNorm: null }, { type: 'done', status: 'stopped', step: 3, elapsedMs: 10, lastCheckpoint: '/x/checkpoint-3' }] as TrainerMessage[]) {
+  for (const m of [
+    hello,
+    step,
+    { ...step, loss: null, gradNorm: null },
+    { type: 'done', status: 'stopped', step: 3, elapsedMs: 10, lastCheckpoint: '/x/checkpoint-3' },
+  ] as TrainerMessage[]) {
     const r = parseTrainerMessage(encodeMessage(m).trim());
     assert.ok(r.ok, r.ok ? '' : r.error);
     assert.deepEqual(r.message, m);
   }
-  const tree = { name: 'model', path: '', total: 10, trainable: 4, children: [{ name: 'classifier', path: 'classifier', total: 4, trainable: 4, shape: [2, 2], children: [] }] };
-  assert.ok(parseTrainerMessage(JSON.stringify({ type: 'model', tree, total: 10, trainable: 4, newlyInitialized: ['classifier.weight'] })).ok);
+  const tree = {
+    name: 'model',
+    path: '',
+    total: 10,
+    trainable: 4,
+    children: [{ name: 'classifier', path: 'classifier', total: 4, trainable: 4, shape: [2, 2], children: [] }],
+  };
+  assert.ok(
+    parseTrainerMessage(
+      JSON.stringify({ type: 'model', tree, total: 10, trainable: 4, newlyInitialized: ['classifier.weight'] }),
+    ).ok,
+  );
 });
 
 test('invalid trainer lines are refused with the reason', () => {
@@ -32,7 +62,16 @@ test('invalid trainer lines are refused with the reason', () => {
     [JSON.stringify({ ...hello, backend: { ...hello.backend, name: 'tpu' } }), /backend.name: expected one of/],
     [JSON.stringify({ type: 'done', status: 'exploded', step: 1, elapsedMs: 1 }), /status: expected one of/],
     [JSON.stringify({ type: 'error', error: { message: 'x' }, fatal: true }), /error.code: expected string/],
-    [JSON.stringify({ type: 'model', tree: { name: 'm', path: '', total: 1, trainable: 1, children: [{ name: 'c' }] }, total: 1, trainable: 1, newlyInitialized: [] }), /tree.children\[0\].path/],
+    [
+      JSON.stringify({
+        type: 'model',
+        tree: { name: 'm', path: '', total: 1, trainable: 1, children: [{ name: 'c' }] },
+        total: 1,
+        trainable: 1,
+        newlyInitialized: [],
+      }),
+      /tree.children\[0\].path/,
+    ],
   ];
   for (const [line, why] of cases) {
     const r = parseTrainerMessage(line);
@@ -56,5 +95,8 @@ test('a message split across chunks is parsed whole', () => {
   const wire = encodeMessage(hello) + encodeMessage(step);
   for (let i = 0; i < wire.length; i += 7) s.push(wire.slice(i, i + 7));
   s.end();
-  assert.deepEqual(lines.map((l) => (parseTrainerMessage(l) as { message: TrainerMessage }).message.type), ['hello', 'step']);
+  assert.deepEqual(
+    lines.map((l) => (parseTrainerMessage(l) as { message: TrainerMessage }).message.type),
+    ['hello', 'step'],
+  );
 });

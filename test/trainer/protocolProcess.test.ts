@@ -12,7 +12,18 @@ test('the trainer subprocess says hello first, then plan, model, steps, checkpoi
   assert.equal(await run.exit, 0, run.stderr());
   assert.deepEqual(run.garbage, []);
   const types = run.messages.map((m) => m.type).filter((t) => t !== 'log');
-  assert.deepEqual(types, ['hello', 'plan', 'model', 'step', 'step', 'checkpoint', 'step', 'step', 'checkpoint', 'done']);
+  assert.deepEqual(types, [
+    'hello',
+    'plan',
+    'model',
+    'step',
+    'step',
+    'checkpoint',
+    'step',
+    'step',
+    'checkpoint',
+    'done',
+  ]);
   const hello = run.messages[0] as TrainerMessageOf<'hello'>;
   assert.equal(hello.protocolVersion, 1);
   assert.equal(hello.engineVersion, '0.1.0');
@@ -39,11 +50,21 @@ test('`stop` on stdin finishes the step, saves a checkpoint and exits 0 with sta
   assert.ok(existsSync(path.join(ckpt.path, 'trainer_state.json')));
 
   // The extension resumes with a flag rather than by editing the user's config.
-  const resumed = startTrainer(['train', ws.configFile, '--resume-from-checkpoint', ckpt.path, '--max-steps', String(done.step + 2)]);
+  const resumed = startTrainer([
+    'train',
+    ws.configFile,
+    '--resume-from-checkpoint',
+    ckpt.path,
+    '--max-steps',
+    String(done.step + 2),
+  ]);
   assert.equal(await resumed.exit, 0, resumed.stderr());
   const plan = resumed.messages.find((m) => m.type === 'plan') as TrainerMessageOf<'plan'>;
   assert.equal(plan.resumedFromStep, done.step);
-  assert.deepEqual(resumed.messages.filter((m) => m.type === 'step').map((m) => (m as TrainerMessageOf<'step'>).step), [done.step + 1, done.step + 2]);
+  assert.deepEqual(
+    resumed.messages.filter((m) => m.type === 'step').map((m) => (m as TrainerMessageOf<'step'>).step),
+    [done.step + 1, done.step + 2],
+  );
 });
 
 test('SIGTERM behaves like stop: a checkpoint, status stopped, exit 0', async () => {
@@ -72,7 +93,9 @@ test('a host that disappears (its end of stdin closed) stops the run with a chec
 
 test('an uncaught exception becomes an `error` message before a non-zero exit', async () => {
   const ws = makeWorkspace({ training: { max_steps: 500 } });
-  const run = startTrainer(['train', ws.configFile], { preload: path.join(__dirname, 'fixtures', 'throwAfterHello.cjs') });
+  const run = startTrainer(['train', ws.configFile], {
+    preload: path.join(__dirname, 'fixtures', 'throwAfterHello.cjs'),
+  });
   const code = await run.exit;
   assert.notEqual(code, 0);
   const err = run.messages.find((m) => m.type === 'error') as TrainerMessageOf<'error'> | undefined;
@@ -85,7 +108,20 @@ test('an uncaught exception becomes an `error` message before a non-zero exit', 
 test('a bad config stops before training with file and line, and creates no run folder', async () => {
   const ws = makeWorkspace();
   const bad = path.join(ws.dir, 'bad.finetune.yaml');
-  writeFileSync(bad, ['mode: from-scratch', 'model:', '  tokenizer: tokenizer', 'data:', '  train_file: train.csv', '  text_colum: text', 'training:', '  learning_rate: fast', ''].join('\n'));
+  writeFileSync(
+    bad,
+    [
+      'mode: from-scratch',
+      'model:',
+      '  tokenizer: tokenizer',
+      'data:',
+      '  train_file: train.csv',
+      '  text_colum: text',
+      'training:',
+      '  learning_rate: fast',
+      '',
+    ].join('\n'),
+  );
   const run = startTrainer(['train', bad]);
   assert.equal(await run.exit, 2);
   const types = run.messages.map((m) => m.type);
@@ -94,7 +130,10 @@ test('a bad config stops before training with file and line, and creates no run 
   assert.equal(err.error.code, 'config-invalid');
   assert.equal(err.error.file, bad);
   assert.equal(err.error.line, 6);
-  assert.match(err.error.detail!, /bad\.finetune\.yaml:6:3: error: Unknown key `text_colum` in `data`. Did you mean `text_column`\?/);
+  assert.match(
+    err.error.detail!,
+    /bad\.finetune\.yaml:6:3: error: Unknown key `text_colum` in `data`. Did you mean `text_column`\?/,
+  );
   assert.match(err.error.detail!, /bad\.finetune\.yaml:8:18: error: `training.learning_rate` must be a number/);
   assert.ok(!existsSync(path.join(ws.dir, '.finetune')));
 });

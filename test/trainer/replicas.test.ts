@@ -35,8 +35,15 @@ function batchOf(size: number, head: 'classification' | 'mlm'): Batch {
 }
 
 test('shardRanges covers every example once, in order, without empty shards', () => {
-  assert.deepEqual(shardRanges(10, 3), [[0, 4], [4, 7], [7, 10]]);
-  assert.deepEqual(shardRanges(2, 4), [[0, 1], [1, 2]]);
+  assert.deepEqual(shardRanges(10, 3), [
+    [0, 4],
+    [4, 7],
+    [7, 10],
+  ]);
+  assert.deepEqual(shardRanges(2, 4), [
+    [0, 1],
+    [1, 2],
+  ]);
   assert.deepEqual(shardRanges(5, 1), [[0, 5]]);
   assert.deepEqual(shardRanges(1, 2), [[0, 1]]);
 });
@@ -131,7 +138,11 @@ function relErr(a: Float32Array, b: Float32Array, floor: number): number {
   return d / m;
 }
 
-for (const [head, backend] of [['sequence-classification', 'wasm'], ['masked-lm', 'wasm'], ['sequence-classification', 'cpu']] as const) {
+for (const [head, backend] of [
+  ['sequence-classification', 'wasm'],
+  ['masked-lm', 'wasm'],
+  ['sequence-classification', 'cpu'],
+] as const) {
   test(`training on worker threads gives one thread's loss and gradients, dropout included (${head}, ${backend})`, async () => {
     await useBackend(backend);
     const model = BertModel.create(TINY, head, { numLabels: 3, seed: 6 });
@@ -141,7 +152,8 @@ for (const [head, backend] of [['sequence-classification', 'wasm'], ['masked-lm'
       await pool.sync(model);
       const b = batchOf(7, head === 'masked-lm' ? 'mlm' : 'classification');
       // Everything, then only the top layer and the head (frozen parameters get no gradient anywhere).
-      const top = (n: string) => n.includes('layer.1.') || n.startsWith('classifier') || n.startsWith('cls.') || n.includes('pooler');
+      const top = (n: string) =>
+        n.includes('layer.1.') || n.startsWith('classifier') || n.startsWith('cls.') || n.includes('pooler');
       for (const trainable of [() => true, top]) {
         const one = await model.lossAndGrads(b, { training: true, seed: 77 }, trainable);
         const many = await pool.lossAndGrads(model, b, 77, trainable);

@@ -33,7 +33,11 @@ function handmade(header: unknown, data: Uint8Array, pad = true): Uint8Array {
 function expectCorrupt(bytes: Uint8Array, pattern: RegExp): void {
   assert.throws(
     () => parseSafetensors(bytes, 'bad.safetensors'),
-    (e: unknown) => e instanceof FineTuneError && e.code === 'safetensors-corrupt' && e.file === 'bad.safetensors' && pattern.test(e.message),
+    (e: unknown) =>
+      e instanceof FineTuneError &&
+      e.code === 'safetensors-corrupt' &&
+      e.file === 'bad.safetensors' &&
+      pattern.test(e.message),
   );
 }
 
@@ -42,7 +46,7 @@ test('round trip is bit-identical, sorted by name, header padded to 8 with space
   const tensors = {
     'z.weight': { shape: [2, 3], data: weird },
     'a.bias': { shape: [2], data: new Float32Array([0.25, -7]) },
-    'ids': { shape: [3], data: new Int32Array([1, -2, 2147483647]) },
+    ids: { shape: [3], data: new Int32Array([1, -2, 2147483647]) },
   };
   const file = path.join(dir, 'rt.safetensors');
   await writeSafetensors(file, tensors, { format: 'pt' });
@@ -50,7 +54,10 @@ test('round trip is bit-identical, sorted by name, header padded to 8 with space
   const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
   assert.equal(n % 8, 0);
   const headerText = new TextDecoder().decode(bytes.subarray(8, 8 + n));
-  assert.match(headerText, /^\{"__metadata__":\{"format":"pt"\},"a\.bias":\{"dtype":"F32","shape":\[2\],"data_offsets":\[0,8\]\},"ids":/);
+  assert.match(
+    headerText,
+    /^\{"__metadata__":\{"format":"pt"\},"a\.bias":\{"dtype":"F32","shape":\[2\],"data_offsets":\[0,8\]\},"ids":/,
+  );
   assert.match(headerText, / *$/);
 
   const back = await readSafetensors(file);
@@ -130,12 +137,21 @@ test('corrupt files are refused with the reason', async () => {
   // The header-only reader refuses a truncated file too, naming it.
   const file = path.join(dir, 'trunc.safetensors');
   writeFileSync(file, big);
-  await assert.rejects(readSafetensorsHeader(file), (e: unknown) => e instanceof FineTuneError && e.file === file && /truncated/.test(e.message));
-  await assert.rejects(readSafetensors(path.join(dir, 'nope.safetensors')), (e: unknown) => e instanceof FineTuneError && e.code === 'file-not-found');
+  await assert.rejects(
+    readSafetensorsHeader(file),
+    (e: unknown) => e instanceof FineTuneError && e.file === file && /truncated/.test(e.message),
+  );
+  await assert.rejects(
+    readSafetensors(path.join(dir, 'nope.safetensors')),
+    (e: unknown) => e instanceof FineTuneError && e.code === 'file-not-found',
+  );
 });
 
 test('writing refuses data that does not match its shape', () => {
-  assert.throws(() => serializeSafetensors({ a: { shape: [3], data: new Float32Array(2) } }), /2 values but shape \[3\]/);
+  assert.throws(
+    () => serializeSafetensors({ a: { shape: [3], data: new Float32Array(2) } }),
+    /2 values but shape \[3\]/,
+  );
 });
 
 test('prototype names are data: a `toString` dtype is unknown, a `__proto__` metadata key and tensor are kept', () => {

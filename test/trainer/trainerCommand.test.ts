@@ -47,7 +47,7 @@ test('the trainer takes the texts of predict from a predict_input message when -
   assert.equal(await t.exit, 0);
 });
 
-test('evaluate: the run\'s own columns are passed on', async () => {
+test("evaluate: the run's own columns are passed on", async () => {
   const { dir, checkpoint } = await ready;
   const rows = generateReviews(12, 5);
   const csv = 'review,sentiment\n' + rows.map((r) => `"${r.text.replace(/"/g, '""')}",${r.label}`).join('\n') + '\n';

@@ -27,7 +27,11 @@ export interface TrainerSpawnOptions {
 }
 
 export function startTrainer(args: string[], opts: TrainerSpawnOptions = {}): TrainerRun {
-  const execArgv = ['--import', pathToFileURL(require.resolve('tsx')).href, ...(opts.preload ? ['--require', opts.preload] : [])];
+  const execArgv = [
+    '--import',
+    pathToFileURL(require.resolve('tsx')).href,
+    ...(opts.preload ? ['--require', opts.preload] : []),
+  ];
   const child = spawn(process.execPath, [...execArgv, path.join(REPO, 'trainer', 'main.ts'), ...args], {
     cwd: opts.cwd ?? REPO,
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -55,10 +59,12 @@ export function startTrainer(args: string[], opts: TrainerSpawnOptions = {}): Tr
   child.stdout.on('data', (c: string) => splitter.push(c));
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (c: string) => (err += c));
-  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => {
-    splitter.end();
-    resolve(code);
-  }));
+  const exit = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => {
+      splitter.end();
+      resolve(code);
+    }),
+  );
   return {
     child,
     messages,
@@ -70,7 +76,9 @@ export function startTrainer(args: string[], opts: TrainerSpawnOptions = {}): Tr
       if (hit) return Promise.resolve(hit);
       return new Promise((resolve, reject) => {
         waiters.push({ pred, resolve });
-        void exit.then(() => reject(new Error(`trainer exited before the awaited message; stderr:\n${err.slice(-2000)}`)));
+        void exit.then(() =>
+          reject(new Error(`trainer exited before the awaited message; stderr:\n${err.slice(-2000)}`)),
+        );
       });
     },
   };

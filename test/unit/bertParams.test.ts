@@ -4,7 +4,14 @@ import { bertParameters, countParameters } from '../../common/bertParams';
 import { allPaths, buildModuleTree } from '../../common/moduleTree';
 import { trainablePredicate } from '../../common/freeze';
 
-const bertBase = { vocab_size: 30522, hidden_size: 768, num_hidden_layers: 12, intermediate_size: 3072, max_position_embeddings: 512, type_vocab_size: 2 };
+const bertBase = {
+  vocab_size: 30522,
+  hidden_size: 768,
+  num_hidden_layers: 12,
+  intermediate_size: 3072,
+  max_position_embeddings: 512,
+  type_vocab_size: 2,
+};
 
 test('bert-base-uncased parameter counts match Hugging Face', () => {
   // BertForSequenceClassification.from_pretrained('bert-base-uncased', num_labels=2).num_parameters() == 109,483,778
@@ -24,7 +31,18 @@ test('linear weights use PyTorch [out, in] shapes', () => {
 });
 
 test('module tree sums counts and follows trainable flags', () => {
-  const ps = bertParameters({ ...bertBase, vocab_size: 100, hidden_size: 8, intermediate_size: 16, num_hidden_layers: 2, max_position_embeddings: 16 }, 'sequence-classification', 2);
+  const ps = bertParameters(
+    {
+      ...bertBase,
+      vocab_size: 100,
+      hidden_size: 8,
+      intermediate_size: 16,
+      num_hidden_layers: 2,
+      max_position_embeddings: 16,
+    },
+    'sequence-classification',
+    2,
+  );
   const tree = buildModuleTree(ps, trainablePredicate(['bert.embeddings', 'bert.encoder.layer.0'], []));
   assert.equal(tree.total, countParameters(ps));
   const bert = tree.children.find((c) => c.name === 'bert')!;

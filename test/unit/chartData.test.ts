@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { alignRuns, downsampleMinMax, emaSmooth, MinMaxBlocks, nearestIndex, niceTicks, toCsv } from '../../common/chartData';
+import {
+  alignRuns,
+  downsampleMinMax,
+  emaSmooth,
+  MinMaxBlocks,
+  nearestIndex,
+  niceTicks,
+  toCsv,
+} from '../../common/chartData';
 
 test('debiased EMA matches hand-computed values', () => {
   // w = 0.5: acc1 = 0.5*2 = 1, debias 1-0.5 = 0.5 -> 2; acc2 = 0.5*1 + 0.5*4 = 2.5, debias 0.75 -> 3.3333;
@@ -85,7 +93,16 @@ test('ticks are round numbers inside the range; log ticks are decades', () => {
 });
 
 test('CSV quotes fields that need it and leaves nulls empty', () => {
-  assert.equal(toCsv(['a', 'b'], [[1, null], ['x,y', 'q"']]), 'a,b\n1,\n"x,y","q"""\n');
+  assert.equal(
+    toCsv(
+      ['a', 'b'],
+      [
+        [1, null],
+        ['x,y', 'q"'],
+      ],
+    ),
+    'a,b\n1,\n"x,y","q"""\n',
+  );
 });
 
 test('block-accelerated downsampling picks exactly the points a full scan picks, also after appends', () => {
@@ -93,14 +110,21 @@ test('block-accelerated downsampling picks exactly the points a full scan picks,
   const ys: (number | null)[] = [];
   const blocks = new MinMaxBlocks();
   let seed = 7;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (const n of [1000, 5000, 20_017]) {
     while (xs.length < n) {
       xs.push(xs.length);
       ys.push(xs.length % 97 === 0 ? null : rnd());
     }
-    for (const [x0, x1, b] of [[0, n, 100], [123, 4567, 37], [n / 3, n / 2, 10]] as const) {
-      assert.deepEqual(downsampleMinMax(xs, ys, x0, x1, b, blocks).indices, downsampleMinMax(xs, ys, x0, x1, b).indices);
+    for (const [x0, x1, b] of [
+      [0, n, 100],
+      [123, 4567, 37],
+      [n / 3, n / 2, 10],
+    ] as const) {
+      assert.deepEqual(
+        downsampleMinMax(xs, ys, x0, x1, b, blocks).indices,
+        downsampleMinMax(xs, ys, x0, x1, b).indices,
+      );
     }
   }
 });

@@ -19,7 +19,11 @@ training:
 
 async function fileCheck(text: string): Promise<ConfigDiagnostic[]> {
   const r = validateConfigText(text);
-  assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), [], 'the schema part must be valid for these tests');
+  assert.deepEqual(
+    r.diagnostics.filter((d) => d.severity === 'error'),
+    [],
+    'the schema part must be valid for these tests',
+  );
   return checkConfigFiles(r.config, r.document, memoryHost(defaultFs()));
 }
 
@@ -49,12 +53,15 @@ describe('config file checks (in-memory host)', () => {
     assert.deepEqual(await fileCheck(applyFix(text, d.fixes![0]!)), []);
   });
   it('a label column with a single class', async () => {
-    const text = BASE.replace('data/train.csv', 'data/one.csv').replace('  max_length: 64\n', '  max_length: 64\n  text_column: sentence\n');
+    const text = BASE.replace('data/train.csv', 'data/one.csv').replace(
+      '  max_length: 64\n',
+      '  max_length: 64\n  text_column: sentence\n',
+    );
     const d = await expectCode(text, 'single-class');
     assert.match(d.message, /single class \(`pos`\)/);
     await expectNo(BASE, 'single-class');
   });
-  it('max_length above the pre-trained model\'s max_position_embeddings', async () => {
+  it("max_length above the pre-trained model's max_position_embeddings", async () => {
     await expectCode(BASE.replace('max_length: 64', 'max_length: 128'), 'max-length-over-positions', '128');
     await expectNo(BASE, 'max-length-over-positions');
   });
@@ -69,7 +76,11 @@ describe('config file checks (in-memory host)', () => {
     await expectNo(BASE.replace('model:\n', 'model:\n  tokenizer: models/tiny\n'), 'tokenizer-not-found');
   });
   it('resume_from_checkpoint that is not a checkpoint', async () => {
-    await expectCode(BASE + '  resume_from_checkpoint: runs/x/checkpoint-5\n', 'checkpoint-not-found', 'runs/x/checkpoint-5');
+    await expectCode(
+      BASE + '  resume_from_checkpoint: runs/x/checkpoint-5\n',
+      'checkpoint-not-found',
+      'runs/x/checkpoint-5',
+    );
   });
   it('a freeze pattern that matches nothing is a warning with a did-you-mean fix', async () => {
     const text = BASE + 'freeze:\n  - bert.embedings\n';
@@ -79,7 +90,11 @@ describe('config file checks (in-memory host)', () => {
     await expectNo(BASE + 'freeze:\n  - bert.encoder.layer.[0-1].attention\n', 'pattern-matches-nothing');
   });
   it('an unfreeze pattern or a learning_rates pattern that matches nothing', async () => {
-    await expectCode(BASE + 'freeze: [bert]\nunfreeze: [bert.encoder.layer.7]\n', 'pattern-matches-nothing', 'bert.encoder.layer.7');
+    await expectCode(
+      BASE + 'freeze: [bert]\nunfreeze: [bert.encoder.layer.7]\n',
+      'pattern-matches-nothing',
+      'bert.encoder.layer.7',
+    );
     await expectCode(BASE + '  learning_rates:\n    head.*: 1e-3\n', 'pattern-matches-nothing', 'head.*');
     await expectNo(BASE + '  learning_rates:\n    classifier.*: 1e-3\n', 'pattern-matches-nothing');
   });
@@ -92,7 +107,8 @@ describe('config file checks (in-memory host)', () => {
     await expectNo(BASE + 'freeze: [bert]\n', 'everything-frozen');
   });
   it('from scratch: the parameters come from the architecture', async () => {
-    const text = 'mode: from-scratch\nmodel:\n  tokenizer: models/tiny\n  architecture:\n    hidden_size: 64\n    num_hidden_layers: 3\n    num_attention_heads: 2\ndata:\n  train_file: data/train.csv\nfreeze: [bert.encoder.layer.5]\n';
+    const text =
+      'mode: from-scratch\nmodel:\n  tokenizer: models/tiny\n  architecture:\n    hidden_size: 64\n    num_hidden_layers: 3\n    num_attention_heads: 2\ndata:\n  train_file: data/train.csv\nfreeze: [bert.encoder.layer.5]\n';
     await expectCode(text, 'pattern-matches-nothing', 'bert.encoder.layer.5');
     const r = validateConfigText(text);
     const params = await configParameters(r.config, memoryHost(defaultFs()));

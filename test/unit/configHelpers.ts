@@ -82,10 +82,17 @@ export function memoryHost(fs: MemoryFs, base = ROOT): ConfigFileHost {
     async sampleColumns(p) {
       const rows = csvRows(fs.files[p] ?? '');
       const header = rows[0] ?? [];
-      const columns = new Map(header.map((c, i) => {
-        const values = new Set(rows.slice(1).map((r) => r[i] ?? '').filter((v) => v !== ''));
-        return [c, { distinct: values.size, examples: [...values].slice(0, 5) }] as const;
-      }));
+      const columns = new Map(
+        header.map((c, i) => {
+          const values = new Set(
+            rows
+              .slice(1)
+              .map((r) => r[i] ?? '')
+              .filter((v) => v !== ''),
+          );
+          return [c, { distinct: values.size, examples: [...values].slice(0, 5) }] as const;
+        }),
+      );
       return { ok: true, value: { rows: rows.length - 1, complete: true, columns } };
     },
     async localModel(n) {
@@ -100,8 +107,20 @@ export function memoryHost(fs: MemoryFs, base = ROOT): ConfigFileHost {
 
 /** A tiny BERT checkpoint as the host reports it: 2 layers, hidden 32. */
 export function tinyModel(source: string, layers = 2): ModelInfo {
-  const config = { vocab_size: 100, hidden_size: 32, num_hidden_layers: layers, num_attention_heads: 2, intermediate_size: 64, max_position_embeddings: 64, type_vocab_size: 2 };
-  return { source, config: { ...config, model_type: 'bert' }, parameters: bertParameters(config, 'sequence-classification') };
+  const config = {
+    vocab_size: 100,
+    hidden_size: 32,
+    num_hidden_layers: layers,
+    num_attention_heads: 2,
+    intermediate_size: 64,
+    max_position_embeddings: 64,
+    type_vocab_size: 2,
+  };
+  return {
+    source,
+    config: { ...config, model_type: 'bert' },
+    parameters: bertParameters(config, 'sequence-classification'),
+  };
 }
 
 export function defaultFs(): MemoryFs {
@@ -116,4 +135,3 @@ export function defaultFs(): MemoryFs {
     reads: { columns: 0 },
   };
 }
-

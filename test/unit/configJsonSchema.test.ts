@@ -23,13 +23,22 @@ describe('generated JSON Schema and package.json contributions', () => {
     // Other entries in package.json belong to other parts; ours must be present exactly once and equal.
     assert.deepEqual(withContributions(pkg)['contributes'], contributes, `package.json contributions drifted. ${FIX}`);
     for (const [key, entries] of Object.entries(configContributions())) {
-      for (const e of entries) assert.deepEqual(contributes[key]?.filter((x) => JSON.stringify(x) === JSON.stringify(e)).length, 1, `${key} lacks ${JSON.stringify(e)}`);
+      for (const e of entries)
+        assert.deepEqual(
+          contributes[key]?.filter((x) => JSON.stringify(x) === JSON.stringify(e)).length,
+          1,
+          `${key} lacks ${JSON.stringify(e)}`,
+        );
     }
   });
 
   it('every file the contributions name exists', () => {
     const c = configContributions();
-    for (const p of [c.languages[0]!['configuration'], c.grammars[0]!['path'], c.yamlValidation[0]!['url']] as string[]) {
+    for (const p of [
+      c.languages[0]!['configuration'],
+      c.grammars[0]!['path'],
+      c.yamlValidation[0]!['url'],
+    ] as string[]) {
       assert.ok(existsSync(path.join(root, p)), `${p} is missing`);
       JSON.parse(readFileSync(path.join(root, p), 'utf8'));
     }
@@ -40,7 +49,9 @@ describe('generated JSON Schema and package.json contributions', () => {
       const props = json['properties'] as Record<string, JsonSchema>;
       assert.deepEqual(Object.keys(props), Object.keys(spec.fields), at);
       assert.equal(json['additionalProperties'], false);
-      const required = Object.entries(spec.fields as Record<string, FieldSpec>).filter(([, f]) => f.required).map(([k]) => k);
+      const required = Object.entries(spec.fields as Record<string, FieldSpec>)
+        .filter(([, f]) => f.required)
+        .map(([k]) => k);
       assert.deepEqual(json['required'] ?? [], required, `${at} required`);
       for (const [k, f] of Object.entries(spec.fields as Record<string, FieldSpec>)) {
         const p = props[k]!;
@@ -49,7 +60,8 @@ describe('generated JSON Schema and package.json contributions', () => {
         else assert.deepEqual(p['default'], f.default, `${at}.${k} default`);
         if (f.type === 'enum') assert.deepEqual(p['enum'], [...f.values]);
         if (f.type === 'number' || f.type === 'integer') {
-          for (const b of ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum'] as const) assert.equal(p[b], f[b], `${at}.${k} ${b}`);
+          for (const b of ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum'] as const)
+            assert.equal(p[b], f[b], `${at}.${k} ${b}`);
         }
       }
     };
@@ -59,7 +71,9 @@ describe('generated JSON Schema and package.json contributions', () => {
   it('is draft-07 and describes the learning rate range', () => {
     const s = generateJsonSchema();
     assert.equal(s['$schema'], 'http://json-schema.org/draft-07/schema#');
-    const lr = ((s['properties'] as Record<string, JsonSchema>)['training']!['properties'] as Record<string, JsonSchema>)['learning_rate']!;
+    const lr = (
+      (s['properties'] as Record<string, JsonSchema>)['training']!['properties'] as Record<string, JsonSchema>
+    )['learning_rate']!;
     assert.equal(lr['exclusiveMinimum'], 0);
     assert.match(String(lr['description']), /Range: in \(0, 10\]/);
   });

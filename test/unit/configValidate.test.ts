@@ -13,7 +13,8 @@ function expectCode(text: string, code: string, at?: string) {
   assert.ok(d.message.length > 10);
   return d;
 }
-const expectNo = (text: string, code: string) => assert.ok(!codes(check(text)).includes(code), `unexpected ${code} for:\n${text}`);
+const expectNo = (text: string, code: string) =>
+  assert.ok(!codes(check(text)).includes(code), `unexpected ${code} for:\n${text}`);
 
 describe('config validation: the base configs', () => {
   it('a valid fine-tuning and a valid from-scratch config have no diagnostics', () => {
@@ -87,7 +88,11 @@ describe('config validation: types and ranges', () => {
   it('wrong types', () => {
     expectCode(VALID.replace('3e-5', 'fast'), 'wrong-type', 'fast');
     expectCode(VALID + 'freeze: 3\n', 'wrong-type', '3');
-    expectCode(VALID.replace('training:\n', 'training:\n  load_best_model_at_end: yes please\n'), 'wrong-type', 'yes please');
+    expectCode(
+      VALID.replace('training:\n', 'training:\n  load_best_model_at_end: yes please\n'),
+      'wrong-type',
+      'yes please',
+    );
     expectCode(VALID.replace('data:\n', 'data: 5\nx:\n'), 'wrong-type');
   });
   it('a quoted number gets a hint; a number for a string gets a quote fix', () => {
@@ -106,9 +111,20 @@ describe('config validation: types and ranges', () => {
     expectNo(VALID + '  warmup_ratio: 0.1\n', 'out-of-range');
   });
   it('dropout outside [0, 1)', () => {
-    expectCode(SCRATCH.replace('    hidden_size: 128\n', '    hidden_size: 128\n    hidden_dropout_prob: 1\n'), 'out-of-range', '1');
-    expectCode(SCRATCH.replace('    hidden_size: 128\n', '    hidden_size: 128\n    attention_probs_dropout_prob: -0.1\n'), 'out-of-range', '-0.1');
-    expectNo(SCRATCH.replace('    hidden_size: 128\n', '    hidden_size: 128\n    hidden_dropout_prob: 0\n'), 'out-of-range');
+    expectCode(
+      SCRATCH.replace('    hidden_size: 128\n', '    hidden_size: 128\n    hidden_dropout_prob: 1\n'),
+      'out-of-range',
+      '1',
+    );
+    expectCode(
+      SCRATCH.replace('    hidden_size: 128\n', '    hidden_size: 128\n    attention_probs_dropout_prob: -0.1\n'),
+      'out-of-range',
+      '-0.1',
+    );
+    expectNo(
+      SCRATCH.replace('    hidden_size: 128\n', '    hidden_size: 128\n    hidden_dropout_prob: 0\n'),
+      'out-of-range',
+    );
   });
   it('integers must be whole', () => {
     expectCode(VALID + '  per_device_train_batch_size: 8.5\n', 'wrong-type', '8.5');
@@ -128,7 +144,9 @@ describe('config validation: types and ranges', () => {
 
 describe('config validation: cross-field rules', () => {
   it('load_best_model_at_end needs save_strategy equal to eval_strategy; the fix sets it', () => {
-    const text = VALID + '  load_best_model_at_end: true\n  eval_strategy: steps\n  eval_steps: 100\n  save_strategy: epoch\n  save_steps: 100\n';
+    const text =
+      VALID +
+      '  load_best_model_at_end: true\n  eval_strategy: steps\n  eval_steps: 100\n  save_strategy: epoch\n  save_steps: 100\n';
     const d = expectCode(text, 'load-best-needs-matching-strategies', 'epoch');
     const fixed = applyFix(text, d.fixes![0]!);
     assert.match(fixed, /save_strategy: steps/);
@@ -142,10 +160,17 @@ describe('config validation: cross-field rules', () => {
     assert.deepEqual(check(fixed), []);
   });
   it('load_best_model_at_end with matching strategies passes', () => {
-    expectNo(VALID + '  load_best_model_at_end: true\n  eval_strategy: epoch\n  save_strategy: epoch\n', 'load-best-needs-matching-strategies');
+    expectNo(
+      VALID + '  load_best_model_at_end: true\n  eval_strategy: epoch\n  save_strategy: epoch\n',
+      'load-best-needs-matching-strategies',
+    );
   });
   it('load_best_model_at_end needs evaluation', () => {
-    expectCode(VALID + '  load_best_model_at_end: true\n  eval_strategy: "no"\n', 'load-best-needs-eval', 'load_best_model_at_end');
+    expectCode(
+      VALID + '  load_best_model_at_end: true\n  eval_strategy: "no"\n',
+      'load-best-needs-eval',
+      'load_best_model_at_end',
+    );
   });
   it('metric_for_best_model needs evaluation; the fix turns it on', () => {
     const text = VALID + '  metric_for_best_model: f1\n  eval_strategy: "no"\n';
@@ -169,7 +194,10 @@ describe('config validation: cross-field rules', () => {
   it('mode: fine-tune without name_or_path; the fix adds it', () => {
     const text = VALID.replace('  name_or_path: bert-base-uncased\n', '  tokenizer: bert-base-uncased\n');
     const d = expectCode(text, 'fine-tune-needs-model', 'model');
-    assert.deepEqual(check(applyFix(text, d.fixes![0]!)).filter((x) => x.severity === 'error'), []);
+    assert.deepEqual(
+      check(applyFix(text, d.fixes![0]!)).filter((x) => x.severity === 'error'),
+      [],
+    );
   });
   it('an architecture block together with a pre-trained model', () => {
     const text = VALID.replace('model:\n', 'model:\n  architecture:\n    hidden_size: 64\n');
@@ -177,7 +205,11 @@ describe('config validation: cross-field rules', () => {
     expectNo(SCRATCH, 'architecture-with-pretrained');
   });
   it('name_or_path with from-scratch; from-scratch needs a tokenizer', () => {
-    expectCode(SCRATCH.replace('model:\n', 'model:\n  name_or_path: m\n'), 'pretrained-with-from-scratch', 'name_or_path');
+    expectCode(
+      SCRATCH.replace('model:\n', 'model:\n  name_or_path: m\n'),
+      'pretrained-with-from-scratch',
+      'name_or_path',
+    );
     expectCode(SCRATCH.replace('  tokenizer: bert-base-uncased\n', ''), 'from-scratch-needs-tokenizer');
   });
   it('evaluation needs validation data; the fix holds out 10%', () => {

@@ -14,18 +14,31 @@ function insert(text: string, section: string[]): { text: string; json: unknown 
 
 describe('ConfigDocument.insertKeyEdit', () => {
   it('after the last key of a section, below a nested list, before the next section', () => {
-    assert.deepEqual(insert('training:\n  no_decay:\n    - bias\nfreeze: []\n', ['training']).json, { training: { no_decay: ['bias'], save_strategy: 'epoch' }, freeze: [] });
+    assert.deepEqual(insert('training:\n  no_decay:\n    - bias\nfreeze: []\n', ['training']).json, {
+      training: { no_decay: ['bias'], save_strategy: 'epoch' },
+      freeze: [],
+    });
   });
   it('keeps trailing comments where they are', () => {
-    assert.equal(insert('training:\n  seed: 1 # why\n\n# end\n', ['training']).text, 'training:\n  seed: 1 # why\n  save_strategy: epoch\n\n# end\n');
+    assert.equal(
+      insert('training:\n  seed: 1 # why\n\n# end\n', ['training']).text,
+      'training:\n  seed: 1 # why\n  save_strategy: epoch\n\n# end\n',
+    );
   });
   it('inside a flow mapping', () => {
-    assert.deepEqual(insert('training: {seed: 1}\n', ['training']).json, { training: { seed: 1, save_strategy: 'epoch' } });
+    assert.deepEqual(insert('training: {seed: 1}\n', ['training']).json, {
+      training: { seed: 1, save_strategy: 'epoch' },
+    });
     assert.deepEqual(insert('training: {}\n', ['training']).json, { training: { save_strategy: 'epoch' } });
   });
   it('creates absent sections, nested ones included', () => {
-    assert.deepEqual(insert('mode: fine-tune\n', ['training']).json, { mode: 'fine-tune', training: { save_strategy: 'epoch' } });
-    assert.deepEqual(insert('model:\n  name_or_path: x\n', ['model', 'architecture']).json, { model: { name_or_path: 'x', architecture: { save_strategy: 'epoch' } } });
+    assert.deepEqual(insert('mode: fine-tune\n', ['training']).json, {
+      mode: 'fine-tune',
+      training: { save_strategy: 'epoch' },
+    });
+    assert.deepEqual(insert('model:\n  name_or_path: x\n', ['model', 'architecture']).json, {
+      model: { name_or_path: 'x', architecture: { save_strategy: 'epoch' } },
+    });
     assert.deepEqual(insert('training:\n', ['training']).json, { training: { save_strategy: 'epoch' } });
   });
   it('at the top level of a file without a final newline', () => {

@@ -5,7 +5,16 @@ import { fitLogistic } from '../../scripts/demo/logisticRegression';
 
 test('the logistic regression separates separable points, and a large L2 penalty shrinks its weights', () => {
   // Class 1 when 2a - b > 0.5; the second feature is noise-free but opposite in sign.
-  const xs = [[1, 0], [2, 1], [1.5, 0.5], [3, 2], [0, 1], [0.2, 2], [-1, 0], [0.5, 1.5]];
+  const xs = [
+    [1, 0],
+    [2, 1],
+    [1.5, 0.5],
+    [3, 2],
+    [0, 1],
+    [0.2, 2],
+    [-1, 0],
+    [0.5, 1.5],
+  ];
   const ys = xs.map(([a, b]) => (2 * a! - b! > 0.5 ? 1 : 0));
   assert.deepEqual(ys, [1, 1, 1, 1, 0, 0, 0, 0]);
   const m = fitLogistic(xs, ys, { l2: 0, epochs: 2000, learningRate: 0.5 });

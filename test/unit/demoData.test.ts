@@ -6,14 +6,27 @@ import { test } from 'node:test';
 import { readDataset } from '../../files/data/readDataset';
 import { toCsv } from '../../scripts/demo/csvFile';
 import { prepareData, readFixture } from '../../scripts/demo/prepareData';
-import { checkSplits, cleanRows, countBy, normaliseText, SPLIT_NAMES, stratifiedSplit, type LabelledText } from '../../scripts/demo/splitData';
+import {
+  checkSplits,
+  cleanRows,
+  countBy,
+  normaliseText,
+  SPLIT_NAMES,
+  stratifiedSplit,
+  type LabelledText,
+} from '../../scripts/demo/splitData';
 
 /** A synthetic set: 3 sources x 2 labels with uneven sizes, every text distinct. */
 function synthetic(): LabelledText[] {
   const rows: LabelledText[] = [];
   const sizes: Record<string, number> = { amazon: 103, imdb: 61, yelp: 40 };
   for (const [source, n] of Object.entries(sizes)) {
-    for (let i = 0; i < n; i++) rows.push({ text: `${source} sentence ${i} is ${i % 3 ? 'good' : 'bad'}`, label: i % 4 === 0 ? 'negative' : 'positive', source });
+    for (let i = 0; i < n; i++)
+      rows.push({
+        text: `${source} sentence ${i} is ${i % 3 ? 'good' : 'bad'}`,
+        label: i % 4 === 0 ? 'negative' : 'positive',
+        source,
+      });
   }
   return rows;
 }
@@ -24,7 +37,11 @@ test('the split is stratified by label and source, with the asked proportions', 
   assert.equal(s.train.length + s.validation.length + s.test.length, rows.length);
   const strata = countBy(rows, (r) => `${r.label}/${r.source}`);
   for (const [stratum, n] of Object.entries(strata)) {
-    for (const [name, ratio] of [['train', 0.7], ['validation', 0.1], ['test', 0.2]] as const) {
+    for (const [name, ratio] of [
+      ['train', 0.7],
+      ['validation', 0.1],
+      ['test', 0.2],
+    ] as const) {
       const got = s[name].filter((r) => `${r.label}/${r.source}` === stratum).length;
       assert.ok(Math.abs(got - n * ratio) <= 1, `${stratum} in ${name}: ${got} for ${n} x ${ratio}`);
     }
@@ -41,7 +58,8 @@ test('the split is reproducible from the seed, independent of input order, and c
   // Moving a whole label's rows to the front (as another export might) keeps each row in the same split.
   const reordered = [...rows.filter((r) => r.label === 'positive'), ...rows.filter((r) => r.label === 'negative')];
   const d = stratifiedSplit(reordered, { train: 0.7, validation: 0.1, test: 0.2 }, 42);
-  for (const name of SPLIT_NAMES) assert.deepEqual(new Set(d[name].map((r) => r.text)), new Set(a[name].map((r) => r.text)));
+  for (const name of SPLIT_NAMES)
+    assert.deepEqual(new Set(d[name].map((r) => r.text)), new Set(a[name].map((r) => r.text)));
 });
 
 test('cleaning drops empty, undecodable and duplicate texts, and both copies of a text with two labels', () => {
@@ -81,8 +99,14 @@ test('checkSplits drops cross-split duplicates and labels training never sees, w
     ],
   };
   const { splits: out, problems } = checkSplits(splits);
-  assert.deepEqual(out.validation.map((r) => r.text), ['fine']);
-  assert.deepEqual(out.test.map((r) => r.text), ['awful']);
+  assert.deepEqual(
+    out.validation.map((r) => r.text),
+    ['fine'],
+  );
+  assert.deepEqual(
+    out.test.map((r) => r.text),
+    ['awful'],
+  );
   assert.deepEqual(
     problems.map((p) => [p.code, p.split, p.count]),
     [
@@ -102,14 +126,18 @@ test('prepareData writes disjoint CSV splits the trainer reads back, from fixtur
     await fs.mkdir(fixtures);
     for (const source of ['amazon', 'imdb', 'yelp']) {
       const records: unknown[] = [];
-      for (let i = 0; i < 30; i++) records.push({ text: `The ${source} item ${i}, "quoted", was ${i % 2 ? 'great' : 'awful'}`, class: i % 2 });
+      for (let i = 0; i < 30; i++)
+        records.push({ text: `The ${source} item ${i}, "quoted", was ${i % 2 ? 'great' : 'awful'}`, class: i % 2 });
       records.push({ text: `The ${source} item 3, "quoted", was great`, class: 1 }); // duplicate of item 3
       records.push({ text: '', class: null });
       // Latin-1 bytes inside a JSON string: not UTF-8.
       const json = Buffer.from(JSON.stringify(records).replace(/]$/, ',{"text":"caf\u0000","class":1}]'), 'utf8');
       const bad = Buffer.from(json);
       bad[bad.lastIndexOf(0x00)] = 0xe9;
-      await fs.writeFile(path.join(fixtures, `${source}.json`), source === 'yelp' ? bad : Buffer.from(JSON.stringify(records)));
+      await fs.writeFile(
+        path.join(fixtures, `${source}.json`),
+        source === 'yelp' ? bad : Buffer.from(JSON.stringify(records)),
+      );
     }
     const out = path.join(dir, 'out');
     const result = await prepareData(fixtures, out, 42);
@@ -131,7 +159,11 @@ test('prepareData writes disjoint CSV splits the trainer reads back, from fixtur
     assert.ok(result.counts.test && result.counts.test.total >= 15 && result.counts.test.total <= 21);
     const again = path.join(dir, 'again');
     await prepareData(fixtures, again, 42);
-    for (const name of SPLIT_NAMES) assert.equal(await fs.readFile(path.join(again, `${name}.csv`), 'utf8'), await fs.readFile(path.join(out, `${name}.csv`), 'utf8'));
+    for (const name of SPLIT_NAMES)
+      assert.equal(
+        await fs.readFile(path.join(again, `${name}.csv`), 'utf8'),
+        await fs.readFile(path.join(out, `${name}.csv`), 'utf8'),
+      );
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
@@ -142,7 +174,10 @@ test('a fixture that is not a JSON array is refused with the file name', async (
   try {
     const file = path.join(dir, 'amazon.json');
     await fs.writeFile(file, '{"text": "x"}');
-    await assert.rejects(readFixture(file, 'amazon'), (e: Error) => e.message.includes(file) && /JSON array/.test(e.message));
+    await assert.rejects(
+      readFixture(file, 'amazon'),
+      (e: Error) => e.message.includes(file) && /JSON array/.test(e.message),
+    );
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
@@ -158,9 +193,13 @@ test('the shipped split files are disjoint, balanced and keep the source mix', a
     sizes[name] = ds.rows.length;
     const sources = countBy((await readDataset(file, { textColumn: 'source' })).rows, (r) => r.text);
     assert.deepEqual(Object.keys(sources), ['amazon', 'imdb', 'yelp']);
-    for (const n of Object.values(sources)) assert.ok(Math.abs(n / ds.rows.length - 1 / 3) < 0.01, `${name} sources ${JSON.stringify(sources)}`);
+    for (const n of Object.values(sources))
+      assert.ok(Math.abs(n / ds.rows.length - 1 / 3) < 0.01, `${name} sources ${JSON.stringify(sources)}`);
     const labels = countBy(ds.rows, (r) => r.label ?? '');
-    assert.ok(Math.abs((labels.positive ?? 0) - (labels.negative ?? 0)) <= 3, `${name} labels ${JSON.stringify(labels)}`);
+    assert.ok(
+      Math.abs((labels.positive ?? 0) - (labels.negative ?? 0)) <= 3,
+      `${name} labels ${JSON.stringify(labels)}`,
+    );
     for (const r of ds.rows) {
       const key = normaliseText(r.text);
       assert.ok(!seen.has(key), `${name}: "${r.text}" also in an earlier split`);

@@ -13,7 +13,7 @@ import { basicTokenize, SPECIAL_TOKENS, trainWordPiece, wordPiece } from '../../
 const WORDNET = [
   '  1 This software and database is being provided to you, the LICENSEE, by  ',
   '00001740 00 a 01 able 0 005 = 05207437 n 0000 | (usually followed by `to\') having the necessary means or skill; "able to swim"; "she was able to program her computer"  ',
-  '00002098 00 a 01 unable 0 002 = 05207437 n 0000 | (usually followed by `to\') not having the necessary means or skill  ',
+  "00002098 00 a 01 unable 0 002 = 05207437 n 0000 | (usually followed by `to') not having the necessary means or skill  ",
   '00002312 00 a 02 abaxial 0 dorsal 4 002 ;c 06037666 n 0000 | facing away from the axis of an organ or organism; "the abaxial surface of a leaf"  ',
   '',
 ].join('\n');
@@ -31,19 +31,32 @@ test('WordNet data lines give definitions, quoted examples and glosses headed by
     "unable: (usually followed by `to') not having the necessary means or skill",
     'abaxial, dorsal: facing away from the axis of an organ or organism',
   ]);
-  const marked = parseWordNetData("00064479 00 s 03 good(a) 0 well_done 0 good(a) 1 001 & 00064787 a 0000 | having desirable qualities\n");
+  const marked = parseWordNetData(
+    '00064479 00 s 03 good(a) 0 well_done 0 good(a) 1 001 & 00064787 a 0000 | having desirable qualities\n',
+  );
   assert.deepEqual(marked.glosses, ['good, well done: having desirable qualities']);
 });
 
 /** A corpus from the WORDNET adjectives and a train.csv with `trainCsv` as its rows, split into lines. */
-async function corpusOf(trainCsv: string, options: Pick<CorpusOptions, 'trainRepeat' | 'definitionParts' | 'glossParts'>): Promise<{ summary: CorpusSummary; train: string[]; validation: string[] }> {
+async function corpusOf(
+  trainCsv: string,
+  options: Pick<CorpusOptions, 'trainRepeat' | 'definitionParts' | 'glossParts'>,
+): Promise<{ summary: CorpusSummary; train: string[]; validation: string[] }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'demo-corpus-'));
   try {
     const wn = path.join(dir, 'dict');
     await fs.mkdir(wn);
-    for (const part of ['adj', 'adv', 'verb', 'noun']) await fs.writeFile(path.join(wn, `data.${part}`), part === 'adj' ? WORDNET : '');
+    for (const part of ['adj', 'adv', 'verb', 'noun'])
+      await fs.writeFile(path.join(wn, `data.${part}`), part === 'adj' ? WORDNET : '');
     await fs.writeFile(path.join(dir, 'train.csv'), `text,label\n${trainCsv}`);
-    const summary = await prepareCorpus({ wordNetDir: wn, trainCsv: path.join(dir, 'train.csv'), outDir: path.join(dir, 'out'), heldOut: 0.5, seed: 1, ...options });
+    const summary = await prepareCorpus({
+      wordNetDir: wn,
+      trainCsv: path.join(dir, 'train.csv'),
+      outDir: path.join(dir, 'out'),
+      heldOut: 0.5,
+      seed: 1,
+      ...options,
+    });
     const lines = async (f: string) => (await readDataset(f, { textColumn: 'text' })).rows.map((r) => r.text);
     return { summary, train: await lines(summary.files.train), validation: await lines(summary.files.validation) };
   } finally {
@@ -52,7 +65,11 @@ async function corpusOf(trainCsv: string, options: Pick<CorpusOptions, 'trainRep
 }
 
 test('the corpus has WordNet text and train texts only, never validation or test texts', async () => {
-  const { train, validation } = await corpusOf('"Great, loved it",positive\nawful service,negative\n', { trainRepeat: 3, definitionParts: ['adj'], glossParts: [] });
+  const { train, validation } = await corpusOf('"Great, loved it",positive\nawful service,negative\n', {
+    trainRepeat: 3,
+    definitionParts: ['adj'],
+    glossParts: [],
+  });
   assert.equal(train.filter((t) => t === 'Great, loved it').length, 3);
   assert.ok(!validation.includes('Great, loved it') && !validation.includes('awful service'));
   assert.equal(train.length + validation.length, 6 + 6);
@@ -60,7 +77,11 @@ test('the corpus has WordNet text and train texts only, never validation or test
 });
 
 test('headed glosses go to the training lines only, after the review texts', async () => {
-  const { summary, train, validation } = await corpusOf('awful service,negative\n', { trainRepeat: 1, definitionParts: [], glossParts: ['adj'] });
+  const { summary, train, validation } = await corpusOf('awful service,negative\n', {
+    trainRepeat: 1,
+    definitionParts: [],
+    glossParts: ['adj'],
+  });
   assert.equal(summary.glosses, 3);
   assert.deepEqual(train.slice(-4), ['awful service', ...parseWordNetData(WORDNET).glosses]);
   assert.ok(validation.every((t) => !t.includes(': ')));
@@ -71,7 +92,10 @@ test('basicTokenize lowercases, strips accents and splits punctuation as BERT do
 });
 
 test('WordPiece training is deterministic, learns frequent words whole, and its vocabulary loads as a tokenizer', () => {
-  const texts = Array.from({ length: 50 }, (_, i) => `the movie was great ${i % 5 ? 'fun' : 'boring'}, the acting was great`);
+  const texts = Array.from(
+    { length: 50 },
+    (_, i) => `the movie was great ${i % 5 ? 'fun' : 'boring'}, the acting was great`,
+  );
   const a = trainWordPiece(texts, { vocabSize: 60, minCharFrequency: 1, limitAlphabet: 100 });
   const b = trainWordPiece([...texts], { vocabSize: 60, minCharFrequency: 1, limitAlphabet: 100 });
   assert.deepEqual(a, b);
@@ -88,6 +112,12 @@ test('WordPiece training is deterministic, learns frequent words whole, and its 
 });
 
 test('a SentencePiece-marked BERT vocabulary is converted back to WordPiece marks', () => {
-  assert.deepEqual(fromSentencePieceMarks(['[PAD]', '[UNK]', '\u2581the', 'ing', '\u2581.']), ['[PAD]', '[UNK]', 'the', '##ing', '.']);
+  assert.deepEqual(fromSentencePieceMarks(['[PAD]', '[UNK]', '\u2581the', 'ing', '\u2581.']), [
+    '[PAD]',
+    '[UNK]',
+    'the',
+    '##ing',
+    '.',
+  ]);
   assert.deepEqual(fromSentencePieceMarks(['[PAD]', 'the', '##ing']), ['[PAD]', 'the', '##ing']);
 });

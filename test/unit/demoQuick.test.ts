@@ -21,44 +21,64 @@ const skip = !existsSync(cli)
     ? 'examples/pretrained/model.safetensors is missing: run `npm run pretrain`'
     : false;
 
-test('the quick demo trains all three variants and writes a report with sane numbers', { skip, timeout: 10 * 60_000 }, async () => {
-  const out = await fs.mkdtemp(path.join(os.tmpdir(), 'demo-quick-'));
-  try {
-    const args = ['--import', 'tsx', path.join(root, 'scripts', 'demo', 'runDemo.ts'), '--quick', '--quick-steps', '8', '--out', out];
-    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
-      const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, CI: '1' } });
-      let output = '';
-      child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-      child.on('close', (c) => resolve({ code: c, output }));
-    });
-    assert.equal(code, 0, output.slice(-3000));
-    assert.match(output, /\[#{24}\]\s+8\/8/, 'a finished progress bar in the log');
+test(
+  'the quick demo trains all three variants and writes a report with sane numbers',
+  { skip, timeout: 10 * 60_000 },
+  async () => {
+    const out = await fs.mkdtemp(path.join(os.tmpdir(), 'demo-quick-'));
+    try {
+      const args = [
+        '--import',
+        'tsx',
+        path.join(root, 'scripts', 'demo', 'runDemo.ts'),
+        '--quick',
+        '--quick-steps',
+        '8',
+        '--out',
+        out,
+      ];
+      const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
+        const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, CI: '1' } });
+        let output = '';
+        child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+        child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+        child.on('close', (c) => resolve({ code: c, output }));
+      });
+      assert.equal(code, 0, output.slice(-3000));
+      assert.match(output, /\[#{24}\]\s+8\/8/, 'a finished progress bar in the log');
 
-    const manifest = await readManifest(out);
-    assert.deepEqual(manifest.runs.map((r) => r.variant).sort(), ['finetune', 'finetune-frozen', 'scratch']);
-    const byVariant = new Map(manifest.runs.map((r) => [r.variant, r]));
-    const frozen = byVariant.get('finetune-frozen');
-    const full = byVariant.get('finetune');
-    assert.ok(frozen && full);
-    assert.ok(frozen.trainableParams > 0 && frozen.trainableParams < full.trainableParams, 'freezing leaves fewer parameters to train');
-    assert.equal(full.trainableParams, full.totalParams);
+      const manifest = await readManifest(out);
+      assert.deepEqual(manifest.runs.map((r) => r.variant).sort(), ['finetune', 'finetune-frozen', 'scratch']);
+      const byVariant = new Map(manifest.runs.map((r) => [r.variant, r]));
+      const frozen = byVariant.get('finetune-frozen');
+      const full = byVariant.get('finetune');
+      assert.ok(frozen && full);
+      assert.ok(
+        frozen.trainableParams > 0 && frozen.trainableParams < full.trainableParams,
+        'freezing leaves fewer parameters to train',
+      );
+      assert.equal(full.trainableParams, full.totalParams);
 
-    for (const run of manifest.runs) {
-      const s = summariseMetrics(await fs.readFile(path.join(out, run.runDir, 'metrics.jsonl'), 'utf8'));
-      assert.equal(s.status, 'completed', `${run.variant}`);
-      assert.equal(s.steps, 8);
-      assert.ok(s.testAccuracy !== null && s.testAccuracy >= 0 && s.testAccuracy <= 1, `${run.variant} test accuracy ${s.testAccuracy}`);
-      assert.ok(s.testF1 !== null && s.testF1 >= 0 && s.testF1 <= 1);
-      assert.ok(s.samplesPerSecond !== null && s.samplesPerSecond > 0);
-      assert.ok(s.trainLoss.every((p) => Number.isFinite(p.value) && p.value > 0));
-      assert.ok(s.validationAccuracy.length >= 2, 'validation curve for the chart');
+      for (const run of manifest.runs) {
+        const s = summariseMetrics(await fs.readFile(path.join(out, run.runDir, 'metrics.jsonl'), 'utf8'));
+        assert.equal(s.status, 'completed', `${run.variant}`);
+        assert.equal(s.steps, 8);
+        assert.ok(
+          s.testAccuracy !== null && s.testAccuracy >= 0 && s.testAccuracy <= 1,
+          `${run.variant} test accuracy ${s.testAccuracy}`,
+        );
+        assert.ok(s.testF1 !== null && s.testF1 >= 0 && s.testF1 <= 1);
+        assert.ok(s.samplesPerSecond !== null && s.samplesPerSecond > 0);
+        assert.ok(s.trainLoss.every((p) => Number.isFinite(p.value) && p.value > 0));
+        assert.ok(s.validationAccuracy.length >= 2, 'validation curve for the chart');
+      }
+      const report = await fs.readFile(path.join(out, 'report.md'), 'utf8');
+      for (const v of ['scratch', 'finetune', 'finetune-frozen'])
+        assert.match(report, new RegExp(`^\\| ${v} \\| \\d+\\.\\d ± \\d+\\.\\d \\|`, 'm'));
+      const svg = await fs.readFile(path.join(out, 'learning-curves.svg'), 'utf8');
+      assert.equal((svg.match(/<path /g) ?? []).length, 6);
+    } finally {
+      await fs.rm(out, { recursive: true, force: true });
     }
-    const report = await fs.readFile(path.join(out, 'report.md'), 'utf8');
-    for (const v of ['scratch', 'finetune', 'finetune-frozen']) assert.match(report, new RegExp(`^\\| ${v} \\| \\d+\\.\\d ± \\d+\\.\\d \\|`, 'm'));
-    const svg = await fs.readFile(path.join(out, 'learning-curves.svg'), 'utf8');
-    assert.equal((svg.match(/<path /g) ?? []).length, 6);
-  } finally {
-    await fs.rm(out, { recursive: true, force: true });
-  }
-});
+  },
+);

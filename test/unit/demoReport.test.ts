@@ -20,9 +20,38 @@ interface Fake {
 /** A metrics.jsonl as the engine writes it: steps every 5, validation every 10, test and done at the end. */
 function metricsFile(f: Fake): string {
   const lines: unknown[] = [];
-  f.sps.forEach((s, i) => lines.push({ type: 'step', step: (i + 1) * 5, epoch: 0, loss: 0.7 - i * 0.05, learningRate: 1e-4, gradNorm: 1, samplesPerSecond: s, tokensPerSecond: s * 20, elapsedMs: i * 100, etaMs: null }));
-  f.valAcc.forEach((a, i) => lines.push({ type: 'eval', step: (i + 1) * 10, epoch: 0, split: 'validation', metrics: { loss: 0.5, accuracy: a, f1: a }, isBest: false }));
-  lines.push({ type: 'eval', step: 40, epoch: 1, split: 'test', metrics: { loss: 0.4, accuracy: f.testAcc, f1: f.testF1 }, isBest: false });
+  f.sps.forEach((s, i) =>
+    lines.push({
+      type: 'step',
+      step: (i + 1) * 5,
+      epoch: 0,
+      loss: 0.7 - i * 0.05,
+      learningRate: 1e-4,
+      gradNorm: 1,
+      samplesPerSecond: s,
+      tokensPerSecond: s * 20,
+      elapsedMs: i * 100,
+      etaMs: null,
+    }),
+  );
+  f.valAcc.forEach((a, i) =>
+    lines.push({
+      type: 'eval',
+      step: (i + 1) * 10,
+      epoch: 0,
+      split: 'validation',
+      metrics: { loss: 0.5, accuracy: a, f1: a },
+      isBest: false,
+    }),
+  );
+  lines.push({
+    type: 'eval',
+    step: 40,
+    epoch: 1,
+    split: 'test',
+    metrics: { loss: 0.4, accuracy: f.testAcc, f1: f.testF1 },
+    isBest: false,
+  });
   lines.push({ type: 'done', status: 'completed', step: 40, elapsedMs: f.elapsedMs });
   return lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
 }
@@ -53,7 +82,13 @@ async function writeFakeDemo(dir: string): Promise<DemoManifest> {
       const runDir = path.join('runs', `${variant}-seed${i + 1}`, 'run-x');
       await fs.mkdir(path.join(dir, runDir), { recursive: true });
       await fs.writeFile(path.join(dir, runDir, 'metrics.jsonl'), metricsFile(f));
-      manifest.runs.push({ variant, seed: i + 1, runDir, trainableParams: variant === 'scratch' ? 1000 : 1000, totalParams: 1000 });
+      manifest.runs.push({
+        variant,
+        seed: i + 1,
+        runDir,
+        trainableParams: variant === 'scratch' ? 1000 : 1000,
+        totalParams: 1000,
+      });
     }
   }
   await fs.writeFile(path.join(dir, 'runs.json'), JSON.stringify(manifest));
@@ -61,7 +96,9 @@ async function writeFakeDemo(dir: string): Promise<DemoManifest> {
 }
 
 test('summariseMetrics reads test scores, the step of the best validation accuracy and the curves, skipping bad lines', () => {
-  const text = metricsFile({ valAcc: [0.5, 0.7, 0.7, 0.6], testAcc: 0.66, testF1: 0.65, elapsedMs: 5000, sps: [10, 20, 30] }) + '{"type":"step", broken\n';
+  const text =
+    metricsFile({ valAcc: [0.5, 0.7, 0.7, 0.6], testAcc: 0.66, testF1: 0.65, elapsedMs: 5000, sps: [10, 20, 30] }) +
+    '{"type":"step", broken\n';
   const s = summariseMetrics(text);
   assert.equal(s.testAccuracy, 0.66);
   assert.equal(s.testF1, 0.65);
@@ -90,7 +127,9 @@ test('the report table matches the metrics files it was made from', async () => 
   try {
     await writeFakeDemo(dir);
     const built = await buildReport(dir);
-    const table = built.markdown.split('\n').filter((l) => /^\| (scratch|finetune) \|/.test(l) && l.split('|').length === 9);
+    const table = built.markdown
+      .split('\n')
+      .filter((l) => /^\| (scratch|finetune) \|/.test(l) && l.split('|').length === 9);
     assert.equal(table.length, 2);
     for (const [variant, runs] of Object.entries(fakes)) {
       const row = table.find((l) => l.startsWith(`| ${variant} |`));
@@ -107,7 +146,9 @@ test('the report table matches the metrics files it was made from', async () => 
       assert.equal(cells[5], `${sps!.mean.toFixed(1)} ± ${sps!.std.toFixed(1)}`);
       assert.equal(cells[7], `${best!.mean.toFixed(0)} ± ${best!.std.toFixed(0)}`);
     }
-    const gain = 100 * (meanStd(fakes.finetune!.map((r) => r.testAcc))!.mean - meanStd(fakes.scratch!.map((r) => r.testAcc))!.mean);
+    const gain =
+      100 *
+      (meanStd(fakes.finetune!.map((r) => r.testAcc))!.mean - meanStd(fakes.scratch!.map((r) => r.testAcc))!.mean);
     assert.match(built.markdown, new RegExp(`finetune vs scratch: \\+${gain.toFixed(1)} points`));
     // One per-run row each, with its own test accuracy.
     assert.match(built.markdown, /\| finetune \| 2 \| 84\.0 \| 84\.0 \| 86\.0 \| 20 \|/);
@@ -161,19 +202,34 @@ test('the chart SVG is well-formed, with one path per run in each panel', () => 
 });
 
 test('per-seed configs resolve relative paths against the original folder and set seed and output folder', () => {
-  const text = 'mode: fine-tune\nmodel:\n  name_or_path: .\ndata:\n  train_file: sentiment/train.csv\ntraining:\n  max_steps: 200\n  seed: 42\n';
+  const text =
+    'mode: fine-tune\nmodel:\n  name_or_path: .\ndata:\n  train_file: sentiment/train.csv\ntraining:\n  max_steps: 200\n  seed: 42\n';
   const dir = path.resolve(import.meta.dirname);
-  const c = seedConfig(text, dir, { seed: 3, outputDir: '/tmp/out', runName: 'finetune-seed3', quickSteps: 20 }) as Record<string, Record<string, unknown>>;
+  const c = seedConfig(text, dir, {
+    seed: 3,
+    outputDir: '/tmp/out',
+    runName: 'finetune-seed3',
+    quickSteps: 20,
+  }) as Record<string, Record<string, unknown>>;
   assert.equal(c.model?.name_or_path, dir);
   assert.equal(c.data?.train_file, path.join(dir, 'sentiment', 'train.csv'));
   assert.equal(c.training?.seed, 3);
   assert.equal(c.training?.max_steps, 20);
   assert.equal(c.training?.eval_steps, 5);
   assert.equal((c as Record<string, unknown>).output_dir, '/tmp/out');
-  const hub = seedConfig('model:\n  name_or_path: bert-base-uncased\n', dir, { seed: 1, outputDir: '/o', runName: 'x' }) as Record<string, Record<string, unknown>>;
+  const hub = seedConfig('model:\n  name_or_path: bert-base-uncased\n', dir, {
+    seed: 1,
+    outputDir: '/o',
+    runName: 'x',
+  }) as Record<string, Record<string, unknown>>;
   assert.equal(hub.model?.name_or_path, 'bert-base-uncased');
   // --max-steps: another budget, evaluation and saving as the config has them.
-  const longer = seedConfig(text + '  eval_steps: 25\n', dir, { seed: 1, outputDir: '/o', runName: 'x', maxSteps: 400 }) as Record<string, Record<string, unknown>>;
+  const longer = seedConfig(text + '  eval_steps: 25\n', dir, {
+    seed: 1,
+    outputDir: '/o',
+    runName: 'x',
+    maxSteps: 400,
+  }) as Record<string, Record<string, unknown>>;
   assert.equal(longer.training?.max_steps, 400);
   assert.equal(longer.training?.eval_steps, 25);
 });
@@ -187,6 +243,13 @@ test('demo options: --max-steps is a positive integer', () => {
 test('progress lines show the bar, the step and the latest numbers', () => {
   assert.equal(bar(0.5, 10), '[#####.....]');
   assert.equal(bar(2, 4), '[####]');
-  const line = progressLine({ label: 'finetune seed 1', step: 50, total: 200, loss: 0.4321, valAccuracy: 0.8123, state: 'training' });
+  const line = progressLine({
+    label: 'finetune seed 1',
+    step: 50,
+    total: 200,
+    loss: 0.4321,
+    valAccuracy: 0.8123,
+    state: 'training',
+  });
   assert.match(line, /\[######\.{18}\]\s+50\/200 {2}loss 0\.432 {2}val acc 81\.2%/);
 });

@@ -6,7 +6,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 const root = new URL('../../', import.meta.url).pathname;
-const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { contributes: { commands: { command: string }[] } };
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+  contributes: { commands: { command: string }[] };
+};
 const declared = new Set(pkg.contributes.commands.map((c) => c.command));
 
 function registeredIn(dir: string): Set<string> {

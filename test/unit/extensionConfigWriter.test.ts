@@ -7,14 +7,29 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { validateConfigText } from '../../common/config/validate';
-import { ARCHITECTURE_PRESETS, freeConfigPath, renderConfig, writeWizardConfig, yamlScalar } from '../../extension/configWriter';
+import {
+  ARCHITECTURE_PRESETS,
+  freeConfigPath,
+  renderConfig,
+  writeWizardConfig,
+  yamlScalar,
+} from '../../extension/configWriter';
 import type { WizardAnswers } from '../../extension/configWriter';
 
 const dir = '/w/data';
-const fineTune: WizardAnswers = { mode: 'fine-tune', task: 'text-classification', dataFile: '/w/data/reviews.csv', textColumn: 'review text', labelColumn: 'label', model: '/w/models/tiny-bert' };
+const fineTune: WizardAnswers = {
+  mode: 'fine-tune',
+  task: 'text-classification',
+  dataFile: '/w/data/reviews.csv',
+  textColumn: 'review text',
+  labelColumn: 'label',
+  model: '/w/models/tiny-bert',
+};
 
 function problems(text: string): string[] {
-  return validateConfigText(text).diagnostics.filter((d) => d.severity !== 'info').map((d) => `${d.severity} ${d.code}: ${d.message}`);
+  return validateConfigText(text)
+    .diagnostics.filter((d) => d.severity !== 'info')
+    .map((d) => `${d.severity} ${d.code}: ${d.message}`);
 }
 
 test('a fine-tune config validates with no error or warning and says what the wizard chose', () => {
@@ -41,13 +56,15 @@ test('every key is documented by a comment taken from the schema', () => {
 test('a model folder inside the config folder gets ./ so it does not read as a Hub id; a Hub id stays as is', () => {
   const local = validateConfigText(renderConfig({ ...fineTune, model: '/w/data/models/bert' }, dir)).config;
   assert.equal(local.model.name_or_path, './models/bert');
-  const ckpt = validateConfigText(renderConfig({ ...fineTune, model: '/w/data/.finetune/runs/r-1/checkpoint-3' }, dir)).config;
+  const ckpt = validateConfigText(
+    renderConfig({ ...fineTune, model: '/w/data/.finetune/runs/r-1/checkpoint-3' }, dir),
+  ).config;
   assert.equal(ckpt.model.name_or_path, './.finetune/runs/r-1/checkpoint-3');
   const hub = validateConfigText(renderConfig({ ...fineTune, model: 'prajjwal1/bert-tiny' }, dir)).config;
   assert.equal(hub.model.name_or_path, 'prajjwal1/bert-tiny');
 });
 
-test('max_length stays within the base model\'s position embeddings', () => {
+test("max_length stays within the base model's position embeddings", () => {
   const small = validateConfigText(renderConfig({ ...fineTune, baseMaxPositions: 64 }, dir)).config;
   assert.equal(small.data.max_length, 64);
   assert.equal(validateConfigText(renderConfig(fineTune, dir)).config.data.max_length, 128);
@@ -56,13 +73,24 @@ test('max_length stays within the base model\'s position embeddings', () => {
 test('every from-scratch preset validates cleanly, for both tasks', () => {
   for (const [name, preset] of Object.entries(ARCHITECTURE_PRESETS)) {
     for (const task of ['text-classification', 'masked-lm'] as const) {
-      const a: WizardAnswers = { mode: 'from-scratch', task, dataFile: '/w/data/t.jsonl', textColumn: 'text', labelColumn: 'label', tokenizer: '/w/tok', architecture: preset.arch };
+      const a: WizardAnswers = {
+        mode: 'from-scratch',
+        task,
+        dataFile: '/w/data/t.jsonl',
+        textColumn: 'text',
+        labelColumn: 'label',
+        tokenizer: '/w/tok',
+        architecture: preset.arch,
+      };
       const text = renderConfig(a, dir);
       assert.deepEqual(problems(text), [], `${name} ${task}`);
       const { config } = validateConfigText(text);
       assert.deepEqual(config.model.architecture?.hidden_size, preset.arch.hidden_size);
       assert.ok(config.data.max_length <= preset.arch.max_position_embeddings);
-      assert.equal(config.data.label_column === 'label' && task === 'masked-lm' && text.includes('label_column'), false);
+      assert.equal(
+        config.data.label_column === 'label' && task === 'masked-lm' && text.includes('label_column'),
+        false,
+      );
     }
   }
 });
@@ -90,8 +118,17 @@ test('writeWizardConfig never overwrites an existing config and leaves no temp f
   const [p1, p2] = await Promise.all([writeWizardConfig(a), writeWizardConfig(a)]);
   assert.notEqual(p1, p2);
   assert.equal(readFileSync(path.join(d, 'reviews.finetune.yaml'), 'utf8'), 'mine: true\n');
-  assert.deepEqual([path.basename(p1), path.basename(p2)].sort(), ['reviews-2.finetune.yaml', 'reviews-3.finetune.yaml']);
+  assert.deepEqual([path.basename(p1), path.basename(p2)].sort(), [
+    'reviews-2.finetune.yaml',
+    'reviews-3.finetune.yaml',
+  ]);
   assert.deepEqual(problems(readFileSync(p1, 'utf8')), []);
-  assert.equal(validateConfigText(readFileSync(p1, 'utf8')).config.run_name, path.basename(p1).replace('.finetune.yaml', ''));
-  assert.deepEqual(readdirSync(d).filter((f) => f.includes('.tmp-')), []);
+  assert.equal(
+    validateConfigText(readFileSync(p1, 'utf8')).config.run_name,
+    path.basename(p1).replace('.finetune.yaml', ''),
+  );
+  assert.deepEqual(
+    readdirSync(d).filter((f) => f.includes('.tmp-')),
+    [],
+  );
 });

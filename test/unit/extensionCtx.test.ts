@@ -11,7 +11,7 @@ function disposable(log: string[], name: string) {
   return { dispose: () => void log.push(name) };
 }
 
-test('a run scope disposes its own disposables, not the extension\'s or another run\'s', () => {
+test("a run scope disposes its own disposables, not the extension's or another run's", () => {
   const log: string[] = [];
   const ctx = ctxFor();
   ctx.push(disposable(log, 'life'));

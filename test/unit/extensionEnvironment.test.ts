@@ -13,7 +13,8 @@ const base: EnvironmentProbe = {
   wasmBinaries: true,
   libraryPathHits: [],
 };
-const allCuda = 'libcudart.so.11.0 libcublas.so.11 libcufft.so.10 libcurand.so.10 libcusolver.so.11 libcusparse.so.11 libcudnn.so.8';
+const allCuda =
+  'libcudart.so.11.0 libcublas.so.11 libcufft.so.10 libcurand.so.10 libcusolver.so.11 libcusparse.so.11 libcudnn.so.8';
 
 test('a bare machine trains on WASM and is told what the GPU needs: driver, CUDA 11.2, cuDNN 8.1, the package', () => {
   const f = diagnose(base);
@@ -28,23 +29,43 @@ test('a bare machine trains on WASM and is told what the GPU needs: driver, CUDA
 });
 
 test('CUDA 12 alone does not satisfy tfjs-node-gpu; a complete CUDA 11.2 + cuDNN 8.1 setup does', () => {
-  const cuda12 = diagnose({ ...base, nvidiaSmi: 'NVIDIA H100, 550.54', ldconfig: 'libcudart.so.12 libcudnn.so.9', packages: { ...base.packages, 'tfjs-node-gpu': '/p' } });
+  const cuda12 = diagnose({
+    ...base,
+    nvidiaSmi: 'NVIDIA H100, 550.54',
+    ldconfig: 'libcudart.so.12 libcudnn.so.9',
+    packages: { ...base.packages, 'tfjs-node-gpu': '/p' },
+  });
   const g12 = cuda12.find((x) => x.backend === 'tensorflow-gpu')!;
   assert.equal(g12.available, false);
   assert.doesNotMatch(g12.summary, /nvidia-smi/);
   assert.match(g12.summary, /libcudart\.so\.11\.0/);
-  const ok = diagnose({ ...base, nvidiaSmi: 'NVIDIA H100, 550.54', ldconfig: allCuda, packages: { ...base.packages, 'tfjs-node-gpu': '/p' } });
+  const ok = diagnose({
+    ...base,
+    nvidiaSmi: 'NVIDIA H100, 550.54',
+    ldconfig: allCuda,
+    packages: { ...base.packages, 'tfjs-node-gpu': '/p' },
+  });
   const okGpu = ok.find((x) => x.backend === 'tensorflow-gpu')!;
   assert.equal(okGpu.available, true);
   assert.match(okGpu.summary, /NVIDIA H100/);
   assert.equal(autoBackend(ok), 'tensorflow-gpu');
   // Libraries on LD_LIBRARY_PATH count too (conda installs them there).
-  const conda = diagnose({ ...base, nvidiaSmi: 'GPU', libraryPathHits: allCuda.split(' '), packages: { ...base.packages, 'tfjs-node-gpu': '/p' } });
+  const conda = diagnose({
+    ...base,
+    nvidiaSmi: 'GPU',
+    libraryPathHits: allCuda.split(' '),
+    packages: { ...base.packages, 'tfjs-node-gpu': '/p' },
+  });
   assert.equal(conda.find((x) => x.backend === 'tensorflow-gpu')!.available, true);
 });
 
 test('outside Linux x64 the GPU backend is explained as unsupported; tfjs-node is picked when installed', () => {
-  const mac = diagnose({ ...base, platform: 'darwin', arch: 'arm64', packages: { ...base.packages, 'tfjs-node': '/n' } });
+  const mac = diagnose({
+    ...base,
+    platform: 'darwin',
+    arch: 'arm64',
+    packages: { ...base.packages, 'tfjs-node': '/n' },
+  });
   assert.match(mac.find((x) => x.backend === 'tensorflow-gpu')!.summary, /Linux x64 only \(this is darwin arm64\)/);
   assert.equal(autoBackend(mac), 'tensorflow');
 });

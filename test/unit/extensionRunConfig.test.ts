@@ -81,7 +81,9 @@ test('the config-file pattern, and package.json spelling the same extensions', (
     contributes: { languages: { extensions: string[] }[]; menus: Record<string, { when?: string }[]> };
   };
   for (const ext of pkg.contributes.languages[0]!.extensions) assert.ok(isConfigFile(`x${ext}`), ext);
-  const whens = Object.values(pkg.contributes.menus).flat().map((m) => m.when ?? '');
+  const whens = Object.values(pkg.contributes.menus)
+    .flat()
+    .map((m) => m.when ?? '');
   const patterns = whens.flatMap((w) => [...w.matchAll(/resourceFilename =~ \/(.*?)\/(?:\s|$)/g)].map((m) => m[1]!));
   assert.ok(patterns.length > 0);
   for (const p of patterns) {

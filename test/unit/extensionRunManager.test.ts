@@ -44,11 +44,19 @@ if (scenario === 'slow' || scenario === 'stubborn') {
 );
 
 function manager(over: Partial<RunManagerOptions> = {}): RunManager {
-  return new RunManager({ trainerPath: trainer, maxParallel: () => 1, stopGraceMs: () => 2000, cancelGraceMs: 500, ...over });
+  return new RunManager({
+    trainerPath: trainer,
+    maxParallel: () => 1,
+    stopGraceMs: () => 2000,
+    cancelGraceMs: 500,
+    ...over,
+  });
 }
 const config = (scenario: string) => path.join(dir, `${scenario}.finetune.yaml`);
-const ended = (m: RunManager, id: string) => new Promise<RunInfo>((resolve) => m.onDidEndRun((r) => r.id === id && resolve(r)));
-const until = (m: RunManager, f: (r: RunInfo) => boolean) => new Promise<RunInfo>((resolve) => m.onDidChangeRun((r) => f(r) && resolve(r)));
+const ended = (m: RunManager, id: string) =>
+  new Promise<RunInfo>((resolve) => m.onDidEndRun((r) => r.id === id && resolve(r)));
+const until = (m: RunManager, f: (r: RunInfo) => boolean) =>
+  new Promise<RunInfo>((resolve) => m.onDidChangeRun((r) => f(r) && resolve(r)));
 
 test('a run that says done completes, with its folder, steps and checkpoints; every message is passed on', async () => {
   const m = manager();
@@ -59,7 +67,10 @@ test('a run that says done completes, with its folder, steps and checkpoints; ev
   assert.equal(end.status, 'completed');
   assert.equal(end.runDir, path.join(dir, '.finetune/runs/ok-run'));
   assert.equal(end.step, 2);
-  assert.deepEqual(end.checkpoints.map((c) => [path.basename(c.path), c.isBest, c.isLast]), [['checkpoint-2', true, true]]);
+  assert.deepEqual(
+    end.checkpoints.map((c) => [path.basename(c.path), c.isBest, c.isLast]),
+    [['checkpoint-2', true, true]],
+  );
   assert.deepEqual(seen, ['hello', 'plan', 'step', 'step', 'checkpoint', 'done']);
   assert.equal(m.getRun('ok-run'), end, 'a run is found by its folder name too');
   m.dispose();

@@ -10,7 +10,13 @@ import { outputDirOf, readRunFolder, runFromJson, scanRunsFolders } from '../../
 
 const alive = (pids: number[]) => ({ isAlive: (pid: number) => pids.includes(pid) });
 
-function runFolder(root: string, id: string, runJson: Record<string, unknown>, metrics: string[], checkpoints: number[] = []): string {
+function runFolder(
+  root: string,
+  id: string,
+  runJson: Record<string, unknown>,
+  metrics: string[],
+  checkpoints: number[] = [],
+): string {
   const dir = path.join(root, id);
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'run.json'), JSON.stringify(runJson));
@@ -22,8 +28,28 @@ function runFolder(root: string, id: string, runJson: Record<string, unknown>, m
   return dir;
 }
 
-const step = (n: number, loss: number) => JSON.stringify({ type: 'step', step: n, epoch: n / 10, loss, learningRate: 1e-4, gradNorm: 1, samplesPerSecond: 10, tokensPerSecond: 100, elapsedMs: n * 10, etaMs: 100 });
-const evalMsg = (n: number, acc: number, isBest: boolean) => JSON.stringify({ type: 'eval', step: n, epoch: n / 10, split: 'validation', metrics: { loss: 0.5, accuracy: acc }, isBest });
+const step = (n: number, loss: number) =>
+  JSON.stringify({
+    type: 'step',
+    step: n,
+    epoch: n / 10,
+    loss,
+    learningRate: 1e-4,
+    gradNorm: 1,
+    samplesPerSecond: 10,
+    tokensPerSecond: 100,
+    elapsedMs: n * 10,
+    etaMs: 100,
+  });
+const evalMsg = (n: number, acc: number, isBest: boolean) =>
+  JSON.stringify({
+    type: 'eval',
+    step: n,
+    epoch: n / 10,
+    split: 'validation',
+    metrics: { loss: 0.5, accuracy: acc },
+    isBest,
+  });
 
 const trainerRunJson = (over: Record<string, unknown> = {}) => ({
   formatVersion: 1,
@@ -100,7 +126,10 @@ test('a "running" run whose pid is dead is interrupted and says where Resume con
 
 test('an interrupted run without checkpoints says it cannot be resumed; a broken run.json still shows the run', async () => {
   const root = mkdtempSync(path.join(tmpdir(), 'ft-store-'));
-  const none = (await readRunFolder(runFolder(root, 'a', trainerRunJson({ status: 'running', pid: 1234567 }), []), alive([])))!;
+  const none = (await readRunFolder(
+    runFolder(root, 'a', trainerRunJson({ status: 'running', pid: 1234567 }), []),
+    alive([]),
+  ))!;
   assert.equal(none.status, 'interrupted');
   assert.match(none.reason!, /cannot be resumed/);
   const b = path.join(root, 'b');
@@ -121,7 +150,10 @@ test('without run.json a folder is not a run; the scan finds runs of several fol
   const other = mkdtempSync(path.join(tmpdir(), 'ft-store-'));
   runFolder(other, 'mid', trainerRunJson({ startedAt: '2026-01-15T00:00:00Z' }), []);
   const runs = await scanRunsFolders([root, other, root, path.join(root, 'missing')], alive([]));
-  assert.deepEqual(runs.map((r) => r.id), ['new', 'mid', 'old']);
+  assert.deepEqual(
+    runs.map((r) => r.id),
+    ['new', 'mid', 'old'],
+  );
 });
 
 test('the runs folder of a config is its top-level output_dir, else .finetune/runs', () => {

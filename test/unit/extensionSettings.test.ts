@@ -6,14 +6,22 @@ import { backendArgs, configurationContribution, readSettings, settingSpecs } fr
 import { threadsEnv, trainerEnv } from '../../extension/settings';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-  contributes: { configuration: { properties: Record<string, unknown> }; commands: { command: string; category?: string }[]; menus: Record<string, { command: string }[]> };
+  contributes: {
+    configuration: { properties: Record<string, unknown> };
+    commands: { command: string; category?: string }[];
+    menus: Record<string, { command: string }[]>;
+  };
   activationEvents?: string[];
 };
 
 test('package.json contributes.configuration is generated from the settings table (no drift)', () => {
   const expected = configurationContribution();
   const actual = pkg.contributes.configuration;
-  assert.deepEqual(Object.keys(actual.properties).sort(), Object.keys(expected.properties).sort(), 'a setting was added or removed in one place only');
+  assert.deepEqual(
+    Object.keys(actual.properties).sort(),
+    Object.keys(expected.properties).sort(),
+    'a setting was added or removed in one place only',
+  );
   for (const [key, spec] of Object.entries(expected.properties)) {
     assert.deepEqual(actual.properties[key], spec, `package.json's ${key} differs from extension/settings.ts`);
   }
@@ -22,12 +30,17 @@ test('package.json contributes.configuration is generated from the settings tabl
 test('every declared default passes its own validation', () => {
   const defaults = readSettings(() => undefined);
   for (const [k, spec] of Object.entries(settingSpecs)) {
-    assert.deepEqual(readSettings((key) => (key === k ? spec.default : undefined))[k as keyof typeof defaults], spec.default);
+    assert.deepEqual(
+      readSettings((key) => (key === k ? spec.default : undefined))[k as keyof typeof defaults],
+      spec.default,
+    );
   }
 });
 
 test('readSettings falls back to defaults for values of the wrong type or range', () => {
-  const s = readSettings((k) => ({ maxParallelRuns: 0, backend: 'tpu', runsFolder: 42, stopGracePeriodSeconds: 1.5 })[k]);
+  const s = readSettings(
+    (k) => ({ maxParallelRuns: 0, backend: 'tpu', runsFolder: 42, stopGracePeriodSeconds: 1.5 })[k],
+  );
   assert.equal(s.maxParallelRuns, 1);
   assert.equal(s.backend, 'auto');
   assert.equal(s.runsFolder, '');

@@ -34,7 +34,13 @@ test('unfreeze re-opens part of a frozen pattern', () => {
 });
 
 test('unmatchedPatterns reports the index of each pattern that matches nothing', () => {
-  assert.deepEqual(unmatchedPatterns(['bert.embeddings', 'bert.embedding', 'classifier'], ['bert.embeddings.word_embeddings.weight', 'classifier.bias']), [1]);
+  assert.deepEqual(
+    unmatchedPatterns(
+      ['bert.embeddings', 'bert.embedding', 'classifier'],
+      ['bert.embeddings.word_embeddings.weight', 'classifier.bias'],
+    ),
+    [1],
+  );
 });
 
 test('a reversed class is reported by patternProblem and matches nothing, instead of throwing (defect 6)', () => {

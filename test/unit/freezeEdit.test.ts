@@ -7,7 +7,14 @@ import { coverPaths, diffEdit, readFreezeLists, setFrozenEdit, shortcutEdit } fr
 import type { FreezeEditResult } from '../../common/freezeEdit';
 
 const names = bertParameters(
-  { vocab_size: 100, hidden_size: 8, num_hidden_layers: 4, intermediate_size: 16, max_position_embeddings: 32, type_vocab_size: 2 },
+  {
+    vocab_size: 100,
+    hidden_size: 8,
+    num_hidden_layers: 4,
+    intermediate_size: 16,
+    max_position_embeddings: 32,
+    type_vocab_size: 2,
+  },
   'sequence-classification',
 ).map((p) => p.name);
 
@@ -87,7 +94,8 @@ test('no edit when the module is already in the wanted state', () => {
 
 test('shortcuts: top N layers, head only', () => {
   const top = applied(withComments, shortcutEdit(withComments, names, { kind: 'top-n', n: 1, numLayers: 4 }));
-  for (const p of ['bert.embeddings', 'bert.encoder.layer.0', 'bert.encoder.layer.2']) assert.ok(frozenUnder(top, p), p);
+  for (const p of ['bert.embeddings', 'bert.encoder.layer.0', 'bert.encoder.layer.2'])
+    assert.ok(frozenUnder(top, p), p);
   for (const p of ['bert.encoder.layer.3', 'bert.pooler', 'classifier']) assert.ok(trainableUnder(top, p), p);
   assert.ok(top.includes('# the embeddings stay fixed'));
   const head = applied(top, shortcutEdit(top, names, { kind: 'head-only' }));

@@ -27,7 +27,9 @@ test('oneOf and record', () => {
 });
 
 test('lazy supports recursive shapes', () => {
-  interface T { c: T[] }
+  interface T {
+    c: T[];
+  }
   const t: Guard<T> = obj({ c: arr(lazy(() => t)) }) as Guard<T>;
   assert.equal(t.check({ c: [{ c: [] }] }), undefined);
   assert.match(t.check({ c: [{ c: [1] }] }) ?? '', /c\[0\]\.c\[0\]: expected object/);
@@ -40,5 +42,8 @@ test('LineSplitter reassembles messages split across chunks', () => {
   s.push('sage":"a"}\r\n{"type":"lo');
   s.push('g","level":"warn","message":"b"}\n');
   s.end();
-  assert.deepEqual(lines.map((l) => parseTrainerMessage(l).ok), [true, true]);
+  assert.deepEqual(
+    lines.map((l) => parseTrainerMessage(l).ok),
+    [true, true],
+  );
 });

@@ -130,6 +130,9 @@ test('webview/ pulls in no part of common/ that needs Node', () => {
       if (spec.startsWith('.')) stack.push(path.resolve(path.dirname(file), spec) + '.ts');
     }
   }
-  assert.ok([...seen].some((f) => f.includes(`${path.sep}common${path.sep}`)), 'webview imports common/');
+  assert.ok(
+    [...seen].some((f) => f.includes(`${path.sep}common${path.sep}`)),
+    'webview imports common/',
+  );
   assert.deepEqual(problems, []);
 });

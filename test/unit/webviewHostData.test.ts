@@ -21,7 +21,14 @@ async function checkpoint(runDir: string, step: number, files: Record<string, st
   await fs.mkdir(dir, { recursive: true });
   for (const [f, text] of Object.entries(files)) await fs.writeFile(path.join(dir, f), text);
 }
-const state = (step: number, extra: Record<string, unknown> = {}) => JSON.stringify({ formatVersion: 1, global_step: step, epoch: step / 10, log_history: [{ step, eval_accuracy: step / 100 }], ...extra });
+const state = (step: number, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    formatVersion: 1,
+    global_step: step,
+    epoch: step / 10,
+    log_history: [{ step, eval_accuracy: step / 100 }],
+    ...extra,
+  });
 
 test('save_total_limit deletes the oldest non-best next', () => {
   const s = [
@@ -38,11 +45,18 @@ test('save_total_limit deletes the oldest non-best next', () => {
 test('checkpoints: step, epoch, metrics, best/last labels, broken ones with the reason', async () => {
   const runDir = tmp();
   await checkpoint(runDir, 10, { 'config.json': '{}', 'model.safetensors': 'x', 'trainer_state.json': state(10) });
-  await checkpoint(runDir, 20, { 'config.json': '{}', 'model.safetensors': 'x', 'trainer_state.json': state(20, { best_model_checkpoint: path.join(runDir, 'checkpoint-20') }) });
+  await checkpoint(runDir, 20, {
+    'config.json': '{}',
+    'model.safetensors': 'x',
+    'trainer_state.json': state(20, { best_model_checkpoint: path.join(runDir, 'checkpoint-20') }),
+  });
   await checkpoint(runDir, 30, { 'config.json': '{ not json', 'trainer_state.json': state(30) });
   await fs.mkdir(path.join(runDir, '.checkpoint-40.tmp-123'));
   const list = await readCheckpoints(runDir, { saveTotalLimit: 3 });
-  assert.deepEqual(list.map((c) => c.name), ['checkpoint-10', 'checkpoint-20', 'checkpoint-30']);
+  assert.deepEqual(
+    list.map((c) => c.name),
+    ['checkpoint-10', 'checkpoint-20', 'checkpoint-30'],
+  );
   const [a, b, c] = list;
   assert.equal(a!.epoch, 1);
   assert.equal(a!.metrics.eval_accuracy, 0.1);
@@ -52,11 +66,15 @@ test('checkpoints: step, epoch, metrics, best/last labels, broken ones with the 
   assert.match(c!.broken ?? '', /model\.safetensors is missing/);
   assert.match(c!.broken ?? '', /config\.json is not valid JSON/);
   assert.equal(a!.broken, undefined);
-  assert.deepEqual(list.filter((x) => x.deletedNext).map((x) => x.name), ['checkpoint-10']);
+  assert.deepEqual(
+    list.filter((x) => x.deletedNext).map((x) => x.name),
+    ['checkpoint-10'],
+  );
 });
 
 test('a forked config points at the checkpoint, keeps comments and drops what fine-tuning cannot take', () => {
-  const text = '# my run\nmode: from-scratch # first try\ntask: text-classification\nmodel:\n  tokenizer: ./tok # keep\n  architecture:\n    hidden_size: 64\n    num_hidden_layers: 2\ntraining:\n  seed: 3\n  resume_from_checkpoint: ./old\n';
+  const text =
+    '# my run\nmode: from-scratch # first try\ntask: text-classification\nmodel:\n  tokenizer: ./tok # keep\n  architecture:\n    hidden_size: 64\n    num_hidden_layers: 2\ntraining:\n  seed: 3\n  resume_from_checkpoint: ./old\n';
   const out = forkConfigText(text, '/w', '/w/.finetune/runs/r1/checkpoint-20');
   assert.ok(out.includes('# my run') && out.includes('# first try') && out.includes('# keep'));
   const { config } = validateConfigText(out);
@@ -68,21 +86,59 @@ test('a forked config points at the checkpoint, keeps comments and drops what fi
 });
 
 test('the model card names task, data, config and metrics', () => {
-  const card = modelCard({ name: 'sst', step: 20, config: flattenConfig({ task: 'text-classification', mode: 'fine-tune', model: { name_or_path: 'bert-tiny' }, data: { train_file: 'train.csv', text_column: 'sentence', label_column: 'label', max_length: 64 }, training: { learning_rate: 2e-5 } }), metrics: { eval_accuracy: 0.91 }, labels: ['neg', 'pos'], generatedBy: 'test' });
-  for (const s of ['pipeline_tag: text-classification', 'bert-tiny', 'train.csv', '`sentence`', '| training.learning_rate | 0.00002 |', '| eval_accuracy | 0.91 |', '`neg`, `pos`']) assert.ok(card.includes(s), s);
+  const card = modelCard({
+    name: 'sst',
+    step: 20,
+    config: flattenConfig({
+      task: 'text-classification',
+      mode: 'fine-tune',
+      model: { name_or_path: 'bert-tiny' },
+      data: { train_file: 'train.csv', text_column: 'sentence', label_column: 'label', max_length: 64 },
+      training: { learning_rate: 2e-5 },
+    }),
+    metrics: { eval_accuracy: 0.91 },
+    labels: ['neg', 'pos'],
+    generatedBy: 'test',
+  });
+  for (const s of [
+    'pipeline_tag: text-classification',
+    'bert-tiny',
+    'train.csv',
+    '`sentence`',
+    '| training.learning_rate | 0.00002 |',
+    '| eval_accuracy | 0.91 |',
+    '`neg`, `pos`',
+  ])
+    assert.ok(card.includes(s), s);
 });
 
 test('run history skips a torn last line and keeps the rest', async () => {
   const runDir = tmp();
-  const step = (n: number) => JSON.stringify({ type: 'step', step: n, epoch: n / 10, loss: 1 / n, learningRate: 1e-5, gradNorm: 1, samplesPerSecond: 10, tokensPerSecond: 100, elapsedMs: n, etaMs: null });
-  await fs.writeFile(path.join(runDir, 'metrics.jsonl'), `${step(1)}\n${step(2)}\n{"type":"eval","step":2,"epoch":0.2,"split":"validation","metrics":{"accuracy":0.5},"isBest":true}\n{"type":"step","st`);
+  const step = (n: number) =>
+    JSON.stringify({
+      type: 'step',
+      step: n,
+      epoch: n / 10,
+      loss: 1 / n,
+      learningRate: 1e-5,
+      gradNorm: 1,
+      samplesPerSecond: 10,
+      tokensPerSecond: 100,
+      elapsedMs: n,
+      etaMs: null,
+    });
+  await fs.writeFile(
+    path.join(runDir, 'metrics.jsonl'),
+    `${step(1)}\n${step(2)}\n{"type":"eval","step":2,"epoch":0.2,"split":"validation","metrics":{"accuracy":0.5},"isBest":true}\n{"type":"step","st`,
+  );
   const s = await readRunSeries(runDir, 'r', 'r');
   assert.deepEqual(s.steps.step, [1, 2]);
   assert.equal(s.evals.length, 1);
 });
 
 test('freezing model: from the architecture of a from-scratch config, with the freeze lists applied', async () => {
-  const text = 'mode: from-scratch\ntask: text-classification\nmodel:\n  tokenizer: ./tok\n  architecture:\n    vocab_size: 100\n    hidden_size: 16\n    num_hidden_layers: 3\n    num_attention_heads: 2\n    intermediate_size: 32\ndata:\n  train_file: t.csv\n  max_length: 32\ntraining:\n  per_device_train_batch_size: 4\nfreeze: [bert.embeddings, bert.encoder.layer.0]\n';
+  const text =
+    'mode: from-scratch\ntask: text-classification\nmodel:\n  tokenizer: ./tok\n  architecture:\n    vocab_size: 100\n    hidden_size: 16\n    num_hidden_layers: 3\n    num_attention_heads: 2\n    intermediate_size: 32\ndata:\n  train_file: t.csv\n  max_length: 32\ntraining:\n  per_device_train_batch_size: 4\nfreeze: [bert.embeddings, bert.encoder.layer.0]\n';
   const m = await freezeModelFor('/w/a.finetune.yaml', text, nodeConfigHost('/w'));
   assert.ok(m.state.tree, m.state.reason);
   assert.equal(m.state.numLayers, 3);
@@ -95,19 +151,34 @@ test('freezing model: from the architecture of a from-scratch config, with the f
 
 test('freezing model: from a local model folder (config.json + safetensors header), or a reason when absent', async () => {
   const dir = tmp();
-  const cfg = { model_type: 'bert', vocab_size: 50, hidden_size: 8, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 16, max_position_embeddings: 32, type_vocab_size: 2 };
+  const cfg = {
+    model_type: 'bert',
+    vocab_size: 50,
+    hidden_size: 8,
+    num_hidden_layers: 2,
+    num_attention_heads: 2,
+    intermediate_size: 16,
+    max_position_embeddings: 32,
+    type_vocab_size: 2,
+  };
   await fs.mkdir(path.join(dir, 'model'));
   await fs.writeFile(path.join(dir, 'model', 'config.json'), JSON.stringify(cfg));
   const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
-  for (const p of bertParameters(cfg, 'none')) tensors[p.name] = { shape: p.shape, data: new Float32Array(p.shape.reduce((a, b) => a * b, 1)) };
+  for (const p of bertParameters(cfg, 'none'))
+    tensors[p.name] = { shape: p.shape, data: new Float32Array(p.shape.reduce((a, b) => a * b, 1)) };
   await writeSafetensors(path.join(dir, 'model', 'model.safetensors'), tensors);
-  const text = 'mode: fine-tune\ntask: text-classification\nmodel:\n  name_or_path: ./model\ndata:\n  train_file: t.csv\n';
+  const text =
+    'mode: fine-tune\ntask: text-classification\nmodel:\n  name_or_path: ./model\ndata:\n  train_file: t.csv\n';
   const m = await freezeModelFor(path.join(dir, 'a.finetune.yaml'), text, nodeConfigHost(dir));
   assert.ok(m.state.tree, m.state.reason);
   assert.equal(m.state.numLayers, 2);
   assert.ok(m.names.includes('classifier.weight'), 'the task head is added to the encoder');
   assert.equal(m.state.tree!.trainable, m.state.tree!.total);
-  const missing = await freezeModelFor(path.join(dir, 'b.finetune.yaml'), text.replace('./model', './nowhere'), nodeConfigHost(dir));
+  const missing = await freezeModelFor(
+    path.join(dir, 'b.finetune.yaml'),
+    text.replace('./model', './nowhere'),
+    nodeConfigHost(dir),
+  );
   assert.equal(missing.state.tree, undefined);
   assert.match(missing.state.reason ?? '', /not a local folder/);
 });

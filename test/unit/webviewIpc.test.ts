@@ -11,7 +11,11 @@ let state: unknown;
 Object.assign(globalThis, {
   window: { addEventListener: (_: string, l: (e: { data: unknown }) => void) => listeners.push(l) },
   document: { querySelector: () => ({ getAttribute: () => '{"kind":"metrics","runIds":["r1"]}' }) },
-  acquireVsCodeApi: () => ({ postMessage: (m: unknown) => posted.push(m), getState: () => state, setState: (s: unknown) => (state = s) }),
+  acquireVsCodeApi: () => ({
+    postMessage: (m: unknown) => posted.push(m),
+    getState: () => state,
+    setState: (s: unknown) => (state = s),
+  }),
 });
 const send = (data: unknown) => listeners.forEach((l) => l({ data }));
 
@@ -30,7 +34,11 @@ test('ready, snapshot, appends in order, resync on a gap, bad messages refused',
     onProblem: (p) => problems.push(p),
   });
   assert.deepEqual(posted.at(-1), { type: 'ready' });
-  assert.deepEqual((state as { ident: unknown }).ident, { kind: 'metrics', runIds: ['r1'] }, 'the identity is kept for the panel serializer');
+  assert.deepEqual(
+    (state as { ident: unknown }).ident,
+    { kind: 'metrics', runIds: ['r1'] },
+    'the identity is kept for the panel serializer',
+  );
   send({ type: 'snapshot', seq: 1, state: { items: [1] } });
   send({ type: 'append', seq: 2, item: 2 });
   assert.deepEqual(snapshots, [{ items: [1] }]);
@@ -45,7 +53,11 @@ test('ready, snapshot, appends in order, resync on a gap, bad messages refused',
   assert.match(problems.at(-1) ?? '', /unknown message type/);
   // @ts-expect-error the command table's types forbid it; the check at run time must refuse it too.
   ipc.command('stop', { runId: 7 });
-  assert.notDeepEqual(posted.at(-1), { type: 'command', name: 'stop', args: { runId: 7 } }, 'an invalid command never leaves');
+  assert.notDeepEqual(
+    posted.at(-1),
+    { type: 'command', name: 'stop', args: { runId: 7 } },
+    'an invalid command never leaves',
+  );
   ipc.command('stop', { runId: 'r1' });
   assert.deepEqual(posted.at(-1), { type: 'command', name: 'stop', args: { runId: 'r1' } });
 });

@@ -48,19 +48,72 @@ test('envelopes are validated both ways', () => {
 
 test('a metrics snapshot built from trainer messages passes its guard; a bad append does not', () => {
   const s = emptyRunSeries('r1');
-  applyMessage(s, { type: 'step', step: 1, epoch: 0.1, loss: 0.7, learningRate: 1e-5, gradNorm: null, samplesPerSecond: 10, tokensPerSecond: 100, elapsedMs: 5, etaMs: null });
-  assert.equal(applyMessage(s, { type: 'step', step: 1, epoch: 0.1, loss: 0.7, learningRate: 1e-5, gradNorm: null, samplesPerSecond: 10, tokensPerSecond: 100, elapsedMs: 5, etaMs: null }), false, 'replayed step ignored');
+  applyMessage(s, {
+    type: 'step',
+    step: 1,
+    epoch: 0.1,
+    loss: 0.7,
+    learningRate: 1e-5,
+    gradNorm: null,
+    samplesPerSecond: 10,
+    tokensPerSecond: 100,
+    elapsedMs: 5,
+    etaMs: null,
+  });
+  assert.equal(
+    applyMessage(s, {
+      type: 'step',
+      step: 1,
+      epoch: 0.1,
+      loss: 0.7,
+      learningRate: 1e-5,
+      gradNorm: null,
+      samplesPerSecond: 10,
+      tokensPerSecond: 100,
+      elapsedMs: 5,
+      etaMs: null,
+    }),
+    false,
+    'replayed step ignored',
+  );
   const state = { runs: [{ info: { runId: 'r1', live: true, config: {} }, series: s }] };
   assert.equal(metricsState.check(JSON.parse(JSON.stringify(state))), undefined);
   assert.notEqual(metricsAppend.check({ runId: 'r1', messages: [{ type: 'step', step: 'two' }] }), undefined);
   assert.notEqual(metricsAppend.check({ runId: 'r1', messages: [{ type: 'rm -rf' }] }), undefined);
-  assert.equal(metricsAppend.check({ runId: 'r1', messages: [{ type: 'log', level: 'info', message: 'hi' }] }), undefined);
+  assert.equal(
+    metricsAppend.check({ runId: 'r1', messages: [{ type: 'log', level: 'info', message: 'hi' }] }),
+    undefined,
+  );
 });
 
 test('a resumed plan drops the steps after the checkpoint', () => {
   const s = emptyRunSeries('r');
-  for (let i = 1; i <= 5; i++) applyMessage(s, { type: 'step', step: i, epoch: i / 5, loss: 1 / i, learningRate: 1, gradNorm: 1, samplesPerSecond: 1, tokensPerSecond: 1, elapsedMs: i, etaMs: 0 });
-  applyMessage(s, { type: 'plan', runId: 'r', runDir: '/x', mode: 'fine-tune', task: 'text-classification', totalSteps: 10, stepsPerEpoch: 5, epochs: 2, trainExamples: 5, evalExamples: 1, resumedFromStep: 3 });
+  for (let i = 1; i <= 5; i++)
+    applyMessage(s, {
+      type: 'step',
+      step: i,
+      epoch: i / 5,
+      loss: 1 / i,
+      learningRate: 1,
+      gradNorm: 1,
+      samplesPerSecond: 1,
+      tokensPerSecond: 1,
+      elapsedMs: i,
+      etaMs: 0,
+    });
+  applyMessage(s, {
+    type: 'plan',
+    runId: 'r',
+    runDir: '/x',
+    mode: 'fine-tune',
+    task: 'text-classification',
+    totalSteps: 10,
+    stepsPerEpoch: 5,
+    epochs: 2,
+    trainExamples: 5,
+    evalExamples: 1,
+    resumedFromStep: 3,
+  });
   assert.deepEqual(s.steps.step, [1, 2, 3]);
   assert.equal(s.steps.loss.length, 3);
 });

@@ -6,9 +6,17 @@ import { shuffleInPlace, type Rng } from '../../common/random';
  * `megaBatchFactor * batchSize`, each sorted by length (longest first), then cut into batches; the order
  * of the batches is shuffled too, so that long batches do not all come at the start of an epoch.
  */
-export function lengthBucketedBatches(lengths: readonly number[], batchSize: number, rng: Rng, megaBatchFactor = 50): number[][] {
+export function lengthBucketedBatches(
+  lengths: readonly number[],
+  batchSize: number,
+  rng: Rng,
+  megaBatchFactor = 50,
+): number[][] {
   if (!(batchSize >= 1)) throw new RangeError(`batch size must be at least 1, got ${batchSize}`);
-  const order = shuffleInPlace(Array.from(lengths, (_, i) => i), rng);
+  const order = shuffleInPlace(
+    Array.from(lengths, (_, i) => i),
+    rng,
+  );
   const mega = Math.max(batchSize, megaBatchFactor * batchSize);
   const batches: number[][] = [];
   for (let start = 0; start < order.length; start += mega) {
@@ -21,7 +29,10 @@ export function lengthBucketedBatches(lengths: readonly number[], batchSize: num
 
 /** Plain shuffled batches, for when grouping by length is off. */
 export function shuffledBatches(count: number, batchSize: number, rng: Rng): number[][] {
-  const order = shuffleInPlace(Array.from({ length: count }, (_, i) => i), rng);
+  const order = shuffleInPlace(
+    Array.from({ length: count }, (_, i) => i),
+    rng,
+  );
   const batches: number[][] = [];
   for (let j = 0; j < order.length; j += batchSize) batches.push(order.slice(j, j + batchSize));
   return batches;

@@ -11,7 +11,11 @@ export interface Split<T> {
  * rows), keeping the rest for training. Both parts keep the original file order, so the split depends
  * only on (rows, ratio, seed). Rows without a label form their own stratum.
  */
-export function splitTrainValidation<T extends { label?: string }>(rows: readonly T[], ratio: number, seed: number): Split<T> {
+export function splitTrainValidation<T extends { label?: string }>(
+  rows: readonly T[],
+  ratio: number,
+  seed: number,
+): Split<T> {
   if (!(ratio > 0 && ratio < 1)) throw new RangeError(`validation ratio must be between 0 and 1, got ${ratio}`);
   const strata = new Map<string, number[]>();
   rows.forEach((r, i) => {

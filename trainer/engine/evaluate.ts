@@ -93,14 +93,24 @@ export function boundClassDetail(m: ClassificationMetrics, names: readonly strin
   return { perClass: top, classes: names.length };
 }
 
-async function evaluateMlm(model: BertModel, examples: readonly Encoded[], o: EvalOptions, predict: (b: Batch) => Prediction | Promise<Prediction>): Promise<EvalResult> {
+async function evaluateMlm(
+  model: BertModel,
+  examples: readonly Encoded[],
+  o: EvalOptions,
+  predict: (b: Batch) => Prediction | Promise<Prediction>,
+): Promise<EvalResult> {
   if (!o.masking) throw new Error('internal: masked-lm evaluation needs masking options');
   let lossSum = 0;
   let correct = 0;
   let scored = 0;
   for (let start = 0, b = 0; start < examples.length; start += o.batchSize, b++) {
     const plain = collate(examples.slice(start, start + o.batchSize), o.padId, 'masked-lm');
-    const batch = maskTokens(plain, o.masking.vocab, o.masking.probability, mulberry32(deriveSeed(o.masking.seed, EVAL_SALT, b)));
+    const batch = maskTokens(
+      plain,
+      o.masking.vocab,
+      o.masking.probability,
+      mulberry32(deriveSeed(o.masking.seed, EVAL_SALT, b)),
+    );
     const targets: number[] = [];
     for (const l of batch.labels) if (l !== IGNORE_INDEX) targets.push(l);
     if (!targets.length) continue;
@@ -114,5 +124,8 @@ async function evaluateMlm(model: BertModel, examples: readonly Encoded[], o: Ev
   }
   const loss = scored ? lossSum / scored : 0;
   // Perplexity is capped so that a diverged model still gives a finite, JSON-safe number.
-  return { metrics: { loss, perplexity: Math.min(Math.exp(loss), 1e30), accuracy: scored ? correct / scored : 0 }, examples: examples.length };
+  return {
+    metrics: { loss, perplexity: Math.min(Math.exp(loss), 1e30), accuracy: scored ? correct / scored : 0 },
+    examples: examples.length,
+  };
 }

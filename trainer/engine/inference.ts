@@ -40,13 +40,23 @@ export async function loadModelFolder(dirOrId: string): Promise<LoadedModel> {
   const report = model.loadStateDict(toStateDict(await loadStateDict(folder)));
   if (report.newlyInitialized.length) {
     model.dispose();
-    throw new FineTuneError('model-untrained-head', `${folder.dir} has no trained ${head} head (missing ${report.newlyInitialized.join(', ')})`, {
-      file: folder.dir,
-      fix: 'Use a checkpoint trained for this task (a checkpoint-<step> folder of a run).',
-    });
+    throw new FineTuneError(
+      'model-untrained-head',
+      `${folder.dir} has no trained ${head} head (missing ${report.newlyInitialized.join(', ')})`,
+      {
+        file: folder.dir,
+        fix: 'Use a checkpoint trained for this task (a checkpoint-<step> folder of a run).',
+      },
+    );
   }
   const tokenizer = await loadTokenizer(folder.dir);
-  return { model, tokenizer, ...(labels ? { labels } : {}), dir: folder.dir, maxLength: Math.min(cfg.max_position_embeddings, tokenizer.modelMaxLength) };
+  return {
+    model,
+    tokenizer,
+    ...(labels ? { labels } : {}),
+    dir: folder.dir,
+    maxLength: Math.min(cfg.max_position_embeddings, tokenizer.modelMaxLength),
+  };
 }
 
 export interface EvaluateFileOptions {
@@ -69,10 +79,16 @@ export async function evaluateFile(m: LoadedModel, file: string, o: EvaluateFile
   });
   const maxLength = o.maxLength ?? m.maxLength;
   const ids = classification && m.labels ? encodeLabels(ds.rows, m.labels, ds.file) : undefined;
-  const examples = ds.rows.map((r, i) => ({ ...m.tokenizer.encode(r.text, r.textPair, maxLength), ...(ids ? { label: ids[i]! } : {}) }));
+  const examples = ds.rows.map((r, i) => ({
+    ...m.tokenizer.encode(r.text, r.textPair, maxLength),
+    ...(ids ? { label: ids[i]! } : {}),
+  }));
   const batchSize = o.batchSize ?? 32;
   // More than one batch: worth starting worker threads for (a fraction of a second from the bundle).
-  const replicas = examples.length > batchSize ? await Replicas.start(m.model, { ...(o.onFallback ? { onFallback: o.onFallback } : {}) }) : null;
+  const replicas =
+    examples.length > batchSize
+      ? await Replicas.start(m.model, { ...(o.onFallback ? { onFallback: o.onFallback } : {}) })
+      : null;
   try {
     await replicas?.sync(m.model);
     return await evaluate(m.model, examples, {
@@ -98,9 +114,13 @@ export interface PredictResult {
 
 export async function predictText(m: LoadedModel, text: string, textPair?: string): Promise<PredictResult> {
   if (m.model.head !== 'sequence-classification' || !m.labels) {
-    throw new FineTuneError('predict-needs-classifier', `${m.dir} is a masked-lm model; predict needs a text-classification model`, {
-      fix: 'Fine-tune it for text-classification first, then predict with that checkpoint.',
-    });
+    throw new FineTuneError(
+      'predict-needs-classifier',
+      `${m.dir} is a masked-lm model; predict needs a text-classification model`,
+      {
+        fix: 'Fine-tune it for text-classification first, then predict with that checkpoint.',
+      },
+    );
   }
   const e = m.tokenizer.encode(text, textPair, m.maxLength);
   const batch = collate([{ ...e, label: 0 }], m.tokenizer.padId, 'text-classification');

@@ -42,7 +42,6 @@ export interface EncodedSets {
 /** The model head a task trains. */
 export const headOf = (task: FineTuneConfig['task']): BertHead => headFor(task) as BertHead;
 
-
 /** A tokenizer from a local folder, or from a Hub id's folder (downloaded or cached). */
 export async function resolveTokenizer(
   nameOrPath: string,
@@ -58,10 +57,14 @@ export async function resolveTokenizer(
 /** Our model config from a config.json (HF names; extra keys ignored). */
 export function modelConfigFrom(c: HfBertConfig, file: string): BertConfig {
   if (c.hidden_act !== 'gelu') {
-    throw new FineTuneError('model-unsupported-activation', `the model uses hidden_act '${c.hidden_act}'; only 'gelu' is supported`, {
-      file,
-      fix: 'Use a BERT model with the standard GELU activation.',
-    });
+    throw new FineTuneError(
+      'model-unsupported-activation',
+      `the model uses hidden_act '${c.hidden_act}'; only 'gelu' is supported`,
+      {
+        file,
+        fix: 'Use a BERT model with the standard GELU activation.',
+      },
+    );
   }
   const out: BertConfig = {
     vocab_size: c.vocab_size,
@@ -85,15 +88,23 @@ export function modelConfigFrom(c: HfBertConfig, file: string): BertConfig {
 export function scratchConfig(c: FineTuneConfig, tokenizer: Tokenizer): BertConfig {
   const a = c.model.architecture;
   if (!a) {
-    throw new FineTuneError('from-scratch-needs-architecture', '`mode: from-scratch` needs a `model.architecture` section', {
-      fix: 'Add `model.architecture` with hidden_size, num_hidden_layers, num_attention_heads, intermediate_size.',
-    });
+    throw new FineTuneError(
+      'from-scratch-needs-architecture',
+      '`mode: from-scratch` needs a `model.architecture` section',
+      {
+        fix: 'Add `model.architecture` with hidden_size, num_hidden_layers, num_attention_heads, intermediate_size.',
+      },
+    );
   }
   const vocab = a.vocab_size ?? tokenizer.vocabSize;
   if (vocab < tokenizer.vocabSize) {
-    throw new FineTuneError('vocab-too-small', `\`vocab_size\` (${vocab}) is smaller than the tokenizer's vocabulary (${tokenizer.vocabSize})`, {
-      fix: `Remove \`vocab_size\` (it defaults to the tokenizer's) or set it to at least ${tokenizer.vocabSize}.`,
-    });
+    throw new FineTuneError(
+      'vocab-too-small',
+      `\`vocab_size\` (${vocab}) is smaller than the tokenizer's vocabulary (${tokenizer.vocabSize})`,
+      {
+        fix: `Remove \`vocab_size\` (it defaults to the tokenizer's) or set it to at least ${tokenizer.vocabSize}.`,
+      },
+    );
   }
   return {
     vocab_size: vocab,
@@ -113,7 +124,9 @@ export function scratchConfig(c: FineTuneConfig, tokenizer: Tokenizer): BertConf
 }
 
 /** Tensors of a safetensors file as our state dict (float weights only). */
-export function toStateDict(tensors: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array | Int32Array }>): StateDict {
+export function toStateDict(
+  tensors: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array | Int32Array }>,
+): StateDict {
   const sd: StateDict = new Map();
   for (const [k, t] of tensors) if (t.data instanceof Float32Array) sd.set(k, { shape: [...t.shape], data: t.data });
   return sd;
@@ -136,7 +149,8 @@ export async function readRows(c: FineTuneConfig, baseDir: string): Promise<Data
   const warnings: string[] = [];
   const read = async (f: string) => {
     const ds = await readDataset(path.resolve(baseDir, f), opts);
-    for (const w of ds.warnings) warnings.push(`${w.file ?? ds.file}${w.line ? `:${w.line}` : ''}: warning: ${w.message}`);
+    for (const w of ds.warnings)
+      warnings.push(`${w.file ?? ds.file}${w.line ? `:${w.line}` : ''}: warning: ${w.message}`);
     return ds.rows;
   };
   const trainFile = path.resolve(baseDir, c.data.train_file);
@@ -186,7 +200,13 @@ function pretrainedLabels(id2label: Record<string, string> | undefined): string[
   }
 }
 
-export function encodeRows(rows: readonly DatasetRow[], tokenizer: Tokenizer, maxLength: number, labels: LabelMap | undefined, file: string): Encoded[] {
+export function encodeRows(
+  rows: readonly DatasetRow[],
+  tokenizer: Tokenizer,
+  maxLength: number,
+  labels: LabelMap | undefined,
+  file: string,
+): Encoded[] {
   const ids = labels ? encodeLabels(rows, labels, file) : undefined;
   return rows.map((r, i) => {
     const e = tokenizer.encode(r.text, r.textPair, maxLength);
@@ -224,10 +244,14 @@ export async function buildModel(
   const folder = await resolveModelFolder(c.model.name_or_path!, { ...hub, baseDir });
   const cfg = modelConfigFrom(folder.config, folder.configFile);
   if (cfg.vocab_size < tokenizer.vocabSize) {
-    throw new FineTuneError('vocab-mismatch', `the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${cfg.vocab_size} embeddings`, {
-      file: folder.configFile,
-      fix: 'Use the tokenizer that belongs to the model (leave model.tokenizer unset).',
-    });
+    throw new FineTuneError(
+      'vocab-mismatch',
+      `the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${cfg.vocab_size} embeddings`,
+      {
+        file: folder.configFile,
+        fix: 'Use the tokenizer that belongs to the model (leave model.tokenizer unset).',
+      },
+    );
   }
   // Shapes from the safetensors headers and the memory a step needs are checked before anything is allocated:
   // a config.json that disagrees with its weights must not cost gigabytes to find out.

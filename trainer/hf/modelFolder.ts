@@ -57,14 +57,24 @@ export async function resolveModelFolder(nameOrPath: string, options: ResolveOpt
   return { ...folder, config, hubId: nameOrPath };
 }
 
-async function inspectFolder(dir: string, source: 'local' | 'hub', requireWeights: boolean, hubId?: string): Promise<ModelFolder> {
+async function inspectFolder(
+  dir: string,
+  source: 'local' | 'hub',
+  requireWeights: boolean,
+  hubId?: string,
+): Promise<ModelFolder> {
   const configFile = path.join(dir, 'config.json');
-  const has = async (f: string): Promise<boolean> => (await fs.stat(path.join(dir, f)).catch(() => undefined))?.isFile() ?? false;
+  const has = async (f: string): Promise<boolean> =>
+    (await fs.stat(path.join(dir, f)).catch(() => undefined))?.isFile() ?? false;
   if (!(await has('config.json'))) {
-    throw new FineTuneError('model-missing-config', `${dir} has no config.json, so it is not a Hugging Face model folder`, {
-      file: dir,
-      fix: 'Point name_or_path at the folder save_pretrained wrote (it has config.json and model.safetensors).',
-    });
+    throw new FineTuneError(
+      'model-missing-config',
+      `${dir} has no config.json, so it is not a Hugging Face model folder`,
+      {
+        file: dir,
+        fix: 'Point name_or_path at the folder save_pretrained wrote (it has config.json and model.safetensors).',
+      },
+    );
   }
   const config = await readBertConfig(configFile);
   let weights: Weights;
@@ -80,14 +90,18 @@ async function inspectFolder(dir: string, source: 'local' | 'hub', requireWeight
       for (const p of pickles) if (await has(p)) found.push(p);
       const where = hubId ?? dir;
       if (found.length > 0) {
-        throw new FineTuneError('model-pytorch-only', `${dir} has weights only as ${found.join(', ')}, which cannot be read here (only safetensors can)`, {
-          file: dir,
-          detail: 'PyTorch .bin files are Python pickles; reading them safely needs Python.',
-          fix:
-            `Convert once in Python: from transformers import AutoModelForPreTraining; ` +
-            `AutoModelForPreTraining.from_pretrained('${where}').save_pretrained('${where}', safe_serialization=True) ` +
-            `(use the model's own class, e.g. AutoModelForSequenceClassification, to keep a classification head).`,
-        });
+        throw new FineTuneError(
+          'model-pytorch-only',
+          `${dir} has weights only as ${found.join(', ')}, which cannot be read here (only safetensors can)`,
+          {
+            file: dir,
+            detail: 'PyTorch .bin files are Python pickles; reading them safely needs Python.',
+            fix:
+              `Convert once in Python: from transformers import AutoModelForPreTraining; ` +
+              `AutoModelForPreTraining.from_pretrained('${where}').save_pretrained('${where}', safe_serialization=True) ` +
+              `(use the model's own class, e.g. AutoModelForSequenceClassification, to keep a classification head).`,
+          },
+        );
       }
       throw new FineTuneError('model-missing-weights', `${dir} has config.json but no model.safetensors`, {
         file: dir,
@@ -105,10 +119,14 @@ async function readIndex(dir: string, indexFile: string): Promise<Weights> {
     // A hostile index must not make us open files outside the folder (the name check is in readShardIndex).
     const file = resolveInside(dir, s, { origin: path.basename(indexFile), file: indexFile });
     if (!(await fs.stat(file).catch(() => undefined))) {
-      throw new FineTuneError('model-missing-shard', `the shard ${s} listed in ${path.basename(indexFile)} is missing`, {
-        file: indexFile,
-        fix: 'Download the missing shard into the folder.',
-      });
+      throw new FineTuneError(
+        'model-missing-shard',
+        `the shard ${s} listed in ${path.basename(indexFile)} is missing`,
+        {
+          file: indexFile,
+          fix: 'Download the missing shard into the folder.',
+        },
+      );
     }
     files.push(file);
   }
@@ -126,10 +144,14 @@ export async function loadStateDict(folder: ModelFolder): Promise<Map<string, Te
   }
   for (const [name, shard] of w.weightMap) {
     if (!out.has(name)) {
-      throw new FineTuneError('model-missing-shard', `tensor '${name}' is listed in ${path.basename(w.indexFile)} for ${shard} but is not in it`, {
-        file: w.indexFile,
-        fix: 'The shard and the index do not match; download the model again.',
-      });
+      throw new FineTuneError(
+        'model-missing-shard',
+        `tensor '${name}' is listed in ${path.basename(w.indexFile)} for ${shard} but is not in it`,
+        {
+          file: w.indexFile,
+          fix: 'The shard and the index do not match; download the model again.',
+        },
+      );
     }
   }
   return out;

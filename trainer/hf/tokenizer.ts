@@ -93,7 +93,10 @@ export function tokenizerFromVocab(vocab: readonly string[], options: BertVocabO
 }
 
 /** The tokenizer.json and tokenizer_config.json that Python's `BertTokenizerFast` writes for this vocabulary. */
-export function bertTokenizerFiles(vocab: readonly string[], options: BertVocabOptions = {}): { json: Json; config: Json } {
+export function bertTokenizerFiles(
+  vocab: readonly string[],
+  options: BertVocabOptions = {},
+): { json: Json; config: Json } {
   const ids = new Map<string, number>();
   vocab.forEach((t, i) => {
     if (!ids.has(t)) ids.set(t, i);
@@ -117,7 +120,15 @@ export function bertTokenizerFiles(vocab: readonly string[], options: BertVocabO
   const sep = specials.sep_token;
   const doLowerCase = options.doLowerCase ?? true;
   const addedTokens = [...new Set(Object.values(specials))]
-    .map((t) => ({ id: ids.get(t) as number, content: t, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }))
+    .map((t) => ({
+      id: ids.get(t) as number,
+      content: t,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    }))
     .sort((a, b) => a.id - b.id);
   const json: Json = {
     version: '1.0',
@@ -134,7 +145,11 @@ export function bertTokenizerFiles(vocab: readonly string[], options: BertVocabO
     pre_tokenizer: { type: 'BertPreTokenizer' },
     post_processor: {
       type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: cls, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: sep, type_id: 0 } }],
+      single: [
+        { SpecialToken: { id: cls, type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: sep, type_id: 0 } },
+      ],
       pair: [
         { SpecialToken: { id: cls, type_id: 0 } },
         { Sequence: { id: 'A', type_id: 0 } },
@@ -243,7 +258,8 @@ function fromTokenizerJson(json: Json, config: Json, source: string): Tokenizer 
   for (const [t, id] of vocab) if (tokens[id] === undefined) tokens[id] = t;
   let contiguous = true;
   for (let i = 0; i < vocabSize; i++) if (tokens[i] === undefined) contiguous = false;
-  const modelMaxLength = typeof cfg.model_max_length === 'number' && cfg.model_max_length < 1e9 ? cfg.model_max_length : 512;
+  const modelMaxLength =
+    typeof cfg.model_max_length === 'number' && cfg.model_max_length < 1e9 ? cfg.model_max_length : 512;
 
   const segment = (text: string): number[] => inner.encode(text, { add_special_tokens: false });
 
@@ -328,7 +344,8 @@ function flattenSpecials(map: Json): Json {
   const out: Json = {};
   for (const [k, v] of Object.entries(map)) {
     if (typeof v === 'string') out[k] = v;
-    else if (typeof v === 'object' && v !== null && typeof (v as Json).content === 'string') out[k] = (v as Json).content;
+    else if (typeof v === 'object' && v !== null && typeof (v as Json).content === 'string')
+      out[k] = (v as Json).content;
   }
   return out;
 }

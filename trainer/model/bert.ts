@@ -98,7 +98,12 @@ export class BertModel {
   }
 
   private ln(prefix: string, x: tf.Tensor2D): tf.Tensor2D {
-    return layerNorm(x, this.p(`${prefix}.weight`) as tf.Tensor1D, this.p(`${prefix}.bias`) as tf.Tensor1D, this.config.layer_norm_eps);
+    return layerNorm(
+      x,
+      this.p(`${prefix}.weight`) as tf.Tensor1D,
+      this.p(`${prefix}.bias`) as tf.Tensor1D,
+      this.config.layer_norm_eps,
+    );
   }
 
   private layerWeights(prefix: string): EncoderLayerWeights {
@@ -130,7 +135,9 @@ export class BertModel {
       throw new Error(`Batch arrays must have size*seqLen = ${n} entries`);
     }
     if (batch.seqLen > this.config.max_position_embeddings) {
-      throw new Error(`Sequence length ${batch.seqLen} exceeds max_position_embeddings ${this.config.max_position_embeddings}`);
+      throw new Error(
+        `Sequence length ${batch.seqLen} exceeds max_position_embeddings ${this.config.max_position_embeddings}`,
+      );
     }
     const V = this.config.vocab_size;
     for (const id of batch.inputIds) if (id < 0 || id >= V) throw new Error(`input id ${id} outside vocab [0, ${V})`);
@@ -231,7 +238,8 @@ export class BertModel {
   loss(batch: Batch, opts: RunOptions): tf.Scalar {
     return tf.tidy(() => {
       const logits = this.logitsFor(batch, opts);
-      const labels = this.head === 'sequence-classification' ? this.classLabels(batch) : this.maskedPositions(batch).labels;
+      const labels =
+        this.head === 'sequence-classification' ? this.classLabels(batch) : this.maskedPositions(batch).labels;
       if (labels.length === 0) return tf.mul(tf.sum(logits), 0) as tf.Scalar;
       return crossEntropy(logits, labels);
     });
@@ -239,7 +247,8 @@ export class BertModel {
 
   private classLabels(batch: Batch): Int32Array {
     if (batch.labels.length !== batch.size) throw new Error(`classification labels must have ${batch.size} entries`);
-    for (const l of batch.labels) if (l < 0 || l >= this.numLabels) throw new Error(`label ${l} outside [0, ${this.numLabels})`);
+    for (const l of batch.labels)
+      if (l < 0 || l >= this.numLabels) throw new Error(`label ${l} outside [0, ${this.numLabels})`);
     return batch.labels;
   }
 

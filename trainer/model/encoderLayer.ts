@@ -36,7 +36,24 @@ export interface EncoderLayerWeights {
 }
 
 /** The order in which the weights are passed to (and their gradients returned from) the custom op. */
-export const LAYER_WEIGHT_ORDER = ['wq', 'bq', 'wk', 'bk', 'wv', 'bv', 'wo', 'bo', 'ln1g', 'ln1b', 'wi', 'bi', 'wo2', 'bo2', 'ln2g', 'ln2b'] as const;
+export const LAYER_WEIGHT_ORDER = [
+  'wq',
+  'bq',
+  'wk',
+  'bk',
+  'wv',
+  'bv',
+  'wo',
+  'bo',
+  'ln1g',
+  'ln1b',
+  'wi',
+  'bi',
+  'wo2',
+  'bo2',
+  'ln2g',
+  'ln2b',
+] as const;
 
 export interface EncoderLayerShape {
   batch: number;
@@ -67,7 +84,12 @@ const mm = (a: tf.Tensor, b: tf.Tensor): tf.Tensor2D => tf.matMul(a as tf.Tensor
 const T = (a: tf.Tensor): tf.Tensor2D => tf.transpose(a as tf.Tensor2D);
 
 /** LayerNorm over the last axis with the biased variance; returns what the backward needs as well. */
-function lnForward(z: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): { y: tf.Tensor; xhat: tf.Tensor; rstd: tf.Tensor } {
+function lnForward(
+  z: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  eps: number,
+): { y: tf.Tensor; xhat: tf.Tensor; rstd: tf.Tensor } {
   return tf.tidy(() => {
     const c = tf.sub(z, tf.mean(z, -1, true));
     const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(c), -1, true), eps));
@@ -76,11 +98,20 @@ function lnForward(z: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number)
   });
 }
 
-function lnBackward(dy: tf.Tensor, xhat: tf.Tensor, rstd: tf.Tensor, gamma: tf.Tensor, colsum: (t: tf.Tensor) => tf.Tensor) {
+function lnBackward(
+  dy: tf.Tensor,
+  xhat: tf.Tensor,
+  rstd: tf.Tensor,
+  gamma: tf.Tensor,
+  colsum: (t: tf.Tensor) => tf.Tensor,
+) {
   const dg = colsum(tf.mul(dy, xhat));
   const db = colsum(dy);
   const dxhat = tf.mul(dy, gamma);
-  const dx = tf.mul(rstd, tf.sub(tf.sub(dxhat, tf.mean(dxhat, -1, true)), tf.mul(xhat, tf.mean(tf.mul(dxhat, xhat), -1, true))));
+  const dx = tf.mul(
+    rstd,
+    tf.sub(tf.sub(dxhat, tf.mean(dxhat, -1, true)), tf.mul(xhat, tf.mean(tf.mul(dxhat, xhat), -1, true))),
+  );
   return { dx, dg, db };
 }
 
@@ -113,7 +144,10 @@ export function encoderLayer(
 
   // The forward, on x and the weights in LAYER_WEIGHT_ORDER; returns what the backward needs as well.
   const forward = (inputs: tf.Tensor[]) => {
-    const [xx, wq, bq, wk, bk, wv, bv, wo, bo, g1, b1, wi, bi, wo2, bo2, g2, b2] = inputs as [tf.Tensor2D, ...tf.Tensor[]];
+    const [xx, wq, bq, wk, bk, wv, bv, wo, bo, g1, b1, wi, bi, wo2, bo2, g2, b2] = inputs as [
+      tf.Tensor2D,
+      ...tf.Tensor[],
+    ];
     // One [H, 3H] projection for q, k and v: one bigger matmul is more efficient than three.
     const wqkv = tf.concat([wq!, wk!, wv!], 1);
     // Each step in its own tidy: only what the backward needs outlives it, and the WASM heap's high-water mark
@@ -147,7 +181,26 @@ export function encoderLayer(
   const f = customGrad((...args: never[]) => {
     const save = args[17] as unknown as tf.GradSaveFunc;
     const { xx, wqkv, wo, g1, wi, wo2, g2, att, ffn } = forward(args.slice(0, 17) as unknown as tf.Tensor[]);
-    save([xx, wqkv, wo, g1, wi, wo2, g2, att.qkv, att.probs, att.ctx, att.xhat, att.rstd, att.y, ffn.pre, ffn.cdf, ffn.xhat, ffn.rstd, ...maskList.filter((m): m is tf.Tensor => m !== null)]);
+    save([
+      xx,
+      wqkv,
+      wo,
+      g1,
+      wi,
+      wo2,
+      g2,
+      att.qkv,
+      att.probs,
+      att.ctx,
+      att.xhat,
+      att.rstd,
+      att.y,
+      ffn.pre,
+      ffn.cdf,
+      ffn.xhat,
+      ffn.rstd,
+      ...maskList.filter((m): m is tf.Tensor => m !== null),
+    ]);
     return {
       value: ffn.y,
       // tfjs calls a custom gradient outside any tidy and keeps what it returns until the whole backward ends:
@@ -163,7 +216,26 @@ export function encoderLayer(
   return f(...inputs) as tf.Tensor2D;
 
   function layerBackward(dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] {
-    const [sx, swqkv, swo, sg1, swi, swo2, sg2, sqkv, sprobs, sctx, xhat1, rstd1, h1, spre, scdf, xhat2, rstd2, ...rest] = saved as tf.Tensor2D[];
+    const [
+      sx,
+      swqkv,
+      swo,
+      sg1,
+      swi,
+      swo2,
+      sg2,
+      sqkv,
+      sprobs,
+      sctx,
+      xhat1,
+      rstd1,
+      h1,
+      spre,
+      scdf,
+      xhat2,
+      rstd2,
+      ...rest
+    ] = saved as tf.Tensor2D[];
     let r = 0;
     const mA = masks.attn ? rest[r++]! : null;
     const mB = masks.attnOut ? rest[r++]! : null;
@@ -192,6 +264,24 @@ export function encoderLayer(
     const [dWq, dWk, dWv] = tf.split(mm(T(sx!), dqkv), 3, 1);
     const [dbq, dbk, dbv] = tf.split(colsum(dqkv), 3);
     const dx = tf.add(att.dRes, mm(dqkv, T(swqkv!)));
-    return [dx, dWq!, dbq!, dWk!, dbk!, dWv!, dbv!, att.dWo, att.dbo, att.dg1, att.db1, ffn.dWi, ffn.dbi, ffn.dWo2, ffn.dbo2, ffn.dg2, ffn.db2];
+    return [
+      dx,
+      dWq!,
+      dbq!,
+      dWk!,
+      dbk!,
+      dWv!,
+      dbv!,
+      att.dWo,
+      att.dbo,
+      att.dg1,
+      att.db1,
+      ffn.dWi,
+      ffn.dbi,
+      ffn.dWo2,
+      ffn.dbo2,
+      ffn.dg2,
+      ffn.db2,
+    ];
   }
 }

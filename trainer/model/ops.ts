@@ -62,7 +62,8 @@ export function gatherRows(table: tf.Tensor2D, indices: Int32Array): tf.Tensor2D
     const value = tf.gather(t, idx, 0);
     return {
       value,
-      gradFunc: (dy: tf.Tensor) => tf.tidy(() => [tf.scatterND(tf.reshape(tf.tensor1d(indices, 'int32'), [n, 1]), dy, [m, h])]),
+      gradFunc: (dy: tf.Tensor) =>
+        tf.tidy(() => [tf.scatterND(tf.reshape(tf.tensor1d(indices, 'int32'), [n, 1]), dy, [m, h])]),
     };
   });
   return f(table) as tf.Tensor2D;
@@ -124,7 +125,8 @@ export class DropoutRng {
   /** A mask with 0 where dropped and 1/(1-p) where kept. */
   mask(shape: number[], p: number): tf.Tensor {
     const n = shape.reduce((a, b) => a * b, 1);
-    if (n % this.examples !== 0) throw new Error(`internal: a dropout mask of ${n} values does not split into ${this.examples} examples`);
+    if (n % this.examples !== 0)
+      throw new Error(`internal: a dropout mask of ${n} values does not split into ${this.examples} examples`);
     const per = n / this.examples;
     const data = new Float32Array(n);
     const site = mixSeed(this.seed, this.counter++);

@@ -114,7 +114,11 @@ export function loadStateDictInto(
       continue;
     }
     const want = diskShape(spec);
-    if (entry.shape.length !== want.length || entry.shape.some((d, i) => d !== want[i]) || entry.data.length !== sizeOf(want)) {
+    if (
+      entry.shape.length !== want.length ||
+      entry.shape.some((d, i) => d !== want[i]) ||
+      entry.data.length !== sizeOf(want)
+    ) {
       badShape.push(`${key}: checkpoint [${entry.shape.join(', ')}], model [${want.join(', ')}]`);
       badShapeNames.add(name);
       continue;
@@ -138,8 +142,7 @@ export function loadStateDictInto(
   for (const [name, { entry }] of found) {
     const spec = specs.get(name)!;
     const v = params.get(name)!;
-    const data =
-      spec.kind === 'linear-weight' ? transpose2d(entry.data, entry.shape[0]!, entry.shape[1]!) : entry.data;
+    const data = spec.kind === 'linear-weight' ? transpose2d(entry.data, entry.shape[0]!, entry.shape[1]!) : entry.data;
     tf.tidy(() => v.assign(tf.tensor(data, spec.shape as number[], 'float32')));
     loaded.push(name);
   }

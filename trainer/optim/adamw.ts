@@ -96,7 +96,8 @@ export class AdamW {
       const p = this.params.get(name);
       if (!p) throw new Error(`optimizer state for ${name}, which the model does not have`);
       if (!this.settings.has(name)) continue; // frozen now: its state is dropped, as torch would never see it
-      if (p.size !== e.expAvg.length) throw new Error(`optimizer state for ${name} has ${e.expAvg.length} values, the parameter ${p.size}`);
+      if (p.size !== e.expAvg.length)
+        throw new Error(`optimizer state for ${name} has ${e.expAvg.length} values, the parameter ${p.size}`);
       this.state.set(name, {
         expAvg: ownedVariable(tf.tensor(e.expAvg, p.shape)),
         expAvgSq: ownedVariable(tf.tensor(e.expAvgSq, p.shape)),

@@ -20,7 +20,8 @@ export function lrLambda(kind: Scheduler, totalSteps: number, warmup: number): L
     case 'constant_with_warmup':
       return (step) => (step < warmup ? warm(step) : 1);
     case 'linear':
-      return (step) => (step < warmup ? warm(step) : Math.max(0, (totalSteps - step) / Math.max(1, totalSteps - warmup)));
+      return (step) =>
+        step < warmup ? warm(step) : Math.max(0, (totalSteps - step) / Math.max(1, totalSteps - warmup));
     case 'cosine': {
       const numCycles = 0.5;
       return (step) => {

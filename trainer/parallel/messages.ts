@@ -13,7 +13,15 @@ export interface Tensors {
 }
 
 export type ToWorker =
-  | { type: 'init'; id: number; preference: 'wasm' | 'cpu'; wasmDir?: string; config: BertConfig; head: BertHead; numLabels: number }
+  | {
+      type: 'init';
+      id: number;
+      preference: 'wasm' | 'cpu';
+      wasmDir?: string;
+      config: BertConfig;
+      head: BertHead;
+      numLabels: number;
+    }
   | ({ type: 'weights'; id: number } & Tensors)
   | { type: 'predict'; id: number; batch: Batch }
   /** Loss and gradients of the named parameters on a shard whose first example is `exampleOffset` of the batch. */

@@ -58,7 +58,10 @@ async function handle(m: ToWorker): Promise<void> {
       const data: Float32Array[] = [];
       for (const n of names) data.push(owned((await r.grads.get(n)!.data()) as Float32Array));
       for (const g of r.grads.values()) g.dispose();
-      send({ type: 'grads', id: m.id, loss: r.loss, names, shapes, data }, data.map((d) => d.buffer as ArrayBuffer));
+      send(
+        { type: 'grads', id: m.id, loss: r.loss, names, shapes, data },
+        data.map((d) => d.buffer as ArrayBuffer),
+      );
       return;
     }
   }

@@ -30,7 +30,8 @@ import { trainerThreads } from './threads';
  */
 function startWorker(): Worker {
   const ts = path.join(__dirname, 'replicaWorker.ts');
-  if (__filename.endsWith('.ts') && existsSync(ts)) return new Worker(`require('tsx/cjs'); require(${JSON.stringify(ts)});`, { eval: true });
+  if (__filename.endsWith('.ts') && existsSync(ts))
+    return new Worker(`require('tsx/cjs'); require(${JSON.stringify(ts)});`, { eval: true });
   return new Worker(path.join(__dirname, 'replicaWorker.js'));
 }
 
@@ -120,7 +121,10 @@ export class Replicas {
    * TensorFlow uses every core already); replicas whose workers cannot start report that through `onFallback`
    * and are null too.
    */
-  static async start(model: BertModel, o: { threads?: number; onFallback?: (why: string) => void } = {}): Promise<Replicas | null> {
+  static async start(
+    model: BertModel,
+    o: { threads?: number; onFallback?: (why: string) => void } = {},
+  ): Promise<Replicas | null> {
     const threads = o.threads ?? trainerThreads();
     const backend = backendForWorkers();
     const onFallback = o.onFallback ?? (() => {});
@@ -128,11 +132,20 @@ export class Replicas {
     const workers: ReplicaWorker[] = [];
     try {
       for (let i = 1; i < threads; i++) workers.push(new ReplicaWorker(startWorker()));
-      const init = { type: 'init', preference: backend.preference, ...(backend.opts.wasmDir ? { wasmDir: backend.opts.wasmDir } : {}), config: model.config, head: model.head, numLabels: model.numLabels } as const;
+      const init = {
+        type: 'init',
+        preference: backend.preference,
+        ...(backend.opts.wasmDir ? { wasmDir: backend.opts.wasmDir } : {}),
+        config: model.config,
+        head: model.head,
+        numLabels: model.numLabels,
+      } as const;
       await Promise.all(workers.map((w) => w.request(init)));
     } catch (e) {
       await Promise.all(workers.map((w) => w.terminate()));
-      onFallback(`the trainer runs on one thread: its worker threads did not start (${e instanceof Error ? e.message : String(e)})`);
+      onFallback(
+        `the trainer runs on one thread: its worker threads did not start (${e instanceof Error ? e.message : String(e)})`,
+      );
       return null;
     }
     return new Replicas(workers, onFallback);
@@ -173,10 +186,17 @@ export class Replicas {
     // Shards 1.. go out first; this thread computes shard 0 while the workers run.
     const out = shards.slice(1).map(async ({ batch: b }, i): Promise<Prediction> => {
       if (predictionRows(b, model.head) === 0) return empty;
-      return this.onWorker(i, b, model.head, { type: 'predict', batch: b }, (r) => {
-        if (r.type !== 'prediction') throw new Error(`internal: a worker answered ${r.type} to predict`);
-        return { logits: r.logits, shape: r.shape };
-      }, here);
+      return this.onWorker(
+        i,
+        b,
+        model.head,
+        { type: 'predict', batch: b },
+        (r) => {
+          if (r.type !== 'prediction') throw new Error(`internal: a worker answered ${r.type} to predict`);
+          return { logits: r.logits, shape: r.shape };
+        },
+        here,
+      );
     });
     const first = await here(shards[0]!.batch);
     return concatPredictions([first, ...(await Promise.all(out))], cols);
@@ -186,7 +206,12 @@ export class Replicas {
    * model.lossAndGrads(batch, { training: true, seed }, trainable), computed on every thread. The workers must
    * hold the model's current weights (`sync`). The caller owns the returned gradients.
    */
-  async lossAndGrads(model: BertModel, batch: Batch, seed: number, trainable: (name: string) => boolean): Promise<{ loss: number; grads: Map<string, tf.Tensor> }> {
+  async lossAndGrads(
+    model: BertModel,
+    batch: Batch,
+    seed: number,
+    trainable: (name: string) => boolean,
+  ): Promise<{ loss: number; grads: Map<string, tf.Tensor> }> {
     const total = predictionRows(batch, model.head);
     const shards = this.shards(model, batch).filter((s) => predictionRows(s.batch, model.head) > 0);
     if (shards.length <= 1 || total === 0) return model.lossAndGrads(batch, { training: true, seed }, trainable);
@@ -197,10 +222,17 @@ export class Replicas {
     const here = async (s: { batch: Batch; offset: number }): Promise<ShardGrads> =>
       localGrads(await model.lossAndGrads(s.batch, { training: true, seed, exampleOffset: s.offset }, trainable));
     const out = shards.slice(1).map((s, i): Promise<ShardGrads> =>
-      this.onWorker(i, s.batch, model.head, { type: 'grads', batch: s.batch, seed, exampleOffset: s.offset, trainable: names }, (r) => {
-        if (r.type !== 'grads') throw new Error(`internal: a worker answered ${r.type} to grads`);
-        return remoteGrads(r);
-      }, (copy) => here({ batch: copy, offset: s.offset })),
+      this.onWorker(
+        i,
+        s.batch,
+        model.head,
+        { type: 'grads', batch: s.batch, seed, exampleOffset: s.offset, trainable: names },
+        (r) => {
+          if (r.type !== 'grads') throw new Error(`internal: a worker answered ${r.type} to grads`);
+          return remoteGrads(r);
+        },
+        (copy) => here({ batch: copy, offset: s.offset }),
+      ),
     );
     const parts = [await here(shards[0]!), ...(await Promise.all(out))];
     // One parameter at a time, so that the WASM heap holds one parameter's shard gradients at once, not every
@@ -209,12 +241,15 @@ export class Replicas {
     for (const n of names) {
       grads.set(
         n,
-        tf.tidy(() => parts.reduce<tf.Tensor | null>((acc, p, k) => {
-          const g = p.grad(n);
-          if (!g) return acc;
-          const scaled = tf.mul(g, weights[k]!);
-          return acc ? tf.add(acc, scaled) : scaled;
-        }, null) ?? tf.zeros(model.params.get(n)!.shape)),
+        tf.tidy(
+          () =>
+            parts.reduce<tf.Tensor | null>((acc, p, k) => {
+              const g = p.grad(n);
+              if (!g) return acc;
+              const scaled = tf.mul(g, weights[k]!);
+              return acc ? tf.add(acc, scaled) : scaled;
+            }, null) ?? tf.zeros(model.params.get(n)!.shape),
+        ),
       );
       for (const p of parts) p.release(n);
     }

@@ -49,7 +49,8 @@ export function concatPredictions(parts: readonly Prediction[], cols: number): P
   const logits = new Float32Array(rows * cols);
   let at = 0;
   for (const p of parts) {
-    if (p.shape[1] !== cols && p.shape[0] > 0) throw new Error(`internal: a shard's prediction has ${p.shape[1]} columns, expected ${cols}`);
+    if (p.shape[1] !== cols && p.shape[0] > 0)
+      throw new Error(`internal: a shard's prediction has ${p.shape[1]} columns, expected ${cols}`);
     logits.set(p.logits, at);
     at += p.logits.length;
   }
