@@ -9,6 +9,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { configBaseName } from '../common/config/configFile';
 import { decidingMetric, normaliseMetricName } from '../common/metricNames';
 import type { TrainerMessage, TrainerMessageOf } from '../common/protocol';
 import { checkpointInRun, listCheckpointDirs } from '../common/runFolder/checkpoints';
@@ -26,12 +27,10 @@ export interface RunStoreHost {
 
 export const nodeHost: RunStoreHost = { isAlive: pidAlive };
 
-const CONFIG_SUFFIX = /\.finetune\.ya?ml$/i;
-
 /** What run.json alone says about a run, as the extension shows it. */
 export function runFromJson(info: RunJson, runDir: string): RunInfo {
   const id = path.basename(runDir);
-  const fromConfig = info.configFile ? path.basename(info.configFile).replace(CONFIG_SUFFIX, '') : undefined;
+  const fromConfig = info.configFile ? configBaseName(info.configFile) : undefined;
   const run: RunInfo = {
     id,
     name: info.name ?? fromConfig ?? id,

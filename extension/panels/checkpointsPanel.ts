@@ -15,6 +15,7 @@ import type { RunInfo } from '../runModel';
 import { PanelHost } from './panelHost';
 import { evaluateColumnArgs, forkConfigText, modelCard, readCheckpoints } from './checkpointStore';
 import { readRunSeries } from './runHistory';
+import { checkpointStep } from '../../common/runFolder/checkpoints';
 import { requireTrust } from '../workspaceTrust';
 import { evaluateCheckpoint, predictCheckpoint } from './trainerCommand';
 import type { TrainerProcess } from './trainerCommand';
@@ -77,7 +78,7 @@ export class CheckpointsPanel extends PanelHost<typeof checkpointCommands> {
   private checkpointPath(p: string): string {
     const { runDir } = this.run();
     const abs = path.resolve(p);
-    const inRun = path.dirname(abs) === path.resolve(runDir) && /^checkpoint-\d+$/.test(path.basename(abs));
+    const inRun = path.dirname(abs) === path.resolve(runDir) && checkpointStep(path.basename(abs)) !== undefined;
     if (!inRun) throw new Error(`${p} is not a checkpoint of run ${this.runId}`);
     return abs;
   }
