@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LineSplitter, encodeMessage, parseHostMessage, parseTrainerMessage } from '../../common/protocol';
 import type { TrainerMessage } from '../../common/protocol';
+import { stepMessage } from '../fixtures/protocolMessages';
 
 const hello: TrainerMessage = {
   type: 'hello',
@@ -14,18 +15,7 @@ const hello: TrainerMessage = {
     tried: [{ backend: '@tensorflow/tfjs-node', available: false, why: 'not installed' }],
   },
 };
-const step: TrainerMessage = {
-  type: 'step',
-  step: 3,
-  epoch: 0.5,
-  loss: 0.69,
-  learningRate: 1e-4,
-  gradNorm: 0.3,
-  samplesPerSecond: 100,
-  tokensPerSecond: 1000,
-  elapsedMs: 5,
-  etaMs: null,
-};
+const step = stepMessage;
 
 test('valid trainer messages parse back to themselves', () => {
   for (const m of [

@@ -5,19 +5,9 @@ import assert from 'node:assert/strict';
 import { jsonValue, lazy, obj, refine, arr, count, int, str } from '../../common/guard';
 import type { Guard } from '../../common/guard';
 import { CLASS_DETAIL, checkHostMessage, parseHostMessage, parseTrainerMessage } from '../../common/protocol';
+import { stepMessage } from '../fixtures/protocolMessages';
 
-const step = {
-  type: 'step',
-  step: 3,
-  epoch: 0.5,
-  loss: 0.69,
-  learningRate: 1e-4,
-  gradNorm: 0.3,
-  samplesPerSecond: 100,
-  tokensPerSecond: 1000,
-  elapsedMs: 5,
-  etaMs: null,
-};
+const step = stepMessage;
 const leaf = { name: 'w', path: 'w', total: 4, trainable: 4, shape: [2, 2], children: [] };
 const model = (tree: unknown, total = 4, trainable = 4) =>
   JSON.stringify({ type: 'model', tree, total, trainable, newlyInitialized: [] });
