@@ -9,6 +9,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { readConfigText } from './runConfig';
 import { configBaseName } from '../common/config/configFile';
 import { decidingMetric, normaliseMetricName } from '../common/metricNames';
 import type { TrainerMessage, TrainerMessageOf } from '../common/protocol';
@@ -195,9 +196,7 @@ export async function scanRunsFolders(folders: readonly string[], host: RunStore
   return runs.sort((a, b) => (b.startedAt ?? 0) - (a.startedAt ?? 0) || b.id.localeCompare(a.id));
 }
 
-/** `output_dir` of a config without parsing YAML (activation stays light); the default when absent. */
+/** `output_dir` of a config, as the trainer resolves it (the extension's one config reader); the default when absent. */
 export function outputDirOf(configText: string): string {
-  const m = /^output_dir:[ \t]*(?:"([^"]*)"|'([^']*)'|([^#\r\n]*?))[ \t]*(?:#.*)?$/m.exec(configText);
-  const v = m ? (m[1] ?? m[2] ?? m[3] ?? '').trim() : '';
-  return v || '.finetune/runs';
+  return readConfigText(configText).config.output_dir;
 }
