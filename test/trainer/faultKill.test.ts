@@ -20,8 +20,10 @@ import { startTrainer } from './trainerProcess';
 import type { TrainerRun } from './trainerProcess';
 
 const SEED = Number(process.env.FAULT_SEED ?? 20261206);
+// Room for ten kills on a fast machine too: each session goes at most a few steps (a save or a prune comes every
+// 2 steps, a step kill within 3, a time kill within 200 ms) before it is killed, so 56 steps never run out first.
 const training = {
-  max_steps: 24,
+  max_steps: 56,
   per_device_train_batch_size: 4,
   save_strategy: 'steps',
   save_steps: 2,
@@ -44,7 +46,7 @@ function killPlan(seed: number): Kill[] {
   const plan: Kill[] = [];
   for (const kind of ['save-partial', 'save-complete', 'prune'] as const) plan.push({ kind }, { kind });
   for (let i = 0; i < 2; i++) plan.push({ kind: 'step', after: 1 + Math.floor(rng() * 3) });
-  for (let i = 0; i < 2; i++) plan.push({ kind: 'time', ms: Math.floor(rng() * 400) });
+  for (let i = 0; i < 2; i++) plan.push({ kind: 'time', ms: Math.floor(rng() * 200) });
   for (let i = plan.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
     [plan[i], plan[j]] = [plan[j]!, plan[i]!];
