@@ -271,16 +271,8 @@ journey("a second run, fine-tuned from the first run's checkpoint, is stopped mi
   await clearNotifications(page);
 
   await runCommand(page, 'Fine-Tune: Resume run from checkpoint');
-  // With two checkpoints (an epoch's and the one saved on stop) it asks which: resume from the last. With one
-  // (stopped in the first epoch) it resumes from it without asking.
-  const which = page.locator('.quick-input-widget .quick-input-box input[placeholder^="From which checkpoint"]');
-  if (
-    await which.waitFor({ timeout: 3000 }).then(
-      () => true,
-      () => false,
-    )
-  )
-    await pick(page, 'last', '', { placeholder: 'From which checkpoint' });
+  // With two checkpoints (an epoch's and the one saved on stop) it asks which; with one it resumes at once.
+  await pickLastCheckpointIfAsked();
   let resumed;
   for (let i = 0; i < 300 && !resumed; i++) {
     resumed = runFolders()
@@ -356,6 +348,16 @@ async function startAndKill(config) {
 /** Byte length of every metrics.jsonl now, so that what a resume appends (or writes anew) can be told apart. */
 
 /** The `step` records a run folder's metrics.jsonl gained after `offset` bytes (all of them if it was rewritten). */
+/** Resume asks "From which checkpoint" only when a run has several: then the last is picked. */
+async function pickLastCheckpointIfAsked() {
+  const which = page.locator('.quick-input-widget .quick-input-box input[placeholder^="From which checkpoint"]');
+  const asked = await which.waitFor({ timeout: 3000 }).then(
+    () => true,
+    () => false,
+  );
+  if (asked) await pick(page, 'last', '', { placeholder: 'From which checkpoint' });
+}
+
 /** The steps of a run's `step` records, in file order. */
 function stepsOf(metricsFile) {
   return fs
@@ -398,15 +400,7 @@ journey('a killed trainer leaves its run interrupted; Resume in the Runs view co
   }
   assert.equal(await resume.isVisible(), false, 'the context menu took the click on Resume');
   // One checkpoint resumes at once; with several (killed after the second), the last is picked.
-  const which = page.locator('.quick-input-widget .quick-input-box input[placeholder^="From which checkpoint"]');
-  if (
-    await which.waitFor({ timeout: 3000 }).then(
-      () => true,
-      () => false,
-    )
-  ) {
-    await pick(page, 'last', '', { placeholder: 'From which checkpoint' });
-  }
+  await pickLastCheckpointIfAsked();
   const from = new RegExp(`checkpoint-${killed.step}$`);
   let resumed;
   for (let i = 0; i < 600 && resumed?.info.status !== 'completed'; i++) {
