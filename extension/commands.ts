@@ -57,8 +57,14 @@ async function pickRun(
   return pick?.run;
 }
 
+/** The file of the focused editor tab; right after activation `activeTextEditor` can still be undefined. */
+function activeFile(): vscode.Uri | undefined {
+  const tab = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  return vscode.window.activeTextEditor?.document.uri ?? (tab instanceof vscode.TabInputText ? tab.uri : undefined);
+}
+
 async function pickConfig(): Promise<vscode.Uri | undefined> {
-  const active = vscode.window.activeTextEditor?.document.uri;
+  const active = activeFile();
   if (active && isConfigFile(active.fsPath)) return active;
   const configs = await vscode.workspace.findFiles(CONFIG_GLOB, '{**/node_modules/**,**/.finetune/**}', 200);
   if (configs.length === 1) return configs[0];

@@ -9,6 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   buildVsix,
+  journeyTest,
+  openConfig,
   teardown,
   clearNotifications,
   openFile,
@@ -137,20 +139,13 @@ after(async () => {
   await teardown(vs, tmp);
 });
 
-function journey(name, fn) {
-  test(name, { timeout: 240000 }, async () => {
-    try {
-      await fn();
-    } catch (e) {
-      // The screenshot is evidence for the failure `e`; failing to take it must not replace `e`.
-      await shot(page, ARTIFACTS, `FAIL-${name.replace(/[^\w]+/g, '-').slice(0, 60)}`).catch(() => {});
-      throw e;
-    }
-  });
-}
+/** A journey: a failure leaves a screenshot, and the screen's state and the extension's log in the CI log. */
+const journey = (name, fn) => journeyTest(test, name, fn, { page: () => page, artifacts: ARTIFACTS, tmp });
 
 journey('the metrics panel of a live run shows the step count and the loss chart advancing', async () => {
-  await openFile(page, 'a.finetune.yaml');
+  // The suite's first command: wait until the extension is active and sees the editor (a CI run once started
+  // "Start run" before that, and the run never began).
+  await openConfig(page, 'a.finetune.yaml');
   await runCommand(page, 'Fine-Tune: Start run');
   const run = await waitFor(() => runs().find((r) => r.configFile?.endsWith('a.finetune.yaml')), 'run a to start');
   await runCommand(page, 'Fine-Tune: Open metrics');

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   buildVsix,
+  journeyTest,
   teardown,
   clearNotifications,
   openFile,
@@ -129,35 +130,8 @@ after(async () => {
   await teardown(vs, tmp);
 });
 
-/** Wraps a journey so that a failure leaves a screenshot and the state of the quick input behind. */
-function journey(name, fn) {
-  // A safety net, not a check: on two busy cores a journey that trains and resumes takes up to two minutes.
-  test(name, { timeout: 240000 }, async () => {
-    try {
-      await fn();
-    } catch (e) {
-      const safe = name.replace(/[^\w]+/g, '-').slice(0, 60);
-      // The screenshot is evidence for the failure `e`; failing to take it must not replace `e`.
-      await shot(page, ARTIFACTS, `FAIL-${safe}`).catch(() => {});
-      // The extension's own log (trainer output, run folders re-read) says what it saw.
-      const logs = path.join(tmp, 'vscode', 'data', 'logs');
-      for (const f of fs.existsSync(logs) ? fs.readdirSync(logs, { recursive: true }).map(String) : []) {
-        if (!f.endsWith('Fine-Tune Studio.log')) continue;
-        const lines = fs
-          .readFileSync(path.join(logs, f), 'utf8')
-          .split('\n')
-          .filter((l) => !/ (eval|checkpoint) @ step /.test(l));
-        console.log(
-          lines
-            .slice(-60)
-            .map((l) => `# | ${l}`)
-            .join('\n'),
-        );
-      }
-      throw e;
-    }
-  });
-}
+/** A journey: a failure leaves a screenshot, and the screen's state and the extension's log in the CI log. */
+const journey = (name, fn) => journeyTest(test, name, fn, { page: () => page, artifacts: ARTIFACTS, tmp });
 
 journey('the Fine-Tune view and its commands are there after start-up', async () => {
   await openRunsView();

@@ -310,6 +310,67 @@ export function buildVsix(out) {
   );
 }
 
+/**
+ * Declares a journey (`node:test`'s `test`) whose failure explains itself in the CI log, where screenshots can't be
+ * seen: a screenshot, what the quick input and the notifications show, and the tail of the extension's own log.
+ */
+export function journeyTest(test, name, fn, { page, artifacts, tmp, timeout = 240000 }) {
+  test(name, { timeout }, async () => {
+    try {
+      await fn();
+    } catch (e) {
+      const safe = name.replace(/[^\w]+/g, '-').slice(0, 60);
+      // Evidence for the failure `e`: failing to gather it must not replace `e`.
+      await shot(page(), artifacts, `FAIL-${safe}`).catch(() => {});
+      console.log(
+        (await screenState(page()).catch((why) => [`(screen unreadable: ${why}`])).map((l) => `# ${l}`).join('\n'),
+      );
+      console.log(
+        extensionLogTail(tmp)
+          .map((l) => `# | ${l}`)
+          .join('\n'),
+      );
+      throw e;
+    }
+  });
+}
+
+/** What a person would see of the workbench's transient UI: the quick input's title and rows, the notifications. */
+async function screenState(page) {
+  const texts = (sel) => page.locator(sel).allInnerTexts();
+  const title = await texts('.quick-input-widget:visible .quick-input-title');
+  const rows = await texts('.quick-input-widget:visible .quick-input-list .monaco-list-row');
+  const toasts = await texts('.notifications-toasts .notification-toast');
+  const one = (t) => t.replace(/\s+/g, ' ').trim().slice(0, 300);
+  return [
+    `quick input: ${title.length || rows.length ? `"${title.map(one).join(' ')}" with ${rows.length} rows` : 'closed'}`,
+    ...rows.slice(0, 8).map((r) => `  row: ${one(r)}`),
+    `notifications: ${toasts.length}`,
+    ...toasts.slice(0, 8).map((t) => `  toast: ${one(t)}`),
+  ];
+}
+
+/** The last lines of the extension's own log (trainer output, run folders re-read), without per-step noise. */
+function extensionLogTail(tmp) {
+  const logs = path.join(tmp, 'vscode', 'data', 'logs');
+  const out = [];
+  for (const f of fs.existsSync(logs) ? fs.readdirSync(logs, { recursive: true }).map(String) : []) {
+    if (!f.endsWith('Fine-Tune Studio.log')) continue;
+    const lines = fs.readFileSync(path.join(logs, f), 'utf8').split('\n');
+    out.push(...lines.filter((l) => !/ (eval|checkpoint) @ step /.test(l)).slice(-60));
+  }
+  return out.length ? out : ['(the extension wrote no log)'];
+}
+
+/** Opens a config and waits for its "▶ Start run" CodeLens: the extension is active and knows the editor. */
+export async function openConfig(page, name) {
+  await openFile(page, name);
+  await page
+    .locator('.contentWidgets .codelens-decoration', { hasText: 'Start run' })
+    .first()
+    .waitFor({ timeout: 60000 });
+}
+
 /** Closes VS Code (printing the page errors it saw) and removes the suite's temp folder, unless KEEP_E2E is set. */
 export async function teardown(vs, tmp) {
   if (vs) {
