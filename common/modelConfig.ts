@@ -1,5 +1,6 @@
 /**
- * BERT configuration (Hugging Face `config.json` field names) and the parameter inventory derived from it.
+ * The configuration of a BERT-family model (Hugging Face `BertConfig` field names for every family; DistilBERT's
+ * own names are mapped when its config.json is read and written) and the parameter inventory derived from it.
  * The inventory is pure (no tfjs), so parameter counts and the module tree can be shown before anything is
  * allocated: bert-base's word embeddings alone are 94 MB.
  */
@@ -8,14 +9,23 @@ import type { ArchitectureConfig } from './config/schema';
 import { LIMITS } from './config/schema';
 import { FineTuneError } from './errors';
 import type { BertHead as CommonBertHead } from './bertParams';
+import { ACTIVATIONS, isActivation, isModelType } from './modelFamilies';
+import type { Activation, ModelType } from './modelFamilies';
+
+/** The architecture keys that only some families have, or that default from another key. */
+type FamilyKeys = 'model_type' | 'hidden_act' | 'embedding_size';
 
 /**
  * A model's config.json fields: the architecture a user can write under `model.architecture` (declared once in
  * common/config/schema.ts), with the vocabulary size settled, plus what only a saved model carries.
  */
-export interface BertConfig extends Required<ArchitectureConfig> {
+export interface BertConfig extends Required<Omit<ArchitectureConfig, FamilyKeys>> {
+  /** Absent: BERT. */
+  model_type?: ModelType;
+  /** ELECTRA: the embeddings' width (absent: hidden_size). */
+  embedding_size?: number;
   pad_token_id: number;
-  hidden_act: 'gelu';
+  hidden_act: Activation;
   classifier_dropout?: number | null;
   num_labels?: number;
   id2label?: Record<string, string>;
@@ -67,7 +77,14 @@ export function validateConfig(c: BertConfig): void {
   if (c.hidden_size % c.num_attention_heads !== 0) {
     bad(`hidden_size (${c.hidden_size}) must be a multiple of num_attention_heads (${c.num_attention_heads})`);
   }
-  if (c.hidden_act !== 'gelu') bad(`hidden_act '${String(c.hidden_act)}' is not supported (only 'gelu')`);
+  if (!isActivation(c.hidden_act)) {
+    bad(`hidden_act '${String(c.hidden_act)}' is not supported (only ${ACTIVATIONS.join(', ')})`);
+  }
+  if (c.model_type !== undefined && !isModelType(c.model_type)) bad(`model_type '${String(c.model_type)}' is unknown`);
+  const e = c.embedding_size;
+  if (e !== undefined && !(Number.isInteger(e) && e > 0 && e <= LIMITS.hiddenSize)) {
+    bad(`embedding_size must be a positive integer up to ${LIMITS.hiddenSize}, got ${JSON.stringify(e)}`);
+  }
   for (const k of ['hidden_dropout_prob', 'attention_probs_dropout_prob'] as const) {
     if (!(c[k] >= 0 && c[k] < 1)) bad(`${k} must be in [0, 1), got ${c[k]}`);
   }
@@ -90,15 +107,17 @@ function bad(problem: string): never {
   });
 }
 
-/** How common/bertParams' names map to initialisation and layout. */
+/** How common/bertParams' names map to initialisation and layout, in every family's naming. */
 function kindOf(name: string, rank: number): ParamKind {
-  if (name.startsWith('bert.embeddings.') && name.endsWith('_embeddings.weight')) return 'embedding';
-  if (name.includes('LayerNorm.')) return name.endsWith('.weight') ? 'layernorm-weight' : 'layernorm-bias';
+  if (/\.embeddings\.(word|position|token_type)_embeddings\.weight$/.test(name)) return 'embedding';
+  if (/(LayerNorm|layer_norm)\.(weight|bias)$/.test(name)) {
+    return name.endsWith('.weight') ? 'layernorm-weight' : 'layernorm-bias';
+  }
   return rank === 2 ? 'linear-weight' : 'bias';
 }
 
 /**
- * Every parameter of BertForSequenceClassification / BertForMaskedLM, in Hugging Face order, as the model holds
+ * Every parameter of the family's ForSequenceClassification / ForMaskedLM model, in Hugging Face order, as the model holds
  * them: the inventory is common/bertParams.ts (the one the language server and panels use, in PyTorch's layout);
  * here Linear weights are transposed to `[in, out]`. The MLM decoder weight is not listed: it is the
  * word-embedding matrix itself (tied), as HF counts and saves it.
@@ -108,6 +127,15 @@ export function parameterSpecs(c: BertConfig, head: BertHead, numLabels = c.num_
     const kind = kindOf(name, shape.length);
     return { name, kind, shape: kind === 'linear-weight' ? [shape[1]!, shape[0]!] : shape };
   });
+}
+
+/**
+ * The longest input the position embeddings cover: RoBERTa's positions start at pad_token_id + 1 (roberta-base
+ * has 514 position embeddings and takes 512 tokens), every other family's at 0.
+ */
+export function maxSequenceLength(c: Pick<BertConfig, 'model_type' | 'max_position_embeddings' | 'pad_token_id'>) {
+  const roberta = c.model_type === 'roberta' || c.model_type === 'xlm-roberta';
+  return roberta ? c.max_position_embeddings - c.pad_token_id - 1 : c.max_position_embeddings;
 }
 
 export function sizeOf(shape: readonly number[]): number {

@@ -4,6 +4,8 @@
  * Key names follow Hugging Face `TrainingArguments` and `BertConfig`, so what users know carries over.
  */
 import type { FieldsOf, SectionSpec } from './spec';
+import { ACTIVATIONS, MODEL_TYPES } from '../modelFamilies';
+import type { Activation, ModelType } from '../modelFamilies';
 
 /**
  * Upper bounds on sizes and counts. Each is far above any BERT that trains in this tool (bert-large has 1024
@@ -38,6 +40,12 @@ export const STRATEGIES = ['no', 'steps', 'epoch'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 
 export interface ArchitectureConfig {
+  /** Filled by the schema's default (bert) when validated; absent in architectures built in code. */
+  model_type?: ModelType;
+  /** Filled by the schema's default (gelu) when validated. */
+  hidden_act?: Activation;
+  /** ELECTRA only; defaults to hidden_size. */
+  embedding_size?: number;
   vocab_size?: number;
   hidden_size: number;
   num_hidden_layers: number;
@@ -123,8 +131,47 @@ export interface FineTuneConfig {
 const architecture: SectionSpec<ArchitectureConfig> = {
   type: 'section',
   description:
-    'The architecture of a model trained from scratch, named as in Hugging Face `BertConfig`. Only with `mode: from-scratch`; a pre-trained model brings its own `config.json`.',
+    'The architecture of a model trained from scratch, named as in Hugging Face `BertConfig` for every family (a DistilBERT checkpoint still saves `dim`, `n_layers`, ...). Only with `mode: from-scratch`; a pre-trained model brings its own `config.json`.',
   fields: {
+    model_type: {
+      type: 'enum',
+      values: MODEL_TYPES,
+      default: 'bert',
+      description:
+        'The model family, as `model_type` in config.json. Each saves the parameter names and config.json that its transformers class loads.',
+      hf: 'PretrainedConfig.model_type',
+      valueDocs: {
+        bert: 'BERT: token-type embeddings, a tanh pooler under the classifier, `cls.predictions` for masked LM.',
+        roberta:
+          'RoBERTa: positions counted from pad_token_id + 1, classifier.dense + out_proj on `<s>`, `lm_head` for masked LM. Use a byte-level BPE tokenizer.',
+        'xlm-roberta': 'XLM-RoBERTa: RoBERTa with a SentencePiece (Unigram) tokenizer.',
+        distilbert:
+          'DistilBERT: no token types, pre_classifier + ReLU + classifier, vocab_transform/vocab_projector for masked LM. Saved with `dim`, `n_layers`, `n_heads`, `hidden_dim`.',
+        electra:
+          'ELECTRA (discriminator for classification): embeddings of `embedding_size` projected to hidden_size. Masked LM trains ElectraForMaskedLM (the generator-style head), not replaced-token detection.',
+      },
+    },
+    hidden_act: {
+      type: 'enum',
+      values: ACTIVATIONS,
+      default: 'gelu',
+      description: 'Activation of the feed-forward layers (DistilBERT saves it as `activation`).',
+      hf: 'BertConfig.hidden_act',
+      valueDocs: {
+        gelu: 'Exact GELU, 0.5·x·(1 + erf(x/√2)).',
+        gelu_new: 'GELU with the tanh approximation (GPT-2, some ELECTRA and RoBERTa variants).',
+        relu: 'ReLU.',
+      },
+    },
+    embedding_size: {
+      type: 'integer',
+      minimum: 1,
+      maximum: LIMITS.hiddenSize,
+      description:
+        'ELECTRA only: the width of the embeddings; when it differs from hidden_size a linear `embeddings_project` maps them. Defaults to hidden_size.',
+      hf: 'ElectraConfig.embedding_size',
+      examples: [128],
+    },
     vocab_size: {
       type: 'integer',
       minimum: 1,

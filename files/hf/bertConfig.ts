@@ -1,4 +1,8 @@
-/** config.json of a BERT model: read, validated, defaults filled as transformers' BertConfig does. */
+/**
+ * config.json of a BERT-family model (bert, roberta, xlm-roberta, distilbert, electra): read, validated, defaults
+ * filled as transformers' config classes do, and held under BertConfig's names (files/hf/familyConfig.ts maps
+ * DistilBERT's own).
+ */
 import { promises as fs } from 'node:fs';
 import { FineTuneError } from '../../common/errors';
 import type { BertConfig as ModelBertConfig } from '../../common/modelConfig';
@@ -6,13 +10,16 @@ import { configSchema } from '../../common/config/schema';
 import type { ModelConfig } from '../../common/config/schema';
 import type { NumberSpec, SectionSpec } from '../../common/config/spec';
 import { describeRange } from '../../common/config/spec';
+import { ACTIVATIONS, isActivation, isModelType, MODEL_TYPES } from '../../common/modelFamilies';
+import type { ModelType } from '../../common/modelFamilies';
+import { fromDistilBertKeys } from './familyConfig';
 
 /**
  * config.json as read: the model's fields (trainer/model/config.ts, where they are declared once) plus what the
  * file may carry besides. `hidden_act` stays a string here; the engine refuses what it cannot run.
  */
-export interface BertConfig extends Omit<ModelBertConfig, 'hidden_act' | 'classifier_dropout'> {
-  model_type: 'bert';
+export interface BertConfig extends Omit<ModelBertConfig, 'hidden_act' | 'classifier_dropout' | 'model_type'> {
+  model_type: ModelType;
   hidden_act: string;
   architectures?: string[];
   /** Everything else in the file is kept, so that saving writes it back. */
@@ -72,6 +79,15 @@ const DEFAULTS = {
   pad_token_id: 0,
 };
 
+/** Where a family's config class has other defaults than BertConfig's. */
+const FAMILY_DEFAULTS: Partial<Record<ModelType, Record<string, unknown>>> = {
+  roberta: { pad_token_id: 1 },
+  'xlm-roberta': { pad_token_id: 1 },
+  electra: { embedding_size: 128 },
+};
+
+const SUPPORTED_TYPES = `Fine-Tune Studio trains ${MODEL_TYPES.join(', ')} models (model_type in config.json), e.g. bert-base-uncased, roberta-base, distilbert-base-uncased or google/electra-small-discriminator.`;
+
 /** A config.json is a few kilobytes, a few hundred with a large label map; anything far above is not one. */
 const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 
@@ -104,7 +120,7 @@ export async function readBertConfig(file: string): Promise<BertConfig> {
   return validateBertConfig(raw, file, text);
 }
 
-/** Checks the fields our BERT needs; `text` (the file's source) lets errors point at the line of a field. */
+/** Checks the fields our models need; `text` (the file's source) lets errors point at the line of a field. */
 export function validateBertConfig(raw: unknown, file: string, text?: string): BertConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new FineTuneError('model-bad-config', `${file} is not a JSON object`, { file, line: 1 });
@@ -115,25 +131,24 @@ export function validateBertConfig(raw: unknown, file: string, text?: string): B
     const at = text.search(new RegExp(`"${key}"\\s*:`));
     return at < 0 ? {} : { line: text.slice(0, at).split('\n').length };
   };
-  if (c.model_type !== 'bert') {
+  if (!isModelType(c.model_type)) {
     throw new FineTuneError(
       'model-unsupported-type',
       c.model_type === undefined
         ? `${file} has no model_type`
-        : `the model is a '${String(c.model_type)}', not a BERT model`,
-      {
-        file,
-        ...lineOf('model_type'),
-        fix: 'Fine-Tune Studio trains BERT models (model_type "bert"), e.g. bert-base-uncased or google/bert_uncased_L-4_H-256_A-4.',
-      },
+        : `the model is a '${String(c.model_type)}', not one of the families Fine-Tune Studio trains`,
+      { file, ...lineOf('model_type'), fix: SUPPORTED_TYPES },
     );
   }
+  const distil = c.model_type === 'distilbert';
+  checkFamilyKeys(c, file, lineOf);
+  const fields: Record<string, unknown> = distil ? fromDistilBertKeys(c) : c;
   for (const key of REQUIRED) {
-    if (c[key] === undefined) {
+    if (fields[key] === undefined) {
       throw new FineTuneError('model-bad-config', `${file} has no '${key}'`, { file, ...lineOf(key), fix: RESTORE });
     }
   }
-  const config = { ...DEFAULTS, ...c } as BertConfig;
+  const config = { ...DEFAULTS, ...FAMILY_DEFAULTS[c.model_type], ...fields } as BertConfig;
   for (const key of RANGED) checkRange(config, key, file, lineOf(key));
   if (config.hidden_size % config.num_attention_heads !== 0) {
     throw new FineTuneError(
@@ -154,6 +169,41 @@ export function validateBertConfig(raw: unknown, file: string, text?: string): B
   }
   return config;
 }
+
+/**
+ * The keys that decide whether we can run a family's model at all: its activation (DistilBERT calls it
+ * `activation`), DistilBERT's fixed sinusoidal positions, ELECTRA's embedding width. Checked before any weights
+ * are read, so that a Hub model we cannot run is refused before its download (trainer/hf/hub.ts).
+ */
+function checkFamilyKeys(c: Record<string, unknown>, file: string, lineOf: (key: string) => { line?: number }): void {
+  const actKey = c.model_type === 'distilbert' ? 'activation' : 'hidden_act';
+  const act = c[actKey] ?? 'gelu';
+  if (!isActivation(act)) {
+    throw new FineTuneError('model-unsupported-activation', `${file} uses ${actKey} '${String(act)}'`, {
+      file,
+      ...lineOf(actKey),
+      fix: `Only ${ACTIVATIONS.join(', ')} are supported; pick a model that uses one of them.`,
+    });
+  }
+  if (c.model_type === 'distilbert' && c.sinusoidal_pos_embds === true) {
+    throw new FineTuneError('model-unsupported-config', `${file} has sinusoidal_pos_embds: true`, {
+      file,
+      ...lineOf('sinusoidal_pos_embds'),
+      fix: 'Fixed sinusoidal position embeddings are not supported; use a DistilBERT with learned positions (every released one).',
+    });
+  }
+  const e = c.embedding_size;
+  if (
+    c.model_type === 'electra' &&
+    e !== undefined &&
+    !(Number.isInteger(e) && (e as number) > 0 && (e as number) <= LIMIT_E)
+  ) {
+    const message = `'embedding_size' in ${file} must be an integer in [1, ${LIMIT_E}], got ${JSON.stringify(e)}`;
+    throw new FineTuneError('model-bad-config', message, { file, ...lineOf('embedding_size'), fix: RESTORE });
+  }
+}
+
+const LIMIT_E = (architectureFields.embedding_size as NumberSpec).maximum ?? 8192;
 
 /**
  * config.json's `id2label` as a list (labels[id]). The file is data: its keys are read as own entries only, must

@@ -14,7 +14,8 @@ inputs), or a list of batch cases written by test/trainer/hfParity.test.ts:
 where `logits` has one row per example (sequence classification) or one row per scored position (masked LM,
 `positions` naming each row's example and position, as our head returns only those).
 
---reference torch uses test/trainer/torch_bert.py (modeling_bert written out); transformers uses HF itself.
+--reference torch uses test/trainer/torch_bert.py (modeling_bert written out) for BERT and torch_families.py
+(modeling_roberta / _distilbert / _electra written out) for the other families; transformers uses HF itself.
 Prints one line per case and then the max absolute difference over all of them; exits 1 when it is above the
 tolerance, 2 when the reference cannot be imported (the caller decides whether that is a skip or a failure).
 """
@@ -70,19 +71,28 @@ def load_cases(path):
 
 def reference_model(reference, folder):
     """(run(ids, mask, types) -> logits, a description of the reference)."""
+    with open(os.path.join(folder, "config.json"), encoding="utf-8") as f:
+        config = json.load(f)
     if reference == "transformers":
         import transformers
 
-        arch = json.load(open(os.path.join(folder, "config.json"), encoding="utf-8"))["architectures"][0]
+        arch = config["architectures"][0]
         model = getattr(transformers, arch).from_pretrained(folder).eval()
+        if config.get("model_type") == "distilbert":  # DistilBERT's forward takes no token_type_ids
+            return lambda ids, mask, types: model(input_ids=ids, attention_mask=mask).logits, arch
         run = lambda ids, mask, types: model(input_ids=ids, attention_mask=mask, token_type_ids=types).logits
         return run, f"transformers {transformers.__version__} {arch}"
-    # Plain PyTorch with HF's module names (test/trainer/torch_bert.py), where transformers is absent.
+    # Plain PyTorch with HF's module names (torch_bert.py, torch_families.py), where transformers is absent.
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import torch_bert
+    if config.get("model_type", "bert") == "bert":
+        import torch_bert
 
-    model = torch_bert.load(folder)
-    return model, f"torch_bert.py {type(model).__name__} (modeling_bert written out)"
+        model = torch_bert.load(folder)
+        return model, f"torch_bert.py {type(model).__name__} (modeling_bert written out)"
+    import torch_families
+
+    model = torch_families.load(folder)
+    return model, f"torch_families.py {type(model).__name__} (modeling_{config['model_type']} written out)"
 
 
 def their_logits(run, case, torch):

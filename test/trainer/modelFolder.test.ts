@@ -98,14 +98,14 @@ test('folders that are not usable are explained', async () => {
     resolveModelFolder('./does/not/exist', { baseDir: root }),
     code('model-not-found', /does not exist/),
   );
-  folder('roberta', {
-    'config.json': JSON.stringify({ ...CONFIG, model_type: 'roberta' }, null, 2),
+  folder('gpt2', {
+    'config.json': JSON.stringify({ ...CONFIG, model_type: 'gpt2' }, null, 2),
     'model.safetensors': WEIGHTS,
   });
-  await assert.rejects(resolveModelFolder(path.join(root, 'roberta')), (e: unknown) => {
-    code('model-unsupported-type', /'roberta'/)(e);
+  await assert.rejects(resolveModelFolder(path.join(root, 'gpt2')), (e: unknown) => {
+    code('model-unsupported-type', /'gpt2'/)(e);
     assert.equal((e as FineTuneError).line, 2);
-    assert.equal((e as FineTuneError).file, path.join(root, 'roberta', 'config.json'));
+    assert.equal((e as FineTuneError).file, path.join(root, 'gpt2', 'config.json'));
     return true;
   });
   assert.throws(

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { loadTokenizer, longestFirst, tokenizerFromVocab } from '../../trainer/hf/tokenizer';
+import { loadTokenizer, tokenizerFromVocab } from '../../trainer/hf/tokenizer';
+import { longestFirst } from '../../trainer/hf/specialTemplate';
 import { FineTuneError } from '../../common/errors';
 
 const VOCAB = [

@@ -20,37 +20,20 @@ import { deletingCheckpointName, tempCheckpointName } from '../../common/runFold
 import { readTrainerStateFile } from '../../common/runFolder/trainerState';
 import type { TrainerState, TrainerStateFile } from '../../common/runFolder/trainerState';
 import { toStateDict } from './setup';
+import { architectureJson, passThroughKeys } from '../../files/hf/familyConfig';
 
 export type { TrainerState } from '../../common/runFolder/trainerState';
 
-/** config.json as `save_pretrained` writes it for BertForSequenceClassification / BertForMaskedLM. */
+/** config.json as `save_pretrained` writes it for the model's family and head (BertForSequenceClassification, ...). */
 export function hfConfigJson(
   model: BertModel,
   labels: LabelMap | undefined,
   base: Record<string, unknown> = {},
   generatedBy = 'finetune-studio',
 ): Record<string, unknown> {
-  const c = model.config;
-  const { id2label: _a, label2id: _b, num_labels: _c, architectures: _d, ...rest } = base;
   const out: Record<string, unknown> = {
-    ...rest,
-    architectures: [model.head === 'masked-lm' ? 'BertForMaskedLM' : 'BertForSequenceClassification'],
-    model_type: 'bert',
-    vocab_size: c.vocab_size,
-    hidden_size: c.hidden_size,
-    num_hidden_layers: c.num_hidden_layers,
-    num_attention_heads: c.num_attention_heads,
-    intermediate_size: c.intermediate_size,
-    hidden_act: 'gelu',
-    hidden_dropout_prob: c.hidden_dropout_prob,
-    attention_probs_dropout_prob: c.attention_probs_dropout_prob,
-    max_position_embeddings: c.max_position_embeddings,
-    type_vocab_size: c.type_vocab_size,
-    initializer_range: c.initializer_range,
-    layer_norm_eps: c.layer_norm_eps,
-    pad_token_id: c.pad_token_id,
-    position_embedding_type: 'absolute',
-    classifier_dropout: c.classifier_dropout ?? null,
+    ...passThroughKeys(base, model.config),
+    ...architectureJson(model.config, model.head),
     torch_dtype: 'float32',
     generated_by: generatedBy,
   };

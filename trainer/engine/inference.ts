@@ -18,6 +18,7 @@ import { Replicas } from '../parallel/replicas';
 import { evaluate } from './evaluate';
 import type { EvalResult } from './evaluate';
 import { modelConfigFrom, toStateDict } from './setup';
+import { maxSequenceLength } from '../../common/modelConfig';
 
 export interface LoadedModel {
   model: BertModel;
@@ -30,7 +31,9 @@ export interface LoadedModel {
 export async function loadModelFolder(dirOrId: string): Promise<LoadedModel> {
   const folder = await resolveModelFolder(dirOrId);
   const arch = folder.config.architectures?.[0] ?? 'BertForSequenceClassification';
-  const head = arch === 'BertForMaskedLM' || arch === 'BertForPreTraining' ? 'masked-lm' : 'sequence-classification';
+  // BertForMaskedLM, RobertaForMaskedLM, ... (and BERT's pre-training checkpoints) carry a masked-LM head.
+  const mlm = arch.endsWith('ForMaskedLM') || arch === 'BertForPreTraining';
+  const head = mlm ? 'masked-lm' : 'sequence-classification';
   let labels: LabelMap | undefined;
   if (head === 'sequence-classification') {
     labels = labelMapFrom(id2labelList(folder.config, folder.configFile) ?? ['LABEL_0', 'LABEL_1']);
@@ -55,7 +58,7 @@ export async function loadModelFolder(dirOrId: string): Promise<LoadedModel> {
     tokenizer,
     ...(labels ? { labels } : {}),
     dir: folder.dir,
-    maxLength: Math.min(cfg.max_position_embeddings, tokenizer.modelMaxLength),
+    maxLength: Math.min(maxSequenceLength(cfg), tokenizer.modelMaxLength),
   };
 }
 

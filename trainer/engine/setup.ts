@@ -27,6 +27,7 @@ import type { Tokenizer } from '../hf/tokenizer';
 import { BertModel } from '../model/bert';
 import type { BertConfig, BertHead } from '../../common/modelConfig';
 import { parameterSpecs } from '../../common/modelConfig';
+import { ACTIVATIONS, familyOf, isActivation } from '../../common/modelFamilies';
 import { estimateForShape, formatBytes, memoryCeiling } from '../../common/memoryEstimate';
 import type { TrainingShape } from '../../common/memoryEstimate';
 import { canonicalKey, diskShape } from '../model/stateDict';
@@ -54,19 +55,19 @@ export async function resolveTokenizer(
   return { tokenizer: await loadTokenizer(folder.dir), dir: folder.dir };
 }
 
-/** Our model config from a config.json (HF names; extra keys ignored). */
+/**
+ * Our model config from a config.json (BertConfig's names for every family; extra keys ignored). Unsupported
+ * activations were refused when config.json was read (files/hf/bertConfig.ts); this is the last guard.
+ */
 export function modelConfigFrom(c: HfBertConfig, file: string): BertConfig {
-  if (c.hidden_act !== 'gelu') {
-    throw new FineTuneError(
-      'model-unsupported-activation',
-      `the model uses hidden_act '${c.hidden_act}'; only 'gelu' is supported`,
-      {
-        file,
-        fix: 'Use a BERT model with the standard GELU activation.',
-      },
-    );
+  if (!isActivation(c.hidden_act)) {
+    throw new FineTuneError('model-unsupported-activation', `the model uses hidden_act '${c.hidden_act}'`, {
+      file,
+      fix: `Use a model whose activation is one of ${ACTIVATIONS.join(', ')}.`,
+    });
   }
   const out: BertConfig = {
+    model_type: c.model_type,
     vocab_size: c.vocab_size,
     hidden_size: c.hidden_size,
     num_hidden_layers: c.num_hidden_layers,
@@ -79,9 +80,10 @@ export function modelConfigFrom(c: HfBertConfig, file: string): BertConfig {
     layer_norm_eps: c.layer_norm_eps,
     initializer_range: c.initializer_range,
     pad_token_id: c.pad_token_id,
-    hidden_act: 'gelu',
+    hidden_act: c.hidden_act,
   };
   if (typeof c.classifier_dropout === 'number') out.classifier_dropout = c.classifier_dropout;
+  if (c.model_type === 'electra' && typeof c.embedding_size === 'number') out.embedding_size = c.embedding_size;
   return out;
 }
 
@@ -106,7 +108,9 @@ export function scratchConfig(c: FineTuneConfig, tokenizer: Tokenizer): BertConf
       },
     );
   }
+  const modelType = a.model_type ?? 'bert';
   return {
+    model_type: modelType,
     vocab_size: vocab,
     hidden_size: a.hidden_size,
     num_hidden_layers: a.num_hidden_layers,
@@ -119,7 +123,10 @@ export function scratchConfig(c: FineTuneConfig, tokenizer: Tokenizer): BertConf
     layer_norm_eps: a.layer_norm_eps,
     initializer_range: a.initializer_range,
     pad_token_id: tokenizer.padId,
-    hidden_act: 'gelu',
+    hidden_act: a.hidden_act ?? 'gelu',
+    ...(modelType === 'electra' ? { embedding_size: a.embedding_size ?? a.hidden_size } : {}),
+    // DistilBertConfig's seq_classif_dropout defaults to 0.2, not to the hidden dropout.
+    ...(modelType === 'distilbert' ? { classifier_dropout: 0.2 } : {}),
   };
 }
 
@@ -262,7 +269,7 @@ export async function buildModel(
     const sd = toStateDict(await loadStateDict(folder));
     // A classifier trained for another label set cannot be reused: like HF's ignore_mismatched_sizes, it is
     // dropped and the head starts fresh (and is reported as newly initialised).
-    for (const k of ['classifier.weight', 'classifier.bias']) {
+    for (const k of CLASSIFIER_OUT) {
       const e = sd.get(k);
       if (e && e.shape[0] !== numLabels) sd.delete(k);
     }
@@ -278,6 +285,15 @@ export async function buildModel(
     });
   }
 }
+
+/** The classifier's output layer in every family (`classifier`, or RoBERTa's and ELECTRA's `classifier.out_proj`). */
+const CLASSIFIER_OUT = [
+  'classifier.weight',
+  'classifier.bias',
+  'classifier.out_proj.weight',
+  'classifier.out_proj.bias',
+];
+const isClassifierOut = (name: string) => CLASSIFIER_OUT.includes(name);
 
 /** The batch a training step holds, and which parameters train. */
 function stepShape(c: FineTuneConfig): Pick<TrainingShape, 'batchSize' | 'seqLength' | 'trainable'> {
@@ -320,10 +336,11 @@ export async function checkWeightShapes(
   numLabels: number,
 ): Promise<void> {
   const specs = new Map(parameterSpecs(cfg, head, numLabels).map((p) => [p.name, p]));
+  const family = familyOf(cfg.model_type);
   const mismatches: string[] = [];
   for (const [key, info] of await readParameterInfo(folder)) {
-    const spec = specs.get(canonicalKey(key, specs));
-    if (!spec || spec.name.startsWith('classifier.')) continue;
+    const spec = specs.get(canonicalKey(key, specs, family));
+    if (!spec || isClassifierOut(spec.name)) continue;
     const want = diskShape(spec);
     if (info.shape.length !== want.length || info.shape.some((d, i) => d !== want[i])) {
       mismatches.push(`${key}: the weights have [${info.shape.join(', ')}], config.json implies [${want.join(', ')}]`);

@@ -12,6 +12,7 @@ import { promises as fs } from 'node:fs';
 import { FineTuneError } from '../../common/errors';
 import { checkRelativeName } from '../../common/safeName';
 import { readBertConfig } from '../../files/hf/bertConfig';
+import { ACTIVATIONS } from '../../common/modelFamilies';
 import { parseShardIndex, readShardIndex, SHARD_INDEX_FILE, MAX_SHARD_INDEX_BYTES } from '../../files/hf/shardIndex';
 import { HubCacheRepo, hubSettings, type HubSettings } from '../../files/hf/hubCache';
 import { HubClient, type DownloadProgress, type HubFileMeta } from './hubClient';
@@ -37,12 +38,22 @@ export interface HubOptions {
   onProgress?: (progress: DownloadProgress) => void;
 }
 
-/** Files a BERT model folder may have besides its weights; only config.json is required. */
-const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt'];
+/**
+ * Files a model folder may have besides its weights; only config.json is required. vocab.txt is WordPiece's
+ * (BERT, DistilBERT, ELECTRA), vocab.json + merges.txt byte-level BPE's (RoBERTa) when there is no tokenizer.json.
+ */
+const TOKENIZER_FILES = [
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'vocab.txt',
+  'vocab.json',
+  'merges.txt',
+];
 const WEIGHT_FILE = 'model.safetensors';
 const PICKLE_WEIGHTS = 'pytorch_model.bin';
 /** What the engine can run (trainer/engine/setup.ts); checked here too, so that nothing larger is fetched first. */
-const SUPPORTED_ACTIVATIONS = new Set(['gelu']);
+const SUPPORTED_ACTIVATIONS = new Set<string>(ACTIVATIONS);
 
 const HUB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/;
 
@@ -148,7 +159,7 @@ class SnapshotDownload {
     if (!SUPPORTED_ACTIVATIONS.has(config.hidden_act)) {
       throw new FineTuneError('model-unsupported-activation', `'${this.id}' uses hidden_act '${config.hidden_act}'`, {
         file,
-        fix: `Only ${[...SUPPORTED_ACTIVATIONS].join(', ')} is supported; pick a BERT model that uses it.`,
+        fix: `Only ${[...SUPPORTED_ACTIVATIONS].join(', ')} is supported; pick a model that uses one of them.`,
       });
     }
   }

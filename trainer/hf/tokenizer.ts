@@ -1,8 +1,10 @@
 /**
- * BERT tokenizers in Hugging Face formats, backed by transformers.js. A folder with tokenizer.json loads as is;
- * a classic folder with only vocab.txt gets the tokenizer.json that `BertTokenizerFast` would build from it.
- * Special tokens and truncation are applied here (BERT's [CLS] A [SEP] B [SEP] template, and the
- * `tokenizers` library's longest_first rule), so that the output matches Python's fast tokenizer exactly.
+ * Tokenizers of the BERT family in Hugging Face formats, backed by transformers.js: WordPiece (BERT, DistilBERT,
+ * ELECTRA), byte-level BPE (RoBERTa) and SentencePiece Unigram (XLM-RoBERTa). A folder with tokenizer.json loads
+ * as is; a classic folder gets the tokenizer.json that the fast tokenizer would build from its vocab.txt, or its
+ * vocab.json + merges.txt (tokenizerFiles.ts). Special tokens and truncation are applied here (the
+ * post-processor's template: specialTemplate.ts, and the `tokenizers` library's longest_first rule), so that the
+ * output matches Python's fast tokenizer exactly.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -11,6 +13,27 @@ import { FineTuneError } from '../../common/errors';
 import { writeFileAtomic } from '../../common/atomicWrite';
 import { LIMITS } from '../../common/config/schema';
 import { fetchHubModel, isHubId, type HubOptions } from './hub';
+import {
+  applyTemplate,
+  bertTemplate,
+  longestFirst,
+  robertaTemplate,
+  specialCount,
+  templateOf,
+} from './specialTemplate';
+import {
+  bertTokenizerFiles,
+  bpeTokenizerFiles,
+  DEFAULT_SPECIALS,
+  parseBpeVocab,
+  parseMerges,
+  parseVocab,
+  ROBERTA_SPECIALS,
+  SPECIAL_KEYS,
+  specialOptions,
+  VOCAB_FIX,
+} from './tokenizerFiles';
+import type { BertVocabOptions } from './tokenizerFiles';
 
 export interface EncodedText {
   inputIds: number[];
@@ -18,11 +41,16 @@ export interface EncodedText {
 }
 
 export interface Tokenizer {
-  /** [CLS] text [SEP] (textPair [SEP]), truncated to at most `maxLength` ids with the longest_first rule. */
+  /**
+   * The text (and pair) with the tokenizer's special tokens ([CLS] A [SEP] B [SEP], <s> A </s></s> B </s>, ...),
+   * truncated to at most `maxLength` ids with the longest_first rule.
+   */
   encode(text: string, textPair: string | undefined, maxLength: number): EncodedText;
   readonly vocabSize: number;
   readonly padId: number;
+  /** [CLS], or <s> (RoBERTa's bos, which starts every input). */
   readonly clsId: number;
+  /** [SEP], or </s>. */
   readonly sepId: number;
   readonly maskId: number;
   readonly unkId: number;
@@ -30,33 +58,14 @@ export interface Tokenizer {
   /** tokens[id], where the vocabulary is contiguous. */
   readonly tokens?: readonly string[];
   readonly modelMaxLength: number;
-  /** Writes tokenizer.json, tokenizer_config.json, special_tokens_map.json and (when it can) vocab.txt. */
+  /** Writes tokenizer.json, tokenizer_config.json, special_tokens_map.json and the model's classic files. */
   save(dir: string): Promise<void>;
-}
-
-export interface BertVocabOptions {
-  doLowerCase?: boolean;
-  /** null: strip when lowercasing, as BERT does. */
-  stripAccents?: boolean | null;
-  tokenizeChineseChars?: boolean;
-  modelMaxLength?: number;
-  unkToken?: string;
-  clsToken?: string;
-  sepToken?: string;
-  padToken?: string;
-  maskToken?: string;
 }
 
 type Json = Record<string, unknown>;
 
-const SPECIAL_KEYS = ['unk_token', 'sep_token', 'pad_token', 'cls_token', 'mask_token'] as const;
-const DEFAULT_SPECIALS: Record<(typeof SPECIAL_KEYS)[number], string> = {
-  unk_token: '[UNK]',
-  sep_token: '[SEP]',
-  pad_token: '[PAD]',
-  cls_token: '[CLS]',
-  mask_token: '[MASK]',
-};
+/** The two special-token conventions: BERT's [CLS]/[SEP] (and DistilBERT's, ELECTRA's), RoBERTa's <s>/</s>. */
+type Style = 'bert' | 'roberta';
 
 /** Loads the tokenizer of a model folder, or of a Hub id (fetched into the cache like a model). */
 export async function loadTokenizer(folderOrId: string, hub: HubOptions = {}): Promise<Tokenizer> {
@@ -65,14 +74,15 @@ export async function loadTokenizer(folderOrId: string, hub: HubOptions = {}): P
   const config = await readJsonIfExists(path.join(folder, 'tokenizer_config.json'));
   const specialMap = await readJsonIfExists(path.join(folder, 'special_tokens_map.json'));
   const merged: Json = { ...(specialMap ? flattenSpecials(specialMap) : {}), ...(config ?? {}) };
+  const style = await styleOfFolder(folder);
   const json = await readJsonIfExists(path.join(folder, 'tokenizer.json'));
-  if (json) return fromTokenizerJson(json, merged, path.join(folder, 'tokenizer.json'));
+  if (json) return fromTokenizerJson(json, merged, path.join(folder, 'tokenizer.json'), style);
+  const bpe = await bpeFromFolder(folder, merged);
+  if (bpe) return fromTokenizerJson(bpe.json, { ...bpe.config, ...merged }, path.join(folder, 'vocab.json'), 'roberta');
   const vocabFile = path.join(folder, 'vocab.txt');
-  let vocabText: string;
-  try {
-    vocabText = await fs.readFile(vocabFile, 'utf8');
-  } catch {
-    throw new FineTuneError('tokenizer-not-found', `${folder} has no tokenizer.json or vocab.txt`, {
+  const vocabText = await readTextIfExists(vocabFile);
+  if (vocabText === undefined) {
+    throw new FineTuneError('tokenizer-not-found', `${folder} has no tokenizer.json, vocab.txt or vocab.json`, {
       file: folder,
       fix: 'Copy the tokenizer files of the pre-trained model into the folder, or point tokenizer at a folder that has them.',
     });
@@ -86,105 +96,45 @@ export async function loadTokenizer(folderOrId: string, hub: HubOptions = {}): P
   });
 }
 
+/** RoBERTa's conventions where the folder's config.json says roberta / xlm-roberta, else BERT's. */
+async function styleOfFolder(folder: string): Promise<Style | undefined> {
+  // A broken config.json is the model reader's to report (files/hf/bertConfig.ts), not the tokenizer's.
+  const config = await readJsonIfExists(path.join(folder, 'config.json')).catch(() => undefined);
+  if (config?.model_type === undefined) return undefined;
+  return config.model_type === 'roberta' || config.model_type === 'xlm-roberta' ? 'roberta' : 'bert';
+}
+
+/** The byte-level BPE tokenizer of a folder with vocab.json and merges.txt (RoBERTa's classic files). */
+async function bpeFromFolder(folder: string, merged: Json): Promise<{ json: Json; config: Json } | undefined> {
+  const vocabFile = path.join(folder, 'vocab.json');
+  const vocabText = await readTextIfExists(vocabFile);
+  if (vocabText === undefined) return undefined;
+  const mergesText = await readTextIfExists(path.join(folder, 'merges.txt'));
+  if (mergesText === undefined) {
+    throw new FineTuneError('tokenizer-not-found', `${folder} has vocab.json but no merges.txt`, {
+      file: folder,
+      fix: 'A byte-level BPE tokenizer (RoBERTa) needs both vocab.json and merges.txt, or a tokenizer.json.',
+    });
+  }
+  const specials: Partial<Record<(typeof SPECIAL_KEYS)[number], string>> = {};
+  for (const k of SPECIAL_KEYS) if (typeof merged[k] === 'string') specials[k] = merged[k] as string;
+  return bpeTokenizerFiles(parseBpeVocab(vocabText, vocabFile), parseMerges(mergesText), {
+    addPrefixSpace: bool(merged.add_prefix_space) ?? false,
+    ...(typeof merged.model_max_length === 'number' ? { modelMaxLength: merged.model_max_length } : {}),
+    specials,
+  });
+}
+
 /** A BERT WordPiece tokenizer from a vocabulary (vocab.txt lines, in id order). */
 export function tokenizerFromVocab(vocab: readonly string[], options: BertVocabOptions = {}): Tokenizer {
   const { json, config } = bertTokenizerFiles(vocab, options);
-  return fromTokenizerJson(json, config, 'vocab.txt');
+  return fromTokenizerJson(json, config, 'vocab.txt', 'bert');
 }
 
-/** The tokenizer.json and tokenizer_config.json that Python's `BertTokenizerFast` writes for this vocabulary. */
-export function bertTokenizerFiles(
-  vocab: readonly string[],
-  options: BertVocabOptions = {},
-): { json: Json; config: Json } {
-  const ids = new Map<string, number>();
-  vocab.forEach((t, i) => {
-    if (!ids.has(t)) ids.set(t, i);
-  });
-  const specials = {
-    unk_token: options.unkToken ?? DEFAULT_SPECIALS.unk_token,
-    sep_token: options.sepToken ?? DEFAULT_SPECIALS.sep_token,
-    pad_token: options.padToken ?? DEFAULT_SPECIALS.pad_token,
-    cls_token: options.clsToken ?? DEFAULT_SPECIALS.cls_token,
-    mask_token: options.maskToken ?? DEFAULT_SPECIALS.mask_token,
-  };
-  const missing = Object.entries(specials).filter(([, token]) => !ids.has(token));
-  if (missing.length > 0) {
-    const list = missing.map(([key, token]) => `${token} (${key})`).join(', ');
-    throw new FineTuneError('tokenizer-missing-special', `the vocabulary has no ${list}`, {
-      file: 'vocab.txt',
-      fix: 'Add the tokens to vocab.txt, or set cls_token, sep_token, ... in tokenizer_config.json to the tokens the vocabulary uses.',
-    });
-  }
-  const cls = specials.cls_token;
-  const sep = specials.sep_token;
-  const doLowerCase = options.doLowerCase ?? true;
-  const addedTokens = [...new Set(Object.values(specials))]
-    .map((t) => ({
-      id: ids.get(t) as number,
-      content: t,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    }))
-    .sort((a, b) => a.id - b.id);
-  const json: Json = {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: addedTokens,
-    normalizer: {
-      type: 'BertNormalizer',
-      clean_text: true,
-      handle_chinese_chars: options.tokenizeChineseChars ?? true,
-      strip_accents: options.stripAccents ?? null,
-      lowercase: doLowerCase,
-    },
-    pre_tokenizer: { type: 'BertPreTokenizer' },
-    post_processor: {
-      type: 'TemplateProcessing',
-      single: [
-        { SpecialToken: { id: cls, type_id: 0 } },
-        { Sequence: { id: 'A', type_id: 0 } },
-        { SpecialToken: { id: sep, type_id: 0 } },
-      ],
-      pair: [
-        { SpecialToken: { id: cls, type_id: 0 } },
-        { Sequence: { id: 'A', type_id: 0 } },
-        { SpecialToken: { id: sep, type_id: 0 } },
-        { Sequence: { id: 'B', type_id: 1 } },
-        { SpecialToken: { id: sep, type_id: 1 } },
-      ],
-      special_tokens: {
-        [cls]: { id: cls, ids: [ids.get(cls)], tokens: [cls] },
-        [sep]: { id: sep, ids: [ids.get(sep)], tokens: [sep] },
-      },
-    },
-    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-    model: {
-      type: 'WordPiece',
-      unk_token: specials.unk_token,
-      continuing_subword_prefix: '##',
-      max_input_chars_per_word: 100,
-      vocab: Object.fromEntries(ids),
-    },
-  };
-  const config: Json = {
-    tokenizer_class: 'BertTokenizer',
-    do_lower_case: doLowerCase,
-    strip_accents: options.stripAccents ?? null,
-    tokenize_chinese_chars: options.tokenizeChineseChars ?? true,
-    clean_up_tokenization_spaces: true,
-    model_max_length: options.modelMaxLength ?? 512,
-    ...specials,
-  };
-  return { json, config };
+/** A tokenizer from the contents of a tokenizer.json and its tokenizer_config.json (tests, in-memory models). */
+export function tokenizerFromJson(json: Json, config: Json, source = 'tokenizer.json'): Tokenizer {
+  return fromTokenizerJson(json, config, source, undefined);
 }
-
-/** A fix for a vocabulary that cannot be used as it is. */
-const VOCAB_FIX = 'Restore the tokenizer files from the original model (save_pretrained writes them).';
 
 /**
  * Token ids are data from a file: each must be a non-negative integer below the vocabulary limit, and the ids
@@ -220,10 +170,21 @@ export function checkVocabIds(json: Json, source: string): void {
   }
 }
 
-function fromTokenizerJson(json: Json, config: Json, source: string): Tokenizer {
+/** BERT's or RoBERTa's conventions, from what the tokenizer.json itself declares when the folder does not say. */
+function styleOfJson(json: Json): Style {
+  const processor = json.post_processor as Json | null | undefined;
+  if (processor?.type === 'RobertaProcessing') return 'roberta';
+  const added = Array.isArray(json.added_tokens) ? (json.added_tokens as Json[]) : [];
+  const has = (t: string) => added.some((a) => a?.content === t);
+  return !has('[CLS]') && has('<s>') ? 'roberta' : 'bert';
+}
+
+function fromTokenizerJson(json: Json, config: Json, source: string, style: Style | undefined): Tokenizer {
   checkVocabIds(json, source);
+  const family = style ?? styleOfJson(json);
   const cfg: Json = { ...config };
-  for (const k of SPECIAL_KEYS) if (typeof cfg[k] !== 'string') cfg[k] = DEFAULT_SPECIALS[k];
+  const defaults = family === 'roberta' ? ROBERTA_SPECIALS : DEFAULT_SPECIALS;
+  for (const k of SPECIAL_KEYS) if (typeof cfg[k] !== 'string') cfg[k] = defaults[k];
   let inner: PreTrainedTokenizer;
   try {
     inner = new PreTrainedTokenizer(json, cfg);
@@ -234,6 +195,43 @@ function fromTokenizerJson(json: Json, config: Json, source: string): Tokenizer 
       fix: 'Check that the file is a Hugging Face tokenizers file (saved by save_pretrained).',
     });
   }
+  const ids = specialIdsOf(inner, cfg, source);
+  const table = vocabTable(inner.get_vocab());
+  const fallback = family === 'roberta' ? robertaTemplate(ids) : bertTemplate(ids);
+  const template = templateOf(json, ids, fallback, source);
+  const modelMaxLength =
+    typeof cfg.model_max_length === 'number' && cfg.model_max_length < 1e9 ? cfg.model_max_length : 512;
+  const segment = (text: string): number[] => inner.encode(text, { add_special_tokens: false });
+  return {
+    ...ids,
+    vocabSize: table.size,
+    specialIds: new Set<number>([ids.clsId, ids.sepId, ids.padId, ids.maskId, ids.unkId, ...inner.all_special_ids]),
+    ...(table.contiguous ? { tokens: table.tokens } : {}),
+    modelMaxLength,
+    encode(text: string, textPair: string | undefined, maxLength: number): EncodedText {
+      const pieces = textPair === undefined ? template.single : template.pair;
+      const budget = maxLength - specialCount(pieces);
+      if (budget < 0) {
+        throw new RangeError(`max_length ${maxLength} leaves no room for the ${specialCount(pieces)} special tokens`);
+      }
+      const a = segment(text);
+      const b = textPair === undefined ? [] : segment(textPair);
+      const [na, nb] = textPair === undefined ? [budget, 0] : longestFirst(a.length, b.length, budget);
+      return applyTemplate(pieces, a.slice(0, na), b.slice(0, nb));
+    },
+    save: (dir: string) => saveTokenizer(dir, json, cfg, table),
+  };
+}
+
+interface SpecialIds {
+  clsId: number;
+  sepId: number;
+  padId: number;
+  maskId: number;
+  unkId: number;
+}
+
+function specialIdsOf(inner: PreTrainedTokenizer, cfg: Json, source: string): SpecialIds {
   const vocab = inner.get_vocab();
   const idOf = (key: (typeof SPECIAL_KEYS)[number]): number => {
     const token = cfg[key] as string;
@@ -246,97 +244,68 @@ function fromTokenizerJson(json: Json, config: Json, source: string): Tokenizer 
     }
     return id;
   };
-  const clsId = idOf('cls_token');
-  const sepId = idOf('sep_token');
-  const padId = idOf('pad_token');
-  const maskId = idOf('mask_token');
-  const unkId = idOf('unk_token');
-  const specialIds = new Set<number>([clsId, sepId, padId, maskId, unkId, ...inner.all_special_ids]);
-  let vocabSize = 0;
-  for (const id of vocab.values()) vocabSize = Math.max(vocabSize, id + 1);
-  const tokens: string[] = new Array<string>(vocabSize);
-  for (const [t, id] of vocab) if (tokens[id] === undefined) tokens[id] = t;
-  let contiguous = true;
-  for (let i = 0; i < vocabSize; i++) if (tokens[i] === undefined) contiguous = false;
-  const modelMaxLength =
-    typeof cfg.model_max_length === 'number' && cfg.model_max_length < 1e9 ? cfg.model_max_length : 512;
-
-  const segment = (text: string): number[] => inner.encode(text, { add_special_tokens: false });
-
   return {
-    vocabSize,
-    padId,
-    clsId,
-    sepId,
-    maskId,
-    unkId,
-    specialIds,
-    ...(contiguous ? { tokens } : {}),
-    modelMaxLength,
-    encode(text: string, textPair: string | undefined, maxLength: number): EncodedText {
-      const a = segment(text);
-      if (textPair === undefined) {
-        if (maxLength < 2) throw new RangeError(`max_length ${maxLength} leaves no room for [CLS] and [SEP]`);
-        const ids = [clsId, ...a.slice(0, maxLength - 2), sepId];
-        return { inputIds: ids, tokenTypeIds: new Array<number>(ids.length).fill(0) };
-      }
-      if (maxLength < 3) throw new RangeError(`max_length ${maxLength} leaves no room for [CLS] [SEP] [SEP]`);
-      const b = segment(textPair);
-      const [na, nb] = longestFirst(a.length, b.length, maxLength - 3);
-      const first = [clsId, ...a.slice(0, na), sepId];
-      const second = [...b.slice(0, nb), sepId];
-      return {
-        inputIds: [...first, ...second],
-        tokenTypeIds: [...new Array<number>(first.length).fill(0), ...new Array<number>(second.length).fill(1)],
-      };
-    },
-    async save(dir: string): Promise<void> {
-      await fs.mkdir(dir, { recursive: true });
-      const specials: Json = {};
-      for (const k of SPECIAL_KEYS) specials[k] = cfg[k];
-      const addedDecoder: Json = {};
-      for (const t of (json.added_tokens as Json[] | undefined) ?? []) {
-        const { id, ...rest } = t;
-        addedDecoder[String(id)] = rest;
-      }
-      const outConfig: Json = { ...cfg, added_tokens_decoder: addedDecoder };
-      if (typeof outConfig.tokenizer_class !== 'string') outConfig.tokenizer_class = 'BertTokenizer';
-      await writeFileAtomic(path.join(dir, 'tokenizer.json'), JSON.stringify(json, null, 2));
-      await writeFileAtomic(path.join(dir, 'tokenizer_config.json'), JSON.stringify(outConfig, null, 2));
-      await writeFileAtomic(path.join(dir, 'special_tokens_map.json'), JSON.stringify(specials, null, 2));
-      if (contiguous) await writeFileAtomic(path.join(dir, 'vocab.txt'), tokens.join('\n') + '\n');
-    },
+    clsId: idOf('cls_token'),
+    sepId: idOf('sep_token'),
+    padId: idOf('pad_token'),
+    maskId: idOf('mask_token'),
+    unkId: idOf('unk_token'),
   };
 }
 
-/**
- * How many tokens each segment keeps, exactly as the `tokenizers` library's LongestFirst truncation
- * (which Python's fast tokenizers use): the shorter segment is kept whole when it fits in half,
- * otherwise both get half, the odd token going to the longer one (or to the second when they tie).
- */
-export function longestFirst(lenA: number, lenB: number, budget: number): [number, number] {
-  if (lenA + lenB <= budget) return [lenA, lenB];
-  let n1 = lenA;
-  let n2 = lenB;
-  const swap = n1 > n2;
-  if (swap) [n1, n2] = [n2, n1];
-  n2 = n1 > budget ? n1 : Math.max(n1, budget - n1);
-  if (n1 + n2 > budget) {
-    n1 = Math.floor(budget / 2);
-    n2 = n1 + (budget % 2);
-  }
-  if (swap) [n1, n2] = [n2, n1];
-  return [Math.min(n1, lenA), Math.min(n2, lenB)];
+interface VocabTable {
+  size: number;
+  tokens: string[];
+  /** Every id below size has a token. */
+  contiguous: boolean;
 }
 
-function parseVocab(text: string, file: string): string[] {
-  const lines = text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
-  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  if (lines.length > LIMITS.vocabSize) {
-    const message = `${file} has ${lines.length} tokens, above the limit of ${LIMITS.vocabSize}`;
-    throw new FineTuneError('tokenizer-invalid', message, { file, fix: VOCAB_FIX });
+function vocabTable(vocab: ReadonlyMap<string, number>): VocabTable {
+  let size = 0;
+  for (const id of vocab.values()) size = Math.max(size, id + 1);
+  const tokens: string[] = new Array<string>(size);
+  for (const [t, id] of vocab) if (tokens[id] === undefined) tokens[id] = t;
+  let contiguous = true;
+  for (let i = 0; i < size; i++) if (tokens[i] === undefined) contiguous = false;
+  return { size, tokens, contiguous };
+}
+
+/** The class a tokenizer_config.json names when the source had none, by the tokenizer's model. */
+const TOKENIZER_CLASS: Record<string, string> = {
+  WordPiece: 'BertTokenizer',
+  BPE: 'RobertaTokenizer',
+  Unigram: 'XLMRobertaTokenizer',
+};
+
+/**
+ * What `save_pretrained` writes for a fast tokenizer: tokenizer.json, tokenizer_config.json,
+ * special_tokens_map.json, and the classic files of its model (vocab.txt; vocab.json + merges.txt).
+ */
+async function saveTokenizer(dir: string, json: Json, cfg: Json, table: VocabTable): Promise<void> {
+  await fs.mkdir(dir, { recursive: true });
+  const specials: Json = {};
+  for (const k of SPECIAL_KEYS) specials[k] = cfg[k];
+  const addedDecoder: Json = {};
+  for (const t of (json.added_tokens as Json[] | undefined) ?? []) {
+    const { id, ...rest } = t;
+    addedDecoder[String(id)] = rest;
   }
-  return lines;
+  const model = (json.model ?? {}) as Json;
+  const outConfig: Json = { ...cfg, added_tokens_decoder: addedDecoder };
+  if (typeof outConfig.tokenizer_class !== 'string') {
+    outConfig.tokenizer_class = TOKENIZER_CLASS[String(model.type)] ?? 'BertTokenizer';
+  }
+  await writeFileAtomic(path.join(dir, 'tokenizer.json'), JSON.stringify(json, null, 2));
+  await writeFileAtomic(path.join(dir, 'tokenizer_config.json'), JSON.stringify(outConfig, null, 2));
+  await writeFileAtomic(path.join(dir, 'special_tokens_map.json'), JSON.stringify(specials, null, 2));
+  if (model.type === 'WordPiece' && table.contiguous) {
+    await writeFileAtomic(path.join(dir, 'vocab.txt'), table.tokens.join('\n') + '\n');
+  }
+  if (model.type === 'BPE' && Array.isArray(model.merges)) {
+    const merges = (model.merges as unknown[]).map((m) => (Array.isArray(m) ? m.join(' ') : String(m)));
+    await writeFileAtomic(path.join(dir, 'vocab.json'), JSON.stringify(model.vocab));
+    await writeFileAtomic(path.join(dir, 'merges.txt'), ['#version: 0.2', ...merges].join('\n') + '\n');
+  }
 }
 
 function flattenSpecials(map: Json): Json {
@@ -350,22 +319,6 @@ function flattenSpecials(map: Json): Json {
   return out;
 }
 
-function specialOptions(cfg: Json): Partial<BertVocabOptions> {
-  const s = (k: string): string | undefined => (typeof cfg[k] === 'string' ? (cfg[k] as string) : undefined);
-  const out: Partial<BertVocabOptions> = {};
-  const unk = s('unk_token');
-  if (unk !== undefined) out.unkToken = unk;
-  const cls = s('cls_token');
-  if (cls !== undefined) out.clsToken = cls;
-  const sep = s('sep_token');
-  if (sep !== undefined) out.sepToken = sep;
-  const pad = s('pad_token');
-  if (pad !== undefined) out.padToken = pad;
-  const mask = s('mask_token');
-  if (mask !== undefined) out.maskToken = mask;
-  return out;
-}
-
 function bool(v: unknown): boolean | undefined {
   return typeof v === 'boolean' ? v : undefined;
 }
@@ -373,7 +326,8 @@ function bool(v: unknown): boolean | undefined {
 /** The largest tokenizer.json known is about 20 MB (multilingual vocabularies); anything far above is not one. */
 const MAX_TOKENIZER_FILE_BYTES = 128 * 1024 * 1024;
 
-async function readJsonIfExists(file: string): Promise<Json | undefined> {
+/** A tokenizer file's text, or undefined when it does not exist; a file above the size bound is refused. */
+async function readTextIfExists(file: string): Promise<string | undefined> {
   const stat = await fs.stat(file).catch(() => undefined);
   if (!stat) return undefined;
   if (!stat.isFile() || stat.size > MAX_TOKENIZER_FILE_BYTES) {
@@ -381,12 +335,16 @@ async function readJsonIfExists(file: string): Promise<Json | undefined> {
     const why = stat.isFile() ? `is ${stat.size} bytes, above the ${limit} limit` : 'is not a regular file';
     throw new FineTuneError('tokenizer-invalid', `${file} ${why}`, { file, fix: VOCAB_FIX });
   }
-  let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    return await fs.readFile(file, 'utf8');
   } catch {
     return undefined;
   }
+}
+
+async function readJsonIfExists(file: string): Promise<Json | undefined> {
+  const text = await readTextIfExists(file);
+  if (text === undefined) return undefined;
   try {
     const v: unknown = JSON.parse(text);
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');

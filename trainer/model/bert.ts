@@ -1,19 +1,27 @@
 /**
- * BERT for sequence classification / masked LM in tfjs-core ops, with Hugging Face parameter names and
- * modeling_bert.py semantics (post-LayerNorm encoder, exact GELU, additive attention mask with finfo.min).
- * Hidden states are kept 2-D [batch·seq, hidden] so that every Linear is a plain 2-D matmul.
+ * A BERT-family encoder (BERT, RoBERTa, XLM-RoBERTa, DistilBERT, ELECTRA) for sequence classification / masked
+ * LM in tfjs-core ops, with Hugging Face parameter names and modeling_*.py semantics: the shared post-LayerNorm
+ * encoder layer (encoderLayer.ts, additive attention mask with finfo.min) and each family's embeddings and heads
+ * (families/). Hidden states are kept 2-D [batch·seq, hidden] so that every Linear is a plain 2-D matmul.
  */
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients (the tfjs union package does); the model needs them for training.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { Batch } from '../data/batch';
 import { IGNORE_INDEX } from '../data/batch';
-import { parameterSpecs, validateConfig } from '../../common/modelConfig';
+import { maxSequenceLength, parameterSpecs, validateConfig } from '../../common/modelConfig';
+import { familyOf } from '../../common/modelFamilies';
+import type { ModelType } from '../../common/modelFamilies';
 import type { BertConfig, BertHead, ParamSpec } from '../../common/modelConfig';
 import { initialValue } from './init';
-import { crossEntropy, DropoutRng, dropout, gatherRows, gelu, layerNorm, linear } from './ops';
+import { crossEntropy, DropoutRng, gatherRows, layerNorm, linear } from './ops';
 import { encoderLayer } from './encoderLayer';
-import type { EncoderLayerWeights } from './encoderLayer';
+import { bertFamily } from './families/bert';
+import { distilbertFamily } from './families/distilbert';
+import { electraFamily } from './families/electra';
+import { robertaFamily } from './families/roberta';
+import type { FamilyModel, ModelParts } from './families/types';
+import { firstTokenRows } from './families/types';
 import { loadStateDictInto, toStateDictFrom } from './stateDict';
 import type { LoadReport, StateDict } from './stateDict';
 
@@ -46,6 +54,14 @@ export interface Prediction {
 /** float32's most negative finite value, as HF's torch.finfo(dtype).min for the additive mask. */
 const FLOAT32_MIN = -3.4028234663852886e38;
 
+const FAMILY_MODELS: Readonly<Record<ModelType, FamilyModel>> = {
+  bert: bertFamily,
+  roberta: robertaFamily,
+  'xlm-roberta': robertaFamily,
+  distilbert: distilbertFamily,
+  electra: electraFamily,
+};
+
 let modelCounter = 0;
 
 export class BertModel {
@@ -55,6 +71,9 @@ export class BertModel {
   /** Parameters keyed by Hugging Face name; Linear weights are [in, out]. */
   readonly params: Map<string, tf.Variable>;
   readonly specs: ReadonlyMap<string, ParamSpec>;
+  private readonly family: FamilyModel;
+  /** The parameters as the family code (families/) reaches them. */
+  private readonly parts: ModelParts;
   private disposed = false;
 
   private constructor(config: BertConfig, head: BertHead, numLabels: number, params: Map<string, tf.Variable>) {
@@ -63,6 +82,13 @@ export class BertModel {
     this.numLabels = numLabels;
     this.params = params;
     this.specs = new Map(parameterSpecs(config, head, numLabels).map((s) => [s.name, s]));
+    this.family = FAMILY_MODELS[familyOf(config.model_type).modelType];
+    this.parts = {
+      config,
+      p: (name) => this.p(name),
+      lin: (prefix, x) => this.lin(prefix, x),
+      ln: (prefix, x) => this.ln(prefix, x),
+    };
   }
 
   static create(config: BertConfig, head: BertHead, opts: CreateOptions = {}): BertModel {
@@ -106,47 +132,29 @@ export class BertModel {
     );
   }
 
-  private layerWeights(prefix: string): EncoderLayerWeights {
-    const w = (n: string) => this.p(`${prefix}.${n}`) as tf.Tensor2D;
-    const v = (n: string) => this.p(`${prefix}.${n}`) as tf.Tensor1D;
-    return {
-      wq: w('attention.self.query.weight'),
-      bq: v('attention.self.query.bias'),
-      wk: w('attention.self.key.weight'),
-      bk: v('attention.self.key.bias'),
-      wv: w('attention.self.value.weight'),
-      bv: v('attention.self.value.bias'),
-      wo: w('attention.output.dense.weight'),
-      bo: v('attention.output.dense.bias'),
-      ln1g: v('attention.output.LayerNorm.weight'),
-      ln1b: v('attention.output.LayerNorm.bias'),
-      wi: w('intermediate.dense.weight'),
-      bi: v('intermediate.dense.bias'),
-      wo2: w('output.dense.weight'),
-      bo2: v('output.dense.bias'),
-      ln2g: v('output.LayerNorm.weight'),
-      ln2b: v('output.LayerNorm.bias'),
-    };
-  }
-
   private checkBatch(batch: Batch): void {
     const n = batch.size * batch.seqLen;
     if (batch.inputIds.length !== n || batch.attentionMask.length !== n || batch.tokenTypeIds.length !== n) {
       throw new Error(`Batch arrays must have size*seqLen = ${n} entries`);
     }
-    if (batch.seqLen > this.config.max_position_embeddings) {
+    const longest = maxSequenceLength(this.config);
+    if (batch.seqLen > longest) {
       throw new Error(
-        `Sequence length ${batch.seqLen} exceeds max_position_embeddings ${this.config.max_position_embeddings}`,
+        `Sequence length ${batch.seqLen} exceeds the ${longest} positions of max_position_embeddings ${this.config.max_position_embeddings}`,
       );
     }
     const V = this.config.vocab_size;
     for (const id of batch.inputIds) if (id < 0 || id >= V) throw new Error(`input id ${id} outside vocab [0, ${V})`);
+    // DistilBERT has no token-type embeddings: its tokenizer's segment ids are not an input of the model.
+    if (!familyOf(this.config.model_type).tokenTypes) return;
     const T = this.config.type_vocab_size;
     for (const t of batch.tokenTypeIds) if (t < 0 || t >= T) throw new Error(`token type ${t} outside [0, ${T})`);
   }
 
-  /** Encoder output [batch·seq, hidden]. */
-  /** `noGrad`: prediction only, so each layer frees its activations at once (encoderLayer.ts). */
+  /**
+   * Encoder output [batch·seq, hidden]. `noGrad`: prediction only, so each layer frees its activations at once
+   * (encoderLayer.ts).
+   */
   private encode(batch: Batch, rng: DropoutRng | null, noGrad = false): tf.Tensor2D {
     const c = this.config;
     const B = batch.size;
@@ -154,17 +162,7 @@ export class BertModel {
     const H = c.hidden_size;
     const nh = c.num_attention_heads;
     const pDrop = c.hidden_dropout_prob;
-
-    const positions = new Int32Array(B * S);
-    for (let i = 0; i < B * S; i++) positions[i] = i % S;
-    let h = tf.add(
-      tf.add(
-        gatherRows(this.p('bert.embeddings.word_embeddings.weight') as tf.Tensor2D, batch.inputIds),
-        gatherRows(this.p('bert.embeddings.position_embeddings.weight') as tf.Tensor2D, positions),
-      ),
-      gatherRows(this.p('bert.embeddings.token_type_embeddings.weight') as tf.Tensor2D, batch.tokenTypeIds),
-    ) as tf.Tensor2D;
-    h = dropout(this.ln('bert.embeddings.LayerNorm', h), pDrop, rng) as tf.Tensor2D;
+    let h = this.family.embed(this.parts, batch, rng);
 
     // (1 - mask) · finfo.min, broadcast over heads and query positions: [B, 1, 1, S].
     const addMask = new Float32Array(B * S);
@@ -172,16 +170,17 @@ export class BertModel {
     const maskT = tf.tensor4d(addMask, [B, 1, 1, S]);
     // One fused op per layer (encoderLayer.ts): every matmul on XNNPACK's fast path, attention per (example,
     // head) block, and only what the backward needs kept alive.
-    const shape = { batch: B, seqLen: S, heads: nh, eps: c.layer_norm_eps };
+    const shape = { batch: B, seqLen: S, heads: nh, eps: c.layer_norm_eps, act: c.hidden_act };
     const pAttn = c.attention_probs_dropout_prob;
+    const attnOut = this.family.attentionOutputDropout;
     for (let i = 0; i < c.num_hidden_layers; i++) {
       // Masks in the op-by-op order (probabilities, attention output, feed-forward output): same RNG stream.
       const masks = {
         attn: rng && pAttn > 0 ? rng.mask([B, nh, S, S], pAttn) : null,
-        attnOut: rng && pDrop > 0 ? rng.mask([B * S, H], pDrop) : null,
+        attnOut: rng && pDrop > 0 && attnOut ? rng.mask([B * S, H], pDrop) : null,
         ffnOut: rng && pDrop > 0 ? rng.mask([B * S, H], pDrop) : null,
       };
-      h = encoderLayer(h, this.layerWeights(`bert.encoder.layer.${i}`), maskT, shape, masks, noGrad);
+      h = encoderLayer(h, this.family.layerWeights(this.parts, i), maskT, shape, masks, noGrad);
     }
     return h;
   }
@@ -209,21 +208,12 @@ export class BertModel {
     const rng = opts.training ? new DropoutRng(opts.seed ?? 0, batch.size, opts.exampleOffset ?? 0) : null;
     const h = this.encode(batch, rng, noGrad);
     if (this.head === 'sequence-classification') {
-      const cls = new Int32Array(batch.size);
-      for (let b = 0; b < batch.size; b++) cls[b] = b * batch.seqLen;
-      const pooled = tf.tanh(this.lin('bert.pooler.dense', gatherRows(h, cls))) as tf.Tensor2D;
-      const pCls = this.config.classifier_dropout ?? this.config.hidden_dropout_prob;
-      return this.lin('classifier', dropout(pooled, pCls, rng) as tf.Tensor2D);
+      return this.family.classify(this.parts, gatherRows(h, firstTokenRows(batch)), rng);
     }
     // Only the scored positions go through the head: the vocab projection is the most expensive matmul of
     // the model, and HF's loss ignores the other positions anyway.
     const { rows } = this.maskedPositions(batch);
-    let t = this.lin('cls.predictions.transform.dense', gatherRows(h, rows));
-    t = this.ln('cls.predictions.transform.LayerNorm', gelu(t) as tf.Tensor2D);
-    // Tied decoder: logits = t · E^T + bias. The explicit transpose keeps the matmul on the fast path, and
-    // its gradient flows back into the same word-embedding variable.
-    const emb = this.p('bert.embeddings.word_embeddings.weight') as tf.Tensor2D;
-    return linear(t, tf.transpose(emb), this.p('cls.predictions.bias') as tf.Tensor1D);
+    return this.family.maskedLm(this.parts, gatherRows(h, rows));
   }
 
   /**
@@ -303,7 +293,7 @@ export class BertModel {
 
   /** Loads HF-named weights; see stateDict.ts for what is accepted, dropped and freshly initialised. */
   loadStateDict(sd: StateDict): LoadReport {
-    return loadStateDictInto(this.params, this.specs, this.head, sd);
+    return loadStateDictInto(this.params, this.specs, familyOf(this.config.model_type), this.head, sd);
   }
 
   dispose(): void {

@@ -1,5 +1,6 @@
 /**
- * One BERT encoder layer (self-attention + feed-forward, post-LayerNorm, exact GELU) as a single custom-gradient
+ * One BERT encoder layer (self-attention + feed-forward, post-LayerNorm, GELU or another gated activation: ops.ts's
+ * GATED) as a single custom-gradient
  * op with a hand-written backward. Why one op instead of a chain of tfjs ops:
  * - Speed on WASM: only plain 2-D matmuls without transpose flags reach XNNPACK there. Batched (3-D/4-D) and
  *   transposed matmuls run a scalar loop ~10x slower. Here every matmul, forward and backward, is 2-D and
@@ -14,6 +15,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { patchWasmKernels } from '../wasmKernels';
 import { attentionKernels } from './attention';
+import type { Activation } from '../../common/modelFamilies';
+import { GATED } from './ops';
 
 export interface EncoderLayerWeights {
   /** Linear weights are [in, out] (memory layout), biases [out]. */
@@ -60,6 +63,8 @@ export interface EncoderLayerShape {
   seqLen: number;
   heads: number;
   eps: number;
+  /** The feed-forward activation; default `gelu` (exact). */
+  act?: Activation;
 }
 
 /** Dropout masks (0 or 1/(1-p)), or null where that dropout is off. */
@@ -71,9 +76,6 @@ export interface EncoderLayerMasks {
   /** On the feed-forward output, [batch·seq, hidden]. */
   ffnOut: tf.Tensor | null;
 }
-
-const SQRT1_2 = Math.SQRT1_2;
-const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 type GradFn = (...args: never[]) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] };
 function customGrad(fn: GradFn): (...inputs: tf.Tensor[]) => tf.Tensor {
@@ -141,6 +143,7 @@ export function encoderLayer(
   const attn = attentionKernels();
   const scale = 1 / Math.sqrt(d);
   const maskList = [masks.attn, masks.attnOut, masks.ffnOut];
+  const act = GATED[shape.act ?? 'gelu'];
 
   // The forward, on x and the weights in LAYER_WEIGHT_ORDER; returns what the backward needs as well.
   const forward = (inputs: tf.Tensor[]) => {
@@ -166,7 +169,7 @@ export function encoderLayer(
     if (noGrad) for (const t of [att.qkv, att.probs, att.ctx, att.xhat, att.rstd]) t.dispose();
     const ffn = tf.tidy(() => {
       const pre = tf.add(mm(att.y, wi!), bi!);
-      const cdf = tf.tidy(() => tf.mul(tf.add(tf.erf(tf.mul(pre, SQRT1_2)), 1), 0.5));
+      const cdf = tf.tidy(() => act.gate(pre));
       const ln2 = tf.tidy(() => {
         const o = tf.add(mm(tf.mul(pre, cdf), wo2!), bo2!);
         return lnForward(tf.add(masks.ffnOut ? tf.mul(o, masks.ffnOut) : o, att.y), g2!, b2!, eps);
@@ -250,8 +253,7 @@ export function encoderLayer(
       const dO = mC ? tf.mul(l2.dx, mC) : l2.dx;
       const dWo2 = mm(T(tf.mul(spre!, scdf!)), dO);
       const dbo2 = colsum(dO);
-      const gelu1 = tf.add(scdf!, tf.mul(spre!, tf.mul(tf.exp(tf.mul(tf.square(spre!), -0.5)), INV_SQRT_2PI)));
-      const dPre = tf.mul(mm(dO, T(swo2!)), gelu1);
+      const dPre = tf.mul(mm(dO, T(swo2!)), act.slope(spre!, scdf!));
       const dH1 = tf.add(l2.dx, mm(dPre, T(swi!)));
       return { dWo2, dbo2, dWi: mm(T(h1!), dPre), dbi: colsum(dPre), dH1, dg2: l2.dg, db2: l2.db };
     });

@@ -12,8 +12,10 @@ function nameHash(name: string): number {
   return h | 0;
 }
 
+const isRobertaPositions = (name: string) => name === 'roberta.embeddings.position_embeddings.weight';
+
 /**
- * The initial value of one parameter, following HF's BertPreTrainedModel._init_weights: Linear and Embedding
+ * The initial value of one parameter, following HF's BertPreTrainedModel._init_weights (the same in every family): Linear and Embedding
  * weights ~ N(0, initializer_range), biases 0, LayerNorm weight 1 / bias 0, and the padding row of the word
  * embeddings zeroed (nn.Embedding(padding_idx=pad_token_id)). Seeding by name keeps the encoder identical
  * whichever head is attached, so "same seed, other head" compares like with like.
@@ -30,7 +32,8 @@ export function initialValue(spec: ParamSpec, config: BertConfig, seed: number):
       case 'embedding': {
         const s = mixSeed(seed, nameHash(spec.name)) >>> 0;
         const w = tf.randomNormal(spec.shape as number[], 0, config.initializer_range, 'float32', s);
-        if (spec.name === 'bert.embeddings.word_embeddings.weight') {
+        // Every family's word embeddings have padding_idx = pad_token_id; RoBERTa's position embeddings too.
+        if (spec.name.endsWith('.embeddings.word_embeddings.weight') || isRobertaPositions(spec.name)) {
           const pad = config.pad_token_id;
           const rows = spec.shape[0] ?? 0;
           if (pad >= 0 && pad < rows) {

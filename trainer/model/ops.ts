@@ -5,6 +5,7 @@
  * which WASM does not have. Each op here has a custom gradient that avoids both.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { Activation } from '../../common/modelFamilies';
 
 /** tf.customGrad's typing takes a rest parameter of Tensor | GradSaveFunc; this wraps a positional signature. */
 type GradFn = (...args: never[]) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] };
@@ -92,6 +93,45 @@ export function gelu(x: tf.Tensor): tf.Tensor {
     };
   });
   return f(x);
+}
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+/**
+ * The gate g of an activation written as x·g(x) (GELU's Φ(x), its tanh approximation's ½(1 + tanh(u)), ReLU's
+ * step), and the derivative of x·g(x) from x and g, so that the fused encoder layer (encoderLayer.ts) keeps only
+ * x and g for its backward, whatever the activation.
+ */
+export interface GatedActivation {
+  gate(x: tf.Tensor): tf.Tensor;
+  slope(x: tf.Tensor, gate: tf.Tensor): tf.Tensor;
+}
+
+export const GATED: Readonly<Record<Activation, GatedActivation>> = {
+  gelu: {
+    gate: (x) => tf.mul(tf.add(tf.erf(tf.mul(x, SQRT1_2)), 1), 0.5),
+    slope: (x, g) => tf.add(g, tf.mul(x, tf.mul(tf.exp(tf.mul(tf.square(x), -0.5)), INV_SQRT_2PI))),
+  },
+  // transformers' NewGELUActivation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+  gelu_new: {
+    gate: (x) => tf.mul(tf.add(tf.tanh(tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), SQRT_2_OVER_PI)), 1), 0.5),
+    slope: (x, g) => {
+      const t = tf.sub(tf.mul(g, 2), 1);
+      const du = tf.mul(tf.add(tf.mul(tf.square(x), 3 * 0.044715), 1), SQRT_2_OVER_PI);
+      return tf.add(g, tf.mul(tf.mul(x, tf.mul(tf.sub(1, tf.square(t)), 0.5)), du));
+    },
+  },
+  relu: {
+    gate: (x) => tf.cast(tf.greater(x, 0), 'float32'),
+    slope: (_x, g) => g,
+  },
+};
+
+/** An activation by its config name; `gelu` keeps its one-entry custom gradient, the others are plain ops. */
+export function activation(name: Activation, x: tf.Tensor): tf.Tensor {
+  if (name === 'gelu') return gelu(x);
+  if (name === 'relu') return tf.relu(x);
+  return tf.mul(x, GATED.gelu_new.gate(x));
 }
 
 /** LayerNorm over the last axis of x [N, H] with the biased variance, as torch.nn.LayerNorm. */

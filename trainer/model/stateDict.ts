@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BertHead, ParamSpec } from '../../common/modelConfig';
 import { sizeOf } from '../../common/modelConfig';
+import type { Family } from '../../common/modelFamilies';
 
 export interface StateDictEntry {
   shape: number[];
@@ -58,32 +59,28 @@ export async function toStateDictFrom(
 }
 
 /** Parameters a fresh head may lack in a checkpoint without that being an error. */
-function isHeadParam(name: string, head: BertHead): boolean {
-  return head === 'sequence-classification'
-    ? name.startsWith('classifier.') || name.startsWith('bert.pooler.')
-    : name.startsWith('cls.');
-}
-
-/** Checkpoint keys that belong to other heads, buffers or tied copies, and are dropped silently (but reported). */
-function isDroppable(key: string): boolean {
-  return (
-    key.startsWith('cls.') ||
-    key.startsWith('classifier.') ||
-    key.startsWith('bert.pooler.') ||
-    key.startsWith('qa_outputs.') ||
-    key.endsWith('.position_ids') ||
-    key === 'cls.predictions.decoder.weight'
-  );
+function isHeadParam(name: string, family: Family, head: BertHead): boolean {
+  return family.headPrefixes[head].some((p) => name.startsWith(p));
 }
 
 /**
- * Maps a checkpoint key to ours: BertModel checkpoints have no `bert.` prefix, TF-converted ones name
- * LayerNorm parameters gamma/beta, and MLM checkpoints may keep the bias as `cls.predictions.decoder.bias`.
+ * Checkpoint keys that belong to other heads, buffers or tied copies, and are dropped silently (but reported):
+ * a pre-trained masked-LM checkpoint fine-tuned as a classifier, a discriminator's RTD head, position_ids.
  */
-export function canonicalKey(key: string, known: ReadonlyMap<string, ParamSpec>): string {
+function isDroppable(key: string, family: Family): boolean {
+  return key === family.tied.decoderWeight || family.droppable.some((r) => r.test(key));
+}
+
+/**
+ * Maps a checkpoint key to ours: a bare encoder's checkpoint (BertModel, RobertaModel, ...) has no `bert.` /
+ * `roberta.` prefix, TF-converted ones name LayerNorm parameters gamma/beta, and MLM checkpoints may keep the
+ * decoder bias under its second name (`cls.predictions.decoder.bias`, `lm_head.decoder.bias`).
+ */
+export function canonicalKey(key: string, known: ReadonlyMap<string, ParamSpec>, family: Family): string {
   let k = key.replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias');
-  if (k === 'cls.predictions.decoder.bias') k = 'cls.predictions.bias';
-  if (!known.has(k) && known.has(`bert.${k}`)) k = `bert.${k}`;
+  const alias = family.tied.decoderBias;
+  if (alias && k === alias[0]) k = alias[1];
+  if (!known.has(k) && known.has(`${family.prefix}.${k}`)) k = `${family.prefix}.${k}`;
   return k;
 }
 
@@ -94,6 +91,7 @@ export function canonicalKey(key: string, known: ReadonlyMap<string, ParamSpec>)
 export function loadStateDictInto(
   params: Map<string, tf.Variable>,
   specs: ReadonlyMap<string, ParamSpec>,
+  family: Family,
   head: BertHead,
   sd: StateDict,
 ): LoadReport {
@@ -103,14 +101,14 @@ export function loadStateDictInto(
   const badShape: string[] = [];
   const badShapeNames = new Set<string>();
   for (const [key, entry] of sd) {
-    const name = canonicalKey(key, specs);
+    const name = canonicalKey(key, specs, family);
     const spec = specs.get(name);
     if (!spec) {
-      (isDroppable(key) ? ignored : unexpected).push(key);
+      (isDroppable(key, family) ? ignored : unexpected).push(key);
       continue;
     }
     if (found.has(name)) {
-      ignored.push(key); // e.g. both cls.predictions.bias and cls.predictions.decoder.bias: same tensor.
+      ignored.push(key); // e.g. both lm_head.bias and lm_head.decoder.bias: the same tensor.
       continue;
     }
     const want = diskShape(spec);
@@ -130,7 +128,7 @@ export function loadStateDictInto(
   for (const name of specs.keys()) {
     // A mis-shaped key is reported once, as a shape mismatch, not again as missing.
     if (found.has(name) || badShapeNames.has(name)) continue;
-    (isHeadParam(name, head) ? newlyInitialized : missing).push(name);
+    (isHeadParam(name, family, head) ? newlyInitialized : missing).push(name);
   }
   const problems: string[] = [];
   if (missing.length) problems.push(`missing keys (${missing.length}): ${missing.join(', ')}`);
