@@ -8,6 +8,7 @@ import type { ConfigFileHost, Lookup, ModelInfo } from '../common/config/fileChe
 import type { ParamInfo } from '../common/bertParams';
 import { readSample, summarizeSample } from './data/sample';
 import { readBertConfig } from './hf/bertConfig';
+import { familyOf } from '../common/modelFamilies';
 import { readSafetensorsHeader } from './hf/safetensors';
 import { readShardIndex, SHARD_INDEX_FILE } from './hf/shardIndex';
 import { resolveInside } from '../common/safeName';
@@ -28,13 +29,19 @@ function failure(e: unknown): { ok: false; reason: string; code?: string } {
   return { ok: false, reason: `${where}${e.message}.${fix}`, code: e.code };
 }
 
-/** Parameter names as we name them: checkpoints of a bare BertModel have no `bert.` prefix. */
-export function canonicalParamNames(params: ParamInfo[]): ParamInfo[] {
-  const bare = /^(embeddings|encoder|pooler)\./;
+/**
+ * Parameter names as we name them: checkpoints of a bare encoder (BertModel, RobertaModel, ...) have no `bert.` /
+ * `roberta.` prefix.
+ */
+export function canonicalParamNames(params: ParamInfo[], modelType?: string): ParamInfo[] {
+  const bare = /^(embeddings|encoder|pooler|transformer|embeddings_project)\./;
+  const prefix = familyOf(modelType).prefix;
   return params
     .filter((p) => !p.name.endsWith('.position_ids'))
     .map((p) => ({
-      name: (bare.test(p.name) ? `bert.${p.name}` : p.name).replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias'),
+      name: (bare.test(p.name) ? `${prefix}.${p.name}` : p.name)
+        .replace(/\.gamma$/, '.weight')
+        .replace(/\.beta$/, '.bias'),
       shape: p.shape,
     }));
 }
@@ -67,7 +74,7 @@ export async function inspectModelFolder(dir: string): Promise<Lookup<ModelInfo>
     const parameters: ParamInfo[] = [];
     for (const f of files)
       for (const [name, t] of (await readSafetensorsHeader(f)).tensors) parameters.push({ name, shape: [...t.shape] });
-    return { ok: true, value: { source: dir, config, parameters: canonicalParamNames(parameters) } };
+    return { ok: true, value: { source: dir, config, parameters: canonicalParamNames(parameters, config.model_type) } };
   } catch (e) {
     const reason = reasonOf(e).replace(/\.?$/, '.');
     return { ok: false, reason: e instanceof FineTuneError && e.fix ? `${reason} ${e.fix}` : reason };

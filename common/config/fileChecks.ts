@@ -6,6 +6,7 @@
 import type { BertHead, ParamInfo } from '../bertParams';
 import { checkDataFiles } from './dataFileChecks';
 import { bertParameters } from '../bertParams';
+import { familyOf } from '../modelFamilies';
 import { isFrozen, unmatchedPatterns } from '../freeze';
 import { didYouMean } from '../textDistance';
 import type { ConfigDiagnostic } from './diagnostic';
@@ -24,6 +25,8 @@ export interface ModelInfo {
     num_hidden_layers?: number;
     num_attention_heads?: number;
     model_type?: string;
+    /** ELECTRA's embedding width. */
+    embedding_size?: number;
   };
   /** Parameter names and shapes from the safetensors header, or derived from config.json. */
   parameters: ParamInfo[];
@@ -78,21 +81,27 @@ export async function configParameters(
     const m = await host.localModel(c.model.name_or_path);
     if (!m || !m.ok) return undefined;
     // A pre-trained encoder gets the head of the task, whatever head it was saved with.
-    const encoder = m.value.parameters.filter((p) => p.name.startsWith('bert.') && !p.name.startsWith('bert.pooler.'));
     const cfg = m.value.config;
+    const family = familyOf(cfg.model_type);
+    // The encoder is everything under the family's prefix (bert., roberta., ...) but BERT's pooler, a head part.
+    const isEncoder = (name: string) =>
+      name.startsWith(`${family.prefix}.`) && !name.startsWith(`${family.prefix}.pooler.`);
+    const encoder = m.value.parameters.filter((p) => isEncoder(p.name));
     if (cfg.hidden_size === undefined) return encoder;
     const head = bertParameters(
       {
+        model_type: cfg.model_type,
         vocab_size: cfg.vocab_size ?? 1,
         hidden_size: cfg.hidden_size,
         num_hidden_layers: 0,
         intermediate_size: 1,
         max_position_embeddings: 1,
         type_vocab_size: 1,
+        embedding_size: cfg.embedding_size,
       },
       headFor(c.task),
       numLabels,
-    ).filter((p) => !p.name.startsWith('bert.embeddings.'));
+    ).filter((p) => !isEncoder(p.name));
     return [...encoder, ...head];
   }
   const a = c.model.architecture;

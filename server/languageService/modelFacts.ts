@@ -45,10 +45,44 @@ export const WELL_KNOWN_MODELS: readonly HubModel[] = [
     description: 'BERT-Base (L=12, H=768): the reference model; slow on a CPU.',
     config: bert(12, 768, 12),
   },
+  {
+    id: 'distilbert-base-uncased',
+    description: 'DistilBERT (L=6, H=768): BERT-Base distilled to half the layers.',
+    config: { ...bert(6, 768, 12), model_type: 'distilbert' },
+  },
+  {
+    id: 'roberta-base',
+    description: 'RoBERTa-Base (L=12, H=768), byte-level BPE; slow on a CPU.',
+    config: {
+      ...bert(12, 768, 12),
+      model_type: 'roberta',
+      vocab_size: 50265,
+      max_position_embeddings: 514,
+      type_vocab_size: 1,
+    },
+  },
+  {
+    id: 'xlm-roberta-base',
+    description: 'XLM-RoBERTa-Base (L=12, H=768), 100 languages; its 250k-token embeddings make it large.',
+    config: {
+      ...bert(12, 768, 12),
+      model_type: 'xlm-roberta',
+      vocab_size: 250002,
+      max_position_embeddings: 514,
+      type_vocab_size: 1,
+    },
+  },
+  {
+    id: 'google/electra-small-discriminator',
+    description: 'ELECTRA-Small discriminator (L=12, H=256, embeddings 128): strong for its size.',
+    config: { ...bert(12, 256, 4), model_type: 'electra', embedding_size: 128 },
+  },
 ];
 
 export function wellKnownModel(id: string): HubModel | undefined {
-  return WELL_KNOWN_MODELS.find((m) => m.id === id || m.id === id.replace(/^google-bert\//, ''));
+  // The Hub moved the original models under their organisations; both names resolve.
+  const bare = id.replace(/^(google-bert|distilbert|FacebookAI)\//, '');
+  return WELL_KNOWN_MODELS.find((m) => m.id === id || m.id === bare);
 }
 
 /** Bounds a promise: file checks must never keep an answer waiting (a slow network drive, a huge file). */

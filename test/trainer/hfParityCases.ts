@@ -104,8 +104,11 @@ const PADDED_BATCH: readonly Input[] = [
   ['cheap.'],
 ];
 
-/** A single sentence, a sentence pair (token_type_ids 1), and a batch padded to its longest row. */
-export async function parityCases(m: LoadedModel): Promise<ParityCase[]> {
+/**
+ * A single sentence, a sentence pair (token_type_ids 1; RoBERTa's `</s></s>` between the texts, all segment 0),
+ * and a batch padded to its longest row.
+ */
+export async function parityCases(m: LoadedModel, o: { segments?: boolean } = {}): Promise<ParityCase[]> {
   const cases = [
     await caseOf(m, 'single sentence', [['the lamp is great!']]),
     await caseOf(m, 'sentence pair', [['the phone is', 'so far the phone feels solid.']]),
@@ -113,7 +116,16 @@ export async function parityCases(m: LoadedModel): Promise<ParityCase[]> {
   ];
   const [, pair, padded] = cases;
   // The cases test what they are named for only if the tokenizer gave them that shape.
-  assert.ok(pair!.tokenTypeIds[0]!.includes(1), 'the pair case has second-segment token types');
+  if (o.segments ?? true) assert.ok(pair!.tokenTypeIds[0]!.includes(1), 'the pair case has second-segment token types');
+  else {
+    const ids = pair!.inputIds[0]!;
+    const sep = m.tokenizer.sepId;
+    assert.ok(
+      ids.some((id, i) => id === sep && ids[i + 1] === sep),
+      'the pair case has two separators between the texts',
+    );
+    assert.ok(!pair!.tokenTypeIds[0]!.includes(1), 'and no second segment');
+  }
   assert.ok(
     padded!.attentionMask.some((r) => r.includes(0)),
     'the padded batch has padding',
