@@ -660,8 +660,9 @@ export const configSchema: SectionSpec<FineTuneConfig> = {
         no_decay: {
           type: 'string[]',
           kind: 'param-pattern',
-          default: ['bias', 'LayerNorm.weight'],
-          description: 'Parameters matching any of these patterns get no weight decay.',
+          default: ['bias', 'LayerNorm.weight', 'layer_norm.weight'],
+          description:
+            "Parameters matching any of these patterns get no weight decay. The default covers every family's LayerNorms (BERT's `LayerNorm`, DistilBERT's `sa_layer_norm`, RoBERTa's `lm_head.layer_norm`), as HF's Trainer exempts all LayerNorm weights.",
         },
         layerwise_lr_decay: {
           type: 'number',

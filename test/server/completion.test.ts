@@ -134,6 +134,20 @@ describe('completion: parameter patterns', () => {
     const l = labels(await complete(text));
     assert.ok(l.includes('bert.encoder.layer.2') && !l.includes('bert.encoder.layer.3'));
   });
+  it("from scratch: each model_type's own module names", async () => {
+    const arch = (type: string) =>
+      `mode: from-scratch\nmodel:\n  tokenizer: t\n  architecture:\n    model_type: ${type}\n    num_hidden_layers: 3\ndata:\n  train_file: data/train.csv\nfreeze:\n  - |`;
+    const distil = labels(await complete(arch('distilbert')));
+    assert.ok(distil.includes('distilbert.transformer.layer.2.ffn') && !distil.some((l) => l.startsWith('bert.')));
+    assert.ok(distil.includes('pre_classifier'), "DistilBERT's classification head");
+    const electra = labels(await complete(arch('electra')));
+    assert.ok(electra.includes('electra.encoder.layer.2.attention') && electra.includes('classifier.out_proj'));
+  });
+  it('a well-known RoBERTa on the Hub: its module names, without the pooler it does not use', async () => {
+    const l = labels(await complete(BASE.replace('models/tiny', 'roberta-base') + 'freeze: [|]'));
+    assert.ok(l.includes('roberta.encoder.layer.11') && l.includes('classifier.dense'));
+    assert.ok(!l.some((x) => x.startsWith('roberta.pooler')));
+  });
   it('a well-known Hub model that is not on disk: its patterns are still known', async () => {
     const l = labels(await complete(BASE.replace('models/tiny', 'prajjwal1/bert-mini') + 'freeze: [|]'));
     assert.ok(l.includes('bert.encoder.layer.3') && !l.includes('bert.encoder.layer.4'));

@@ -164,6 +164,12 @@ test('parameter groups: no_decay by substring as HF, layer-wise decay by depth, 
   assert.equal(paramSetting('bert.encoder.layer.1.attention.self.query.weight', o).weightDecay, 0.01);
   assert.equal(layerDepth('bert.embeddings.word_embeddings.weight', 2), 0);
   assert.equal(layerDepth('bert.encoder.layer.1.output.dense.weight', 2), 2);
+  // The other families' names: RoBERTa's and ELECTRA's encoder, ELECTRA's projection, DistilBERT's transformer.
+  assert.equal(layerDepth('roberta.encoder.layer.0.output.dense.weight', 2), 1);
+  assert.equal(layerDepth('electra.embeddings_project.weight', 2), 0);
+  assert.equal(layerDepth('distilbert.transformer.layer.1.ffn.lin1.weight', 2), 2);
+  assert.equal(layerDepth('distilbert.embeddings.LayerNorm.weight', 2), 0);
+  assert.equal(layerDepth('classifier.out_proj.weight', 2), 3);
   assert.equal(layerDepth('classifier.weight', 2), 3);
   assert.equal(paramSetting('classifier.weight', o).lr, 1e-3);
   assert.equal(paramSetting('bert.encoder.layer.1.output.dense.weight', o).lr, 1e-3 * 0.5);

@@ -40,8 +40,9 @@ export function nameMatches(name: string, pattern: string): boolean {
  * encoder (pooler, classifier, MLM head) at L + 1. The rate is learning_rate × decay^(L + 1 − depth).
  */
 export function layerDepth(name: string, numLayers: number): number {
-  if (name.startsWith('bert.embeddings.')) return 0;
-  const m = /^bert\.encoder\.layer\.(\d+)\./.exec(name);
+  // Every family's names: bert./roberta./electra. (ELECTRA's embeddings_project too), distilbert.transformer.
+  if (/^(bert|roberta|electra|distilbert)\.embeddings(_project)?\./.test(name)) return 0;
+  const m = /^(?:bert|roberta|electra|distilbert)\.(?:encoder|transformer)\.layer\.(\d+)\./.exec(name);
   if (m) return Number(m[1]) + 1;
   return numLayers + 1;
 }
