@@ -133,7 +133,11 @@ export function parameterSpecs(c: BertConfig, head: BertHead, numLabels = c.num_
  * The longest input the position embeddings cover: RoBERTa's positions start at pad_token_id + 1 (roberta-base
  * has 514 position embeddings and takes 512 tokens), every other family's at 0.
  */
-export function maxSequenceLength(c: Pick<BertConfig, 'model_type' | 'max_position_embeddings' | 'pad_token_id'>) {
+export function maxSequenceLength(c: {
+  model_type?: string | undefined;
+  max_position_embeddings: number;
+  pad_token_id: number;
+}): number {
   const roberta = c.model_type === 'roberta' || c.model_type === 'xlm-roberta';
   return roberta ? c.max_position_embeddings - c.pad_token_id - 1 : c.max_position_embeddings;
 }

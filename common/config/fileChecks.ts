@@ -7,6 +7,7 @@ import type { BertHead, ParamInfo } from '../bertParams';
 import { checkDataFiles } from './dataFileChecks';
 import { bertParameters } from '../bertParams';
 import { familyOf } from '../modelFamilies';
+import { maxSequenceLength } from '../modelConfig';
 import { isFrozen, unmatchedPatterns } from '../freeze';
 import { didYouMean } from '../textDistance';
 import type { ConfigDiagnostic } from './diagnostic';
@@ -27,6 +28,7 @@ export interface ModelInfo {
     model_type?: string;
     /** ELECTRA's embedding width. */
     embedding_size?: number;
+    pad_token_id?: number;
   };
   /** Parameter names and shapes from the safetensors header, or derived from config.json. */
   parameters: ParamInfo[];
@@ -180,13 +182,20 @@ export async function checkConfigFiles(
         ),
       );
   }
-  const maxPos = modelInfo?.config.max_position_embeddings;
-  if (maxPos !== undefined && c.data.max_length > maxPos) {
+  const cfg = modelInfo?.config;
+  const maxPos = cfg?.max_position_embeddings;
+  // RoBERTa's positions start at pad_token_id + 1: roberta-base's 514 position embeddings take 512 tokens.
+  const longest =
+    maxPos === undefined
+      ? undefined
+      : maxSequenceLength({ ...cfg, max_position_embeddings: maxPos, pad_token_id: cfg?.pad_token_id ?? 1 });
+  if (maxPos !== undefined && longest !== undefined && c.data.max_length > longest) {
+    const why = longest === maxPos ? '' : `, whose first position is pad_token_id + 1: it takes ${longest} tokens`;
     out.push(
       diag(
         'error',
         'max-length-over-positions',
-        `\`data.max_length\` (${c.data.max_length}) is above the model's \`max_position_embeddings\` (${maxPos}).`,
+        `\`data.max_length\` (${c.data.max_length}) is above the model's \`max_position_embeddings\` (${maxPos})${why}.`,
         present('data', 'max_length') ? ['data', 'max_length'] : ['model', 'name_or_path'],
         doc,
         [],

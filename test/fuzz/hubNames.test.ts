@@ -31,6 +31,9 @@ const STANDARD_NAMES = new Set([
   'tokenizer_config.json',
   'special_tokens_map.json',
   'vocab.txt',
+  // RoBERTa's classic tokenizer files, which the client fetches when present (trainer/hf/hub.ts).
+  'vocab.json',
+  'merges.txt',
 ]);
 
 type Kind = 'shard' | 'redirect' | 'etag' | 'commit';

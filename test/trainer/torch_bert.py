@@ -1,5 +1,5 @@
 """BertForSequenceClassification and BertForMaskedLM written out in plain PyTorch with Hugging Face's module names,
-following transformers' modeling_bert.py (post-LayerNorm encoder, exact erf GELU, additive attention mask with the
+following transformers' modeling_bert.py (post-LayerNorm encoder, ACT2FN's gelu / gelu_new / relu, additive attention mask with the
 dtype's minimum, tanh pooler on [CLS], the MLM prediction head with its decoder tied to the word embeddings), and a
 safetensors reader in plain Python.
 
@@ -108,13 +108,23 @@ class BertAttention(nn.Module):
         return self.output(self.self(x, mask), x)
 
 
+def gelu_new(x):
+    """transformers' NewGELUActivation (the tanh approximation)."""
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
+
+
+# transformers' ACT2FN for the activations we run: "gelu" is the exact (erf) GELU.
+ACT2FN = {"gelu": F.gelu, "gelu_new": gelu_new, "relu": F.relu}
+
+
 class BertIntermediate(nn.Module):
     def __init__(self, c):
         super().__init__()
         self.dense = nn.Linear(c["hidden_size"], c["intermediate_size"])
+        self.act = ACT2FN[c.get("hidden_act", "gelu")]
 
     def forward(self, x):
-        return F.gelu(self.dense(x))  # exact (erf) GELU, as HF's "gelu"
+        return self.act(self.dense(x))
 
 
 class BertLayer(nn.Module):
@@ -133,6 +143,11 @@ class BertEncoder(nn.Module):
     def __init__(self, c):
         super().__init__()
         self.layer = nn.ModuleList([BertLayer(c) for _ in range(c["num_hidden_layers"])])
+
+    def forward(self, x, mask):
+        for layer in self.layer:
+            x = layer(x, mask)
+        return x
 
 
 class BertPooler(nn.Module):
@@ -154,10 +169,7 @@ class BertModel(nn.Module):
     def forward(self, ids, mask, types):
         # HF: (1 - mask) * torch.finfo(dtype).min, broadcast over heads and query positions.
         add = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
-        x = self.embeddings(ids, types)
-        for layer in self.encoder.layer:
-            x = layer(x, add)
-        return x
+        return self.encoder(self.embeddings(ids, types), add)
 
 
 class BertForSequenceClassification(nn.Module):
@@ -178,9 +190,10 @@ class BertPredictionHeadTransform(nn.Module):
         super().__init__()
         self.dense = nn.Linear(c["hidden_size"], c["hidden_size"])
         self.LayerNorm = nn.LayerNorm(c["hidden_size"], eps=c.get("layer_norm_eps", 1e-12))
+        self.act = c.get("hidden_act", "gelu")
 
     def forward(self, x):
-        return self.LayerNorm(F.gelu(self.dense(x)))
+        return self.LayerNorm(ACT2FN[self.act](self.dense(x)))
 
 
 class BertLMPredictionHead(nn.Module):
@@ -227,7 +240,7 @@ def load(folder):
     with open(os.path.join(folder, "config.json"), encoding="utf-8") as f:
         c = json.load(f)
     assert c.get("model_type") == "bert", c.get("model_type")
-    assert c.get("hidden_act", "gelu") == "gelu", c.get("hidden_act")
+    assert c.get("hidden_act", "gelu") in ACT2FN, c.get("hidden_act")
     architectures = c.get("architectures") or ["BertForSequenceClassification"]
     if architectures[0] not in HEADS:
         raise ValueError(f"{folder}/config.json: architecture {architectures[0]} is not one of {sorted(HEADS)}")

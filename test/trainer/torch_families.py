@@ -13,7 +13,7 @@ following transformers' modeling_roberta.py, modeling_xlm_roberta.py, modeling_d
   dense to embedding_size, gelu, LayerNorm with the config's eps; generator_lm_head tied).
 
 `hidden_act` is transformers' ACT2FN: gelu (erf), gelu_new (tanh approximation), relu. It shares no code with the
-engine under test; the safetensors reader is torch_bert.py's.
+engine under test; the BERT encoder layer and the safetensors reader are torch_bert.py's.
 """
 import json
 import math
@@ -23,94 +23,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from torch_bert import read_safetensors
-
-
-def gelu_new(x):
-    """transformers' NewGELUActivation."""
-    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
-
-
-ACT2FN = {"gelu": F.gelu, "gelu_new": gelu_new, "relu": F.relu}
+# RoBERTa's and ELECTRA's layers are modeling_bert's (their files say "Copied from ...BertLayer"): torch_bert's.
+from torch_bert import ACT2FN, BertEncoder as Encoder, read_safetensors
 
 
 def extended_mask(mask):
     """BERT-style additive mask: (1 - mask) * finfo.min, broadcast over heads and query positions."""
     return (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
-
-
-# --- The BERT encoder that RoBERTa and ELECTRA copy (their modeling files say "Copied from ...BertLayer"). ---
-
-
-class SelfAttention(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        h = c["hidden_size"]
-        self.n = c["num_attention_heads"]
-        self.d = h // self.n
-        self.query, self.key, self.value = nn.Linear(h, h), nn.Linear(h, h), nn.Linear(h, h)
-
-    def forward(self, x, mask):
-        b, s, h = x.shape
-        split = lambda t: t.view(b, s, self.n, self.d).permute(0, 2, 1, 3)
-        q, k, v = split(self.query(x)), split(self.key(x)), split(self.value(x))
-        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(self.d) + mask
-        return torch.matmul(scores.softmax(-1), v).permute(0, 2, 1, 3).reshape(b, s, h)
-
-
-class AddNorm(nn.Module):
-    """BertSelfOutput / BertOutput: dense, then LayerNorm(dense + residual)."""
-
-    def __init__(self, c, inp):
-        super().__init__()
-        self.dense = nn.Linear(inp, c["hidden_size"])
-        self.LayerNorm = nn.LayerNorm(c["hidden_size"], eps=c["layer_norm_eps"])
-
-    def forward(self, x, residual):
-        return self.LayerNorm(self.dense(x) + residual)
-
-
-class Attention(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.self = SelfAttention(c)
-        self.output = AddNorm(c, c["hidden_size"])
-
-    def forward(self, x, mask):
-        return self.output(self.self(x, mask), x)
-
-
-class Intermediate(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.dense = nn.Linear(c["hidden_size"], c["intermediate_size"])
-        self.act = ACT2FN[c.get("hidden_act", "gelu")]
-
-    def forward(self, x):
-        return self.act(self.dense(x))
-
-
-class Layer(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.attention = Attention(c)
-        self.intermediate = Intermediate(c)
-        self.output = AddNorm(c, c["intermediate_size"])
-
-    def forward(self, x, mask):
-        a = self.attention(x, mask)
-        return self.output(self.intermediate(a), a)
-
-
-class Encoder(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.layer = nn.ModuleList([Layer(c) for _ in range(c["num_hidden_layers"])])
-
-    def forward(self, x, mask):
-        for layer in self.layer:
-            x = layer(x, mask)
-        return x
 
 
 class Embeddings(nn.Module):
@@ -152,21 +71,24 @@ class RobertaModel(nn.Module):
         return self.encoder(x, extended_mask(mask))
 
 
-class RobertaClassificationHead(nn.Module):
-    def __init__(self, c):
+class ClassificationHead(nn.Module):
+    """RobertaClassificationHead (tanh) and ElectraClassificationHead (exact gelu): dense, act, out_proj on <s>."""
+
+    def __init__(self, c, act):
         super().__init__()
         self.dense = nn.Linear(c["hidden_size"], c["hidden_size"])
         self.out_proj = nn.Linear(c["hidden_size"], num_labels(c))
+        self.act = act
 
     def forward(self, features):
-        return self.out_proj(torch.tanh(self.dense(features[:, 0, :])))
+        return self.out_proj(self.act(self.dense(features[:, 0, :])))
 
 
 class RobertaForSequenceClassification(nn.Module):
     def __init__(self, c):
         super().__init__()
         self.roberta = RobertaModel(c)
-        self.classifier = RobertaClassificationHead(c)
+        self.classifier = ClassificationHead(c, torch.tanh)
 
     def forward(self, ids, mask, types):
         return self.classifier(self.roberta(ids, mask, types))
@@ -323,21 +245,11 @@ class ElectraModel(nn.Module):
         return self.encoder(x, extended_mask(mask))
 
 
-class ElectraClassificationHead(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.dense = nn.Linear(c["hidden_size"], c["hidden_size"])
-        self.out_proj = nn.Linear(c["hidden_size"], num_labels(c))
-
-    def forward(self, features):
-        return self.out_proj(F.gelu(self.dense(features[:, 0, :])))  # gelu, not tanh, as ELECTRA's authors did
-
-
 class ElectraForSequenceClassification(nn.Module):
     def __init__(self, c):
         super().__init__()
         self.electra = ElectraModel(c)
-        self.classifier = ElectraClassificationHead(c)
+        self.classifier = ClassificationHead(c, F.gelu)  # gelu, not tanh, as ELECTRA's authors did
 
     def forward(self, ids, mask, types):
         return self.classifier(self.electra(ids, mask, types))

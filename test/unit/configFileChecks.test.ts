@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { checkConfigFiles, configParameters, looksLikeHubId } from '../../common/config/fileChecks';
 import { validateConfigText } from '../../common/config/validate';
 import type { ConfigDiagnostic } from '../../common/config/diagnostic';
-import { applyFix, codes, covered, defaultFs, find, memoryHost } from './configHelpers';
+import { applyFix, codes, covered, defaultFs, find, memoryHost, tinyModel } from './configHelpers';
+import { bertParameters } from '../../common/bertParams';
 
 /** A config over the in-memory workspace (/ws): the tiny model, its data, lengths the model can take. */
 const BASE = `mode: fine-tune
@@ -64,6 +65,30 @@ describe('config file checks (in-memory host)', () => {
   it("max_length above the pre-trained model's max_position_embeddings", async () => {
     await expectCode(BASE.replace('max_length: 64', 'max_length: 128'), 'max-length-over-positions', '128');
     await expectNo(BASE, 'max-length-over-positions');
+  });
+  it("a RoBERTa's positions start after pad_token_id, and its module names replace BERT's", async () => {
+    const config = { ...tinyModel('/ws/models/rob').config, model_type: 'roberta', pad_token_id: 1 };
+    const rob = { source: '/ws/models/rob', config, parameters: bertParameters(config, 'masked-lm') };
+    const fs = defaultFs();
+    fs.models['/ws/models/rob'] = rob;
+    const check = async (text: string) => {
+      const r = validateConfigText(text);
+      return checkConfigFiles(r.config, r.document, memoryHost(fs));
+    };
+    const over = find(
+      await check(BASE.replace('models/tiny', 'models/rob').replace('64', '63')),
+      'max-length-over-positions',
+    );
+    assert.match(over?.message ?? '', /takes 62 tokens/);
+    assert.ok(
+      !codes(await check(BASE.replace('models/tiny', 'models/rob').replace('64', '62'))).includes(
+        'max-length-over-positions',
+      ),
+    );
+    const r = validateConfigText(BASE.replace('models/tiny', 'models/rob'));
+    const names = (await configParameters(r.config, memoryHost(fs)))!.map((p) => p.name);
+    assert.ok(names.includes('roberta.encoder.layer.1.output.dense.weight'));
+    assert.ok(names.includes('classifier.out_proj.weight') && !names.some((n) => n.startsWith('lm_head.')));
   });
   it('a model path that is neither a folder nor a Hub id; a Hub id is accepted', async () => {
     await expectCode(BASE.replace('models/tiny', './models/none'), 'model-not-found', './models/none');

@@ -21,41 +21,23 @@ export interface TemplateTokens {
   sepId: number;
 }
 
-/** BERT's template; also what a tokenizer without a post-processor gets, unless its family is RoBERTa's. */
-export function bertTemplate({ clsId, sepId }: TemplateTokens): SpecialTemplate {
+/** `cls A sep` and `cls A <between> B sep`, B and its closing sep in segment `typeB`. */
+function clsSepTemplate({ clsId, sepId }: TemplateTokens, between: number[], typeB: number): SpecialTemplate {
+  const a: Piece[] = [
+    { special: [clsId], type: 0 },
+    { sequence: 'A', type: 0 },
+  ];
   return {
-    single: [
-      { special: [clsId], type: 0 },
-      { sequence: 'A', type: 0 },
-      { special: [sepId], type: 0 },
-    ],
-    pair: [
-      { special: [clsId], type: 0 },
-      { sequence: 'A', type: 0 },
-      { special: [sepId], type: 0 },
-      { sequence: 'B', type: 1 },
-      { special: [sepId], type: 1 },
-    ],
+    single: [...a, { special: [sepId], type: 0 }],
+    pair: [...a, { special: between, type: 0 }, { sequence: 'B', type: typeB }, { special: [sepId], type: typeB }],
   };
 }
 
+/** BERT's template (BertProcessing); also what a tokenizer without a post-processor gets, unless RoBERTa's. */
+export const bertTemplate = (t: TemplateTokens) => clsSepTemplate(t, [t.sepId], 1);
+
 /** RobertaProcessing: `<s> A </s>` and `<s> A </s></s> B </s>`, every token in segment 0. */
-export function robertaTemplate({ clsId, sepId }: TemplateTokens): SpecialTemplate {
-  return {
-    single: [
-      { special: [clsId], type: 0 },
-      { sequence: 'A', type: 0 },
-      { special: [sepId], type: 0 },
-    ],
-    pair: [
-      { special: [clsId], type: 0 },
-      { sequence: 'A', type: 0 },
-      { special: [sepId, sepId], type: 0 },
-      { sequence: 'B', type: 0 },
-      { special: [sepId], type: 0 },
-    ],
-  };
-}
+export const robertaTemplate = (t: TemplateTokens) => clsSepTemplate(t, [t.sepId, t.sepId], 0);
 
 /**
  * The template of tokenizer.json's post-processor (inside a `Sequence` of processors too); `fallback` when it
