@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { checkConfigFiles, configParameters, looksLikeHubId } from '../../common/config/fileChecks';
 import { validateConfigText } from '../../common/config/validate';
 import type { ConfigDiagnostic } from '../../common/config/diagnostic';
-import { applyFix, codes, covered, defaultFs, find, memoryHost, tinyModel } from './configHelpers';
+import { applyFix, codes, covered, defaultFs, find, memoryHost } from './configHelpers';
 import { bertParameters } from '../../common/bertParams';
 
 /** A config over the in-memory workspace (/ws): the tiny model, its data, lengths the model can take. */
@@ -67,7 +67,8 @@ describe('config file checks (in-memory host)', () => {
     await expectNo(BASE, 'max-length-over-positions');
   });
   it("a RoBERTa's positions start after pad_token_id, and its module names replace BERT's", async () => {
-    const config = { ...tinyModel('/ws/models/rob').config, model_type: 'roberta', pad_token_id: 1 };
+    const shape = { vocab_size: 100, hidden_size: 32, num_hidden_layers: 2, intermediate_size: 64, type_vocab_size: 1 };
+    const config = { ...shape, max_position_embeddings: 64, model_type: 'roberta', pad_token_id: 1 };
     const rob = { source: '/ws/models/rob', config, parameters: bertParameters(config, 'masked-lm') };
     const fs = defaultFs();
     fs.models['/ws/models/rob'] = rob;
