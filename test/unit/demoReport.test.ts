@@ -152,7 +152,7 @@ test('the report table matches the metrics files it was made from', async () => 
       (meanStd(fakes.finetune!.map((r) => r.testAcc))!.mean - meanStd(fakes.scratch!.map((r) => r.testAcc))!.mean);
     assert.match(built.markdown, new RegExp(`finetune vs scratch: \\+${gain.toFixed(1)} points`));
     // One per-run row each, with its own test accuracy.
-    assert.match(built.markdown, /\| finetune \| 2 \| 84\.0 \| 84\.0 \| 86\.0 \| 20 \|/);
+    assert.match(built.markdown, /\| finetune \| 2 \| all \| 84\.0 \| 84\.0 \| 86\.0 \| 20 \|/);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
@@ -165,7 +165,7 @@ test('a run without metrics gets n/a cells instead of breaking the report', asyn
     manifest.runs.push({ variant: 'finetune', seed: 3, runDir: 'runs/missing', trainableParams: 1, totalParams: 1 });
     await fs.writeFile(path.join(dir, 'runs.json'), JSON.stringify(manifest));
     const built = await buildReport(dir);
-    assert.match(built.markdown, /\| finetune \| 3 \| n\/a \| n\/a \|/);
+    assert.match(built.markdown, /\| finetune \| 3 \| all \| n\/a \| n\/a \|/);
     const finetune = built.rows.find((r) => r.variant === 'finetune');
     assert.equal(finetune?.seeds, 3);
     assert.equal(finetune?.scores[0]?.n, 2, 'the mean is over the runs that have a test score');
