@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { assertWellFormedSvg } from './svgCheck';
 import { compareArms, curveStats, whereTheyMeet, type CurvePoint, type SizeComparison } from '../../scripts/demo/curve';
 import { sampleEfficiencySvg } from '../../scripts/demo/curveChart';
 import { curveSection } from '../../scripts/demo/curveReport';
@@ -176,15 +177,7 @@ test('the chart has one marker and one error bar per point, on a log-scale x axi
     { arm: 'fine<tune>', points: [pt(64, 0.7, 0.04), pt(128, 0.72, 0.03), pt(256, 0.74, 0)] },
   ];
   const svg = sampleEfficiencySvg(arms, 'A & B');
-  const stack: string[] = [];
-  for (const m of svg.matchAll(/<(\/?)([a-zA-Z]+)[^>]*?(\/?)>/g)) {
-    const [, closing, name, selfClosing] = m;
-    if (selfClosing) continue;
-    if (closing) assert.equal(stack.pop(), name);
-    else stack.push(name as string);
-  }
-  assert.deepEqual(stack, [], 'well-formed');
-  assert.ok(!/&(?!amp;|lt;|gt;|quot;|apos;)/.test(svg), 'escaped');
+  assertWellFormedSvg(svg);
   const circles = [...svg.matchAll(/<circle class="point" cx="([\d.]+)" cy="([\d.]+)"/g)];
   assert.equal(circles.length, 6);
   assert.equal((svg.match(/<g class="error-bar">/g) ?? []).length, 6);

@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { assertWellFormedSvg } from './svgCheck';
 import { learningCurvesSvg } from '../../scripts/demo/chart';
 import { bar, progressLine } from '../../scripts/demo/progress';
 import { buildReport, type DemoManifest } from '../../scripts/demo/report';
@@ -185,17 +186,7 @@ test('the chart SVG is well-formed, with one path per run in each panel', () => 
     })),
   );
   const svg = learningCurvesSvg(runs);
-  assert.ok(svg.startsWith('<?xml'));
-  // Well-formed: every opened element is closed in order (no attribute contains a raw '<' or '&').
-  const stack: string[] = [];
-  for (const m of svg.matchAll(/<(\/?)([a-zA-Z]+)[^>]*?(\/?)>/g)) {
-    const [, closing, name, selfClosing] = m;
-    if (selfClosing) continue;
-    if (closing) assert.equal(stack.pop(), name);
-    else stack.push(name as string);
-  }
-  assert.deepEqual(stack, []);
-  assert.ok(!/&(?!amp;|lt;|gt;|quot;|apos;)/.test(svg), 'unescaped ampersand');
+  assertWellFormedSvg(svg);
   const paths = [...svg.matchAll(/<path d="([^"]+)"/g)].map((m) => m[1] as string);
   assert.equal(paths.length, runs.length * 2);
   for (const d of paths) assert.match(d, /^M[\d.]+,[\d.]+( L[\d.]+,[\d.]+)+$/);
