@@ -55,6 +55,8 @@ export interface DemoManifest {
   /** Whether test scores are of the best checkpoint on validation (the default) or of the last model. */
   testOf?: 'best' | 'last';
   curve?: CurveManifest;
+  /** How many runs the demo set out to train; more than `runs` while it is under way, or if it was stopped. */
+  plannedRuns?: number;
   runs: ManifestRun[];
 }
 
@@ -140,9 +142,13 @@ function header(manifest: DemoManifest, rows: readonly VariantRow[], task: DemoT
     manifest.testOf === 'last'
       ? 'Test scores are of the model at the end of training.'
       : 'Test scores are of the checkpoint with the best validation accuracy.';
+  const missing = (manifest.plannedRuns ?? 0) - manifest.runs.length;
   return [
     `# Training from scratch vs fine-tuning${manifest.quick ? ' (quick run)' : ''}`,
     '',
+    ...(missing > 0
+      ? [`**Incomplete:** ${manifest.runs.length} of the ${manifest.plannedRuns} planned runs finished.`, '']
+      : []),
     `${task.description}${model} Every run: the same architecture, ${manifest.maxSteps} optimiser steps of ` +
       `${manifest.batchSize} examples; mean ± standard deviation over ${seeds} seed(s). ${selection}`,
   ];

@@ -170,6 +170,7 @@ function manifestOf(
     model: modelName,
     testOf: training.load_best_model_at_end === false ? 'last' : 'best',
     ...(curve ? { curve } : {}),
+    plannedRuns: jobs.length,
     runs: jobs.flatMap((j) => (j.run ? [j.run] : [])),
   };
 }
@@ -191,10 +192,22 @@ export async function runDemo(o: DemoOptions, log: (s: string) => void = (s) => 
     !!process.stdout.isTTY && !process.env.CI,
     jobs.map((j) => j.progress),
   );
-  await pool(jobs, o.parallel, (j) => runJob(j, o.root, o.out, o.parallel, () => view.update()));
+  // runs.json is rewritten after every run (one write at a time), so that a demo stopped part-way still
+  // reports the runs it finished: `node --import tsx scripts/demo/report.ts DIR`.
+  let written = Promise.resolve();
+  const save = async (): Promise<DemoManifest> => {
+    const manifest = manifestOf(o, jobs, training, curve, (Date.now() - t0) / 1000);
+    const text = `${JSON.stringify(manifest, null, 2)}\n`;
+    written = written.then(() => writeFileAtomic(path.join(o.out, 'runs.json'), text));
+    await written;
+    return manifest;
+  };
+  await pool(jobs, o.parallel, async (j) => {
+    await runJob(j, o.root, o.out, o.parallel, () => view.update());
+    await save();
+  });
   for (const j of jobs) if (j.error) log(`${j.progress.label}: ${j.error}`);
-  const manifest = manifestOf(o, jobs, training, curve, (Date.now() - t0) / 1000);
-  await writeFileAtomic(path.join(o.out, 'runs.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  const manifest = await save();
   const built = await writeReport(o.out);
   log('');
   log(built.markdown.split('\n## Runs')[0] ?? '');

@@ -44,7 +44,7 @@ test('subsets are drawn from the seed: the same seed gives the same rows, anothe
   assert.notDeepEqual(nestedSubsets(labels, [100], 42)[0]!.rows, nestedSubsets(labels, [100], 7)[0]!.rows);
   // Not the first rows of the file: a shuffled draw.
   assert.notDeepEqual(
-    nestedSubsets(labels, [100], 42)[0]!.rows.toSorted((a, b) => a - b),
+    [...nestedSubsets(labels, [100], 42)[0]!.rows].sort((a, b) => a - b),
     [...Array(100).keys()],
   );
 });
@@ -52,7 +52,7 @@ test('subsets are drawn from the seed: the same seed gives the same rows, anothe
 test('the whole order is a permutation, and sizes at or above the split are left to the full-split point', () => {
   const order = stratifiedOrder(labels, 1);
   assert.deepEqual(
-    order.toSorted((a, b) => a - b),
+    [...order].sort((a, b) => a - b),
     [...labels.keys()],
   );
   assert.deepEqual(

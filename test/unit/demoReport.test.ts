@@ -175,6 +175,20 @@ test('a run without metrics gets n/a cells instead of breaking the report', asyn
   }
 });
 
+test('a demo stopped part-way reports the runs it finished and says how many were planned', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'demo-report-'));
+  try {
+    const manifest = await writeFakeDemo(dir);
+    await fs.writeFile(path.join(dir, 'runs.json'), JSON.stringify({ ...manifest, plannedRuns: 9 }));
+    const built = await buildReport(dir);
+    assert.match(built.markdown, /\*\*Incomplete:\*\* 4 of the 9 planned runs finished\./);
+    await fs.writeFile(path.join(dir, 'runs.json'), JSON.stringify({ ...manifest, plannedRuns: 4 }));
+    assert.doesNotMatch((await buildReport(dir)).markdown, /Incomplete/);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('the chart SVG is well-formed, with one path per run in each panel', () => {
   const runs = [0, 1, 2].flatMap((seedIndex) =>
     ['scratch', 'fine<tune>&co'].map((variant) => ({
