@@ -14,7 +14,7 @@ export interface ChartRun {
   trainLoss: readonly CurvePoint[];
 }
 
-const PALETTE = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
+export const PALETTE = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 const DASHES = ['', '6 3', '2 3', '8 3 2 3'];
 
 export function escapeXml(s: string): string {

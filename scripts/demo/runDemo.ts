@@ -1,360 +1,213 @@
 /**
- * `npm run demo`: trains the same small BERT on examples/sentiment three ways, from scratch, fine-tuned from
- * examples/pretrained, and fine-tuned with all but the top layer frozen, with the same step budget and 3 seeds
- * each, through the engine's CLI (`trainer/cli.ts train <config> --json`), then writes report.md and
- * learning-curves.svg (scripts/demo/report.ts) into the demo folder.
+ * `npm run demo`: trains one model three ways on one task, from scratch (the model's architecture and tokenizer,
+ * random weights), fine-tuned from its weights, and fine-tuned with all but the top layer frozen, with the same
+ * step budget and 3 seeds each; then scratch and fine-tune again on nested subsets of the training data (the
+ * sample-efficiency curve). Runs go through the engine's CLI (`trainer/cli.ts train <config> --json`); the report
+ * (report.ts) goes to the demo folder. Options: options.ts. Defaults: the shipped model (examples/pretrained) on
+ * the shipped data (examples/sentiment).
  *
- *   npm run demo -- [--quick] [--publish] [--seeds 1,2,3] [--parallel 2] [--out DIR] [--variants scratch,finetune]
- *                   [--max-steps N (another budget, the same for every variant)]
- *
- * The configs are the ordinary examples/{scratch,finetune,finetune-frozen}.finetune.yaml; per seed, a copy
- * with absolute paths, its own output folder and the seed is written under <out>/configs/. Runs go two at a time
- * by default, each on one thread (FINETUNE_THREADS): small runs use cores better side by side than each split
- * across both.
+ * The configs start from the ordinary examples/{scratch,finetune,finetune-frozen}.finetune.yaml (demoConfig.ts);
+ * per run, a copy with absolute paths, its own output folder and the seed is written under <out>/configs/. Runs
+ * go two at a time by default, each on one thread (FINETUNE_THREADS): small runs use cores better side by side
+ * than each split across both.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { writeFileAtomic } from '../../common/atomicWrite';
-import { THREADS_ENV } from '../../common/protocol';
-import { readDataset } from '../../files/data/readDataset';
-import { toCsv } from './csvFile';
-import { MultiProgress, type RunProgress } from './progress';
-import { writeReport, type DemoManifest, type ManifestRun } from './report';
-import { checkSplits, SPLIT_NAMES, type Splits } from './splitData';
+import { FineTuneError, isFineTuneError } from '../../common/errors';
+import { section, seedConfig, type RunConfigOptions, type Yaml } from './demoConfig';
+import { preflightData, writeSubsets, type PreparedData } from './demoData';
+import { resolveDemoModel, SHIPPED_MODEL, type DemoModel } from './demoModel';
+import { pool, runJob, type Job } from './jobs';
+import { parseArgs, SUBSET_SEED, VARIANTS, type DemoOptions } from './options';
+import { MultiProgress } from './progress';
+import { CURVE_SVG, writeReport, type CurveManifest, type DemoManifest } from './report';
+import { CURVE_ARMS } from './curveReport';
 
-export const VARIANTS: Record<string, string> = {
-  scratch: 'random initialisation (examples/scratch.finetune.yaml)',
-  finetune: 'all layers fine-tuned from examples/pretrained (examples/finetune.finetune.yaml)',
-  'finetune-frozen':
-    'embeddings and all encoder layers but the top one frozen (examples/finetune-frozen.finetune.yaml)',
-};
+/** The step rule of the curve, as the report states it. */
+export const STEP_RULE =
+  'Every point has the same optimiser steps as the full split (the same fixed budget, whatever the size), and the ' +
+  'checkpoint with the best validation accuracy is scored: the number of labels is the only thing that changes.';
 
-export interface DemoOptions {
-  root: string;
-  out: string;
-  quick: boolean;
-  publish: boolean;
-  seeds: number[];
-  parallel: number;
-  variants: string[];
-  quickSteps: number;
-  /** Overrides every config's max_steps (same budget for all variants). */
-  maxSteps?: number;
+/** Checks `--model` before anything is written; the shipped model's missing weights say how to make them. */
+async function checkModel(o: DemoOptions): Promise<{ model: DemoModel; shipped: boolean }> {
+  const shippedDir = path.join(o.root, SHIPPED_MODEL);
+  const shipped = path.resolve(o.model) === shippedDir;
+  try {
+    const model = await resolveDemoModel(o.model, {
+      cwd: process.cwd(),
+      needWeights: o.variants.some((v) => v !== 'scratch'),
+    });
+    return { model, shipped };
+  } catch (e) {
+    if (shipped && isFineTuneError(e) && e.code === 'model-missing-weights')
+      throw new FineTuneError(e.code, e.message, { fix: 'Run `npm run pretrain` first (or `--variants scratch`).' });
+    throw e;
+  }
 }
 
-export function parseArgs(argv: readonly string[], root: string): DemoOptions {
-  const value = (name: string): string | undefined => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const quick = argv.includes('--quick');
-  const seeds = (value('--seeds') ?? (quick ? '1' : '1,2,3')).split(',').map(Number);
-  if (seeds.some((s) => !Number.isInteger(s) || s < 0))
-    throw new Error(`--seeds wants comma-separated non-negative integers, got ${value('--seeds')}`);
-  const variants = (value('--variants') ?? Object.keys(VARIANTS).join(',')).split(',');
-  const unknown = variants.filter((v) => !(v in VARIANTS));
-  if (unknown.length)
-    throw new Error(`unknown variant(s) ${unknown.join(', ')}; known: ${Object.keys(VARIANTS).join(', ')}`);
-  const parallel = Number(value('--parallel') ?? 2);
-  if (!Number.isInteger(parallel) || parallel < 1)
-    throw new Error(`--parallel wants a positive integer, got ${value('--parallel')}`);
-  const quickSteps = Number(value('--quick-steps') ?? 12);
-  if (!Number.isInteger(quickSteps) || quickSteps < 1)
-    throw new Error(`--quick-steps wants a positive integer, got ${value('--quick-steps')}`);
-  const maxSteps = value('--max-steps') === undefined ? undefined : Number(value('--max-steps'));
-  if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps >= 1))
-    throw new Error(`--max-steps wants a positive integer, got ${value('--max-steps')}`);
-  return {
-    root,
-    out: path.resolve(value('--out') ?? path.join(root, '.finetune', quick ? 'demo-quick' : 'demo')),
-    quick,
-    publish: argv.includes('--publish'),
-    seeds,
-    parallel,
-    variants,
-    quickSteps,
-    ...(maxSteps !== undefined ? { maxSteps } : {}),
-  };
+async function prepareData(o: DemoOptions, log: (s: string) => void): Promise<PreparedData | undefined> {
+  if (o.task.data.kind === 'files') return preflightData(o.root, o.task, o.out, log, o.quick ? 100 : undefined);
+  // A Hub data set is read by the engine (data.dataset_name); the demo sees no rows to check or to subset.
+  if (o.sizes.length)
+    log(
+      `--task ${o.task.name}: no sample-efficiency curve (its subsets are drawn from the train split's rows, and this ` +
+        'task is read by the engine from the Hub); the three-arm comparison runs as usual',
+    );
+  return undefined;
 }
 
-type Yaml = Record<string, unknown>;
-const section = (o: Yaml, key: string): Yaml => (o[key] ??= {}) as Yaml;
-
-/**
- * A per-seed copy of a config: relative paths made absolute (against the original's folder), the seed set, and
- * its own output folder. In quick mode the step budget shrinks and evaluation comes often enough to chart.
- */
-export function seedConfig(
-  text: string,
-  configDir: string,
-  o: {
-    seed: number;
-    outputDir: string;
-    runName: string;
-    quickSteps?: number;
-    maxSteps?: number;
-    dataFiles?: Partial<Record<SplitName, string>>;
-  },
-): Yaml {
-  const c = (parse(text) ?? {}) as Yaml;
-  const model = section(c, 'model');
-  for (const key of ['name_or_path', 'tokenizer']) {
-    const v = model[key];
-    // A local folder next to the config; anything else (a Hub id such as bert-base-uncased) stays as written.
-    if (typeof v === 'string' && existsSync(path.resolve(configDir, v))) model[key] = path.resolve(configDir, v);
-  }
-  const data = section(c, 'data');
-  for (const key of ['train_file', 'validation_file', 'test_file']) {
-    const v = data[key];
-    if (typeof v === 'string') data[key] = path.resolve(configDir, v);
-  }
-  for (const [name, file] of Object.entries(o.dataFiles ?? {})) data[`${name}_file`] = file;
-  c.output_dir = o.outputDir;
-  c.run_name = o.runName;
-  const training = section(c, 'training');
-  training.seed = o.seed;
-  if (o.maxSteps !== undefined) training.max_steps = o.maxSteps;
-  if (o.quickSteps !== undefined) {
-    training.max_steps = o.quickSteps;
-    const every = Math.max(1, Math.floor(o.quickSteps / 4));
-    training.eval_steps = every;
-    training.save_steps = every;
-    training.logging_steps = Math.max(1, Math.floor(every / 2));
-  }
-  return c;
-}
-type SplitName = (typeof SPLIT_NAMES)[number];
-
-/**
- * Reads the three split files and runs the same checks as the data preparation (no text in two splits, no
- * label only in validation/test, no empty text). Problems are printed and decided before any training: the
- * offending rows are dropped into cleaned copies under the demo folder, which the runs then use.
- */
-export async function preflightData(
-  root: string,
-  out: string,
-  log: (s: string) => void,
-  evalLimit?: number,
-): Promise<Partial<Record<SplitName, string>>> {
-  const files = Object.fromEntries(
-    SPLIT_NAMES.map((n) => [n, path.join(root, 'examples', 'sentiment', `${n}.csv`)]),
-  ) as Record<SplitName, string>;
-  const splits = {} as Splits<{ text: string; label: string; source: string }>;
-  for (const name of SPLIT_NAMES) {
-    const ds = await readDataset(files[name], { textColumn: 'text', labelColumn: 'label' });
-    for (const w of ds.warnings) log(`${files[name]}: ${w.message}`);
-    splits[name] = ds.rows.map((r) => ({ text: r.text, label: r.label ?? '', source: '' }));
-  }
-  const checked = checkSplits(splits);
-  if (checked.problems.length === 0 && evalLimit === undefined) return {};
-  const cleaned: Partial<Record<SplitName, string>> = {};
-  for (const p of checked.problems) log(`data check: ${p.message}`);
-  if (evalLimit !== undefined) {
-    // Quick mode: a smaller validation and test set (every label kept) so that a smoke run takes seconds.
-    for (const name of ['validation', 'test'] as const)
-      checked.splits[name] = balancedHead(checked.splits[name], evalLimit);
-  }
-  for (const name of SPLIT_NAMES) {
-    const file = path.join(out, 'data', `${name}.csv`);
-    await writeFileAtomic(file, toCsv(['text', 'label'], checked.splits[name]));
-    cleaned[name] = file;
-  }
-  log(
-    `training on ${evalLimit === undefined ? 'cleaned' : 'cleaned and shortened'} copies in ${path.join(out, 'data')}`,
-  );
-  return cleaned;
+/** The curve's budget: the full split's number of steps (max_steps, else epochs × batches per epoch). */
+export function curveSteps(training: Yaml, trainRows: number): number {
+  const maxSteps = Number(training.max_steps ?? -1);
+  if (maxSteps > 0) return maxSteps;
+  const batches = Math.ceil(trainRows / Number(training.per_device_train_batch_size ?? 8));
+  return Math.ceil(batches * Number(training.num_train_epochs ?? 3));
 }
 
-/** The first rows of each label, up to `limit` in all, in file order. */
-export function balancedHead<T extends { label: string }>(rows: readonly T[], limit: number): T[] {
-  const labels = [...new Set(rows.map((r) => r.label))];
-  const per = Math.max(1, Math.floor(limit / Math.max(1, labels.length)));
-  const taken = new Map<string, number>();
-  return rows.filter((r) => {
-    const n = taken.get(r.label) ?? 0;
-    taken.set(r.label, n + 1);
-    return n < per;
-  });
-}
-
-interface Job {
+interface JobSpec {
   variant: string;
   seed: number;
-  config: string;
-  progress: RunProgress;
-  run?: ManifestRun;
-  error?: string;
+  trainExamples?: number;
+  trainFile?: string;
 }
 
-/** Runs one config through the CLI in JSON mode, feeding the progress line; resolves with its manifest entry. */
-function runJob(job: Job, root: string, out: string, parallelRuns: number, redraw: () => void): Promise<void> {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', path.join(root, 'trainer', 'cli.ts'), 'train', job.config, '--json'],
-      {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        // The demo already runs one training per core: worker threads (trainer/parallel) would only contend with them.
-        env: {
-          ...process.env,
-          [THREADS_ENV]:
-            process.env[THREADS_ENV] ?? String(Math.max(1, Math.floor(os.availableParallelism() / parallelRuns))),
-        },
-      },
-    );
-    job.progress.state = 'starting';
-    redraw();
-    let buffer = '';
-    let runDir = '';
-    let trainable = 0;
-    let total = 0;
-    const stderr: string[] = [];
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      buffer += chunk;
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        let m: Record<string, unknown>;
-        try {
-          m = JSON.parse(line) as Record<string, unknown>;
-        } catch {
-          continue;
-        }
-        const p = job.progress;
-        if (m.type === 'plan') {
-          runDir = String(m.runDir);
-          p.total = Number(m.totalSteps);
-          p.state = 'training';
-        } else if (m.type === 'model') {
-          trainable = Number(m.trainable);
-          total = Number(m.total);
-        } else if (m.type === 'step') {
-          p.step = Number(m.step);
-          if (typeof m.loss === 'number') p.loss = m.loss;
-          if (typeof m.samplesPerSecond === 'number') p.samplesPerSecond = m.samplesPerSecond;
-        } else if (m.type === 'eval' && m.split === 'validation') {
-          const acc = (m.metrics as Record<string, number> | undefined)?.accuracy;
-          if (typeof acc === 'number') p.valAccuracy = acc;
-        } else if (m.type === 'error') {
-          const e = m.error as { message?: string; fix?: string } | undefined;
-          job.error = `${e?.message ?? 'error'}${e?.fix ? ` (${e.fix})` : ''}`;
-        }
-        redraw();
-      }
-    });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (c: string) => {
-      stderr.push(c);
-      if (stderr.length > 40) stderr.shift();
-    });
-    child.on('close', (code) => {
-      const p = job.progress;
-      if (code === 0 && runDir) {
-        p.state = 'done';
-        p.step = p.total;
-      } else {
-        p.state = 'failed';
-        job.error ??= `exit code ${code}: ${stderr.join('').trim().split('\n').slice(-3).join(' | ')}`;
-        p.note = job.error.slice(0, 80);
-      }
-      if (runDir) {
-        job.run = {
-          variant: job.variant,
-          seed: job.seed,
-          runDir: path.relative(out, runDir),
-          trainableParams: trainable,
-          totalParams: total,
-          wallSeconds: (Date.now() - started) / 1000,
-        };
-      }
-      redraw();
-      resolve();
-    });
+async function writeJob(o: DemoOptions, spec: JobSpec, base: Omit<RunConfigOptions, 'seed' | 'outputDir' | 'runName'>) {
+  const size = spec.trainExamples === undefined ? '' : `-n${spec.trainExamples}`;
+  const name = `${spec.variant}${size}-seed${spec.seed}`;
+  const source = path.join(o.root, 'examples', `${spec.variant}.finetune.yaml`);
+  const text = await fs.readFile(source, 'utf8');
+  const dataFiles = spec.trainFile ? { ...base.dataFiles, train: spec.trainFile } : base.dataFiles;
+  const cfg = seedConfig(text, path.dirname(source), {
+    ...base,
+    variant: spec.variant,
+    seed: spec.seed,
+    outputDir: path.join(o.out, 'runs', name),
+    runName: name,
+    ...(dataFiles ? { dataFiles } : {}),
   });
+  const file = path.join(o.out, 'configs', `${name}.finetune.yaml`);
+  await writeFileAtomic(
+    file,
+    `# Generated by scripts/demo/runDemo.ts from ${path.relative(o.root, source)}\n${stringify(cfg)}`,
+  );
+  const label = `${spec.variant}${size ? ` n=${spec.trainExamples}` : ''} seed ${spec.seed}`;
+  const job: Job = {
+    variant: spec.variant,
+    seed: spec.seed,
+    config: file,
+    progress: { label, step: 0, total: 0, state: 'waiting' },
+  };
+  if (spec.trainExamples !== undefined) job.trainExamples = spec.trainExamples;
+  return { job, cfg };
 }
 
-async function pool(jobs: Job[], parallel: number, run: (j: Job) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < jobs.length) await run(jobs[next++] as Job);
+/** The main comparison's jobs, then the curve's (scratch and fine-tune on each subset, the curve's seeds). */
+async function buildJobs(o: DemoOptions, model: DemoModel, shipped: boolean, data: PreparedData | undefined) {
+  const base = {
+    model,
+    shippedModel: shipped,
+    task: o.task,
+    learningRates: o.learningRates,
+    dataFiles: data?.dataFiles ?? {},
+    ...(o.backend !== undefined ? { backend: o.backend } : {}),
+    ...(o.quick ? { quickSteps: o.quickSteps } : {}),
+    ...(o.maxSteps !== undefined ? { maxSteps: o.maxSteps } : {}),
   };
-  await Promise.all(Array.from({ length: Math.min(parallel, jobs.length) }, worker));
+  const jobs: Job[] = [];
+  let training: Yaml = {};
+  for (const variant of o.variants) {
+    for (const seed of o.seeds) {
+      const { job, cfg } = await writeJob(o, { variant, seed }, base);
+      training = section(cfg, 'training');
+      jobs.push(job);
+    }
+  }
+  const subsets = data ? await writeSubsets(data.train, o.sizes, SUBSET_SEED, o.task, o.out) : [];
+  const arms = CURVE_ARMS.filter((a) => o.variants.includes(a));
+  if (!data || subsets.length === 0 || arms.length === 0) return { jobs, training };
+  const steps = curveSteps(training, data.train.length);
+  for (const { size, file } of subsets)
+    for (const variant of arms)
+      for (const seed of o.curveSeeds) {
+        const { job } = await writeJob(
+          o,
+          { variant, seed, trainExamples: size, trainFile: file },
+          { ...base, maxSteps: steps },
+        );
+        jobs.push(job);
+      }
+  const curve: CurveManifest = {
+    sizes: subsets.map((s) => s.size),
+    seeds: o.curveSeeds,
+    subsetSeed: SUBSET_SEED,
+    trainRows: data.train.length,
+    rule: STEP_RULE,
+  };
+  return { jobs, training, curve };
+}
+
+function manifestOf(
+  o: DemoOptions,
+  jobs: readonly Job[],
+  training: Yaml,
+  curve: CurveManifest | undefined,
+  seconds: number,
+): DemoManifest {
+  const modelName = path.resolve(o.model) === path.join(o.root, SHIPPED_MODEL) ? SHIPPED_MODEL : o.model;
+  const main = jobs.filter((j) => j.trainExamples === undefined);
+  return {
+    formatVersion: 1,
+    createdAt: new Date().toISOString(),
+    quick: o.quick,
+    maxSteps: Math.max(0, ...main.map((j) => j.progress.total)),
+    batchSize: Number(training.per_device_train_batch_size ?? 8),
+    variants: Object.fromEntries(o.variants.map((v) => [v, (VARIANTS[v] as (m: string) => string)(modelName)])),
+    machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.version}, ${o.parallel} run(s) at a time; whole demo ${seconds.toFixed(0)} s`,
+    task: o.task.name,
+    model: modelName,
+    testOf: training.load_best_model_at_end === false ? 'last' : 'best',
+    ...(curve ? { curve } : {}),
+    plannedRuns: jobs.length,
+    runs: jobs.flatMap((j) => (j.run ? [j.run] : [])),
+  };
 }
 
 export async function runDemo(o: DemoOptions, log: (s: string) => void = (s) => console.log(s)): Promise<DemoManifest> {
   const t0 = Date.now();
-  if (o.variants.some((v) => v !== 'scratch')) {
-    try {
-      await fs.access(path.join(o.root, 'examples', 'pretrained', 'model.safetensors'));
-    } catch {
-      throw new Error(
-        'examples/pretrained/model.safetensors is missing: run `npm run pretrain` first (or `--variants scratch`)',
-      );
-    }
-  }
+  const { model, shipped } = await checkModel(o);
   await fs.rm(o.out, { recursive: true, force: true });
   await fs.mkdir(o.out, { recursive: true });
-  const dataFiles = await preflightData(o.root, o.out, log, o.quick ? 100 : undefined);
-  const jobs: Job[] = [];
-  let batchSize = 0;
-  let maxSteps = 0;
-  for (const variant of o.variants) {
-    const source = path.join(o.root, 'examples', `${variant}.finetune.yaml`);
-    const text = await fs.readFile(source, 'utf8');
-    for (const seed of o.seeds) {
-      const name = `${variant}-seed${seed}`;
-      const cfg = seedConfig(text, path.dirname(source), {
-        seed,
-        outputDir: path.join(o.out, 'runs', name),
-        runName: name,
-        ...(o.quick ? { quickSteps: o.quickSteps } : {}),
-        ...(o.maxSteps !== undefined ? { maxSteps: o.maxSteps } : {}),
-        dataFiles,
-      });
-      const training = section(cfg, 'training');
-      batchSize = Number(training.per_device_train_batch_size ?? 16);
-      maxSteps = Number(training.max_steps ?? 0);
-      const file = path.join(o.out, 'configs', `${name}.finetune.yaml`);
-      await writeFileAtomic(
-        file,
-        `# Generated by scripts/demo/runDemo.ts from ${path.relative(o.root, source)}\n${stringify(cfg)}`,
-      );
-      jobs.push({
-        variant,
-        seed,
-        config: file,
-        progress: { label: `${variant} seed ${seed}`, step: 0, total: maxSteps, state: 'waiting' },
-      });
-    }
-  }
+  const data = await prepareData(o, log);
+  const { jobs, training, curve } = await buildJobs(o, model, shipped, data);
+  const curveRuns = jobs.filter((j) => j.trainExamples !== undefined).length;
   log(
-    `${jobs.length} runs (${o.variants.join(', ')} x seeds ${o.seeds.join(', ')}), ${o.parallel} at a time; output in ${o.out}`,
+    `${jobs.length} runs (${o.variants.join(', ')} x seeds ${o.seeds.join(', ')}${curveRuns ? `; ${curveRuns} for the curve` : ''}), ` +
+      `${o.parallel} at a time; output in ${o.out}`,
   );
   const view = new MultiProgress(
     process.stdout,
     !!process.stdout.isTTY && !process.env.CI,
     jobs.map((j) => j.progress),
   );
-  await pool(jobs, o.parallel, (j) => runJob(j, o.root, o.out, o.parallel, () => view.update()));
-  for (const j of jobs) if (j.error) log(`${j.progress.label}: ${j.error}`);
-  const manifest: DemoManifest = {
-    formatVersion: 1,
-    createdAt: new Date().toISOString(),
-    quick: o.quick,
-    maxSteps,
-    batchSize,
-    variants: Object.fromEntries(o.variants.map((v) => [v, VARIANTS[v] as string])),
-    machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.version}, ${o.parallel} run(s) at a time; whole demo ${((Date.now() - t0) / 1000).toFixed(0)} s`,
-    runs: jobs.flatMap((j) => (j.run ? [j.run] : [])),
+  // runs.json is rewritten after every run (one write at a time), so that a demo stopped part-way still
+  // reports the runs it finished: `node --import tsx scripts/demo/report.ts DIR`.
+  let written = Promise.resolve();
+  const save = async (): Promise<DemoManifest> => {
+    const manifest = manifestOf(o, jobs, training, curve, (Date.now() - t0) / 1000);
+    const text = `${JSON.stringify(manifest, null, 2)}\n`;
+    written = written.then(() => writeFileAtomic(path.join(o.out, 'runs.json'), text));
+    await written;
+    return manifest;
   };
-  await writeFileAtomic(path.join(o.out, 'runs.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  await pool(jobs, o.parallel, async (j) => {
+    await runJob(j, o.root, o.out, o.parallel, () => view.update());
+    await save();
+  });
+  for (const j of jobs) if (j.error) log(`${j.progress.label}: ${j.error}`);
+  const manifest = await save();
   const built = await writeReport(o.out);
   log('');
   log(built.markdown.split('\n## Runs')[0] ?? '');
@@ -362,7 +215,10 @@ export async function runDemo(o: DemoOptions, log: (s: string) => void = (s) => 
   if (o.publish) {
     await writeFileAtomic(path.join(o.root, 'examples', 'report.md'), built.markdown);
     await writeFileAtomic(path.join(o.root, 'examples', 'learning-curves.svg'), built.svg);
-    log('published examples/report.md and examples/learning-curves.svg');
+    if (built.curveSvg) await writeFileAtomic(path.join(o.root, 'examples', CURVE_SVG), built.curveSvg);
+    log(
+      `published examples/report.md, examples/learning-curves.svg${built.curveSvg ? ` and examples/${CURVE_SVG}` : ''}`,
+    );
   }
   if (jobs.some((j) => j.error)) process.exitCode = 1;
   return manifest;
@@ -373,7 +229,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(im
   Promise.resolve()
     .then(() => runDemo(parseArgs(process.argv.slice(2), root)))
     .catch((e: unknown) => {
-      console.error(`demo: ${(e as Error).message}`);
+      const fix = isFineTuneError(e) && e.fix ? `\n  fix: ${e.fix}` : '';
+      console.error(`demo: ${(e as Error).message}${fix}`);
       process.exit(1);
     });
 }

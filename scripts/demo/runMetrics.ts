@@ -14,6 +14,8 @@ export interface RunSummary {
   /** null when the run wrote no test evaluation (e.g. it failed or stopped early). */
   testAccuracy: number | null;
   testF1: number | null;
+  /** Every metric of the test evaluation, by the engine's bare name (`accuracy`, `f1`, ...); empty without one. */
+  testMetrics: Map<string, number>;
   bestValidationAccuracy: number | null;
   /** The first step at which validation accuracy reached its maximum. */
   stepsToBest: number | null;
@@ -45,6 +47,7 @@ export function summariseMetrics(jsonl: string): RunSummary {
   const s: RunSummary = {
     testAccuracy: null,
     testF1: null,
+    testMetrics: new Map(),
     bestValidationAccuracy: null,
     stepsToBest: null,
     steps: 0,
@@ -83,6 +86,7 @@ export function summariseMetrics(jsonl: string): RunSummary {
       } else if (m.split === 'test') {
         s.testAccuracy = acc;
         s.testF1 = num(m.metrics.f1);
+        s.testMetrics = numericEntries(m.metrics);
       }
     } else if (m.type === 'done') {
       const ms = num(m.elapsedMs);
@@ -92,6 +96,16 @@ export function summariseMetrics(jsonl: string): RunSummary {
   }
   s.samplesPerSecond = speeds.length ? speeds.reduce((a, b) => a + b, 0) / speeds.length : null;
   return s;
+}
+
+/** The finite numbers of a parsed JSON object, in a Map (its keys come from a file, so never a plain lookup). */
+function numericEntries(o: Record<string, unknown>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [k, v] of Object.entries(o)) {
+    const n = num(v);
+    if (n !== null) out.set(k, n);
+  }
+  return out;
 }
 
 export interface MeanStd {

@@ -3,11 +3,13 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { assertWellFormedSvg } from './svgCheck';
 import { learningCurvesSvg } from '../../scripts/demo/chart';
 import { bar, progressLine } from '../../scripts/demo/progress';
 import { buildReport, type DemoManifest } from '../../scripts/demo/report';
 import { meanStd, summariseMetrics } from '../../scripts/demo/runMetrics';
-import { parseArgs, seedConfig } from '../../scripts/demo/runDemo';
+import { seedConfig } from '../../scripts/demo/demoConfig';
+import { parseArgs } from '../../scripts/demo/options';
 
 interface Fake {
   valAcc: number[];
@@ -151,7 +153,7 @@ test('the report table matches the metrics files it was made from', async () => 
       (meanStd(fakes.finetune!.map((r) => r.testAcc))!.mean - meanStd(fakes.scratch!.map((r) => r.testAcc))!.mean);
     assert.match(built.markdown, new RegExp(`finetune vs scratch: \\+${gain.toFixed(1)} points`));
     // One per-run row each, with its own test accuracy.
-    assert.match(built.markdown, /\| finetune \| 2 \| 84\.0 \| 84\.0 \| 86\.0 \| 20 \|/);
+    assert.match(built.markdown, /\| finetune \| 2 \| all \| 84\.0 \| 84\.0 \| 86\.0 \| 20 \|/);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
@@ -164,10 +166,24 @@ test('a run without metrics gets n/a cells instead of breaking the report', asyn
     manifest.runs.push({ variant: 'finetune', seed: 3, runDir: 'runs/missing', trainableParams: 1, totalParams: 1 });
     await fs.writeFile(path.join(dir, 'runs.json'), JSON.stringify(manifest));
     const built = await buildReport(dir);
-    assert.match(built.markdown, /\| finetune \| 3 \| n\/a \| n\/a \|/);
+    assert.match(built.markdown, /\| finetune \| 3 \| all \| n\/a \| n\/a \|/);
     const finetune = built.rows.find((r) => r.variant === 'finetune');
     assert.equal(finetune?.seeds, 3);
-    assert.equal(finetune?.testAccuracy?.n, 2, 'the mean is over the runs that have a test score');
+    assert.equal(finetune?.scores[0]?.n, 2, 'the mean is over the runs that have a test score');
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a demo stopped part-way reports the runs it finished and says how many were planned', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'demo-report-'));
+  try {
+    const manifest = await writeFakeDemo(dir);
+    await fs.writeFile(path.join(dir, 'runs.json'), JSON.stringify({ ...manifest, plannedRuns: 9 }));
+    const built = await buildReport(dir);
+    assert.match(built.markdown, /\*\*Incomplete:\*\* 4 of the 9 planned runs finished\./);
+    await fs.writeFile(path.join(dir, 'runs.json'), JSON.stringify({ ...manifest, plannedRuns: 4 }));
+    assert.doesNotMatch((await buildReport(dir)).markdown, /Incomplete/);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
@@ -184,17 +200,7 @@ test('the chart SVG is well-formed, with one path per run in each panel', () => 
     })),
   );
   const svg = learningCurvesSvg(runs);
-  assert.ok(svg.startsWith('<?xml'));
-  // Well-formed: every opened element is closed in order (no attribute contains a raw '<' or '&').
-  const stack: string[] = [];
-  for (const m of svg.matchAll(/<(\/?)([a-zA-Z]+)[^>]*?(\/?)>/g)) {
-    const [, closing, name, selfClosing] = m;
-    if (selfClosing) continue;
-    if (closing) assert.equal(stack.pop(), name);
-    else stack.push(name as string);
-  }
-  assert.deepEqual(stack, []);
-  assert.ok(!/&(?!amp;|lt;|gt;|quot;|apos;)/.test(svg), 'unescaped ampersand');
+  assertWellFormedSvg(svg);
   const paths = [...svg.matchAll(/<path d="([^"]+)"/g)].map((m) => m[1] as string);
   assert.equal(paths.length, runs.length * 2);
   for (const d of paths) assert.match(d, /^M[\d.]+,[\d.]+( L[\d.]+,[\d.]+)+$/);
