@@ -62,3 +62,14 @@ export function inferProblemType(e: ProblemEvidence): ProblemType {
   if (p && (p.num_labels ?? labels) === 1) return 'regression';
   return 'single_label_classification';
 }
+
+/**
+ * The metrics a config's run can report, before its data is read: its problem type's when declared; otherwise
+ * any classification problem type's, since the data or the pre-trained model may still decide (the trainer then
+ * checks the metric against the type it settles on).
+ */
+export function metricsOfConfig(task: 'text-classification' | 'masked-lm', declared?: ProblemType): readonly string[] {
+  if (task === 'masked-lm') return TASK_METRICS['masked-lm'];
+  if (declared) return TASK_METRICS[declared];
+  return [...new Set(PROBLEM_TYPES.flatMap((p) => TASK_METRICS[p]))];
+}

@@ -36,7 +36,7 @@ export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
 export function averageRanks(x: ArrayLike<number>): Float64Array {
   const order = Array.from({ length: x.length }, (_, i) => i).sort((a, b) => x[a]! - x[b]!);
   const ranks = new Float64Array(x.length);
-  for (let start = 0; start < order.length; ) {
+  for (let start = 0; start < order.length;) {
     let end = start + 1;
     while (end < order.length && x[order[end]!] === x[order[start]!]) end++;
     const rank = (start + 1 + end) / 2;

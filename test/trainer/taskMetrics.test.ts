@@ -41,8 +41,22 @@ test('with more than two labels f1 is the macro average; MCC has the multiclass 
   assert.equal(m.f1, m.f1Macro);
   // sklearn: c = 2, s = 4, t = (1,1,2), p = (1,1,2): (2·4 − 6)/√((16 − 6)(16 − 6)) = 0.2.
   close(m.matthews, 0.2, 'multiclass mcc');
-  close(matthewsFromConfusion([[1, 0], [0, 1]]), 1, 'perfect');
-  close(matthewsFromConfusion([[0, 1], [1, 0]]), -1, 'inverted');
+  close(
+    matthewsFromConfusion([
+      [1, 0],
+      [0, 1],
+    ]),
+    1,
+    'perfect',
+  );
+  close(
+    matthewsFromConfusion([
+      [0, 1],
+      [1, 0],
+    ]),
+    -1,
+    'inverted',
+  );
 });
 
 test('Pearson and Spearman with ties (average ranks)', () => {
