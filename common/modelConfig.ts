@@ -7,6 +7,7 @@ import { bertParameters } from './bertParams';
 import type { ArchitectureConfig } from './config/schema';
 import { LIMITS } from './config/schema';
 import { FineTuneError } from './errors';
+import type { ProblemType } from './problemType';
 import type { BertHead as CommonBertHead } from './bertParams';
 
 /**
@@ -18,6 +19,8 @@ export interface BertConfig extends Required<ArchitectureConfig> {
   hidden_act: 'gelu';
   classifier_dropout?: number | null;
   num_labels?: number;
+  /** What a classification head predicts (common/problemType.ts); absent means single-label, as in HF. */
+  problem_type?: ProblemType;
   id2label?: Record<string, string>;
   label2id?: Record<string, number>;
 }

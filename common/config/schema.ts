@@ -60,7 +60,8 @@ export interface ModelConfig {
   tokenizer?: string;
   architecture?: ArchitectureConfig;
   problem_type?: ProblemType;
-  threshold: number;
+  /** Defaulted by the validator; optional so that code building a model section need not name it. */
+  threshold?: number;
 }
 
 export interface DataConfig {

@@ -69,3 +69,8 @@ export function thresholdLogits(logits: ArrayLike<number>, threshold: number): U
 export function sigmoid(x: number): number {
   return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
 }
+
+/** One logit's BCE-with-logits against a 0/1 target, computed stably: max(x, 0) − x·y + log(1 + e^−|x|). */
+export function bceWithLogitsValue(x: number, y: number): number {
+  return Math.max(x, 0) - x * y + Math.log1p(Math.exp(-Math.abs(x)));
+}
