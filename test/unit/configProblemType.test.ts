@@ -1,8 +1,10 @@
 /** `model.problem_type`, `model.threshold`, `data.label_separator` and the metrics each problem type reports. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { labelColumnChecks } from '../../common/config/dataFileChecks';
 import { greaterIsBetter } from '../../common/config/rules';
 import { validateConfigText } from '../../common/config/validate';
+import { ConfigDocument } from '../../common/config/yamlDoc';
 import { inferProblemType } from '../../common/problemType';
 import { codes, covered, find, VALID } from './configHelpers';
 
@@ -69,5 +71,23 @@ describe('config: problem types and their metrics', () => {
       inferProblemType({ listLabels: false, pretrained: { problem_type: 'nonsense' } }),
       'single_label_classification',
     );
+  });
+});
+
+describe('config: the label-column checks know regression and multi-label', () => {
+  const sample = {
+    rows: 200,
+    complete: true,
+    columns: new Map([['label', { distinct: 190, examples: ['3.8', '0.2', '4.6'] }]]),
+  };
+  const check = (keys: string) => {
+    const text = withModel(keys);
+    const { config } = validateConfigText(text);
+    return codes(labelColumnChecks(config, sample, new ConfigDocument(text)));
+  };
+  it('190 distinct values in 200 rows: free text for classes, a regression for numbers', () => {
+    assert.deepEqual(check('  revision: main'), ['label-column-free-text']);
+    assert.deepEqual(check('  problem_type: regression'), []);
+    assert.deepEqual(check('  problem_type: multi_label_classification'), []);
   });
 });
