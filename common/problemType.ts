@@ -27,9 +27,6 @@ export const TASK_METRICS: Readonly<Record<MetricTask, readonly string[]>> = {
   'masked-lm': ['loss', 'perplexity', 'accuracy'],
 };
 
-/** Every metric name some task reports, for places that do not know the task (an old run's files). */
-export const ALL_METRICS: readonly string[] = [...new Set(Object.values(TASK_METRICS).flat())];
-
 /**
  * HF TrainingArguments' default of `greater_is_better`: true unless the metric's name ends with `loss`.
  * Perplexity is the one more exception: it is exp(loss), so lower is better, whatever the rule says.

@@ -7,7 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { FineTuneError } from '../../common/errors';
 import { readTrainerState } from '../../trainer/engine/checkpoint';
+import { checkResumeProblemType } from '../../trainer/engine/problemTypeCheck';
 import { evaluateFile, loadModelFolder, predictText } from '../../trainer/engine/inference';
 import { runEngine } from './engineRunner';
 import type { EngineRun } from './engineRunner';
@@ -65,6 +67,13 @@ test('regression: MSE goes down, eval reports loss, pearson and spearmanr; confi
   assert.equal(cfg.problem_type, 'regression');
   assert.equal(cfg.num_labels, 1);
   assert.deepEqual(cfg.id2label, { 0: 'LABEL_0' });
+
+  // Resuming it as another problem type is refused: the head and its optimizer moments belong to this loss.
+  await checkResumeProblemType(ckpt, 'regression', ws.configFile);
+  await assert.rejects(
+    checkResumeProblemType(ckpt, 'single_label_classification', ws.configFile),
+    (e: unknown) => e instanceof FineTuneError && e.code === 'resume-problem-type-differs' && /regression/.test(e.fix!),
+  );
 
   const m = await loadModelFolder(ckpt);
   try {
