@@ -7,11 +7,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { validateConfigText } from '../../common/config/validate';
 import { FineTuneError } from '../../common/errors';
 import { readDataset } from '../../files/data/readDataset';
 import { collate } from '../../trainer/data/collate';
 import { checkLabelCount } from '../../trainer/data/labels';
 import { encodeTargets, taskLabelMap } from '../../trainer/data/targets';
+import { runProblemType } from '../../trainer/engine/problemTypeCheck';
 import { multiLabelCsv, stsbLike } from './taskFixtures';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ft-task-data-'));
@@ -107,4 +109,31 @@ test('a list label under single_label_classification names its line and suggests
   // A list item that is not a label (an object, an empty string) is refused where it is read.
   const g = file('g.jsonl', '{"text": "a", "label": ["x", {"y": 1}]}\n');
   await assert.rejects(readDataset(g, { textColumn: 'text', labelColumn: 'label' }), /line 1: item 2 of the list/);
+});
+
+test('the run settles the problem type from the data, then checks metric_for_best_model against it', async () => {
+  const text = (extra: string) =>
+    `mode: from-scratch\nmodel:\n  tokenizer: tok\ndata:\n  train_file: t.jsonl\n  validation_split: 0.2\ntraining:\n${extra}`;
+  const f = file('inferred.jsonl', '{"text": "a", "label": ["x"]}\n{"text": "b", "label": "y"}\n');
+  const rows = (await readDataset(f, { textColumn: 'text', labelColumn: 'label' })).rows;
+  const ok = validateConfigText(text('  metric_for_best_model: eval_f1_micro\n')).config;
+  assert.deepEqual(runProblemType(ok, rows, undefined, f), {
+    problemType: 'multi_label_classification',
+    separator: ',',
+    threshold: 0.5,
+  });
+  // The validator let `pearson` pass (no problem_type was written); the list labels make this multi-label.
+  const wrong = validateConfigText(text('  metric_for_best_model: pearson\n')).config;
+  assert.throws(
+    () => runProblemType(wrong, rows, undefined, f),
+    (e: unknown) =>
+      e instanceof FineTuneError &&
+      e.code === 'metric-not-reported' &&
+      e.message.includes('multi_label_classification') &&
+      e.message.includes(f) &&
+      /f1_micro/.test(e.fix ?? ''),
+  );
+  // A pre-trained regression model makes an undeclared run a regression.
+  const reg = runProblemType(wrong, rows.slice(1), { problem_type: 'regression' }, f);
+  assert.equal(reg.problemType, 'regression');
 });
