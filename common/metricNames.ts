@@ -45,3 +45,23 @@ export function decidingMetric(s: DecidingMetricSources): { metric: string; grea
   // The validator's default for a config that says nothing (common/config/rules.ts greaterIsBetter).
   return { metric: 'loss', greaterIsBetter: false };
 }
+
+/** How the panels title a metric: the bare names HF's `evaluate` uses are terse (`spearmanr`, `f1_micro`). */
+const TITLES: ReadonlyMap<string, string> = new Map([
+  ['loss', 'loss'],
+  ['accuracy', 'accuracy'],
+  ['f1', 'F1'],
+  ['f1_macro', 'macro-F1'],
+  ['f1_micro', 'micro-F1'],
+  ['matthews_correlation', 'Matthews correlation'],
+  ['pearson', 'Pearson r'],
+  ['spearmanr', 'Spearman ρ'],
+  ['perplexity', 'perplexity'],
+]);
+
+/** A metric's title for a chart, with its HF key so that it can be found in trainer_state.json: `F1 (eval_f1)`. */
+export function metricTitle(name: string): string {
+  const bare = normaliseMetricName(name);
+  const title = TITLES.get(bare);
+  return title && title !== bare ? `${title} (${evalMetricKey(bare)})` : evalMetricKey(bare);
+}

@@ -3,7 +3,10 @@
  * panels. Macro-F1 averages over every class of the label map, as sklearn's f1_score(average='macro') with
  * `labels=` given: a class that never occurs nor is predicted counts with F1 0 only if it has support or
  * predictions; classes with neither are left out of the average (sklearn would warn and count them as 0).
+ * With two labels, `f1` is GLUE's (MRPC, QQP): sklearn's binary F1 of the positive class, label id 1 (the
+ * second label of the label map); 0 when that class is neither present nor predicted, as sklearn gives.
  */
+import { matthewsFromConfusion } from './metrics/correlation';
 
 export interface PerClassMetrics {
   label: string;
@@ -15,7 +18,10 @@ export interface PerClassMetrics {
 
 export interface ClassificationMetrics {
   accuracy: number;
+  /** The positive class's F1 with two labels; the macro average with more. */
   f1: number;
+  f1Macro: number;
+  matthews: number;
   confusion: number[][];
   perClass: PerClassMetrics[];
 }
@@ -58,7 +64,15 @@ export function classificationMetrics(
       f1Count += 1;
     }
   }
-  return { accuracy: n ? correct / n : 0, f1: f1Count ? f1Sum / f1Count : 0, confusion, perClass };
+  const f1Macro = f1Count ? f1Sum / f1Count : 0;
+  return {
+    accuracy: n ? correct / n : 0,
+    f1: k === 2 ? perClass[1]!.f1 : f1Macro,
+    f1Macro,
+    matthews: matthewsFromConfusion(confusion),
+    confusion,
+    perClass,
+  };
 }
 
 /** Index of the largest value in row `r` of a row-major [rows, cols] matrix. */

@@ -8,6 +8,7 @@ import { bertParameters } from './bertParams';
 import type { ArchitectureConfig } from './config/schema';
 import { LIMITS } from './config/schema';
 import { FineTuneError } from './errors';
+import type { ProblemType } from './problemType';
 import type { BertHead as CommonBertHead } from './bertParams';
 import { ACTIVATIONS, isActivation, isModelType } from './modelFamilies';
 import type { Activation, ModelType } from './modelFamilies';
@@ -28,6 +29,8 @@ export interface BertConfig extends Required<Omit<ArchitectureConfig, FamilyKeys
   hidden_act: Activation;
   classifier_dropout?: number | null;
   num_labels?: number;
+  /** What a classification head predicts (common/problemType.ts); absent means single-label, as in HF. */
+  problem_type?: ProblemType;
   id2label?: Record<string, string>;
   label2id?: Record<string, number>;
 }

@@ -130,8 +130,17 @@ export function confusionMatchesLabels(t: { labels?: string[]; confusion?: numbe
 
 /** What `evaluate` answers (trainer/engine/evaluate.ts EvalResult): metrics over `examples`, tables for classes. */
 export const evaluationResultFields = { metrics: record(num), ...evaluationTables, examples: count };
-/** What `predict` answers: the label and every label's probability (the trainer may add tensors for debugging). */
-export const predictionResult = obj({ label: str, probabilities: record(num) });
+/**
+ * What `predict` answers: the label and every label's probability (the trainer may add tensors for debugging).
+ * Regression: `label` is the value as text, `value` the number, no probabilities. Multi-label: `labels` are the
+ * labels above the threshold, `label` them joined, and each probability is its own sigmoid.
+ */
+export const predictionResult = obj({
+  label: str,
+  probabilities: record(num),
+  value: opt(num),
+  labels: opt(arr(str)),
+});
 const resultValues = { evaluate: obj(evaluationResultFields), predict: predictionResult } as const;
 export type ResultCommand = keyof typeof resultValues;
 export type ResultValue<C extends ResultCommand> = Infer<(typeof resultValues)[C]>;

@@ -16,7 +16,7 @@ import { ProgressView } from './cliView';
 const HELP = `Usage:
   finetune-studio train <config.finetune.yaml> [--backend auto|gpu|node|wasm|cpu] [--max-steps N]
                         [--resume-from-checkpoint RUN/checkpoint-N] [--json]
-  finetune-studio evaluate --model DIR --data FILE [--text-column C] [--label-column C] [--json]
+  finetune-studio evaluate --model DIR --data FILE [--text-column C] [--label-column C] [--label-separator S] [--json]
   finetune-studio predict --model DIR --text "..." [--text-pair "..."] [--json]`;
 
 /** Held in a variable so that esbuild leaves this development-only lookup alone. */

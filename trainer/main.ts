@@ -1,7 +1,7 @@
 /**
  * The training subprocess. The extension forks the built bundle (dist/trainer.js) and the CLI runs it too:
  *   train <config> [--backend X] [--max-steps N] [--resume-from-checkpoint DIR]
- *   evaluate --model DIR --data FILE [--text-column C] [--label-column C]
+ *   evaluate --model DIR --data FILE [--text-column C] [--label-column C] [--label-separator S]
  *   predict --model DIR --text "..." [--text-pair "..."]
  * stdout carries the JSON-lines protocol (common/protocol.ts) and nothing else: console output of libraries
  * (tfjs backend notices, transformers.js) is sent to stderr before anything is imported that could print.
@@ -344,6 +344,7 @@ async function runEvaluate(args: ParsedArgs): Promise<number> {
     ...(f.get('text-column') ? { textColumn: f.get('text-column')! } : {}),
     ...(f.get('text-pair-column') ? { textPairColumn: f.get('text-pair-column')! } : {}),
     ...(f.get('label-column') ? { labelColumn: f.get('label-column')! } : {}),
+    ...(f.get('label-separator') ? { labelSeparator: f.get('label-separator')! } : {}),
     onFallback: (why) => send({ type: 'log', level: 'warn', message: why }),
   });
   send({ type: 'result', command: 'evaluate', value: r });

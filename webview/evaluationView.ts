@@ -1,5 +1,6 @@
 /** Evaluation results: the confusion matrix as a heatmap table, and precision / recall / F1 per class. */
 import { formatValue } from '../common/chartData';
+import { metricTitle } from '../common/metricNames';
 import type { EvalRecord } from '../common/runSeries';
 import { h } from './dom';
 
@@ -25,7 +26,9 @@ export function renderEvaluation(heading: string, e: EvaluationTables, withMetri
         h(
           'tbody',
           {},
-          ...scalars.map(([k, x]) => h('tr', {}, h('td', {}, k), h('td', { class: 'num' }, formatValue(x)))),
+          ...scalars.map(([k, x]) =>
+            h('tr', {}, h('td', {}, metricTitle(k)), h('td', { class: 'num' }, formatValue(x))),
+          ),
         ),
       ),
     );

@@ -9,6 +9,7 @@ import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import { formatValue } from '../common/chartData';
+import { evalMetricKey, metricTitle } from '../common/metricNames';
 import { applyMessage, bestEval, runStatus } from '../common/runSeries';
 import { metricsAppend, metricsCommands, metricsState } from '../common/webviewProtocol';
 import type { MetricsAppend, MetricsState } from '../common/webviewProtocol';
@@ -147,12 +148,13 @@ function fileBase(): string {
   );
 }
 
-function chartBox(title: string, chart: LineChart): HTMLElement {
+/** A chart with its export buttons; `fileName` names the exported image (default: the title). */
+function chartBox(title: string, chart: LineChart, fileName = title): HTMLElement {
   const exportAs = (format: 'png' | 'svg') =>
     ipc.command('exportImage', {
       format,
       data: format === 'png' ? chart.toPng() : chart.toSvg(),
-      suggestedName: `${fileBase()}-${title.replace(/\W+/g, '_')}.${format}`,
+      suggestedName: `${fileBase()}-${fileName.replace(/\W+/g, '_')}.${format}`,
     });
   return h(
     'section',
@@ -178,9 +180,9 @@ function rebuild(): void {
     charts.append(chartBox(c.title, chart));
   }
   for (const m of evalMetricsOf(runs)) {
-    const chart = new LineChart(`Evaluation ${m}`, view.by, onZoom);
+    const chart = new LineChart(`Evaluation ${metricTitle(m)}`, view.by, onZoom);
     evalCharts.set(m, chart);
-    charts.append(chartBox(`eval ${m}`, chart));
+    charts.append(chartBox(metricTitle(m), chart, evalMetricKey(m)));
   }
   render();
 }

@@ -137,6 +137,8 @@ function useColumn(doc: ConfigDocument, col: ColumnKey, name: string): ConfigFix
  * gives thousands of one-example classes (and a run the trainer refuses past `data.max_labels`).
  */
 export function labelColumnChecks(c: FineTuneConfig, sample: ColumnSample, doc: ConfigDocument): ConfigDiagnostic[] {
+  // A regression's values are all distinct, and a multi-label cell joins several labels: neither counts classes.
+  if (c.model.problem_type === 'regression' || c.model.problem_type === 'multi_label_classification') return [];
   const column = c.data.label_column;
   const stats = sample.columns.get(column);
   if (stats === undefined) return [];

@@ -7,6 +7,7 @@ import type { FineTuneConfig } from './schema';
 import type { ConfigDocument } from './yamlDoc';
 import { diag } from './makeDiagnostic';
 import { normaliseMetricName } from '../metricNames';
+import { defaultGreaterIsBetter, metricsOfConfig } from '../problemType';
 import type { ArchitectureConfig } from './schema';
 import { estimateForShape, formatBytes, WASM_HEAP_BYTES } from '../memoryEstimate';
 import { isFrozen } from '../freeze';
@@ -15,19 +16,12 @@ import { headFor } from './fileChecks';
 /** The vocabulary assumed when `vocab_size` is left to the tokenizer: BERT's own, 30,522 tokens. */
 const DEFAULT_VOCAB_SIZE = 30_522;
 
-/** Metric names the engine reports, per task, without the `eval_` prefix. */
-export const METRICS = {
-  'text-classification': ['loss', 'accuracy', 'f1'],
-  'masked-lm': ['loss', 'perplexity', 'accuracy'],
-} as const;
-
 // Declared with the rest of the metric vocabulary; kept importable from here for the trainer and the tests.
 export { normaliseMetricName } from '../metricNames';
 
 export function greaterIsBetter(c: FineTuneConfig): boolean {
   if (c.training.greater_is_better !== undefined) return c.training.greater_is_better;
-  const m = normaliseMetricName(c.training.metric_for_best_model ?? 'loss');
-  return !(m === 'loss' || m === 'perplexity');
+  return defaultGreaterIsBetter(c.training.metric_for_best_model ?? 'loss');
 }
 
 export function hasValidation(c: FineTuneConfig): boolean {
@@ -265,13 +259,14 @@ export function crossFieldRules(
     );
   }
   if (t.metric_for_best_model !== undefined) {
-    const known: readonly string[] = METRICS[c.task];
+    const known = metricsOfConfig(c.task, c.model.problem_type);
     if (!known.includes(normaliseMetricName(t.metric_for_best_model))) {
+      const of = c.task === 'text-classification' && c.model.problem_type ? c.model.problem_type : c.task;
       out.push(
         diag(
           'error',
           'unknown-metric',
-          `\`metric_for_best_model\`: \`${t.metric_for_best_model}\` is not a metric of ${c.task}; use one of ${known.map((m) => `\`${m}\``).join(', ')}.`,
+          `\`metric_for_best_model\`: \`${t.metric_for_best_model}\` is not a metric of ${of}; use one of ${known.map((m) => `\`${m}\``).join(', ')}.`,
           ['training', 'metric_for_best_model'],
           doc,
           [],
@@ -279,6 +274,11 @@ export function crossFieldRules(
         ),
       );
     }
+  }
+
+  if (c.task === 'masked-lm' && c.model.problem_type !== undefined) {
+    const message = '`problem_type` is ignored by masked-lm: it is the kind of classification head a run trains.';
+    out.push(diag('warning', 'problem-type-ignored', message, ['model', 'problem_type'], doc, []));
   }
 
   // Suspicious values.

@@ -6,6 +6,8 @@
 import type { FieldsOf, SectionSpec } from './spec';
 import { ACTIVATIONS, MODEL_TYPES } from '../modelFamilies';
 import type { Activation, ModelType } from '../modelFamilies';
+import { PROBLEM_TYPES } from '../problemType';
+import type { ProblemType } from '../problemType';
 
 /**
  * Upper bounds on sizes and counts. Each is far above any BERT that trains in this tool (bert-large has 1024
@@ -65,6 +67,9 @@ export interface ModelConfig {
   revision?: string;
   tokenizer?: string;
   architecture?: ArchitectureConfig;
+  problem_type?: ProblemType;
+  /** Defaulted by the validator; optional so that code building a model section need not name it. */
+  threshold?: number;
 }
 
 export interface DataConfig {
@@ -76,6 +81,7 @@ export interface DataConfig {
   text_column: string;
   text_pair_column?: string;
   label_column: string;
+  label_separator: string;
   max_labels: number;
   max_length: number;
   group_by_length: boolean;
@@ -345,6 +351,31 @@ export const configSchema: SectionSpec<FineTuneConfig> = {
             'Tokenizer: a folder with `tokenizer.json` or `vocab.txt`, or a Hub id. Defaults to the tokenizer of `name_or_path`; required with `mode: from-scratch`.',
         },
         architecture,
+        problem_type: {
+          type: 'enum',
+          values: PROBLEM_TYPES,
+          description:
+            "What the head predicts, as Hugging Face `config.problem_type` (saved in every checkpoint's config.json). " +
+            "Unset, it is inferred as HF does: labels written as lists mean multi-label; a pre-trained model's own " +
+            '`problem_type` (or `num_labels: 1`, regression) comes next; otherwise single-label. Text-classification only.',
+          hf: 'PretrainedConfig.problem_type',
+          valueDocs: {
+            single_label_classification: 'One class per text; cross-entropy loss; accuracy, F1, Matthews correlation.',
+            multi_label_classification:
+              'A set of labels per text (a JSON list, or `label_separator`-joined text); BCE-with-logits loss; ' +
+              'a label is predicted when its sigmoid exceeds `threshold`.',
+            regression: 'A number per text (`num_labels: 1`); mean squared error; Pearson and Spearman correlation.',
+          },
+        },
+        threshold: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          exclusiveMaximum: 1,
+          default: 0.5,
+          description:
+            'Multi-label only: a label is predicted when the sigmoid of its logit is above this (evaluation and predict).',
+          examples: [0.5, 0.3],
+        },
       },
     },
     data: {
@@ -392,7 +423,17 @@ export const configSchema: SectionSpec<FineTuneConfig> = {
           type: 'string',
           kind: 'column',
           default: 'label',
-          description: 'Column holding the label (strings or integers). Ignored by masked-lm.',
+          description:
+            'Column holding the label (strings or integers; a number for regression; a list for multi-label). ' +
+            'Ignored by masked-lm.',
+        },
+        label_separator: {
+          type: 'string',
+          default: ',',
+          description:
+            'Multi-label only: the separator of the labels in a text cell (CSV, TSV, or a JSONL string), e.g. `sports,politics`. ' +
+            'A JSON list needs none.',
+          examples: [',', '|', ';'],
         },
         max_labels: {
           type: 'integer',
@@ -618,14 +659,18 @@ export const configSchema: SectionSpec<FineTuneConfig> = {
         metric_for_best_model: {
           type: 'string',
           description:
-            'Metric that picks the best checkpoint: `loss`, `accuracy`, `f1` (macro) for classification; `loss`, `perplexity` for masked-lm. Defaults to `loss`.',
+            'Metric that picks the best checkpoint, with or without `eval_`. Single-label: `loss`, `accuracy`, `f1` ' +
+            '(the positive class, label id 1, with two labels as GLUE; macro otherwise), `f1_macro`, ' +
+            '`matthews_correlation`. Multi-label: `loss`, `accuracy` (subset), `f1_micro`, `f1_macro`. Regression: ' +
+            '`loss`, `pearson`, `spearmanr`. Masked-lm: `loss`, `perplexity`, `accuracy`. Defaults to `loss`.',
           hf: 'TrainingArguments.metric_for_best_model',
-          examples: ['accuracy', 'f1', 'loss'],
+          examples: ['accuracy', 'f1', 'matthews_correlation', 'pearson', 'loss'],
         },
         greater_is_better: {
           type: 'boolean',
           description:
-            'Whether a larger `metric_for_best_model` is better. Defaults to false for loss and perplexity, true otherwise.',
+            'Whether a larger `metric_for_best_model` is better. Defaults as in HF: false for a name ending in `loss` ' +
+            '(and for perplexity), true otherwise.',
           hf: 'TrainingArguments.greater_is_better',
         },
         early_stopping_patience: {

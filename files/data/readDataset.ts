@@ -19,6 +19,8 @@ export interface DatasetRow {
   textPair?: string;
   /** Labels are kept as text; `buildLabelMap` decides their order and ids. */
   label?: string;
+  /** A label cell holding a JSON list (multi-label classification): its labels as text, possibly none. */
+  labelList?: string[];
   /** 1-based source line (for JSON, the line where the object starts). */
   line: number;
 }
@@ -115,7 +117,10 @@ function buildRows(
     }
     const row: DatasetRow = { text, line: r.line };
     if (o.textPairColumn !== undefined) row.textPair = asText(r, o.textPairColumn, file);
-    if (o.labelColumn !== undefined) {
+    const list = o.labelColumn !== undefined ? r.values.get(o.labelColumn) : undefined;
+    if (Array.isArray(list)) {
+      row.labelList = list.map((v, i) => listItem(v, i, r, o.labelColumn!, file));
+    } else if (o.labelColumn !== undefined) {
       const label = asText(r, o.labelColumn, file).trim();
       if (label === '') {
         out.missingLabels.push(r.line);
@@ -128,7 +133,19 @@ function buildRows(
   return out;
 }
 
-/** A cell as text. Objects and lists are refused: no column of a text classifier holds one. */
+/** One label of a list cell: a non-empty string or a number, as a label written alone would be. */
+function listItem(v: unknown, i: number, r: RawRecord, column: string, file: string): string {
+  const text = typeof v === 'string' ? v.trim() : typeof v === 'number' ? String(v) : '';
+  if (text !== '') return text;
+  const what = `item ${i + 1} of the list in '${shown(column)}' is ${JSON.stringify(v)?.slice(0, 40) ?? 'empty'}`;
+  throw new FineTuneError('data-bad-value', `line ${r.line}: ${what}, not a label`, {
+    file,
+    line: r.line,
+    fix: 'Write the labels of a row as a list of strings (or numbers), e.g. ["sports", "politics"].',
+  });
+}
+
+/** A cell as text. Objects and lists are refused: no text column holds one (label lists are read apart). */
 export function asText(r: RawRecord, column: string, file: string): string {
   const v = r.values.get(column);
   if (v === undefined || v === null) return '';
@@ -138,7 +155,7 @@ export function asText(r: RawRecord, column: string, file: string): string {
   throw new FineTuneError('data-bad-value', `line ${r.line}: '${shown(column)}' holds ${what}, not text`, {
     file,
     line: r.line,
-    fix: `Give '${shown(column)}' a string (or a number) on every line; multi-label classification is not supported.`,
+    fix: `Give '${shown(column)}' a string (or a number) on every line.`,
   });
 }
 

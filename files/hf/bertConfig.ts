@@ -5,6 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { FineTuneError } from '../../common/errors';
+import { isProblemType, PROBLEM_TYPES } from '../../common/problemType';
 import type { BertConfig as ModelBertConfig } from '../../common/modelConfig';
 import { configSchema } from '../../common/config/schema';
 import type { ModelConfig } from '../../common/config/schema';
@@ -161,6 +162,12 @@ export function validateBertConfig(raw: unknown, file: string, text?: string): B
   if (!Number.isInteger(pad) || pad < 0 || pad >= config.vocab_size) {
     const message = `'pad_token_id' must be an integer in [0, vocab_size), got ${JSON.stringify(pad)}`;
     throw new FineTuneError('model-bad-config', message, { file, ...lineOf('pad_token_id'), fix: RESTORE });
+  }
+  const problem = config['problem_type'] as unknown;
+  if (problem === null) delete config['problem_type'];
+  else if (problem !== undefined && !isProblemType(problem)) {
+    const message = `'problem_type' must be one of ${PROBLEM_TYPES.join(', ')}, got ${JSON.stringify(problem)?.slice(0, 60)}`;
+    throw new FineTuneError('model-bad-config', message, { file, ...lineOf('problem_type'), fix: RESTORE });
   }
   const dropout = config['classifier_dropout'];
   if (dropout !== undefined && dropout !== null && !(typeof dropout === 'number' && dropout >= 0 && dropout < 1)) {

@@ -85,7 +85,9 @@ export function summariseMetrics(jsonl: string): RunSummary {
         }
       } else if (m.split === 'test') {
         s.testAccuracy = acc;
-        s.testF1 = num(m.metrics.f1);
+        // The report's column is macro-F1: `f1_macro` since `f1` became GLUE's positive-class F1 for two
+        // labels; older runs' `f1` was the macro average.
+        s.testF1 = num(m.metrics.f1_macro ?? m.metrics.f1);
         s.testMetrics = numericEntries(m.metrics);
       }
     } else if (m.type === 'done') {

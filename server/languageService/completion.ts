@@ -7,7 +7,8 @@ import type { CompletionItem, CompletionList } from 'vscode-languageserver';
 import { CompletionItemKind, InsertTextFormat, MarkupKind } from 'vscode-languageserver';
 import type { ParamInfo } from '../../common/bertParams';
 import { countParameters } from '../../common/bertParams';
-import { METRICS } from '../../common/config/rules';
+import { PROBLEM_TYPES, TASK_METRICS } from '../../common/problemType';
+import type { MetricTask } from '../../common/problemType';
 import { configSchema } from '../../common/config/schema';
 import type { FineTuneConfig } from '../../common/config/schema';
 import type { FieldSpec } from '../../common/config/spec';
@@ -154,6 +155,27 @@ function relative(ctx: ServiceContext, abs: string): string {
   return rel === '' ? '.' : rel;
 }
 
+/**
+ * The metrics of the config's problem type; with none declared, the default (single-label) type's first, then
+ * those only another type reports, each saying which.
+ */
+function metricItems(config: FineTuneConfig | undefined): CompletionItem[] {
+  const declared = config?.model.problem_type;
+  const tasks: readonly MetricTask[] =
+    config?.task === 'masked-lm' ? ['masked-lm'] : declared ? [declared] : PROBLEM_TYPES;
+  const seen = new Set<string>();
+  const items: CompletionItem[] = [];
+  tasks.forEach((task, i) => {
+    TASK_METRICS[task].forEach((m, j) => {
+      if (seen.has(m)) return;
+      seen.add(m);
+      const sortText = `${i}${String(j).padStart(2, '0')}`;
+      items.push({ label: m, kind: CompletionItemKind.EnumMember, detail: `metric of ${task}`, sortText });
+    });
+  });
+  return items;
+}
+
 async function stringItems(
   ctx: ServiceContext,
   spec: FieldSpec,
@@ -162,10 +184,7 @@ async function stringItems(
 ): Promise<CompletionItem[]> {
   const items: CompletionItem[] = [];
   const ws = ctx.workspace;
-  if (key === 'metric_for_best_model') {
-    const task = config?.task ?? 'text-classification';
-    return METRICS[task].map((m) => ({ label: m, kind: CompletionItemKind.EnumMember, detail: `metric of ${task}` }));
-  }
+  if (key === 'metric_for_best_model') return metricItems(config);
   if (spec.kind === 'model' || spec.kind === 'tokenizer' || spec.kind === 'checkpoint') {
     const folders = ws ? await withTimeout(ws.modelFolders(), ctx.timeoutMs, []) : [];
     for (const f of folders) {

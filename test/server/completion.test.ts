@@ -98,8 +98,26 @@ describe('completion: values', () => {
     );
     assert.deepEqual(labels(await complete(other)), ['sentence', 'label']);
   });
-  it('metric_for_best_model: the metrics of the task', async () => {
-    assert.deepEqual(labels(await complete(BASE + '  metric_for_best_model: |')), ['loss', 'accuracy', 'f1']);
+  it('metric_for_best_model: the metrics of the problem type', async () => {
+    const sorted = (items: Awaited<ReturnType<typeof complete>>) =>
+      [...items].sort((a, b) => (a.sortText ?? '').localeCompare(b.sortText ?? '')).map((i) => i.label);
+    // Undeclared: the default (single-label) type's first, then what only another type reports.
+    assert.deepEqual(sorted(await complete(BASE + '  metric_for_best_model: |')), [
+      'loss',
+      'accuracy',
+      'f1',
+      'f1_macro',
+      'matthews_correlation',
+      'f1_micro',
+      'pearson',
+      'spearmanr',
+    ]);
+    const typed = (type: string) =>
+      complete(
+        BASE.replace('  name_or_path', `  problem_type: ${type}\n  name_or_path`) + '  metric_for_best_model: |',
+      );
+    assert.deepEqual(labels(await typed('regression')), ['loss', 'pearson', 'spearmanr']);
+    assert.deepEqual(labels(await typed('multi_label_classification')), ['loss', 'accuracy', 'f1_micro', 'f1_macro']);
   });
 });
 

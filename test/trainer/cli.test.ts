@@ -66,7 +66,10 @@ test('cli train (not a TTY): plain progress lines, a run folder, exit 0; then pr
 
   const e = await cli(['evaluate', '--model', last, '--data', 'validation.csv'], ws.dir);
   assert.equal(e.code, 0, e.stderr);
-  assert.match(e.stdout, /^32 examples: loss [\d.]+ {2}accuracy [\d.]+ {2}f1 [\d.]+$/m);
+  assert.match(
+    e.stdout,
+    /^32 examples: loss [\d.]+ {2}accuracy [\d.]+ {2}f1 [\d.]+ {2}f1_macro [\d.]+ {2}matthews_correlation -?[\d.]+$/m,
+  );
   assert.match(e.stdout, /^ {2}negative +[\d.]+ +[\d.]+ +[\d.]+ +\d+$/m);
 
   // The checkpoint explorer reads the --json result through evaluationGuard.

@@ -18,6 +18,11 @@ export interface Batch {
    * masked-lm: [size, seqLen], the original token id where the position was selected for prediction, -100 elsewhere.
    */
   readonly labels: Int32Array;
+  /**
+   * Float targets of a regression ([size]) or multi-label ([size, numLabels], 0/1) head, row-major; absent for
+   * single-label classification and masked-lm, whose targets are `labels`.
+   */
+  readonly targets?: Float32Array;
 }
 
 /** Label value that the loss ignores, as in PyTorch's CrossEntropyLoss(ignore_index=-100). */

@@ -6,6 +6,8 @@ export interface Encoded {
   tokenTypeIds: readonly number[];
   /** Class id for text-classification; ignored for masked-lm (labels come from `maskTokens`). */
   label?: number;
+  /** Regression ([value]) and multi-label (0/1 per label) targets instead of a class id (data/targets.ts). */
+  target?: readonly number[];
 }
 
 export type Task = 'text-classification' | 'masked-lm';
@@ -24,10 +26,23 @@ export function collate(examples: readonly Encoded[], padId: number, task: Task)
     inputIds.set(e.inputIds, base);
     attentionMask.fill(1, base, base + e.inputIds.length);
     tokenTypeIds.set(e.tokenTypeIds, base);
-    if (task === 'text-classification') {
+    if (task === 'text-classification' && e.target === undefined) {
       if (e.label === undefined) throw new RangeError(`example ${b} of the batch has no label`);
       labels[b] = e.label;
     }
   });
-  return { size, seqLen, inputIds, attentionMask, tokenTypeIds, labels };
+  const targets = task === 'text-classification' ? collateTargets(examples) : undefined;
+  return { size, seqLen, inputIds, attentionMask, tokenTypeIds, labels, ...(targets ? { targets } : {}) };
+}
+
+/** The float targets of a regression or multi-label batch, [size, width] row-major; undefined for class ids. */
+function collateTargets(examples: readonly Encoded[]): Float32Array | undefined {
+  const width = examples[0]!.target?.length;
+  if (width === undefined) return undefined;
+  const out = new Float32Array(examples.length * width);
+  examples.forEach((e, b) => {
+    if (e.target?.length !== width) throw new RangeError(`example ${b} of the batch has no target of ${width}`);
+    out.set(e.target, b * width);
+  });
+  return out;
 }

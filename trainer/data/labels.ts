@@ -3,6 +3,7 @@
  * `constructor` or `__proto__` is a label like any other, never a property of Object.prototype.
  */
 import { FineTuneError } from '../../common/errors';
+import type { ProblemType } from '../../common/problemType';
 import { shown } from '../../common/shown';
 
 /** A label as quoted in a message: a free-text "label" may be a paragraph. */
@@ -13,6 +14,10 @@ export interface LabelMap {
   /** labels[id] is the label text (HF's id2label). */
   labels: string[];
   label2id: ReadonlyMap<string, number>;
+  /** What the head predicts from these labels (HF's config.problem_type). */
+  problemType: ProblemType;
+  /** Multi-label: a label is predicted when its sigmoid is above this (`model.threshold`; 0.5 when absent). */
+  threshold?: number;
 }
 
 const INT = /^-?\d+$/;
@@ -21,7 +26,10 @@ const INT = /^-?\d+$/;
  * A stable order, so that the same data gives the same ids on every run: integer labels numerically
  * ("2" before "10"), otherwise alphabetically by code point (locale-independent). A mix puts integers first.
  */
-export function buildLabelMap(labels: Iterable<string>): LabelMap {
+export function buildLabelMap(
+  labels: Iterable<string>,
+  problemType: ProblemType = 'single_label_classification',
+): LabelMap {
   const unique = [...new Set(labels)];
   unique.sort((a, b) => {
     const ai = INT.test(a);
@@ -30,16 +38,19 @@ export function buildLabelMap(labels: Iterable<string>): LabelMap {
     if (ai !== bi) return ai ? -1 : 1;
     return a < b ? -1 : a > b ? 1 : 0;
   });
-  return labelMapFrom(unique);
+  return labelMapFrom(unique, problemType);
 }
 
 /** A label map from a known order, e.g. a pre-trained model's config.json `id2label`. */
-export function labelMapFrom(labels: readonly string[]): LabelMap {
+export function labelMapFrom(
+  labels: readonly string[],
+  problemType: ProblemType = 'single_label_classification',
+): LabelMap {
   const label2id = new Map<string, number>();
   labels.forEach((l, i) => {
     if (!label2id.has(l)) label2id.set(l, i);
   });
-  return { labels: [...labels], label2id };
+  return { labels: [...labels], label2id, problemType };
 }
 
 /** Ids for every row's label; a label the map does not know (e.g. only in validation data) names its line. */
@@ -77,6 +88,9 @@ export interface LabelLimit {
   maxLabels: number;
   file: string;
   column: string;
+  /** Regression has no classes to count; multi-label counts the labels of its lists (`data.label_separator`). */
+  problemType?: ProblemType;
+  separator?: string;
 }
 
 /**
@@ -84,8 +98,13 @@ export interface LabelLimit {
  * classes almost always means `label_column` names a free-text or id column, and would train a useless head.
  */
 export function checkLabelCount(rows: readonly DatasetRow[], limit: LabelLimit): void {
+  if (limit.problemType === 'regression') return;
   const distinct = new Set<string>();
-  for (const r of rows) if (r.label !== undefined) distinct.add(r.label);
+  const multi = limit.problemType === 'multi_label_classification';
+  for (const r of rows) {
+    if (multi || r.labelList) for (const l of labelSet(r, limit.separator ?? ',')) distinct.add(l);
+    else if (r.label !== undefined) distinct.add(r.label);
+  }
   if (distinct.size <= limit.maxLabels) return;
   const share = distinct.size / Math.max(rows.length, 1);
   const looks =
@@ -104,4 +123,12 @@ export function checkLabelCount(rows: readonly DatasetRow[], limit: LabelLimit):
         `raise data.max_labels to at least ${distinct.size}.`,
     },
   );
+}
+
+/** The labels of a row of a multi-label run: its JSON list, or its text split at the separator; none is valid. */
+export function labelSet(row: DatasetRow, separator: string): string[] {
+  if (row.labelList) return row.labelList;
+  if (row.label === undefined) return [];
+  const parts = separator === '' ? [row.label] : row.label.split(separator);
+  return [...new Set(parts.map((p) => p.trim()).filter((p) => p !== ''))];
 }

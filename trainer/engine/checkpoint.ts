@@ -41,7 +41,10 @@ export function hfConfigJson(
     const names = labels?.labels ?? Array.from({ length: model.numLabels }, (_, i) => `LABEL_${i}`);
     out.id2label = Object.fromEntries(names.map((l, i) => [String(i), l]));
     out.label2id = Object.fromEntries(names.map((l, i) => [l, i]));
-    out.problem_type = 'single_label_classification';
+    // HF derives num_labels from id2label when it loads; written too, for readers that look for it.
+    out.num_labels = names.length;
+    out.problem_type = model.config.problem_type ?? 'single_label_classification';
+    if (out.problem_type === 'multi_label_classification') out.threshold = labels?.threshold ?? 0.5;
   }
   return out;
 }

@@ -1,10 +1,14 @@
 /**
- * Evaluation of a model on encoded examples: loss, accuracy, macro-F1, per-class precision/recall and the
- * confusion matrix for classification; loss, perplexity and masked-token accuracy for masked-lm. No dropout;
- * MLM masks come from a fixed seed so that successive evaluations score the same positions.
+ * Evaluation of a model on encoded examples. Classification, by the head's problem type: loss, accuracy, F1 (GLUE's
+ * positive class with two labels), macro-F1, Matthews correlation, per-class precision/recall and the confusion
+ * matrix (single-label); loss, subset accuracy, micro/macro F1 and per-label scores (multi-label); loss (MSE),
+ * Pearson and Spearman (regression). Masked-lm: loss, perplexity and masked-token accuracy. No dropout; MLM masks
+ * come from a fixed seed so that successive evaluations score the same positions.
  */
 import { argmaxRow, classificationMetrics, crossEntropyRow } from '../../common/metrics';
-import type { ClassificationMetrics, PerClassMetrics } from '../../common/metrics';
+import type { PerClassMetrics } from '../../common/metrics';
+import { pearson, spearman } from '../../common/metrics/correlation';
+import { bceWithLogitsValue, multiLabelMetrics, thresholdLogits } from '../../common/metrics/multiLabel';
 import { CLASS_DETAIL } from '../../common/protocol';
 import { deriveSeed, mulberry32 } from '../../common/random';
 import { IGNORE_INDEX } from '../data/batch';
@@ -21,6 +25,8 @@ export interface EvalOptions {
   padId: number;
   /** Classification: the label names in id order. */
   labelNames?: readonly string[];
+  /** Multi-label: a label is predicted when its sigmoid is above this (`model.threshold`); default 0.5. */
+  threshold?: number;
   /** Masked-lm: what maskTokens needs, the masking probability and the seed of the evaluation masks. */
   masking?: { vocab: MaskingVocab; probability: number; seed: number };
   /** Threads to predict on (replicas.ts), holding the model's current weights. Without it, this thread alone. */
@@ -40,32 +46,89 @@ export interface EvalResult {
 /** Salt of the evaluation mask stream, so it never coincides with a training step's. */
 const EVAL_SALT = 0x5eed_e7a1;
 
+type Predict = (b: Batch) => Prediction | Promise<Prediction>;
+
 export async function evaluate(model: BertModel, examples: readonly Encoded[], o: EvalOptions): Promise<EvalResult> {
   const replicas = o.replicas ?? null;
   const predict = (b: Batch) => (replicas ? replicas.predict(model, b) : model.predict(b));
   if (model.head === 'masked-lm') return evaluateMlm(model, examples, o, predict);
   const names = o.labelNames ?? Array.from({ length: model.numLabels }, (_, i) => `LABEL_${i}`);
+  const problemType = model.config.problem_type ?? 'single_label_classification';
+  if (problemType === 'regression') return evaluateRegression(examples, o, predict);
+  if (problemType === 'multi_label_classification') return evaluateMultiLabel(examples, o, predict, names);
   const labels: number[] = [];
   const preds: number[] = [];
   let lossSum = 0;
-  for (let start = 0; start < examples.length; start += o.batchSize) {
-    const batch = collate(examples.slice(start, start + o.batchSize), o.padId, 'text-classification');
-    const { logits, shape } = await predict(batch);
-    const cols = shape[1];
+  await eachBatch(examples, o, predict, (batch, logits, cols) => {
     for (let r = 0; r < batch.size; r++) {
       const y = batch.labels[r]!;
       lossSum += crossEntropyRow(logits, r, cols, y);
       labels.push(y);
       preds.push(argmaxRow(logits, r, cols));
     }
-  }
+  });
   const m = classificationMetrics(labels, preds, names);
   const n = labels.length;
-  return {
-    metrics: { loss: n ? lossSum / n : 0, accuracy: m.accuracy, f1: m.f1 },
-    ...boundClassDetail(m, names),
-    examples: n,
+  const metrics = {
+    loss: n ? lossSum / n : 0,
+    accuracy: m.accuracy,
+    f1: m.f1,
+    f1_macro: m.f1Macro,
+    matthews_correlation: m.matthews,
   };
+  return { metrics, ...boundClassDetail(m, names), examples: n };
+}
+
+/** Predicts every batch of `examples` in order and hands each with its logits to `visit`. */
+async function eachBatch(
+  examples: readonly Encoded[],
+  o: EvalOptions,
+  predict: Predict,
+  visit: (batch: Batch, logits: Float32Array, cols: number) => void,
+): Promise<void> {
+  for (let start = 0; start < examples.length; start += o.batchSize) {
+    const batch = collate(examples.slice(start, start + o.batchSize), o.padId, 'text-classification');
+    const { logits, shape } = await predict(batch);
+    visit(batch, logits, shape[1]);
+  }
+}
+
+/** Mean squared error (HF's regression loss), Pearson and Spearman, as GLUE scores STS-B. */
+async function evaluateRegression(examples: readonly Encoded[], o: EvalOptions, predict: Predict): Promise<EvalResult> {
+  const truth: number[] = [];
+  const preds: number[] = [];
+  await eachBatch(examples, o, predict, (batch, logits) => {
+    for (let r = 0; r < batch.size; r++) {
+      truth.push(batch.targets![r]!);
+      preds.push(logits[r]!);
+    }
+  });
+  const n = truth.length;
+  const sse = truth.reduce((s, y, i) => s + (preds[i]! - y) ** 2, 0);
+  const metrics = { loss: n ? sse / n : 0, pearson: pearson(preds, truth), spearmanr: spearman(preds, truth) };
+  return { metrics, examples: n };
+}
+
+/** BCE-with-logits (averaged over examples and labels, as HF), subset accuracy, micro- and macro-F1. */
+async function evaluateMultiLabel(
+  examples: readonly Encoded[],
+  o: EvalOptions,
+  predict: Predict,
+  names: readonly string[],
+): Promise<EvalResult> {
+  const truth: number[] = [];
+  const preds: number[] = [];
+  let lossSum = 0;
+  await eachBatch(examples, o, predict, (batch, logits) => {
+    const t = batch.targets!;
+    for (let i = 0; i < t.length; i++) lossSum += bceWithLogitsValue(logits[i]!, t[i]!);
+    truth.push(...t);
+    preds.push(...thresholdLogits(logits, o.threshold ?? 0.5));
+  });
+  const m = multiLabelMetrics(truth, preds, names);
+  const cells = truth.length;
+  const metrics = { loss: cells ? lossSum / cells : 0, accuracy: m.accuracy, f1_micro: m.f1Micro, f1_macro: m.f1Macro };
+  return { metrics, ...boundClassDetail(m, names), examples: names.length ? cells / names.length : 0 };
 }
 
 type ClassDetail = Pick<EvalResult, 'labels' | 'confusion' | 'perClass' | 'classes'>;
@@ -77,13 +140,18 @@ export function clipLabel(name: string): string {
 }
 
 /**
- * The per-class tables an evaluation carries, within the protocol's CLASS_DETAIL: all of them for a few classes;
+ * The per-class tables an evaluation carries (multi-label has no confusion matrix), within the protocol's
+ * CLASS_DETAIL: all of them for a few classes;
  * for many, no confusion matrix and the classes with the most support (ties: label order), with the class count.
  */
-export function boundClassDetail(m: ClassificationMetrics, names: readonly string[]): ClassDetail {
+export function boundClassDetail(
+  m: { confusion?: number[][]; perClass: PerClassMetrics[] },
+  names: readonly string[],
+): ClassDetail {
   const clip = (p: PerClassMetrics): PerClassMetrics => ({ ...p, label: clipLabel(p.label) });
   if (names.length <= CLASS_DETAIL.confusionUpTo) {
-    return { labels: names.map(clipLabel), confusion: m.confusion, perClass: m.perClass.map(clip) };
+    const confusion = m.confusion ? { confusion: m.confusion } : {};
+    return { labels: names.map(clipLabel), ...confusion, perClass: m.perClass.map(clip) };
   }
   const top = m.perClass
     .map((p, i) => ({ p, i }))
@@ -97,7 +165,7 @@ async function evaluateMlm(
   model: BertModel,
   examples: readonly Encoded[],
   o: EvalOptions,
-  predict: (b: Batch) => Prediction | Promise<Prediction>,
+  predict: Predict,
 ): Promise<EvalResult> {
   if (!o.masking) throw new Error('internal: masked-lm evaluation needs masking options');
   let lossSum = 0;

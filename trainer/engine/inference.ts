@@ -4,12 +4,15 @@
  */
 import * as path from 'node:path';
 import { softmaxRow } from '../../common/metrics';
+import { sigmoid, thresholdLogits } from '../../common/metrics/multiLabel';
 import { FineTuneError } from '../../common/errors';
 import { collate } from '../data/collate';
-import { encodeLabels, labelMapFrom } from '../data/labels';
+import { labelMapFrom } from '../data/labels';
+import { encodeTargets } from '../data/targets';
 import type { LabelMap } from '../data/labels';
 import { readDataset } from '../../files/data/readDataset';
 import { id2labelList } from '../../files/hf/bertConfig';
+import type { BertConfig as HfBertConfig } from '../../files/hf/bertConfig';
 import { loadStateDict, resolveModelFolder } from '../hf/modelFolder';
 import { loadTokenizer } from '../hf/tokenizer';
 import type { Tokenizer } from '../hf/tokenizer';
@@ -34,11 +37,11 @@ export async function loadModelFolder(dirOrId: string): Promise<LoadedModel> {
   // BertForMaskedLM, RobertaForMaskedLM, ... (and BERT's pre-training checkpoints) carry a masked-LM head.
   const mlm = arch.endsWith('ForMaskedLM') || arch === 'BertForPreTraining';
   const head = mlm ? 'masked-lm' : 'sequence-classification';
-  let labels: LabelMap | undefined;
-  if (head === 'sequence-classification') {
-    labels = labelMapFrom(id2labelList(folder.config, folder.configFile) ?? ['LABEL_0', 'LABEL_1']);
-  }
-  const cfg = modelConfigFrom(folder.config, folder.configFile);
+  const labels = head === 'sequence-classification' ? savedLabels(folder.config, folder.configFile) : undefined;
+  const cfg = {
+    ...modelConfigFrom(folder.config, folder.configFile),
+    ...(labels ? { problem_type: labels.problemType } : {}),
+  };
   const model = BertModel.create(cfg, head, { numLabels: labels?.labels.length ?? 2 });
   const report = model.loadStateDict(toStateDict(await loadStateDict(folder)));
   if (report.newlyInitialized.length) {
@@ -62,10 +65,24 @@ export async function loadModelFolder(dirOrId: string): Promise<LoadedModel> {
   };
 }
 
+/**
+ * A saved classifier's labels and problem type, as HF reads them: config.json's problem_type (validated by
+ * files/hf/bertConfig.ts), else regression for one label; a multi-label model's threshold when it wrote one.
+ */
+function savedLabels(config: HfBertConfig & { threshold?: unknown }, file: string): LabelMap {
+  const names = id2labelList(config, file) ?? ['LABEL_0', 'LABEL_1'];
+  const problemType = config.problem_type ?? (names.length === 1 ? 'regression' : 'single_label_classification');
+  const t = config.threshold;
+  const threshold = typeof t === 'number' && t > 0 && t < 1 ? { threshold: t } : {};
+  return { ...labelMapFrom(names, problemType), ...(problemType === 'multi_label_classification' ? threshold : {}) };
+}
+
 export interface EvaluateFileOptions {
   textColumn?: string;
   textPairColumn?: string;
   labelColumn?: string;
+  /** Multi-label: the separator of labels in a text cell (`data.label_separator`); default `,`. */
+  labelSeparator?: string;
   batchSize?: number;
   maxLength?: number;
   seed?: number;
@@ -81,10 +98,11 @@ export async function evaluateFile(m: LoadedModel, file: string, o: EvaluateFile
     ...(classification ? { labelColumn: o.labelColumn ?? 'label' } : {}),
   });
   const maxLength = o.maxLength ?? m.maxLength;
-  const ids = classification && m.labels ? encodeLabels(ds.rows, m.labels, ds.file) : undefined;
+  const targets =
+    classification && m.labels ? encodeTargets(ds.rows, m.labels, ds.file, o.labelSeparator ?? ',') : undefined;
   const examples = ds.rows.map((r, i) => ({
     ...m.tokenizer.encode(r.text, r.textPair, maxLength),
-    ...(ids ? { label: ids[i]! } : {}),
+    ...(targets ? targets[i]! : {}),
   }));
   const batchSize = o.batchSize ?? 32;
   // More than one batch: worth starting worker threads for (a fraction of a second from the bundle).
@@ -98,6 +116,7 @@ export async function evaluateFile(m: LoadedModel, file: string, o: EvaluateFile
       batchSize,
       padId: m.tokenizer.padId,
       ...(m.labels ? { labelNames: m.labels.labels } : {}),
+      ...(m.labels?.threshold !== undefined ? { threshold: m.labels.threshold } : {}),
       masking: { vocab: m.tokenizer, probability: 0.15, seed: o.seed ?? 42 },
       replicas,
     });
@@ -109,6 +128,10 @@ export async function evaluateFile(m: LoadedModel, file: string, o: EvaluateFile
 export interface PredictResult {
   label: string;
   probabilities: Record<string, number>;
+  /** Regression: the predicted value (`label` is its text). */
+  value?: number;
+  /** Multi-label: the labels whose sigmoid is above the threshold (`label` joins them). */
+  labels?: string[];
   inputIds: number[];
   attentionMask: number[];
   tokenTypeIds: number[];
@@ -128,17 +151,32 @@ export async function predictText(m: LoadedModel, text: string, textPair?: strin
   const e = m.tokenizer.encode(text, textPair, m.maxLength);
   const batch = collate([{ ...e, label: 0 }], m.tokenizer.padId, 'text-classification');
   const { logits, shape } = await m.model.predict(batch);
-  const probs = softmaxRow(logits, 0, shape[1]);
-  let best = 0;
-  probs.forEach((p, i) => {
-    if (p > probs[best]!) best = i;
-  });
   return {
-    label: m.labels.labels[best]!,
-    probabilities: Object.fromEntries(m.labels.labels.map((l, i) => [l, probs[i]!])),
+    ...answer(m.labels, logits, shape[1]),
     inputIds: [...batch.inputIds],
     attentionMask: [...batch.attentionMask],
     tokenTypeIds: [...batch.tokenTypeIds],
     logits: [...logits],
   };
+}
+
+/** The prediction of one row of logits, by the head's problem type. */
+function answer(
+  map: LabelMap,
+  logits: Float32Array,
+  cols: number,
+): Pick<PredictResult, 'label' | 'probabilities' | 'value' | 'labels'> {
+  if (map.problemType === 'regression') return { label: String(logits[0]!), probabilities: {}, value: logits[0]! };
+  if (map.problemType === 'multi_label_classification') {
+    const chosen = thresholdLogits(logits, map.threshold ?? 0.5);
+    const labels = map.labels.filter((_, i) => chosen[i] === 1);
+    const probabilities = Object.fromEntries(map.labels.map((l, i) => [l, sigmoid(logits[i]!)]));
+    return { label: labels.join(', '), probabilities, labels };
+  }
+  const probs = softmaxRow(logits, 0, cols);
+  let best = 0;
+  probs.forEach((p, i) => {
+    if (p > probs[best]!) best = i;
+  });
+  return { label: map.labels[best]!, probabilities: Object.fromEntries(map.labels.map((l, i) => [l, probs[i]!])) };
 }

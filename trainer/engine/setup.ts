@@ -12,7 +12,9 @@ import { isFrozen } from '../../common/freeze';
 import { isDirectory } from '../../common/fsProbe';
 import { headFor } from '../../common/config/fileChecks';
 import type { Encoded } from '../data/collate';
-import { buildLabelMap, checkLabelCount, encodeLabels, labelMapFrom } from '../data/labels';
+import { checkLabelCount, labelMapFrom } from '../data/labels';
+import { encodeTargets, taskLabelMap } from '../data/targets';
+import type { ProblemType } from '../../common/problemType';
 import type { LabelMap } from '../data/labels';
 import { readDataset } from '../../files/data/readDataset';
 import type { DatasetRow } from '../../files/data/readDataset';
@@ -163,7 +165,9 @@ export async function readRows(c: FineTuneConfig, baseDir: string): Promise<Data
   const trainFile = path.resolve(baseDir, c.data.train_file);
   let train = await read(c.data.train_file);
   if (c.task === 'text-classification') {
-    checkLabelCount(train, { maxLabels: c.data.max_labels, file: trainFile, column: c.data.label_column });
+    const column = c.data.label_column;
+    const task = { problemType: c.model.problem_type, separator: c.data.label_separator };
+    checkLabelCount(train, { maxLabels: c.data.max_labels, file: trainFile, column, ...task });
   }
   let validation: DatasetRow[] = [];
   const files: DataRows['files'] = { train: trainFile };
@@ -188,15 +192,20 @@ export async function readRows(c: FineTuneConfig, baseDir: string): Promise<Data
  * The label map of a classification run: the pre-trained model's own order when its labels are exactly the
  * data's (so a trained head is reused), otherwise the data's labels in a stable order.
  */
-export function chooseLabels(rows: readonly DatasetRow[], pretrained?: Record<string, string>): LabelMap {
-  const fromData = buildLabelMap(rows.map((r) => r.label ?? ''));
+export function chooseLabels(
+  rows: readonly DatasetRow[],
+  pretrained?: Record<string, string>,
+  task: { problemType: ProblemType; separator: string; threshold?: number } = SINGLE_LABEL,
+): LabelMap {
+  const fromData = taskLabelMap(rows, task.problemType, task.separator);
   const names = pretrainedLabels(pretrained);
-  if (names) {
-    const same = names.length === fromData.labels.length && fromData.labels.every((l) => names.includes(l));
-    if (same) return labelMapFrom(names);
-  }
-  return fromData;
+  const same = names?.length === fromData.labels.length && fromData.labels.every((l) => names.includes(l));
+  const map = same ? labelMapFrom(names, task.problemType) : fromData;
+  const multi = task.problemType === 'multi_label_classification' && task.threshold !== undefined;
+  return multi ? { ...map, threshold: task.threshold } : map;
 }
+
+const SINGLE_LABEL = { problemType: 'single_label_classification', separator: ',' } as const;
 
 /** The pre-trained model's labels in id order; a malformed id2label only means its head is not reused. */
 function pretrainedLabels(id2label: Record<string, string> | undefined): string[] | undefined {
@@ -213,11 +222,12 @@ export function encodeRows(
   maxLength: number,
   labels: LabelMap | undefined,
   file: string,
+  separator = ',',
 ): Encoded[] {
-  const ids = labels ? encodeLabels(rows, labels, file) : undefined;
+  const targets = labels ? encodeTargets(rows, labels, file, separator) : undefined;
   return rows.map((r, i) => {
     const e = tokenizer.encode(r.text, r.textPair, maxLength);
-    return ids ? { ...e, label: ids[i]! } : e;
+    return targets ? { ...e, ...targets[i]! } : e;
   });
 }
 
@@ -242,14 +252,17 @@ export async function buildModel(
   const seed = c.training.seed;
   const fits = (config: BertConfig, file?: string) =>
     checkMemoryFits({ config, head, numLabels, ...stepShape(c) }, tf.getBackend(), file);
+  // The head's problem type travels in its config, as in HF (and so reaches the replica threads with it).
+  const withTask = (config: BertConfig): BertConfig =>
+    labels && head === 'sequence-classification' ? { ...config, problem_type: labels.problemType } : config;
   if (c.mode === 'from-scratch') {
-    const config = scratchConfig(c, tokenizer);
+    const config = withTask(scratchConfig(c, tokenizer));
     fits(config);
     const model = BertModel.create(config, head, { numLabels, seed });
     return { model, newlyInitialized: model.parameterNames() };
   }
   const folder = await resolveModelFolder(c.model.name_or_path!, { ...hub, baseDir });
-  const cfg = modelConfigFrom(folder.config, folder.configFile);
+  const cfg = withTask(modelConfigFrom(folder.config, folder.configFile));
   if (cfg.vocab_size < tokenizer.vocabSize) {
     throw new FineTuneError(
       'vocab-mismatch',

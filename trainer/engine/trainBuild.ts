@@ -140,6 +140,7 @@ function sessionOf(o: TrainOptions, t0: number, d: RunData, out: RunOutput, core
   const tokenizer = d.tokenizer;
   const masking = { vocab: tokenizer, probability: d.config.data.mlm_probability, seed: t.seed };
   const labelNames = d.labels ? { labelNames: d.labels.labels } : {};
+  const threshold = d.labels?.threshold !== undefined ? { threshold: d.labels.threshold } : {};
   const step = core.state.global_step;
   const now = Date.now();
   return {
@@ -152,7 +153,7 @@ function sessionOf(o: TrainOptions, t0: number, d: RunData, out: RunOutput, core
     accum: new GradientAccumulator(),
     metricName: core.state.metric_for_best_model,
     greaterIsBetter: core.state.greater_is_better,
-    evalOpts: { batchSize: t.per_device_eval_batch_size, padId: tokenizer.padId, ...labelNames, masking },
+    evalOpts: { batchSize: t.per_device_eval_batch_size, padId: tokenizer.padId, ...labelNames, ...threshold, masking },
     progress: {
       step,
       firstStep: step,

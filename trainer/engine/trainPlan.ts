@@ -18,6 +18,7 @@ import { cleanStaleFiles } from '../../common/runFolder/staleFiles';
 import { resumeHome, RunFolder, runsRoot } from './runFolder';
 import { DataPlan } from './schedulePlan';
 import { chooseLabels, encodeRows, readRows, resolveTokenizer } from './setup';
+import { checkResumeProblemType, runProblemType } from './problemTypeCheck';
 import type { TrainOptions } from './trainOptions';
 import type { ResumePoint, RunData, RunOutput } from './trainSession';
 
@@ -43,12 +44,13 @@ async function encodeData(o: TrainOptions, c: FineTuneConfig, hub: RunHubOptions
   if (c.task === 'text-classification') {
     const pretrained =
       c.mode === 'fine-tune'
-        ? (await resolveModelFolder(c.model.name_or_path!, { ...hub.model, baseDir })).config.id2label
+        ? (await resolveModelFolder(c.model.name_or_path!, { ...hub.model, baseDir })).config
         : undefined;
-    labels = chooseLabels(rows.train, pretrained);
+    const task = runProblemType(c, rows.train, pretrained, rows.files.train);
+    labels = chooseLabels(rows.train, pretrained?.id2label, task);
   }
   const encode = (r: typeof rows.train, f: string | undefined) =>
-    encodeRows(r, tokenizer, c.data.max_length, labels, f ?? rows.files.train);
+    encodeRows(r, tokenizer, c.data.max_length, labels, f ?? rows.files.train, c.data.label_separator);
   const trainSet = encode(rows.train, rows.files.train);
   const valSet = encode(rows.validation, rows.files.validation);
   const testSet = encode(rows.test, rows.files.test);
@@ -154,6 +156,7 @@ async function readResumePoint(o: TrainOptions, d: RunData, dir: string): Promis
       fix: 'Resume with the same data the checkpoint was trained on.',
     });
   }
+  if (d.labels) await checkResumeProblemType(dir, d.labels.problemType, o.loaded.file);
   return { dir, state };
 }
 

@@ -23,6 +23,7 @@ import { robertaFamily } from './families/roberta';
 import type { FamilyModel, ModelParts } from './families/types';
 import { firstTokenRows } from './families/types';
 import { loadStateDictInto, toStateDictFrom } from './stateDict';
+import { taskLoss } from './taskLoss';
 import type { LoadReport, StateDict } from './stateDict';
 
 export interface CreateOptions {
@@ -224,22 +225,20 @@ export class BertModel {
     return tf.tidy(() => this.logitsFor(batch, opts));
   }
 
-  /** Mean cross-entropy (classification: over examples; MLM: over positions with a label; 0 if none). */
+  /**
+   * Mean loss. Classification: over examples, by the config's problem type (taskLoss.ts). MLM: cross-entropy
+   * over positions with a label; 0 if none.
+   */
   loss(batch: Batch, opts: RunOptions): tf.Scalar {
     return tf.tidy(() => {
       const logits = this.logitsFor(batch, opts);
-      const labels =
-        this.head === 'sequence-classification' ? this.classLabels(batch) : this.maskedPositions(batch).labels;
+      if (this.head === 'sequence-classification') {
+        return taskLoss(logits, batch, this.config.problem_type ?? 'single_label_classification');
+      }
+      const { labels } = this.maskedPositions(batch);
       if (labels.length === 0) return tf.mul(tf.sum(logits), 0) as tf.Scalar;
       return crossEntropy(logits, labels);
     });
-  }
-
-  private classLabels(batch: Batch): Int32Array {
-    if (batch.labels.length !== batch.size) throw new Error(`classification labels must have ${batch.size} entries`);
-    for (const l of batch.labels)
-      if (l < 0 || l >= this.numLabels) throw new Error(`label ${l} outside [0, ${this.numLabels})`);
-    return batch.labels;
   }
 
   /**

@@ -104,7 +104,8 @@ function remoteGrads(r: Tensors & { loss: number }): ShardGrads {
 }
 
 function batchBuffers(b: Batch): ArrayBuffer[] {
-  return [b.inputIds.buffer, b.attentionMask.buffer, b.tokenTypeIds.buffer, b.labels.buffer] as ArrayBuffer[];
+  const own = [b.inputIds.buffer, b.attentionMask.buffer, b.tokenTypeIds.buffer, b.labels.buffer];
+  return (b.targets ? [...own, b.targets.buffer] : own) as ArrayBuffer[];
 }
 
 export class Replicas {

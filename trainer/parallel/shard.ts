@@ -32,7 +32,14 @@ export function sliceBatch(b: Batch, head: BertHead, start: number, end: number)
     attentionMask: rows(b.attentionMask),
     tokenTypeIds: rows(b.tokenTypeIds),
     labels: head === 'masked-lm' ? rows(b.labels) : b.labels.slice(start, end),
+    ...(b.targets ? { targets: sliceTargets(b.targets, b.size, start, end) } : {}),
   };
+}
+
+/** Rows [start, end) of a batch's float targets, [size, width] row-major. */
+function sliceTargets(t: Float32Array, size: number, start: number, end: number): Float32Array {
+  const width = t.length / size;
+  return t.slice(start * width, end * width);
 }
 
 /** Rows of the prediction a batch will have: its examples, or its labelled positions (masked LM). */
