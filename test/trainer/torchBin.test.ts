@@ -7,6 +7,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -18,6 +19,7 @@ import { loadModelFolder } from '../../trainer/engine/inference';
 import type { Batch } from '../../trainer/data/batch';
 import { makeWorkspace, writeConfig, withOverrides } from './engineFixtures';
 import { runEngine, wasmBackend } from './engineRunner';
+import { pythonWith, requirePython, skipUnless } from './hfParityCases';
 
 const FIXTURES = path.join(__dirname, 'fixtures', 'torchBin');
 const root = mkdtempSync(path.join(os.tmpdir(), 'torchbin-'));
@@ -161,3 +163,45 @@ test('a model folder with only pytorch_model.bin fine-tunes, and its checkpoints
   }
   assert.ok(existsSync(path.join(model, 'pytorch_model.bin')), 'the user’s .bin is left as it was');
 });
+
+const withTorch = pythonWith('torch');
+
+test(
+  'files torch.save writes now: float16, bfloat16, int64, shared, transposed, sliced and expanded views, both formats',
+  { skip: skipUnless(withTorch, 'torch', { requiredInCi: true }) },
+  async () => {
+    const python = requirePython(withTorch, 'torch');
+    const dir = mkdtempSync(path.join(root, 'made-'));
+    const script = `
+import json, os, sys, torch
+from collections import OrderedDict
+torch.manual_seed(0)
+emb = torch.randn(10, 4)
+sd = OrderedDict()
+sd['w'] = emb; sd['tied'] = emb; sd['t'] = torch.randn(4, 3).t(); sd['slice'] = emb[2:5, 1:3]
+sd['pos'] = torch.arange(8).expand((1, -1)); sd['h'] = torch.randn(3).half(); sd['bf'] = torch.randn(5).bfloat16()
+sd['p'] = torch.nn.Parameter(torch.randn(2, 2)); sd['scalar'] = torch.tensor(3.5); sd['empty'] = torch.zeros(0, 4)
+torch.save(sd, os.path.join(sys.argv[1], 'zip.bin'))
+torch.save(sd, os.path.join(sys.argv[1], 'legacy.bin'), _use_new_zipfile_serialization=False)
+json.dump({k: {'shape': list(v.shape), 'values': v.detach().float().flatten().tolist()} for k, v in sd.items()},
+          open(os.path.join(sys.argv[1], 'expected.json'), 'w'))
+`;
+    const r = spawnSync(python, ['-c', script, dir], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const want = JSON.parse(readFileSync(path.join(dir, 'expected.json'), 'utf8')) as Record<
+      string,
+      { shape: number[]; values: number[] }
+    >;
+    for (const file of ['zip.bin', 'legacy.bin']) {
+      const got = await readTorchCheckpoint(path.join(dir, file));
+      assert.deepEqual([...got.tensors.keys()], Object.keys(want), file);
+      for (const [name, t] of got.tensors) {
+        assert.deepEqual(t.shape, want[name]!.shape, `${file} ${name}`);
+        // float32 values go through JSON as doubles: compare at float32.
+        assert.deepEqual([...t.data], want[name]!.values.map(Math.fround), `${file} ${name}`);
+      }
+      assert.equal(got.sourceDtypes.get('h'), 'F16');
+      assert.equal(got.sourceDtypes.get('bf'), 'BF16');
+    }
+  },
+);
