@@ -98,9 +98,9 @@ export function pickleError(origin: PickleOrigin, at: number, message: string, c
 }
 
 export const CONVERT_FIX =
-  'Only load it if you trust where it came from: then convert it to safetensors once in Python, ' +
-  "e.g. `from safetensors.torch import save_file; save_file(torch.load('pytorch_model.bin'), 'model.safetensors')`, " +
-  'and use model.safetensors instead.';
+  'Do not load this file unless you trust where it came from. If you do, convert it once in Python with ' +
+  'transformers: AutoModelForPreTraining.from_pretrained(folder).save_pretrained(folder, safe_serialization=True) ' +
+  "(or the model's own class, to keep its head), and the model.safetensors it writes is used instead.";
 
 /** Runs one pickle from `start` to its STOP. */
 export function unpickle(bytes: Uint8Array, start: number, host: PickleHost, origin: PickleOrigin): PickleResult {
