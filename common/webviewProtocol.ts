@@ -10,6 +10,7 @@
  *   webview → host  `command`  {name, args, id?}  a user action; with an id the host answers `reply` {id, ...}
  * A hidden panel is sent nothing: the host drops its appends and sends a fresh snapshot when it is shown again.
  */
+import { downloadState } from './downloadProgress';
 import { arr, bool, int, lit, num, obj, oneOf, opt, record, str, unknownValue, nullable } from './guard';
 import type { Guard, Infer } from './guard';
 import { evaluationResultFields, moduleNode, predictionResult, stepFields, trainerMessages } from './protocol';
@@ -221,6 +222,8 @@ export const metricsRunInfo = obj({
   metricForBest: opt(str),
   /** Flattened config (`training.learning_rate` → value) for the comparison's differences table. */
   config: record(unknownValue),
+  /** The Hub file the run is downloading when the snapshot is taken; later ones arrive as `download` messages. */
+  download: opt(downloadState),
 });
 export type MetricsRunInfo = Infer<typeof metricsRunInfo>;
 

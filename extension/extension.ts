@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TrainerMessage } from '../common/protocol';
 import { RunCodeLensProvider } from './codeLens';
+import { HubToken, registerHubTokenCommands } from './hubToken';
 import { registerCommands } from './commands';
 import { Ctx } from './ctx';
 import { registerPanels } from './panels/registerPanels';
@@ -30,9 +31,11 @@ export function activate(context: vscode.ExtensionContext): Services {
   const ctx = new Ctx(context);
   const output = ctx.push(vscode.window.createOutputChannel('Fine-Tune Studio'));
   const settings = () => readSettings((k) => vscode.workspace.getConfiguration(SETTINGS_SECTION).get(k));
+  const hubToken = ctx.push(new HubToken(context.secrets));
   const trainer = {
     path: path.join(context.extensionPath, 'dist', 'trainer.js'),
-    env: () => trainerEnv(settings()),
+    // The stored Hub token travels in the environment only (hubTokenEnv.ts), never in argv.
+    env: () => ({ ...trainerEnv(settings()), ...hubToken.env() }),
   };
   const manager = ctx.push(
     new RunManager({
@@ -64,6 +67,7 @@ export function activate(context: vscode.ExtensionContext): Services {
   ctx.push(vscode.languages.registerCodeLensProvider(configs, lenses));
 
   registerCommands(s);
+  registerHubTokenCommands(ctx, hubToken);
   registerPanels(s);
 
   // The language server starts with the first config the user opens, not with the extension.

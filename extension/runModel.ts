@@ -2,6 +2,7 @@
  * What the extension knows about one run, whether it is training in this window (run manager) or was read
  * from its folder on disk (run store). The tree, the status bar and the panels all render this one shape.
  */
+import type { DownloadState } from '../common/downloadProgress';
 import type { RunFolderStatus } from '../common/runFolder/status';
 
 /** A run folder's status (common/runFolder/status.ts), or a state only this window's run manager knows. */
@@ -48,6 +49,8 @@ export interface RunInfo {
   loss?: number | null;
   learningRate?: number;
   etaMs?: number | null;
+  /** The Hub file the trainer is downloading, while it does (common/downloadProgress.ts). */
+  download?: DownloadState;
   /** `training.metric_for_best_model` of the config (without `eval_`), when known. */
   metricForBestModel?: string;
   /** The best value of `metric_for_best_model` so far. */

@@ -7,6 +7,7 @@
  * A run.json that says "running" while its pid is dead was left behind by a killed window or a crashed
  * trainer: it is shown as "interrupted", with Resume from its last checkpoint.
  */
+import { downloadAfter } from '../common/downloadProgress';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { readConfigText } from './runConfig';
@@ -64,6 +65,9 @@ function setBestMetric(run: RunInfo, info: RunJson): void {
 
 /** Folds protocol messages into a run: the same reducer serves live runs (run manager) and runs read from disk. */
 export function applyMessage(run: RunInfo, m: TrainerMessage): void {
+  const download = downloadAfter(run.download, m);
+  if (download) run.download = download;
+  else delete run.download;
   switch (m.type) {
     case 'hello':
       run.pid = m.pid;

@@ -1,22 +1,7 @@
-/** The status bar item: the active run, step/total, loss and ETA; click opens the metrics panel. */
+/** The status bar item: the active run, its download or step/total, loss and ETA; click opens the metrics panel. */
 import * as vscode from 'vscode';
 import type { RunManager } from './runManager';
-import { formatDuration, formatMetric } from './runModel';
-import type { RunInfo } from './runModel';
-
-export function statusText(run: RunInfo, others: number): string {
-  const parts = [`$(${run.status === 'running' ? 'sync~spin' : 'loading~spin'}) ${run.name}`];
-  if (run.status === 'queued') parts.push('queued');
-  else if (run.status === 'starting') parts.push('starting…');
-  else if (run.status === 'stopping') parts.push('saving checkpoint…');
-  else {
-    parts.push(run.totalSteps ? `${run.step}/${run.totalSteps}` : `step ${run.step}`);
-    if (run.loss !== undefined && run.loss !== null) parts.push(`loss ${formatMetric(run.loss)}`);
-    if (run.etaMs !== undefined && run.etaMs !== null) parts.push(`ETA ${formatDuration(run.etaMs)}`);
-  }
-  if (others > 0) parts.push(`(+${others})`);
-  return parts.join('  ');
-}
+import { statusText, statusTooltip } from './statusText';
 
 export class RunStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('finetune.run', vscode.StatusBarAlignment.Left, 50);
@@ -43,7 +28,7 @@ export class RunStatusBar implements vscode.Disposable {
       return;
     }
     this.item.text = statusText(run, active.length - 1);
-    this.item.tooltip = `${run.name}: ${run.status}. Click to open the metrics.`;
+    this.item.tooltip = statusTooltip(run);
     this.item.command = { command: 'finetune.openMetrics', title: 'Open metrics', arguments: [run.id] };
     this.item.show();
   }

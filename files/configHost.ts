@@ -11,6 +11,7 @@ import { readBertConfig } from './hf/bertConfig';
 import { familyOf } from '../common/modelFamilies';
 import { readSafetensorsHeader } from './hf/safetensors';
 import { readShardIndex, SHARD_INDEX_FILE } from './hf/shardIndex';
+import { readTorchCheckpointInfo, TORCH_INDEX_FILE, TORCH_WEIGHTS_FILE } from './hf/torchBin/torchBin';
 import { resolveInside } from '../common/safeName';
 import { FineTuneError } from '../common/errors';
 import { isDirectory, pathExists } from '../common/fsProbe';
@@ -47,38 +48,52 @@ export function canonicalParamNames(params: ParamInfo[], modelType?: string): Pa
 }
 
 /**
- * config.json and the safetensors header(s) of a model folder; never the weights. This does what
- * hf/modelFolder.ts's resolveModelFolder checks for a local folder, without its Hub client, whose import of
- * transformers.js costs the language server a second at start-up.
+ * config.json and the safetensors header(s) (or pytorch_model.bin's pickle) of a model folder; never the weights.
+ * This does what hf/modelFolder.ts's resolveModelFolder checks for a local folder, without its Hub client, whose
+ * import of transformers.js costs the language server a second at start-up.
  */
 export async function inspectModelFolder(dir: string): Promise<Lookup<ModelInfo>> {
   try {
     const config = await readBertConfig(path.join(dir, 'config.json'));
-    let files: string[];
-    if (await pathExists(path.join(dir, 'model.safetensors'))) files = [path.join(dir, 'model.safetensors')];
-    else if (await pathExists(path.join(dir, 'model.safetensors.index.json'))) {
-      const indexFile = path.join(dir, SHARD_INDEX_FILE);
-      const where = { origin: SHARD_INDEX_FILE, file: indexFile };
-      files = (await readShardIndex(indexFile)).shards.map((f) => resolveInside(dir, f, where));
-    } else {
-      const pickles = ['pytorch_model.bin', 'tf_model.h5'];
-      const found: string[] = [];
-      for (const f of pickles) if (await pathExists(path.join(dir, f))) found.push(f);
+    const weights = await weightFiles(dir);
+    if (weights === undefined) {
+      const others: string[] = [];
+      for (const f of ['tf_model.h5', 'flax_model.msgpack']) if (await pathExists(path.join(dir, f))) others.push(f);
       return {
         ok: false,
-        reason: found.length
-          ? `${dir} has its weights only as ${found.join(', ')}; convert them to model.safetensors in Python: \`AutoModel.from_pretrained(dir).save_pretrained(dir, safe_serialization=True)\`.`
-          : `${dir} has config.json but no model.safetensors. Copy the model's weights into the folder.`,
+        reason: others.length
+          ? `${dir} has its weights only as ${others.join(', ')} (TensorFlow or Flax); convert them to model.safetensors in Python: \`AutoModel.from_pretrained(dir, from_tf=True).save_pretrained(dir)\`.`
+          : `${dir} has config.json but no model.safetensors or pytorch_model.bin. Copy the model's weights into the folder.`,
       };
     }
     const parameters: ParamInfo[] = [];
-    for (const f of files)
-      for (const [name, t] of (await readSafetensorsHeader(f)).tensors) parameters.push({ name, shape: [...t.shape] });
+    for (const f of weights.files) {
+      const infos = weights.pytorch ? await readTorchCheckpointInfo(f) : (await readSafetensorsHeader(f)).tensors;
+      for (const [name, t] of infos) parameters.push({ name, shape: [...t.shape] });
+    }
     return { ok: true, value: { source: dir, config, parameters: canonicalParamNames(parameters, config.model_type) } };
   } catch (e) {
     const reason = reasonOf(e).replace(/\.?$/, '.');
     return { ok: false, reason: e instanceof FineTuneError && e.fix ? `${reason} ${e.fix}` : reason };
   }
+}
+
+/** The weight files of a folder, in transformers' order of preference: safetensors first, then PyTorch's. */
+async function weightFiles(dir: string): Promise<{ files: string[]; pytorch: boolean } | undefined> {
+  const choices = [
+    { single: 'model.safetensors', index: SHARD_INDEX_FILE, pytorch: false },
+    { single: TORCH_WEIGHTS_FILE, index: TORCH_INDEX_FILE, pytorch: true },
+  ];
+  for (const c of choices) {
+    if (await pathExists(path.join(dir, c.single))) return { files: [path.join(dir, c.single)], pytorch: c.pytorch };
+    const indexFile = path.join(dir, c.index);
+    if (await pathExists(indexFile)) {
+      const where = { origin: c.index, file: indexFile };
+      const files = (await readShardIndex(indexFile)).shards.map((f) => resolveInside(dir, f, where));
+      return { files, pytorch: c.pytorch };
+    }
+  }
+  return undefined;
 }
 
 export function nodeConfigHost(configDir: string): ConfigFileHost {

@@ -27,6 +27,8 @@ import {
   SmoothCache,
   STEP_CHARTS,
   stepSeries,
+  applyDownloadMessages,
+  downloadRows,
 } from './metricsView';
 import type { PanelRun } from './metricsView';
 import { evalHeading, renderEvaluation } from './evaluationView';
@@ -47,9 +49,10 @@ const runs: PanelRun[] = [];
 const cache = new SmoothCache();
 const header = h('div', { class: 'header' });
 const toolbar = h('div', { class: 'toolbar' });
+const downloads = h('div', { class: 'downloads' });
 const charts = h('div', { class: 'charts' });
 const details = h('div', { class: 'details' });
-root.append(header, toolbar, charts, details);
+root.append(header, toolbar, downloads, charts, details);
 
 const ipc = new PanelIpc<MetricsState, MetricsAppend, typeof metricsCommands>({
   state: metricsState,
@@ -67,6 +70,7 @@ const ipc = new PanelIpc<MetricsState, MetricsAppend, typeof metricsCommands>({
         info: r.info,
         series: r.series,
         color: themeColor(PALETTE[i % PALETTE.length]!, FALLBACK[i % FALLBACK.length]!),
+        ...(r.info.download ? { download: r.info.download } : {}),
       }),
     );
     rebuild();
@@ -80,6 +84,7 @@ const ipc = new PanelIpc<MetricsState, MetricsAppend, typeof metricsCommands>({
       changed = true;
     }
     for (const m of item.messages) changed = applyMessage(r.series, m) || changed;
+    changed = applyDownloadMessages(r, item.messages) || changed;
     if (!changed) return;
     if (evalMetricsOf(runs).length !== evalCharts.size) rebuild();
     else scheduleRender();
@@ -198,6 +203,7 @@ function scheduleRender(): void {
 
 function render(): void {
   renderHeader();
+  renderDownloads();
   const ms = markers(runs, view.by);
   const opts = { zoom: view.zoom, logY: view.logY, xLabel: view.by };
   for (const c of STEP_CHARTS)
@@ -212,6 +218,18 @@ function render(): void {
   const evalOpts = { ...opts, zoom: view.zoom ?? (hi > lo ? ([lo, hi] as [number, number]) : undefined) };
   for (const [m, chart] of evalCharts) chart.set(evalSeries(runs, m, view.by), ms, evalOpts);
   renderDetails();
+}
+
+/** A progress bar per run that is still downloading its model, above the charts (which are empty until then). */
+function renderDownloads(): void {
+  const rows = downloadRows(runs);
+  downloads.replaceChildren(
+    ...rows.map((row) => {
+      const bar = h('progress', { max: String(row.total), value: String(row.bytes) });
+      const label = h('span', {}, row.name ? `${row.name}: ${row.text}` : row.text);
+      return h('div', { class: 'download', role: 'status' }, label, bar);
+    }),
+  );
 }
 
 function duration(ms: number | null | undefined): string {

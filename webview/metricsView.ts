@@ -10,11 +10,52 @@ import type { RunSeriesData, StepField } from '../common/runSeries';
 import type { MetricsRunInfo } from '../common/webviewProtocol';
 import type { ChartMarker, ChartSeries } from './chart';
 import { evalMetricKey } from '../common/metricNames';
+import { downloadAfter, downloadDescription } from '../common/downloadProgress';
+import type { DownloadState } from '../common/downloadProgress';
+import type { TrainerMessage } from '../common/protocol';
 
 export interface PanelRun {
   info: MetricsRunInfo;
   series: RunSeriesData;
   color: string;
+  /** The Hub file the run is downloading (before its first step), from the snapshot and the live messages. */
+  download?: DownloadState;
+}
+
+/** Folds live messages into the run's download; true when the progress bar must be redrawn. */
+export function applyDownloadMessages(run: PanelRun, messages: readonly TrainerMessage[]): boolean {
+  let d = run.download;
+  for (const m of messages) d = downloadAfter(d, m);
+  if (d === run.download) return false;
+  if (d) run.download = d;
+  else delete run.download;
+  return true;
+}
+
+export interface DownloadRow {
+  runId: string;
+  /** The run's name, when the panel compares several runs. */
+  name?: string;
+  text: string;
+  bytes: number;
+  total: number;
+}
+
+/** One progress bar per run that is downloading, above the charts. */
+export function downloadRows(runs: readonly PanelRun[]): DownloadRow[] {
+  return runs.flatMap((r) =>
+    r.download
+      ? [
+          {
+            runId: r.info.runId,
+            ...(runs.length > 1 ? { name: r.series.name } : {}),
+            text: downloadDescription(r.download),
+            bytes: r.download.bytes,
+            total: r.download.total,
+          },
+        ]
+      : [],
+  );
 }
 
 /** Incremental debiased EMA: extends the smoothed array with the values appended since the last call. */

@@ -88,6 +88,7 @@ export class MetricsPanel extends PanelHost<typeof metricsCommands> {
       ...(patience !== undefined ? { earlyStoppingPatience: patience } : {}),
       metricForBest: metric,
       config: view?.flat ?? {},
+      ...(run?.download ? { download: run.download } : {}),
     };
   }
 

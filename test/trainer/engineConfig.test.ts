@@ -51,7 +51,7 @@ test('file checks through the Node host: a missing column and a model folder wit
   const e2 = await configError(ft);
   assert.match(
     e2.detail!,
-    /ft\.finetune\.yaml:5:17: error: `model\.name_or_path`: .*has config\.json but no model\.safetensors\. Copy the model's weights/,
+    /ft\.finetune\.yaml:5:17: error: `model\.name_or_path`: .*has config\.json but no model\.safetensors or pytorch_model\.bin\. Copy the model's weights/,
   );
   assert.equal(e2.line, 5);
 });

@@ -81,11 +81,12 @@ test('sharded weights are merged', async () => {
 });
 
 test('folders that are not usable are explained', async () => {
+  folder('tf', { 'config.json': JSON.stringify(CONFIG), 'tf_model.h5': 'x' });
+  await assert.rejects(resolveModelFolder(path.join(root, 'tf')), code('model-unsupported-weights', /from_tf=True/));
+  // A .bin is now read (files/hf/torchBin), so one that is not a checkpoint fails when it is loaded, by name.
   folder('pickle', { 'config.json': JSON.stringify(CONFIG), 'pytorch_model.bin': 'x' });
-  await assert.rejects(
-    resolveModelFolder(path.join(root, 'pickle')),
-    code('model-pytorch-only', /pytorch_model\.bin[\s\S]*safe_serialization=True/),
-  );
+  const pickle = await resolveModelFolder(path.join(root, 'pickle'));
+  await assert.rejects(loadStateDict(pickle), code('torch-corrupt', /pytorch_model\.bin is not a PyTorch checkpoint/));
   folder('noweights', { 'config.json': JSON.stringify(CONFIG) });
   await assert.rejects(resolveModelFolder(path.join(root, 'noweights')), code('model-missing-weights'));
   assert.equal(

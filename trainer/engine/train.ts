@@ -21,14 +21,29 @@ type Done = TrainerMessageOf<'done'>;
 
 export async function train(o: TrainOptions): Promise<Done> {
   let folder: RunFolder | undefined;
+  const t0 = Date.now();
   try {
     return await trainIn(o, (rf) => (folder = rf));
   } catch (e) {
+    if (downloadAborted(e, o)) return cancelledBeforeTraining(o, folder, t0);
     // Set-up can fail after the run folder exists (a bad checkpoint to resume, weights that do not fit):
     // run.json must then say failed, not running.
     if (folder && folder.info.status === 'running') await markFailed(folder, e);
     throw e;
   }
+}
+
+/** The host's stop or cancel aborts a Hub download in progress (hf/hubProgress.ts): that run is cancelled, not failed. */
+function downloadAborted(e: unknown, o: TrainOptions): boolean {
+  return e instanceof FineTuneError && e.code === 'hub-download-cancelled' && (o.control.cancel || o.control.stop);
+}
+
+async function cancelledBeforeTraining(o: TrainOptions, folder: RunFolder | undefined, t0: number): Promise<Done> {
+  const done: Done = { type: 'done', status: 'cancelled', step: 0, elapsedMs: Date.now() - t0 };
+  folder?.record(done);
+  await folder?.update({ status: 'cancelled', endedAt: new Date().toISOString() });
+  o.emit(done);
+  return done;
 }
 
 async function markFailed(folder: RunFolder, e: unknown): Promise<void> {

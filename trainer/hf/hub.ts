@@ -17,6 +17,7 @@ import { parseShardIndex, readShardIndex, SHARD_INDEX_FILE, MAX_SHARD_INDEX_BYTE
 import { HubCacheRepo, hubSettings, type HubSettings } from '../../files/hf/hubCache';
 import { HubClient, type DownloadProgress, type HubFileMeta } from './hubClient';
 import { withBlobLock } from './hubLock';
+import { TORCH_INDEX_FILE, TORCH_WEIGHTS_FILE } from '../../files/hf/torchBin/torchBin';
 
 export interface HubOptions {
   /** The Hub cache folder; default `$HF_HUB_CACHE`, else `$HF_HOME/hub`. */
@@ -51,7 +52,8 @@ const TOKENIZER_FILES = [
   'merges.txt',
 ];
 const WEIGHT_FILE = 'model.safetensors';
-const PICKLE_WEIGHTS = 'pytorch_model.bin';
+/** PyTorch's weights, read by files/hf/torchBin and fetched only when the revision has no safetensors. */
+const TORCH_WEIGHTS: readonly [string, string] = [TORCH_WEIGHTS_FILE, TORCH_INDEX_FILE];
 /** What the engine can run (trainer/engine/setup.ts); checked here too, so that nothing larger is fetched first. */
 const SUPPORTED_ACTIVATIONS = new Set<string>(ACTIVATIONS);
 
@@ -118,9 +120,16 @@ async function isComplete(repo: HubCacheRepo, sha: string, wantWeights: boolean)
 /** config.json and, when wanted, all the weights: enough to run, if not to tokenize. */
 async function isUsableOffline(repo: HubCacheRepo, sha: string, wantWeights: boolean): Promise<boolean> {
   if (!(await repo.has(sha, 'config.json'))) return false;
-  if (!wantWeights || (await repo.has(sha, WEIGHT_FILE))) return true;
-  if (!(await repo.has(sha, SHARD_INDEX_FILE))) return false;
-  const index = await readShardIndex(repo.pointerPath(sha, SHARD_INDEX_FILE));
+  if (!wantWeights) return true;
+  for (const [single, index] of [[WEIGHT_FILE, SHARD_INDEX_FILE], TORCH_WEIGHTS]) {
+    if (await repo.has(sha, single)) return true;
+    if (await repo.has(sha, index)) return allShards(repo, sha, index);
+  }
+  return false;
+}
+
+async function allShards(repo: HubCacheRepo, sha: string, indexFile: string): Promise<boolean> {
+  const index = await readShardIndex(repo.pointerPath(sha, indexFile));
   for (const shard of index.shards) if (!(await repo.has(sha, shard))) return false;
   return true;
 }
@@ -164,53 +173,43 @@ class SnapshotDownload {
     }
   }
 
+  /** Safetensors when the revision has them (a 404 says it has not), else PyTorch's `.bin`, single or sharded. */
   private async fetchWeights(): Promise<void> {
-    const single = await this.client.metadata(WEIGHT_FILE, this.sha);
-    if (single !== undefined) {
-      await this.store(single);
-      return;
+    for (const [single, index] of [[WEIGHT_FILE, SHARD_INDEX_FILE], TORCH_WEIGHTS]) {
+      const meta = await this.client.metadata(single, this.sha);
+      if (meta !== undefined) {
+        await this.store(meta);
+        return;
+      }
+      const indexMeta = await this.client.metadata(index, this.sha);
+      if (indexMeta !== undefined) return this.fetchShards(indexMeta);
     }
-    const indexMeta = await this.client.metadata(SHARD_INDEX_FILE, this.sha);
-    if (indexMeta === undefined) throw await this.noSafetensors();
+    throw new FineTuneError('model-missing-weights', `'${this.id}' (${this.revision}) has no weights`, {
+      detail: 'It has neither model.safetensors nor pytorch_model.bin (single or sharded).',
+      fix: 'Pick a revision or a model with weights, or set init: scratch to train from scratch.',
+    });
+  }
+
+  private async fetchShards(indexMeta: HubFileMeta): Promise<void> {
     if (indexMeta.size > MAX_SHARD_INDEX_BYTES) {
-      throw new FineTuneError('model-bad-index', `${SHARD_INDEX_FILE} of '${this.id}' is ${indexMeta.size} bytes`, {
+      throw new FineTuneError('model-bad-index', `${indexMeta.file} of '${this.id}' is ${indexMeta.size} bytes`, {
         fix: 'This is not a real shard index; do not use this model.',
       });
     }
     const indexText = await fs.readFile(await this.store(indexMeta), 'utf8');
     // Every shard name is checked (parseShardIndex) before the first shard is requested.
-    const index = parseShardIndex(indexText, `${SHARD_INDEX_FILE} of '${this.id}'`);
+    const index = parseShardIndex(indexText, `${indexMeta.file} of '${this.id}'`);
     const metas: HubFileMeta[] = [];
-    for (const shard of index.shards) metas.push(await this.required(shard));
+    for (const shard of index.shards) metas.push(await this.required(shard, indexMeta.file));
     for (const meta of metas) await this.store(meta);
   }
 
-  private async noSafetensors(): Promise<FineTuneError> {
-    const hasPickle = (await this.client.metadata(PICKLE_WEIGHTS, this.sha)) !== undefined;
-    if (!hasPickle) {
-      return new FineTuneError('model-missing-weights', `'${this.id}' (${this.revision}) has no model.safetensors`, {
-        fix: 'Pick a revision or a model with safetensors weights, or set init: scratch to train from scratch.',
-      });
-    }
-    return new FineTuneError(
-      'model-pytorch-only',
-      `'${this.id}' has weights only as ${PICKLE_WEIGHTS}, which cannot be read here`,
-      {
-        fix:
-          'Look for a revision with model.safetensors (often refs/pr/N: set model.revision), ' +
-          'or convert it in Python: ' +
-          `AutoModel.from_pretrained('${this.id}').save_pretrained('<folder>', safe_serialization=True), ` +
-          `then set name_or_path to '<folder>'.`,
-      },
-    );
-  }
-
-  private async required(file: string): Promise<HubFileMeta> {
+  private async required(file: string, indexFile: string): Promise<HubFileMeta> {
     const meta = await this.client.metadata(file, this.sha);
     if (meta !== undefined) return meta;
     throw new FineTuneError(
       'model-missing-shard',
-      `the shard ${file} listed in ${SHARD_INDEX_FILE} of '${this.id}' is missing`,
+      `the shard ${file} listed in ${indexFile} of '${this.id}' is missing`,
       {
         fix: 'The repo is incomplete at this revision; pick another revision or model.',
       },

@@ -1,20 +1,28 @@
 /**
  * Resolves a config's `name_or_path` to a model folder: a local folder, or a Hub id fetched into the cache.
- * Checks what the folder holds (config.json, safetensors weights, single or sharded) and explains what is
- * missing; loads the state dict, or only the parameter names and shapes.
+ * Checks what the folder holds (config.json, weights single or sharded, safetensors preferred over PyTorch's
+ * `pytorch_model.bin`, as transformers does) and explains what is missing; loads the state dict, or only the
+ * parameter names and shapes.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { FineTuneError } from '../../common/errors';
 import { readBertConfig, type BertConfig } from '../../files/hf/bertConfig';
 import { fetchHubModel, isHubId, type HubOptions } from './hub';
-import { readSafetensors, readSafetensorsHeader, type Tensor, type TensorInfo } from '../../files/hf/safetensors';
+import { readSafetensors, readSafetensorsHeader, type Tensor } from '../../files/hf/safetensors';
 import { readShardIndex } from '../../files/hf/shardIndex';
 import { resolveInside } from '../../common/safeName';
+import {
+  readTorchCheckpoint,
+  readTorchCheckpointInfo,
+  TORCH_INDEX_FILE,
+  TORCH_WEIGHTS_FILE,
+} from '../../files/hf/torchBin/torchBin';
 
+/** `format` is absent for safetensors; 'pytorch' for `pytorch_model.bin` files (read by files/hf/torchBin). */
 export type Weights =
-  | { kind: 'single'; file: string }
-  | { kind: 'sharded'; indexFile: string; shards: string[]; weightMap: Map<string, string> }
+  | { kind: 'single'; file: string; format?: 'pytorch' }
+  | { kind: 'sharded'; indexFile: string; shards: string[]; weightMap: Map<string, string>; format?: 'pytorch' }
   | { kind: 'none' };
 
 export interface ModelFolder {
@@ -77,42 +85,47 @@ async function inspectFolder(
     );
   }
   const config = await readBertConfig(configFile);
-  let weights: Weights;
-  if (await has('model.safetensors')) {
-    weights = { kind: 'single', file: path.join(dir, 'model.safetensors') };
-  } else if (await has('model.safetensors.index.json')) {
-    weights = await readIndex(dir, path.join(dir, 'model.safetensors.index.json'));
-  } else {
-    weights = { kind: 'none' };
-    if (requireWeights) {
-      const pickles = ['pytorch_model.bin', 'pytorch_model.bin.index.json', 'tf_model.h5', 'flax_model.msgpack'];
-      const found: string[] = [];
-      for (const p of pickles) if (await has(p)) found.push(p);
-      const where = hubId ?? dir;
-      if (found.length > 0) {
-        throw new FineTuneError(
-          'model-pytorch-only',
-          `${dir} has weights only as ${found.join(', ')}, which cannot be read here (only safetensors can)`,
-          {
-            file: dir,
-            detail: 'PyTorch .bin files are Python pickles; reading them safely needs Python.',
-            fix:
-              `Convert once in Python: from transformers import AutoModelForPreTraining; ` +
-              `AutoModelForPreTraining.from_pretrained('${where}').save_pretrained('${where}', safe_serialization=True) ` +
-              `(use the model's own class, e.g. AutoModelForSequenceClassification, to keep a classification head).`,
-          },
-        );
-      }
-      throw new FineTuneError('model-missing-weights', `${dir} has config.json but no model.safetensors`, {
-        file: dir,
-        fix: 'Copy the weights (model.safetensors) into the folder, or set init: scratch to train from a random initialisation.',
-      });
-    }
-  }
+  const weights = await findWeights(dir, has);
+  if (weights.kind === 'none' && requireWeights) throw await noWeights(dir, has, hubId);
   return { dir, config, configFile, weights, source };
 }
 
-async function readIndex(dir: string, indexFile: string): Promise<Weights> {
+/** The first of: model.safetensors, its index, pytorch_model.bin, its index. */
+async function findWeights(dir: string, has: (f: string) => Promise<boolean>): Promise<Weights> {
+  if (await has('model.safetensors')) return { kind: 'single', file: path.join(dir, 'model.safetensors') };
+  if (await has('model.safetensors.index.json')) return readIndex(dir, path.join(dir, 'model.safetensors.index.json'));
+  if (await has(TORCH_WEIGHTS_FILE))
+    return { kind: 'single', file: path.join(dir, TORCH_WEIGHTS_FILE), format: 'pytorch' };
+  if (await has(TORCH_INDEX_FILE))
+    return { ...(await readIndex(dir, path.join(dir, TORCH_INDEX_FILE))), format: 'pytorch' };
+  return { kind: 'none' };
+}
+
+async function noWeights(dir: string, has: (f: string) => Promise<boolean>, hubId?: string): Promise<FineTuneError> {
+  const others: string[] = [];
+  for (const f of ['tf_model.h5', 'flax_model.msgpack']) if (await has(f)) others.push(f);
+  if (others.length > 0) {
+    const where = hubId ?? dir;
+    return new FineTuneError(
+      'model-unsupported-weights',
+      `${dir} has weights only as ${others.join(', ')} (TensorFlow or Flax), which cannot be read here`,
+      {
+        file: dir,
+        fix:
+          `Convert once in Python: from transformers import AutoModelForPreTraining; ` +
+          `AutoModelForPreTraining.from_pretrained('${where}', from_tf=True).save_pretrained('${where}') ` +
+          `(from_flax=True for Flax weights; ` +
+          `use the model's own class, e.g. AutoModelForSequenceClassification, to keep a classification head).`,
+      },
+    );
+  }
+  return new FineTuneError('model-missing-weights', `${dir} has config.json but no model.safetensors`, {
+    file: dir,
+    fix: 'Copy the weights (model.safetensors or pytorch_model.bin) into the folder, or set init: scratch to train from a random initialisation.',
+  });
+}
+
+async function readIndex(dir: string, indexFile: string): Promise<Extract<Weights, { kind: 'sharded' }>> {
   const { weightMap, shards } = await readShardIndex(indexFile);
   const files: string[] = [];
   for (const s of shards) {
@@ -137,10 +150,12 @@ async function readIndex(dir: string, indexFile: string): Promise<Weights> {
 export async function loadStateDict(folder: ModelFolder): Promise<Map<string, Tensor>> {
   const w = folder.weights;
   if (w.kind === 'none') return new Map();
-  if (w.kind === 'single') return (await readSafetensors(w.file)).tensors;
+  const read = async (file: string) =>
+    (w.format === 'pytorch' ? await readTorchCheckpoint(file) : await readSafetensors(file)).tensors;
+  if (w.kind === 'single') return read(w.file);
   const out = new Map<string, Tensor>();
   for (const shard of w.shards) {
-    for (const [name, t] of (await readSafetensors(shard)).tensors) out.set(name, t);
+    for (const [name, t] of await read(shard)) out.set(name, t);
   }
   for (const [name, shard] of w.weightMap) {
     if (!out.has(name)) {
@@ -157,13 +172,21 @@ export async function loadStateDict(folder: ModelFolder): Promise<Map<string, Te
   return out;
 }
 
-/** Parameter names, dtypes and shapes, from the headers only (cheap; the language server uses it). */
-export async function readParameterInfo(folder: ModelFolder): Promise<Map<string, TensorInfo>> {
+/** Parameter names and shapes, from the headers (or the pickle) only: no weights are read. */
+export async function readParameterInfo(folder: ModelFolder): Promise<Map<string, ParameterShape>> {
   const w = folder.weights;
-  const files = w.kind === 'single' ? [w.file] : w.kind === 'sharded' ? w.shards : [];
-  const out = new Map<string, TensorInfo>();
-  for (const f of files) for (const [name, info] of (await readSafetensorsHeader(f)).tensors) out.set(name, info);
+  if (w.kind === 'none') return new Map();
+  const files = w.kind === 'single' ? [w.file] : w.shards;
+  const out = new Map<string, ParameterShape>();
+  for (const f of files) {
+    const infos = w.format === 'pytorch' ? await readTorchCheckpointInfo(f) : (await readSafetensorsHeader(f)).tensors;
+    for (const [name, info] of infos) out.set(name, { shape: info.shape });
+  }
   return out;
+}
+
+export interface ParameterShape {
+  readonly shape: readonly number[];
 }
 
 function expandHome(p: string): string {
