@@ -57,6 +57,7 @@ import type { RunCommandLine } from './cli/args';
 import { EXIT } from './cli/commands';
 import { packageVersion } from './cli/version';
 import { readTextLines } from './cli/textLines';
+import { missingPathMessage } from '../common/localPath';
 
 const engineVersion = packageVersion;
 
@@ -248,6 +249,14 @@ async function runTrain(args: RunCommandLine): Promise<number> {
   }
   const resumeFlag = flagValue(args, 'resume-from-checkpoint');
   const resumeFrom = resumeFlag === undefined ? undefined : path.resolve(resumeFlag);
+  if (resumeFlag !== undefined && resumeFrom !== undefined && !existsSync(resumeFrom)) {
+    const error = new FineTuneError('path-not-found', missingPathMessage('folder', resumeFlag, resumeFrom), {
+      file: resumeFrom,
+      fix: 'Give --resume-from-checkpoint a checkpoint-<step> folder of a run (relative to the working directory).',
+    });
+    send({ type: 'error', error: wireError(error), fatal: true });
+    return EXIT.badInput;
+  }
   const { train } = await import('./engine/train');
   const t0 = Date.now();
   let lastStep = 0;

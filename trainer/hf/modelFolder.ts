@@ -11,6 +11,8 @@ import { fetchHubModel, isHubId, type HubOptions } from './hub';
 import { readSafetensors, readSafetensorsHeader, type Tensor, type TensorInfo } from '../../files/hf/safetensors';
 import { readShardIndex } from '../../files/hf/shardIndex';
 import { resolveInside } from '../../common/safeName';
+import { isLocalReference, missingPathMessage } from '../../common/localPath';
+import { pathExists } from '../../common/fsProbe';
 
 export type Weights =
   | { kind: 'single'; file: string }
@@ -43,10 +45,11 @@ export async function resolveModelFolder(nameOrPath: string, options: ResolveOpt
       fix: 'Set name_or_path to the folder that holds config.json and model.safetensors.',
     });
   }
-  if (!isHubId(nameOrPath)) {
-    throw new FineTuneError('model-not-found', `the folder ${local} does not exist`, {
+  const base = options.baseDir ?? process.cwd();
+  if (!isHubId(nameOrPath) || (await isLocalReference(nameOrPath, (p) => path.resolve(base, p), pathExists))) {
+    throw new FineTuneError('model-not-found', missingPathMessage('folder', nameOrPath, local), {
       file: local,
-      fix: 'Check the path (relative paths are relative to the config file), or give a Hub id such as bert-base-uncased.',
+      fix: `Check the path (relative paths are relative to ${options.baseDir ? "the config file's folder" : 'the working directory'}), or give a Hub id such as bert-base-uncased.`,
     });
   }
   const dir = await fetchHubModel(nameOrPath, { ...options, weights: options.requireWeights ?? true });
