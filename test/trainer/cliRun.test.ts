@@ -121,11 +121,15 @@ test('a local path that does not exist is a missing folder, not a Hub id', async
   );
   assert.equal(resume.code, 2);
   assert.match(resume.stderr, /no such folder: runs\/x\/checkpoint-3/);
-  const cfg = await cli(
-    ['train', path.basename(ws.configFile), '--mode', 'fine-tune', '--model.name_or_path', 'runs/nope'],
-    ws.dir,
+  // Set on the command line: the flag is named, with the folder it resolved to.
+  writeFileSync(
+    path.join(ws.dir, 'ft.finetune.yaml'),
+    'mode: fine-tune\nbackend: wasm\nmodel:\n  name_or_path: runs/nope\ndata:\n  train_file: train.csv\n',
   );
+  const cfg = await cli(['train', 'ft.finetune.yaml', '--model.name_or_path', 'runs/other'], ws.dir);
   assert.equal(cfg.code, 2);
-  assert.match(cfg.stderr, /--model\.name_or_path: error: `model\.name_or_path`: no such folder: runs\/nope/);
+  const other = path.join(ws.dir, 'runs', 'other').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const flagged = `^--model\\.name_or_path: error: \`model\\.name_or_path\`: no such folder: runs/other \\(${other}\\)`;
+  assert.match(cfg.stderr, new RegExp(flagged, 'm'));
   assert.deepEqual(readdirSync(path.join(ws.dir, 'runs')), [], 'nothing was written for the refused commands');
 });
