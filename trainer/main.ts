@@ -292,7 +292,8 @@ async function runTrain(args: RunCommandLine): Promise<number> {
       recordBestEffort(recorder, done);
       send(done);
     }
-    return 1;
+    // Before the run folder exists it is the set-up that failed: unusable data or a missing model is bad input.
+    return recorder ? EXIT.failed : exitCodeOf(e);
   }
 }
 

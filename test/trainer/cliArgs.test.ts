@@ -62,6 +62,7 @@ test('unknown flags are usage errors with a suggestion; Hugging Face names point
   usage(['predict', '--model', 'm', '--txt', 'a'], /Did you mean --text\?/);
   usage(['predict', '--model', 'm', '--learning_rate', '1'], /predict takes no config keys/);
   usage(['evaluate', '--model', 'm', '--text', 'a'], /--text is an option of predict, not of evaluate/);
+  usage(['train', 'a.yaml', '--model', 'x'], /--model is a section of the config: .* --model\.name_or_path/);
   usage(['trian'], /unknown command trian\. Did you mean `train`\?/);
   usage(['train', 'a.yaml', '--backend', 'tpu'], /--backend must be one of/);
   usage(['train', 'a.yaml', 'b.yaml'], /unexpected argument b\.yaml/);

@@ -136,6 +136,9 @@ function unknownFlag(spec: CommandSpec, name: string): FineTuneError {
     const options = target.ambiguous.map((p) => `--${p}`).join(' or ');
     return usageError(`${flag} is a key of several sections: write ${options}`, spec.name);
   }
+  const section = spec.overrides ? overrideNames().find((n) => n.startsWith(`${key}.`)) : undefined;
+  if (section)
+    return usageError(`${flag} is a section of the config: set one of its keys, e.g. --${section}`, spec.name);
   const others = COMMANDS.filter((c) => c !== spec.name && COMMAND_SPECS[c].flags.some((f) => f.name === name));
   if (others.length)
     return usageError(`${flag} is an option of ${others.join(' and ')}, not of ${spec.name}`, spec.name);
