@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { parseTrainerMessage } from '../../common/protocol';
 import type { TrainerMessage } from '../../common/protocol';
 import { makeWorkspace } from './engineFixtures';
-import { cli } from './cliProcess';
+import { cli, spawnCli } from './cliProcess';
 
 const ws = makeWorkspace({ training: { max_steps: 6, save_strategy: 'steps', save_steps: 6, logging_steps: 1 } });
 
@@ -132,4 +132,27 @@ test('a local path that does not exist is a missing folder, not a Hub id', async
   const flagged = `^--model\\.name_or_path: error: \`model\\.name_or_path\`: no such folder: runs/other \\(${other}\\)`;
   assert.match(cfg.stderr, new RegExp(flagged, 'm'));
   assert.deepEqual(readdirSync(path.join(ws.dir, 'runs')), [], 'nothing was written for the refused commands');
+});
+
+test('Ctrl-C stops after the current step with a checkpoint, and the CLI exits 130', async () => {
+  const child = spawnCli(
+    ['train', path.basename(ws.configFile), '--max_steps', '100000', '--save_strategy', 'no'],
+    ws.dir,
+  );
+  let stdout = '';
+  let stderr = '';
+  const firstStep = new Promise<void>((resolve) => {
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      if (/^step 1\//m.test(stdout)) resolve();
+    });
+  });
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  await Promise.race([firstStep, exit]);
+  child.kill('SIGINT');
+  assert.equal(await exit, 130, `${stdout}\n${stderr}`);
+  assert.match(stderr, /Stopping after this step and saving a checkpoint/);
+  assert.match(stdout, /^stopped at step \d+ /m);
+  assert.match(stdout, /^saved .*checkpoint-\d+/m);
 });
