@@ -5,6 +5,10 @@
  * instead of suggesting `mode`. A key that the schema gains later stops being looked up here by itself: the
  * validator asks the schema first.
  */
+import type { ConfigFix } from './diagnostic';
+import { isScalar } from './yamlDoc';
+import type { ConfigDocument } from './yamlDoc';
+import type { KeyPath } from './yamlDoc';
 
 export type MisplacedKey =
   /** The key exists here under another path. */
@@ -87,4 +91,29 @@ export function describeMisplaced(key: string, m: MisplacedKey, as: 'key' | 'fla
     return `${name} is Hugging Face's name; here it is ${here}.`;
   }
   return `${name} is not supported: ${m.why}`;
+}
+
+/**
+ * "Move to `model.name_or_path`": the pair's line removed, the key inserted into its section with the same value.
+ * Offered for a one-line scalar when the target is free and the two edits do not touch (else no fix: the message
+ * says where the key goes).
+ */
+export function moveKeyFix(document: ConfigDocument, from: KeyPath, to: readonly string[]): ConfigFix | undefined {
+  const pair = document.pair(from);
+  const value = pair?.value;
+  if (!pair || !isScalar(value) || !value.range || !isScalar(pair.key) || !pair.key.range) return undefined;
+  if (document.pair(to) !== undefined) return undefined;
+  const text = document.text;
+  const start = text.lastIndexOf('\n', pair.key.range[0] - 1) + 1;
+  const newline = text.indexOf('\n', value.range[1]);
+  if (text.slice(start, pair.key.range[0]).trim() !== '') return undefined; // a flow mapping: not a line of its own
+  if (text.slice(pair.key.range[0], newline < 0 ? text.length : newline).includes('\n')) return undefined;
+  const end = newline < 0 ? text.length : newline + 1;
+  const insert = document.insertKeyEdit(to.slice(0, -1), to.at(-1)!, text.slice(value.range[0], value.range[1]));
+  if (insert.range.start >= start && insert.range.start <= end) return undefined;
+  return {
+    title: `Move to \`${to.join('.')}\``,
+    edits: [{ range: { start, end }, newText: '' }, insert],
+    preferred: true,
+  };
 }

@@ -18,7 +18,7 @@ import type { KeyPath } from './yamlDoc';
 import { crossFieldRules } from './rules';
 import { patternProblem } from '../freeze';
 import { shown } from '../shown';
-import { describeMisplaced, misplacedKey } from './misplacedKeys';
+import { describeMisplaced, misplacedKey, moveKeyFix } from './misplacedKeys';
 
 export interface ValidationResult {
   document: ConfigDocument;
@@ -188,8 +188,12 @@ function unknownKey(key: string, keyPath: string[], siblings: string[], document
     const where = elsewhere.map((h) => (h.length ? `\`${h.join('.')}\`` : 'the top level')).join(' or ');
     const full = elsewhere.map((h) => `\`${[...h, key].join('.')}\``).join(' or ');
     message += ` It belongs under ${where}: ${full}.`;
+    const fix = elsewhere.length === 1 ? moveKeyFix(document, keyPath, [...elsewhere[0]!, key]) : undefined;
+    if (fix) fixes.push(fix);
   } else if (misplaced) {
-    return diag('error', 'unknown-key', describeMisplaced(key, misplaced, 'key'), keyPath, document, []);
+    const fix = misplaced.kind === 'renamed' ? moveKeyFix(document, keyPath, misplaced.path) : undefined;
+    const message = describeMisplaced(key, misplaced, 'key');
+    return diag('error', 'unknown-key', message, keyPath, document, fix ? [fix] : []);
   } else if (suggestion) {
     message += ` Did you mean \`${suggestion}\`?`;
     const r = document.keyRange(keyPath);

@@ -6,7 +6,7 @@ import { validateConfigText } from '../../common/config/validate';
 import { configSchema } from '../../common/config/schema';
 import type { FieldSpec, SectionSpec } from '../../common/config/spec';
 import { misplacedKey } from '../../common/config/misplacedKeys';
-import { covered, VALID } from './configHelpers';
+import { applyFix, covered, VALID } from './configHelpers';
 
 function unknownKey(text: string, key: string) {
   const d = validateConfigText(text).diagnostics.find((x) => x.code === 'unknown-key' && x.path.at(-1) === key);
@@ -58,4 +58,24 @@ test('the table never shadows a key of the schema (a key the schema gains leaves
     [],
     'drop these from the unsupported list in common/config/misplacedKeys.ts',
   );
+});
+
+test('the quick fix moves the key, with its value, to where it lives here', () => {
+  const diag = (text: string, key: string) =>
+    validateConfigText(text).diagnostics.find((x) => x.code === 'unknown-key' && x.path.at(-1) === key);
+  const noModelPath = VALID.replace(/^ {2}name_or_path: .*\n/m, '');
+  const text = noModelPath + 'model_name_or_path: ./models/tiny\n';
+  const fixed = applyFix(text, diag(text, 'model_name_or_path')!.fixes![0]!);
+  assert.equal(validateConfigText(fixed).config.model.name_or_path, './models/tiny');
+  assert.deepEqual(validateConfigText(fixed).diagnostics, []);
+  assert.doesNotMatch(fixed, /model_name_or_path/);
+
+  const wrongLevel = VALID.replace(/^ {2}per_device_train_batch_size: .*\n/m, '') + 'per_device_train_batch_size: 4\n';
+  const d = diag(wrongLevel, 'per_device_train_batch_size')!;
+  assert.equal(d.fixes?.[0]?.title, 'Move to `training.per_device_train_batch_size`');
+  const moved = applyFix(wrongLevel, d.fixes![0]!);
+  assert.equal(validateConfigText(moved).config.training.per_device_train_batch_size, 4);
+  assert.deepEqual(validateConfigText(moved).diagnostics, []);
+  // Where the target is set already, there is nothing to move to: the message alone says where it lives.
+  assert.equal(diag(VALID + 'model_name_or_path: x\n', 'model_name_or_path')!.fixes, undefined);
 });
