@@ -68,6 +68,14 @@ function arch(hidden: number, layers: number, heads: number, inter: number): Arc
   };
 }
 
+/**
+ * The JSON Schema the project generates (schemas/finetune.schema.json), where editors without this extension find
+ * it: the Red Hat YAML extension and other yaml-language-server clients read this first-line comment.
+ */
+export const CONFIG_SCHEMA_URL =
+  'https://raw.githubusercontent.com/finetune-studio/finetune-studio/main/schemas/finetune.schema.json';
+const SCHEMA_LINE = `# yaml-language-server: $schema=${CONFIG_SCHEMA_URL}`;
+
 type Scalar = string | number | boolean;
 type Entry = [key: string, value: Scalar | Entry[], comment?: string];
 
@@ -122,6 +130,7 @@ export function renderConfig(a: WizardAnswers, configDir: string, now = new Date
   ];
   const wizard = a.mode === 'fine-tune' ? 'Fine-tune model' : 'Train from scratch';
   const head = [
+    SCHEMA_LINE,
     `# Fine-Tune Studio training config, written by "${wizard}" on ${now.toISOString().slice(0, 10)}.`,
     '# Hover a key for its documentation; keys follow Hugging Face TrainingArguments and BertConfig.',
     '# Start training with "▶ Start run" above, or the command "Fine-Tune: Start run".',

@@ -1,8 +1,11 @@
 /**
- * `finetune-studio train|evaluate|predict`: a thin client of the trainer protocol. It runs the same subprocess
- * the extension runs (dist/trainer.js, or trainer/main.ts through tsx in development), validates every message
- * it reads, and renders them: a progress bar on a terminal, plain lines otherwise, raw JSON with --json.
- * Ctrl-C once stops after the current step with a checkpoint; twice cancels; three times kills.
+ * `finetune-studio train|evaluate|predict`: a thin client of the trainer protocol. It parses the command line
+ * strictly (trainer/cli/args.ts: help, version and usage errors never start a trainer), runs the same subprocess
+ * the extension runs (dist/trainer.js, or trainer/main.ts through tsx in development) with the same arguments,
+ * validates every message it reads, and renders them: a progress bar on a terminal, plain lines otherwise, a
+ * table for predict, raw JSON lines with --json.
+ * Ctrl-C once stops after the current step with a checkpoint; twice cancels; three times kills. Exit statuses
+ * are in trainer/cli/commands.ts (EXIT).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -12,12 +15,13 @@ import { formatUserError } from '../common/errors';
 import { LineSplitter, describeOversized, encodeMessage, parseTrainerMessage } from '../common/protocol';
 import type { HostMessage, TrainerMessage } from '../common/protocol';
 import { ProgressView } from './cliView';
-
-const HELP = `Usage:
-  finetune-studio train <config.finetune.yaml> [--backend auto|gpu|node|wasm|cpu] [--max-steps N]
-                        [--resume-from-checkpoint RUN/checkpoint-N] [--json]
-  finetune-studio evaluate --model DIR --data FILE [--text-column C] [--label-column C] [--label-separator S] [--json]
-  finetune-studio predict --model DIR --text "..." [--text-pair "..."] [--json]`;
+import { checkRequired, parseCommandLine } from './cli/args';
+import type { RunCommandLine } from './cli/args';
+import { EXIT } from './cli/commands';
+import { commandHelp, programHelp } from './cli/help';
+import { predictionTable } from './cli/predictTable';
+import type { PredictionRow } from './cli/predictTable';
+import { packageVersion } from './cli/version';
 
 /** Held in a variable so that esbuild leaves this development-only lookup alone. */
 const TSX = 'tsx';
@@ -37,12 +41,12 @@ export interface ClientOptions {
   err: NodeJS.WritableStream;
 }
 
-export async function runClient(argv: string[], o: ClientOptions): Promise<number> {
+export async function runClient(argv: readonly string[], command: RunCommandLine, o: ClientOptions): Promise<number> {
   const { file, execArgv } = trainerCommand();
-  const args = argv.filter((a) => a !== '--json');
-  const child = spawn(process.execPath, [...execArgv, file, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...execArgv, file, ...argv], { stdio: ['pipe', 'pipe', 'pipe'] });
   const view = new ProgressView(o.out, o.tty);
   const stderrTail: string[] = [];
+  const predictions: PredictionRow[] = [];
   let sawError = false;
   let sawResult = false;
 
@@ -79,7 +83,9 @@ export async function runClient(argv: string[], o: ClientOptions): Promise<numbe
         break;
       case 'result':
         sawResult = true;
-        view.result(m.command, m.value);
+        // Predictions make one table at the end, so that its columns line up.
+        if (m.command === 'predict') predictions.push(m.value as PredictionRow);
+        else view.evaluation(m.value);
         break;
       default:
         view.message(m);
@@ -108,26 +114,44 @@ export async function runClient(argv: string[], o: ClientOptions): Promise<numbe
   splitter.end();
   process.off('SIGINT', onSigint);
   view.clear();
+  if (predictions.length) o.out.write(predictionTable(predictions));
   if (code !== 0 && !sawError) {
     o.err.write(
       `finetune-studio: the trainer exited with code ${code}${stderrTail.length ? `; its last output:\n${stderrTail.join('').slice(-2000)}` : ''}\n`,
     );
   }
-  if (code === 0 && (args[0] === 'evaluate' || args[0] === 'predict') && !sawResult) return 1;
+  // Ctrl-C ends a run that then reports `stopped` or `cancelled` (exit 0), or kills it: either way, 130.
+  if (interrupts > 0 && (code === 0 || code === 128 + 9)) return EXIT.interrupted;
+  if (code === 0 && command.command !== 'train' && !sawResult) return EXIT.failed;
   return code;
 }
 
-export async function cliMain(argv: string[]): Promise<number> {
-  if (!argv.length || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    process.stdout.write(HELP + '\n');
-    return argv.length ? 0 : 2;
+function printUsageError(e: unknown, err: NodeJS.WritableStream): number {
+  const fix = (e as { fix?: string }).fix;
+  err.write(`finetune-studio: ${(e as Error).message}\n${fix ? `${fix}\n` : ''}`);
+  return EXIT.badInput;
+}
+
+export async function cliMain(argv: readonly string[]): Promise<number> {
+  let command;
+  try {
+    command = parseCommandLine(argv);
+    if (command.kind === 'run') checkRequired(command);
+  } catch (e) {
+    if ((e as { code?: unknown }).code !== 'usage') throw e;
+    if (!argv.length) process.stderr.write(programHelp(packageVersion()) + '\n');
+    return printUsageError(e, process.stderr);
   }
-  if (!['train', 'evaluate', 'predict'].includes(argv[0]!)) {
-    process.stderr.write(`finetune-studio: unknown command ${argv[0]}\n${HELP}\n`);
-    return 2;
+  if (command.kind === 'version') {
+    process.stdout.write(`${packageVersion()}\n`);
+    return EXIT.done;
   }
-  return runClient(argv, {
-    json: argv.includes('--json'),
+  if (command.kind === 'help') {
+    process.stdout.write(command.command ? commandHelp(command.command) : programHelp(packageVersion()));
+    return EXIT.done;
+  }
+  return runClient(argv, command, {
+    json: command.json,
     tty: !!process.stdout.isTTY,
     out: process.stdout,
     err: process.stderr,
@@ -139,7 +163,7 @@ if (require.main === module) {
     (code) => process.exit(code),
     (e: unknown) => {
       process.stderr.write(formatUserError(e) + '\n');
-      process.exit(1);
+      process.exit(EXIT.failed);
     },
   );
 }

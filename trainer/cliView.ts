@@ -126,18 +126,9 @@ export class ProgressView {
     }
   }
 
-  result(command: 'evaluate' | 'predict', value: unknown): void {
+  /** `evaluate`'s answer: the metrics, then precision, recall and F1 per class. */
+  evaluation(value: unknown): void {
     const v = value as Record<string, unknown>;
-    if (command === 'predict') {
-      const probs = (v.probabilities ?? {}) as Record<string, number>;
-      // Regression answers a value; multi-label a set of labels, each with its own sigmoid probability.
-      if (typeof v.value === 'number') this.line(`value: ${v.value}`);
-      else if (Array.isArray(v.labels)) this.line(`labels: ${v.labels.length ? v.labels.join(', ') : '(none)'}`);
-      else this.line(`label: ${String(v.label)}`);
-      for (const [l, p] of Object.entries(probs).sort((a, b) => b[1] - a[1]))
-        this.line(`  ${l.padEnd(20)} ${(p * 100).toFixed(2)}%`);
-      return;
-    }
     const metrics = (v.metrics ?? {}) as Record<string, number>;
     this.line(
       `${String(v.examples)} examples: ${Object.entries(metrics)

@@ -1,8 +1,9 @@
 /**
- * The training subprocess. The extension forks the built bundle (dist/trainer.js) and the CLI runs it too:
- *   train <config> [--backend X] [--max-steps N] [--resume-from-checkpoint DIR]
+ * The training subprocess. The extension forks the built bundle (dist/trainer.js) and the CLI runs it too, with
+ * the CLI's own command line (trainer/cli/commands.ts; parsed strictly by trainer/cli/args.ts):
+ *   train <config> [--backend X] [--<config key> VALUE …] [--resume-from-checkpoint DIR]
  *   evaluate --model DIR --data FILE [--text-column C] [--label-column C] [--label-separator S]
- *   predict --model DIR --text "..." [--text-pair "..."]
+ *   predict --model DIR [--text "..." …] [--text-pair "..." …] [--file FILE]
  * stdout carries the JSON-lines protocol (common/protocol.ts) and nothing else: console output of libraries
  * (tfjs backend notices, transformers.js) is sent to stderr before anything is imported that could print.
  * Host messages (stop, save_now, cancel) arrive on stdin, or on the IPC channel when forked with one.
@@ -28,10 +29,9 @@ console.warn = toStderr;
 console.debug = toStderr;
 console.error = toStderr;
 
-import { existsSync, fstatSync, readFileSync } from 'node:fs';
+import { existsSync, fstatSync } from 'node:fs';
 import * as path from 'node:path';
 import type { BackendPreference } from '../common/config/schema';
-import { BACKEND_PREFERENCES } from '../common/config/schema';
 import { FineTuneError, toUserError } from '../common/errors';
 import {
   LineSplitter,
@@ -52,18 +52,14 @@ import { BackendUnavailableError, backendForWorkers, selectBackend } from './bac
 import type { AdapterSummary } from './gpu/dawn';
 import { trainerThreads } from './parallel/threads';
 import type { RunControl } from './engine/train';
+import { checkRequired, flagValue, parseCommandLine, usageError } from './cli/args';
+import type { RunCommandLine } from './cli/args';
+import { EXIT } from './cli/commands';
+import { packageVersion } from './cli/version';
+import { readTextLines } from './cli/textLines';
+import { missingPathMessage } from '../common/localPath';
 
-function engineVersion(): string {
-  for (const p of [path.join(__dirname, '..', 'package.json'), path.join(__dirname, '..', '..', 'package.json')]) {
-    try {
-      const v = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
-      if (v.name === 'finetune-studio' && v.version) return v.version;
-    } catch {
-      // try the next candidate
-    }
-  }
-  return '0.0.0-dev';
-}
+const engineVersion = packageVersion;
 
 /** Sends one validated message on stdout. An invalid one is our bug: it is reported instead of sent. */
 export function send(m: TrainerMessage): void {
@@ -175,32 +171,15 @@ function fail(e: unknown, exitCode = 1): void {
   exitAfterFlush(exitCode);
 }
 
-export interface ParsedArgs {
-  command: string;
-  positional: string[];
-  flags: Map<string, string>;
-}
-
-export function parseArgs(argv: readonly string[]): ParsedArgs {
-  const [command = '', ...rest] = argv;
-  const positional: string[] = [];
-  const flags = new Map<string, string>();
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i]!;
-    if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1));
-      else if (i + 1 < rest.length && !rest[i + 1]!.startsWith('--')) flags.set(a.slice(2), rest[++i]!);
-      else flags.set(a.slice(2), 'true');
-    } else positional.push(a);
-  }
-  return { command, positional, flags };
-}
-
-function usage(message: string): FineTuneError {
-  return new FineTuneError('usage', message, {
-    fix: 'Usage: train <config> [--backend auto|gpu|node|wasm|cpu] [--max-steps N] [--resume-from-checkpoint DIR] | evaluate --model DIR --data FILE | predict --model DIR --text "..." [--text-pair "..."]',
-  });
+/**
+ * Bad input exits 2, a failure 1: an unknown flag, an invalid config or override, a data file that cannot be used,
+ * a path that does not exist are the user's to fix before anything runs.
+ */
+function exitCodeOf(e: unknown): number {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return EXIT.failed;
+  const bad = code === 'usage' || code === 'path-not-found' || /^(config|data|model|tokenizer)-/.test(code);
+  return bad && code !== 'data-read-cancelled' ? EXIT.badInput : EXIT.failed;
 }
 
 async function hello(pref: BackendPreference): Promise<BackendInfo> {
@@ -256,33 +235,28 @@ function adapterWire(a: AdapterSummary): NonNullable<BackendInfo['adapter']> {
   return { vendor, architecture, description, software, maxBufferSize, maxStorageBufferBindingSize };
 }
 
-function backendFlag(flags: Map<string, string>, fallback: BackendPreference): BackendPreference {
-  const b = flags.get('backend');
-  if (b === undefined) return fallback;
-  if (!(BACKEND_PREFERENCES as readonly string[]).includes(b))
-    throw usage(`--backend must be one of ${BACKEND_PREFERENCES.join(', ')}, not ${b}`);
-  return b as BackendPreference;
-}
-
-async function runTrain(args: ParsedArgs): Promise<number> {
-  const configFile = args.positional[0];
-  if (!configFile) throw usage('train needs a config file');
+async function runTrain(args: RunCommandLine): Promise<number> {
+  const configFile = args.positionals[0]!;
   const { peekBackend, loadConfig, readConfigText } = await import('./engine/loadConfig');
   const text = await readConfigText(path.resolve(configFile)).catch(() => '');
-  const backend = await hello(backendFlag(args.flags, peekBackend(text)));
+  const backend = await hello(args.backend ?? peekBackend(text, args.overrides));
   let loaded;
   try {
-    loaded = await loadConfig(configFile);
+    loaded = await loadConfig(configFile, { overrides: args.overrides });
   } catch (e) {
     send({ type: 'error', error: wireError(e), fatal: true });
-    return 2;
+    return EXIT.badInput;
   }
-  const maxStepsFlag = args.flags.get('max-steps');
-  const maxSteps = maxStepsFlag === undefined ? undefined : Number(maxStepsFlag);
-  if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps > 0))
-    throw usage(`--max-steps must be a positive integer, not ${maxStepsFlag}`);
-  const resumeFlag = args.flags.get('resume-from-checkpoint');
+  const resumeFlag = flagValue(args, 'resume-from-checkpoint');
   const resumeFrom = resumeFlag === undefined ? undefined : path.resolve(resumeFlag);
+  if (resumeFlag !== undefined && resumeFrom !== undefined && !existsSync(resumeFrom)) {
+    const error = new FineTuneError('path-not-found', missingPathMessage('folder', resumeFlag, resumeFrom), {
+      file: resumeFrom,
+      fix: 'Give --resume-from-checkpoint a checkpoint-<step> folder of a run (relative to the working directory).',
+    });
+    send({ type: 'error', error: wireError(error), fatal: true });
+    return EXIT.badInput;
+  }
   const { train } = await import('./engine/train');
   const t0 = Date.now();
   let lastStep = 0;
@@ -293,7 +267,6 @@ async function runTrain(args: ParsedArgs): Promise<number> {
       backend,
       control,
       engineVersion: engineVersion(),
-      ...(maxSteps !== undefined ? { maxSteps } : {}),
       ...(resumeFrom !== undefined ? { resumeFrom } : {}),
       emit: (m) => {
         if (m.type === 'step') lastStep = m.step;
@@ -319,7 +292,8 @@ async function runTrain(args: ParsedArgs): Promise<number> {
       recordBestEffort(recorder, done);
       send(done);
     }
-    return 1;
+    // Before the run folder exists it is the set-up that failed: unusable data or a missing model is bad input.
+    return recorder ? EXIT.failed : exitCodeOf(e);
   }
 }
 
@@ -332,19 +306,19 @@ function recordBestEffort(recorder: (m: TrainerMessage) => void, m: TrainerMessa
   }
 }
 
-async function runEvaluate(args: ParsedArgs): Promise<number> {
-  const model = args.flags.get('model');
-  const data = args.flags.get('data');
-  if (!model || !data) throw usage('evaluate needs --model DIR and --data FILE');
-  await hello(backendFlag(args.flags, 'auto'));
+async function runEvaluate(args: RunCommandLine): Promise<number> {
+  await hello(args.backend ?? 'auto');
   const { loadModelFolder, evaluateFile } = await import('./engine/inference');
-  const m = await loadModelFolder(model);
-  const f = args.flags;
-  const r = await evaluateFile(m, data, {
-    ...(f.get('text-column') ? { textColumn: f.get('text-column')! } : {}),
-    ...(f.get('text-pair-column') ? { textPairColumn: f.get('text-pair-column')! } : {}),
-    ...(f.get('label-column') ? { labelColumn: f.get('label-column')! } : {}),
-    ...(f.get('label-separator') ? { labelSeparator: f.get('label-separator')! } : {}),
+  const m = await loadModelFolder(flagValue(args, 'model')!);
+  const column = (flag: string, key: string) => {
+    const v = flagValue(args, flag);
+    return v ? { [key]: v } : {};
+  };
+  const r = await evaluateFile(m, flagValue(args, 'data')!, {
+    ...column('text-column', 'textColumn'),
+    ...column('text-pair-column', 'textPairColumn'),
+    ...column('label-column', 'labelColumn'),
+    ...column('label-separator', 'labelSeparator'),
     onFallback: (why) => send({ type: 'log', level: 'warn', message: why }),
   });
   send({ type: 'result', command: 'evaluate', value: r });
@@ -352,33 +326,49 @@ async function runEvaluate(args: ParsedArgs): Promise<number> {
   return 0;
 }
 
-/** The texts from the flags, else from the host's `predict_input` (the extension never puts user text in argv). */
-async function predictTexts(flags: Map<string, string>): Promise<{ text: string; textPair?: string }> {
-  const text = flags.get('text');
-  const textPair = flags.get('text-pair');
-  if (text !== undefined) return { text, ...(textPair !== undefined ? { textPair } : {}) };
+interface PredictText {
+  text: string;
+  textPair?: string;
+}
+
+/**
+ * The texts from the flags (`--text` with its `--text-pair`, in order), from `--file` (one per line), else from
+ * the host's `predict_input` (the extension never puts user text in argv).
+ */
+async function predictInputs(args: RunCommandLine): Promise<PredictText[]> {
+  const file = flagValue(args, 'file');
+  if (file !== undefined) return (await readTextLines(file)).map((text) => ({ text }));
+  const texts = args.flags.get('text') as string[] | undefined;
+  const pairs = (args.flags.get('text-pair') as string[] | undefined) ?? [];
+  if (texts) return texts.map((text, i) => (pairs[i] !== undefined ? { text, textPair: pairs[i] } : { text }));
   // Waiting on stdin must keep the process alive (it is unref'd so that it never delays the exit otherwise).
   process.stdin.ref?.();
   const m = await predictInput;
   process.stdin.unref?.();
-  if (!m) throw usage('predict needs --text "..." or a predict_input message on stdin');
-  return m;
+  if (!m) throw usageError('predict needs --text "..." or a predict_input message on stdin');
+  return [m.textPair !== undefined ? { text: m.text, textPair: m.textPair } : { text: m.text }];
 }
 
-async function runPredict(args: ParsedArgs): Promise<number> {
-  const model = args.flags.get('model');
-  if (!model) throw usage('predict needs --model DIR and --text "..."');
-  await hello(backendFlag(args.flags, 'auto'));
-  const { text, textPair } = await predictTexts(args.flags);
+async function runPredict(args: RunCommandLine): Promise<number> {
+  await hello(args.backend ?? 'auto');
+  const inputs = await predictInputs(args);
   const { loadModelFolder, predictText } = await import('./engine/inference');
-  const m = await loadModelFolder(model);
-  send({ type: 'result', command: 'predict', value: await predictText(m, text, textPair) });
+  const m = await loadModelFolder(flagValue(args, 'model')!);
+  // One result per text, in order, each naming its text: a consumer can stream them.
+  for (const input of inputs) {
+    if (control.cancel || control.stop) break;
+    const value = await predictText(m, input.text, input.textPair);
+    send({ type: 'result', command: 'predict', value: { ...input, ...value } });
+  }
   m.model.dispose();
   return 0;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv);
+  const args = parseCommandLine(argv);
+  // The trainer is driven by a host: help and version are the CLI's to print.
+  if (args.kind !== 'run') throw usageError('the trainer takes a command: train, evaluate or predict');
+  checkRequired(args, { textsFromHost: true });
   switch (args.command) {
     case 'train':
       return runTrain(args);
@@ -386,12 +376,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       return runEvaluate(args);
     case 'predict':
       return runPredict(args);
-    default:
-      throw usage(args.command ? `unknown command ${args.command}` : 'no command given');
   }
 }
 
 process.on('uncaughtException', (e) => fail(e));
 process.on('unhandledRejection', (e) => fail(e));
 listenToHost();
-main(process.argv.slice(2)).then(exitAfterFlush, (e: unknown) => fail(e));
+main(process.argv.slice(2)).then(exitAfterFlush, (e: unknown) => fail(e, exitCodeOf(e)));

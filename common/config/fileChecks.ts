@@ -3,6 +3,7 @@
  * freeze patterns against the model's real parameter names. The file system is reached through a host, so the
  * trainer, the language server and tests each give their own (tests give an in-memory one).
  */
+import { isLocalReference, missingPathMessage } from '../localPath';
 import type { BertHead, ParamInfo } from '../bertParams';
 import { checkDataFiles } from './dataFileChecks';
 import { bertParameters } from '../bertParams';
@@ -62,6 +63,21 @@ export interface ConfigFileHost {
   localModel(nameOrPath: string): Promise<Lookup<ModelInfo> | undefined>;
   /** Whether a tokenizer folder is usable; `undefined` when not local (maybe a Hub id). */
   localTokenizer(nameOrPath: string): Promise<Lookup<true> | undefined>;
+}
+
+/** A model or tokenizer reference meant as a path (not a Hub id), relative to the config's folder. */
+async function isLocal(nameOrPath: string, host: ConfigFileHost): Promise<boolean> {
+  if (!looksLikeHubId(nameOrPath)) return true;
+  return isLocalReference(
+    nameOrPath,
+    (p) => host.resolve(p),
+    (p) => host.fileExists(p),
+  );
+}
+
+/** "no such folder", with the path as resolved: a mistyped path is not a Hub problem. */
+function missingFolder(key: string, value: string, host: ConfigFileHost): string {
+  return `\`${key}\`: ${missingPathMessage('folder', value, host.resolve(value))}. A relative path is relative to this file's folder.`;
 }
 
 /** A Hub id looks like `name` or `org/name` with no path separators or dots at the start. */
@@ -128,12 +144,12 @@ export async function checkConfigFiles(
   if (c.mode === 'fine-tune' && c.model.name_or_path && present('model', 'name_or_path')) {
     const m = await host.localModel(c.model.name_or_path);
     if (m === undefined) {
-      if (!looksLikeHubId(c.model.name_or_path)) {
+      if (await isLocal(c.model.name_or_path, host)) {
         out.push(
           diag(
             'error',
             'model-not-found',
-            `\`model.name_or_path\`: no model folder at ${c.model.name_or_path}, and it is not a Hub id.`,
+            missingFolder('model.name_or_path', c.model.name_or_path, host),
             ['model', 'name_or_path'],
             doc,
             [],
@@ -157,12 +173,12 @@ export async function checkConfigFiles(
   }
   if (c.model.tokenizer && present('model', 'tokenizer')) {
     const t = await host.localTokenizer(c.model.tokenizer);
-    if (t === undefined && !looksLikeHubId(c.model.tokenizer)) {
+    if (t === undefined && (await isLocal(c.model.tokenizer, host))) {
       out.push(
         diag(
           'error',
           'tokenizer-not-found',
-          `\`model.tokenizer\`: no tokenizer folder at ${c.model.tokenizer}, and it is not a Hub id.`,
+          missingFolder('model.tokenizer', c.model.tokenizer, host),
           ['model', 'tokenizer'],
           doc,
           [],
@@ -205,7 +221,12 @@ export async function checkConfigFiles(
   }
   if (c.training.resume_from_checkpoint && present('training', 'resume_from_checkpoint')) {
     const abs = host.resolve(c.training.resume_from_checkpoint);
-    if (!(await host.fileExists(abs + '/trainer_state.json'))) {
+    if (!(await host.fileExists(abs))) {
+      const message = missingFolder('training.resume_from_checkpoint', c.training.resume_from_checkpoint, host);
+      out.push(
+        diag('error', 'checkpoint-not-found', message, ['training', 'resume_from_checkpoint'], doc, [], 'value'),
+      );
+    } else if (!(await host.fileExists(abs + '/trainer_state.json'))) {
       out.push(
         diag(
           'error',

@@ -18,6 +18,7 @@ import type { KeyPath } from './yamlDoc';
 import { crossFieldRules } from './rules';
 import { patternProblem } from '../freeze';
 import { shown } from '../shown';
+import { describeMisplaced, misplacedKey, moveKeyFix } from './misplacedKeys';
 
 export interface ValidationResult {
   document: ConfigDocument;
@@ -181,9 +182,18 @@ function unknownKey(key: string, keyPath: string[], siblings: string[], document
   let message = `Unknown key \`${key}\`${section.length ? ` in \`${section.join('.')}\`` : ''}.`;
   const elsewhere = homes.get(key)?.filter((h) => h.join('.') !== section.join('.'));
   const suggestion = didYouMean(key, siblings);
+  // Hugging Face's names for what this schema spells otherwise (`model_name_or_path`), or does not have (`fp16`).
+  const misplaced = elsewhere?.length ? undefined : misplacedKey(key);
   if (elsewhere?.length) {
     const where = elsewhere.map((h) => (h.length ? `\`${h.join('.')}\`` : 'the top level')).join(' or ');
-    message += ` It belongs under ${where}.`;
+    const full = elsewhere.map((h) => `\`${[...h, key].join('.')}\``).join(' or ');
+    message += ` It belongs under ${where}: ${full}.`;
+    const fix = elsewhere.length === 1 ? moveKeyFix(document, keyPath, [...elsewhere[0]!, key]) : undefined;
+    if (fix) fixes.push(fix);
+  } else if (misplaced) {
+    const fix = misplaced.kind === 'renamed' ? moveKeyFix(document, keyPath, misplaced.path) : undefined;
+    const message = describeMisplaced(key, misplaced, 'key');
+    return diag('error', 'unknown-key', message, keyPath, document, fix ? [fix] : []);
   } else if (suggestion) {
     message += ` Did you mean \`${suggestion}\`?`;
     const r = document.keyRange(keyPath);

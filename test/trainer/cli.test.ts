@@ -1,27 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseTrainerMessage } from '../../common/protocol';
 import { evaluationGuard } from '../../common/webviewProtocol';
 import type { Evaluation } from '../../common/webviewProtocol';
 import { makeWorkspace } from './engineFixtures';
 import { REPO } from './trainerProcess';
-
-function cli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', pathToFileURL(require.resolve('tsx')).href, path.join(REPO, 'trainer', 'cli.ts'), ...args],
-    { cwd, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
+import { cli } from './cliProcess';
 
 test('cli train (not a TTY): plain progress lines, a run folder, exit 0; then predict and evaluate the checkpoint', async () => {
   const ws = makeWorkspace({ training: { max_steps: 6, logging_steps: 3 } });
@@ -61,8 +47,8 @@ test('cli train (not a TTY): plain progress lines, a run folder, exit 0; then pr
   assert.ok(Math.abs(v.probabilities.positive! - softmax1) < 1e-6);
 
   const human = await cli(['predict', '--model', last, '--text', 'the lamp is great'], ws.dir);
-  assert.match(human.stdout, /^label: (positive|negative)$/m);
-  assert.match(human.stdout, /^ {2}positive +\d+\.\d\d%$/m);
+  assert.match(human.stdout, /^label {4} {2}score {2}text$/m);
+  assert.match(human.stdout, /^(positive|negative) *0\.\d{4} {2}the lamp is great$/m);
 
   const e = await cli(['evaluate', '--model', last, '--data', 'validation.csv'], ws.dir);
   assert.equal(e.code, 0, e.stderr);
@@ -112,6 +98,6 @@ test('cli train with a bad config prints file:line:col errors with fixes and exi
 test('cli without a command prints usage; an unknown command exits 2', async () => {
   const r = await cli(['frobnicate'], REPO);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /unknown command frobnicate/);
-  assert.match(r.stderr, /finetune-studio train <config.finetune.yaml>/);
+  assert.match(r.stderr, /unknown command frobnicate; the commands are train, evaluate, predict/);
+  assert.match(r.stderr, /See `finetune-studio --help`/);
 });

@@ -97,7 +97,7 @@ test('folders that are not usable are explained', async () => {
   await assert.rejects(resolveModelFolder(path.join(root, 'noconfig')), code('model-missing-config'));
   await assert.rejects(
     resolveModelFolder('./does/not/exist', { baseDir: root }),
-    code('model-not-found', /does not exist/),
+    code('model-not-found', /no such folder: .\/does\/not\/exist \(/),
   );
   folder('gpt2', {
     'config.json': JSON.stringify({ ...CONFIG, model_type: 'gpt2' }, null, 2),

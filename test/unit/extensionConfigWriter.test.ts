@@ -2,13 +2,15 @@
 // free name, never over an existing file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { validateConfigText } from '../../common/config/validate';
+import { parseConfigBounded } from '../../common/config/boundedParse';
 import {
   ARCHITECTURE_PRESETS,
+  CONFIG_SCHEMA_URL,
   freeConfigPath,
   renderConfig,
   writeWizardConfig,
@@ -42,7 +44,10 @@ test('a fine-tune config validates with no error or warning and says what the wi
   assert.equal(config.data.text_column, 'review text');
   assert.equal(config.data.label_column, 'label');
   assert.equal(config.training.learning_rate, 5e-5);
-  assert.match(text, /^# Fine-Tune Studio training config, written by "Fine-tune model" on 2026-01-02/);
+  assert.match(
+    text,
+    /^# yaml-language-server: \$schema=\S+\n# Fine-Tune Studio training config, written by "Fine-tune model" on 2026-01-02/,
+  );
 });
 
 test('every key is documented by a comment taken from the schema', () => {
@@ -131,4 +136,35 @@ test('writeWizardConfig never overwrites an existing config and leaves no temp f
     readdirSync(d).filter((f) => f.includes('.tmp-')),
     [],
   );
+});
+
+test('the first line names the JSON Schema for other YAML tools; the validator and the trainer read past it', async () => {
+  for (const a of [
+    fineTune,
+    { ...fineTune, mode: 'from-scratch' as const, model: undefined, tokenizer: 'bert-base-uncased' },
+  ]) {
+    const text = renderConfig(a, dir);
+    const first = text.split('\n')[0]!;
+    assert.equal(first, `# yaml-language-server: $schema=${CONFIG_SCHEMA_URL}`);
+    // The URL is the repository's copy of the generated schema file.
+    const file = new URL(CONFIG_SCHEMA_URL).pathname.split('/main/')[1]!;
+    assert.equal(file, 'schemas/finetune.schema.json');
+    assert.ok(existsSync(path.join(__dirname, '..', '..', file)));
+    assert.deepEqual(problems(text), []);
+    assert.deepEqual(
+      parseConfigBounded(text).diagnostics.filter((d) => d.severity !== 'info'),
+      [],
+    );
+  }
+  // The trainer's reader, on the file as the wizard writes it.
+  const data = mkdtempSync(path.join(tmpdir(), 'ft-schema-line-'));
+  writeFileSync(path.join(data, 'reviews.csv'), 'review text,label\ngood,pos\nbad,neg\n');
+  const file = await writeWizardConfig({
+    ...fineTune,
+    dataFile: path.join(data, 'reviews.csv'),
+    model: 'bert-base-uncased',
+  });
+  assert.ok(readFileSync(file, 'utf8').startsWith('# yaml-language-server: $schema='));
+  const v = parseConfigBounded(readFileSync(file, 'utf8')).result;
+  assert.equal(v?.config.model.name_or_path, 'bert-base-uncased');
 });

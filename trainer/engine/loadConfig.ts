@@ -9,6 +9,8 @@ import type { ConfigDiagnostic } from '../../common/config/diagnostic';
 import type { FineTuneConfig } from '../../common/config/schema';
 import { CONFIG_LIMITS, parseConfigBounded, positionOf } from '../../common/config/boundedParse';
 import { FineTuneError } from '../../common/errors';
+import { applyOverrides } from '../../common/config/overrides';
+import type { ConfigOverride, OverriddenText } from '../../common/config/overrides';
 import { nodeConfigHost } from '../../files/configHost';
 
 export interface LoadedConfig {
@@ -18,6 +20,12 @@ export interface LoadedConfig {
   config: FineTuneConfig;
   /** Warnings and infos, formatted; errors stop the load instead. */
   warnings: string[];
+  /** Keys set on the command line (`--learning_rate 3e-5`), already applied to `config`. */
+  overrides: readonly ConfigOverride[];
+}
+
+export interface LoadConfigOptions {
+  overrides?: readonly ConfigOverride[];
 }
 
 /** `file:line:col: severity: message [code]` plus one `fix:` line per quick fix. */
@@ -63,41 +71,75 @@ export async function readConfigText(file: string, maxBytes = CONFIG_LIMITS.maxC
   }
 }
 
+/**
+ * A diagnostic as a line: at its place in the file (`file:line:col: error: …`), or, when it is about a key set on
+ * the command line, under the flag's name (`--learning_rate: …`), since the file does not hold that value.
+ */
+function located(shown: string, text: string, over: OverriddenText, d: ConfigDiagnostic): Located {
+  const at = over.place(d);
+  if ('override' in at) {
+    const flag = at.override.flag;
+    return { line: `${flag}: ${d.severity}: ${d.message} [${d.code}]`, message: `${flag}: ${d.message}`, flag };
+  }
+  const moved = { ...d, range: { start: at.offset, end: at.offset } };
+  return {
+    line: formatDiagnostic(shown, text, moved),
+    message: d.message,
+    offset: at.offset,
+    fix: d.fixes?.[0]?.title,
+  };
+}
+
+interface Located {
+  line: string;
+  message: string;
+  flag?: string;
+  offset?: number;
+  fix?: string;
+}
+
 /** The error that stops a run before training: the first problem's place, every problem in `detail`. */
-function invalid(file: string, text: string, errors: readonly ConfigDiagnostic[], dropped: number): FineTuneError {
-  const shown = path.relative(process.cwd(), file) || file;
+function invalid(file: string, text: string, errors: readonly Located[], dropped: number): FineTuneError {
   const first = errors[0]!;
   const more = errors.length - 1 + dropped;
   const suffix = more > 0 ? ` (and ${dropped > 0 ? 'more than ' : ''}${more} more error${more > 1 ? 's' : ''})` : '';
-  const pos = positionOf(text, first.range.start);
+  const pos = positionOf(text, first.offset ?? 0);
+  const fix = first.flag
+    ? `Change the value of ${first.flag} on the command line; nothing was trained.`
+    : (first.fix ?? 'Fix the config and run again; nothing was trained.');
   return new FineTuneError('config-invalid', `${first.message}${suffix}`, {
     file,
-    line: pos.line,
-    column: pos.col,
-    detail: errors.map((d) => formatDiagnostic(shown, text, d)).join('\n'),
-    fix: first.fixes?.[0]?.title ?? 'Fix the config and run again; nothing was trained.',
+    ...(first.flag ? {} : { line: pos.line, column: pos.col }),
+    detail: errors.map((e) => e.line).join('\n'),
+    fix,
   });
 }
 
-export async function loadConfig(configFile: string): Promise<LoadedConfig> {
+export async function loadConfig(configFile: string, options: LoadConfigOptions = {}): Promise<LoadedConfig> {
   const file = path.resolve(configFile);
   const dir = path.dirname(file);
   const text = await readConfigText(file);
-  const parsed = parseConfigBounded(text);
+  const overrides = options.overrides ?? [];
+  // Overrides are written into the text, so the schema, the rules and the file checks see them as the file's own.
+  const over = applyOverrides(text, overrides);
+  const parsed = parseConfigBounded(over.text);
   let diagnostics = parsed.diagnostics;
   const v = parsed.result;
   // File checks only on a structurally valid config: a wrong type would make them misleading.
   if (v && !diagnostics.some((d) => d.severity === 'error')) {
     diagnostics = [...diagnostics, ...(await checkConfigFiles(v.config, v.document, nodeConfigHost(dir)))];
   }
-  const errors = diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length || !v) throw invalid(file, text, errors, parsed.dropped);
   const shown = path.relative(process.cwd(), file) || file;
-  const warnings = diagnostics.filter((d) => d.severity !== 'error').map((d) => formatDiagnostic(shown, text, d));
-  return { file, dir, text, config: v.config, warnings };
+  const lines = (severity: 'error' | 'other') =>
+    diagnostics
+      .filter((d) => (d.severity === 'error') === (severity === 'error'))
+      .map((d) => located(shown, text, over, d));
+  const errors = lines('error');
+  if (errors.length || !v) throw invalid(file, text, errors, parsed.dropped);
+  return { file, dir, text, config: v.config, warnings: lines('other').map((l) => l.line), overrides };
 }
 
 /** The backend the config asks for, read without the file checks (hello goes out before them). */
-export function peekBackend(text: string): FineTuneConfig['backend'] {
-  return parseConfigBounded(text).result?.config.backend ?? 'auto';
+export function peekBackend(text: string, overrides: readonly ConfigOverride[] = []): FineTuneConfig['backend'] {
+  return parseConfigBounded(applyOverrides(text, overrides).text).result?.config.backend ?? 'auto';
 }

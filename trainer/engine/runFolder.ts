@@ -6,9 +6,11 @@
  */
 import { appendFileSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { stringify } from 'yaml';
+import { Document, isNode } from 'yaml';
 import { writeFileAtomic } from '../../common/atomicWrite';
 import type { FineTuneConfig } from '../../common/config/schema';
+import { describeOverride } from '../../common/config/overrides';
+import type { ConfigOverride } from '../../common/config/overrides';
 import type { TrainerMessage } from '../../common/protocol';
 import { checkpointStep, listCheckpointDirs } from '../../common/runFolder/checkpoints';
 import { METRICS_JSONL, RESOLVED_CONFIG, RUN_JSON, TRAIN_LOG } from '../../common/runFolder/layout';
@@ -53,7 +55,12 @@ export class RunFolder {
   }
 
   /** Creates `<output_dir>/<run-id>` next to the config; a clash within the same second gets a suffix. */
-  static async create(configFile: string, config: FineTuneConfig, now = new Date()): Promise<RunFolder> {
+  static async create(
+    configFile: string,
+    config: FineTuneConfig,
+    overrides: readonly ConfigOverride[] = [],
+    now = new Date(),
+  ): Promise<RunFolder> {
     const root = runsRoot(configFile, config);
     await fs.mkdir(root, { recursive: true });
     const base = `${runBaseName(configFile, config.run_name)}-${timestamp(now)}`;
@@ -81,7 +88,7 @@ export class RunFolder {
       checkpoints: [],
     };
     const rf = new RunFolder(path.join(root, runId), runId, info);
-    await rf.writeResolvedConfig(configFile, config);
+    await rf.writeResolvedConfig(configFile, config, overrides);
     await rf.update({});
     return rf;
   }
@@ -91,7 +98,13 @@ export class RunFolder {
    * output_dir: what dead writers left is cleaned, metrics.jsonl loses what was logged after `step`, and run.json
    * says running again under this process, keeping the run's id, name and start.
    */
-  static async reopen(home: ResumeHome, configFile: string, config: FineTuneConfig, step: number): Promise<RunFolder> {
+  static async reopen(
+    home: ResumeHome,
+    configFile: string,
+    config: FineTuneConfig,
+    step: number,
+    overrides: readonly ConfigOverride[] = [],
+  ): Promise<RunFolder> {
     const { dir, info } = home;
     await cleanStaleFiles(dir);
     await truncateMetricsLog(dir, step);
@@ -107,14 +120,29 @@ export class RunFolder {
       resumedAt: new Date().toISOString(),
     };
     const rf = new RunFolder(dir, info.runId, reopened);
-    await rf.writeResolvedConfig(configFile, config);
+    await rf.writeResolvedConfig(configFile, config, overrides);
     await rf.update({});
     return rf;
   }
 
-  private async writeResolvedConfig(configFile: string, config: FineTuneConfig): Promise<void> {
-    const text = `# Resolved from ${configFile} with defaults applied.\n${stringify(config)}`;
-    await writeFileAtomic(path.join(this.dir, RESOLVED_CONFIG), text);
+  /** The config as the run uses it; each key set on the command line says so in a comment on its line. */
+  private async writeResolvedConfig(
+    configFile: string,
+    config: FineTuneConfig,
+    overrides: readonly ConfigOverride[],
+  ): Promise<void> {
+    const doc = new Document(config);
+    const header = [` Resolved from ${configFile} with defaults applied.`];
+    if (overrides.length) {
+      header.push(' Set on the command line (not in the config file):');
+      for (const o of overrides) {
+        header.push(`   ${describeOverride(o)}`);
+        const node = doc.getIn(o.path, true);
+        if (isNode(node)) node.comment = ` from the command line: ${o.flag} ${o.raw}`;
+      }
+    }
+    doc.commentBefore = header.join('\n');
+    await writeFileAtomic(path.join(this.dir, RESOLVED_CONFIG), doc.toString());
   }
 
   /** Appends the message to metrics.jsonl when it is one of the recorded kinds. */

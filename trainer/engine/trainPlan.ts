@@ -95,9 +95,9 @@ export async function openRun(
   if (home && 'dir' in home && resumeDir) {
     // Read and checked before the folder is touched: a checkpoint that cannot be resumed changes nothing.
     resume = await readResumePoint(o, d, resumeDir);
-    rf = await RunFolder.reopen(home, o.loaded.file, d.config, resume.state.global_step);
+    rf = await RunFolder.reopen(home, o.loaded.file, d.config, resume.state.global_step, o.loaded.overrides);
   } else {
-    rf = await RunFolder.create(o.loaded.file, d.config);
+    rf = await RunFolder.create(o.loaded.file, d.config, o.loaded.overrides);
   }
   created(rf);
   o.onRunFolder?.(rf);

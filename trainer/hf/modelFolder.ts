@@ -18,6 +18,8 @@ import {
   TORCH_INDEX_FILE,
   TORCH_WEIGHTS_FILE,
 } from '../../files/hf/torchBin/torchBin';
+import { isLocalReference, missingPathMessage } from '../../common/localPath';
+import { pathExists } from '../../common/fsProbe';
 
 /** `format` is absent for safetensors; 'pytorch' for `pytorch_model.bin` files (read by files/hf/torchBin). */
 export type Weights =
@@ -51,10 +53,11 @@ export async function resolveModelFolder(nameOrPath: string, options: ResolveOpt
       fix: 'Set name_or_path to the folder that holds config.json and model.safetensors.',
     });
   }
-  if (!isHubId(nameOrPath)) {
-    throw new FineTuneError('model-not-found', `the folder ${local} does not exist`, {
+  const base = options.baseDir ?? process.cwd();
+  if (!isHubId(nameOrPath) || (await isLocalReference(nameOrPath, (p) => path.resolve(base, p), pathExists))) {
+    throw new FineTuneError('model-not-found', missingPathMessage('folder', nameOrPath, local), {
       file: local,
-      fix: 'Check the path (relative paths are relative to the config file), or give a Hub id such as bert-base-uncased.',
+      fix: `Check the path (relative paths are relative to ${options.baseDir ? "the config file's folder" : 'the working directory'}), or give a Hub id such as bert-base-uncased.`,
     });
   }
   const dir = await fetchHubModel(nameOrPath, { ...options, weights: options.requireWeights ?? true });
