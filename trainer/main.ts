@@ -1,8 +1,8 @@
 /**
  * The training subprocess. The extension forks the built bundle (dist/trainer.js) and the CLI runs it too:
  *   train <config> [--backend X] [--max-steps N] [--resume-from-checkpoint DIR]
- *   evaluate --model DIR --data FILE [--text-column C] [--label-column C]
- *   predict --model DIR --text "..." [--text-pair "..."]
+ *   evaluate --model DIR --data FILE [--text-column C] [--text-pair-column C] [--label-column C] [--max-length N]
+ *   predict --model DIR [--text "..." [--text-pair "..."]] [--max-length N]   (no --text: a predict_input on stdin)
  * stdout carries the JSON-lines protocol (common/protocol.ts) and nothing else: console output of libraries
  * (tfjs backend notices, transformers.js) is sent to stderr before anything is imported that could print.
  * Host messages (stop, save_now, cancel) arrive on stdin, or on the IPC channel when forked with one.
@@ -199,7 +199,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
 
 function usage(message: string): FineTuneError {
   return new FineTuneError('usage', message, {
-    fix: 'Usage: train <config> [--backend auto|gpu|node|wasm|cpu] [--max-steps N] [--resume-from-checkpoint DIR] | evaluate --model DIR --data FILE | predict --model DIR --text "..." [--text-pair "..."]',
+    fix: 'Usage: train <config> [--backend auto|gpu|node|wasm|cpu] [--max-steps N] [--resume-from-checkpoint DIR] | evaluate --model DIR --data FILE [--max-length N] | predict --model DIR --text "..." [--text-pair "..."] [--max-length N]',
   });
 }
 
@@ -338,7 +338,7 @@ async function runEvaluate(args: ParsedArgs): Promise<number> {
   if (!model || !data) throw usage('evaluate needs --model DIR and --data FILE');
   await hello(backendFlag(args.flags, 'auto'));
   const { loadModelFolder, evaluateFile } = await import('./engine/inference');
-  const m = await loadModelFolder(model);
+  const m = await loadModelFolder(model, maxLengthFlag(args.flags));
   const f = args.flags;
   const r = await evaluateFile(m, data, {
     ...(f.get('text-column') ? { textColumn: f.get('text-column')! } : {}),
@@ -351,11 +351,22 @@ async function runEvaluate(args: ParsedArgs): Promise<number> {
   return 0;
 }
 
+/** `--max-length N`: the run's `data.max_length`, so that texts are cut where training cut them. */
+function maxLengthFlag(flags: Map<string, string>): { maxLength?: number } {
+  const v = flags.get('max-length');
+  if (v === undefined) return {};
+  const n = Number(v);
+  // Three ids at least: a pair needs [CLS] [SEP] [SEP].
+  if (!Number.isInteger(n) || n < 3) throw usage(`--max-length must be an integer of at least 3, not ${v}`);
+  return { maxLength: n };
+}
+
 /** The texts from the flags, else from the host's `predict_input` (the extension never puts user text in argv). */
 async function predictTexts(flags: Map<string, string>): Promise<{ text: string; textPair?: string }> {
   const text = flags.get('text');
   const textPair = flags.get('text-pair');
   if (text !== undefined) return { text, ...(textPair !== undefined ? { textPair } : {}) };
+  if (textPair !== undefined) throw usage('predict --text-pair needs --text, the first text of the pair');
   // Waiting on stdin must keep the process alive (it is unref'd so that it never delays the exit otherwise).
   process.stdin.ref?.();
   const m = await predictInput;
@@ -370,7 +381,7 @@ async function runPredict(args: ParsedArgs): Promise<number> {
   await hello(backendFlag(args.flags, 'auto'));
   const { text, textPair } = await predictTexts(args.flags);
   const { loadModelFolder, predictText } = await import('./engine/inference');
-  const m = await loadModelFolder(model);
+  const m = await loadModelFolder(model, maxLengthFlag(args.flags));
   send({ type: 'result', command: 'predict', value: await predictText(m, text, textPair) });
   m.model.dispose();
   return 0;

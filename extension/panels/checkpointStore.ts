@@ -87,6 +87,15 @@ export function evaluateColumnArgs(config: Readonly<Record<string, unknown>>): s
   });
 }
 
+/**
+ * `--max-length` from a run's `data.max_length`, for `evaluate` and `predict` alike: the trainer then cuts texts
+ * (both of a pair, longest first) where training cut them, not at the model's position limit.
+ */
+export function maxLengthArgs(config: Readonly<Record<string, unknown>>): string[] {
+  const value = Object.hasOwn(config, 'data.max_length') ? config['data.max_length'] : undefined;
+  return typeof value === 'number' && Number.isInteger(value) && value >= 3 ? [`--max-length=${value}`] : [];
+}
+
 /** One checkpoint folder: its files checked, its trainer_state.json read (step, epoch, logged metrics). */
 async function describeCheckpoint(c: CheckpointEntry): Promise<{ info: CheckpointInfo; recordedBest?: string }> {
   const name = path.basename(c.dir);

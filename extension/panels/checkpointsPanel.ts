@@ -13,7 +13,7 @@ import type { ConfigView } from '../runConfig';
 import { FINISHED_STATUSES } from '../runModel';
 import type { RunInfo } from '../runModel';
 import { PanelHost } from './panelHost';
-import { evaluateColumnArgs, forkConfigText, modelCard, readCheckpoints } from './checkpointStore';
+import { evaluateColumnArgs, forkConfigText, maxLengthArgs, modelCard, readCheckpoints } from './checkpointStore';
 import { readRunSeries } from './runHistory';
 import { checkpointStep } from '../../common/runFolder/checkpoints';
 import { requireTrust } from '../workspaceTrust';
@@ -130,10 +130,11 @@ export class CheckpointsPanel extends PanelHost<typeof checkpointCommands> {
     });
     const file = picked?.[0]?.fsPath;
     if (!file) return undefined;
-    const columns = evaluateColumnArgs((await readRunConfig(run.runDir, run.configPath))?.flat ?? {});
+    const flat = (await readRunConfig(run.runDir, run.configPath))?.flat ?? {};
+    const args = [...evaluateColumnArgs(flat), ...maxLengthArgs(flat)];
     const title = `Evaluating ${path.basename(ckpt)} on ${path.basename(file)}…`;
     const value = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () =>
-      evaluateCheckpoint(this.trainer(run.runDir), ckpt, file, columns),
+      evaluateCheckpoint(this.trainer(run.runDir), ckpt, file, args),
     );
     return { ...value, file };
   }
@@ -143,7 +144,10 @@ export class CheckpointsPanel extends PanelHost<typeof checkpointCommands> {
       throw new Error('Trying a checkpoint starts a trainer, which needs a trusted workspace (Restricted Mode).');
     }
     const run = this.run();
-    const p = await predictCheckpoint(this.trainer(run.runDir), ckpt, text, textPair);
+    const config = await readRunConfig(run.runDir, run.configPath);
+    const texts = { text, ...(textPair !== undefined ? { textPair } : {}) };
+    checkTexts(texts, config?.columns);
+    const p = await predictCheckpoint(this.trainer(run.runDir), ckpt, texts, maxLengthArgs(config?.flat ?? {}));
     return { label: p.label, probabilities: p.probabilities };
   }
 
@@ -191,5 +195,18 @@ export class CheckpointsPanel extends PanelHost<typeof checkpointCommands> {
     if (answer !== 'Delete') return;
     await fs.rm(ckpt, { recursive: true, force: true });
     await this.refresh();
+  }
+}
+
+/** A model trained on pairs is asked about pairs, and one trained on single texts about single texts. */
+function checkTexts(texts: { text: string; textPair?: string }, columns: ConfigView['columns'] | undefined): void {
+  // A run whose config cannot be read any more: the trainer answers whatever it is given.
+  if (!columns) return;
+  const pair = columns.textPair;
+  if (pair !== undefined && texts.textPair === undefined) {
+    throw new Error(`This run was trained on sentence pairs: give the second text (${pair}) too.`);
+  }
+  if (pair === undefined && texts.textPair !== undefined) {
+    throw new Error('This run was trained on single texts: it takes no second text.');
   }
 }

@@ -27,7 +27,15 @@ export interface LoadedModel {
   maxLength: number;
 }
 
-export async function loadModelFolder(dirOrId: string): Promise<LoadedModel> {
+export interface LoadOptions {
+  /**
+   * The run's `data.max_length`: texts (pairs, with longest_first) are cut to it exactly as training cut them.
+   * Without it, the most the model and its tokenizer take.
+   */
+  maxLength?: number;
+}
+
+export async function loadModelFolder(dirOrId: string, o: LoadOptions = {}): Promise<LoadedModel> {
   const folder = await resolveModelFolder(dirOrId);
   const arch = folder.config.architectures?.[0] ?? 'BertForSequenceClassification';
   const head = arch === 'BertForMaskedLM' || arch === 'BertForPreTraining' ? 'masked-lm' : 'sequence-classification';
@@ -50,12 +58,13 @@ export async function loadModelFolder(dirOrId: string): Promise<LoadedModel> {
     );
   }
   const tokenizer = await loadTokenizer(folder.dir);
+  const limit = Math.min(cfg.max_position_embeddings, tokenizer.modelMaxLength);
   return {
     model,
     tokenizer,
     ...(labels ? { labels } : {}),
     dir: folder.dir,
-    maxLength: Math.min(cfg.max_position_embeddings, tokenizer.modelMaxLength),
+    maxLength: Math.min(limit, o.maxLength ?? limit),
   };
 }
 
