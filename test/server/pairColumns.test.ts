@@ -37,7 +37,7 @@ async function problems(text: string): Promise<{ code: string; message: string; 
   const d = doc(text);
   return (await service(pairFs()).doValidation(d)).map((x) => ({
     code: String(x.code),
-    message: x.message,
+    message: String(x.message),
     at: d.getText(x.range),
     error: x.severity === 1,
   }));
