@@ -7,16 +7,22 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { collate } from '../../trainer/data/collate';
 import { loadConfig } from '../../trainer/engine/loadConfig';
-import { loadModelFolder, predictText } from '../../trainer/engine/inference';
+import { evaluateFile, loadModelFolder, predictText } from '../../trainer/engine/inference';
 import type { LoadedModel } from '../../trainer/engine/inference';
 import { encodeRows, readRows } from '../../trainer/engine/setup';
 import { loadTokenizer } from '../../trainer/hf/tokenizer';
 import { generatePairs, pairsCsv } from '../fixtures/paraphrasePairs.mjs';
 import { makeWorkspace } from './engineFixtures';
 import { runEngine } from './engineRunner';
-import { startTrainer } from './trainerProcess';
+import { REPO, startTrainer } from './trainerProcess';
+import { EVAL_ROWS } from '../../common/protocol';
+import { evaluationGuard } from '../../common/webviewProtocol';
+import { evaluateColumnArgs, maxLengthArgs } from '../../extension/panels/checkpointStore';
+import { evaluateCheckpoint } from '../../extension/panels/trainerCommand';
+import { readRunConfig } from '../../extension/runConfig';
 
 /** Short enough that most pairs of the fixture are cut, so that truncation is part of what is compared. */
 const MAX_LENGTH = 12;
@@ -29,18 +35,17 @@ const ws = makeWorkspace({
     text_pair_column: 'sentence2',
     max_length: MAX_LENGTH,
   },
-  training: { max_steps: 4, save_strategy: 'steps', save_steps: 4 },
+  training: { max_steps: 4, save_strategy: 'steps', save_steps: 4, eval_strategy: 'steps', eval_steps: 4 },
 });
 writeFileSync(path.join(ws.dir, 'pairs-train.csv'), pairsCsv(generatePairs(32, 21)));
 writeFileSync(path.join(ws.dir, 'pairs-validation.csv'), pairsCsv(generatePairs(8, 22)));
 after(() => rmSync(ws.dir, { recursive: true, force: true }));
 
-async function trainedCheckpoint(): Promise<string> {
-  const run = await runEngine(ws.configFile);
+const trained = runEngine(ws.configFile).then((run) => {
   assert.equal(run.done.status, 'completed', JSON.stringify(run.done));
-  return path.join(run.runDir, 'checkpoint-4');
-}
-const checkpoint = trainedCheckpoint();
+  return run;
+});
+const checkpoint = trained.then((run) => path.join(run.runDir, 'checkpoint-4'));
 
 /** The validation rows as training encodes them: the same reader, tokenizer, max_length and label ids. */
 async function trainingEncoding(m: LoadedModel) {
@@ -129,4 +134,56 @@ test('predict refuses --text-pair without --text and a --max-length too short fo
     assert.match(JSON.stringify(error), why);
     assert.notEqual(await t.exit, 0);
   }
+});
+
+test('evaluate on a pair file: the rows carry both texts, the misclassified first, within EVAL_ROWS', async () => {
+  const m = await loadModelFolder(await checkpoint, { maxLength: MAX_LENGTH });
+  const file = path.join(ws.dir, 'pairs-more.csv');
+  const pairs = generatePairs(EVAL_ROWS.max + 10, 23);
+  writeFileSync(file, pairsCsv(pairs));
+  try {
+    const e = await evaluateFile(m, file, { textColumn: 'sentence1', textPairColumn: 'sentence2' });
+    assert.equal(e.examples, pairs.length);
+    const rows = e.rows ?? [];
+    assert.equal(rows.length, EVAL_ROWS.max);
+    const wrong = rows.map((r) => r.predicted !== r.label);
+    const misclassified = Math.round(pairs.length * (1 - e.metrics['accuracy']!));
+    assert.equal(wrong.filter(Boolean).length, Math.min(misclassified, EVAL_ROWS.max));
+    assert.equal(wrong.indexOf(false), wrong.includes(false) ? wrong.filter(Boolean).length : -1, 'wrong ones first');
+    for (const r of rows) {
+      // Line 1 is the header: the row of line n is pair n - 2.
+      const source = pairs[r.line - 2]!;
+      assert.deepEqual([r.text, r.textPair, r.label], [source.sentence1, source.sentence2, source.label]);
+      assert.ok(r.probability >= 0.5 && r.probability <= 1, `the predicted class is the likelier: ${r.probability}`);
+    }
+  } finally {
+    m.model.dispose();
+  }
+});
+
+test("Evaluate from the checkpoint explorer passes the run's pair column and max_length to the trainer", async () => {
+  const run = await trained;
+  const flat = (await readRunConfig(run.runDir, ws.configFile))?.flat ?? {};
+  const args = [...evaluateColumnArgs(flat), ...maxLengthArgs(flat)];
+  assert.deepEqual(args, [
+    '--text-column=sentence1',
+    '--text-pair-column=sentence2',
+    '--label-column=label',
+    `--max-length=${MAX_LENGTH}`,
+  ]);
+  const tsx = ['--import', pathToFileURL(require.resolve('tsx')).href];
+  const trainer = { trainerPath: path.join(REPO, 'trainer', 'main.ts'), execArgv: tsx, cwd: ws.dir };
+  const e = await evaluateCheckpoint(trainer, await checkpoint, path.join(ws.dir, 'pairs-validation.csv'), args);
+  assert.equal(evaluationGuard.check(e, 'evaluation'), undefined);
+  assert.equal(e.examples, 8);
+  // The same accuracy as the run's own evaluation of this file at this step: the same encoding, pairs and all.
+  const own = run.of('eval').at(-1);
+  assert.ok(own, 'the run evaluated');
+  assert.equal(e.metrics['accuracy'], own.metrics['accuracy']);
+  assert.ok(
+    Math.abs(e.metrics['loss']! - own.metrics['loss']!) < 1e-5,
+    `${e.metrics['loss']} vs ${own.metrics['loss']}`,
+  );
+  const pairs = generatePairs(8, 22);
+  assert.deepEqual((e.rows ?? []).map((r) => r.textPair).sort(), pairs.map((p) => p.sentence2).sort());
 });

@@ -3,7 +3,7 @@
  * confusion matrix for classification; loss, perplexity and masked-token accuracy for masked-lm. No dropout;
  * MLM masks come from a fixed seed so that successive evaluations score the same positions.
  */
-import { argmaxRow, classificationMetrics, crossEntropyRow } from '../../common/metrics';
+import { argmaxRow, classificationMetrics, crossEntropyRow, softmaxRow } from '../../common/metrics';
 import type { ClassificationMetrics, PerClassMetrics } from '../../common/metrics';
 import { CLASS_DETAIL } from '../../common/protocol';
 import { deriveSeed, mulberry32 } from '../../common/random';
@@ -25,6 +25,8 @@ export interface EvalOptions {
   masking?: { vocab: MaskingVocab; probability: number; seed: number };
   /** Threads to predict on (replicas.ts), holding the model's current weights. Without it, this thread alone. */
   replicas?: Replicas | null;
+  /** Classification: told each example's predicted class and its probability, in the order of `examples`. */
+  onPrediction?: (index: number, predicted: number, probability: number) => void;
 }
 
 export interface EvalResult {
@@ -56,7 +58,9 @@ export async function evaluate(model: BertModel, examples: readonly Encoded[], o
       const y = batch.labels[r]!;
       lossSum += crossEntropyRow(logits, r, cols, y);
       labels.push(y);
-      preds.push(argmaxRow(logits, r, cols));
+      const predicted = argmaxRow(logits, r, cols);
+      preds.push(predicted);
+      o.onPrediction?.(start + r, predicted, softmaxRow(logits, r, cols)[predicted]!);
     }
   }
   const m = classificationMetrics(labels, preds, names);
