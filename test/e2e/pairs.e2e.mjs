@@ -151,5 +151,6 @@ journey('"Try it" on the pair run takes two texts, in fields named after the col
   assert.match(shown, /Predicted: (equivalent|not_equivalent)/);
   assert.match(shown, /sentence1: the phone is great\./);
   assert.match(shown, /sentence2: honestly, the phone feels awful!/);
+  await prediction.scrollIntoViewIfNeeded();
   await shot(page, ARTIFACTS, '03-try-pair');
 });
