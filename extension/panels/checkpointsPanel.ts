@@ -13,7 +13,14 @@ import type { ConfigView } from '../runConfig';
 import { FINISHED_STATUSES } from '../runModel';
 import type { RunInfo } from '../runModel';
 import { PanelHost } from './panelHost';
-import { evaluateColumnArgs, forkConfigText, maxLengthArgs, modelCard, readCheckpoints } from './checkpointStore';
+import {
+  evaluateColumnArgs,
+  forkConfigText,
+  maxLengthArgs,
+  modelCard,
+  readCheckpoints,
+  tryTextsProblem,
+} from './checkpointStore';
 import { readRunSeries } from './runHistory';
 import { checkpointStep } from '../../common/runFolder/checkpoints';
 import { requireTrust } from '../workspaceTrust';
@@ -146,7 +153,8 @@ export class CheckpointsPanel extends PanelHost<typeof checkpointCommands> {
     const run = this.run();
     const config = await readRunConfig(run.runDir, run.configPath);
     const texts = { text, ...(textPair !== undefined ? { textPair } : {}) };
-    checkTexts(texts, config?.columns);
+    const problem = tryTextsProblem(texts, config?.columns);
+    if (problem) throw new Error(problem);
     const p = await predictCheckpoint(this.trainer(run.runDir), ckpt, texts, maxLengthArgs(config?.flat ?? {}));
     return { label: p.label, probabilities: p.probabilities };
   }
@@ -195,18 +203,5 @@ export class CheckpointsPanel extends PanelHost<typeof checkpointCommands> {
     if (answer !== 'Delete') return;
     await fs.rm(ckpt, { recursive: true, force: true });
     await this.refresh();
-  }
-}
-
-/** A model trained on pairs is asked about pairs, and one trained on single texts about single texts. */
-function checkTexts(texts: { text: string; textPair?: string }, columns: ConfigView['columns'] | undefined): void {
-  // A run whose config cannot be read any more: the trainer answers whatever it is given.
-  if (!columns) return;
-  const pair = columns.textPair;
-  if (pair !== undefined && texts.textPair === undefined) {
-    throw new Error(`This run was trained on sentence pairs: give the second text (${pair}) too.`);
-  }
-  if (pair === undefined && texts.textPair !== undefined) {
-    throw new Error('This run was trained on single texts: it takes no second text.');
   }
 }
