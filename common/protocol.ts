@@ -128,8 +128,31 @@ export function confusionMatchesLabels(t: { labels?: string[]; confusion?: numbe
   return ragged < 0 ? undefined : `confusion[${ragged}]: ${t.confusion[ragged]!.length} columns for ${k} labels`;
 }
 
+/**
+ * The rows a one-shot `evaluate` shows of a classification, so that a user sees what the model got wrong: the
+ * misclassified first (in file order), then the others, at most `max`; each text (both of a pair) cut to `textChars`.
+ */
+export const EVAL_ROWS = { max: 20, textChars: 500 } as const;
+const rowText = shortStr(EVAL_ROWS.textChars);
+export const evaluationRow = obj({
+  /** The row's 1-based line in the data file. */
+  line: count,
+  text: rowText,
+  textPair: opt(rowText),
+  label,
+  predicted: label,
+  /** The model's probability of `predicted`. */
+  probability: num,
+});
+export type EvaluationRow = Infer<typeof evaluationRow>;
+
 /** What `evaluate` answers (trainer/engine/evaluate.ts EvalResult): metrics over `examples`, tables for classes. */
-export const evaluationResultFields = { metrics: record(num), ...evaluationTables, examples: count };
+export const evaluationResultFields = {
+  metrics: record(num),
+  ...evaluationTables,
+  examples: count,
+  rows: opt(arr(evaluationRow, EVAL_ROWS.max)),
+};
 /**
  * What `predict` answers: the label and every label's probability (the trainer may add tensors for debugging).
  * Regression: `label` is the value as text, `value` the number, no probabilities. Multi-label: `labels` are the

@@ -12,6 +12,7 @@ import type { Mode, Task } from '../common/config/schema';
 import { ARCHITECTURE_PRESETS } from './configWriter';
 import type { WizardAnswers } from './configWriter';
 import type { RunInfo } from './runModel';
+import { labelColumnChoices, pairColumnChoices, textColumnChoices, wizardStepCount } from './wizardColumns';
 
 const DATA_GLOB = '**/*.{csv,tsv,jsonl,json}';
 const EXCLUDE = '{**/node_modules/**,**/.git/**,**/.finetune/**,**/.vscode/**,**/dist/**}';
@@ -24,9 +25,6 @@ interface Pick<T> extends vscode.QuickPickItem {
   /** Asks for typed input instead. */
   typed?: 'hub';
 }
-
-const TEXT_NAMES = ['text', 'sentence', 'sentence1', 'review', 'content', 'document', 'question', 'premise', 'body'];
-const LABEL_NAMES = ['label', 'labels', 'class', 'category', 'sentiment', 'target', 'y'];
 
 /** Shows a quick pick; when `hubPrompt` is set, whatever the user types can be taken as a Hub id. */
 async function pickOne<T>(
@@ -110,7 +108,8 @@ export async function runWizard(
   preselect?: vscode.Uri,
 ): Promise<WizardAnswers | undefined> {
   const title = mode === 'fine-tune' ? 'Fine-tune model' : 'Train from scratch';
-  const steps = mode === 'fine-tune' ? 5 : 6;
+  // Until the columns are known, the count without the optional second-text step.
+  let steps = wizardStepCount(mode === 'fine-tune', false);
   // 1. Data file
   const files = await findDataFiles();
   if (!files.length) {
@@ -148,37 +147,16 @@ export async function runWizard(
     );
     return undefined;
   }
-  // 2. Text column
-  const guessText = columns.find((c) => TEXT_NAMES.includes(c.toLowerCase())) ?? columns[0];
-  const textPick = await pickOne<string>(
-    title,
-    columns.map((c) => ({ label: c, value: c, picked: c === guessText })),
-    { placeholder: 'Column holding the text', step: 2, steps },
-  );
-  if (!textPick?.value) return undefined;
-  // 3. Label column (none = masked-lm)
-  const guessLabel = columns.find((c) => LABEL_NAMES.includes(c.toLowerCase()) && c !== textPick.value);
-  const labelItems: Pick<string | null>[] = columns
-    .filter((c) => c !== textPick.value)
-    .map((c) => ({ label: c, value: c, picked: c === guessLabel }));
-  labelItems.push({
-    label: '(no label column)',
-    description: 'unlabelled text: masked-language-model training',
-    value: null,
-    picked: guessLabel === undefined,
-  });
-  const labelPick = await pickOne<string | null>(title, labelItems, {
-    placeholder: 'Column holding the label',
-    step: 3,
-    steps,
-  });
-  if (!labelPick) return undefined;
-  const labelColumn = labelPick.value ?? undefined;
-
-  const answers: WizardAnswers = { mode, task: 'text-classification', dataFile, textColumn: textPick.value };
+  const picked = await pickColumns(title, columns, mode);
+  if (!picked) return undefined;
+  steps = picked.steps;
+  let step = picked.nextStep;
+  const { labelColumn } = picked;
+  const answers: WizardAnswers = { mode, task: 'text-classification', dataFile, textColumn: picked.textColumn };
+  if (picked.textPairColumn) answers.textPairColumn = picked.textPairColumn;
   if (labelColumn) answers.labelColumn = labelColumn;
 
-  // 4. Base model, or architecture and tokenizer
+  // Then the base model, or the architecture and tokenizer
   if (mode === 'fine-tune') {
     const items: Pick<string>[] = [];
     for (const dir of await findFolders('config.json')) {
@@ -213,7 +191,7 @@ export async function runWizard(
     }
     const pick = await pickOne<string>(title, items, {
       placeholder: 'Base model: a model folder, an earlier checkpoint, or type a Hub id',
-      step: 4,
+      step: step++,
       steps,
       typedLabel: (v) => `Use "${v}"`,
     });
@@ -234,7 +212,7 @@ export async function runWizard(
         value: k,
         picked: k === 'mini',
       })),
-      { placeholder: 'Architecture (you can edit every number in the config afterwards)', step: 4, steps },
+      { placeholder: 'Architecture (you can edit every number in the config afterwards)', step: step++, steps },
     );
     if (!presetPick?.value) return undefined;
     answers.architecture = ARCHITECTURE_PRESETS[presetPick.value].arch;
@@ -252,14 +230,14 @@ export async function runWizard(
     });
     const pick = await pickOne<string>(title, items, {
       placeholder: 'Tokenizer: a folder with tokenizer.json or vocab.txt, or type a Hub id',
-      step: 5,
+      step: step++,
       steps,
       typedLabel: (v) => `Use "${v}"`,
     });
     if (!pick?.value) return undefined;
     answers.tokenizer = await typedPath(pick.value, dataFile);
   }
-  // 5. Task
+  // Last: the task
   const taskItems: Pick<Task>[] = [
     {
       label: 'Text classification',
@@ -283,4 +261,52 @@ export async function runWizard(
   answers.task = taskPick.value;
   if (answers.task === 'masked-lm') delete answers.labelColumn;
   return answers;
+}
+
+interface PickedColumns {
+  textColumn: string;
+  textPairColumn?: string;
+  labelColumn?: string;
+  /** The wizard's step count, now that it is known whether the second-text step was shown. */
+  steps: number;
+  nextStep: number;
+}
+
+/** Steps 2 to 4: the text column, the optional second text of a pair, the label column (none: masked-lm). */
+async function pickColumns(title: string, columns: readonly string[], mode: Mode): Promise<PickedColumns | undefined> {
+  let steps = wizardStepCount(mode === 'fine-tune', false);
+  const textPick = await pickOne<string>(title, textColumnChoices(columns), {
+    placeholder: 'Column holding the text',
+    step: 2,
+    steps,
+  });
+  if (!textPick?.value) return undefined;
+  const textColumn = textPick.value;
+  const pairChoices = pairColumnChoices(columns, textColumn);
+  steps = wizardStepCount(mode === 'fine-tune', pairChoices !== undefined);
+  let step = 3;
+  let textPairColumn: string | undefined;
+  if (pairChoices) {
+    const pairPick = await pickOne<string | null>(title, pairChoices, {
+      placeholder: 'Second text of a sentence pair (paraphrase, NLI, question/answer), or none',
+      step: step++,
+      steps,
+    });
+    if (!pairPick) return undefined;
+    textPairColumn = pairPick.value ?? undefined;
+  }
+  const texts = textPairColumn ? [textColumn, textPairColumn] : [textColumn];
+  const labelPick = await pickOne<string | null>(title, labelColumnChoices(columns, texts), {
+    placeholder: 'Column holding the label',
+    step: step++,
+    steps,
+  });
+  if (!labelPick) return undefined;
+  return {
+    textColumn,
+    ...(textPairColumn ? { textPairColumn } : {}),
+    ...(labelPick.value ? { labelColumn: labelPick.value } : {}),
+    steps,
+    nextStep: step,
+  };
 }

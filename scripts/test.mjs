@@ -56,7 +56,13 @@ await run('npx', ['prettier', '--check', ...FORMATTED]);
 await run('node', ['esbuild.mjs']);
 await run('npm', ['run', '--silent', 'test:unit']);
 if (process.env.CI || existsSync('.e2e/ready')) {
-  await run('node', ['--test', '--test-concurrency=1', 'test/e2e/run.mjs', 'test/e2e/panels.e2e.mjs']);
+  await run('node', [
+    '--test',
+    '--test-concurrency=1',
+    'test/e2e/run.mjs',
+    'test/e2e/panels.e2e.mjs',
+    'test/e2e/pairs.e2e.mjs',
+  ]);
 } else {
   console.log('\n(end-to-end suites skipped: run `npm run e2e:setup` once to enable them)');
 }

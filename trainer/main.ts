@@ -2,8 +2,9 @@
  * The training subprocess. The extension forks the built bundle (dist/trainer.js) and the CLI runs it too, with
  * the CLI's own command line (trainer/cli/commands.ts; parsed strictly by trainer/cli/args.ts):
  *   train <config> [--backend X] [--<config key> VALUE …] [--resume-from-checkpoint DIR]
- *   evaluate --model DIR --data FILE [--text-column C] [--label-column C] [--label-separator S]
- *   predict --model DIR [--text "..." …] [--text-pair "..." …] [--file FILE]
+ *   evaluate --model DIR --data FILE [--text-column C] [--text-pair-column C] [--label-column C] [--label-separator S]
+ *            [--max-length N]
+ *   predict --model DIR [--text "..." …] [--text-pair "..." …] [--file FILE] [--max-length N]
  * stdout carries the JSON-lines protocol (common/protocol.ts) and nothing else: console output of libraries
  * (tfjs backend notices, transformers.js) is sent to stderr before anything is imported that could print.
  * Host messages (stop, save_now, cancel) arrive on stdin, or on the IPC channel when forked with one.
@@ -309,7 +310,7 @@ function recordBestEffort(recorder: (m: TrainerMessage) => void, m: TrainerMessa
 async function runEvaluate(args: RunCommandLine): Promise<number> {
   await hello(args.backend ?? 'auto');
   const { loadModelFolder, evaluateFile } = await import('./engine/inference');
-  const m = await loadModelFolder(flagValue(args, 'model')!);
+  const m = await loadModelFolder(flagValue(args, 'model')!, maxLengthOf(args));
   const column = (flag: string, key: string) => {
     const v = flagValue(args, flag);
     return v ? { [key]: v } : {};
@@ -329,6 +330,16 @@ async function runEvaluate(args: RunCommandLine): Promise<number> {
 interface PredictText {
   text: string;
   textPair?: string;
+}
+
+/** `--max-length N`: the run's `data.max_length`, so that texts (pairs, longest first) are cut where training cut them. */
+function maxLengthOf(args: RunCommandLine): { maxLength?: number } {
+  const v = flagValue(args, 'max-length');
+  if (v === undefined) return {};
+  const n = Number(v);
+  // Three ids at least: a pair needs [CLS] [SEP] [SEP].
+  if (!Number.isInteger(n) || n < 3) throw usageError(`--max-length must be an integer of at least 3, not ${v}`);
+  return { maxLength: n };
 }
 
 /**
@@ -353,7 +364,7 @@ async function runPredict(args: RunCommandLine): Promise<number> {
   await hello(args.backend ?? 'auto');
   const inputs = await predictInputs(args);
   const { loadModelFolder, predictText } = await import('./engine/inference');
-  const m = await loadModelFolder(flagValue(args, 'model')!);
+  const m = await loadModelFolder(flagValue(args, 'model')!, maxLengthOf(args));
   // One result per text, in order, each naming its text: a consumer can stream them.
   for (const input of inputs) {
     if (control.cancel || control.stop) break;

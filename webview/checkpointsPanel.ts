@@ -1,7 +1,8 @@
 /**
  * The checkpoint explorer: a run's checkpoints with step, epoch, metrics, size and labels (best, last, deleted
  * next by save_total_limit, broken with the reason), the actions on each, and a "try it" box that runs the
- * trainer's predict on a sentence and shows the label with its probabilities.
+ * trainer's predict on a sentence (two, labelled by their columns, for a run trained on pairs) and shows the label
+ * with its probabilities.
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-icon/index.js';
@@ -23,6 +24,8 @@ const body = h('div');
 const tryBox = h('section', { class: 'try' });
 root.append(body, tryBox);
 let selected: string | undefined;
+/** The run's text columns, from the last snapshot: they head the texts of an evaluation's rows. */
+let columns: CheckpointsState['columns'];
 
 const ipc = new PanelIpc<CheckpointsState, unknown, typeof checkpointCommands>({
   state: checkpointsState,
@@ -50,6 +53,7 @@ function labels(c: CheckpointInfo): HTMLElement[] {
 }
 
 function render(s: CheckpointsState): void {
+  columns = s.columns;
   clear(body);
   body.append(
     h(
@@ -156,17 +160,26 @@ function showEvaluation(c: CheckpointInfo, e: Evaluation | undefined): void {
   if (!box || e === undefined) return;
   clear(box);
   const on = e.file ? ` on ${e.file.split(/[\\/]/).pop()}` : '';
-  box.append(renderEvaluation(`Evaluation of ${c.name}${on} (${e.examples} examples)`, e, true));
+  box.append(renderEvaluation(`Evaluation of ${c.name}${on} (${e.examples} examples)`, e, true, columns));
 }
 
-/** A text field of the "try it" box. */
-function textField(placeholder: string, label: string): HTMLElement & { value: string } {
-  const input = h('vscode-textfield', { placeholder, 'aria-label': label }) as HTMLElement & { value: string };
-  input.classList.add('wide');
-  return input;
+type TextField = HTMLElement & { value: string };
+
+/** A text field of the "try it" box, under a label that names its column when the run has pairs. */
+function textField(placeholder: string, label: string, column?: string): { field: TextField; box: HTMLElement } {
+  const field = h('vscode-textfield', { placeholder, 'aria-label': label }) as TextField;
+  field.classList.add('wide');
+  const box = column ? h('label', { class: 'try-field' }, h('span', { class: 'try-column' }, column), field) : field;
+  return { field, box };
 }
 
-function showPrediction(out: HTMLElement, p: Prediction, texts: string[]): void {
+/** A tried text and, for a pair, the column it was typed for. */
+interface TriedText {
+  column?: string;
+  text: string;
+}
+
+function showPrediction(out: HTMLElement, p: Prediction, texts: readonly TriedText[]): void {
   const bars = Object.entries(p.probabilities)
     .sort((a, b) => b[1] - a[1])
     .map(([label, prob]) => {
@@ -177,7 +190,9 @@ function showPrediction(out: HTMLElement, p: Prediction, texts: string[]): void 
       return h('div', { class: 'prob-row' }, name, h('span', { class: 'bar-track' }, bar), percent);
     });
   // The texts as the model saw them, both of a pair, so that the answer is read against its question.
-  const shown = texts.map((t) => h('div', { class: 'tried-text muted' }, t));
+  const shown = texts.map((t) =>
+    h('div', { class: 'tried-text muted' }, ...(t.column ? [h('strong', {}, `${t.column}: `)] : []), t.text),
+  );
   out.replaceChildren(...shown, h('div', { class: 'predicted' }, 'Predicted: ', h('strong', {}, p.label)), ...bars);
 }
 
@@ -186,27 +201,43 @@ function renderTry(s: CheckpointsState): void {
   if (!selected) return;
   const name = s.checkpoints.find((c) => c.path === selected)?.name ?? '';
   const pair = s.columns?.textPair;
-  const first = pair ? `${s.columns?.text ?? 'text'}: first text` : 'Type a sentence and press Enter';
-  const input = textField(first, pair ? `First text (${s.columns?.text ?? 'text'})` : 'Text to classify');
-  const second = pair ? textField(`${pair}: second text, then Enter`, `Second text (${pair})`) : undefined;
+  const textColumn = s.columns?.text ?? 'text';
+  const first = pair
+    ? textField('First text of the pair', `First text (${textColumn})`, textColumn)
+    : textField('Type a sentence and press Enter', 'Text to classify');
+  const second = pair ? textField('Second text, then Enter', `Second text (${pair})`, pair) : undefined;
   const out = h('div', { class: 'prediction', 'aria-live': 'polite' });
   const go = () => {
-    const text = input.value.trim();
-    const textPair = second?.value.trim();
-    if (!text || !selected || (second && !textPair)) return;
+    const text = first.field.value.trim();
+    const textPair = second?.field.value.trim();
+    if (!text || !selected) return;
+    // Enter in the first text of a pair goes on to the second.
+    if (second && !textPair) return void second.field.focus();
     out.replaceChildren(h('span', { class: 'muted' }, 'Predicting…'));
-    const texts = textPair ? [text, textPair] : [text];
+    const texts: TriedText[] =
+      pair && textPair
+        ? [
+            { column: textColumn, text },
+            { column: pair, text: textPair },
+          ]
+        : [{ text }];
     ipc.request('try', { path: selected, text, ...(textPair ? { textPair } : {}) }).then(
       (p) => showPrediction(out, p, texts),
       (e: Error) => out.replaceChildren(h('span', { class: 'error-text' }, e.message)),
     );
   };
-  for (const field of [input, second]) {
-    field?.addEventListener('keydown', (e) => {
+  for (const f of [first, second]) {
+    f?.field.addEventListener('keydown', (e) => {
       if ((e as KeyboardEvent).key === 'Enter') go();
     });
   }
   const predict = button('Predict', go, { icon: 'play' });
-  const row = h('div', { class: 'try-row' }, input, ...(second ? [second] : []), predict);
+  const row = h(
+    'div',
+    { class: pair ? 'try-row try-pair' : 'try-row' },
+    first.box,
+    ...(second ? [second.box] : []),
+    predict,
+  );
   tryBox.append(h('h3', {}, `Try ${name}`), row, out);
 }

@@ -1,21 +1,38 @@
 /** Evaluation results: the confusion matrix as a heatmap table, and precision / recall / F1 per class. */
 import { formatValue } from '../common/chartData';
 import { metricTitle } from '../common/metricNames';
+import type { EvaluationRow } from '../common/protocol';
 import type { EvalRecord } from '../common/runSeries';
 import { h } from './dom';
 
 /** What the tables need: a run's `eval` message and the checkpoint explorer's evaluation of a file both have it. */
 export type EvaluationTables = Pick<EvalRecord, 'labels' | 'confusion' | 'perClass'> & {
   metrics?: Record<string, number>;
+  /** The checkpoint explorer's evaluation of a file: rows with their texts, the misclassified first. */
+  rows?: EvaluationRow[];
 };
+
+/** The run's text columns, to head the rows' text cells as the data file names them. */
+export interface TextColumns {
+  text: string;
+  textPair?: string;
+}
 
 /** "Evaluation at step 120 — run-b (validation)". */
 export function evalHeading(e: EvalRecord, runName: string): string {
   return `Evaluation at step ${e.step}${runName ? ` — ${runName}` : ''} (${e.split})`;
 }
 
-/** The heading, then (with `withMetrics`) the scalar metrics, the confusion matrix and the per-class table. */
-export function renderEvaluation(heading: string, e: EvaluationTables, withMetrics = false): HTMLElement {
+/**
+ * The heading, then (with `withMetrics`) the scalar metrics, the confusion matrix, the per-class table and the
+ * rows with both texts of a pair.
+ */
+export function renderEvaluation(
+  heading: string,
+  e: EvaluationTables,
+  withMetrics = false,
+  columns?: TextColumns,
+): HTMLElement {
   const box = h('section', { class: 'evaluation' }, h('h3', {}, heading));
   const scalars = Object.entries(e.metrics ?? {}).filter(([, x]) => typeof x === 'number');
   if (withMetrics && scalars.length) {
@@ -87,5 +104,61 @@ export function renderEvaluation(heading: string, e: EvaluationTables, withMetri
       ),
     );
   }
+  if (e.rows && e.rows.length) box.append(...renderRows(e.rows, columns));
   return box;
+}
+
+/** The rows' table as text: its caption, column heads and cells, and which rows were misclassified. */
+export interface RowsTable {
+  caption: string;
+  heads: string[];
+  cells: string[][];
+  wrong: boolean[];
+}
+
+/** Line, the text (and its pair) under the run's column names, the true and predicted label, the probability. */
+export function rowsTable(rows: readonly EvaluationRow[], columns: TextColumns | undefined): RowsTable {
+  const pair = rows.some((r) => r.textPair !== undefined);
+  const textHead = columns?.text ?? 'text';
+  const pairHead = columns?.textPair ?? 'second text';
+  const heads = ['line', textHead, ...(pair ? [pairHead] : []), 'label', 'predicted', 'probability'];
+  const wrong = rows.map((r) => r.predicted !== r.label);
+  const misclassified = wrong.filter(Boolean).length;
+  const caption = misclassified
+    ? `Rows: the ${misclassified} misclassified first${misclassified === rows.length ? '' : ', then correct ones'}`
+    : 'Rows: every one shown was classified correctly';
+  const cells = rows.map((r) => [
+    String(r.line),
+    r.text,
+    ...(pair ? [r.textPair ?? ''] : []),
+    r.label,
+    r.predicted,
+    formatValue(r.probability),
+  ]);
+  return { caption, heads, cells, wrong };
+}
+
+function renderRows(rows: readonly EvaluationRow[], columns: TextColumns | undefined): HTMLElement[] {
+  const t = rowsTable(rows, columns);
+  // After the line, one or two text cells; then label, predicted and probability.
+  const texts = t.heads.length - 4;
+  const body = t.cells.map((cells, r) =>
+    h(
+      'tr',
+      { class: t.wrong[r] ? 'wrong' : 'right' },
+      ...cells.map((cell, i) => {
+        const cls = i === 0 || i === cells.length - 1 ? 'num' : i <= texts ? 'row-text' : '';
+        return h('td', { class: i === cells.length - 2 && t.wrong[r] ? 'error-text' : cls }, cell);
+      }),
+    ),
+  );
+  return [
+    h('h4', {}, t.caption),
+    h(
+      'table',
+      { class: 'grid rows', 'aria-label': 'Rows' },
+      h('thead', {}, h('tr', {}, ...t.heads.map((x) => h('th', {}, x)))),
+      h('tbody', {}, ...body),
+    ),
+  ];
 }

@@ -119,9 +119,11 @@ function repeatedColumns(
   return out;
 }
 
-/** The column keys the task reads. */
+/** The column keys the task reads: masked-lm reads a pair's second text too (as BERT's pre-training does). */
 function usedColumns(c: FineTuneConfig): ColumnKey[] {
-  return c.task === 'masked-lm' ? ['text_column'] : ['text_column', 'text_pair_column', 'label_column'];
+  return c.task === 'masked-lm'
+    ? ['text_column', 'text_pair_column']
+    : ['text_column', 'text_pair_column', 'label_column'];
 }
 
 function useColumn(doc: ConfigDocument, col: ColumnKey, name: string): ConfigFix {

@@ -12,6 +12,7 @@ import type { ArchitectureConfig } from './schema';
 import { estimateForShape, formatBytes, WASM_HEAP_BYTES } from '../memoryEstimate';
 import { isFrozen } from '../freeze';
 import { headFor } from './fileChecks';
+import { columnRules } from './columnRules';
 
 /** The vocabulary assumed when `vocab_size` is left to the tokenizer: BERT's own, 30,522 tokens. */
 const DEFAULT_VOCAB_SIZE = 30_522;
@@ -331,6 +332,7 @@ export function crossFieldRules(
       ),
     );
   }
+  out.push(...columnRules(c, doc));
   if (c.task === 'masked-lm' && has('data', 'label_column')) {
     out.push(
       diag(

@@ -87,6 +87,34 @@ export function evaluateColumnArgs(config: Readonly<Record<string, unknown>>): s
   });
 }
 
+/**
+ * `--max-length` from a run's `data.max_length`, for `evaluate` and `predict` alike: the trainer then cuts texts
+ * (both of a pair, longest first) where training cut them, not at the model's position limit.
+ */
+export function maxLengthArgs(config: Readonly<Record<string, unknown>>): string[] {
+  const value = Object.hasOwn(config, 'data.max_length') ? config['data.max_length'] : undefined;
+  return typeof value === 'number' && Number.isInteger(value) && value >= 3 ? [`--max-length=${value}`] : [];
+}
+
+/**
+ * Why Try cannot send these texts to a checkpoint of a run with these columns, or undefined: a model trained on
+ * pairs is asked about pairs, one trained on single texts about single texts. Without the run's columns (its
+ * config can no longer be read) the trainer answers whatever it is given.
+ */
+export function tryTextsProblem(
+  texts: { text: string; textPair?: string },
+  columns: { text: string; textPair?: string } | undefined,
+): string | undefined {
+  if (!columns) return undefined;
+  if (columns.textPair !== undefined && texts.textPair === undefined) {
+    return `This run was trained on sentence pairs: give the second text (${columns.textPair}) too.`;
+  }
+  if (columns.textPair === undefined && texts.textPair !== undefined) {
+    return `This run was trained on single texts (${columns.text}): it takes no second text.`;
+  }
+  return undefined;
+}
+
 /** One checkpoint folder: its files checked, its trainer_state.json read (step, epoch, logged metrics). */
 async function describeCheckpoint(c: CheckpointEntry): Promise<{ info: CheckpointInfo; recordedBest?: string }> {
   const name = path.basename(c.dir);

@@ -13,7 +13,14 @@ import type { ConfigView } from '../runConfig';
 import { FINISHED_STATUSES } from '../runModel';
 import type { RunInfo } from '../runModel';
 import { PanelHost } from './panelHost';
-import { evaluateColumnArgs, forkConfigText, modelCard, readCheckpoints } from './checkpointStore';
+import {
+  evaluateColumnArgs,
+  forkConfigText,
+  maxLengthArgs,
+  modelCard,
+  readCheckpoints,
+  tryTextsProblem,
+} from './checkpointStore';
 import { readRunSeries } from './runHistory';
 import { checkpointStep } from '../../common/runFolder/checkpoints';
 import { requireTrust } from '../workspaceTrust';
@@ -130,10 +137,11 @@ export class CheckpointsPanel extends PanelHost<typeof checkpointCommands> {
     });
     const file = picked?.[0]?.fsPath;
     if (!file) return undefined;
-    const columns = evaluateColumnArgs((await readRunConfig(run.runDir, run.configPath))?.flat ?? {});
+    const flat = (await readRunConfig(run.runDir, run.configPath))?.flat ?? {};
+    const args = [...evaluateColumnArgs(flat), ...maxLengthArgs(flat)];
     const title = `Evaluating ${path.basename(ckpt)} on ${path.basename(file)}…`;
     const value = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () =>
-      evaluateCheckpoint(this.trainer(run.runDir), ckpt, file, columns),
+      evaluateCheckpoint(this.trainer(run.runDir), ckpt, file, args),
     );
     return { ...value, file };
   }
@@ -143,7 +151,11 @@ export class CheckpointsPanel extends PanelHost<typeof checkpointCommands> {
       throw new Error('Trying a checkpoint starts a trainer, which needs a trusted workspace (Restricted Mode).');
     }
     const run = this.run();
-    const p = await predictCheckpoint(this.trainer(run.runDir), ckpt, text, textPair);
+    const config = await readRunConfig(run.runDir, run.configPath);
+    const texts = { text, ...(textPair !== undefined ? { textPair } : {}) };
+    const problem = tryTextsProblem(texts, config?.columns);
+    if (problem) throw new Error(problem);
+    const p = await predictCheckpoint(this.trainer(run.runDir), ckpt, texts, maxLengthArgs(config?.flat ?? {}));
     return { label: p.label, probabilities: p.probabilities };
   }
 

@@ -24,7 +24,7 @@ export interface TrainerProcess {
   timeoutMs?: number;
 }
 
-/** `columnArgs`: the run's own columns as checkpointStore.ts `evaluateColumnArgs` writes them. */
+/** `columnArgs`: the run's own columns and max_length, as checkpointStore.ts `evaluateColumnArgs` writes them. */
 export async function evaluateCheckpoint(
   p: TrainerProcess,
   model: string,
@@ -35,14 +35,22 @@ export async function evaluateCheckpoint(
   return runOneShot(p, 'evaluate', args, undefined, 10 * 60_000);
 }
 
+/** The texts to classify: `textPair` is the second text, for a run trained on sentence pairs. */
+export interface PredictTexts {
+  text: string;
+  textPair?: string;
+}
+
+/** `dataArgs`: the run's `--max-length` (checkpointStore.ts `runDataArgs`), so texts are cut as in training. */
 export async function predictCheckpoint(
   p: TrainerProcess,
   model: string,
-  text: string,
-  textPair?: string,
+  texts: PredictTexts,
+  dataArgs: readonly string[] = [],
 ): Promise<ResultValue<'predict'>> {
+  const { text, textPair } = texts;
   const input: HostMessage = { type: 'predict_input', text, ...(textPair !== undefined ? { textPair } : {}) };
-  return runOneShot(p, 'predict', ['predict', '--model', model], input, 2 * 60_000);
+  return runOneShot(p, 'predict', ['predict', '--model', model, ...dataArgs], input, 2 * 60_000);
 }
 
 /** What one trainer process said, gathered from its stdout. */

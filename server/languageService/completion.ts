@@ -220,11 +220,15 @@ async function stringItems(
       reason: 'timeout',
     } as const);
     if (!cols.ok) return [];
-    return cols.value.map((c) => ({
-      label: c,
-      kind: CompletionItemKind.Field,
-      detail: `column of ${config.data.train_file}`,
-    }));
+    // The second text of a pair is another column than the text and the label (the validator refuses the same).
+    const taken = key === 'text_pair_column' ? [config.data.text_column, config.data.label_column] : [];
+    return cols.value
+      .filter((c) => !taken.includes(c))
+      .map((c) => ({
+        label: c,
+        kind: CompletionItemKind.Field,
+        detail: `column of ${config.data.train_file}`,
+      }));
   }
   return items;
 }

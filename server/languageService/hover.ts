@@ -9,6 +9,7 @@ import type { Node } from 'yaml';
 import { bertParameters } from '../../common/bertParams';
 import { headFor } from '../../common/config/fileChecks';
 import { formatCount } from '../../common/moduleTree';
+import { shown } from '../../common/shown';
 import { describeModel, modelParameters, summarisePattern, wellKnownModel, withTimeout } from './modelFacts';
 import type { ServiceContext } from './serviceContext';
 import { toRange } from './serviceContext';
@@ -83,6 +84,7 @@ async function hoverText(ctx: ServiceContext, t: Target): Promise<string | undef
     return patternHover(ctx, pattern, t.path[0] === 'freeze');
   }
   if (!spec) return undefined;
+  if (spec.kind === 'column') return `${keyDocs(names, spec)}\n\n${await columnsHover(ctx, t)}`;
   if (t.on === 'key') return keyDocs(names, spec);
   if (spec.type === 'enum' && typeof t.value === 'string') {
     const doc = spec.valueDocs?.[t.value];
@@ -90,6 +92,27 @@ async function hoverText(ctx: ServiceContext, t: Target): Promise<string | undef
   }
   if (spec.kind === 'model' && typeof t.value === 'string') return modelHover(ctx, t.value, config.task);
   return keyDocs(names, spec);
+}
+
+/** For a column key: the training file's columns, and whether the one written is among them. */
+async function columnsHover(ctx: ServiceContext, t: Target): Promise<string> {
+  const file = ctx.parsed.result!.config.data.train_file;
+  if (!file || !ctx.host) return 'The columns are read from `data.train_file` once it is set.';
+  const host = ctx.host;
+  const cols = await withTimeout(host.readColumns(host.resolve(file)), ctx.timeoutMs, undefined);
+  if (!cols) return `The columns of ${file} could not be read in time.`;
+  if (!cols.ok) return `The columns of ${file} cannot be read: ${cols.reason}`;
+  const listed = cols.value.slice(0, 50).map(code);
+  if (cols.value.length > 50) listed.push(`… and ${cols.value.length - 50} more`);
+  const value = t.on === 'value' && typeof t.value === 'string' ? t.value : undefined;
+  const missing =
+    value !== undefined && !cols.value.includes(value) ? `**${file} has no column ${code(value)}.** ` : '';
+  return `${missing}Columns of ${file}: ${listed.join(', ')}`;
+}
+
+/** A name from a user's file as inline code: cut, control characters escaped, no backtick to end it early. */
+function code(name: string): string {
+  return `\`${shown(name).replace(/`/g, "'")}\``;
 }
 
 async function patternHover(ctx: ServiceContext, pattern: string, isFreeze: boolean): Promise<string> {

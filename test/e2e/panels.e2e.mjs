@@ -22,6 +22,14 @@ import {
   sleep,
   tinyConfig,
 } from './vscode.mjs';
+import {
+  acceptInFileDialog as acceptInPageFileDialog,
+  ended,
+  runRow,
+  runsOf,
+  waitFor,
+  webviewFrame,
+} from './panelsHarness.mjs';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e-panels');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'finetune-e2e-panels-'));
@@ -76,55 +84,9 @@ function makeWorkspace() {
   fs.mkdirSync(path.join(workspace, 'exported'));
 }
 
-const runsDir = () => path.join(workspace, '.finetune', 'runs');
-function runs() {
-  return fs.existsSync(runsDir())
-    ? fs
-        .readdirSync(runsDir())
-        .filter((d) => fs.existsSync(path.join(runsDir(), d, 'run.json')))
-        .map((d) => ({
-          dir: path.join(runsDir(), d),
-          ...JSON.parse(fs.readFileSync(path.join(runsDir(), d, 'run.json'), 'utf8')),
-        }))
-    : [];
-}
-async function waitFor(fn, what, timeout = 120000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
-const ended = (r) => r && r.status !== 'running';
-/** A quick-pick row of a run: its name, then (no space in innerText) its status. */
-const runRow = (name) =>
-  new RegExp(
-    `^\\s*${name}\\s*(queued|starting|running|stopping|completed|stopped|cancelled|early-stopped|failed|interrupted)`,
-  );
-
-/** The content frame of the active webview panel (code-server nests it two iframes deep). */
-/** Types a path into VS Code's simple file dialog (code-server's showOpenDialog) and accepts it. */
-async function acceptInFileDialog(value) {
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible', timeout: 30000 });
-  // The dialog writes its starting folder into the box once it has listed it, over anything typed before (a CI
-  // run once accepted the bare folder that way). Wait for the folder, then type until the value holds.
-  const end = Date.now() + 30000;
-  while ((await input.inputValue()) === '' && Date.now() < end) await sleep(100);
-  for (let attempt = 0; attempt < 5; attempt++) {
-    await input.fill(value);
-    await sleep(750);
-    if ((await input.inputValue()) === value) break;
-  }
-  assert.equal(await input.inputValue(), value, 'the file dialog kept the typed path');
-  await page.keyboard.press('Enter');
-}
-
-function webview() {
-  return page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
-}
+const runs = () => runsOf(workspace);
+const acceptInFileDialog = (value) => acceptInPageFileDialog(page, value);
+const webview = () => webviewFrame(page);
 
 before(async () => {
   makeWorkspace();

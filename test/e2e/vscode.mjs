@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
@@ -379,4 +380,36 @@ export async function teardown(vs, tmp) {
   }
   if (!process.env.KEEP_E2E) fs.rmSync(tmp, { recursive: true, force: true });
   else console.log(`# kept ${tmp}`);
+}
+
+/**
+ * One suite's VS Code, for `node:test`'s `test`, `before` and `after`: a temp folder whose `workspace` the suite's
+ * `makeWorkspace(dir)` fills, the .vsix built and installed in a fresh code-server before the first journey and
+ * closed after the last, screenshots under test-artifacts/e2e-<name>/. `journey` declares one journey.
+ */
+export function e2eSuite({ name, makeWorkspace, test, before, after }) {
+  const artifacts = path.join(ROOT, 'test-artifacts', `e2e-${name}`);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `finetune-e2e-${name}-`));
+  const t0 = Date.now();
+  const suite = {
+    artifacts,
+    workspace: path.join(tmp, 'workspace'),
+    page: undefined,
+    log: (m) => console.log(`# [${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`),
+    journey: (title, fn) => journeyTest(test, title, fn, { page: () => suite.page, artifacts, tmp }),
+  };
+  let vs;
+  before(async () => {
+    makeWorkspace(suite.workspace);
+    const vsix = path.join(tmp, 'finetune-studio.vsix');
+    buildVsix(vsix);
+    suite.log(`built ${path.basename(vsix)}`);
+    fs.rmSync(artifacts, { recursive: true, force: true });
+    vs = await launch({ vsix, workspace: suite.workspace, runDir: path.join(tmp, 'vscode'), log: suite.log });
+    suite.page = vs.page;
+  });
+  after(async () => {
+    await teardown(vs, tmp);
+  });
+  return suite;
 }

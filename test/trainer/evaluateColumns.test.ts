@@ -9,7 +9,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { evaluationGuard } from '../../common/webviewProtocol';
-import { evaluateColumnArgs } from '../../extension/panels/checkpointStore';
+import { evaluateColumnArgs, maxLengthArgs } from '../../extension/panels/checkpointStore';
 import { evaluateCheckpoint } from '../../extension/panels/trainerCommand';
 import { readRunConfig } from '../../extension/runConfig';
 import { makeWorkspace } from './engineFixtures';
@@ -33,6 +33,12 @@ test('evaluateColumnArgs names the text, pair and label columns a run was traine
     evaluateColumnArgs(Object.create({ 'data.label_column': 'inherited' }) as Record<string, unknown>),
     [],
   );
+});
+
+test('maxLengthArgs passes the run max_length to evaluate and predict, and nothing it cannot be', () => {
+  assert.deepEqual(maxLengthArgs({ 'data.max_length': 128 }), ['--max-length=128']);
+  for (const v of [undefined, '128', 2, 12.5, -1]) assert.deepEqual(maxLengthArgs({ 'data.max_length': v }), []);
+  assert.deepEqual(maxLengthArgs(Object.create({ 'data.max_length': 64 }) as Record<string, unknown>), []);
 });
 
 /** Renames the sample's `text,label` header, as a user's own data names its columns. */

@@ -32,7 +32,10 @@ const ready = trainedCheckpoint();
 test('predict: a text that starts with -- is predicted as typed, not read as a flag', async () => {
   const { dir, checkpoint } = await ready;
   const p: TrainerProcess = { ...TRAINER, cwd: dir, env: { FINETUNE_THREADS: '1' } };
-  const r = await predictCheckpoint(p, checkpoint, '--text great lamp, works well', 'a second text');
+  const r = await predictCheckpoint(p, checkpoint, {
+    text: '--text great lamp, works well',
+    textPair: 'a second text',
+  });
   assert.ok(['positive', 'negative'].includes(r.label), JSON.stringify(r));
   const total = Object.values(r.probabilities).reduce((a, b) => a + b, 0);
   assert.ok(Math.abs(total - 1) < 1e-4, `probabilities sum to ${total}`);

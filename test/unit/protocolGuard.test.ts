@@ -144,6 +144,23 @@ test('host messages that arrive as objects (IPC) are checked the same way', () =
   assert.equal(checkHostMessage([{ type: 'stop' }]).ok, false);
 });
 
+test('predict_input carries one text or a pair; anything else is refused with the field named', () => {
+  const single = { type: 'predict_input', text: 'a' };
+  const pair = { type: 'predict_input', text: 'a', textPair: 'b' };
+  assert.deepEqual(parseHostMessage(JSON.stringify(single)), { ok: true, message: single });
+  assert.deepEqual(parseHostMessage(JSON.stringify(pair)), { ok: true, message: pair });
+  assert.deepEqual(checkHostMessage(pair), { ok: true, message: pair });
+  for (const [bad, field] of [
+    [{ type: 'predict_input', textPair: 'b' }, /text/],
+    [{ type: 'predict_input', text: 'a', textPair: 2 }, /textPair/],
+    [{ type: 'predict_input', text: ['a'] }, /text/],
+  ] as const) {
+    const r = parseHostMessage(JSON.stringify(bad));
+    assert.equal(r.ok, false, JSON.stringify(bad));
+    if (!r.ok) assert.match(r.error, field);
+  }
+});
+
 test('refine runs typed cross-field rules after the shape check, with the path', () => {
   const range: Guard<{ lo: number; hi: number }> = refine(obj({ lo: int, hi: int }), (v) =>
     v.lo <= v.hi ? undefined : `lo (${v.lo}) is above hi (${v.hi})`,

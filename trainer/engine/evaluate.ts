@@ -5,7 +5,7 @@
  * Pearson and Spearman (regression). Masked-lm: loss, perplexity and masked-token accuracy. No dropout; MLM masks
  * come from a fixed seed so that successive evaluations score the same positions.
  */
-import { argmaxRow, classificationMetrics, crossEntropyRow } from '../../common/metrics';
+import { argmaxRow, classificationMetrics, crossEntropyRow, softmaxRow } from '../../common/metrics';
 import type { PerClassMetrics } from '../../common/metrics';
 import { pearson, spearman } from '../../common/metrics/correlation';
 import { bceWithLogitsValue, multiLabelMetrics, thresholdLogits } from '../../common/metrics/multiLabel';
@@ -31,6 +31,8 @@ export interface EvalOptions {
   masking?: { vocab: MaskingVocab; probability: number; seed: number };
   /** Threads to predict on (replicas.ts), holding the model's current weights. Without it, this thread alone. */
   replicas?: Replicas | null;
+  /** Classification: told each example's predicted class and its probability, in the order of `examples`. */
+  onPrediction?: (index: number, predicted: number, probability: number) => void;
 }
 
 export interface EvalResult {
@@ -59,12 +61,14 @@ export async function evaluate(model: BertModel, examples: readonly Encoded[], o
   const labels: number[] = [];
   const preds: number[] = [];
   let lossSum = 0;
-  await eachBatch(examples, o, predict, (batch, logits, cols) => {
+  await eachBatch(examples, o, predict, (batch, logits, cols, start) => {
     for (let r = 0; r < batch.size; r++) {
       const y = batch.labels[r]!;
       lossSum += crossEntropyRow(logits, r, cols, y);
       labels.push(y);
-      preds.push(argmaxRow(logits, r, cols));
+      const predicted = argmaxRow(logits, r, cols);
+      preds.push(predicted);
+      o.onPrediction?.(start + r, predicted, softmaxRow(logits, r, cols)[predicted]!);
     }
   });
   const m = classificationMetrics(labels, preds, names);
@@ -84,12 +88,12 @@ async function eachBatch(
   examples: readonly Encoded[],
   o: EvalOptions,
   predict: Predict,
-  visit: (batch: Batch, logits: Float32Array, cols: number) => void,
+  visit: (batch: Batch, logits: Float32Array, cols: number, start: number) => void,
 ): Promise<void> {
   for (let start = 0; start < examples.length; start += o.batchSize) {
     const batch = collate(examples.slice(start, start + o.batchSize), o.padId, 'text-classification');
     const { logits, shape } = await predict(batch);
-    visit(batch, logits, shape[1]);
+    visit(batch, logits, shape[1], start);
   }
 }
 

@@ -11,6 +11,9 @@ import { labelMapFrom } from '../data/labels';
 import { encodeTargets } from '../data/targets';
 import type { LabelMap } from '../data/labels';
 import { readDataset } from '../../files/data/readDataset';
+import type { DatasetRow } from '../../files/data/readDataset';
+import { EVAL_ROWS } from '../../common/protocol';
+import type { EvaluationRow } from '../../common/protocol';
 import { id2labelList } from '../../files/hf/bertConfig';
 import type { BertConfig as HfBertConfig } from '../../files/hf/bertConfig';
 import { loadStateDict, resolveModelFolder } from '../hf/modelFolder';
@@ -18,7 +21,7 @@ import { loadTokenizer } from '../hf/tokenizer';
 import type { Tokenizer } from '../hf/tokenizer';
 import { BertModel } from '../model/bert';
 import { Replicas } from '../parallel/replicas';
-import { evaluate } from './evaluate';
+import { clipLabel, evaluate } from './evaluate';
 import type { EvalResult } from './evaluate';
 import { modelConfigFrom, toStateDict } from './setup';
 import { maxSequenceLength } from '../../common/modelConfig';
@@ -31,7 +34,15 @@ export interface LoadedModel {
   maxLength: number;
 }
 
-export async function loadModelFolder(dirOrId: string): Promise<LoadedModel> {
+export interface LoadOptions {
+  /**
+   * The run's `data.max_length`: texts (pairs, with longest_first) are cut to it exactly as training cut them.
+   * Without it, the most the model and its tokenizer take.
+   */
+  maxLength?: number;
+}
+
+export async function loadModelFolder(dirOrId: string, o: LoadOptions = {}): Promise<LoadedModel> {
   const folder = await resolveModelFolder(dirOrId);
   const arch = folder.config.architectures?.[0] ?? 'BertForSequenceClassification';
   // BertForMaskedLM, RobertaForMaskedLM, ... (and BERT's pre-training checkpoints) carry a masked-LM head.
@@ -56,12 +67,13 @@ export async function loadModelFolder(dirOrId: string): Promise<LoadedModel> {
     );
   }
   const tokenizer = await loadTokenizer(folder.dir);
+  const limit = Math.min(maxSequenceLength(cfg), tokenizer.modelMaxLength);
   return {
     model,
     tokenizer,
     ...(labels ? { labels } : {}),
     dir: folder.dir,
-    maxLength: Math.min(maxSequenceLength(cfg), tokenizer.modelMaxLength),
+    maxLength: Math.min(limit, o.maxLength ?? limit),
   };
 }
 
@@ -90,7 +102,10 @@ export interface EvaluateFileOptions {
   onFallback?: (why: string) => void;
 }
 
-export async function evaluateFile(m: LoadedModel, file: string, o: EvaluateFileOptions = {}): Promise<EvalResult> {
+/** An evaluation of a file: the metrics and tables, and for a classifier the rows it shows (EVAL_ROWS). */
+export type FileEvaluation = EvalResult & { rows?: EvaluationRow[] };
+
+export async function evaluateFile(m: LoadedModel, file: string, o: EvaluateFileOptions = {}): Promise<FileEvaluation> {
   const classification = m.model.head === 'sequence-classification';
   const ds = await readDataset(path.resolve(file), {
     textColumn: o.textColumn ?? 'text',
@@ -110,19 +125,62 @@ export async function evaluateFile(m: LoadedModel, file: string, o: EvaluateFile
     examples.length > batchSize
       ? await Replicas.start(m.model, { ...(o.onFallback ? { onFallback: o.onFallback } : {}) })
       : null;
+  const predictions: Prediction[] = [];
   try {
     await replicas?.sync(m.model);
-    return await evaluate(m.model, examples, {
+    const result = await evaluate(m.model, examples, {
       batchSize,
       padId: m.tokenizer.padId,
       ...(m.labels ? { labelNames: m.labels.labels } : {}),
       ...(m.labels?.threshold !== undefined ? { threshold: m.labels.threshold } : {}),
       masking: { vocab: m.tokenizer, probability: 0.15, seed: o.seed ?? 42 },
       replicas,
+      onPrediction: (i, predicted, probability) => (predictions[i] = { predicted, probability }),
     });
+    // Rows are shown for single-label classifiers: a wrong class is what a user looks for.
+    const ids =
+      targets && m.labels?.problemType === 'single_label_classification'
+        ? targets.map((t) => ('label' in t ? t.label : -1))
+        : undefined;
+    return ids && m.labels ? { ...result, rows: shownRows(ds.rows, ids, predictions, m.labels.labels) } : result;
   } finally {
     await replicas?.close();
   }
+}
+
+interface Prediction {
+  predicted: number;
+  probability: number;
+}
+
+/** The rows an evaluation shows (EVAL_ROWS): the misclassified first, in file order, then the others. */
+export function shownRows(
+  rows: readonly DatasetRow[],
+  ids: ArrayLike<number>,
+  predictions: readonly Prediction[],
+  names: readonly string[],
+): EvaluationRow[] {
+  const order = rows.map((_, i) => i).filter((i) => predictions[i] !== undefined);
+  const wrong = order.filter((i) => predictions[i]?.predicted !== ids[i]);
+  const right = order.filter((i) => predictions[i]?.predicted === ids[i]);
+  return [...wrong, ...right].slice(0, EVAL_ROWS.max).map((i) => {
+    const r = rows[i]!;
+    const p = predictions[i]!;
+    return {
+      line: r.line,
+      text: clipText(r.text),
+      ...(r.textPair !== undefined ? { textPair: clipText(r.textPair) } : {}),
+      label: clipLabel(names[ids[i]!]!),
+      predicted: clipLabel(names[p.predicted]!),
+      probability: p.probability,
+    };
+  });
+}
+
+/** A text cut to what an evaluation row carries, the cut marked so that it is never taken for the whole text. */
+function clipText(text: string): string {
+  const max = EVAL_ROWS.textChars;
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 export interface PredictResult {
