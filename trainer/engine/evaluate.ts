@@ -45,27 +45,46 @@ export async function evaluate(model: BertModel, examples: readonly Encoded[], o
   const predict = (b: Batch) => (replicas ? replicas.predict(model, b) : model.predict(b));
   if (model.head === 'masked-lm') return evaluateMlm(model, examples, o, predict);
   const names = o.labelNames ?? Array.from({ length: model.numLabels }, (_, i) => `LABEL_${i}`);
-  const labels: number[] = [];
-  const preds: number[] = [];
-  let lossSum = 0;
+  const scores = new ClassificationScores(names);
   for (let start = 0; start < examples.length; start += o.batchSize) {
     const batch = collate(examples.slice(start, start + o.batchSize), o.padId, 'text-classification');
     const { logits, shape } = await predict(batch);
-    const cols = shape[1];
-    for (let r = 0; r < batch.size; r++) {
-      const y = batch.labels[r]!;
-      lossSum += crossEntropyRow(logits, r, cols, y);
-      labels.push(y);
-      preds.push(argmaxRow(logits, r, cols));
+    scores.add(logits, shape[1], batch.labels.subarray(0, batch.size));
+  }
+  return scores.result();
+}
+
+/**
+ * Loss, predictions and labels of a classification evaluation, gathered a batch of logits at a time, then turned
+ * into metrics and class tables. The PyTorch engine's logits go through it too (trainer/pytorch/bridge.ts), so
+ * both engines share one definition of every metric.
+ */
+export class ClassificationScores {
+  private readonly labels: number[] = [];
+  private readonly preds: number[] = [];
+  private lossSum = 0;
+
+  constructor(private readonly names: readonly string[]) {}
+
+  /** Rows of `cols` logits each (row-major), with each row's true label id. */
+  add(logits: ArrayLike<number>, cols: number, labels: ArrayLike<number>): void {
+    for (let r = 0; r < labels.length; r++) {
+      const y = labels[r]!;
+      this.lossSum += crossEntropyRow(logits, r, cols, y);
+      this.labels.push(y);
+      this.preds.push(argmaxRow(logits, r, cols));
     }
   }
-  const m = classificationMetrics(labels, preds, names);
-  const n = labels.length;
-  return {
-    metrics: { loss: n ? lossSum / n : 0, accuracy: m.accuracy, f1: m.f1 },
-    ...boundClassDetail(m, names),
-    examples: n,
-  };
+
+  result(): EvalResult {
+    const m = classificationMetrics(this.labels, this.preds, this.names);
+    const n = this.labels.length;
+    return {
+      metrics: { loss: n ? this.lossSum / n : 0, accuracy: m.accuracy, f1: m.f1 },
+      ...boundClassDetail(m, this.names),
+      examples: n,
+    };
+  }
 }
 
 type ClassDetail = Pick<EvalResult, 'labels' | 'confusion' | 'perClass' | 'classes'>;
@@ -122,10 +141,15 @@ async function evaluateMlm(
     });
     scored += targets.length;
   }
+  return maskedLmResult(lossSum, correct, scored, examples.length);
+}
+
+/** Masked-LM metrics from the sums over the masked tokens (the PyTorch engine sends these sums). */
+export function maskedLmResult(lossSum: number, hits: number, scored: number, examples: number): EvalResult {
   const loss = scored ? lossSum / scored : 0;
   // Perplexity is capped so that a diverged model still gives a finite, JSON-safe number.
   return {
-    metrics: { loss, perplexity: Math.min(Math.exp(loss), 1e30), accuracy: scored ? correct / scored : 0 },
-    examples: examples.length,
+    metrics: { loss, perplexity: Math.min(Math.exp(loss), 1e30), accuracy: scored ? hits / scored : 0 },
+    examples,
   };
 }

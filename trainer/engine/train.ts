@@ -22,7 +22,13 @@ type Done = TrainerMessageOf<'done'>;
 export async function train(o: TrainOptions): Promise<Done> {
   let folder: RunFolder | undefined;
   try {
-    return await trainIn(o, (rf) => (folder = rf));
+    const created = (rf: RunFolder) => (folder = rf);
+    // engine: pytorch plans and opens the run here, then hands the loop to the Python worker (trainer/pytorch/).
+    if (o.loaded.config.engine === 'pytorch') {
+      const { trainWithPytorch } = await import('../pytorch/bridge');
+      return await trainWithPytorch(o, created);
+    }
+    return await trainIn(o, created);
   } catch (e) {
     // Set-up can fail after the run folder exists (a bad checkpoint to resume, weights that do not fit):
     // run.json must then say failed, not running.
