@@ -46,7 +46,10 @@ function backendOf(p: PythonProbe, world: number, o: TrainOptions) {
   };
 }
 
-/** The worker's command line: one process, or torchrun (through this Python's torch.distributed.run). */
+/**
+ * The worker's command line: one process, or torchrun — this Python's torch.distributed.run, through
+ * python/finetune_worker/launch.py, which mends torch 1.13's torchrun under Python 3.11.
+ */
 export function workerCommand(
   python: string,
   jobFile: string,
@@ -57,7 +60,7 @@ export function workerCommand(
   return [
     python,
     '-m',
-    'torch.distributed.run',
+    'finetune_worker.launch',
     `--nproc_per_node=${d.nproc_per_node}`,
     `--nnodes=${d.nnodes}`,
     `--node_rank=${d.node_rank}`,
