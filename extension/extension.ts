@@ -18,6 +18,7 @@ import { RunsIndex } from './runsIndex';
 import { RunsTreeProvider } from './runsTree';
 import { readSettings, SETTINGS_SECTION, trainerEnv } from './settings';
 import { RunStatusBar } from './statusBar';
+import { PythonInterpreter } from './pythonInterpreter';
 import { CONFIG_FILE_GLOB, isConfigFile } from '../common/config/configFile';
 
 let services: Services | undefined;
@@ -30,9 +31,11 @@ export function activate(context: vscode.ExtensionContext): Services {
   const ctx = new Ctx(context);
   const output = ctx.push(vscode.window.createOutputChannel('Fine-Tune Studio'));
   const settings = () => readSettings((k) => vscode.workspace.getConfiguration(SETTINGS_SECTION).get(k));
+  const python = ctx.push(new PythonInterpreter());
+  void python.start();
   const trainer = {
     path: path.join(context.extensionPath, 'dist', 'trainer.js'),
-    env: () => trainerEnv(settings()),
+    env: () => trainerEnv(settings(), python.selected),
   };
   const manager = ctx.push(
     new RunManager({

@@ -50,7 +50,7 @@ function workspace(engine: 'tfjs' | 'pytorch', extra: Record<string, unknown> = 
 }
 
 const losses = (r: EngineRun) => r.of('step').map((m) => m.loss);
-const evalLosses = (r: EngineRun) => r.of('eval').map((m) => m.metrics.loss);
+const evalLosses = (r: EngineRun) => r.of('eval').map((m) => m.metrics.loss ?? null);
 
 function assertClose(a: readonly (number | null)[], b: readonly (number | null)[], rel: number, what: string): void {
   assert.equal(a.length, b.length, `${what}: ${a.length} values against ${b.length}`);
@@ -74,49 +74,89 @@ async function assertSameWeights(dirA: string, dirB: string, tol: number): Promi
   }
 }
 
-test('the PyTorch engine gives the TypeScript engine\'s loss curve and weights over 20 steps', { skip: torchWhy, timeout: 300_000 }, async () => {
-  const ts = await runEngine(workspace('tfjs').configFile);
-  const pt = await runEngine(workspace('pytorch').configFile);
-  assert.equal(pt.done.status, 'completed');
-  assert.equal(losses(pt).length, STEPS);
-  assertClose(losses(pt), losses(ts), 1e-4, 'step loss');
-  assertClose(evalLosses(pt), evalLosses(ts), 1e-4, 'eval loss');
-  assert.deepEqual(pt.of('eval').map((m) => m.metrics.accuracy), ts.of('eval').map((m) => m.metrics.accuracy));
-  await assertSameWeights(path.join(pt.runDir, `checkpoint-${STEPS}`), path.join(ts.runDir, `checkpoint-${STEPS}`), 1e-4);
-  // The run folder reads as any other: run.json, metrics.jsonl, and checkpoints with trainer_state.json.
-  const info = JSON.parse(readFileSync(path.join(pt.runDir, 'run.json'), 'utf8'));
-  assert.equal(info.status, 'completed');
-  assert.match(info.backend.reason, /engine: pytorch: torch/);
-  const state = JSON.parse(readFileSync(path.join(pt.runDir, `checkpoint-${STEPS}`, 'trainer_state.json'), 'utf8'));
-  assert.equal(state.global_step, STEPS);
-});
+test(
+  "the PyTorch engine gives the TypeScript engine's loss curve and weights over 20 steps",
+  { skip: torchWhy, timeout: 300_000 },
+  async () => {
+    const ts = await runEngine(workspace('tfjs').configFile);
+    const pt = await runEngine(workspace('pytorch').configFile);
+    assert.equal(pt.done.status, 'completed');
+    assert.equal(losses(pt).length, STEPS);
+    assertClose(losses(pt), losses(ts), 1e-4, 'step loss');
+    assertClose(evalLosses(pt), evalLosses(ts), 1e-4, 'eval loss');
+    assert.deepEqual(
+      pt.of('eval').map((m) => m.metrics.accuracy),
+      ts.of('eval').map((m) => m.metrics.accuracy),
+    );
+    await assertSameWeights(
+      path.join(pt.runDir, `checkpoint-${STEPS}`),
+      path.join(ts.runDir, `checkpoint-${STEPS}`),
+      1e-4,
+    );
+    // The run folder reads as any other: run.json, metrics.jsonl, and checkpoints with trainer_state.json.
+    const info = JSON.parse(readFileSync(path.join(pt.runDir, 'run.json'), 'utf8'));
+    assert.equal(info.status, 'completed');
+    assert.match(info.backend.reason, /engine: pytorch: torch/);
+    const state = JSON.parse(readFileSync(path.join(pt.runDir, `checkpoint-${STEPS}`, 'trainer_state.json'), 'utf8'));
+    assert.equal(state.global_step, STEPS);
+  },
+);
 
-test('2 Gloo processes under torchrun follow 1 process with the same global batch, save once and resume', { skip: torchWhy, timeout: 400_000 }, async () => {
-  const one = await runEngine(workspace('pytorch', { training: { ...common.training, per_device_train_batch_size: 8 } }).configFile);
-  const twoWs = workspace('pytorch', {
-    distributed: { nproc_per_node: 2, master_port: 29400 + (process.pid % 500) },
-    training: { ...common.training, per_device_train_batch_size: 4 },
-  });
-  const two = await runEngine(twoWs.configFile);
-  assertClose(losses(two), losses(one), 1e-4, 'step loss');
-  assertClose(evalLosses(two), evalLosses(one), 1e-4, 'eval loss');
-  // Rank 0 alone writes: one checkpoint message per save, and no leftovers of a second writer.
-  assert.deepEqual(two.of('checkpoint').map((m) => m.step), [10, 20]);
-  assert.deepEqual(readdirSync(two.runDir).filter((n) => n.includes('checkpoint')).sort(), ['checkpoint-10', 'checkpoint-20']);
-  const resumed = await runEngine(twoWs.configFile, { resumeFrom: path.join(two.runDir, 'checkpoint-10') });
-  assertClose(losses(resumed), losses(two).slice(10), 1e-4, 'resumed step loss');
-  await assertSameWeights(path.join(resumed.runDir, `checkpoint-${STEPS}`), path.join(one.runDir, `checkpoint-${STEPS}`), 1e-4);
-});
+test(
+  '2 Gloo processes under torchrun follow 1 process with the same global batch, save once and resume',
+  { skip: torchWhy, timeout: 400_000 },
+  async () => {
+    const one = await runEngine(
+      workspace('pytorch', { training: { ...common.training, per_device_train_batch_size: 8 } }).configFile,
+    );
+    const twoWs = workspace('pytorch', {
+      distributed: { nproc_per_node: 2, master_port: 29400 + (process.pid % 500) },
+      training: { ...common.training, per_device_train_batch_size: 4 },
+    });
+    const two = await runEngine(twoWs.configFile);
+    assertClose(losses(two), losses(one), 1e-4, 'step loss');
+    assertClose(evalLosses(two), evalLosses(one), 1e-4, 'eval loss');
+    // Rank 0 alone writes: one checkpoint message per save, and no leftovers of a second writer.
+    assert.deepEqual(
+      two.of('checkpoint').map((m) => m.step),
+      [10, 20],
+    );
+    assert.deepEqual(
+      readdirSync(two.runDir)
+        .filter((n) => n.includes('checkpoint'))
+        .sort(),
+      ['checkpoint-10', 'checkpoint-20'],
+    );
+    const resumed = await runEngine(twoWs.configFile, { resumeFrom: path.join(two.runDir, 'checkpoint-10') });
+    assertClose(losses(resumed), losses(two).slice(10), 1e-4, 'resumed step loss');
+    await assertSameWeights(
+      path.join(resumed.runDir, `checkpoint-${STEPS}`),
+      path.join(one.runDir, `checkpoint-${STEPS}`),
+      1e-4,
+    );
+  },
+);
 
-test('a PyTorch checkpoint resumes on the TypeScript engine, and fine-tunes the other way round', { skip: torchWhy, timeout: 300_000 }, async () => {
-  const pt = await runEngine(workspace('pytorch').configFile);
-  const ts = await runEngine(workspace('tfjs').configFile, { resumeFrom: path.join(pt.runDir, 'checkpoint-10') });
-  assertClose(losses(ts), losses(pt).slice(10), 1e-4, 'step loss resumed on the other engine');
-  const fine = workspace('pytorch', { mode: 'fine-tune', model: { name_or_path: path.join(ts.runDir, 'checkpoint-20') } });
-  const ft = await runEngine(fine.configFile, { maxSteps: 4 });
-  assert.equal(ft.done.status, 'completed');
-  assert.deepEqual(ft.of('model')[0]!.newlyInitialized, [], 'every weight, the head included, came from the checkpoint');
-});
+test(
+  'a PyTorch checkpoint resumes on the TypeScript engine, and fine-tunes the other way round',
+  { skip: torchWhy, timeout: 300_000 },
+  async () => {
+    const pt = await runEngine(workspace('pytorch').configFile);
+    const ts = await runEngine(workspace('tfjs').configFile, { resumeFrom: path.join(pt.runDir, 'checkpoint-10') });
+    assertClose(losses(ts), losses(pt).slice(10), 1e-4, 'step loss resumed on the other engine');
+    const fine = workspace('pytorch', {
+      mode: 'fine-tune',
+      model: { name_or_path: path.join(ts.runDir, 'checkpoint-20') },
+    });
+    const ft = await runEngine(fine.configFile, { maxSteps: 4 });
+    assert.equal(ft.done.status, 'completed');
+    assert.deepEqual(
+      ft.of('model')[0]!.newlyInitialized,
+      [],
+      'every weight, the head included, came from the checkpoint',
+    );
+  },
+);
 
 test('every line the worker prints is a message of the protocol', { skip: torchWhy, timeout: 200_000 }, async () => {
   const ws = workspace('pytorch');
@@ -139,28 +179,32 @@ test('every line the worker prints is a message of the protocol', { skip: torchW
   assert.match(lines[lines.length - 1]!, /"type":"done"/);
 });
 
-test('a missing Python, a Python without torch and fp16 on a CPU are clear errors', { skip: torchWhy, timeout: 200_000 }, async () => {
-  const ws = workspace('pytorch');
-  const refused = async (env: string, code: string, message: RegExp) => {
-    process.env.FINETUNE_PYTHON = env;
-    try {
-      await assert.rejects(runEngine(ws.configFile), (e: unknown) => {
-        assert.ok(e instanceof FineTuneError, String(e));
-        assert.equal(e.code, code);
-        assert.match(e.message, message);
-        assert.match(e.fix ?? '', /finetune\.python|pip install/);
-        return true;
-      });
-    } finally {
-      process.env.FINETUNE_PYTHON = PYTHON;
-    }
-  };
-  await refused('/nonexistent/python3', 'python-missing', /no Python at `\/nonexistent\/python3`/);
-  const bare = bareEnvPython();
-  if (bare) await refused(bare, 'torch-missing', /PyTorch is not installed/);
-  writeConfig(ws.configFile, withOverrides({ engine: 'pytorch', training: { max_steps: 2, fp16: true } }));
-  await assert.rejects(runEngine(ws.configFile), /fp16 needs a CUDA GPU/);
-});
+test(
+  'a missing Python, a Python without torch and fp16 on a CPU are clear errors',
+  { skip: torchWhy, timeout: 200_000 },
+  async () => {
+    const ws = workspace('pytorch');
+    const refused = async (env: string, code: string, message: RegExp) => {
+      process.env.FINETUNE_PYTHON = env;
+      try {
+        await assert.rejects(runEngine(ws.configFile), (e: unknown) => {
+          assert.ok(e instanceof FineTuneError, String(e));
+          assert.equal(e.code, code);
+          assert.match(e.message, message);
+          assert.match(e.fix ?? '', /finetune\.python|pip install/);
+          return true;
+        });
+      } finally {
+        process.env.FINETUNE_PYTHON = PYTHON;
+      }
+    };
+    await refused('/nonexistent/python3', 'python-missing', /no Python at `\/nonexistent\/python3`/);
+    const bare = bareEnvPython();
+    if (bare) await refused(bare, 'torch-missing', /PyTorch is not installed/);
+    writeConfig(ws.configFile, withOverrides({ engine: 'pytorch', training: { max_steps: 2, fp16: true } }));
+    await assert.rejects(runEngine(ws.configFile), /fp16 needs a CUDA GPU/);
+  },
+);
 
 /** Runs the worker on a job; stdin stays open (its end means the host is gone, and the run is cancelled). */
 function runWorker(jobFile: string): Promise<string> {

@@ -19,8 +19,9 @@ import type { TrainOptions } from '../engine/trainOptions';
 import { openRun, planData } from '../engine/trainPlan';
 import type { RunOutput } from '../engine/trainSession';
 import { prepareJob, worldPlan } from './job';
-import { probePython, workerRoot } from './python';
-import type { PythonProbe } from './python';
+import { probePython } from '../../common/pythonProbe';
+import type { PythonProbe } from '../../common/pythonProbe';
+import { workerRoot } from './python';
 
 type Done = TrainerMessageOf<'done'>;
 
@@ -89,6 +90,7 @@ async function runWorker(
   const stopControl = forwardControl(o, child);
   try {
     const code = await relay.finished();
+    await relay.drained();
     return relay.outcome(code);
   } finally {
     stopControl();
@@ -120,6 +122,8 @@ class Relay {
   private invalid: string | undefined;
   private readonly stderrTail: string[] = [];
   private readonly evals: EvalCollector;
+  private pending: Promise<void> = Promise.resolve();
+  private failure: unknown;
 
   constructor(
     private readonly o: TrainOptions,
@@ -156,7 +160,19 @@ class Relay {
       this.child.kill('SIGTERM');
       return;
     }
-    void this.handle(parsed.message);
+    // In order: run.json and metrics.jsonl must see `done` after the checkpoint before it.
+    this.pending = this.pending
+      .then(() => this.handle(parsed.message))
+      .catch((e: unknown) => {
+        // The run folder could not be written (a full disk): the worker stops, and the error is the run's.
+        this.failure ??= e;
+        this.child.kill('SIGTERM');
+      });
+  }
+
+  /** Resolves once every message read so far has been relayed and recorded. */
+  drained(): Promise<void> {
+    return this.pending;
   }
 
   private async handle(m: WorkerMessage): Promise<void> {
@@ -208,6 +224,7 @@ class Relay {
   }
 
   outcome(code: number): Done {
+    if (this.failure) throw this.failure;
     if (this.invalid) {
       throw new FineTuneError(
         'engine-protocol',
