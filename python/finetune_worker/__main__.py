@@ -67,7 +67,8 @@ def _prepare(job, world, channel):
             for name, p in model.named_parameters():
                 if name in state:
                     p.copy_(state[name].to(world.device))
-        restore_optimizer(optimizer, resume["dir"])
+        linear = {f"{n}.weight" for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
+        restore_optimizer(optimizer, resume["dir"], linear)
     model.train()
     if world.distributed:
         ids = [world.device.index] if world.device.type == "cuda" else None

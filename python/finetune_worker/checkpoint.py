@@ -12,6 +12,9 @@ import torch
 from .tensors import read_safetensors, write_safetensors
 
 CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
+# Moments in their parameters' layout (Linear weights [out, in]), as trainer/engine/checkpoint.ts writes them.
+# Files without it come from TypeScript trainers before that layout: their Linear moments are [in, out].
+MOMENT_LAYOUT = "pt"
 
 
 def checkpoint_dir(run_dir, step):
@@ -30,7 +33,9 @@ def save_checkpoint(run_dir, step, model_params, optimizer, job, state):
             shutil.copyfile(os.path.join(job["tokenizerDir"], name), os.path.join(tmp, name))
         moments, count = optimizer_tensors(optimizer)
         write_safetensors(
-            os.path.join(tmp, "optimizer.safetensors"), moments, {"step": count, "format": "finetune-studio-adamw"}
+            os.path.join(tmp, "optimizer.safetensors"),
+            moments,
+            {"step": count, "format": "finetune-studio-adamw", "layout": MOMENT_LAYOUT},
         )
         _write_json(os.path.join(tmp, "trainer_state.json"), state)
         if os.path.isdir(final):
@@ -56,15 +61,18 @@ def optimizer_tensors(optimizer):
     return out, count
 
 
-def restore_optimizer(optimizer, folder):
+def restore_optimizer(optimizer, folder, linear_weights):
     tensors, meta = read_safetensors(os.path.join(folder, "optimizer.safetensors"))
     step = int(meta.get("step", "0"))
+    transposed = meta.get("layout") != MOMENT_LAYOUT
     for g in optimizer.param_groups:
         p = g["params"][0]
         m = tensors.get(f"{g['name']}.exp_avg")
         v = tensors.get(f"{g['name']}.exp_avg_sq")
         if m is None or v is None:
             continue
+        if transposed and g["name"] in linear_weights:
+            m, v = m.reshape(p.shape[1], p.shape[0]).t(), v.reshape(p.shape[1], p.shape[0]).t()
         optimizer.state[p] = {
             "step": torch.tensor(float(step)),
             "exp_avg": m.to(p.device).reshape(p.shape),
