@@ -12,6 +12,8 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { parseGpuProbe } from '../common/gpuProbe';
 import type { GpuProbeResult } from '../common/gpuProbe';
+import type { UserError } from '../common/errors';
+import type { PythonProbe } from '../common/pythonProbe';
 
 export interface EnvironmentProbe {
   platform: NodeJS.Platform;
@@ -236,4 +238,12 @@ async function probeWebGpu(extensionPath: string, gpuSetting: string): Promise<G
   if (stdout === undefined) return { adapters: [], chosen: null, error: 'the GPU probe failed or timed out' };
   const r = parseGpuProbe(stdout);
   return r.ok ? r.value : { adapters: [], chosen: null, error: r.error };
+}
+
+/** The PyTorch engine's line of the report: what `engine: pytorch` would run on, or why it cannot. */
+export function pytorchLines(r: PythonProbe | UserError): string[] {
+  if ('code' in r) return [`✗ engine: pytorch: ${r.message}`, ...(r.fix ? [`    → ${r.fix}`] : [])];
+  const device = r.cuda ? `CUDA, ${r.devices} GPU${r.devices === 1 ? '' : 's'} (${r.deviceName ?? '?'})` : 'CPU only';
+  const models = r.transformers ? `transformers ${r.transformers}` : 'the built-in BERT (transformers not installed)';
+  return [`✓ engine: pytorch: torch ${r.torch} on ${device}; ${models}; Python ${r.python} (${r.executable})`];
 }

@@ -19,6 +19,7 @@ import { RunsIndex } from './runsIndex';
 import { RunsTreeProvider } from './runsTree';
 import { readSettings, SETTINGS_SECTION, trainerEnv } from './settings';
 import { RunStatusBar } from './statusBar';
+import { PythonInterpreter } from './pythonInterpreter';
 import { CONFIG_FILE_GLOB, isConfigFile } from '../common/config/configFile';
 
 let services: Services | undefined;
@@ -32,10 +33,12 @@ export function activate(context: vscode.ExtensionContext): Services {
   const output = ctx.push(vscode.window.createOutputChannel('Fine-Tune Studio'));
   const settings = () => readSettings((k) => vscode.workspace.getConfiguration(SETTINGS_SECTION).get(k));
   const hubToken = ctx.push(new HubToken(context.secrets));
+  const python = ctx.push(new PythonInterpreter());
+  void python.start();
   const trainer = {
     path: path.join(context.extensionPath, 'dist', 'trainer.js'),
     // The stored Hub token travels in the environment only (hubTokenEnv.ts), never in argv.
-    env: () => ({ ...trainerEnv(settings()), ...hubToken.env() }),
+    env: () => ({ ...trainerEnv(settings(), python.selected), ...hubToken.env() }),
   };
   const manager = ctx.push(
     new RunManager({

@@ -6,6 +6,7 @@
 import { BACKEND_PREFERENCES } from '../common/config/schema';
 import type { BackendPreference } from '../common/config/schema';
 import { GPU_ENV, THREADS_ENV } from '../common/protocol';
+import { PYTHON_ENV } from '../common/pythonProbe';
 import { readConfigText } from './runConfig';
 
 export const SETTINGS_SECTION = 'finetune';
@@ -30,6 +31,8 @@ export interface Settings {
   maxParallelRuns: number;
   stopGracePeriodSeconds: number;
   threads: number;
+  /** The Python with torch for `engine: pytorch`; empty: the Python extension's interpreter, else python3. */
+  python: string;
 }
 
 export const settingSpecs: { [K in keyof Settings]: SettingSpec<Settings[K]> } = {
@@ -89,6 +92,14 @@ export const settingSpecs: { [K in keyof Settings]: SettingSpec<Settings[K]> } =
     scope: 'machine-overridable',
     description:
       'Threads a run trains and evaluates on with the WebAssembly or JavaScript backend: each batch is split across worker threads. `0`: every core, up to 4. Fewer keeps the machine responsive; with `maxParallelRuns` above 1, the runs share the cores.',
+  },
+  python: {
+    type: 'string',
+    default: '',
+    scope: 'machine-overridable',
+    description:
+      'The Python interpreter (with `torch`) that runs configs with `engine: pytorch`. Empty: the interpreter ' +
+      'selected in the Python extension, else `python3`. In VS Code Remote, this is a path on the remote machine.',
   },
 };
 
@@ -152,8 +163,19 @@ export function threadsEnv(threads: number): Record<string, string> {
   return threads > 0 ? { [THREADS_ENV]: String(threads) } : {};
 }
 
-/** The trainer's environment from the settings: threads, and the WebGPU adapter unless it is `auto`. */
-export function trainerEnv(s: Pick<Settings, 'threads' | 'gpu'>): Record<string, string> {
+/**
+ * The trainer's environment from the settings: threads, the WebGPU adapter unless it is `auto`, and the Python
+ * of `engine: pytorch` (the setting, else the Python extension's interpreter; neither: the trainer's python3).
+ */
+export function trainerEnv(
+  s: Pick<Settings, 'threads' | 'gpu' | 'python'>,
+  selectedPython?: string,
+): Record<string, string> {
   const gpu = s.gpu.trim();
-  return { ...threadsEnv(s.threads), ...(gpu && gpu !== 'auto' ? { [GPU_ENV]: gpu } : {}) };
+  const python = s.python.trim() || selectedPython;
+  return {
+    ...threadsEnv(s.threads),
+    ...(gpu && gpu !== 'auto' ? { [GPU_ENV]: gpu } : {}),
+    ...(python ? { [PYTHON_ENV]: python } : {}),
+  };
 }

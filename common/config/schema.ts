@@ -3,6 +3,8 @@
  * completion, hover and diagnostics, and the JSON Schema contributed in package.json.
  * Key names follow Hugging Face `TrainingArguments` and `BertConfig`, so what users know carries over.
  */
+import { distributedSection, engineField, precisionFields } from './engineSchema';
+import type { DistributedConfig, EngineName } from './engineSchema';
 import type { FieldsOf, SectionSpec } from './spec';
 import { ACTIVATIONS, MODEL_TYPES } from '../modelFamilies';
 import type { Activation, ModelType } from '../modelFamilies';
@@ -119,6 +121,8 @@ export interface TrainingConfig {
   no_decay: string[];
   layerwise_lr_decay: number;
   learning_rates?: Record<string, number>;
+  fp16: boolean;
+  bf16: boolean;
 }
 
 export interface FineTuneConfig {
@@ -127,6 +131,8 @@ export interface FineTuneConfig {
   run_name?: string;
   output_dir: string;
   backend: BackendPreference;
+  engine: EngineName;
+  distributed: DistributedConfig;
   model: ModelConfig;
   data: DataConfig;
   training: TrainingConfig;
@@ -323,6 +329,8 @@ export const configSchema: SectionSpec<FineTuneConfig> = {
         cpu: 'Pure JavaScript: slow, always available.',
       },
     },
+    engine: engineField,
+    distributed: distributedSection,
     model: {
       type: 'section',
       description: 'The model to train.',
@@ -725,6 +733,7 @@ export const configSchema: SectionSpec<FineTuneConfig> = {
           description:
             'Learning rates for parameters matching a pattern, e.g. `classifier.*: 1e-3`; the first matching pattern wins over `learning_rate`.',
         },
+        ...precisionFields,
       },
     },
     freeze: {

@@ -9,6 +9,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { tokenizerFromVocab } from '../../trainer/hf/tokenizer';
 import { BertModel } from '../../trainer/model/bert';
 import { AdamW } from '../../trainer/optim/adamw';
+import { readSafetensors } from '../../files/hf/safetensors';
 import {
   listCheckpoints,
   loadModelWeights,
@@ -97,7 +98,7 @@ test('save → load round trip: bit-identical weights and optimizer state, same 
   for (const [k, e] of a) assert.deepEqual(b.get(k)!.data, e.data, k);
   assert.deepEqual((await other.predict(batch)).logits, (await model.predict(batch)).logits);
 
-  const snap = await readOptimizerSnapshot(dir);
+  const snap = await readOptimizerSnapshot(dir, model.specs);
   const orig = await opt.snapshot();
   assert.equal(snap.step, 1);
   for (const [k, e] of orig.entries) {
@@ -105,6 +106,17 @@ test('save → load round trip: bit-identical weights and optimizer state, same 
     assert.deepEqual(snap.entries.get(k)!.expAvgSq, e.expAvgSq);
   }
   assert.equal((await readTrainerState(dir)).global_step, 7);
+  // Each moment has its parameter's shape in model.safetensors ([out, in] for Linear weights), as the PyTorch
+  // engine reads and writes them: a checkpoint resumes on either engine.
+  const moments = await readSafetensors(path.join(dir, 'optimizer.safetensors'));
+  const weights = await readSafetensors(path.join(dir, 'model.safetensors'));
+  let checked = 0;
+  for (const [k, t] of weights.tensors) {
+    const m = moments.tensors.get(`${k}.exp_avg`);
+    if (m) (assert.deepEqual(m.shape, t.shape, k), checked++);
+  }
+  assert.ok(checked > 10, `${checked} moments checked`);
+  assert.equal(moments.metadata.layout, 'pt');
 
   // The folder is a Hugging Face model folder for the one-shot commands too.
   const loaded = await loadModelFolder(dir);

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { autoBackend, diagnose, formatFindings } from '../../extension/environment';
+import { pytorchLines } from '../../extension/environment';
 import type { EnvironmentProbe } from '../../extension/environment';
 import { parseGpuProbe } from '../../common/gpuProbe';
 
@@ -108,4 +109,26 @@ test("the GPU probe's output is checked where the extension reads it", () => {
   assert.ok(!bad.ok);
   assert.match(bad.error, /adapters/);
   assert.ok(!parseGpuProbe('Segmentation fault').ok);
+});
+
+test('the report says what engine: pytorch runs on, or what to install', () => {
+  const probe = {
+    executable: '/venv/bin/python',
+    python: '3.11.2',
+    torch: '2.5.1',
+    cuda: true,
+    devices: 2,
+    deviceName: 'NVIDIA H100',
+    bf16: true,
+    transformers: null,
+  };
+  const [ok] = pytorchLines(probe);
+  assert.match(ok!, /^✓ engine: pytorch: torch 2\.5\.1 on CUDA, 2 GPUs \(NVIDIA H100\); the built-in BERT/);
+  assert.match(ok!, /\/venv\/bin\/python/);
+  const missing = pytorchLines({
+    code: 'torch-missing',
+    message: 'PyTorch is not installed in `python3`',
+    fix: 'pip install torch',
+  });
+  assert.deepEqual(missing, ['✗ engine: pytorch: PyTorch is not installed in `python3`', '    → pip install torch']);
 });

@@ -47,7 +47,7 @@ test('readSettings falls back to defaults for values of the wrong type or range'
   assert.equal(s.stopGracePeriodSeconds, 60);
   const values = { maxParallelRuns: 3, backend: 'webgpu', gpu: 'NVIDIA', runsFolder: 'runs', threads: 2 };
   const ok = readSettings((k) => (values as Record<string, unknown>)[k]);
-  assert.deepEqual(ok, { ...values, stopGracePeriodSeconds: 60 });
+  assert.deepEqual(ok, { ...values, stopGracePeriodSeconds: 60, python: '' });
 });
 
 test('the backend setting applies only to configs that leave backend at auto', () => {
@@ -74,7 +74,17 @@ test('the threads setting reaches the trainer as FINETUNE_THREADS; 0 leaves its 
 });
 
 test('the gpu setting reaches the trainer as FINETUNE_GPU, except auto', () => {
-  assert.deepEqual(trainerEnv({ threads: 0, gpu: 'auto' }), {});
-  assert.deepEqual(trainerEnv({ threads: 2, gpu: ' Radeon ' }), { FINETUNE_THREADS: '2', FINETUNE_GPU: 'Radeon' });
+  assert.deepEqual(trainerEnv({ threads: 0, gpu: 'auto', python: '' }), {});
+  const radeon = { FINETUNE_THREADS: '2', FINETUNE_GPU: 'Radeon' };
+  assert.deepEqual(trainerEnv({ threads: 2, gpu: ' Radeon ', python: '' }), radeon);
   assert.equal(readSettings((k) => (k === 'gpu' ? 7 : undefined)).gpu, 'auto');
+});
+
+test("engine: pytorch runs on the python setting, else the Python extension's interpreter, else the default", () => {
+  const s = { threads: 0, gpu: 'auto' };
+  assert.deepEqual(trainerEnv({ ...s, python: '' }), {}, 'neither: the trainer falls back to python3');
+  assert.deepEqual(trainerEnv({ ...s, python: '' }, '/venv/bin/python'), { FINETUNE_PYTHON: '/venv/bin/python' });
+  const chosen = trainerEnv({ ...s, python: ' /opt/torch/bin/python3 ' }, '/venv/bin/python');
+  assert.deepEqual(chosen, { FINETUNE_PYTHON: '/opt/torch/bin/python3' }, 'the setting wins over the Python extension');
+  assert.equal(readSettings((k) => (k === 'python' ? 3 : undefined)).python, '');
 });

@@ -21,6 +21,8 @@ import { readTrainerStateFile } from '../../common/runFolder/trainerState';
 import type { TrainerState, TrainerStateFile } from '../../common/runFolder/trainerState';
 import { toStateDict } from './setup';
 import { architectureJson, passThroughKeys } from '../../files/hf/familyConfig';
+import { transpose2d } from '../model/stateDict';
+import type { ParamSpec } from '../../common/modelConfig';
 
 export type { TrainerState } from '../../common/runFolder/trainerState';
 
@@ -86,13 +88,35 @@ export async function writeModelFolder(
   await tokenizer.save(dir);
 }
 
-function optimizerTensors(snap: AdamWSnapshot): Map<string, Tensor> {
+/**
+ * optimizer.safetensors holds each moment in the layout of its parameter in model.safetensors (PyTorch's: Linear
+ * weights [out, in]), said by `layout: pt` in its metadata, so that either engine resumes the other's checkpoint
+ * (python/finetune_worker/checkpoint.py). Files without it (before this layout) hold the in-memory [in, out].
+ */
+const MOMENT_LAYOUT = 'pt';
+
+function optimizerTensors(snap: AdamWSnapshot, specs: ReadonlyMap<string, ParamSpec>): Map<string, Tensor> {
   const t = new Map<string, Tensor>();
   for (const [name, e] of snap.entries) {
-    t.set(`${name}.exp_avg`, { shape: e.shape, data: e.expAvg });
-    t.set(`${name}.exp_avg_sq`, { shape: e.shape, data: e.expAvgSq });
+    const shape = specs.get(name);
+    const onDisk = (data: Float32Array) => toDiskLayout(data, shape);
+    t.set(`${name}.exp_avg`, onDisk(e.expAvg));
+    t.set(`${name}.exp_avg_sq`, onDisk(e.expAvgSq));
   }
   return t;
+}
+
+function toDiskLayout(data: Float32Array, spec: ParamSpec | undefined): Tensor {
+  if (spec?.kind !== 'linear-weight') return { shape: spec ? [...spec.shape] : [data.length], data };
+  const [i, o] = spec.shape as [number, number];
+  return { shape: [o, i], data: transpose2d(data, i, o) };
+}
+
+/** A moment read back into the in-memory layout. */
+function fromDiskLayout(data: Float32Array, spec: ParamSpec | undefined, layout: string | undefined): Float32Array {
+  if (layout !== MOMENT_LAYOUT || spec?.kind !== 'linear-weight') return data;
+  const [i, o] = spec.shape as [number, number];
+  return transpose2d(data, o, i);
 }
 
 /** Set by the kill test (test/trainer/faultKill.test.ts) only: the fault point below to stop at. */
@@ -118,9 +142,10 @@ export async function saveCheckpoint(p: CheckpointParts, hooks: SaveHooks = {}):
     await writeModelFolder(tmp, p.model, p.labels, p.tokenizer, p.sourceConfig);
     await faultPoint('save-partial');
     const snap = await p.optimizer.snapshot();
-    await writeSafetensors(path.join(tmp, 'optimizer.safetensors'), optimizerTensors(snap), {
+    await writeSafetensors(path.join(tmp, 'optimizer.safetensors'), optimizerTensors(snap, p.model.specs), {
       step: String(snap.step),
       format: 'finetune-studio-adamw',
+      layout: MOMENT_LAYOUT,
     });
     await writeFileAtomic(path.join(tmp, 'trainer_state.json'), JSON.stringify(p.state, null, 2) + '\n');
     await hooks.beforeRename?.(tmp);
@@ -138,7 +163,10 @@ export async function readTrainerState(dir: string): Promise<TrainerStateFile> {
   return readTrainerStateFile(dir);
 }
 
-export async function readOptimizerSnapshot(dir: string): Promise<AdamWSnapshot> {
+export async function readOptimizerSnapshot(
+  dir: string,
+  specs: ReadonlyMap<string, ParamSpec>,
+): Promise<AdamWSnapshot> {
   const f = await readSafetensors(path.join(dir, 'optimizer.safetensors'));
   const step = Number(f.metadata.step);
   if (!Number.isInteger(step))
@@ -149,9 +177,12 @@ export async function readOptimizerSnapshot(dir: string): Promise<AdamWSnapshot>
   for (const [k, t] of f.tensors) {
     const m = /^(.*)\.(exp_avg|exp_avg_sq)$/.exec(k);
     if (!m || !(t.data instanceof Float32Array)) continue;
-    const e = entries.get(m[1]!) ?? { shape: [...t.shape], expAvg: new Float32Array(0), expAvgSq: new Float32Array(0) };
-    if (m[2] === 'exp_avg') e.expAvg = t.data;
-    else e.expAvgSq = t.data;
+    const spec = specs.get(m[1]!);
+    const data = fromDiskLayout(t.data, spec, f.metadata.layout);
+    const shape = spec ? [...spec.shape] : [...t.shape];
+    const e = entries.get(m[1]!) ?? { shape, expAvg: new Float32Array(0), expAvgSq: new Float32Array(0) };
+    if (m[2] === 'exp_avg') e.expAvg = data;
+    else e.expAvgSq = data;
     entries.set(m[1]!, e);
   }
   return { step, entries };

@@ -58,29 +58,56 @@ export async function evaluate(model: BertModel, examples: readonly Encoded[], o
   const problemType = model.config.problem_type ?? 'single_label_classification';
   if (problemType === 'regression') return evaluateRegression(examples, o, predict);
   if (problemType === 'multi_label_classification') return evaluateMultiLabel(examples, o, predict, names);
-  const labels: number[] = [];
-  const preds: number[] = [];
-  let lossSum = 0;
-  await eachBatch(examples, o, predict, (batch, logits, cols, start) => {
-    for (let r = 0; r < batch.size; r++) {
-      const y = batch.labels[r]!;
-      lossSum += crossEntropyRow(logits, r, cols, y);
-      labels.push(y);
+  const scores = new ClassificationScores(names);
+  await eachBatch(examples, o, predict, (batch, logits, cols, start) =>
+    scores.add(logits, cols, batch.labels.subarray(0, batch.size), (r, predicted) =>
+      o.onPrediction?.(start + r, predicted, softmaxRow(logits, r, cols)[predicted]!),
+    ),
+  );
+  return scores.result();
+}
+
+/**
+ * Loss, predictions and labels of a single-label evaluation, gathered a batch of logits at a time, then turned
+ * into metrics and class tables. The PyTorch engine's logits go through it too (trainer/pytorch/evalRelay.ts), so
+ * both engines share one definition of every metric.
+ */
+export class ClassificationScores {
+  private readonly labels: number[] = [];
+  private readonly preds: number[] = [];
+  private lossSum = 0;
+
+  constructor(private readonly names: readonly string[]) {}
+
+  /** Rows of `cols` logits each (row-major), with each row's true label id; `seen` is told each prediction. */
+  add(
+    logits: ArrayLike<number>,
+    cols: number,
+    labels: ArrayLike<number>,
+    seen?: (row: number, predicted: number) => void,
+  ): void {
+    for (let r = 0; r < labels.length; r++) {
+      const y = labels[r]!;
+      this.lossSum += crossEntropyRow(logits, r, cols, y);
+      this.labels.push(y);
       const predicted = argmaxRow(logits, r, cols);
-      preds.push(predicted);
-      o.onPrediction?.(start + r, predicted, softmaxRow(logits, r, cols)[predicted]!);
+      this.preds.push(predicted);
+      seen?.(r, predicted);
     }
-  });
-  const m = classificationMetrics(labels, preds, names);
-  const n = labels.length;
-  const metrics = {
-    loss: n ? lossSum / n : 0,
-    accuracy: m.accuracy,
-    f1: m.f1,
-    f1_macro: m.f1Macro,
-    matthews_correlation: m.matthews,
-  };
-  return { metrics, ...boundClassDetail(m, names), examples: n };
+  }
+
+  result(): EvalResult {
+    const m = classificationMetrics(this.labels, this.preds, this.names);
+    const n = this.labels.length;
+    const metrics = {
+      loss: n ? this.lossSum / n : 0,
+      accuracy: m.accuracy,
+      f1: m.f1,
+      f1_macro: m.f1Macro,
+      matthews_correlation: m.matthews,
+    };
+    return { metrics, ...boundClassDetail(m, this.names), examples: n };
+  }
 }
 
 /** Predicts every batch of `examples` in order and hands each with its logits to `visit`. */
@@ -194,10 +221,15 @@ async function evaluateMlm(
     });
     scored += targets.length;
   }
+  return maskedLmResult(lossSum, correct, scored, examples.length);
+}
+
+/** Masked-LM metrics from the sums over the masked tokens (the PyTorch engine sends these sums). */
+export function maskedLmResult(lossSum: number, hits: number, scored: number, examples: number): EvalResult {
   const loss = scored ? lossSum / scored : 0;
   // Perplexity is capped so that a diverged model still gives a finite, JSON-safe number.
   return {
-    metrics: { loss, perplexity: Math.min(Math.exp(loss), 1e30), accuracy: scored ? correct / scored : 0 },
-    examples: examples.length,
+    metrics: { loss, perplexity: Math.min(Math.exp(loss), 1e30), accuracy: scored ? hits / scored : 0 },
+    examples,
   };
 }

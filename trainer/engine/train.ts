@@ -23,7 +23,13 @@ export async function train(o: TrainOptions): Promise<Done> {
   let folder: RunFolder | undefined;
   const t0 = Date.now();
   try {
-    return await trainIn(o, (rf) => (folder = rf));
+    const created = (rf: RunFolder) => (folder = rf);
+    // engine: pytorch plans and opens the run here, then hands the loop to the Python worker (trainer/pytorch/).
+    if (o.loaded.config.engine === 'pytorch') {
+      const { trainWithPytorch } = await import('../pytorch/bridge');
+      return await trainWithPytorch(o, created);
+    }
+    return await trainIn(o, created);
   } catch (e) {
     if (downloadAborted(e, o)) return cancelledBeforeTraining(o, folder, t0);
     // Set-up can fail after the run folder exists (a bad checkpoint to resume, weights that do not fit):

@@ -124,7 +124,7 @@ function initialState(o: TrainOptions, d: RunData): TrainerState {
 /** Weights, optimiser moments and the trainer state of the checkpoint; the data order needs only the step. */
 async function restore(r: ResumePoint, model: BertModel, optimizer: AdamW, state: TrainerState, out: RunOutput) {
   await loadModelWeights(model, r.dir);
-  optimizer.restore(await readOptimizerSnapshot(r.dir));
+  optimizer.restore(await readOptimizerSnapshot(r.dir, model.specs));
   state.global_step = r.state.global_step;
   state.log_history = r.state.log_history ?? [];
   state.patience_used = r.state.patience_used ?? 0;
