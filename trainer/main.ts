@@ -319,8 +319,15 @@ async function runTrain(args: ParsedArgs): Promise<number> {
       recordBestEffort(recorder, done);
       send(done);
     }
-    return 1;
+    return exitCodeOf(e);
   }
+}
+
+/** Errors the config can fix before anything trains (a run too large for the backend) are bad input: exit 2. */
+const BAD_INPUT_CODES: ReadonlySet<string> = new Set(['memory-exceeds-backend']);
+
+function exitCodeOf(e: unknown): number {
+  return e instanceof FineTuneError && BAD_INPUT_CODES.has(e.code) ? 2 : 1;
 }
 
 /** Records the final `done`; when the failure was the disk itself, that write fails too and was reported already. */

@@ -7,13 +7,6 @@ import type { FineTuneConfig } from './schema';
 import type { ConfigDocument } from './yamlDoc';
 import { diag } from './makeDiagnostic';
 import { normaliseMetricName } from '../metricNames';
-import type { ArchitectureConfig } from './schema';
-import { estimateForShape, formatBytes, WASM_HEAP_BYTES } from '../memoryEstimate';
-import { isFrozen } from '../freeze';
-import { headFor } from './fileChecks';
-
-/** The vocabulary assumed when `vocab_size` is left to the tokenizer: BERT's own, 30,522 tokens. */
-const DEFAULT_VOCAB_SIZE = 30_522;
 
 /** Metric names the engine reports, per task, without the `eval_` prefix. */
 export const METRICS = {
@@ -134,10 +127,6 @@ export function crossFieldRules(
           'value',
         ),
       );
-    }
-    if (a) {
-      const size = modelSizeRule(c, a, doc);
-      if (size) out.push(size);
     }
     if (a && c.data.max_length > a.max_position_embeddings) {
       out.push(
@@ -380,30 +369,4 @@ export function crossFieldRules(
     );
   }
   return out;
-}
-
-/**
- * A from-scratch architecture whose training step cannot fit a WebAssembly heap: an error with `backend: wasm`,
- * a warning with `auto` (which picks WebAssembly when native TensorFlow is not installed). The trainer checks
- * the real backend and the machine's free memory again before it allocates anything.
- */
-function modelSizeRule(c: FineTuneConfig, a: ArchitectureConfig, doc: ConfigDocument): ConfigDiagnostic | undefined {
-  if (c.backend !== 'wasm' && c.backend !== 'auto') return undefined;
-  const estimate = estimateForShape({
-    config: { ...a, vocab_size: a.vocab_size ?? DEFAULT_VOCAB_SIZE },
-    head: headFor(c.task),
-    numLabels: 2,
-    batchSize: c.training.per_device_train_batch_size,
-    seqLength: c.data.max_length,
-    trainable: (name) => !isFrozen(name, c.freeze, c.unfreeze),
-  });
-  if (estimate.total <= WASM_HEAP_BYTES) return undefined;
-  const severity = c.backend === 'wasm' ? 'error' : 'warning';
-  const message =
-    `Training this architecture needs about ${formatBytes(estimate.total)} ` +
-    `(weights ${formatBytes(estimate.weights)}, optimizer ${formatBytes(estimate.optimizer)}, ` +
-    `activations ${formatBytes(estimate.activations)}), more than the 4 GiB a WebAssembly backend can address. ` +
-    'Make the model smaller (hidden_size, intermediate_size, num_hidden_layers, vocab_size), lower the batch size ' +
-    'or max_length, or use `backend: node` or `gpu`.';
-  return diag(severity, 'model-too-large', message, ['model', 'architecture'], doc, []);
 }

@@ -175,7 +175,7 @@ test('records are framed as TFRecord: a flipped byte is caught by the reader', (
   w.scalars(1, [{ tag: 'train/loss', value: 1 }]);
   assert.equal(readRecords(w.file).length, 2);
   const bytes = readFileSync(w.file);
-  bytes[bytes.length - 6] ^= 0xff;
+  bytes[bytes.length - 6] = bytes[bytes.length - 6]! ^ 0xff;
   writeFileSync(w.file, bytes);
   assert.throws(() => readRecords(w.file), /bad data CRC/);
 });
