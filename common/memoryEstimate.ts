@@ -24,8 +24,8 @@
  *                 of the probabilities (2·B·a·S²), of the feed-forward (2·B·S·I) and of the hidden states (4·B·S·H);
  *                 the dense gradient of the word embeddings and its scatter-add (3·V·H) when they train
  *   update        UPDATE_TEMPORARIES × the largest trainable parameter (AdamW's temporaries, see below)
- *   total         weights + gradients + optimizer + max(activations, update) + HEAP_BASE_BYTES: the update runs
- *                 after the step's activations are freed, in their blocks
+ *   total         weights + gradients + optimizer + activations + update + HEAP_BASE_BYTES: the heap's
+ *                 high-water mark after a few steps, when fragmentation has made room for both
  *
  * Gradients flow back only as far as the lowest module with a trainable parameter, so a layer below it keeps no
  * activations (tfjs records the tape only on the path to trainable variables): that is how freezing the bottom
@@ -161,8 +161,9 @@ export function estimateTrainingMemory(m: MemoryInput): MemoryEstimate {
   const optimizer = 2 * BYTES_PER_VALUE * T;
   const activations = BYTES_PER_VALUE * act.values;
   const update = BYTES_PER_VALUE * UPDATE_TEMPORARIES * largestTrainable(m);
-  // The step's activations are freed before the update runs, which reuses their blocks: the peak is the larger.
-  const total = weights + gradients + optimizer + Math.max(activations, update) + HEAP_BASE_BYTES;
+  // The update runs after the step's activations are freed, but its embedding-sized blocks do not fit the scattered
+  // holes they leave: over the first steps the heap grows to hold both (measured, bench/memory.ts).
+  const total = weights + gradients + optimizer + activations + update + HEAP_BASE_BYTES;
   const perWorker = threads > 1 ? BYTES_PER_VALUE * (P + T + act.values) + HEAP_BASE_BYTES : 0;
   const workers = (threads - 1) * (perWorker + BYTES_PER_VALUE * T);
   const checkpointSpike = BYTES_PER_VALUE * (2 * P + 5 * T);
@@ -219,13 +220,20 @@ export interface TrainingShape {
 
 /** The estimate for a whole model, from its config alone (no weights, no tfjs). */
 export function estimateForShape(s: TrainingShape): MemoryEstimate {
+  return shapeEstimator(s)(s.batchSize, s.seqLength);
+}
+
+/**
+ * The estimate of a model at any batch size and length: the parameters are counted once, so that searching for
+ * the largest batch that fits costs a few multiplications per try.
+ */
+export function shapeEstimator(s: Omit<TrainingShape, 'batchSize' | 'seqLength'>) {
   const params = bertParameters(s.config, s.head, s.numLabels);
   const trainable = s.trainable ?? (() => true);
+  const trainableNames = params.map((p) => p.name).filter(trainable);
   const trainableParams = params.filter((p) => trainable(p.name)).reduce((n, p) => n + numel(p.shape), 0);
   const c = s.config;
-  const trainableNames = params.map((p) => p.name).filter(trainable);
-  const lowest = trainableParams === 0 ? null : lowestTrainable(trainableNames, c.num_hidden_layers);
-  return estimateTrainingMemory({
+  const fixed = {
     hiddenSize: c.hidden_size,
     numLayers: c.num_hidden_layers,
     intermediateSize: c.intermediate_size,
@@ -233,15 +241,15 @@ export function estimateForShape(s: TrainingShape): MemoryEstimate {
     vocabSize: c.vocab_size,
     numLabels: s.numLabels,
     head: s.head,
-    batchSize: s.batchSize,
-    seqLength: s.seqLength,
     totalParams: countParameters(params),
     trainableParams,
-    lowestTrainable: lowest,
+    lowestTrainable: trainableParams === 0 ? null : lowestTrainable(trainableNames, c.num_hidden_layers),
     ...(s.threads !== undefined ? { threads: s.threads } : {}),
     ...(s.accumulation !== undefined ? { accumulation: s.accumulation } : {}),
     ...(s.mlmProbability !== undefined ? { mlmProbability: s.mlmProbability } : {}),
-  });
+  };
+  return (batchSize: number, seqLength: number): MemoryEstimate =>
+    estimateTrainingMemory({ ...fixed, batchSize, seqLength });
 }
 
 /** The lowest module with a trainable parameter, from parameter names (as `lowestTrainableModule` from a tree). */

@@ -8,9 +8,9 @@
  */
 import type { BertShapeConfig } from '../bertParams';
 import { isFrozen } from '../freeze';
-import { checkMemory, wasmCeilings } from '../memoryCheck';
+import { checkMemory, findings, wasmCeilings } from '../memoryCheck';
 import type { Ceiling, MemoryVerdict } from '../memoryCheck';
-import { estimateForShape, formatBytes } from '../memoryEstimate';
+import { formatBytes, shapeEstimator } from '../memoryEstimate';
 import type { TrainingShape } from '../memoryEstimate';
 import type { ConfigDiagnostic, ConfigFix } from './diagnostic';
 import { headFor } from './fileChecks';
@@ -64,8 +64,9 @@ export function memoryDiagnostics(
     ...(c.task === 'masked-lm' ? { mlmProbability: c.data.mlm_probability } : {}),
   };
   const hint = c.backend === 'auto' || c.backend === 'wasm' ? 'A GPU (backend: webgpu) has no 4 GiB ceiling.' : '';
+  const at = shapeEstimator(shape);
   const v = checkMemory({
-    estimateAt: (batchSize) => estimateForShape({ ...shape, batchSize }),
+    estimateAt: (batchSize) => at(batchSize, shape.seqLength),
     batchSize: shape.batchSize,
     maxLength: shape.seqLength,
     accumulation: c.training.gradient_accumulation_steps,
@@ -78,7 +79,7 @@ export function memoryDiagnostics(
   const note = c.backend === 'auto' ? AUTO_NOTE : '';
   const out = [batchDiagnostic(v, severity, note, doc)];
   if (v.level === 'over' && doc.pair(LENGTH))
-    out.push(lengthDiagnostic(v, shape, backend.ceilings, severity, note, doc));
+    out.push(lengthDiagnostic(v, shape, at, backend.ceilings, severity, note, doc));
   return out;
 }
 
@@ -103,16 +104,11 @@ function batchDiagnostic(
   return diag(severity, code, `${v.message} ${v.fix}${note}`, BATCH, doc, fixes, 'value');
 }
 
+type Estimator = ReturnType<typeof shapeEstimator>;
+
 /** The longest max_length whose step fits at this batch size, or 0. */
-function longestFitting(shape: TrainingShape, ceilings: readonly Ceiling[]): number {
-  const fits = (s: number) =>
-    checkMemory({
-      estimateAt: (batchSize) => estimateForShape({ ...shape, batchSize, seqLength: s }),
-      batchSize: shape.batchSize,
-      maxLength: s,
-      accumulation: 1,
-      ceilings,
-    }).level !== 'over';
+function longestFitting(shape: TrainingShape, at: Estimator, ceilings: readonly Ceiling[]): number {
+  const fits = (s: number) => findings(at(shape.batchSize, s), ceilings).every((f) => f.ceiling.soft || f.share <= 1);
   let lo = 0;
   let hi = shape.seqLength - 1;
   while (lo < hi) {
@@ -126,12 +122,13 @@ function longestFitting(shape: TrainingShape, ceilings: readonly Ceiling[]): num
 function lengthDiagnostic(
   v: MemoryVerdict,
   shape: TrainingShape,
+  at: Estimator,
   ceilings: readonly Ceiling[],
   severity: ConfigDiagnostic['severity'],
   note: string,
   doc: ConfigDocument,
 ): ConfigDiagnostic {
-  const s = longestFitting(shape, ceilings);
+  const s = longestFitting(shape, at, ceilings);
   const longest =
     s > 0
       ? ` At per_device_train_batch_size ${shape.batchSize}, max_length ${s} is the longest that fits.`

@@ -23,7 +23,6 @@ test('cli train: a batch too big for the WASM heap exits 2 before the first step
     data: { max_length: 512 },
     training: { per_device_train_batch_size: 64, max_steps: 2 },
   });
-  const t0 = performance.now();
   const r = spawnSync(
     process.execPath,
     [
@@ -42,6 +41,4 @@ test('cli train: a batch too big for the WASM heap exits 2 before the first step
   const largest = /per_device_train_batch_size to (\d+) or less/.exec(out);
   assert.ok(largest && Number(largest[1]) >= 1 && Number(largest[1]) < 64, out);
   assert.doesNotMatch(out, /^step \d+/m, 'no step ran');
-  // Refused before the weights were allocated (a BERT-base allocation alone takes seconds here).
-  assert.ok(performance.now() - t0 < 60_000);
 });

@@ -80,7 +80,7 @@ test('worker threads split the batch: each heap is checked, and the split lets a
   assert.ok(four.estimate.total < one.estimate.total);
   assert.ok(four.estimate.perWorker > 0);
   // The workers hold the weights too: the check names each worker's heap when that is the one over.
-  const big = checkMemory(question({ ...shape, threads: 2, batchSize: 64 }, wasmCeilings(2)));
+  const big = checkMemory(question({ ...shape, threads: 4, batchSize: 64 }, wasmCeilings(4)));
   assert.equal(big.level, 'over');
   assert.ok(big.largestBatch! > (one.largestBatch ?? 0));
 });

@@ -25,7 +25,7 @@ import type { Tokenizer } from '../hf/tokenizer';
 import { BertModel } from '../model/bert';
 import type { BertConfig, BertHead } from '../../common/modelConfig';
 import { parameterSpecs } from '../../common/modelConfig';
-import { estimateForShape, formatBytes } from '../../common/memoryEstimate';
+import { formatBytes, shapeEstimator } from '../../common/memoryEstimate';
 import type { TrainingShape } from '../../common/memoryEstimate';
 import { checkMemory } from '../../common/memoryCheck';
 import type { MemoryVerdict } from '../../common/memoryCheck';
@@ -225,7 +225,7 @@ export interface BuiltModel {
 }
 
 /** Called with the model's config before its weights are allocated: throws to refuse a run that cannot fit. */
-export type MemoryGate = (shape: TrainingShape, file?: string) => void;
+export type MemoryGate = (shape: TrainingShape) => void;
 
 export async function buildModel(
   c: FineTuneConfig,
@@ -238,7 +238,7 @@ export async function buildModel(
   const head = headOf(c.task);
   const numLabels = labels?.labels.length ?? 2;
   const seed = c.training.seed;
-  const fits = (config: BertConfig, file?: string) => gate({ config, head, numLabels, ...stepShape(c) }, file);
+  const fits = (config: BertConfig) => gate({ config, head, numLabels, ...stepShape(c) });
   if (c.mode === 'from-scratch') {
     const config = scratchConfig(c, tokenizer);
     fits(config);
@@ -260,7 +260,7 @@ export async function buildModel(
   // Shapes from the safetensors headers and the memory a step needs are checked before anything is allocated:
   // a config.json that disagrees with its weights must not cost gigabytes to find out.
   await checkWeightShapes(folder, cfg, head, numLabels);
-  fits(cfg, folder.configFile);
+  fits(cfg);
   const model = BertModel.create(cfg, head, { numLabels, seed });
   try {
     const sd = toStateDict(await loadStateDict(folder));
@@ -301,8 +301,9 @@ function stepShape(c: FineTuneConfig): Omit<TrainingShape, 'config' | 'head' | '
  * when it is near a ceiling).
  */
 export function checkTrainingMemory(shape: TrainingShape, backend: BackendCeilings, file?: string): MemoryVerdict {
+  const at = shapeEstimator(shape);
   const v = checkMemory({
-    estimateAt: (batchSize) => estimateForShape({ ...shape, batchSize }),
+    estimateAt: (batchSize) => at(batchSize, shape.seqLength),
     batchSize: shape.batchSize,
     maxLength: shape.seqLength,
     accumulation: shape.accumulation ?? 1,

@@ -64,8 +64,9 @@ export async function buildSession(
 function memoryGate(o: TrainOptions, out: RunOutput): MemoryGate {
   const threads = backendForWorkers() ? trainerThreads() : 1;
   const ceilings = backendCeilings(o.backend, { threads });
-  return (shape, file) => {
-    const v = checkTrainingMemory({ ...shape, threads }, ceilings, file);
+  // The error names the run's config (where the batch size is set), not the model's config.json.
+  return (shape) => {
+    const v = checkTrainingMemory({ ...shape, threads }, ceilings, o.loaded.file);
     if (ceilings.note) out.log('info', ceilings.note);
     if (v.level === 'near') out.log('warn', `${v.message} ${v.fix}`);
   };
