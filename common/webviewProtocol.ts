@@ -254,6 +254,7 @@ export const memoryEstimateGuard = obj({
   gradients: num,
   optimizer: num,
   activations: num,
+  update: num,
   total: num,
   layersWithActivations: int,
 });

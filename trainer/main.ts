@@ -179,7 +179,12 @@ function fail(e: unknown, exitCode = 1): void {
 function exitCodeOf(e: unknown): number {
   const code = (e as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return EXIT.failed;
-  const bad = code === 'usage' || code === 'path-not-found' || /^(config|data|model|tokenizer)-/.test(code);
+  // A run too large for the backend is the config's to fix too (a smaller batch).
+  const bad =
+    code === 'usage' ||
+    code === 'path-not-found' ||
+    code === 'memory-exceeds-backend' ||
+    /^(config|data|model|tokenizer)-/.test(code);
   return bad && code !== 'data-read-cancelled' ? EXIT.badInput : EXIT.failed;
 }
 
@@ -294,7 +299,9 @@ async function runTrain(args: RunCommandLine): Promise<number> {
       send(done);
     }
     // Before the run folder exists it is the set-up that failed: unusable data or a missing model is bad input.
-    return recorder ? EXIT.failed : exitCodeOf(e);
+    // A run too large for the backend is refused before its first step, run folder or not: still bad input.
+    const tooLarge = (e as { code?: unknown } | null)?.code === 'memory-exceeds-backend';
+    return recorder && !tooLarge ? EXIT.failed : exitCodeOf(e);
   }
 }
 

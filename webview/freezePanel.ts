@@ -141,6 +141,7 @@ function render(s: FreezeState): void {
               ['gradients', m.gradients],
               ['AdamW states', m.optimizer],
               [`activations (${m.layersWithActivations} layers)`, m.activations],
+              ['AdamW update temporaries', m.update],
               ['total', m.total],
             ] as const
           ).map(([k, v]) => h('tr', {}, h('td', {}, k), h('td', { class: 'num' }, formatBytes(v)))),

@@ -48,6 +48,12 @@ function fieldSchema(s: FieldSpec): JsonSchema {
       break;
     case 'string[]':
       // A single pattern is accepted too, as the trainer does.
+      if (s.values) {
+        // A list of choices: one of them, or a list of them.
+        const one: JsonSchema = { type: 'string', enum: [...s.values] };
+        out['anyOf'] = [one, { type: 'array', items: one }];
+        break;
+      }
       out['type'] = ['array', 'string'];
       out['items'] = { type: 'string' };
       break;

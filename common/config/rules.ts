@@ -130,10 +130,6 @@ export function crossFieldRules(
         ),
       );
     }
-    if (a) {
-      const size = modelSizeRule(c, a, doc);
-      if (size) out.push(size);
-    }
     if (a && c.data.max_length > a.max_position_embeddings) {
       out.push(
         diag(
@@ -382,30 +378,4 @@ export function crossFieldRules(
     );
   }
   return out;
-}
-
-/**
- * A from-scratch architecture whose training step cannot fit a WebAssembly heap: an error with `backend: wasm`,
- * a warning with `auto` (which picks WebAssembly when native TensorFlow is not installed). The trainer checks
- * the real backend and the machine's free memory again before it allocates anything.
- */
-function modelSizeRule(c: FineTuneConfig, a: ArchitectureConfig, doc: ConfigDocument): ConfigDiagnostic | undefined {
-  if (c.backend !== 'wasm' && c.backend !== 'auto') return undefined;
-  const estimate = estimateForShape({
-    config: { ...a, vocab_size: a.vocab_size ?? DEFAULT_VOCAB_SIZE },
-    head: headFor(c.task),
-    numLabels: 2,
-    batchSize: c.training.per_device_train_batch_size,
-    seqLength: c.data.max_length,
-    trainable: (name) => !isFrozen(name, c.freeze, c.unfreeze),
-  });
-  if (estimate.total <= WASM_HEAP_BYTES) return undefined;
-  const severity = c.backend === 'wasm' ? 'error' : 'warning';
-  const message =
-    `Training this architecture needs about ${formatBytes(estimate.total)} ` +
-    `(weights ${formatBytes(estimate.weights)}, optimizer ${formatBytes(estimate.optimizer)}, ` +
-    `activations ${formatBytes(estimate.activations)}), more than the 4 GiB a WebAssembly backend can address. ` +
-    'Make the model smaller (hidden_size, intermediate_size, num_hidden_layers, vocab_size), lower the batch size ' +
-    'or max_length, or use `backend: node` or `gpu`.';
-  return diag(severity, 'model-too-large', message, ['model', 'architecture'], doc, []);
 }

@@ -42,6 +42,9 @@ export const SCHEDULERS = ['linear', 'cosine', 'constant', 'constant_with_warmup
 export type Scheduler = (typeof SCHEDULERS)[number];
 export const STRATEGIES = ['no', 'steps', 'epoch'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
+/** Where metrics go besides metrics.jsonl, in HF's `report_to` vocabulary (`all` is every integration there is). */
+export const REPORT_TO = ['none', 'all', 'tensorboard'] as const;
+export type ReportTo = (typeof REPORT_TO)[number];
 
 export interface ArchitectureConfig {
   /** Filled by the schema's default (bert) when validated; absent in architectures built in code. */
@@ -117,6 +120,7 @@ export interface TrainingConfig {
   early_stopping_patience?: number;
   early_stopping_threshold: number;
   logging_steps: number;
+  report_to: ReportTo[];
   resume_from_checkpoint?: string;
   no_decay: string[];
   layerwise_lr_decay: number;
@@ -703,6 +707,21 @@ export const configSchema: SectionSpec<FineTuneConfig> = {
           default: 10,
           description: 'Write metrics every this many steps.',
           hf: 'TrainingArguments.logging_steps',
+        },
+        report_to: {
+          type: 'string[]',
+          values: REPORT_TO,
+          valueDocs: {
+            none: 'Only metrics.jsonl (always written).',
+            all: 'Every integration this tool has: TensorBoard.',
+            tensorboard:
+              'TensorBoard event files (`events.out.tfevents.*`) in the run folder: `tensorboard --logdir <output_dir>`.',
+          },
+          default: ['none'],
+          description:
+            "Where metrics are logged besides the run folder's metrics.jsonl: `tensorboard` writes TensorBoard event files into the run folder, with the tags of Hugging Face's Trainer (`train/loss`, `eval/accuracy`, …). One value or a list.",
+          hf: 'TrainingArguments.report_to',
+          examples: [['tensorboard'], ['none']],
         },
         resume_from_checkpoint: {
           type: 'string',

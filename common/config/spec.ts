@@ -58,6 +58,10 @@ export interface EnumSpec<E extends string = string> extends Base<E> {
 }
 export interface StringListSpec extends Base<string[]> {
   type: 'string[]';
+  /** The only values an item may take (a list of choices, like HF's `report_to`); any string when absent. */
+  values?: readonly string[];
+  /** Documentation of each value, for completion. */
+  valueDocs?: Readonly<Record<string, string>>;
 }
 export interface NumberMapSpec extends Base<Record<string, number>> {
   type: 'map<number>';
@@ -104,7 +108,7 @@ export function describeType(s: FieldSpec): string {
     case 'map<number>':
       return 'mapping of pattern → number';
     case 'string[]':
-      return 'list of strings';
+      return s.values ? `one of / list of ${s.values.map((v) => `"${v}"`).join(' | ')}` : 'list of strings';
     case 'section':
       return 'mapping';
     default:

@@ -293,6 +293,7 @@ function checkValue(
       if (field.kind === 'param-pattern') {
         items.forEach((p, i) => checkPattern(p, isSeq(node) ? [...path, i] : path, document, list));
       }
+      if (field.values) return choiceList(field.values, items, isSeq(node), path, document, list);
       return { value: items };
     }
     case 'map<number>':
@@ -300,6 +301,31 @@ function checkValue(
     default:
       return undefined;
   }
+}
+
+/** A list of choices (HF's `report_to`): each item must be one of `values`; a wrong one is an error on itself. */
+function choiceList(
+  values: readonly string[],
+  items: string[],
+  inSeq: boolean,
+  path: string[],
+  document: ConfigDocument,
+  list: DiagnosticList,
+): { value: unknown } | undefined {
+  let ok = true;
+  items.forEach((item, i) => {
+    if (values.includes(item)) return;
+    ok = false;
+    const at = inSeq ? [...path, i] : path;
+    const s = didYouMean(item, values);
+    const fixes: ConfigFix[] = s
+      ? [{ title: `Change to \`${s}\``, edits: [{ range: document.valueRange(at), newText: s }], preferred: true }]
+      : [];
+    const allowed = values.map((v) => `\`${v}\``).join(', ');
+    const message = `\`${path.join('.')}\`: \`${item}\` is not one of ${allowed}${s ? `. Did you mean \`${s}\`?` : '.'}`;
+    list.add(() => diag('error', 'invalid-enum', message, at, document, fixes, 'value'));
+  });
+  return ok ? { value: items } : undefined;
 }
 
 /** A node's value as plain data, aliases resolved; an alias bomb is refused by the `yaml` package's own cap. */

@@ -111,6 +111,7 @@ async function valueItems(ctx: ServiceContext, cursor: CursorContext): Promise<C
     }
     case 'string[]':
     case 'map<number>': {
+      if (spec.type === 'string[]' && spec.values) return choiceItems(ctx, cursor, spec.values, spec.valueDocs);
       if (spec.kind !== 'param-pattern') return [];
       // Patterns already in the list are not offered again (the one being typed is).
       const listed = new Set(ctx.parsed.result && spec.type === 'string[]' ? (readList(ctx, cursor.path) ?? []) : []);
@@ -122,6 +123,25 @@ async function valueItems(ctx: ServiceContext, cursor: CursorContext): Promise<C
     default:
       return [];
   }
+}
+
+/** The choices of a list key (`report_to`) not yet in its list. */
+function choiceItems(
+  ctx: ServiceContext,
+  cursor: CursorContext,
+  values: readonly string[],
+  docs: Readonly<Record<string, string>> | undefined,
+): CompletionItem[] {
+  const listed = new Set(readList(ctx, cursor.path) ?? []);
+  listed.delete(cursor.prefix);
+  return values
+    .filter((v) => !listed.has(v))
+    .map((v, i) => ({
+      label: v,
+      kind: CompletionItemKind.EnumMember,
+      documentation: docs?.[v] ? md(docs[v]!) : undefined,
+      sortText: String(i).padStart(3, '0'),
+    }));
 }
 
 function readList(ctx: ServiceContext, keyPath: string[]): string[] | undefined {

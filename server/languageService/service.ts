@@ -13,6 +13,7 @@ import { checkConfigFiles } from '../../common/config/fileChecks';
 import { CONFIG_LIMITS } from '../../common/config/boundedParse';
 import { doComplete } from './completion';
 import { doHover } from './hover';
+import { memoryDiagnosticsFor } from './memoryFacts';
 import { withTimeout } from './modelFacts';
 import type { Parsed } from './parse';
 import { MAX_TEXT_LENGTH, parseConfig } from './parse';
@@ -99,6 +100,11 @@ export function createLanguageService(options: LanguageServiceOptions): FineTune
     const ctx = context(document);
     const { result } = ctx.parsed;
     let diagnostics = ctx.parsed.diagnostics;
+    if (result) {
+      // The same verdict as the trainer's check before the first step, when the model's shape is known.
+      const memory = memoryDiagnosticsFor(result.config, result.document, ctx.host);
+      diagnostics = [...diagnostics, ...(await withTimeout(memory, timeoutMs, []))];
+    }
     if (result && ctx.host) {
       // The signal stops the data-file reads that the timeout gives up on.
       const signal = AbortSignal.timeout(timeoutMs);

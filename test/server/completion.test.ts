@@ -171,3 +171,13 @@ describe('completion: parameter patterns', () => {
     assert.ok(l.includes('bert.encoder.layer.3') && !l.includes('bert.encoder.layer.4'));
   });
 });
+
+describe('completion: report_to', () => {
+  it('offers the integrations, with their documentation, minus those listed', async () => {
+    const one = await complete(BASE + '  report_to: |');
+    assert.deepEqual(labels(one), ['none', 'all', 'tensorboard']);
+    assert.match(docOf(one.find((i) => i.label === 'tensorboard')), /tensorboard --logdir/);
+    const list = await complete(BASE + '  report_to:\n    - none\n    - |');
+    assert.deepEqual(labels(list), ['all', 'tensorboard']);
+  });
+});

@@ -21,7 +21,9 @@ export interface EngineRun {
 
 export async function runEngine(
   configFile: string,
-  extra: Partial<Pick<TrainOptions, 'onStepEnd' | 'maxSteps' | 'resumeFrom'>> & { control?: RunControl } = {},
+  extra: Partial<Pick<TrainOptions, 'onStepEnd' | 'maxSteps' | 'resumeFrom' | 'onRunFolder'>> & {
+    control?: RunControl;
+  } = {},
 ): Promise<EngineRun> {
   const messages: TrainerMessage[] = [];
   const done = await train({
@@ -31,6 +33,7 @@ export async function runEngine(
     control: extra.control ?? { stop: false, saveNow: false, cancel: false },
     engineVersion: 'test',
     ...(extra.onStepEnd ? { onStepEnd: extra.onStepEnd } : {}),
+    ...(extra.onRunFolder ? { onRunFolder: extra.onRunFolder } : {}),
     ...(extra.maxSteps !== undefined ? { maxSteps: extra.maxSteps } : {}),
     ...(extra.resumeFrom !== undefined ? { resumeFrom: extra.resumeFrom } : {}),
   });

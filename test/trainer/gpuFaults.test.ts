@@ -60,3 +60,11 @@ test('tfjs-node-gpu without a CUDA device is reported as TensorFlow on the CPU, 
   assert.match(noAdapterWhy('linux'), /Vulkan driver/);
   assert.match(noAdapterWhy('win32'), /Direct3D 12/);
 });
+
+test("on another backend a thrown allocation failure is not called the GPU's", async () => {
+  const oom = new RangeError('Array buffer allocation failed');
+  await assert.rejects(
+    withGpuFaults({ ...sizes, backend: 'wasm' }, () => Promise.reject(oom)),
+    (e: unknown) => e === oom,
+  );
+});

@@ -11,7 +11,9 @@ import { readBertConfig } from '../../files/hf/bertConfig';
 import { serializeSafetensors } from '../../files/hf/safetensors';
 import { resolveModelFolder } from '../../trainer/hf/modelFolder';
 import { checkVocabIds } from '../../trainer/hf/tokenizer';
-import { checkMemoryFits, checkWeightShapes, modelConfigFrom } from '../../trainer/engine/setup';
+import { checkTrainingMemory, checkWeightShapes, modelConfigFrom } from '../../trainer/engine/setup';
+import { backendCeilings } from '../../trainer/gpu/memoryFit';
+import { IGNORE_FREE_MEMORY_ENV } from '../../common/memoryCheck';
 import { TINY } from './modelFixtures';
 
 const CONFIG: Record<string, unknown> = { model_type: 'bert', ...TINY };
@@ -128,26 +130,38 @@ describe('the memory estimate is checked against a ceiling before allocating', (
     batchSize: 32,
     seqLength: 512,
   });
+  const wasm = { name: 'wasm' as const, reason: '', tried: [] };
+  const plenty = 64 * 1024 ** 3;
   it('bert-large-sized training on wasm exceeds the 4 GiB heap', () => {
+    const ceilings = backendCeilings(wasm, { threads: 1, freeBytes: plenty, env: {} });
     const e = (() => {
       try {
-        checkMemoryFits(shape(1024, 24), 'wasm', '/ws/x.finetune.yaml', 64 * 1024 ** 3);
+        checkTrainingMemory(shape(1024, 24), ceilings, '/ws/x.finetune.yaml');
       } catch (x) {
         return x as FineTuneError;
       }
       throw new Error('expected a refusal');
     })();
-    assert.equal(e.code, 'model-too-large');
-    assert.match(e.message, /needs about [\d.]+ GiB, but the WebAssembly backend addresses at most 4 GiB/);
-    assert.match(e.fix!, /Lower per_device_train_batch_size or max_length/);
+    assert.equal(e.code, 'memory-exceeds-backend');
+    assert.match(e.message, /one training step needs about [\d.]+ GiB: more than the 4\.00 GiB a WebAssembly thread/);
+    assert.match(e.fix!, /Not even per_device_train_batch_size 1 fits at max_length 512/);
+    assert.match(e.fix!, /backend: webgpu/);
+    assert.match(e.detail!, /weights [\d.]+ GiB, gradients/);
     assert.equal(e.file, '/ws/x.finetune.yaml');
   });
-  it('on a native backend the ceiling is the free memory', () => {
+  it('on a native backend the ceiling is the free memory, which the override turns into a warning', () => {
+    const tf = { name: 'tensorflow' as const, reason: '', tried: [] };
     assert.throws(
-      () => checkMemoryFits(shape(256, 4), 'tensorflow', undefined, 100e6),
-      /the machine has 95\.4 MiB of memory free/,
+      () => checkTrainingMemory(shape(256, 4), backendCeilings(tf, { threads: 1, freeBytes: 100e6, env: {} })),
+      /the training process needs about [\d.]+ GiB: more than the 95\.4 MiB of memory this machine has free/,
     );
-    checkMemoryFits(shape(256, 4), 'tensorflow', undefined, 64 * 1024 ** 3);
+    const env = { [IGNORE_FREE_MEMORY_ENV]: '1' };
+    const forced = checkTrainingMemory(shape(256, 4), backendCeilings(tf, { threads: 1, freeBytes: 100e6, env }));
+    assert.equal(forced.level, 'near');
+    assert.equal(
+      checkTrainingMemory(shape(256, 4), backendCeilings(tf, { threads: 1, freeBytes: plenty })).level,
+      'fits',
+    );
   });
 });
 

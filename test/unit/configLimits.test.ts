@@ -45,21 +45,3 @@ describe('sizes and counts have upper bounds', () => {
     assert.equal(v.config.training.learning_rates?.['__proto__'], 1e-3);
   });
 });
-
-describe('a from-scratch architecture too large for a WebAssembly heap', () => {
-  const big =
-    SCRATCH.replace('hidden_size: 128', 'hidden_size: 4096').replace(
-      'num_attention_heads: 4',
-      'num_attention_heads: 16',
-    ) + 'training:\n  per_device_train_batch_size: 64\n';
-  it('is an error with `backend: wasm`, a warning with `auto`, nothing with `node`', () => {
-    const wasm = find(validateConfigText(big + 'backend: wasm\n').diagnostics, 'model-too-large');
-    assert.equal(wasm?.severity, 'error');
-    assert.match(wasm.message, /needs about [\d.]+ GiB .* more than the 4 GiB a WebAssembly backend can address/);
-    assert.equal(find(validateConfigText(big).diagnostics, 'model-too-large')?.severity, 'warning');
-    assert.equal(find(validateConfigText(big + 'backend: node\n').diagnostics, 'model-too-large'), undefined);
-  });
-  it('a small model gets no such diagnostic', () => {
-    assert.equal(find(validateConfigText(SCRATCH + 'backend: wasm\n').diagnostics, 'model-too-large'), undefined);
-  });
-});

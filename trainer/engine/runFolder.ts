@@ -19,6 +19,7 @@ import { isRunLive, readRunJson, RUN_FORMAT_VERSION, runFolderStatus } from '../
 import type { RunInfo } from '../../common/runFolder/runJson';
 import type { RunFolderStatus } from '../../common/runFolder/status';
 import { cleanStaleFiles } from '../../common/runFolder/staleFiles';
+import type { MetricSink } from '../tensorboard/reportTo';
 
 /** `yyyymmdd-hhmmss` in local time, as a sortable id suffix. */
 export function timestamp(d: Date): string {
@@ -45,6 +46,8 @@ export function runsRoot(configFile: string, config: FineTuneConfig): string {
 export class RunFolder {
   readonly metricsFile: string;
   readonly logFile: string;
+  /** `report_to` integrations (TensorBoard), fed what metrics.jsonl records. */
+  private readonly sinks: MetricSink[] = [];
   private constructor(
     readonly dir: string,
     readonly runId: string,
@@ -145,9 +148,16 @@ export class RunFolder {
     await writeFileAtomic(path.join(this.dir, RESOLVED_CONFIG), doc.toString());
   }
 
-  /** Appends the message to metrics.jsonl when it is one of the recorded kinds. */
+  /** Appends the message to metrics.jsonl when it is one of the recorded kinds, and hands it to the sinks. */
   record(m: TrainerMessage): void {
-    if (METRIC_TYPES.has(m.type)) appendFileSync(this.metricsFile, JSON.stringify(m) + '\n');
+    if (!METRIC_TYPES.has(m.type)) return;
+    appendFileSync(this.metricsFile, JSON.stringify(m) + '\n');
+    for (const s of this.sinks) s.record(m);
+  }
+
+  /** Adds a `report_to` integration; it sees every message recorded from now on. */
+  reportTo(sink: MetricSink): void {
+    this.sinks.push(sink);
   }
 
   log(line: string): void {

@@ -3,8 +3,6 @@
  * model (fresh from an architecture, or loaded from a Hugging Face folder with a new head where needed).
  */
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
-import * as tf from '@tensorflow/tfjs-core';
 import * as path from 'node:path';
 import type { FineTuneConfig } from '../../common/config/schema';
 import { FineTuneError } from '../../common/errors';
@@ -30,8 +28,11 @@ import { BertModel } from '../model/bert';
 import type { BertConfig, BertHead } from '../../common/modelConfig';
 import { parameterSpecs } from '../../common/modelConfig';
 import { ACTIVATIONS, familyOf, isActivation } from '../../common/modelFamilies';
-import { estimateForShape, formatBytes, memoryCeiling } from '../../common/memoryEstimate';
+import { formatBytes, shapeEstimator } from '../../common/memoryEstimate';
 import type { TrainingShape } from '../../common/memoryEstimate';
+import { checkMemory } from '../../common/memoryCheck';
+import type { MemoryVerdict } from '../../common/memoryCheck';
+import type { BackendCeilings } from '../gpu/memoryFit';
 import { canonicalKey, diskShape } from '../model/stateDict';
 import type { StateDict } from '../model/stateDict';
 
@@ -240,18 +241,21 @@ export interface BuiltModel {
   sourceConfig?: HfBertConfig;
 }
 
+/** Called with the model's config before its weights are allocated: throws to refuse a run that cannot fit. */
+export type MemoryGate = (shape: TrainingShape) => void;
+
 export async function buildModel(
   c: FineTuneConfig,
   baseDir: string,
   tokenizer: Tokenizer,
   labels: LabelMap | undefined,
   hub: HubOptions = {},
+  gate: MemoryGate = () => undefined,
 ): Promise<BuiltModel> {
   const head = headOf(c.task);
   const numLabels = labels?.labels.length ?? 2;
   const seed = c.training.seed;
-  const fits = (config: BertConfig, file?: string) =>
-    checkMemoryFits({ config, head, numLabels, ...stepShape(c) }, tf.getBackend(), file);
+  const fits = (config: BertConfig) => gate({ config, head, numLabels, ...stepShape(c) });
   // The head's problem type travels in its config, as in HF (and so reaches the replica threads with it).
   const withTask = (config: BertConfig): BertConfig =>
     labels && head === 'sequence-classification' ? { ...config, problem_type: labels.problemType } : config;
@@ -276,7 +280,7 @@ export async function buildModel(
   // Shapes from the safetensors headers and the memory a step needs are checked before anything is allocated:
   // a config.json that disagrees with its weights must not cost gigabytes to find out.
   await checkWeightShapes(folder, cfg, head, numLabels);
-  fits(cfg, folder.configFile);
+  fits(cfg);
   const model = BertModel.create(cfg, head, { numLabels, seed });
   try {
     const sd = toStateDict(await loadStateDict(folder));
@@ -309,31 +313,43 @@ const CLASSIFIER_OUT = [
 const isClassifierOut = (name: string) => CLASSIFIER_OUT.includes(name);
 
 /** The batch a training step holds, and which parameters train. */
-function stepShape(c: FineTuneConfig): Pick<TrainingShape, 'batchSize' | 'seqLength' | 'trainable'> {
+function stepShape(c: FineTuneConfig): Omit<TrainingShape, 'config' | 'head' | 'numLabels' | 'threads'> {
   return {
     batchSize: c.training.per_device_train_batch_size,
     seqLength: c.data.max_length,
     trainable: trainablePredicate(c),
+    accumulation: c.training.gradient_accumulation_steps,
+    ...(c.task === 'masked-lm' ? { mlmProbability: c.data.mlm_probability } : {}),
   };
 }
 
 /**
- * Refuses a model whose training step would not fit: 4 GiB of WebAssembly heap, or the machine's free memory.
- * Better a clear error now than an out-of-memory kill (exit code 137) or a swapping machine later.
+ * The memory verdict of a run before anything is allocated (common/memoryCheck.ts): a step that cannot fit the
+ * backend is refused here with the largest batch that fits, better than an out-of-memory kill (exit code 137),
+ * `memory access out of bounds` or a swapping machine later. Returns the verdict otherwise (the caller warns
+ * when it is near a ceiling).
  */
-export function checkMemoryFits(shape: TrainingShape, backend: string, file?: string, freeBytes = os.freemem()): void {
-  const estimate = estimateForShape(shape);
-  const ceiling = memoryCeiling(backend, freeBytes);
-  if (estimate.total <= ceiling.bytes) return;
+export function checkTrainingMemory(shape: TrainingShape, backend: BackendCeilings, file?: string): MemoryVerdict {
+  const at = shapeEstimator(shape);
+  const v = checkMemory({
+    estimateAt: (batchSize) => at(batchSize, shape.seqLength),
+    batchSize: shape.batchSize,
+    maxLength: shape.seqLength,
+    accumulation: shape.accumulation ?? 1,
+    ceilings: backend.ceilings,
+    ...(backend.hint ? { backendHint: backend.hint } : {}),
+  });
+  if (v.level !== 'over') return v;
+  const e = v.estimate;
   const f = formatBytes;
-  const nativeHint = backend === 'wasm' ? '; or install @tensorflow/tfjs-node and use `backend: node`' : '';
-  const message = `training this model needs about ${f(estimate.total)}, but ${ceiling.why}`;
-  throw new FineTuneError('model-too-large', message, {
+  throw new FineTuneError('memory-exceeds-backend', v.message!, {
     ...(file !== undefined ? { file } : {}),
     detail:
-      `weights ${f(estimate.weights)}, gradients ${f(estimate.gradients)}, optimizer state ${f(estimate.optimizer)}, ` +
-      `activations ${f(estimate.activations)} (batch ${shape.batchSize} × ${shape.seqLength} tokens).`,
-    fix: `Lower per_device_train_batch_size or max_length, freeze lower layers, or use a smaller model${nativeHint}.`,
+      `estimate for this thread: weights ${f(e.weights)}, gradients ${f(e.gradients)}, optimizer state ` +
+      `${f(e.optimizer)}, activations ${f(e.activations)}` +
+      (e.workers ? `; worker threads ${f(e.workers)}` : '') +
+      `; a checkpoint save adds ${f(e.checkpointSpike)}; the whole process ${f(e.processTotal)}.`,
+    fix: v.fix!,
   });
 }
 

@@ -7,6 +7,7 @@
 import { FineTuneError } from '../../common/errors';
 import type { TrainerMessageOf } from '../../common/protocol';
 import type { RunFolder } from './runFolder';
+import { outOfMemoryError } from './outOfMemory';
 import { buildSession } from './trainBuild';
 import { finishRun } from './trainFinish';
 import { runLoop } from './trainLoop';
@@ -30,7 +31,9 @@ export async function train(o: TrainOptions): Promise<Done> {
       return await trainWithPytorch(o, created);
     }
     return await trainIn(o, created);
-  } catch (e) {
+  } catch (thrown) {
+    // Running out of memory is the user's to fix (a smaller batch), never an internal error.
+    const e = outOfMemoryError(thrown, o.loaded.config, o.backend) ?? thrown;
     if (downloadAborted(e, o)) return cancelledBeforeTraining(o, folder, t0);
     // Set-up can fail after the run folder exists (a bad checkpoint to resume, weights that do not fit):
     // run.json must then say failed, not running.

@@ -5,9 +5,9 @@
 import { bertParameters } from '../../common/bertParams';
 import { greaterIsBetter, normaliseMetricName } from '../../common/config/rules';
 import { buildModuleTree } from '../../common/moduleTree';
-import { lowestTrainableModule } from '../../common/memoryEstimate';
-import type { ModuleNode } from '../../common/protocol';
-import { checkStepFits } from '../gpu/memoryFit';
+import { backendForWorkers } from '../backend';
+import { backendCeilings } from '../gpu/memoryFit';
+import { trainerThreads } from '../parallel/threads';
 import type { BertModel } from '../model/bert';
 import { GradientAccumulator } from '../optim/accumulate';
 import { AdamW } from '../optim/adamw';
@@ -17,7 +17,8 @@ import { lrLambda, warmupSteps } from '../optim/schedule';
 import { Replicas } from '../parallel/replicas';
 import { loadModelWeights, readOptimizerSnapshot } from './checkpoint';
 import type { TrainerState } from '../../common/runFolder/trainerState';
-import { buildModel, headOf, trainablePredicate } from './setup';
+import { buildModel, checkTrainingMemory, headOf, trainablePredicate } from './setup';
+import type { MemoryGate } from './setup';
 import type { TrainOptions } from './trainOptions';
 import { emptyWindow } from './trainSession';
 import type { ResumePoint, RunData, RunOutput, Session } from './trainSession';
@@ -30,7 +31,8 @@ export async function buildSession(
   resume: ResumePoint | undefined,
 ): Promise<Session> {
   const c = d.config;
-  const built = await buildModel(c, d.baseDir, d.tokenizer, d.labels, d.hub.model).finally(d.hub.dispose);
+  const gate = memoryGate(o, out);
+  const built = await buildModel(c, d.baseDir, d.tokenizer, d.labels, d.hub.model, gate).finally(d.hub.dispose);
   const model = built.model;
   const isTrainable = trainablePredicate(c);
   const tree = buildModuleTree(bertParameters(model.config, headOf(c.task), model.numLabels), isTrainable);
@@ -50,35 +52,23 @@ export async function buildSession(
   const state = initialState(o, d);
   if (resume) await restore(resume, model, optimizer, state, out);
   const replicas = await startReplicas(o, model, out);
-  const tooBig = checkStepFits(stepShape(d, model, tree), o.backend, replicas?.threads ?? 1);
-  if (tooBig) {
-    await replicas?.close();
-    optimizer.dispose();
-    model.dispose();
-    throw tooBig;
-  }
   const s = sessionOf(o, t0, d, out, { model, isTrainable, optimizer, lambda, state, replicas });
   if (built.sourceConfig) s.sourceConfig = built.sourceConfig;
   return s;
 }
 
-/** What one training step holds, for the check against the backend's ceiling (trainer/gpu/memoryFit.ts). */
-function stepShape(d: RunData, model: BertModel, tree: ModuleNode) {
-  const c = model.config;
-  return {
-    hiddenSize: c.hidden_size,
-    numLayers: c.num_hidden_layers,
-    intermediateSize: c.intermediate_size,
-    numHeads: c.num_attention_heads,
-    vocabSize: c.vocab_size,
-    numLabels: model.numLabels,
-    head: model.head,
-    batchSize: d.config.training.per_device_train_batch_size,
-    seqLength: d.config.data.max_length,
-    totalParams: tree.total,
-    trainableParams: tree.trainable,
-    lowestTrainable: lowestTrainableModule(tree, c.num_hidden_layers),
-    mlmProbability: d.config.data.mlm_probability,
+/**
+ * The memory check before the model is allocated: on the backend this run uses, with the worker threads it will
+ * start (trainer/parallel/threads.ts). A run that cannot fit is refused there; one near a ceiling is warned about.
+ */
+function memoryGate(o: TrainOptions, out: RunOutput): MemoryGate {
+  const threads = backendForWorkers() ? trainerThreads() : 1;
+  const ceilings = backendCeilings(o.backend, { threads });
+  // The error names the run's config (where the batch size is set), not the model's config.json.
+  return (shape) => {
+    const v = checkTrainingMemory({ ...shape, threads }, ceilings, o.loaded.file);
+    if (ceilings.note) out.log('info', ceilings.note);
+    if (v.level === 'near') out.log('warn', `${v.message} ${v.fix}`);
   };
 }
 

@@ -25,7 +25,11 @@ export async function runLoop(s: Session): Promise<RunStatusAtEnd> {
   const p = s.progress;
   // A GPU out-of-memory or lost device ends the run with the sizes to lower (trainer/gpu/faults.ts).
   const c = s.data.config;
-  const sizes = { batchSize: c.training.per_device_train_batch_size, maxLength: c.data.max_length };
+  const sizes = {
+    batchSize: c.training.per_device_train_batch_size,
+    maxLength: c.data.max_length,
+    backend: s.o.backend.name,
+  };
   while (p.step < s.data.plan.totalSteps) {
     const started = Date.now();
     const { loss, gradNorm, factor } = await withGpuFaults(sizes, () => trainStep(s, p.step));

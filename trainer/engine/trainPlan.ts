@@ -17,6 +17,7 @@ import { readTrainerState } from './checkpoint';
 import { cleanStaleFiles } from '../../common/runFolder/staleFiles';
 import { resumeHome, RunFolder, runsRoot } from './runFolder';
 import { DataPlan } from './schedulePlan';
+import { reportsToTensorBoard, tensorBoardSink } from '../tensorboard/reportTo';
 import { chooseLabels, encodeRows, readRows, resolveTokenizer } from './setup';
 import { checkResumeProblemType, runProblemType } from './problemTypeCheck';
 import type { TrainOptions } from './trainOptions';
@@ -106,6 +107,14 @@ export async function openRun(
   if (home && 'reason' in home) out.log('info', `This resume starts a new run folder: ${home.reason}.`);
   await cleanLeftovers(out, runsRoot(o.loaded.file, d.config), resumeDir);
   if (resumeDir && !resume) resume = await readResumePoint(o, d, resumeDir);
+  if (reportsToTensorBoard(d.config)) {
+    const tb = tensorBoardSink(rf.dir, resume?.state.global_step);
+    rf.reportTo(tb);
+    out.log(
+      'info',
+      `TensorBoard: ${path.basename(tb.file)} in the run folder (tensorboard --logdir ${path.dirname(rf.dir)}).`,
+    );
+  }
   const totalSteps = d.plan.totalSteps;
   await rf.update({ backend: o.backend, totalSteps, ...(resume ? { resumedFrom: resume.dir } : {}) });
   out.emit(planMessage(rf, d, resume));

@@ -11,6 +11,11 @@ import type { GpuFault } from './webgpuBackend';
 export interface FaultContext {
   batchSize: number;
   maxLength: number;
+  /**
+   * The backend the work runs on: a thrown error is read as a GPU fault only on webgpu (or when not said), so
+   * that a WebAssembly out-of-memory is not reported as the GPU's (trainer/engine/outOfMemory.ts reports it).
+   */
+  backend?: string;
 }
 
 const OOM =
@@ -57,7 +62,7 @@ export async function withGpuFaults<T>(c: FaultContext, work: () => Promise<T>):
   try {
     out = await work();
   } catch (e) {
-    const f = takeGpuFault() ?? faultFromError(e);
+    const f = takeGpuFault() ?? (c.backend === undefined || c.backend === 'webgpu' ? faultFromError(e) : null);
     throw f && !(e instanceof FineTuneError) ? gpuFaultError(f, c) : e;
   }
   const f = takeGpuFault();

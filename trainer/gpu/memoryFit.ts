@@ -1,70 +1,96 @@
 /**
- * Whether a training step fits the backend before the first step runs, so that a model too large for the
- * machine fails in seconds with what to lower, not after minutes with `memory access out of bounds [internal]`.
- * - WASM: every tensor lives in one WebAssembly heap of at most 4 GiB. The estimate (common/memoryEstimate.ts)
- *   leaves kernel temporaries out, so a run it puts over the ceiling cannot fit.
- * - WebGPU: the API reports no total GPU memory, but one kernel can bind at most maxStorageBufferBindingSize
- *   bytes and one buffer holds at most maxBufferSize: the largest tensor of the step must fit both. A run that
- *   still exhausts the GPU's memory is caught when it happens (faults.ts).
+ * The ceilings of the backend a run trains on, for the check before the first step (common/memoryCheck.ts), so
+ * that a run too large for the machine fails in seconds with what to lower, not after minutes with
+ * `memory access out of bounds [internal]`:
+ * - WASM: every tensor of a thread lives in its WebAssembly heap, at most 4 GiB, this thread's and each worker's.
+ * - WebGPU: one buffer holds at most maxBufferSize bytes and a kernel binds at most maxStorageBufferBindingSize:
+ *   the step's largest tensor must fit both. WebGPU reports no total GPU memory: FINETUNE_GPU_MEMORY gives the
+ *   budget (`8GiB`), and a software adapter's memory is the machine's. A run that still exhausts the GPU is
+ *   caught when it happens (faults.ts).
+ * - Every backend but a hardware GPU: the whole process against the machine's free memory, which
+ *   FINETUNE_IGNORE_FREE_MEMORY=1 turns into a warning.
  */
-import { FineTuneError } from '../../common/errors';
-import { estimateTrainingMemory, formatBytes, WASM_HEAP_BYTES } from '../../common/memoryEstimate';
-import type { MemoryInput } from '../../common/memoryEstimate';
+import * as os from 'node:os';
+import { freeMemoryCeiling, IGNORE_FREE_MEMORY_ENV, wasmCeilings } from '../../common/memoryCheck';
+import type { Ceiling } from '../../common/memoryCheck';
+import { formatBytes } from '../../common/memoryEstimate';
 import type { BackendInfo } from '../../common/protocol';
 
-export interface StepShape extends MemoryInput {
-  /** masked-lm: the fraction of positions scored (their logits span the whole vocabulary). */
-  mlmProbability?: number;
+/** The GPU memory budget for webgpu runs, e.g. `8GiB`, `7.5G` or a number of bytes. */
+export const GPU_MEMORY_ENV = 'FINETUNE_GPU_MEMORY';
+
+const UNITS: ReadonlyMap<string, number> = new Map([
+  ['', 1],
+  ['b', 1],
+  ['k', 1024],
+  ['kb', 1024],
+  ['kib', 1024],
+  ['m', 1024 ** 2],
+  ['mb', 1024 ** 2],
+  ['mib', 1024 ** 2],
+  ['g', 1024 ** 3],
+  ['gb', 1024 ** 3],
+  ['gib', 1024 ** 3],
+]);
+
+/** `8GiB` → bytes; undefined for anything else. */
+export function parseBytes(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = m ? UNITS.get(m[2]!.toLowerCase()) : undefined;
+  if (!m || unit === undefined) return undefined;
+  const n = Number(m[1]) * unit;
+  return n > 0 && Number.isFinite(n) ? Math.floor(n) : undefined;
 }
 
-/** The step's largest tensors by name, in bytes. */
-export function largestTensors(m: StepShape): { what: string; bytes: number }[] {
-  const { batchSize: B, seqLength: S, hiddenSize: H, intermediateSize: I, numHeads: a, vocabSize: V } = m;
-  const out = [
-    { what: `the word embeddings [${V}, ${H}]`, bytes: 4 * V * H },
-    { what: `the attention scores [${B}, ${a}, ${S}, ${S}]`, bytes: 4 * B * a * S * S },
-    { what: `the feed-forward activations [${B * S}, ${I}]`, bytes: 4 * B * S * I },
-  ];
-  if (m.head === 'masked-lm') {
-    const rows = Math.ceil(B * S * (m.mlmProbability ?? 0.15));
-    out.push({ what: `the masked-LM logits [about ${rows}, ${V}]`, bytes: 4 * rows * V });
-  }
-  return out.sort((x, y) => y.bytes - x.bytes);
+/** Memory a new allocation can get: the cgroup's limit counts where there is one (a container). */
+export function availableMemory(): number {
+  const p = process as { availableMemory?: () => number };
+  const available = typeof p.availableMemory === 'function' ? p.availableMemory() : 0;
+  return available > 0 ? Math.min(available, os.freemem() || available) : os.freemem();
 }
 
-const LOWER =
-  'Lower per_device_train_batch_size (raise gradient_accumulation_steps to keep the effective batch) or ' +
-  'max_length, or freeze the lower layers.';
+export interface BackendCeilings {
+  ceilings: Ceiling[];
+  /** What else the user can do, for the fix. */
+  hint?: string;
+  /** Said once in the run log when a ceiling is unknown (a GPU without FINETUNE_GPU_MEMORY). */
+  note?: string;
+}
 
-/** Null when the step fits what the backend can hold, else the error to end the run with. */
-export function checkStepFits(m: StepShape, backend: BackendInfo, threads = 1): FineTuneError | null {
-  const sizes = `batch size ${m.batchSize}, max_length ${m.seqLength}`;
+export interface CeilingInputs {
+  threads: number;
+  env?: NodeJS.ProcessEnv;
+  freeBytes?: number;
+}
+
+export function backendCeilings(backend: BackendInfo, i: CeilingInputs): BackendCeilings {
+  const env = i.env ?? process.env;
+  const free = freeMemoryCeiling(i.freeBytes ?? availableMemory(), env[IGNORE_FREE_MEMORY_ENV] === '1');
   if (backend.name === 'wasm') {
-    // Worker threads each hold a shard of the batch in a heap of their own; this thread holds the optimizer too.
-    const perThread = { ...m, batchSize: Math.ceil(m.batchSize / Math.max(1, threads)) };
-    const e = estimateTrainingMemory(perThread);
-    if (e.total <= WASM_HEAP_BYTES) return null;
-    return new FineTuneError(
-      'memory-exceeds-backend',
-      `One training step at ${sizes} needs about ${formatBytes(e.total)}, over the WebAssembly backend's ` +
-        `${formatBytes(WASM_HEAP_BYTES)} heap.`,
-      {
-        detail:
-          `weights ${formatBytes(e.weights)}, gradients ${formatBytes(e.gradients)}, optimizer ` +
-          `${formatBytes(e.optimizer)}, activations ${formatBytes(e.activations)}`,
-        fix: `${LOWER} A GPU (backend: webgpu) has no such ceiling.`,
-      },
-    );
+    return {
+      ceilings: [...wasmCeilings(i.threads), free],
+      hint: 'A GPU (backend: webgpu) or native TensorFlow (backend: node) has no 4 GiB ceiling.',
+    };
   }
   const a = backend.adapter;
-  if (backend.name !== 'webgpu' || !a) return null;
+  if (backend.name !== 'webgpu' || !a) return { ceilings: [free] };
   const limit = Math.min(a.maxStorageBufferBindingSize, a.maxBufferSize);
-  const big = largestTensors(m)[0]!;
-  if (big.bytes <= limit) return null;
-  return new FineTuneError(
-    'memory-exceeds-backend',
-    `At ${sizes}, ${big.what} take ${formatBytes(big.bytes)}, more than the GPU (${a.description}) lets one ` +
-      `kernel use (maxStorageBufferBindingSize ${formatBytes(a.maxStorageBufferBindingSize)}).`,
-    { fix: LOWER },
-  );
+  const buffer: Ceiling = {
+    kind: 'buffer',
+    bytes: limit,
+    name: `what the GPU (${a.description}) lets one kernel bind (maxStorageBufferBindingSize ${formatBytes(limit)})`,
+  };
+  // A software adapter (llvmpipe) keeps its buffers in the machine's memory.
+  if (a.software) return { ceilings: [buffer, { ...free, kind: 'heap' }] };
+  const budget = parseBytes(env[GPU_MEMORY_ENV] ?? '');
+  if (budget === undefined) {
+    const note = `WebGPU does not report the GPU's memory: set ${GPU_MEMORY_ENV} (e.g. 8GiB) to check runs against it.`;
+    return { ceilings: [buffer], note };
+  }
+  const device: Ceiling = {
+    kind: 'heap',
+    bytes: budget,
+    name: `the GPU memory budget of ${formatBytes(budget)} (${GPU_MEMORY_ENV})`,
+  };
+  return { ceilings: [buffer, device] };
 }
