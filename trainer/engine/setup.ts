@@ -17,6 +17,7 @@ import type { LabelMap } from '../data/labels';
 import { readDataset } from '../../files/data/readDataset';
 import type { DatasetRow } from '../../files/data/readDataset';
 import { splitTrainValidation } from '../data/split';
+import { readHubRows } from '../data/hubRows';
 import type { BertConfig as HfBertConfig } from '../../files/hf/bertConfig';
 import { id2labelList } from '../../files/hf/bertConfig';
 import { loadStateDict, readParameterInfo, resolveModelFolder } from '../hf/modelFolder';
@@ -137,10 +138,18 @@ export interface DataRows {
   validation: DatasetRow[];
   test: DatasetRow[];
   files: { train: string; validation?: string; test?: string };
+  /** A Hub data set's ClassLabel names in id order: the label ids the data set uses. */
+  labelNames?: string[];
   warnings: string[];
 }
 
-export async function readRows(c: FineTuneConfig, baseDir: string): Promise<DataRows> {
+/** The rows of a run: from its data files, or from the Hub data set `data.dataset_name`. */
+export async function readRows(c: FineTuneConfig, baseDir: string, hub: HubOptions = {}): Promise<DataRows> {
+  if (c.data.dataset_name !== undefined) return readHubRows(c, hub);
+  return readFileRows(c, baseDir, c.data.train_file as string);
+}
+
+async function readFileRows(c: FineTuneConfig, baseDir: string, trainFileName: string): Promise<DataRows> {
   const opts = {
     textColumn: c.data.text_column,
     ...(c.data.text_pair_column !== undefined ? { textPairColumn: c.data.text_pair_column } : {}),
@@ -153,8 +162,8 @@ export async function readRows(c: FineTuneConfig, baseDir: string): Promise<Data
       warnings.push(`${w.file ?? ds.file}${w.line ? `:${w.line}` : ''}: warning: ${w.message}`);
     return ds.rows;
   };
-  const trainFile = path.resolve(baseDir, c.data.train_file);
-  let train = await read(c.data.train_file);
+  const trainFile = path.resolve(baseDir, trainFileName);
+  let train = await read(trainFileName);
   if (c.task === 'text-classification') {
     checkLabelCount(train, { maxLabels: c.data.max_labels, file: trainFile, column: c.data.label_column });
   }
@@ -181,8 +190,12 @@ export async function readRows(c: FineTuneConfig, baseDir: string): Promise<Data
  * The label map of a classification run: the pre-trained model's own order when its labels are exactly the
  * data's (so a trained head is reused), otherwise the data's labels in a stable order.
  */
-export function chooseLabels(rows: readonly DatasetRow[], pretrained?: Record<string, string>): LabelMap {
-  const fromData = buildLabelMap(rows.map((r) => r.label ?? ''));
+export function chooseLabels(
+  rows: readonly DatasetRow[],
+  pretrained?: Record<string, string>,
+  classNames?: readonly string[],
+): LabelMap {
+  const fromData = classNames ? labelMapFrom(classNames) : buildLabelMap(rows.map((r) => r.label ?? ''));
   const names = pretrainedLabels(pretrained);
   if (names) {
     const same = names.length === fromData.labels.length && fromData.labels.every((l) => names.includes(l));

@@ -38,14 +38,14 @@ async function encodeData(o: TrainOptions, c: FineTuneConfig, hub: RunHubOptions
   const t = c.training;
   const baseDir = o.loaded.dir;
   const { tokenizer } = await resolveTokenizer(c.model.tokenizer ?? c.model.name_or_path!, baseDir, hub.tokenizer);
-  const rows = await readRows(c, baseDir);
+  const rows = await readRows(c, baseDir, hub.tokenizer);
   let labels: LabelMap | undefined;
   if (c.task === 'text-classification') {
     const pretrained =
       c.mode === 'fine-tune'
         ? (await resolveModelFolder(c.model.name_or_path!, { ...hub.model, baseDir })).config.id2label
         : undefined;
-    labels = chooseLabels(rows.train, pretrained);
+    labels = chooseLabels(rows.train, pretrained, rows.labelNames);
   }
   const encode = (r: typeof rows.train, f: string | undefined) =>
     encodeRows(r, tokenizer, c.data.max_length, labels, f ?? rows.files.train);
