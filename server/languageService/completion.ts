@@ -12,6 +12,8 @@ import { configSchema } from '../../common/config/schema';
 import type { FineTuneConfig } from '../../common/config/schema';
 import type { FieldSpec } from '../../common/config/spec';
 import { describeType } from '../../common/config/spec';
+import { hubDatasetQuery } from '../../common/config/fileChecks';
+import type { ConfigFileHost } from '../../common/config/fileChecks';
 import { formatCount } from '../../common/moduleTree';
 import type { CursorContext } from './cursorContext';
 import { cursorContext } from './cursorContext';
@@ -194,17 +196,13 @@ async function stringItems(
     const files = ws ? await withTimeout(ws.dataFiles(), ctx.timeoutMs, []) : [];
     return files.map((f) => ({ label: relative(ctx, f), kind: CompletionItemKind.File, detail: 'data file' }));
   }
-  if (spec.kind === 'column' && config && ctx.host && config.data.train_file) {
-    const host = ctx.host;
-    const cols = await withTimeout(host.readColumns(host.resolve(config.data.train_file)), ctx.timeoutMs, {
-      ok: false,
-      reason: 'timeout',
-    } as const);
-    if (!cols.ok) return [];
-    return cols.value.map((c) => ({
+  if (spec.kind === 'column' && config && ctx.host) {
+    const found = await withTimeout(configColumns(config, ctx.host), ctx.timeoutMs, undefined);
+    if (found === undefined) return [];
+    return found.columns.map((c) => ({
       label: c,
       kind: CompletionItemKind.Field,
-      detail: `column of ${config.data.train_file}`,
+      detail: `column of ${found.source}`,
     }));
   }
   return items;
@@ -259,4 +257,20 @@ async function patternItems(ctx: ServiceContext, keyPath: string[]): Promise<Com
     });
   }
   return items;
+}
+
+/** The columns the config's column keys choose from: its training file's, or its cached Hub data set's. */
+async function configColumns(
+  config: FineTuneConfig,
+  host: ConfigFileHost,
+): Promise<{ columns: string[]; source: string } | undefined> {
+  const query = hubDatasetQuery(config);
+  if (query !== undefined) {
+    const cols = await host.hubDatasetColumns?.(query);
+    const source = `${query.name} (${query.config ?? 'default'}, ${query.split}), cached`;
+    return cols?.ok ? { columns: cols.value, source } : undefined;
+  }
+  if (config.data.train_file === undefined) return undefined;
+  const cols = await host.readColumns(host.resolve(config.data.train_file));
+  return cols.ok ? { columns: cols.value, source: config.data.train_file } : undefined;
 }
