@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { CompletionItem } from 'vscode-languageserver';
+import { DiagnosticSeverity } from 'vscode-languageserver';
 import { createLanguageService } from '../../server/languageService/service';
 import { nodeConfigHost } from '../../files/configHost';
 import { glueParquet, pairRows } from '../fixtures/parquetFixtures';
@@ -74,14 +75,18 @@ describe('columns of a cached Hub data set', () => {
     const diagnostics = await service().doValidation(doc(CONFIG('glue-org/glue2', 'sentence')));
     const missing = diagnostics.filter((d) => d.code === 'missing-column');
     assert.equal(missing.length, 1, JSON.stringify(diagnostics));
-    assert.match(missing[0]!.message, /glue-org\/glue2 \(mrpc, train\) has no column `sentence`.*`sentence1`/);
+    const message = missing[0]!.message;
+    assert.match(
+      typeof message === 'string' ? message : message.value,
+      /glue-org\/glue2 \(mrpc, train\) has no column `sentence`.*`sentence1`/,
+    );
   });
 
   it('a data set that is not cached: no columns, no diagnostic, no download', async () => {
     assert.deepEqual(await complete(CONFIG('glue-org/absent', '|')), []);
     const diagnostics = await service().doValidation(doc(CONFIG('glue-org/absent', 'sentence')));
     assert.deepEqual(
-      diagnostics.filter((d) => d.severity === 'error'),
+      diagnostics.filter((d) => d.severity === DiagnosticSeverity.Error),
       [],
     );
   });
