@@ -9,35 +9,19 @@ import { configSchema } from '../../common/config/schema';
 import { readParquetSplit } from '../../files/data/parquetDataset';
 import type { ParquetSplit } from '../../files/data/parquetDataset';
 import { DEFAULT_DATASET_CONFIG } from '../../files/hf/datasetSplits';
-import type { DatasetRow } from '../../files/data/readDataset';
+import type { DataRows } from '../engine/setup';
 import { fetchHubDataset } from '../hf/hubDataset';
 import type { HubOptions } from '../hf/hub';
 import { checkLabelCount } from './labels';
 import { splitTrainValidation } from './split';
 
-export interface HubRows {
-  train: DatasetRow[];
-  validation: DatasetRow[];
-  test: DatasetRow[];
-  /** The first file of each split, for messages that name a file. */
-  files: { train: string; validation?: string; test?: string };
-  /** The label column's ClassLabel names in id order, when it is one. */
-  labelNames?: string[];
-  warnings: string[];
-}
-
 const defaults = configSchema.fields.data.fields;
 
-export async function readHubRows(c: FineTuneConfig, hub: HubOptions): Promise<HubRows> {
+export async function readHubRows(c: FineTuneConfig, hub: HubOptions): Promise<DataRows> {
   const d = c.data;
   const name = d.dataset_name as string;
   const config = d.dataset_config_name ?? DEFAULT_DATASET_CONFIG;
-  const explicit = (split: string, key: 'validation_split_name' | 'test_split_name') => split !== defaults[key].default;
-  const splits = [
-    { name: d.train_split_name, required: true },
-    { name: d.validation_split_name, required: explicit(d.validation_split_name, 'validation_split_name') },
-    { name: d.test_split_name, required: explicit(d.test_split_name, 'test_split_name') },
-  ];
+  const splits = splitsToFetch(c);
   const fetched = await fetchHubDataset(
     { name, config, ...(d.revision !== undefined ? { revision: d.revision } : {}), splits },
     { ...hub, revision: undefined },
@@ -62,7 +46,7 @@ export async function readHubRows(c: FineTuneConfig, hub: HubOptions): Promise<H
   if (c.task === 'text-classification') {
     checkLabelCount(train.rows, { maxLabels: d.max_labels, file: train.file, column: d.label_column });
   }
-  const out: HubRows = {
+  const out: DataRows = {
     train: train.rows,
     validation: [],
     test: [],
@@ -83,7 +67,18 @@ export async function readHubRows(c: FineTuneConfig, hub: HubOptions): Promise<H
   return out;
 }
 
-async function addValidation(out: HubRows, c: FineTuneConfig, split: (ParquetSplit & { file: string }) | undefined) {
+/** Train always; validation and test when the data set has them, or when the config names them. */
+function splitsToFetch(c: FineTuneConfig): { name: string; required: boolean }[] {
+  const d = c.data;
+  const named = (key: 'validation_split_name' | 'test_split_name') => d[key] !== defaults[key].default;
+  return [
+    { name: d.train_split_name, required: true },
+    { name: d.validation_split_name, required: named('validation_split_name') },
+    { name: d.test_split_name, required: named('test_split_name') },
+  ];
+}
+
+async function addValidation(out: DataRows, c: FineTuneConfig, split: (ParquetSplit & { file: string }) | undefined) {
   if (split !== undefined && split.rows.length > 0) {
     out.validation = split.rows;
     out.files.validation = split.file;
