@@ -7,6 +7,8 @@ import * as path from 'node:path';
 import type { ConfigFileHost, Lookup, ModelInfo } from '../common/config/fileChecks';
 import type { ParamInfo } from '../common/bertParams';
 import { readSample, summarizeSample } from './data/sample';
+import { readParquetInfo } from './data/parquet';
+import { cachedSplitFiles } from './hf/datasetSplits';
 import { readBertConfig } from './hf/bertConfig';
 import { familyOf } from '../common/modelFamilies';
 import { readSafetensorsHeader } from './hf/safetensors';
@@ -129,6 +131,16 @@ export function nodeConfigHost(configDir: string): ConfigFileHost {
       if ((await pathExists(path.join(dir, 'tokenizer.json'))) || (await pathExists(path.join(dir, 'vocab.txt'))))
         return { ok: true, value: true };
       return { ok: false, reason: `${nameOrPath} has neither tokenizer.json nor vocab.txt.` };
+    },
+    async hubDatasetColumns(q) {
+      try {
+        const files = await cachedSplitFiles(q);
+        return files === undefined
+          ? undefined
+          : { ok: true, value: (await readParquetInfo(files[0] as string)).columns };
+      } catch (e) {
+        return failure(e);
+      }
     },
   };
 }

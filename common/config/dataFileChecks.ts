@@ -7,6 +7,7 @@ import { shown } from '../shown';
 import { didYouMean } from '../textDistance';
 import type { ConfigDiagnostic, ConfigFix } from './diagnostic';
 import type { ColumnSample, ConfigFileHost } from './fileChecks';
+import { hubDatasetQuery } from './fileChecks';
 import { diag } from './makeDiagnostic';
 import type { FineTuneConfig } from './schema';
 import type { ConfigDocument } from './yamlDoc';
@@ -32,6 +33,13 @@ export async function checkDataFiles(
     (k) => c.data[k] !== undefined && doc.pair(['data', k]) !== undefined,
   );
   for (const k of keys) out.push(...(await checkDataFile(c, k, doc, host, signal)));
+  const query = hubDatasetQuery(c);
+  if (query !== undefined && host.hubDatasetColumns !== undefined && doc.pair(['data', 'dataset_name'])) {
+    // Only a cached data set is checked: the language server never downloads.
+    const cols = await host.hubDatasetColumns(query);
+    const source = `${query.name} (${query.config ?? 'default'}, ${query.split})`;
+    if (cols?.ok) out.push(...missingColumns(c, 'dataset_name', source, cols.value, doc));
+  }
   return out;
 }
 
@@ -63,7 +71,7 @@ async function checkDataFile(
     const severity = cols.code === 'data-sample-too-long' ? 'info' : 'error';
     return [diag(severity, 'data-unreadable', `\`data.${k}\`: ${cols.reason}`, ['data', k], doc, [], 'value')];
   }
-  const out = [...missingColumns(c, k, cols.value, doc), ...repeatedColumns(c, k, cols.value, doc)];
+  const out = [...missingColumns(c, k, written, cols.value, doc), ...repeatedColumns(c, k, cols.value, doc)];
   if (k === 'train_file' && c.task === 'text-classification' && cols.value.includes(c.data.label_column)) {
     const sample = await host.sampleColumns(abs, signal);
     if (sample.ok) out.push(...labelColumnChecks(c, sample.value, doc));
@@ -73,7 +81,8 @@ async function checkDataFile(
 
 function missingColumns(
   c: FineTuneConfig,
-  k: DataFileKey,
+  k: DataFileKey | 'dataset_name',
+  source: string,
   columns: readonly string[],
   doc: ConfigDocument,
 ): ConfigDiagnostic[] {
@@ -90,7 +99,7 @@ function missingColumns(
     const s = didYouMean(name, columns);
     const written = doc.pair(['data', col]) !== undefined;
     const guess = s ? ` Did you mean \`${shown(s)}\`?` : '';
-    const message = `${c.data[k]} has no column \`${name}\` (${col}); its columns are ${listed}.${guess}`;
+    const message = `${source} has no column \`${name}\` (${col}); its columns are ${listed}.${guess}`;
     const fixes = s && written ? [useColumn(doc, col, s)] : [];
     out.push(diag('error', 'missing-column', message, written ? ['data', col] : ['data', k], doc, fixes, 'value'));
   }

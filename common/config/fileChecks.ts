@@ -63,6 +63,28 @@ export interface ConfigFileHost {
   localModel(nameOrPath: string): Promise<Lookup<ModelInfo> | undefined>;
   /** Whether a tokenizer folder is usable; `undefined` when not local (maybe a Hub id). */
   localTokenizer(nameOrPath: string): Promise<Lookup<true> | undefined>;
+  /** Columns of a Hub data set's split in the shared Hub cache; `undefined` when not cached (never downloads). */
+  hubDatasetColumns?(q: HubDatasetQuery): Promise<Lookup<string[]> | undefined>;
+}
+
+/** A split of a Hub data set, as `data.dataset_name`, `dataset_config_name` and `revision` name it. */
+export interface HubDatasetQuery {
+  name: string;
+  config?: string;
+  revision?: string;
+  split: string;
+}
+
+/** The split whose columns the config's column keys name: the training split of its Hub data set. */
+export function hubDatasetQuery(c: FineTuneConfig): HubDatasetQuery | undefined {
+  const d = c.data;
+  if (d.dataset_name === undefined) return undefined;
+  return {
+    name: d.dataset_name,
+    split: d.train_split_name,
+    ...(d.dataset_config_name !== undefined ? { config: d.dataset_config_name } : {}),
+    ...(d.revision !== undefined ? { revision: d.revision } : {}),
+  };
 }
 
 /** A model or tokenizer reference meant as a path (not a Hub id), relative to the config's folder. */

@@ -76,13 +76,18 @@ function fieldSchema(s: FieldSpec): JsonSchema {
 function sectionSchema(spec: SectionSpec<unknown>, out: JsonSchema): JsonSchema {
   const properties: JsonSchema = {};
   const required: string[] = [];
+  const eitherOr: JsonSchema[] = [];
   for (const [k, f] of Object.entries(spec.fields as Record<string, FieldSpec>)) {
     properties[k] = fieldSchema(f);
-    if (f.required) required.push(k);
+    if (f.required && f.requiredUnless !== undefined)
+      eitherOr.push({ anyOf: [{ required: [k] }, { required: [f.requiredUnless] }] });
+    else if (f.required) required.push(k);
   }
   out['type'] = 'object';
   out['properties'] = properties;
   if (required.length) out['required'] = required;
+  if (eitherOr.length === 1) Object.assign(out, eitherOr[0]);
+  else if (eitherOr.length > 1) out['allOf'] = eitherOr;
   out['additionalProperties'] = false;
   return out;
 }

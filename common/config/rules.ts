@@ -13,6 +13,7 @@ import { estimateForShape, formatBytes, WASM_HEAP_BYTES } from '../memoryEstimat
 import { isFrozen } from '../freeze';
 import { headFor } from './fileChecks';
 import { columnRules } from './columnRules';
+import { dataSourceRules } from './dataSourceRules';
 
 /** The vocabulary assumed when `vocab_size` is left to the tokenizer: BERT's own, 30,522 tokens. */
 const DEFAULT_VOCAB_SIZE = 30_522;
@@ -26,7 +27,10 @@ export function greaterIsBetter(c: FineTuneConfig): boolean {
 }
 
 export function hasValidation(c: FineTuneConfig): boolean {
-  return c.data.validation_file !== undefined || c.data.validation_split !== undefined;
+  // A Hub data set is assumed to have its validation split; the trainer says so when it has none.
+  return (
+    c.data.validation_file !== undefined || c.data.validation_split !== undefined || c.data.dataset_name !== undefined
+  );
 }
 
 export function crossFieldRules(
@@ -38,6 +42,7 @@ export function crossFieldRules(
   const has = (...path: string[]) => doc.pair(path) !== undefined;
   const t = c.training;
   if (!raw['mode']) return out; // `missing-required` already says it.
+  out.push(...dataSourceRules(c, doc));
 
   // Mode and model source.
   if (c.mode === 'fine-tune') {

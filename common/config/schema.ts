@@ -78,9 +78,15 @@ export interface ModelConfig {
 }
 
 export interface DataConfig {
-  train_file: string;
+  train_file?: string;
   validation_file?: string;
   test_file?: string;
+  dataset_name?: string;
+  dataset_config_name?: string;
+  revision?: string;
+  train_split_name: string;
+  validation_split_name: string;
+  test_split_name: string;
   validation_split?: number;
   split_seed: number;
   text_column: string;
@@ -398,7 +404,9 @@ export const configSchema: SectionSpec<FineTuneConfig> = {
           type: 'string',
           kind: 'data-file',
           required: true,
-          description: 'Training data: a CSV, TSV, JSONL or JSON file, relative to the config file.',
+          requiredUnless: 'dataset_name',
+          description:
+            'Training data: a CSV, TSV, JSONL or JSON file, relative to the config file. Or name a Hub data set with `dataset_name` instead.',
         },
         validation_file: {
           type: 'string',
@@ -409,6 +417,49 @@ export const configSchema: SectionSpec<FineTuneConfig> = {
           type: 'string',
           kind: 'data-file',
           description: 'Test data, evaluated once at the end of training.',
+        },
+        dataset_name: {
+          type: 'string',
+          kind: 'dataset',
+          description:
+            "A data set on the Hugging Face Hub (`nyu-mll/glue`), read from the Hub's Parquet files and cached like models; instead of `train_file`.",
+          hf: 'datasets.load_dataset(path)',
+          examples: ['nyu-mll/glue', 'stanfordnlp/imdb'],
+        },
+        dataset_config_name: {
+          type: 'string',
+          kind: 'dataset-config',
+          description:
+            'The configuration (subset) of `dataset_name`, e.g. `mrpc` of `nyu-mll/glue`. Default `default`.',
+          hf: 'datasets.load_dataset(name)',
+          examples: ['mrpc', 'sst2', 'cola', 'default'],
+        },
+        revision: {
+          type: 'string',
+          description:
+            "The revision of `dataset_name` to read: a branch, tag or commit whose files are Parquet. Default `refs/convert/parquet`, the Hub's own Parquet conversion; a commit of it pins the data.",
+          hf: 'datasets.load_dataset(revision)',
+          examples: ['refs/convert/parquet', 'main'],
+        },
+        train_split_name: {
+          type: 'string',
+          default: 'train',
+          description: 'The split of `dataset_name` to train on.',
+          hf: 'run_classification.py train_split_name',
+        },
+        validation_split_name: {
+          type: 'string',
+          default: 'validation',
+          description:
+            'The split of `dataset_name` to evaluate on. When the data set has no such split, `validation_split` (if set) holds out part of the training split.',
+          hf: 'run_classification.py validation_split_name',
+        },
+        test_split_name: {
+          type: 'string',
+          default: 'test',
+          description:
+            'The split of `dataset_name` evaluated at the end, if the data set has it and it is labelled (GLUE hides its test labels: -1).',
+          hf: 'run_classification.py test_split_name',
         },
         validation_split: {
           type: 'number',

@@ -15,6 +15,10 @@ export type ValueKind =
   | 'checkpoint'
   /** A column of the training data file. */
   | 'column'
+  /** A data set on the Hub (`org/name`). */
+  | 'dataset'
+  /** A configuration (subset) of the Hub data set. */
+  | 'dataset-config'
   /** A glob over parameter names. */
   | 'param-pattern'
   | 'folder';
@@ -27,6 +31,8 @@ interface Base<V> {
   hf?: string;
   kind?: ValueKind;
   required?: boolean;
+  /** With `required`: the sibling key that may stand in for this one (`train_file` or `dataset_name`). */
+  requiredUnless?: string;
   /** Examples for completion. */
   examples?: readonly V[];
   deprecated?: string;

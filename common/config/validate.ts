@@ -154,7 +154,7 @@ function missingRequired(
     const empty = !pair || pair.value === null || (isScalar(pair.value) && pair.value.value === null);
     if (f.type === 'section') {
       if (empty) missingRequired(f as SectionSpec<unknown>, undefined, [...path, k], document, list);
-    } else if (f.required && !pair) {
+    } else if (f.required && !pair && !(f.requiredUnless !== undefined && document.pair([...path, f.requiredUnless]))) {
       const example = f.type === 'enum' ? f.values[0]! : f.kind === 'data-file' ? 'train.csv' : '';
       list.add(() =>
         diag(

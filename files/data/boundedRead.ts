@@ -53,6 +53,25 @@ export async function readWhole(file: string, maxBytes = MAX_DATA_FILE_BYTES): P
   });
 }
 
+/**
+ * The last `bytes` bytes of a file and its size (a Parquet footer): never more than that is read, whatever the
+ * file's size.
+ */
+export async function readTail(file: string, bytes: number): Promise<{ tail: Uint8Array; size: number }> {
+  return withRegularFile(file, undefined, async (handle) => {
+    const { size } = await handle.stat();
+    const length = Math.min(size, bytes);
+    const tail = new Uint8Array(length);
+    let filled = 0;
+    while (filled < length) {
+      const { bytesRead } = await handle.read(tail, filled, length - filled, size - length + filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return { tail: tail.subarray(0, filled), size };
+  });
+}
+
 async function readChunks(handle: FileHandle, size: number, maxBytes: number): Promise<Prefix> {
   let buf = new Uint8Array(Math.min(size, maxBytes) + 1);
   let filled = 0;

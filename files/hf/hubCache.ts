@@ -79,8 +79,10 @@ export class HubCacheRepo {
   constructor(
     readonly cacheDir: string,
     readonly id: string,
+    /** `datasets--org--name` for a data set repo, as huggingface_hub names it. */
+    readonly repoType: 'model' | 'dataset' = 'model',
   ) {
-    this.dir = path.join(cacheDir, `models--${id.split('/').join('--')}`);
+    this.dir = path.join(cacheDir, `${repoType}s--${id.split('/').join('--')}`);
   }
 
   /** The commit a revision names: itself when it is a full sha, else what refs/<revision> holds. */

@@ -89,5 +89,7 @@ export function cachingHost(inner: ConfigFileHost, cache: HostCache): ConfigFile
         () => inner.localTokenizer(nameOrPath),
       );
     },
+    // A footer read in the Hub cache, which changes only when a run downloads: not worth a watched cache entry.
+    ...(inner.hubDatasetColumns ? { hubDatasetColumns: inner.hubDatasetColumns.bind(inner) } : {}),
   };
 }

@@ -13,6 +13,8 @@ import { configSchema } from '../../common/config/schema';
 import type { FineTuneConfig } from '../../common/config/schema';
 import type { FieldSpec } from '../../common/config/spec';
 import { describeType } from '../../common/config/spec';
+import { hubDatasetQuery } from '../../common/config/fileChecks';
+import type { ConfigFileHost } from '../../common/config/fileChecks';
 import { formatCount } from '../../common/moduleTree';
 import type { CursorContext } from './cursorContext';
 import { cursorContext } from './cursorContext';
@@ -233,21 +235,17 @@ async function stringItems(
     const files = ws ? await withTimeout(ws.dataFiles(), ctx.timeoutMs, []) : [];
     return files.map((f) => ({ label: relative(ctx, f), kind: CompletionItemKind.File, detail: 'data file' }));
   }
-  if (spec.kind === 'column' && config && ctx.host && config.data.train_file) {
-    const host = ctx.host;
-    const cols = await withTimeout(host.readColumns(host.resolve(config.data.train_file)), ctx.timeoutMs, {
-      ok: false,
-      reason: 'timeout',
-    } as const);
-    if (!cols.ok) return [];
+  if (spec.kind === 'column' && config && ctx.host) {
+    const found = await withTimeout(configColumns(config, ctx.host), ctx.timeoutMs, undefined);
+    if (found === undefined) return [];
     // The second text of a pair is another column than the text and the label (the validator refuses the same).
     const taken = key === 'text_pair_column' ? [config.data.text_column, config.data.label_column] : [];
-    return cols.value
+    return found.columns
       .filter((c) => !taken.includes(c))
       .map((c) => ({
         label: c,
         kind: CompletionItemKind.Field,
-        detail: `column of ${config.data.train_file}`,
+        detail: `column of ${found.source}`,
       }));
   }
   return items;
@@ -302,4 +300,20 @@ async function patternItems(ctx: ServiceContext, keyPath: string[]): Promise<Com
     });
   }
   return items;
+}
+
+/** The columns the config's column keys choose from: its training file's, or its cached Hub data set's. */
+async function configColumns(
+  config: FineTuneConfig,
+  host: ConfigFileHost,
+): Promise<{ columns: string[]; source: string } | undefined> {
+  const query = hubDatasetQuery(config);
+  if (query !== undefined) {
+    const cols = await host.hubDatasetColumns?.(query);
+    const source = `${query.name} (${query.config ?? 'default'}, ${query.split}), cached`;
+    return cols?.ok ? { columns: cols.value, source } : undefined;
+  }
+  if (config.data.train_file === undefined) return undefined;
+  const cols = await host.readColumns(host.resolve(config.data.train_file));
+  return cols.ok ? { columns: cols.value, source: config.data.train_file } : undefined;
 }

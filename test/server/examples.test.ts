@@ -38,6 +38,11 @@ describe('shipped configs', () => {
   it('examples/sample/scratch.finetune.yaml has no diagnostics', async () => {
     assert.deepEqual(await diagnosticsOf(path.join(root, 'examples', 'sample', 'scratch.finetune.yaml')), []);
   });
+  for (const name of ['finetune', 'scratch']) {
+    it(`examples/mrpc/${name}.finetune.yaml (GLUE MRPC from the Hub) has no diagnostics`, async () => {
+      assert.deepEqual(await diagnosticsOf(path.join(root, 'examples', 'mrpc', `${name}.finetune.yaml`)), []);
+    });
+  }
   it('examples/pretrain.finetune.yaml reports at most that its corpus is not written yet', async () => {
     const got = await diagnosticsOf(path.join(root, 'examples', 'pretrain.finetune.yaml'));
     const other = got.filter((x) => !/ file-not-found .*corpus-(train|validation)\.csv/.test(x));

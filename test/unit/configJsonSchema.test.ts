@@ -50,9 +50,14 @@ describe('generated JSON Schema and package.json contributions', () => {
       assert.deepEqual(Object.keys(props), Object.keys(spec.fields), at);
       assert.equal(json['additionalProperties'], false);
       const required = Object.entries(spec.fields as Record<string, FieldSpec>)
-        .filter(([, f]) => f.required)
+        .filter(([, f]) => f.required && f.requiredUnless === undefined)
         .map(([k]) => k);
       assert.deepEqual(json['required'] ?? [], required, `${at} required`);
+      // A key that another may stand in for (`train_file` or `dataset_name`) is required as one of the two.
+      for (const [k, f] of Object.entries(spec.fields as Record<string, FieldSpec>)) {
+        if (f.requiredUnless === undefined) continue;
+        assert.deepEqual(json['anyOf'], [{ required: [k] }, { required: [f.requiredUnless] }], `${at}.${k} anyOf`);
+      }
       for (const [k, f] of Object.entries(spec.fields as Record<string, FieldSpec>)) {
         const p = props[k]!;
         assert.ok(String(p['description']).startsWith(f.description), `${at}.${k} description`);

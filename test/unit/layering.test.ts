@@ -21,7 +21,7 @@ const COMMON_BUILTINS = ['node:fs', 'node:path'];
 
 const RULES: Record<string, Rule> = {
   common: { folders: [], packages: ['yaml', ...COMMON_BUILTINS] },
-  files: { folders: ['common'], packages: ['node:*'] },
+  files: { folders: ['common'], packages: ['node:*', 'hyparquet'] },
   webview: { folders: ['common'], packages: ['@vscode-elements/elements/'] },
   server: {
     folders: ['common', 'files'],

@@ -17,6 +17,7 @@ import type { LabelMap } from '../data/labels';
 import { readDataset } from '../../files/data/readDataset';
 import type { DatasetRow } from '../../files/data/readDataset';
 import { splitTrainValidation } from '../data/split';
+import { readHubRows } from '../data/hubRows';
 import type { BertConfig as HfBertConfig } from '../../files/hf/bertConfig';
 import { id2labelList } from '../../files/hf/bertConfig';
 import { loadStateDict, readParameterInfo, resolveModelFolder } from '../hf/modelFolder';
@@ -147,10 +148,18 @@ export interface DataRows {
   validation: DatasetRow[];
   test: DatasetRow[];
   files: { train: string; validation?: string; test?: string };
+  /** A Hub data set's ClassLabel names in id order: the label ids the data set uses. */
+  labelNames?: string[];
   warnings: string[];
 }
 
-export async function readRows(c: FineTuneConfig, baseDir: string): Promise<DataRows> {
+/** The rows of a run: from its data files, or from the Hub data set `data.dataset_name`. */
+export async function readRows(c: FineTuneConfig, baseDir: string, hub: HubOptions = {}): Promise<DataRows> {
+  if (c.data.dataset_name !== undefined) return readHubRows(c, hub);
+  return readFileRows(c, baseDir, c.data.train_file as string);
+}
+
+async function readFileRows(c: FineTuneConfig, baseDir: string, trainFileName: string): Promise<DataRows> {
   const opts = {
     textColumn: c.data.text_column,
     ...(c.data.text_pair_column !== undefined ? { textPairColumn: c.data.text_pair_column } : {}),
@@ -163,8 +172,8 @@ export async function readRows(c: FineTuneConfig, baseDir: string): Promise<Data
       warnings.push(`${w.file ?? ds.file}${w.line ? `:${w.line}` : ''}: warning: ${w.message}`);
     return ds.rows;
   };
-  const trainFile = path.resolve(baseDir, c.data.train_file);
-  let train = await read(c.data.train_file);
+  const trainFile = path.resolve(baseDir, trainFileName);
+  let train = await read(trainFileName);
   if (c.task === 'text-classification') {
     const column = c.data.label_column;
     const task = { problemType: c.model.problem_type, separator: c.data.label_separator };
@@ -197,8 +206,13 @@ export function chooseLabels(
   rows: readonly DatasetRow[],
   pretrained?: Record<string, string>,
   task: { problemType: ProblemType; separator: string; threshold?: number } = SINGLE_LABEL,
+  classNames?: readonly string[],
 ): LabelMap {
-  const fromData = taskLabelMap(rows, task.problemType, task.separator);
+  // A Hub data set's ClassLabel names fix the ids (single-label): its label ids stay the data set's own.
+  const fromData =
+    classNames && task.problemType === 'single_label_classification'
+      ? labelMapFrom(classNames, task.problemType)
+      : taskLabelMap(rows, task.problemType, task.separator);
   const names = pretrainedLabels(pretrained);
   const same = names?.length === fromData.labels.length && fromData.labels.every((l) => names.includes(l));
   const map = same ? labelMapFrom(names, task.problemType) : fromData;

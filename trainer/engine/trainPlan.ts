@@ -40,7 +40,7 @@ async function encodeData(o: TrainOptions, c: FineTuneConfig, hub: RunHubOptions
   const t = c.training;
   const baseDir = o.loaded.dir;
   const { tokenizer } = await resolveTokenizer(c.model.tokenizer ?? c.model.name_or_path!, baseDir, hub.tokenizer);
-  const rows = await readRows(c, baseDir);
+  const rows = await readRows(c, baseDir, hub.tokenizer);
   let labels: LabelMap | undefined;
   if (c.task === 'text-classification') {
     const pretrained =
@@ -48,7 +48,7 @@ async function encodeData(o: TrainOptions, c: FineTuneConfig, hub: RunHubOptions
         ? (await resolveModelFolder(c.model.name_or_path!, { ...hub.model, baseDir })).config
         : undefined;
     const task = runProblemType(c, rows.train, pretrained, rows.files.train);
-    labels = chooseLabels(rows.train, pretrained?.id2label, task);
+    labels = chooseLabels(rows.train, pretrained?.id2label, task, rows.labelNames);
   }
   const encode = (r: typeof rows.train, f: string | undefined) =>
     encodeRows(r, tokenizer, c.data.max_length, labels, f ?? rows.files.train, c.data.label_separator);

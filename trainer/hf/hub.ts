@@ -7,7 +7,6 @@
  * one commit the revision pointed to when config.json was fetched; `refs/<revision>` is written last, so an
  * interrupted or refused download is never taken for a complete one.
  */
-import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { FineTuneError } from '../../common/errors';
 import { checkRelativeName } from '../../common/safeName';
@@ -18,6 +17,7 @@ import { HubCacheRepo, hubSettings, type HubSettings } from '../../files/hf/hubC
 import { HubClient, type DownloadProgress, type HubFileMeta } from './hubClient';
 import { withBlobLock } from './hubLock';
 import { TORCH_INDEX_FILE, TORCH_WEIGHTS_FILE } from '../../files/hf/torchBin/torchBin';
+import { storeHubFile } from './hubStore';
 
 export interface HubOptions {
   /** The Hub cache folder; default `$HF_HUB_CACHE`, else `$HF_HOME/hub`. */
@@ -91,7 +91,7 @@ export async function fetchHubModel(id: string, options: HubOptions = {}): Promi
   return new SnapshotDownload(id, revision, repo, client, options.signal).run(wantWeights);
 }
 
-async function settingsFor(options: HubOptions): Promise<HubSettings> {
+export async function settingsFor(options: HubOptions): Promise<HubSettings> {
   const env = await hubSettings();
   return {
     ...env,
@@ -224,25 +224,7 @@ class SnapshotDownload {
   }
 
   /** The file's blob (downloaded unless another revision already brought it) and its snapshot link. */
-  private async store(meta: HubFileMeta): Promise<string> {
-    if (meta.commit !== this.sha) {
-      throw new FineTuneError('hub-bad-response', `the Hub answered for ${meta.file} with another commit`, {
-        detail: `${meta.commit} instead of ${this.sha}, although the request named the commit.`,
-        fix: 'Check HF_ENDPOINT (or a proxy in between), then run again.',
-      });
-    }
-    if (await this.repo.has(this.sha, meta.file)) return this.repo.pointerPath(this.sha, meta.file);
-    const blob = this.repo.blobPath(meta.etag);
-    await fs.mkdir(path.dirname(blob), { recursive: true });
-    await withBlobLock(
-      this.repo,
-      meta.etag,
-      async () => {
-        const present = (await fs.stat(blob).catch(() => undefined))?.size === meta.size;
-        if (!present) await this.client.download(meta, blob);
-      },
-      this.signal,
-    );
-    return this.repo.link(this.sha, meta.file, meta.etag);
+  private store(meta: HubFileMeta): Promise<string> {
+    return storeHubFile(this.repo, this.client, this.sha, meta, this.signal);
   }
 }

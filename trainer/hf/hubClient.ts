@@ -42,7 +42,12 @@ export interface HubClientOptions {
   fetch?: typeof fetch;
   signal?: AbortSignal;
   onProgress?: (progress: DownloadProgress) => void;
+  /** Default model; a data set's URLs have `/datasets/` before its id. */
+  repoType?: 'model' | 'dataset';
 }
+
+/** JSON answers of the Hub's API are small (a commit, a folder listing); more is not the Hub. */
+const MAX_API_BYTES = 8 * 1024 * 1024;
 
 const MAX_RELATIVE_REDIRECTS = 5;
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -60,11 +65,32 @@ export class HubClient {
 
   resolveUrl(file: string, revision: string): string {
     const encoded = file.split('/').map(encodeURIComponent).join('/');
-    return `${this.o.endpoint}/${this.id}/resolve/${encodeURIComponent(revision)}/${encoded}`;
+    const prefix = this.o.repoType === 'dataset' ? 'datasets/' : '';
+    return `${this.o.endpoint}/${prefix}${this.id}/resolve/${encodeURIComponent(revision)}/${encoded}`;
   }
 
   private context(file: string, revision: string, url = this.resolveUrl(file, revision)): RequestContext {
-    return { id: this.id, revision, file, url, endpoint: this.o.endpoint, tokenSource: this.tokenSourceFor(url) };
+    const ctx = { id: this.id, revision, file, url, endpoint: this.o.endpoint, tokenSource: this.tokenSourceFor(url) };
+    return this.o.repoType === undefined ? ctx : { ...ctx, repoType: this.o.repoType };
+  }
+
+  /**
+   * GET `{endpoint}/api/{models|datasets}/{id}/{path}` as JSON (a revision's commit, a folder listing), with the
+   * same token and errors as a file; `what` names it in messages. The body is bounded.
+   */
+  async api(path: string, revision: string, what: string): Promise<unknown> {
+    const url = `${this.o.endpoint}/api/${this.o.repoType ?? 'model'}s/${this.id}/${path}`;
+    const ctx = this.context(what, revision, url);
+    const res = await this.send(ctx, { headers: this.headersFor(url, { Accept: 'application/json' }) });
+    if (!res.ok) throw httpError(ctx, res.status, res.headers);
+    const text = await boundedText(res, MAX_API_BYTES).catch((e: unknown) => {
+      throw badResponse(ctx, e instanceof Error ? e.message : String(e));
+    });
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw badResponse(ctx, 'is not JSON');
+    }
   }
 
   /** The token goes to the Hub itself only, never to the CDN or another host a redirect names. */
@@ -181,6 +207,18 @@ export class HubClient {
     if (loaded !== meta.size) throw brokeOff(ctx, loaded, meta.size, undefined);
     return loaded;
   }
+}
+
+async function boundedText(res: Response, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  if (res.body === null) return '';
+  for await (const chunk of Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>)) {
+    size += (chunk as Buffer).length;
+    if (size > max) throw new Error(`is larger than ${max} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function brokeOff(ctx: RequestContext, loaded: number, size: number, e: unknown): FineTuneError {

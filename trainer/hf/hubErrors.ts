@@ -13,7 +13,14 @@ export interface RequestContext {
   endpoint: string;
   /** Where the token came from (HF_TOKEN, a token file, ...), or undefined when none was sent. */
   tokenSource: string | undefined;
+  /** Default model. */
+  repoType?: 'model' | 'dataset';
 }
+
+const noun = (ctx: RequestContext): string => (ctx.repoType === 'dataset' ? 'data set' : 'model');
+/** The repo's page: `/datasets/` comes before a data set's id, as on the Hub. */
+const pageOf = (ctx: RequestContext): string =>
+  `${ctx.endpoint}/${ctx.repoType === 'dataset' ? 'datasets/' : ''}${ctx.id}`;
 
 const TOKEN_HOWTO = 'set HF_TOKEN, or run `hf auth login` (the trainer reads the token file it writes)';
 
@@ -28,10 +35,11 @@ export function httpError(ctx: RequestContext, status: number, headers: Headers)
   const code = headers.get('x-error-code');
   const said = excerpt(headers.get('x-error-message'));
   const detail = `HTTP ${status} for ${ctx.url}.${said}`;
-  const page = `${ctx.endpoint}/${ctx.id}`;
+  const page = pageOf(ctx);
   if (code === 'GatedRepo') {
     const noToken = ctx.tokenSource === undefined;
-    return new FineTuneError('hub-gated', `'${ctx.id}' is a gated model: accept the licence on the model page`, {
+    const what = noun(ctx);
+    return new FineTuneError('hub-gated', `'${ctx.id}' is a gated ${what}: accept the licence on the ${what} page`, {
       detail,
       fix: noToken
         ? `Open ${page}, accept the conditions there, then give the trainer a token of that account: ${TOKEN_HOWTO}.`
@@ -49,13 +57,13 @@ export function httpError(ctx: RequestContext, status: number, headers: Headers)
   if (code === 'RevisionNotFound') {
     return new FineTuneError('hub-revision-not-found', `'${ctx.id}' has no revision '${ctx.revision}'`, {
       detail,
-      fix: `Set model.revision to a branch, tag, commit or refs/pr/N that exists (see ${page}), or remove it.`,
+      fix: `Set ${ctx.repoType === 'dataset' ? 'data' : 'model'}.revision to a branch, tag, commit or refs/pr/N that exists (see ${page}), or remove it.`,
     });
   }
   if (code === 'EntryNotFound' || status === 404) {
     return new FineTuneError('hub-file-not-found', `'${ctx.id}' has no file ${ctx.file} at '${ctx.revision}'`, {
       detail,
-      fix: `Check ${page}/tree/${encodeURIComponent(ctx.revision)}: the model may keep its files on another revision.`,
+      fix: `Check ${page}/tree/${encodeURIComponent(ctx.revision)}: the ${noun(ctx)} may keep its files on another revision.`,
     });
   }
   if (status === 403) {
@@ -72,6 +80,7 @@ export function httpError(ctx: RequestContext, status: number, headers: Headers)
 
 /** The Hub answers RepoNotFound both for a missing repo and for a private one the request may not read. */
 function repoNotFound(ctx: RequestContext, detail: string): FineTuneError {
+  if (ctx.repoType === 'dataset') return datasetNotFound(ctx, detail);
   if (ctx.tokenSource === undefined) {
     return new FineTuneError(
       'model-not-found',
@@ -92,12 +101,21 @@ function repoNotFound(ctx: RequestContext, detail: string): FineTuneError {
   });
 }
 
+function datasetNotFound(ctx: RequestContext, detail: string): FineTuneError {
+  const token =
+    ctx.tokenSource === undefined ? `For a private data set, ${TOKEN_HOWTO}.` : `The token is from ${ctx.tokenSource}.`;
+  return new FineTuneError('dataset-not-found', `there is no data set '${ctx.id}' on the Hub, or it is private`, {
+    detail,
+    fix: `Check data.dataset_name (e.g. nyu-mll/glue, stanfordnlp/imdb). ${token}`,
+  });
+}
+
 export function offlineError(ctx: RequestContext, cacheDir: string, e: unknown): FineTuneError {
   const cause = (e as { cause?: { code?: string; message?: string } }).cause;
   const why = cause?.code ? ` (${cause.code})` : cause?.message ? ` (${cause.message})` : '';
   return new FineTuneError(
     'hub-offline',
-    `cannot download '${ctx.id}': the Hugging Face Hub cannot be reached, and the model is not in the cache`,
+    `cannot download '${ctx.id}': the Hugging Face Hub cannot be reached, and the ${noun(ctx)} is not in the cache`,
     {
       detail: `${e instanceof Error ? e.message : String(e)}${why} while fetching ${ctx.url}. Looked in ${cacheDir}.`,
       fix:
