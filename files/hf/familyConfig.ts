@@ -77,7 +77,15 @@ export function architectureJson(c: BertConfig, head: FamilyHead): Record<string
 /** What a source config.json carries besides the architecture, with keys its family does not have removed. */
 export function passThroughKeys(base: Record<string, unknown>, c: BertConfig): Record<string, unknown> {
   // The label keys, the problem type and its threshold are the run's own, written after these.
-  const { id2label: _a, label2id: _b, num_labels: _c, architectures: _d, problem_type: _e, threshold: _f, ...rest } = base;
+  const {
+    id2label: _a,
+    label2id: _b,
+    num_labels: _c,
+    architectures: _d,
+    problem_type: _e,
+    threshold: _f,
+    ...rest
+  } = base;
   if (familyOf(c.model_type).modelType === 'distilbert') for (const k of BERT_ONLY) delete rest[k];
   return rest;
 }
