@@ -20,8 +20,9 @@ const renamed = (...path: string[]): MisplacedKey => ({ kind: 'renamed', path })
 const unsupported = (why: string): MisplacedKey => ({ kind: 'unsupported', why });
 
 const SINGLE_PROCESS =
-  'training runs in one process (with worker threads on the CPU backends); there is no distributed training.';
-const PRECISION = 'training computes in float32 on every backend (tfjs has no float16 or bfloat16 training kernels).';
+  'the tfjs engine trains in one process; for several GPUs or machines use `engine: pytorch` with `distributed`.';
+const PRECISION =
+  'the tfjs engine computes in float32; `engine: pytorch` has `training.fp16` and `training.bf16` (autocast).';
 
 /** One small table; keys the schema has (under any section) never reach it. */
 const TABLE = new Map<string, MisplacedKey>([
@@ -37,14 +38,8 @@ const TABLE = new Map<string, MisplacedKey>([
   ['train_batch_size', renamed('training', 'per_device_train_batch_size')],
   ['eval_batch_size', renamed('training', 'per_device_eval_batch_size')],
   ['lr', renamed('training', 'learning_rate')],
-  ['fp16', unsupported(PRECISION)],
-  ['bf16', unsupported(PRECISION)],
   ['tf32', unsupported(PRECISION)],
   ['half_precision_backend', unsupported(PRECISION)],
-  [
-    'report_to',
-    unsupported('metrics go to the run folder (`metrics.jsonl`), which the Metrics panel and the CLI read.'),
-  ],
   [
     'push_to_hub',
     unsupported('export a checkpoint from the Checkpoints panel, then upload that folder (`huggingface-cli upload`).'),
@@ -68,7 +63,7 @@ const TABLE = new Map<string, MisplacedKey>([
   ['optim', unsupported("the optimizer is AdamW (PyTorch's `adamw_torch` update); tune it with `training.adam_*`.")],
   ['num_labels', unsupported('the number of labels is read from the data (`data.label_column`).')],
   ['gradient_checkpointing', unsupported('not implemented; lower `per_device_train_batch_size` or `data.max_length`.')],
-  ['torch_compile', unsupported('there is no PyTorch here; pick the tfjs backend with `backend`.')],
+  ['torch_compile', unsupported('not used: the tfjs engine has no PyTorch, and the PyTorch engine runs eagerly.')],
   ['use_cpu', unsupported('pick the backend with `backend: cpu` (or `wasm`, `node`, `webgpu`).')],
   ['no_cuda', unsupported('pick the backend with `backend` (`wasm`, `node` or `cpu` keep off the GPU).')],
   ['dataloader_num_workers', unsupported('the data is read in the trainer; FINETUNE_THREADS sets its worker threads.')],

@@ -58,7 +58,7 @@ test('unknown flags are usage errors with a suggestion; Hugging Face names point
   usage(['train', 'a.yaml', '--max_step', '1'], /unknown option --max_step\. Did you mean --max_steps\?/);
   usage(['train', 'a.yaml', '--lerning_rate', '1'], /Did you mean --learning_rate\?/);
   usage(['train', 'a.yaml', '--model_name_or_path', 'x'], /here it is --model\.name_or_path/);
-  usage(['train', 'a.yaml', '--fp16'], /--fp16 is not supported: .*float32/);
+  usage(['train', 'a.yaml', '--deepspeed'], /--deepspeed is not supported: .*engine: pytorch/);
   usage(['predict', '--model', 'm', '--txt', 'a'], /Did you mean --text\?/);
   usage(['predict', '--model', 'm', '--learning_rate', '1'], /predict takes no config keys/);
   usage(['evaluate', '--model', 'm', '--text', 'a'], /--text is an option of predict, not of evaluate/);

@@ -31,9 +31,8 @@ test('a training key at the wrong level says where it belongs, with its full pat
 
 test('unsupported Hugging Face settings say so and why', () => {
   for (const [key, why] of [
-    ['fp16', /float32/],
-    ['bf16', /float32/],
-    ['report_to', /metrics\.jsonl/],
+    ['tf32', /float32/],
+    ['deepspeed', /engine: pytorch/],
     ['push_to_hub', /upload/],
     ['do_train', /nothing to switch on/],
   ] as const) {
