@@ -40,6 +40,13 @@ const BACKEND: FlagSpec = {
 };
 const JSON_FLAG: FlagSpec = { name: 'json', type: 'boolean', help: 'print the protocol messages as JSON lines' };
 const HELP_FLAG: FlagSpec = { name: 'help', short: 'h', type: 'boolean', help: 'show this help' };
+/** The run's data.max_length for evaluate and predict, so that texts are cut where training cut them. */
+const MAX_LENGTH: FlagSpec = {
+  name: 'max-length',
+  type: 'string',
+  value: 'N',
+  help: "cut texts (pairs: the longest first) to N tokens, as the run's data.max_length did",
+};
 
 export const COMMAND_SPECS: Record<CommandName, CommandSpec> = {
   train: {
@@ -83,12 +90,7 @@ export const COMMAND_SPECS: Record<CommandName, CommandSpec> = {
       },
       { name: 'text-pair-column', type: 'string', value: 'C', help: 'the second text of a sentence pair' },
       { name: 'label-column', type: 'string', value: 'C', help: 'the label column (default: label)' },
-      {
-        name: 'max-length',
-        type: 'string',
-        value: 'N',
-        help: "cut texts (pairs: the longest first) to N tokens, as the run's data.max_length did",
-      },
+      MAX_LENGTH,
       BACKEND,
       JSON_FLAG,
       HELP_FLAG,
@@ -112,12 +114,7 @@ export const COMMAND_SPECS: Record<CommandName, CommandSpec> = {
         help: 'the second text of a pair, for each --text in order',
       },
       { name: 'file', type: 'string', value: 'FILE', help: 'classify each non-empty line of a UTF-8 text file' },
-      {
-        name: 'max-length',
-        type: 'string',
-        value: 'N',
-        help: "cut texts (pairs: the longest first) to N tokens, as the run's data.max_length did",
-      },
+      MAX_LENGTH,
       BACKEND,
       JSON_FLAG,
       HELP_FLAG,

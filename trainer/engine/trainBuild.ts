@@ -90,11 +90,12 @@ function buildOptimizer(d: RunData, model: BertModel, isTrainable: (name: string
   return new AdamW(model.params, settings, { beta1: t.adam_beta1, beta2: t.adam_beta2, epsilon: t.adam_epsilon });
 }
 
-function initialState(o: TrainOptions, d: RunData): TrainerState {
+/** trainer_state.json as a fresh run starts it; `engine` names an engine other than the built-in one. */
+export function initialState(o: TrainOptions, d: RunData, engine?: string): TrainerState {
   const c = d.config;
   return {
     formatVersion: 1,
-    generatedBy: `finetune-studio ${o.engineVersion}`,
+    generatedBy: `finetune-studio ${o.engineVersion}${engine ? ` (engine: ${engine})` : ''}`,
     global_step: 0,
     epoch: 0,
     total_steps: d.plan.totalSteps,

@@ -19,6 +19,7 @@ import { lrLambda, warmupSteps } from '../optim/schedule';
 import { hfConfigJson, writeModelFolder } from '../engine/checkpoint';
 import { DataPlan } from '../engine/schedulePlan';
 import { buildModel, headOf, trainablePredicate } from '../engine/setup';
+import { initialState } from '../engine/trainBuild';
 import type { TrainOptions } from '../engine/trainOptions';
 import type { ResumePoint, RunData, RunOutput } from '../engine/trainSession';
 import type { BertModel } from '../model/bert';
@@ -181,24 +182,7 @@ function paramTable(d: RunData, model: BertModel): EngineJob['params'] {
 
 /** trainer_state.json as the run starts: fresh, or carried on from the checkpoint it resumes. */
 function startState(o: TrainOptions, d: RunData, resume: ResumePoint | undefined): TrainerState {
-  const c = d.config;
-  const state: TrainerState = {
-    formatVersion: 1,
-    generatedBy: `finetune-studio ${o.engineVersion} (engine: pytorch)`,
-    global_step: 0,
-    epoch: 0,
-    total_steps: d.plan.totalSteps,
-    steps_per_epoch: d.plan.stepsPerEpoch,
-    seed: c.training.seed,
-    data_position: { epoch: 0, step_in_epoch: 0 },
-    metric_for_best_model: normaliseMetricName(c.training.metric_for_best_model ?? 'loss'),
-    greater_is_better: greaterIsBetter(c),
-    patience_used: 0,
-    log_history: [],
-    ...(d.labels ? { labels: d.labels.labels } : {}),
-    task: c.task,
-    mode: c.mode,
-  };
+  const state = initialState(o, d, 'pytorch');
   if (!resume) return state;
   const r = resume.state;
   return {
