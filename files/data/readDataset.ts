@@ -137,12 +137,20 @@ function buildRows(
 function listItem(v: unknown, i: number, r: RawRecord, column: string, file: string): string {
   const text = typeof v === 'string' ? v.trim() : typeof v === 'number' ? String(v) : '';
   if (text !== '') return text;
-  const what = `item ${i + 1} of the list in '${shown(column)}' is ${JSON.stringify(v)?.slice(0, 40) ?? 'empty'}`;
+  const what = `item ${i + 1} of the list in '${shown(column)}' is ${describeItem(v)}`;
   throw new FineTuneError('data-bad-value', `line ${r.line}: ${what}, not a label`, {
     file,
     line: r.line,
     fix: 'Write the labels of a row as a list of strings (or numbers), e.g. ["sports", "politics"].',
   });
+}
+
+/** What a list item is, without serialising it: a hostile cell may nest lists thousands deep. */
+function describeItem(v: unknown): string {
+  if (Array.isArray(v)) return 'a list';
+  if (v === null || v === undefined) return 'empty';
+  if (typeof v === 'object') return 'an object';
+  return JSON.stringify(v).slice(0, 40);
 }
 
 /** A cell as text. Objects and lists are refused: no text column holds one (label lists are read apart). */

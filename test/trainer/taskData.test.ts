@@ -137,3 +137,16 @@ test('the run settles the problem type from the data, then checks metric_for_bes
   const reg = runProblemType(wrong, rows.slice(1), { problem_type: 'regression' }, f);
   assert.equal(reg.problemType, 'regression');
 });
+
+test('a label list nested thousands deep is a clear data error, not a stack overflow', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ft-deep-'));
+  const file = path.join(dir, 'deep.jsonl');
+  const deep = '['.repeat(20_000) + ']'.repeat(20_000);
+  writeFileSync(file, `{"text": "a", "label": ["ok"]}\n{"text": "b", "label": [${deep}]}\n`);
+  await assert.rejects(readDataset(file, { textColumn: 'text', labelColumn: 'label' }), (e: unknown) => {
+    assert.ok(e instanceof FineTuneError, String(e));
+    assert.equal(e.code, 'data-bad-value');
+    assert.match(e.message, /line 2: item 1 of the list in 'label' is a list, not a label/);
+    return true;
+  });
+});
