@@ -195,6 +195,7 @@ export function checkRequired(c: RunCommandLine, o: { textsFromHost?: boolean } 
   if (!has('model')) need('predict needs --model DIR');
   if (has('file') && has('text')) need('predict takes --text or --file, not both');
   if (has('file') && has('text-pair')) need('--text-pair goes with --text, not with --file');
+  if (has('text-pair') && !has('text')) need('--text-pair needs --text, the first text of the pair');
   if (count('text-pair') && count('text-pair') !== count('text')) {
     need(`each --text needs its --text-pair: ${count('text')} --text, ${count('text-pair')} --text-pair`);
   }
