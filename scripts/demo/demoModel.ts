@@ -57,15 +57,13 @@ async function checkFolder(folder: string, needWeights: boolean): Promise<DemoMo
     });
   }
   const config = await readBertConfig(path.join(folder, 'config.json'));
-  if (config.hidden_act !== 'gelu') {
-    throw new FineTuneError(
-      'model-unsupported-activation',
-      `--model ${folder} uses hidden_act '${config.hidden_act}'`,
-      {
-        file: path.join(folder, 'config.json'),
-        fix: 'The engine runs BERT models with the standard GELU activation; choose one of those.',
-      },
-    );
+  // The config reader refuses activations the engine cannot run; the demo's arms are BERT's (the frozen arm
+  // freezes `bert.*` modules), so another family is refused here, before any training.
+  if ((config.model_type ?? 'bert') !== 'bert') {
+    throw new FineTuneError('model-unsupported-type', `--model ${folder} is a ${config.model_type} model`, {
+      file: path.join(folder, 'config.json'),
+      fix: 'The demo compares BERT models (its frozen arm freezes bert.* modules); train other families with a config of your own.',
+    });
   }
   if (needWeights && !['model.safetensors', SHARD_INDEX_FILE].some((f) => existsSync(path.join(folder, f)))) {
     throw new FineTuneError('model-missing-weights', `--model ${folder} has no model.safetensors`, {

@@ -199,7 +199,7 @@ test('a model the demo cannot use is refused before training, saying why', async
   assert.match(missing.message, /there is no folder .*no\/such\/model/);
   assert.match(missing.fix, /Hub id such as google-bert\/bert-base-uncased/);
   const roberta = await modelFolder({ ...BERT_BASE, model_type: 'roberta' });
-  const gelu = await modelFolder({ ...BERT_BASE, hidden_act: 'relu' });
+  const gelu = await modelFolder({ ...BERT_BASE, hidden_act: 'silu' });
   const noWeights = await modelFolder(BERT_BASE, ['vocab.txt']);
   const noTokenizer = await modelFolder(BERT_BASE, ['model.safetensors']);
   try {
