@@ -11,7 +11,7 @@ import { writeWizardConfig } from './configWriter';
 import { readConfigText } from './runConfig';
 import { diagnose, formatFindings, probeEnvironment, autoBackend, pytorchLines } from './environment';
 import { toUserError } from '../common/errors';
-import { probePython } from '../common/pythonProbe';
+import { probePython } from '../files/pythonProbe';
 import { isActive } from './runModel';
 import type { CheckpointInfo, RunInfo } from './runModel';
 import type { RunsNode } from './runsTree';

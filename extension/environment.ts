@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { parseGpuProbe } from '../common/gpuProbe';
 import type { GpuProbeResult } from '../common/gpuProbe';
 import type { UserError } from '../common/errors';
-import type { PythonProbe } from '../common/pythonProbe';
+import type { PythonProbe } from '../files/pythonProbe';
 
 export interface EnvironmentProbe {
   platform: NodeJS.Platform;

@@ -6,7 +6,7 @@
 import { BACKEND_PREFERENCES } from '../common/config/schema';
 import type { BackendPreference } from '../common/config/schema';
 import { GPU_ENV, THREADS_ENV } from '../common/protocol';
-import { PYTHON_ENV } from '../common/pythonProbe';
+import { PYTHON_ENV } from '../files/pythonProbe';
 import { readConfigText } from './runConfig';
 
 export const SETTINGS_SECTION = 'finetune';

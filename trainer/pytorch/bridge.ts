@@ -19,8 +19,8 @@ import type { TrainOptions } from '../engine/trainOptions';
 import { openRun, planData } from '../engine/trainPlan';
 import type { RunOutput } from '../engine/trainSession';
 import { prepareJob, worldPlan } from './job';
-import { probePython } from '../../common/pythonProbe';
-import type { PythonProbe } from '../../common/pythonProbe';
+import { probePython } from '../../files/pythonProbe';
+import type { PythonProbe } from '../../files/pythonProbe';
 import { workerRoot } from './python';
 
 type Done = TrainerMessageOf<'done'>;

@@ -4,9 +4,9 @@
  * its version, CUDA and `transformers`, so that a missing piece is a clear message before any run folder exists.
  */
 import { execFile } from 'node:child_process';
-import { FineTuneError } from './errors';
-import { bool, count, nullable, obj, str } from './guard';
-import type { Infer } from './guard';
+import { FineTuneError } from '../common/errors';
+import { bool, count, nullable, obj, str } from '../common/guard';
+import type { Infer } from '../common/guard';
 
 export const PYTHON_ENV = 'FINETUNE_PYTHON';
 export const MIN_TORCH = [1, 13] as const;
