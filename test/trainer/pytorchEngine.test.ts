@@ -99,6 +99,13 @@ test(
     assert.match(info.backend.reason, /engine: pytorch: torch/);
     const state = JSON.parse(readFileSync(path.join(pt.runDir, `checkpoint-${STEPS}`, 'trainer_state.json'), 'utf8'));
     assert.equal(state.global_step, STEPS);
+    // One model card renderer for both engines: the same card but for who wrote it and the last digits.
+    const card = (r: EngineRun) => readFileSync(path.join(r.runDir, `checkpoint-${STEPS}`, 'README.md'), 'utf8');
+    const hyper = (t: string) => t.slice(t.indexOf('## Training hyperparameters'), t.indexOf('## Framework'));
+    assert.match(card(pt), /trained from scratch/);
+    assert.match(card(pt), /\(engine: pytorch\)/);
+    assert.match(card(pt), /- loss: \d/);
+    assert.equal(hyper(card(pt)), hyper(card(ts)));
   },
 );
 

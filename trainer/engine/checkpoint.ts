@@ -23,6 +23,7 @@ import { toStateDict } from './setup';
 import { architectureJson, passThroughKeys } from '../../files/hf/familyConfig';
 import { transpose2d } from '../model/stateDict';
 import type { ParamSpec } from '../../common/modelConfig';
+import { MODEL_CARD_FILE } from '../../common/runFolder/modelCard';
 
 export type { TrainerState } from '../../common/runFolder/trainerState';
 
@@ -60,6 +61,8 @@ export interface CheckpointParts {
   optimizer: AdamW;
   state: TrainerState;
   sourceConfig?: Record<string, unknown>;
+  /** The model card (README.md), written with the rest so that a checkpoint never lacks it. */
+  card?: string;
 }
 
 export interface SaveHooks {
@@ -148,6 +151,7 @@ export async function saveCheckpoint(p: CheckpointParts, hooks: SaveHooks = {}):
       layout: MOMENT_LAYOUT,
     });
     await writeFileAtomic(path.join(tmp, 'trainer_state.json'), JSON.stringify(p.state, null, 2) + '\n');
+    if (p.card !== undefined) await writeFileAtomic(path.join(tmp, MODEL_CARD_FILE), p.card);
     await hooks.beforeRename?.(tmp);
     await faultPoint('save-complete');
     await renameDirAtomic(tmp, finalDir);

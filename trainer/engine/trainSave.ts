@@ -1,6 +1,7 @@
 /** A checkpoint of the run at a step, the retention rule applied after it, and run.json brought up to date. */
 import * as path from 'node:path';
 import { checkpointName } from '../../common/runFolder/checkpoints';
+import { modelCardFacts, modelCardText } from '../../common/runFolder/modelCard';
 import { pruneCheckpoints, saveCheckpoint } from './checkpoint';
 import type { Session } from './trainSession';
 
@@ -22,6 +23,7 @@ export async function saveAt(s: Session, atStep: number): Promise<void> {
     optimizer: s.optimizer,
     state,
     ...(s.sourceConfig ? { sourceConfig: s.sourceConfig } : {}),
+    card: modelCardText(modelCardFacts(data.config, s.sourceConfig, state, path.basename(rf.dir))),
   };
   await saveCheckpoint(parts, s.o.hooks);
   p.lastSaved = atStep;

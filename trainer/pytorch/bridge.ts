@@ -6,12 +6,17 @@
  * stop / save_now / cancel go to the worker's stdin; its `eval_outputs` become metrics here (evaluate.ts).
  */
 import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { encodeEvalMetrics, EvalCollector } from './evalRelay';
 import { FineTuneError } from '../../common/errors';
 import { parseWorkerMessage } from '../../common/engineJob';
 import type { EngineJob, WorkerMessage } from '../../common/engineJob';
 import { LineSplitter } from '../../common/protocol';
+import { writeFileAtomic } from '../../common/atomicWrite';
+import { MODEL_CARD_FILE, modelCardFacts, modelCardText } from '../../common/runFolder/modelCard';
+import { readTrainerStateFile } from '../../common/runFolder/trainerState';
 import type { TrainerMessage, TrainerMessageOf } from '../../common/protocol';
 import type { UserError } from '../../common/errors';
 import type { RunFolder } from '../engine/runFolder';
@@ -135,7 +140,7 @@ class Relay {
 
   constructor(
     private readonly o: TrainOptions,
-    job: EngineJob,
+    private readonly job: EngineJob,
     private readonly out: RunOutput,
     private readonly child: ChildProcess,
   ) {
@@ -208,6 +213,7 @@ class Relay {
         await rf.update({ status: m.status, step: m.step, endedAt: new Date().toISOString() });
         return;
       case 'checkpoint': {
+        await this.writeCard(m.path);
         this.out.emit(m);
         const checkpoints = [...rf.info.checkpoints.filter((c) => c !== m.path && !m.deleted.includes(c)), m.path];
         await rf.update({
@@ -228,6 +234,32 @@ class Relay {
         return;
       default:
         this.out.emit(m);
+    }
+  }
+
+  /**
+   * The worker writes the model folder; the card (README.md) is written here, from the same facts as the
+   * TypeScript engine's (common/runFolder/modelCard.ts), so that one renderer serves both engines.
+   */
+  private async writeCard(dir: string): Promise<void> {
+    const inside = path.relative(this.out.rf.dir, dir);
+    if (inside.startsWith('..') || path.isAbsolute(inside))
+      throw new Error(`checkpoint outside the run folder: ${dir}`);
+    try {
+      const state = await readTrainerStateFile(dir);
+      const card = modelCardText(
+        modelCardFacts(this.o.loaded.config, this.job.configJson, state, path.basename(this.out.rf.dir)),
+      );
+      await writeFileAtomic(path.join(dir, MODEL_CARD_FILE), card);
+    } catch (e) {
+      // The worker runs ahead of this relay: with save_total_limit it may have pruned the folder already.
+      if (
+        await fs.stat(dir).then(
+          () => true,
+          () => false,
+        )
+      )
+        throw e;
     }
   }
 
