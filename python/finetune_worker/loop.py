@@ -188,9 +188,9 @@ class Run:
         if flags["stop"]:
             return "stopped"
         if stop_early:
-            self.channel.log(
-                "info", f"Early stopping: {self.job['metricName']} did not improve for {self.state['patience_used']} evaluations."
-            )
+            used = self.state["patience_used"]
+            evaluations = "evaluation" if used == 1 else "evaluations"
+            self.channel.log("info", f"Early stopping: {self.job['metricName']} did not improve for {used} {evaluations}.")
             return "early-stopped"
         return None
 
