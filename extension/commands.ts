@@ -19,6 +19,7 @@ import { CONFIG_GLOB } from './runsIndex';
 import { backendArgs, readSettings, SETTINGS_SECTION } from './settings';
 import { runWizard } from './wizard';
 import { requireTrust } from './workspaceTrust';
+import { plural } from '../common/plural';
 
 type RunArg = string | RunsNode | vscode.Uri | undefined;
 
@@ -117,7 +118,7 @@ async function startConfig(ext: Extension, uri: vscode.Uri, resumeFrom?: string)
   if (run.status === 'queued') {
     const ahead = ext.manager.activeRuns().filter((r) => r.id !== run.id).length;
     void vscode.window.showInformationMessage(
-      `"${run.name}" is queued behind ${ahead} run${ahead === 1 ? '' : 's'} (setting "finetune.maxParallelRuns").`,
+      `"${run.name}" is queued behind ${plural(ahead, 'run')} (setting "finetune.maxParallelRuns").`,
     );
   }
   return run;
@@ -206,7 +207,7 @@ async function deleteRun(ext: Extension, arg: RunArg): Promise<void> {
     return;
   }
   const ok = await vscode.window.showWarningMessage(
-    `Delete run "${run.name}" and its ${run.checkpoints.length} checkpoint${run.checkpoints.length === 1 ? '' : 's'}?`,
+    `Delete run "${run.name}" and its ${plural(run.checkpoints.length, 'checkpoint')}?`,
     { modal: true, detail: `${run.runDir}\nThe folder goes to the trash where the system has one.` },
     'Delete',
   );

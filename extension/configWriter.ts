@@ -11,6 +11,7 @@ import type { ArchitectureConfig, Mode, Task } from '../common/config/schema';
 import type { FieldSpec, SectionSpec } from '../common/config/spec';
 import { pathExists } from '../common/fsProbe';
 import { configBaseName } from '../common/config/configFile';
+import { CONFIG_SCHEMA_URL } from '../common/config/jsonSchema';
 
 export interface WizardAnswers {
   mode: Mode;
@@ -72,8 +73,6 @@ function arch(hidden: number, layers: number, heads: number, inter: number): Arc
  * The JSON Schema the project generates (schemas/finetune.schema.json), where editors without this extension find
  * it: the Red Hat YAML extension and other yaml-language-server clients read this first-line comment.
  */
-export const CONFIG_SCHEMA_URL =
-  'https://raw.githubusercontent.com/finetune-studio/finetune-studio/main/schemas/finetune.schema.json';
 const SCHEMA_LINE = `# yaml-language-server: $schema=${CONFIG_SCHEMA_URL}`;
 
 type Scalar = string | number | boolean;

@@ -14,6 +14,7 @@ import { parseGpuProbe } from '../common/gpuProbe';
 import type { GpuProbeResult } from '../common/gpuProbe';
 import type { UserError } from '../common/errors';
 import type { PythonProbe } from '../files/pythonProbe';
+import { plural } from '../common/plural';
 
 export interface EnvironmentProbe {
   platform: NodeJS.Platform;
@@ -243,7 +244,7 @@ async function probeWebGpu(extensionPath: string, gpuSetting: string): Promise<G
 /** The PyTorch engine's line of the report: what `engine: pytorch` would run on, or why it cannot. */
 export function pytorchLines(r: PythonProbe | UserError): string[] {
   if ('code' in r) return [`✗ engine: pytorch: ${r.message}`, ...(r.fix ? [`    → ${r.fix}`] : [])];
-  const device = r.cuda ? `CUDA, ${r.devices} GPU${r.devices === 1 ? '' : 's'} (${r.deviceName ?? '?'})` : 'CPU only';
+  const device = r.cuda ? `CUDA, ${plural(r.devices, 'GPU')} (${r.deviceName ?? '?'})` : 'CPU only';
   const models = r.transformers ? `transformers ${r.transformers}` : 'the built-in BERT (transformers not installed)';
   return [`✓ engine: pytorch: torch ${r.torch} on ${device}; ${models}; Python ${r.python} (${r.executable})`];
 }

@@ -21,6 +21,7 @@ import { readSettings, SETTINGS_SECTION, trainerEnv } from './settings';
 import { RunStatusBar } from './statusBar';
 import { PythonInterpreter } from './pythonInterpreter';
 import { CONFIG_FILE_GLOB, isConfigFile } from '../common/config/configFile';
+import { plural } from '../common/plural';
 
 let services: Services | undefined;
 let languageClient: Promise<{ dispose(): Promise<void> } | undefined> | undefined;
@@ -121,7 +122,7 @@ function logMessage(s: Services, runId: string, m: TrainerMessage): void {
       break;
     case 'plan':
       s.output.appendLine(
-        `${p}${m.mode} ${m.task}: ${m.trainExamples} training / ${m.evalExamples} validation examples, ${m.totalSteps} steps${m.resumedFromStep !== undefined ? `, resumed from step ${m.resumedFromStep}` : ''} → ${m.runDir}`,
+        `${p}${m.mode} ${m.task}: ${m.trainExamples} training / ${plural(m.evalExamples, 'validation example')}, ${plural(m.totalSteps, 'step')}${m.resumedFromStep !== undefined ? `, resumed from step ${m.resumedFromStep}` : ''} → ${m.runDir}`,
       );
       break;
     case 'log':

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../common/atomicWrite';
 import type { JsonSchema } from '../common/config/jsonSchema';
-import { configContributions, jsonSchemaText, SCHEMA_FILE } from '../common/config/jsonSchema';
+import { configContributions, jsonSchemaText, SCHEMA_FILE, SCHEMA_REPOSITORY } from '../common/config/jsonSchema';
 
 const root = path.resolve(import.meta.dirname ?? __dirname, '..');
 const identity = (e: JsonSchema): string => String(e['id'] ?? e['language'] ?? e['url']);
@@ -23,6 +23,26 @@ export function withContributions(pkg: JsonSchema): JsonSchema {
   return { ...pkg, contributes };
 }
 
+/** `owner/name` of package.json's `repository` (a GitHub URL, or the `github:owner/name` shorthand). */
+export function repositoryOf(pkg: JsonSchema): string | undefined {
+  const field = pkg['repository'];
+  const url = typeof field === 'string' ? field : (field as { url?: unknown } | undefined)?.url;
+  if (typeof url !== 'string') return undefined;
+  const m = /^(?:github:|(?:git\+)?https:\/\/github\.com\/)([\w.-]+\/[\w.-]+?)(?:\.git)?\/?$/.exec(url);
+  return m?.[1];
+}
+
+/** The schema is published from the repository package.json names; a fork renames both, or neither. */
+function checkRepository(pkg: JsonSchema): void {
+  const repository = repositoryOf(pkg);
+  if (repository === SCHEMA_REPOSITORY) return;
+  console.error(
+    `package.json's repository is ${repository ?? 'not a GitHub URL'}, but the schema is published from ` +
+      `${SCHEMA_REPOSITORY}: change SCHEMA_REPOSITORY in common/config/jsonSchema.ts (or package.json) to match.`,
+  );
+  process.exit(1);
+}
+
 async function main(): Promise<void> {
   const check = process.argv.includes('--check');
   const schemaPath = path.join(root, SCHEMA_FILE);
@@ -35,6 +55,7 @@ async function main(): Promise<void> {
     }
   };
   const pkgText = read(pkgPath);
+  checkRepository(JSON.parse(pkgText) as JsonSchema);
   const wantedPkg = JSON.stringify(withContributions(JSON.parse(pkgText) as JsonSchema), null, 2) + '\n';
   const drift: string[] = [];
   if (read(schemaPath) !== jsonSchemaText()) drift.push(SCHEMA_FILE);

@@ -4,6 +4,7 @@
  * per message, so logs of CI runs stay readable.
  */
 import { formatCount } from '../common/moduleTree';
+import { plural } from '../common/plural';
 import type { TrainerMessage, TrainerMessageOf } from '../common/protocol';
 
 export function formatDuration(ms: number | null | undefined): string {
@@ -64,7 +65,7 @@ export class ProgressView {
       case 'plan':
         this.total = m.totalSteps;
         this.line(
-          `run ${m.runId}: ${m.mode} ${m.task}, ${m.trainExamples} training / ${m.evalExamples} validation examples, ${m.totalSteps} steps${m.resumedFromStep !== undefined ? `, resumed at step ${m.resumedFromStep}` : ''}`,
+          `run ${m.runId}: ${m.mode} ${m.task}, ${m.trainExamples} training / ${plural(m.evalExamples, 'validation example')}, ${plural(m.totalSteps, 'step')}${m.resumedFromStep !== undefined ? `, resumed at step ${m.resumedFromStep}` : ''}`,
         );
         this.line(`  folder: ${m.runDir}`);
         break;
@@ -131,7 +132,7 @@ export class ProgressView {
     const v = value as Record<string, unknown>;
     const metrics = (v.metrics ?? {}) as Record<string, number>;
     this.line(
-      `${String(v.examples)} examples: ${Object.entries(metrics)
+      `${plural(Number(v.examples), 'example')}: ${Object.entries(metrics)
         .map(([k, x]) => `${k} ${fmt(x)}`)
         .join('  ')}`,
     );

@@ -17,6 +17,7 @@ import { renderEvaluation } from './evaluationView';
 import { button, clear, h, problemBanner } from './dom';
 import { PanelIpc } from './ipc';
 import { isEvalMetricKey } from '../common/metricNames';
+import { plural } from '../common/plural';
 
 const root = document.getElementById('root')!;
 const showProblem = problemBanner(root);
@@ -160,7 +161,7 @@ function showEvaluation(c: CheckpointInfo, e: Evaluation | undefined): void {
   if (!box || e === undefined) return;
   clear(box);
   const on = e.file ? ` on ${e.file.split(/[\\/]/).pop()}` : '';
-  box.append(renderEvaluation(`Evaluation of ${c.name}${on} (${e.examples} examples)`, e, true, columns));
+  box.append(renderEvaluation(`Evaluation of ${c.name}${on} (${plural(e.examples, 'example')})`, e, true, columns));
 }
 
 type TextField = HTMLElement & { value: string };

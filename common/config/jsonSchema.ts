@@ -9,6 +9,13 @@ import type { FieldSpec, SectionSpec } from './spec';
 import { describeRange } from './spec';
 
 export const SCHEMA_FILE = 'schemas/finetune.schema.json';
+/** The GitHub repository of package.json's `repository`, whose main branch publishes the generated schema. */
+export const SCHEMA_REPOSITORY = 'finetune-studio/finetune-studio';
+/**
+ * Where the schema is published: its `$id`, and the `$schema=` line the wizard writes for other YAML tools.
+ * scripts/gen-schema.ts refuses to write a schema whose repository is not package.json's.
+ */
+export const CONFIG_SCHEMA_URL = `https://raw.githubusercontent.com/${SCHEMA_REPOSITORY}/main/${SCHEMA_FILE}`;
 export const LANGUAGE_ID = 'finetune-yaml';
 
 export type JsonSchema = { [key: string]: unknown };
@@ -95,7 +102,7 @@ function sectionSchema(spec: SectionSpec<unknown>, out: JsonSchema): JsonSchema 
 export function generateJsonSchema(): JsonSchema {
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
-    $id: 'https://finetune-studio.dev/schemas/finetune.schema.json',
+    $id: CONFIG_SCHEMA_URL,
     title: 'Fine-Tune Studio training configuration (*.finetune.yaml)',
     ...sectionSchema(configSchema as SectionSpec<unknown>, { description: configSchema.description }),
   };

@@ -79,12 +79,26 @@ const COLUMN_FLAGS: readonly [key: string, flag: string][] = [
  * The `evaluate` arguments naming a run's own columns, from its resolved config (flattened, as readRunConfig
  * gives it): without them the trainer looks for `text` and `label`, and evaluating a checkpoint of a run trained
  * on other columns fails with data-missing-column. `--flag=value`, so that a column named like a flag stays a value.
+ * A run that may be multi-label also gives its `label_separator`, which splits a label cell as training split it.
  */
 export function evaluateColumnArgs(config: Readonly<Record<string, unknown>>): string[] {
-  return COLUMN_FLAGS.flatMap(([key, flag]) => {
+  const flags = mayBeMultiLabel(config) ? [...COLUMN_FLAGS, SEPARATOR_FLAG] : COLUMN_FLAGS;
+  return flags.flatMap(([key, flag]) => {
     const value = Object.hasOwn(config, key) ? config[key] : undefined;
     return typeof value === 'string' && value !== '' ? [`${flag}=${value}`] : [];
   });
+}
+
+const SEPARATOR_FLAG: readonly [key: string, flag: string] = ['data.label_separator', '--label-separator'];
+
+/**
+ * Declared multi-label, or a classification whose problem type the trainer inferred (list labels, the pre-trained
+ * model's own problem_type): the checkpoint's config.json decides then, and the separator must be at hand.
+ */
+function mayBeMultiLabel(config: Readonly<Record<string, unknown>>): boolean {
+  const own = (key: string) => (Object.hasOwn(config, key) ? config[key] : undefined);
+  const problemType = own('model.problem_type');
+  return own('task') !== 'masked-lm' && (problemType === undefined || problemType === 'multi_label_classification');
 }
 
 /**

@@ -188,9 +188,9 @@ class Run:
         if flags["stop"]:
             return "stopped"
         if stop_early:
-            self.channel.log(
-                "info", f"Early stopping: {self.job['metricName']} did not improve for {self.state['patience_used']} evaluations."
-            )
+            used = self.state["patience_used"]
+            evaluations = "evaluation" if used == 1 else "evaluations"
+            self.channel.log("info", f"Early stopping: {self.job['metricName']} did not improve for {used} {evaluations}.")
             return "early-stopped"
         return None
 
@@ -207,8 +207,7 @@ class Run:
         self.last_eval = metrics
         is_best, stop_early = self.judge(at_step, metrics.get(self.job["metricName"]))
         self.state["log_history"].append({"step": at_step, "epoch": epoch, **{f"eval_{k}": v for k, v in metrics.items()}})
-        message = {"type": "eval", "step": at_step, "epoch": epoch, "split": "validation", "metrics": metrics, "isBest": is_best}
-        message.update({k: reply[k] for k in ("labels", "confusion", "perClass", "classes") if k in reply})
+        message = _eval_message(reply, at_step, epoch, "validation", is_best)
         if self.t.get("early_stopping_patience") is not None:
             message["patienceUsed"] = self.state["patience_used"]
         self.channel.emit(message)
@@ -290,13 +289,18 @@ class Run:
         reply = self.world.share(evaluate(self.core, self.data["test"], self.job, "test", self.step, epoch, self.world, self.channel))
         if reply is None:
             return self.last_eval
-        message = {"type": "eval", "step": self.step, "epoch": epoch, "split": "test", "metrics": reply["metrics"], "isBest": False}
-        message.update({k: reply[k] for k in ("labels", "confusion", "perClass", "classes") if k in reply})
-        self.channel.emit(message)
+        self.channel.emit(_eval_message(reply, self.step, epoch, "test", False))
         return reply["metrics"]
 
     def elapsed_ms(self):
         return (time.time() - self.t0) * 1000
+
+
+def _eval_message(reply, step, epoch, split, is_best):
+    """An `eval` message from the engine's `eval_metrics` answer: its metrics and the tables it has."""
+    message = {"type": "eval", "step": step, "epoch": epoch, "split": split, "metrics": reply["metrics"], "isBest": is_best}
+    message.update({k: reply[k] for k in ("labels", "confusion", "perClass", "classes") if k in reply})
+    return message
 
 
 def _window():

@@ -6,22 +6,14 @@ import { DiagnosticSeverity } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { bertParameters } from '../../common/bertParams';
 import type { ModelInfo } from '../../common/config/fileChecks';
+import { BERT_BASE_UNCASED } from '../../common/modelConfig';
 import { THREADS_ENV } from '../../common/protocol';
 import { defaultFs, doc, service } from './fixtures';
 
-const BASE_SHAPE = {
-  vocab_size: 30522,
-  hidden_size: 768,
-  num_hidden_layers: 12,
-  num_attention_heads: 12,
-  intermediate_size: 3072,
-  max_position_embeddings: 512,
-  type_vocab_size: 2,
-};
 const baseModel: ModelInfo = {
   source: '/ws/models/base',
-  config: { ...BASE_SHAPE, model_type: 'bert' },
-  parameters: bertParameters(BASE_SHAPE, 'masked-lm'),
+  config: { ...BERT_BASE_UNCASED, model_type: 'bert' },
+  parameters: bertParameters(BERT_BASE_UNCASED, 'masked-lm'),
 };
 
 const config = (backend: string, batch: number, extra = '') => `mode: fine-tune

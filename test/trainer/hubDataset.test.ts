@@ -12,6 +12,7 @@ import { listFiles } from '../fixtures/sandbox';
 import { validateConfigText } from '../../common/config/validate';
 import { FineTuneError } from '../../common/errors';
 import { readRows, chooseLabels } from '../../trainer/engine/setup';
+import { MAX_LIST_PAGES, nextLink } from '../../trainer/hf/hubClient';
 
 const bed = hubTestbed('hub-ds-');
 const sb = bed.sb;
@@ -191,4 +192,68 @@ test('a missing text column is named with the columns the split has', async () =
     readRows({ ...c, data: { ...c.data, text_column: 'sentence' } }, sb.root),
     rejectsWith('data-missing-column', /no column 'sentence'; did you mean 'sentence1'/),
   );
+});
+
+test('a listing the Hub pages is followed through every Link rel="next", with the token, on the Hub\'s host', async () => {
+  const shards = Array.from({ length: 5 }, (_, i) => i);
+  const files: Record<string, Uint8Array> = { 'mrpc/validation/0000.parquet': glueParquet(pairRows(4)) };
+  for (const i of shards) files[`mrpc/train/000${i}.parquet`] = glueParquet(pairRows(3, i % 2));
+  bed.hub.addDataset('glue-org/paged', files, { private: true });
+  bed.hub.grant('datasets/glue-org/paged', 'hf_paged');
+  process.env.HF_TOKEN = 'hf_paged';
+  bed.hub.treePageSize = 2;
+  const rows = await readRows(config('glue-org/paged'), sb.root);
+  // Six files in pages of two: three pages, every shard read (the first page alone holds two of the five).
+  assert.equal(bed.hub.count(/glue-org\/paged\/tree\//), 3);
+  assert.equal(bed.hub.count(/glue-org\/paged\/tree\/.*cursor=/), 2);
+  assert.equal(rows.train.length, 15);
+  assert.equal(rows.validation.length, 4);
+  const pages = bed.hub.requests.filter((r) => r.url.includes('glue-org/paged/tree/'));
+  assert.ok(
+    pages.every((r) => r.authorization === 'Bearer hf_paged'),
+    'each page is asked with the token',
+  );
+});
+
+test('a listing that pages on without end stops at the page limit with an error that says so', async () => {
+  bed.hub.addDataset('glue-org/endless', mrpcFiles());
+  let served = 0;
+  bed.hub.intercept = (req, res) => {
+    if (!req.url?.includes('/tree/')) return false;
+    served++;
+    res.setHeader('Content-Type', 'application/json');
+    res.setHeader('Link', `<${bed.hub.endpoint}${req.url.split('?')[0]}?recursive=true&cursor=${served}>; rel="next"`);
+    res.end(JSON.stringify([]));
+    return true;
+  };
+  await assert.rejects(
+    readRows(config('glue-org/endless'), sb.root),
+    rejectsWith('hub-list-too-long', new RegExp(`past ${MAX_LIST_PAGES} pages`)),
+  );
+  assert.equal(served, MAX_LIST_PAGES);
+});
+
+test('a next page on another host is refused: the listing and the token stay on the Hub', async () => {
+  bed.hub.addDataset('glue-org/elsewhere', mrpcFiles());
+  bed.hub.intercept = (req, res) => {
+    if (!req.url?.includes('/tree/')) return false;
+    res.setHeader('Content-Type', 'application/json');
+    res.setHeader('Link', `<${bed.hub.cdnEndpoint}/api/next?cursor=1>; rel="next"`);
+    res.end(JSON.stringify([]));
+    return true;
+  };
+  const before = bed.hub.requests.length;
+  await assert.rejects(
+    readRows(config('glue-org/elsewhere'), sb.root),
+    rejectsWith('hub-bad-response', /another host/),
+  );
+  assert.ok(bed.hub.requests.slice(before).every((r) => !r.url.startsWith('/api/next')));
+});
+
+test('nextLink reads the rel="next" target of a Link header in its RFC 8288 forms', () => {
+  assert.equal(nextLink('<https://h/a?cursor=x>; rel="next"'), 'https://h/a?cursor=x');
+  assert.equal(nextLink('<https://h/1>; rel="prev", <https://h/3>; rel=next'), 'https://h/3');
+  assert.equal(nextLink('<https://h/3>; title="a, b"; rel="last next"'), 'https://h/3');
+  assert.equal(nextLink('<https://h/9>; rel="last"'), undefined);
+  assert.equal(nextLink(null), undefined);
 });

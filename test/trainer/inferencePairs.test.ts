@@ -169,6 +169,8 @@ test("Evaluate from the checkpoint explorer passes the run's pair column and max
     '--text-column=sentence1',
     '--text-pair-column=sentence2',
     '--label-column=label',
+    // No problem_type declared: the checkpoint's config.json decides, so the separator comes along.
+    '--label-separator=,',
     `--max-length=${MAX_LENGTH}`,
   ]);
   const tsx = ['--import', pathToFileURL(require.resolve('tsx')).href];

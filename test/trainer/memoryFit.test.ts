@@ -4,21 +4,14 @@ import assert from 'node:assert/strict';
 import { checkMemory } from '../../common/memoryCheck';
 import { estimateForShape } from '../../common/memoryEstimate';
 import type { TrainingShape } from '../../common/memoryEstimate';
+import { BERT_BASE_UNCASED } from '../../common/modelConfig';
 import type { BackendInfo } from '../../common/protocol';
 import { backendCeilings, GPU_MEMORY_ENV, parseBytes } from '../../trainer/gpu/memoryFit';
 
 const GiB = 1024 ** 3;
 /** bert-base-uncased for classification, everything trainable. */
 const base: TrainingShape = {
-  config: {
-    vocab_size: 30522,
-    hidden_size: 768,
-    num_hidden_layers: 12,
-    num_attention_heads: 12,
-    intermediate_size: 3072,
-    max_position_embeddings: 512,
-    type_vocab_size: 2,
-  },
+  config: BERT_BASE_UNCASED,
   head: 'sequence-classification',
   numLabels: 2,
   batchSize: 32,

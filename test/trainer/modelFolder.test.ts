@@ -7,21 +7,14 @@ import { loadStateDict, readParameterInfo, resolveModelFolder } from '../../trai
 import { serializeSafetensors } from '../../files/hf/safetensors';
 import { validateBertConfig } from '../../files/hf/bertConfig';
 import { FineTuneError, formatUserError } from '../../common/errors';
+import { TINY_BERT } from '../fixtures/hubTestbed';
 
 const root = mkdtempSync(path.join(tmpdir(), 'mf-'));
 // Keep the real ~/.cache/huggingface out of the tests.
 process.env.HF_HOME = path.join(root, 'hf-home');
 delete process.env.HF_TOKEN;
 
-const CONFIG = {
-  model_type: 'bert',
-  vocab_size: 30,
-  hidden_size: 8,
-  num_hidden_layers: 1,
-  num_attention_heads: 2,
-  intermediate_size: 16,
-  max_position_embeddings: 32,
-};
+const CONFIG = TINY_BERT;
 const WEIGHTS = serializeSafetensors({
   'bert.embeddings.word_embeddings.weight': { shape: [30, 8], data: new Float32Array(240).fill(0.5) },
   'classifier.bias': { shape: [2], data: new Float32Array([1, 2]) },

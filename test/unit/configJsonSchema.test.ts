@@ -3,10 +3,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import type { JsonSchema } from '../../common/config/jsonSchema';
-import { configContributions, generateJsonSchema, jsonSchemaText, SCHEMA_FILE } from '../../common/config/jsonSchema';
+import {
+  CONFIG_SCHEMA_URL,
+  configContributions,
+  generateJsonSchema,
+  jsonSchemaText,
+  SCHEMA_FILE,
+} from '../../common/config/jsonSchema';
 import { configSchema } from '../../common/config/schema';
 import type { FieldSpec, SectionSpec } from '../../common/config/spec';
-import { withContributions } from '../../scripts/gen-schema';
+import { repositoryOf, withContributions } from '../../scripts/gen-schema';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const FIX = 'Run `node --import tsx scripts/gen-schema.ts` and commit the result.';
@@ -30,6 +36,27 @@ describe('generated JSON Schema and package.json contributions', () => {
           `${key} lacks ${JSON.stringify(e)}`,
         );
     }
+  });
+
+  it("the schema's $id is its copy in package.json's repository, as the wizard's $schema line and README say", () => {
+    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as JsonSchema;
+    const repository = repositoryOf(pkg);
+    assert.ok(repository, 'package.json names a GitHub repository');
+    const url = `https://raw.githubusercontent.com/${repository}/main/${SCHEMA_FILE}`;
+    assert.equal(CONFIG_SCHEMA_URL, url);
+    assert.equal(generateJsonSchema()['$id'], url);
+    const committed = JSON.parse(readFileSync(path.join(root, SCHEMA_FILE), 'utf8')) as JsonSchema;
+    assert.equal(committed['$id'], url, `${SCHEMA_FILE} has another $id. ${FIX}`);
+    assert.ok(readFileSync(path.join(root, 'README.md'), 'utf8').includes(`$schema=${url}`), 'README names the URL');
+  });
+
+  it("repositoryOf reads package.json's repository in npm's forms", () => {
+    const of = (repository: unknown) => repositoryOf({ repository });
+    assert.equal(of({ type: 'git', url: 'https://github.com/a-b/c.d.git' }), 'a-b/c.d');
+    assert.equal(of({ url: 'git+https://github.com/a/b' }), 'a/b');
+    assert.equal(of('github:a/b'), 'a/b');
+    for (const other of ['https://gitlab.com/a/b.git', 'https://github.com/a', { url: 3 }, undefined])
+      assert.equal(of(other), undefined, JSON.stringify(other));
   });
 
   it('every file the contributions name exists', () => {

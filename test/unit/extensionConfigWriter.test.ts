@@ -8,9 +8,9 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import { validateConfigText } from '../../common/config/validate';
 import { parseConfigBounded } from '../../common/config/boundedParse';
+import { CONFIG_SCHEMA_URL } from '../../common/config/jsonSchema';
 import {
   ARCHITECTURE_PRESETS,
-  CONFIG_SCHEMA_URL,
   freeConfigPath,
   renderConfig,
   writeWizardConfig,

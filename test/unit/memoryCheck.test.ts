@@ -10,18 +10,10 @@ import {
 import type { Ceiling } from '../../common/memoryCheck';
 import { estimateForShape, WASM_HEAP_BYTES } from '../../common/memoryEstimate';
 import type { TrainingShape } from '../../common/memoryEstimate';
+import { BERT_BASE_UNCASED } from '../../common/modelConfig';
 
-const BERT_BASE = {
-  vocab_size: 30522,
-  hidden_size: 768,
-  num_hidden_layers: 12,
-  num_attention_heads: 12,
-  intermediate_size: 3072,
-  max_position_embeddings: 512,
-  type_vocab_size: 2,
-};
 const shape: TrainingShape = {
-  config: BERT_BASE,
+  config: BERT_BASE_UNCASED,
   head: 'sequence-classification',
   numLabels: 2,
   batchSize: 32,
@@ -56,7 +48,13 @@ test('BERT-base at batch 32 × 128 is over the 4 GiB WASM heap, with the largest
 });
 
 test('a small model fits with room; a step near the ceiling is a warning, not a refusal', () => {
-  const tiny = { ...BERT_BASE, hidden_size: 128, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 512 };
+  const tiny = {
+    ...BERT_BASE_UNCASED,
+    hidden_size: 128,
+    num_hidden_layers: 2,
+    num_attention_heads: 2,
+    intermediate_size: 512,
+  };
   assert.equal(checkMemory(question({ ...shape, config: tiny }, wasmCeilings(1))).level, 'fits');
   const need = estimateForShape({ ...shape, batchSize: 4 }).total;
   const near = checkMemory(question({ ...shape, batchSize: 4 }, [{ kind: 'heap', bytes: need / 0.9, name: 'X' }]));

@@ -164,6 +164,16 @@ async function evaluateMultiLabel(
 
 type ClassDetail = Pick<EvalResult, 'labels' | 'confusion' | 'perClass' | 'classes'>;
 
+/** The tables an evaluation has (protocol.ts `evaluationTables`), for the messages that carry them. */
+export function tablesOf(r: EvalResult): ClassDetail {
+  return {
+    ...(r.labels ? { labels: r.labels } : {}),
+    ...(r.confusion ? { confusion: r.confusion } : {}),
+    ...(r.perClass ? { perClass: r.perClass } : {}),
+    ...(r.classes !== undefined ? { classes: r.classes } : {}),
+  };
+}
+
 /** Cuts a label name to what a message carries; the cut is marked, so it is never taken for the real name. */
 export function clipLabel(name: string): string {
   const max = CLASS_DETAIL.labelChars;

@@ -12,6 +12,7 @@ import { FineTuneError } from '../../common/errors';
 import { applyOverrides } from '../../common/config/overrides';
 import type { ConfigOverride, OverriddenText } from '../../common/config/overrides';
 import { nodeConfigHost } from '../../files/configHost';
+import { plural } from '../../common/plural';
 
 export interface LoadedConfig {
   file: string;
@@ -102,7 +103,7 @@ interface Located {
 function invalid(file: string, text: string, errors: readonly Located[], dropped: number): FineTuneError {
   const first = errors[0]!;
   const more = errors.length - 1 + dropped;
-  const suffix = more > 0 ? ` (and ${dropped > 0 ? 'more than ' : ''}${more} more error${more > 1 ? 's' : ''})` : '';
+  const suffix = more > 0 ? ` (and ${dropped > 0 ? 'more than ' : ''}${plural(more, 'more error')})` : '';
   const pos = positionOf(text, first.offset ?? 0);
   const fix = first.flag
     ? `Change the value of ${first.flag} on the command line; nothing was trained.`

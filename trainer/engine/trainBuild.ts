@@ -11,7 +11,7 @@ import { trainerThreads } from '../parallel/threads';
 import type { BertModel } from '../model/bert';
 import { GradientAccumulator } from '../optim/accumulate';
 import { AdamW } from '../optim/adamw';
-import { paramSetting } from '../optim/paramGroups';
+import { groupOptions, paramSetting } from '../optim/paramGroups';
 import type { ParamSetting } from '../optim/paramGroups';
 import { lrLambda, warmupSteps } from '../optim/schedule';
 import { Replicas } from '../parallel/replicas';
@@ -74,18 +74,10 @@ function memoryGate(o: TrainOptions, out: RunOutput): MemoryGate {
 
 function buildOptimizer(d: RunData, model: BertModel, isTrainable: (name: string) => boolean): AdamW {
   const t = d.config.training;
+  const group = groupOptions(t, model.config.num_hidden_layers);
   const settings = new Map<string, ParamSetting>();
   for (const name of model.parameterNames()) {
-    if (!isTrainable(name)) continue;
-    const group = {
-      learningRate: t.learning_rate,
-      weightDecay: t.weight_decay,
-      noDecay: t.no_decay,
-      layerwiseLrDecay: t.layerwise_lr_decay,
-      numLayers: model.config.num_hidden_layers,
-      ...(t.learning_rates ? { learningRates: t.learning_rates } : {}),
-    };
-    settings.set(name, paramSetting(name, group));
+    if (isTrainable(name)) settings.set(name, paramSetting(name, group));
   }
   return new AdamW(model.params, settings, { beta1: t.adam_beta1, beta2: t.adam_beta2, epsilon: t.adam_epsilon });
 }

@@ -1,7 +1,7 @@
 /** Evaluations during and at the end of a run, with best-model tracking and the early-stopping patience. */
 import { evalMetricKey } from '../../common/metricNames';
 import type { TrainerMessageOf } from '../../common/protocol';
-import { evaluate } from './evaluate';
+import { evaluate, tablesOf } from './evaluate';
 import type { EvalResult } from './evaluate';
 import { freshReplicas } from './trainSession';
 import type { Session } from './trainSession';
@@ -58,10 +58,7 @@ function evalMessage(r: EvalResult, step: number, epoch: number, split: EvalMess
     epoch,
     split,
     metrics: r.metrics,
-    ...(r.labels ? { labels: r.labels } : {}),
-    ...(r.confusion ? { confusion: r.confusion } : {}),
-    ...(r.perClass ? { perClass: r.perClass } : {}),
-    ...(r.classes !== undefined ? { classes: r.classes } : {}),
+    ...tablesOf(r),
     isBest,
   };
 }

@@ -13,6 +13,7 @@ import { evalAt } from './trainEval';
 import { saveAt } from './trainSave';
 import { emptyWindow, freshReplicas } from './trainSession';
 import type { Session } from './trainSession';
+import { plural } from '../../common/plural';
 
 export type RunStatusAtEnd = TrainerMessageOf<'done'>['status'];
 
@@ -164,7 +165,10 @@ async function afterStep(s: Session): Promise<RunStatusAtEnd | undefined> {
   }
   if (control.stop) return 'stopped';
   if (stopEarly) {
-    s.out.log('info', `Early stopping: ${s.metricName} did not improve for ${s.state.patience_used} evaluations.`);
+    s.out.log(
+      'info',
+      `Early stopping: ${s.metricName} did not improve for ${plural(s.state.patience_used, 'evaluation')}.`,
+    );
     return 'early-stopped';
   }
   return undefined;

@@ -48,6 +48,12 @@ export interface HubClientOptions {
 
 /** JSON answers of the Hub's API are small (a commit, a folder listing); more is not the Hub. */
 const MAX_API_BYTES = 8 * 1024 * 1024;
+/**
+ * Most pages of one listing the client follows: the Hub pages a tree listing by 1,000 entries, so 100 pages hold
+ * 100,000 files, beyond any data set configuration read into memory. All its pages together are bounded too.
+ */
+export const MAX_LIST_PAGES = 100;
+const MAX_LIST_BYTES = 64 * 1024 * 1024;
 
 const MAX_RELATIVE_REDIRECTS = 5;
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -79,18 +85,57 @@ export class HubClient {
    * same token and errors as a file; `what` names it in messages. The body is bounded.
    */
   async api(path: string, revision: string, what: string): Promise<unknown> {
-    const url = `${this.o.endpoint}/api/${this.o.repoType ?? 'model'}s/${this.id}/${path}`;
-    const ctx = this.context(what, revision, url);
-    const res = await this.send(ctx, { headers: this.headersFor(url, { Accept: 'application/json' }) });
+    return (await this.getJson(this.context(what, revision, this.apiUrl(path)), MAX_API_BYTES)).json;
+  }
+
+  /**
+   * Every entry of a paginated list (`tree/{revision}/{path}`): the first page, then each page its answer names
+   * in `Link: <url>; rel="next"`, as huggingface_hub's `paginate` follows them. A next page elsewhere than the
+   * Hub is refused; more than `maxPages` pages is an error that says so, never a silently cut list.
+   */
+  async apiList(path: string, revision: string, what: string, maxPages = MAX_LIST_PAGES): Promise<unknown[]> {
+    const out: unknown[] = [];
+    let ctx = this.context(what, revision, this.apiUrl(path));
+    let budget = MAX_LIST_BYTES;
+    for (let page = 1; ; page++) {
+      const { json, next, bytes } = await this.getJson(ctx, Math.min(MAX_API_BYTES, budget));
+      if (!Array.isArray(json)) throw badResponse(ctx, 'is not a list');
+      for (const entry of json as unknown[]) out.push(entry);
+      budget -= bytes;
+      if (next === undefined) return out;
+      if (page >= maxPages) throw listTooLong(ctx, maxPages, out.length);
+      ctx = { ...ctx, url: this.nextPageUrl(ctx, next) };
+    }
+  }
+
+  private apiUrl(path: string): string {
+    return `${this.o.endpoint}/api/${this.o.repoType ?? 'model'}s/${this.id}/${path}`;
+  }
+
+  /** GET as JSON, the body bounded; with the `rel="next"` link of a paginated answer. */
+  private async getJson(ctx: RequestContext, max: number): Promise<{ json: unknown; next?: string; bytes: number }> {
+    const res = await this.send(ctx, { headers: this.headersFor(ctx.url, { Accept: 'application/json' }) });
     if (!res.ok) throw httpError(ctx, res.status, res.headers);
-    const text = await boundedText(res, MAX_API_BYTES).catch((e: unknown) => {
+    const text = await boundedText(res, max).catch((e: unknown) => {
       throw badResponse(ctx, e instanceof Error ? e.message : String(e));
     });
+    let json: unknown;
     try {
-      return JSON.parse(text) as unknown;
+      json = JSON.parse(text) as unknown;
     } catch {
       throw badResponse(ctx, 'is not JSON');
     }
+    const next = nextLink(res.headers.get('link'));
+    return { json, bytes: Buffer.byteLength(text), ...(next !== undefined ? { next } : {}) };
+  }
+
+  /** The next page's URL, resolved against this one: on the Hub's own origin only, where the token may go. */
+  private nextPageUrl(ctx: RequestContext, link: string): string {
+    const url = checkedUrl(ctx, link);
+    if (new URL(url).origin !== new URL(this.o.endpoint).origin) {
+      throw badResponse(ctx, `names its next page on another host (${new URL(url).origin})`);
+    }
+    return url;
   }
 
   /** The token goes to the Hub itself only, never to the CDN or another host a redirect names. */
@@ -207,6 +252,30 @@ export class HubClient {
     if (loaded !== meta.size) throw brokeOff(ctx, loaded, meta.size, undefined);
     return loaded;
   }
+}
+
+/**
+ * The `rel="next"` target of a Link header (RFC 8288: `<url>; rel="next", <url>; rel="last"`), as requests'
+ * `Response.links` reads it for huggingface_hub; undefined when there is none.
+ */
+export function nextLink(header: string | null): string | undefined {
+  for (const m of (header ?? '').matchAll(/<([^>]*)>([^<]*)/g)) {
+    const rel = /;\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,]+))/i.exec(m[2] ?? '');
+    const rels = (rel?.[1] ?? rel?.[2] ?? '').toLowerCase().split(/\s+/);
+    if (rels.includes('next')) return m[1];
+  }
+  return undefined;
+}
+
+function listTooLong(ctx: RequestContext, pages: number, entries: number): FineTuneError {
+  return new FineTuneError(
+    'hub-list-too-long',
+    `the file list of ${ctx.file} of '${ctx.id}' goes on past ${pages} pages (${entries} entries so far)`,
+    {
+      detail: `The last page read: ${ctx.url}.`,
+      fix: 'Use a part of the repository with fewer files (another configuration), or download it and use the local copy.',
+    },
+  );
 }
 
 async function boundedText(res: Response, max: number): Promise<string> {

@@ -163,15 +163,15 @@ class DatasetDownload {
   }
 
   /**
-   * Every file under `<config>/` (`/api/datasets/{id}/tree/{sha}/{config}?recursive=true`), each name checked as
-   * a plain relative name inside that folder before anything is fetched. A config the data set lacks is named
-   * with the ones it has.
+   * Every file under `<config>/` (`/api/datasets/{id}/tree/{sha}/{config}?recursive=true`, every page of it),
+   * each name checked as a plain relative name inside that folder before anything is fetched. A config the data
+   * set lacks is named with the ones it has.
    */
   private async listConfig(): Promise<TreeEntry[]> {
     const config = this.req.config;
-    let listing: unknown;
+    let listing: unknown[];
     try {
-      listing = await this.client.api(
+      listing = await this.client.apiList(
         `tree/${this.sha}/${encodeURIComponent(config)}?recursive=true`,
         this.sha,
         config,
@@ -180,7 +180,6 @@ class DatasetDownload {
       if (e instanceof FineTuneError && e.code === 'hub-file-not-found') throw await this.missingConfig();
       throw e;
     }
-    if (!Array.isArray(listing)) throw this.badListing('is not a list of files');
     const out: TreeEntry[] = [];
     for (const item of listing) {
       const entry = item as { type?: unknown; path?: unknown; size?: unknown } | null;
@@ -195,13 +194,11 @@ class DatasetDownload {
   }
 
   private async missingConfig(): Promise<FineTuneError> {
-    const root = await this.client.api(`tree/${this.sha}`, this.sha, 'the file list').catch(() => []);
-    const configs = Array.isArray(root)
-      ? root
-          .filter((e: { type?: unknown; path?: unknown }) => e?.type === 'directory' && typeof e.path === 'string')
-          .map((e: { path: string }) => e.path.slice(0, 80))
-          .slice(0, 60)
-      : [];
+    const root = await this.client.apiList(`tree/${this.sha}`, this.sha, 'the file list').catch(() => []);
+    const configs = (root as ({ type?: unknown; path?: unknown } | null)[])
+      .filter((e): e is { path: string } => e?.type === 'directory' && typeof e.path === 'string')
+      .map((e) => e.path.slice(0, 80))
+      .slice(0, 60);
     return new FineTuneError(
       'dataset-config-not-found',
       `the data set '${this.req.name}' has no configuration '${this.req.config}' at ${this.revision}`,

@@ -3,6 +3,7 @@
  * explicit per-pattern learning rates. Each trainable parameter gets its own peak rate and decay, which is
  * what torch's parameter groups amount to.
  */
+import type { TrainingConfig } from '../../common/config/schema';
 import { matchesPattern } from '../../common/freeze';
 
 export interface ParamSetting {
@@ -45,6 +46,18 @@ export function layerDepth(name: string, numLayers: number): number {
   const m = /^(?:bert|roberta|electra|distilbert)\.(?:encoder|transformer)\.layer\.(\d+)\./.exec(name);
   if (m) return Number(m[1]) + 1;
   return numLayers + 1;
+}
+
+/** The options of a run's training section, for a model of `numLayers` encoder layers (both engines use them). */
+export function groupOptions(t: TrainingConfig, numLayers: number): GroupOptions {
+  return {
+    learningRate: t.learning_rate,
+    weightDecay: t.weight_decay,
+    noDecay: t.no_decay,
+    layerwiseLrDecay: t.layerwise_lr_decay,
+    numLayers,
+    ...(t.learning_rates ? { learningRates: t.learning_rates } : {}),
+  };
 }
 
 export function paramSetting(name: string, o: GroupOptions): ParamSetting {

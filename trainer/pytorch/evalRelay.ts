@@ -4,7 +4,7 @@
  * the worker puts in its `eval` message and judges the best model and early stopping by.
  */
 import type { EngineJob, EvalMetrics, EvalOutputs } from '../../common/engineJob';
-import { ClassificationScores, maskedLmResult } from '../engine/evaluate';
+import { ClassificationScores, maskedLmResult, tablesOf } from '../engine/evaluate';
 import type { EvalResult } from '../engine/evaluate';
 
 export class EvalCollector {
@@ -37,14 +37,7 @@ export class EvalCollector {
 }
 
 function answer(r: EvalResult): EvalMetrics {
-  return {
-    type: 'eval_metrics',
-    metrics: r.metrics,
-    ...(r.labels ? { labels: r.labels } : {}),
-    ...(r.confusion ? { confusion: r.confusion } : {}),
-    ...(r.perClass ? { perClass: r.perClass } : {}),
-    ...(r.classes !== undefined ? { classes: r.classes } : {}),
-  };
+  return { type: 'eval_metrics', metrics: r.metrics, ...tablesOf(r) };
 }
 
 export function encodeEvalMetrics(m: EvalMetrics): string {

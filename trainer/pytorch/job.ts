@@ -14,7 +14,7 @@ import type { EngineJob } from '../../common/engineJob';
 import { buildModuleTree } from '../../common/moduleTree';
 import { writeFileAtomic } from '../../common/atomicWrite';
 import type { TrainerState } from '../../common/runFolder/trainerState';
-import { paramSetting } from '../optim/paramGroups';
+import { groupOptions, paramSetting } from '../optim/paramGroups';
 import { lrLambda, warmupSteps } from '../optim/schedule';
 import { hfConfigJson, writeModelFolder } from '../engine/checkpoint';
 import { DataPlan } from '../engine/schedulePlan';
@@ -164,16 +164,8 @@ function batchOrder(plan: DataPlan, accumulation: number): EngineJob['plan'] {
 }
 
 function paramTable(d: RunData, model: BertModel): EngineJob['params'] {
-  const t = d.config.training;
   const isTrainable = trainablePredicate(d.config);
-  const group = {
-    learningRate: t.learning_rate,
-    weightDecay: t.weight_decay,
-    noDecay: t.no_decay,
-    layerwiseLrDecay: t.layerwise_lr_decay,
-    numLayers: model.config.num_hidden_layers,
-    ...(t.learning_rates ? { learningRates: t.learning_rates } : {}),
-  };
+  const group = groupOptions(d.config.training, model.config.num_hidden_layers);
   return model.parameterNames().map((name) => {
     const { lr, weightDecay } = paramSetting(name, group);
     return { name, trainable: isTrainable(name), lr, weightDecay };
