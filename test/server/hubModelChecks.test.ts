@@ -5,32 +5,23 @@
  * refs and commits, and offline a revision that is not cached is an error. None of it makes a request: HF_ENDPOINT
  * points at a local server that counts every hit.
  */
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import * as path from 'node:path';
 import type { CompletionItem, Diagnostic, MarkupContent } from 'vscode-languageserver';
 import { DiagnosticSeverity } from 'vscode-languageserver';
 import { createLanguageService } from '../../server/languageService/service';
 import { cachingHost, HostCache } from '../../server/languageService/cachingHost';
 import { nodeConfigHost } from '../../files/configHost';
-import { cacheModel, countingHub, TINY_HUB_CONFIG, tinyHubWeights } from '../fixtures/hubCacheFixture';
-import type { CountingHub } from '../fixtures/hubCacheFixture';
-import { HUB_ENV_VARS } from '../fixtures/hubTestbed';
-import { makeSandbox } from '../fixtures/sandbox';
+import { cacheModel, hubCacheTestbed, TINY_HUB_CONFIG, tinyHubWeights } from '../fixtures/hubCacheFixture';
 import { doc, withCursor } from './fixtures';
 
-const sb = makeSandbox('hub-checks-');
-const cacheDir = path.join(sb.root, 'hub-cache');
 const MAIN = 'a1b2c3d'.padEnd(40, '0');
 const TAG = 'b'.repeat(40);
 const PR = 'c'.repeat(40);
-
 const TINY = TINY_HUB_CONFIG;
-let hub: CountingHub;
-before(async () => {
-  hub = await countingHub();
+
+const bed = hubCacheTestbed('hub-checks-', (cacheDir) => {
   cacheModel(
     cacheDir,
     'org/tiny',
@@ -42,16 +33,6 @@ before(async () => {
   );
   cacheModel(cacheDir, 'org/gpt', { main: TAG }, { [TAG]: { 'config.json': { ...TINY, model_type: 'gpt2' } } });
 });
-after(async () => {
-  await hub.close();
-  rmSync(sb.root, { recursive: true, force: true });
-});
-beforeEach(() => {
-  for (const v of HUB_ENV_VARS) delete process.env[v];
-  process.env.HF_HOME = sb.hfHome;
-  process.env.HF_HUB_CACHE = cacheDir;
-  process.env.HF_ENDPOINT = hub.endpoint;
-});
 
 const hostCache = new HostCache(async (p) => {
   const s = await stat(p);
@@ -60,7 +41,7 @@ const hostCache = new HostCache(async (p) => {
 /** The host the server builds (a caching one over the Node host) when `cached`, else the Node host itself. */
 const service = (cached = false) =>
   createLanguageService({
-    hostFor: () => (cached ? cachingHost(nodeConfigHost(sb.root), hostCache) : nodeConfigHost(sb.root)),
+    hostFor: () => (cached ? cachingHost(nodeConfigHost(bed.sb.root), hostCache) : nodeConfigHost(bed.sb.root)),
     workspace: { dataFiles: async () => [], modelFolders: async () => [] },
     fileTimeoutMs: 5000,
   });
@@ -253,6 +234,6 @@ describe('model.revision', () => {
   });
 
   it('no request reached the Hub', () => {
-    assert.deepEqual(hub.hits, []);
+    assert.deepEqual(bed.hub.hits, []);
   });
 });

@@ -3,42 +3,23 @@
  * anything starts. Offline, a revision that is not in the Hub cache stops it (exit 2, naming the key and how to
  * get the revision); a cached Hub id gets the max_length check of a model folder. No request is made.
  */
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, rmSync } from 'node:fs';
-import * as path from 'node:path';
-import { cacheModel, countingHub, TINY_HUB_CONFIG, tinyHubWeights } from '../fixtures/hubCacheFixture';
-import type { CountingHub } from '../fixtures/hubCacheFixture';
-import { HUB_ENV_VARS } from '../fixtures/hubTestbed';
-import { makeSandbox } from '../fixtures/sandbox';
+import { cacheModel, hubCacheTestbed, TINY_HUB_CONFIG, tinyHubWeights } from '../fixtures/hubCacheFixture';
 import { cli } from './cliProcess';
 import { makeWorkspace } from './engineFixtures';
 
-const sb = makeSandbox('cli-hub-checks-');
-const cacheDir = path.join(sb.root, 'hub-cache');
 const MAIN = 'd'.repeat(40);
-let hub: CountingHub;
-
-before(async () => {
-  hub = await countingHub();
+// The CLI inherits this process's environment, which the testbed resets before each test.
+const bed = hubCacheTestbed('cli-hub-checks-', (cacheDir) =>
   cacheModel(
     cacheDir,
     'org/tiny',
     { main: MAIN },
     { [MAIN]: { 'config.json': TINY_HUB_CONFIG, 'model.safetensors': tinyHubWeights() } },
-  );
-});
-after(async () => {
-  await hub.close();
-  rmSync(sb.root, { recursive: true, force: true });
-});
-beforeEach(() => {
-  // The CLI inherits this process's environment.
-  for (const v of HUB_ENV_VARS) delete process.env[v];
-  process.env.HF_HOME = sb.hfHome;
-  process.env.HF_HUB_CACHE = cacheDir;
-  process.env.HF_ENDPOINT = hub.endpoint;
-});
+  ),
+);
 
 /** A fine-tuning workspace on the Hub id, with the base config's data and local tokenizer. */
 function hubWorkspace(model: Record<string, string>, maxLength: number) {
@@ -79,6 +60,6 @@ describe('finetune train: Hub checks before anything starts', () => {
   });
 
   it('made no request', () => {
-    assert.deepEqual(hub.hits, []);
+    assert.deepEqual(bed.hub.hits, []);
   });
 });
