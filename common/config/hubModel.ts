@@ -116,7 +116,8 @@ export function hubModelDiagnostics(c: FineTuneConfig, doc: ConfigDocument, hub:
     ];
   }
   if (!cache.offline) return [];
-  if (found.state === 'absent') {
+  // A snapshot without a readable config.json (a link to a blob that is gone) is no more use to a run than none.
+  if (found.state === 'absent' || hub.model === undefined) {
     const message = `${named} is not in the cache (${cache.dir}) and downloads are off (HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE is set). ${downloadHint(id, revision)}`;
     return [diag('error', 'revision-not-cached', message, at, doc, [], 'value')];
   }

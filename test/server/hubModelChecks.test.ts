@@ -13,6 +13,8 @@ import { DiagnosticSeverity } from 'vscode-languageserver';
 import { createLanguageService } from '../../server/languageService/service';
 import { cachingHost, HostCache } from '../../server/languageService/cachingHost';
 import { nodeConfigHost } from '../../files/configHost';
+import { modelShape } from '../../server/languageService/memoryFacts';
+import { parseConfig } from '../../server/languageService/parse';
 import { cacheModel, hubCacheTestbed, TINY_HUB_CONFIG, tinyHubWeights } from '../fixtures/hubCacheFixture';
 import { doc, withCursor } from './fixtures';
 
@@ -116,6 +118,19 @@ describe('a Hub id in the Hub cache is checked as a model folder is', () => {
     assert.match(value, /\*\*org\/tiny\*\*: 2 layers, hidden size 8, 2 heads/);
     assert.match(value, /up to 32 tokens/);
     assert.match(value, /Read from the Hub cache: org\/tiny \(cached at revision main = a1b2c3d\)/);
+  });
+
+  it("the memory check gets the cached model's shape (the feed-forward width from its weights)", async () => {
+    const parsed = parseConfig(config('org/tiny')).result!;
+    assert.deepEqual(await modelShape(parsed.config, nodeConfigHost(bed.sb.root)), {
+      vocab_size: 30,
+      hidden_size: 8,
+      num_hidden_layers: 2,
+      num_attention_heads: 2,
+      intermediate_size: 16,
+      max_position_embeddings: 32,
+      type_vocab_size: 2,
+    });
   });
 
   it('a cached model of a family we do not train is refused, as a folder would be', async () => {
