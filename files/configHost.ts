@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import type { ConfigFileHost, Lookup, ModelInfo } from '../common/config/fileChecks';
+import type { SnapshotFiles } from '../common/config/hubModel';
 import type { ParamInfo } from '../common/bertParams';
 import { bertParameters } from '../common/bertParams';
 import { HubCacheRepo, hubCacheLocation } from './hf/hubCache';
@@ -65,10 +66,20 @@ export async function inspectModelFolder(dir: string): Promise<Lookup<ModelInfo>
  * A snapshot of the Hub cache, read as a folder; without its weights (a run downloads them when online) the
  * parameters come from config.json. undefined when the snapshot has no config.json: nothing is known of it.
  */
-export async function inspectHubSnapshot(dir: string): Promise<Lookup<ModelInfo & { complete: boolean }> | undefined> {
+export async function inspectHubSnapshot(dir: string): Promise<Lookup<ModelInfo & SnapshotFiles> | undefined> {
   if (!(await pathExists(path.join(dir, 'config.json')))) return undefined;
   const read = await readModelFolder(dir, true);
-  return read.ok ? { ok: true, value: { ...read.value.info, complete: read.value.complete } } : read;
+  if (!read.ok) return read;
+  const tokenizer = await anyExists(TOKENIZER_FILES.map((f) => path.join(dir, f)));
+  return { ok: true, value: { ...read.value.info, complete: read.value.complete, tokenizer } };
+}
+
+/** What trainer/hf/tokenizer.ts loads a tokenizer from (vocab.json with its merges.txt). */
+const TOKENIZER_FILES = ['tokenizer.json', 'vocab.txt', 'vocab.json'];
+
+async function anyExists(files: readonly string[]): Promise<boolean> {
+  for (const f of files) if (await pathExists(f)) return true;
+  return false;
 }
 
 async function readModelFolder(

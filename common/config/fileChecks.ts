@@ -15,7 +15,7 @@ import type { ConfigDiagnostic } from './diagnostic';
 import { diag } from './makeDiagnostic';
 import type { FineTuneConfig } from './schema';
 import type { ConfigDocument } from './yamlDoc';
-import type { CachedModelRef, HubModel, HubRepoCache } from './hubModel';
+import type { CachedModelRef, HubModel, HubRepoCache, SnapshotFiles } from './hubModel';
 import { cachedLabel, DEFAULT_REVISION, hubModelDiagnostics, lookupHubModel } from './hubModel';
 import { revisionProblem } from '../hubRevision';
 
@@ -73,10 +73,10 @@ export interface ConfigFileHost {
   /** What the shared Hub cache holds for a model id: refs and snapshots (never downloads). */
   hubModelCache?(id: string): Promise<HubRepoCache>;
   /**
-   * A cached snapshot read as `localModel` reads a folder; `complete` says whether its weights are there (without
-   * them the parameters come from config.json). `undefined` when the snapshot has no config.json.
+   * A cached snapshot read as `localModel` reads a folder, with whether its weights (without them the parameters
+   * come from config.json) and a tokenizer are there too. `undefined` when the snapshot has no config.json.
    */
-  hubSnapshotModel?(id: string, sha: string): Promise<Lookup<ModelInfo & { complete: boolean }> | undefined>;
+  hubSnapshotModel?(id: string, sha: string): Promise<Lookup<ModelInfo & SnapshotFiles> | undefined>;
 }
 
 /** A split of a Hub data set, as `data.dataset_name`, `dataset_config_name` and `revision` name it. */

@@ -35,9 +35,14 @@ export interface CachedModelRef {
   id: string;
   revision: string;
   sha: string;
-  /** True when its weights are cached too, so that a run needs no download at all. */
+  /** True when its weights are cached too. */
   complete: boolean;
+  /** True when a tokenizer is cached with it (tokenizer.json, vocab.txt or vocab.json). */
+  tokenizer: boolean;
 }
+
+/** What a snapshot holds besides config.json: a run offline needs the weights, and the tokenizer unless one is set. */
+export type SnapshotFiles = Pick<CachedModelRef, 'complete' | 'tokenizer'>;
 
 /** The config's Hub model: the cache's view of it, and the model read from its snapshot when there is one. */
 export interface HubModel {
@@ -76,15 +81,18 @@ export async function lookupHubModel(
   if (found.state !== 'cached') return { id, revision, cache, found };
   const read = await host.hubSnapshotModel(id, found.sha);
   if (read === undefined) return { id, revision, cache, found };
-  const label = cachedLabel({ id, revision, sha: found.sha, complete: false });
+  const ref = { id, revision, sha: found.sha };
   const model: Lookup<ModelInfo> = read.ok
-    ? { ok: true, value: { ...read.value, cached: { id, revision, sha: found.sha, complete: read.value.complete } } }
-    : { ...read, reason: `${label}: ${read.reason}` };
+    ? {
+        ok: true,
+        value: { ...read.value, cached: { ...ref, complete: read.value.complete, tokenizer: read.value.tokenizer } },
+      }
+    : { ...read, reason: `${cachedLabel(ref)}: ${read.reason}` };
   return { id, revision, cache, found, model };
 }
 
 /** "org/name (cached at revision main = 1a2b3c4)": which snapshot a diagnostic is about. */
-export function cachedLabel(ref: CachedModelRef): string {
+export function cachedLabel(ref: Pick<CachedModelRef, 'id' | 'revision' | 'sha'>): string {
   const short = ref.sha.slice(0, 7);
   const at = ref.revision === ref.sha ? `commit ${short}` : `revision ${ref.revision} = ${short}`;
   return `${ref.id} (cached at ${at})`;
@@ -122,9 +130,14 @@ export function hubModelDiagnostics(c: FineTuneConfig, doc: ConfigDocument, hub:
     return [diag('error', 'revision-not-cached', message, at, doc, [], 'value')];
   }
   const out: ConfigDiagnostic[] = [];
-  const model = hub.model;
-  if (model?.ok && !model.value.cached?.complete && c.mode === 'fine-tune') {
-    const message = `\`${at.join('.')}\`: ${cachedLabel({ id, revision, sha: found.sha, complete: false })} has no weights in the cache and downloads are off (HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE is set). ${downloadHint(id, revision)}`;
+  const cached = hub.model.ok ? hub.model.value.cached : undefined;
+  // What the trainer's offline resolution (trainer/hf/hub.ts) and then its tokenizer would miss.
+  const missing = [
+    ...(cached && !cached.complete ? ['weights'] : []),
+    ...(cached && !cached.tokenizer && c.model.tokenizer === undefined ? ['tokenizer'] : []),
+  ];
+  if (cached && missing.length) {
+    const message = `\`${at.join('.')}\`: ${cachedLabel(cached)} has no ${missing.join(' and no ')} in the cache and downloads are off (HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE is set). ${downloadHint(id, revision)}`;
     out.push(diag('error', 'revision-not-cached', message, at, doc, [], 'value'));
   }
   if (found.via === 'short' && doc.pair(['model', 'revision'])) {

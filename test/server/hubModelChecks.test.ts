@@ -33,6 +33,8 @@ const bed = hubCacheTestbed('hub-checks-', (cacheDir) => {
       [PR]: { 'config.json': { ...TINY, max_position_embeddings: 128 } },
     },
   );
+  const noTokenizer = { 'config.json': TINY, 'model.safetensors': tinyHubWeights() };
+  cacheModel(cacheDir, 'org/notok', { main: MAIN }, { [MAIN]: noTokenizer });
   cacheModel(cacheDir, 'org/gpt', { main: TAG }, { [TAG]: { 'config.json': { ...TINY, model_type: 'gpt2' } } });
 });
 
@@ -216,12 +218,26 @@ describe('model.revision', () => {
     const pr = (await diagnostics(withRevision('refs/pr/3'))).find((x) => x.code === 'revision-not-cached');
     assert.match(
       pr ? text(pr) : '',
-      /org\/tiny \(cached at revision refs\/pr\/3 = ccccccc\) has no weights in the cache/,
+      /org\/tiny \(cached at revision refs\/pr\/3 = ccccccc\) has no weights and no tokenizer in the cache/,
     );
     const main = await diagnostics(withRevision('main'));
     assert.deepEqual(
       main.filter((d) => String(d.code).startsWith('revision')),
       [],
+    );
+  });
+
+  it('offline, a snapshot without a tokenizer is an error unless model.tokenizer names one', async () => {
+    process.env.HF_HUB_OFFLINE = '1';
+    const own = (await diagnostics(config('org/notok'))).find((x) => x.code === 'revision-not-cached');
+    assert.match(
+      own ? text(own) : '',
+      /org\/notok \(cached at revision main = a1b2c3d\) has no tokenizer in the cache/,
+    );
+    const other = await diagnostics(config('org/notok').replace('data:', '  tokenizer: org/tiny\ndata:'));
+    assert.equal(
+      other.find((x) => x.code === 'revision-not-cached'),
+      undefined,
     );
   });
 
