@@ -104,8 +104,11 @@ async function startClient(extensionPath: string): Promise<{ dispose(): Promise<
   try {
     // A separate bundle, required by path so that esbuild leaves it out of this one.
     const mod = require(path.join(__dirname, 'languageClient.js')) as typeof import('./languageClient');
-    const runsFolder = readSettings((k) => vscode.workspace.getConfiguration(SETTINGS_SECTION).get(k)).runsFolder;
-    const client = await mod.startLanguageClient(extensionPath, log, runsFolder ? { runsFolder } : {});
+    const settings = readSettings((k) => vscode.workspace.getConfiguration(SETTINGS_SECTION).get(k));
+    const runsFolder = settings.runsFolder;
+    // No Hub token: the server never makes a request.
+    const env = trainerEnv(settings);
+    const client = await mod.startLanguageClient(extensionPath, log, runsFolder ? { runsFolder } : {}, env);
     return { dispose: async () => (await client.dispose(), log.dispose()) };
   } catch (e) {
     log.error(`The language server could not start: ${(e as Error).message}`);

@@ -42,11 +42,15 @@ export async function startLanguageClient(
   extensionPath: string,
   output: vscode.LogOutputChannel,
   initializationOptions: ServerInitializationOptions = {},
+  /** What the settings add to a trainer's environment (threads, ...): the server's checks judge the same run. */
+  settingsEnv: Record<string, string> = {},
 ): Promise<{ dispose(): Promise<void> }> {
   const module = path.join(extensionPath, 'dist', 'server.js');
+  // The extension host's own environment (HF_HOME, HF_HUB_CACHE, HF_HUB_OFFLINE: where the Hub cache is) first.
+  const env = { ...process.env, ...settingsEnv };
   const serverOptions: ServerOptions = {
-    run: { module, transport: TransportKind.ipc, options: { execArgv: [] } },
-    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+    run: { module, transport: TransportKind.ipc, options: { execArgv: [], env } },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'], env } },
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [

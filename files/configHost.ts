@@ -5,7 +5,10 @@
  */
 import * as path from 'node:path';
 import type { ConfigFileHost, Lookup, ModelInfo } from '../common/config/fileChecks';
+import type { SnapshotFiles } from '../common/config/hubModel';
 import type { ParamInfo } from '../common/bertParams';
+import { bertParameters } from '../common/bertParams';
+import { HubCacheRepo, hubCacheLocation } from './hf/hubCache';
 import { readSample, summarizeSample } from './data/sample';
 import { readParquetInfo } from './data/parquet';
 import { cachedSplitFiles } from './hf/datasetSplits';
@@ -55,29 +58,67 @@ export function canonicalParamNames(params: ParamInfo[], modelType?: string): Pa
  * import of transformers.js costs the language server a second at start-up.
  */
 export async function inspectModelFolder(dir: string): Promise<Lookup<ModelInfo>> {
+  const read = await readModelFolder(dir, false);
+  return read.ok ? { ok: true, value: read.value.info } : read;
+}
+
+/**
+ * A snapshot of the Hub cache, read as a folder; without its weights (a run downloads them when online) the
+ * parameters come from config.json. undefined when the snapshot has no config.json: nothing is known of it.
+ */
+export async function inspectHubSnapshot(dir: string): Promise<Lookup<ModelInfo & SnapshotFiles> | undefined> {
+  if (!(await pathExists(path.join(dir, 'config.json')))) return undefined;
+  const read = await readModelFolder(dir, true);
+  if (!read.ok) return read;
+  const tokenizer = await anyExists(TOKENIZER_FILES.map((f) => path.join(dir, f)));
+  return { ok: true, value: { ...read.value.info, complete: read.value.complete, tokenizer } };
+}
+
+/** What trainer/hf/tokenizer.ts loads a tokenizer from (vocab.json with its merges.txt). */
+const TOKENIZER_FILES = ['tokenizer.json', 'vocab.txt', 'vocab.json'];
+
+async function anyExists(files: readonly string[]): Promise<boolean> {
+  for (const f of files) if (await pathExists(f)) return true;
+  return false;
+}
+
+async function readModelFolder(
+  dir: string,
+  weightsOptional: boolean,
+): Promise<Lookup<{ info: ModelInfo; complete: boolean }>> {
   try {
     const config = await readBertConfig(path.join(dir, 'config.json'));
     const weights = await weightFiles(dir);
-    if (weights === undefined) {
-      const others: string[] = [];
-      for (const f of ['tf_model.h5', 'flax_model.msgpack']) if (await pathExists(path.join(dir, f))) others.push(f);
-      return {
-        ok: false,
-        reason: others.length
-          ? `${dir} has its weights only as ${others.join(', ')} (TensorFlow or Flax); convert them to model.safetensors in Python: \`AutoModel.from_pretrained(dir, from_tf=True).save_pretrained(dir)\`.`
-          : `${dir} has config.json but no model.safetensors or pytorch_model.bin. Copy the model's weights into the folder.`,
-      };
+    const complete = weights !== undefined && (await allExist(weights.files));
+    if (!complete && weightsOptional) {
+      const parameters = bertParameters(config, 'sequence-classification');
+      return { ok: true, value: { info: { source: dir, config, parameters }, complete } };
     }
+    if (weights === undefined) return { ok: false, reason: await noWeights(dir) };
     const parameters: ParamInfo[] = [];
     for (const f of weights.files) {
       const infos = weights.pytorch ? await readTorchCheckpointInfo(f) : (await readSafetensorsHeader(f)).tensors;
       for (const [name, t] of infos) parameters.push({ name, shape: [...t.shape] });
     }
-    return { ok: true, value: { source: dir, config, parameters: canonicalParamNames(parameters, config.model_type) } };
+    const info = { source: dir, config, parameters: canonicalParamNames(parameters, config.model_type) };
+    return { ok: true, value: { info, complete } };
   } catch (e) {
     const reason = reasonOf(e).replace(/\.?$/, '.');
     return { ok: false, reason: e instanceof FineTuneError && e.fix ? `${reason} ${e.fix}` : reason };
   }
+}
+
+async function allExist(files: readonly string[]): Promise<boolean> {
+  for (const f of files) if (!(await pathExists(f))) return false;
+  return true;
+}
+
+async function noWeights(dir: string): Promise<string> {
+  const others: string[] = [];
+  for (const f of ['tf_model.h5', 'flax_model.msgpack']) if (await pathExists(path.join(dir, f))) others.push(f);
+  return others.length
+    ? `${dir} has its weights only as ${others.join(', ')} (TensorFlow or Flax); convert them to model.safetensors in Python: \`AutoModel.from_pretrained(dir, from_tf=True).save_pretrained(dir)\`.`
+    : `${dir} has config.json but no model.safetensors or pytorch_model.bin. Copy the model's weights into the folder.`;
 }
 
 /** The weight files of a folder, in transformers' order of preference: safetensors first, then PyTorch's. */
@@ -131,6 +172,15 @@ export function nodeConfigHost(configDir: string): ConfigFileHost {
       if ((await pathExists(path.join(dir, 'tokenizer.json'))) || (await pathExists(path.join(dir, 'vocab.txt'))))
         return { ok: true, value: true };
       return { ok: false, reason: `${nameOrPath} has neither tokenizer.json nor vocab.txt.` };
+    },
+    async hubModelCache(id) {
+      // Read from the environment on each call: it is the one the trainer would get (HF_HOME, HF_HUB_OFFLINE, ...).
+      const { cacheDir, offline } = hubCacheLocation();
+      const repo = new HubCacheRepo(cacheDir, id);
+      return { dir: repo.dir, offline, refs: await repo.refs(), snapshots: await repo.snapshots() };
+    },
+    async hubSnapshotModel(id, sha) {
+      return inspectHubSnapshot(new HubCacheRepo(hubCacheLocation().cacheDir, id).snapshotDir(sha));
     },
     async hubDatasetColumns(q) {
       try {

@@ -15,6 +15,9 @@ import type { ConfigDiagnostic } from './diagnostic';
 import { diag } from './makeDiagnostic';
 import type { FineTuneConfig } from './schema';
 import type { ConfigDocument } from './yamlDoc';
+import type { CachedModelRef, HubModel, HubRepoCache, SnapshotFiles } from './hubModel';
+import { cachedLabel, DEFAULT_REVISION, hubModelDiagnostics, lookupHubModel } from './hubModel';
+import { revisionProblem } from '../hubRevision';
 
 /** What the checks need to know about a model without loading its weights. */
 export interface ModelInfo {
@@ -33,6 +36,8 @@ export interface ModelInfo {
   };
   /** Parameter names and shapes from the safetensors header, or derived from config.json. */
   parameters: ParamInfo[];
+  /** For a Hub id: the snapshot of the Hub cache it was read from. */
+  cached?: CachedModelRef;
 }
 
 export type Lookup<T> = { ok: true; value: T } | { ok: false; reason: string; code?: string };
@@ -65,6 +70,13 @@ export interface ConfigFileHost {
   localTokenizer(nameOrPath: string): Promise<Lookup<true> | undefined>;
   /** Columns of a Hub data set's split in the shared Hub cache; `undefined` when not cached (never downloads). */
   hubDatasetColumns?(q: HubDatasetQuery): Promise<Lookup<string[]> | undefined>;
+  /** What the shared Hub cache holds for a model id: refs and snapshots (never downloads). */
+  hubModelCache?(id: string): Promise<HubRepoCache>;
+  /**
+   * A cached snapshot read as `localModel` reads a folder, with whether its weights (without them the parameters
+   * come from config.json) and a tokenizer are there too. `undefined` when the snapshot has no config.json.
+   */
+  hubSnapshotModel?(id: string, sha: string): Promise<Lookup<ModelInfo & SnapshotFiles> | undefined>;
 }
 
 /** A split of a Hub data set, as `data.dataset_name`, `dataset_config_name` and `revision` name it. */
@@ -111,14 +123,41 @@ export function headFor(task: FineTuneConfig['task']): BertHead {
   return task === 'masked-lm' ? 'masked-lm' : 'sequence-classification';
 }
 
+/**
+ * The config's pre-trained model: a local folder, a local reference to nothing (`missing`), or a Hub id seen
+ * through the Hub cache.
+ */
+export type ConfigModel =
+  { kind: 'local'; lookup: Lookup<ModelInfo> } | { kind: 'missing' } | ({ kind: 'hub' } & HubModel);
+
+/** Looks the model of `name_or_path` up: undefined for no model, or a Hub id when the host has no Hub cache. */
+export async function configModel(c: FineTuneConfig, host: ConfigFileHost): Promise<ConfigModel | undefined> {
+  const name = c.model.name_or_path;
+  if (c.mode !== 'fine-tune' || !name) return undefined;
+  const local = await host.localModel(name);
+  if (local !== undefined) return { kind: 'local', lookup: local };
+  if (await isLocal(name, host)) return { kind: 'missing' };
+  const revision = c.model.revision ?? DEFAULT_REVISION;
+  // A malformed revision is the schema rules' error (revisionRules); it is never looked up.
+  if (revisionProblem(revision) !== undefined) return undefined;
+  const hub = await lookupHubModel(name, revision, host);
+  return hub && { kind: 'hub', ...hub };
+}
+
+/** The model read from a folder or a cached snapshot, or why it cannot be read; undefined when it is not at hand. */
+export function modelLookup(m: ConfigModel | undefined): Lookup<ModelInfo> | undefined {
+  return m?.kind === 'local' ? m.lookup : m?.kind === 'hub' ? m.model : undefined;
+}
+
 /** The parameters the config's model will have: from the model's files, or derived from the architecture. */
 export async function configParameters(
   c: FineTuneConfig,
   host: ConfigFileHost,
   numLabels = 2,
+  model?: ConfigModel,
 ): Promise<ParamInfo[] | undefined> {
   if (c.mode === 'fine-tune' && c.model.name_or_path) {
-    const m = await host.localModel(c.model.name_or_path);
+    const m = modelLookup(model ?? (await configModel(c, host)));
     if (!m || !m.ok) return undefined;
     // A pre-trained encoder gets the head of the task, whatever head it was saved with.
     const cfg = m.value.config;
@@ -151,6 +190,36 @@ export async function configParameters(
   return undefined;
 }
 
+/** "the model's `x`", or for a cached Hub model "`x` of org/name (cached at revision main = 1a2b3c4)". */
+function ofModel(info: ModelInfo | undefined, what: string): string {
+  return info?.cached ? `${what} of ${cachedLabel(info.cached)}` : `model's ${what}`;
+}
+
+/** The model is missing, unreadable, or (a Hub id) not where an offline run could get it. */
+function modelDiagnostics(
+  c: FineTuneConfig,
+  doc: ConfigDocument,
+  host: ConfigFileHost,
+  model: ConfigModel | undefined,
+): ConfigDiagnostic[] {
+  const name = c.model.name_or_path;
+  if (c.mode !== 'fine-tune' || !name || !doc.pair(['model', 'name_or_path'])) return [];
+  const at = ['model', 'name_or_path'];
+  // undefined: a Hub id, and this host cannot see the Hub cache.
+  if (model === undefined) return [];
+  if (model.kind === 'missing')
+    return [diag('error', 'model-not-found', missingFolder('model.name_or_path', name, host), at, doc, [], 'value')];
+  const out: ConfigDiagnostic[] = [];
+  const m = modelLookup(model);
+  if (m && !m.ok) out.push(diag('error', 'model-invalid', `\`model.name_or_path\`: ${m.reason}`, at, doc, [], 'value'));
+  if (model.kind === 'hub') out.push(...hubModelDiagnostics(c, doc, model));
+  else if (doc.pair(['model', 'revision'])) {
+    const message = `\`model.revision\` applies to a Hub id; ${name} is a local folder, used as it is.`;
+    out.push(diag('warning', 'revision-ignored', message, ['model', 'revision'], doc, [], 'key'));
+  }
+  return out;
+}
+
 /** Every check of the config against the files it names. `signal` stops the data-file reads when a caller gives up. */
 export async function checkConfigFiles(
   c: FineTuneConfig,
@@ -162,37 +231,10 @@ export async function checkConfigFiles(
   const present = (...path: string[]) => doc.pair(path) !== undefined;
 
   // Model and tokenizer.
-  let modelInfo: ModelInfo | undefined;
-  if (c.mode === 'fine-tune' && c.model.name_or_path && present('model', 'name_or_path')) {
-    const m = await host.localModel(c.model.name_or_path);
-    if (m === undefined) {
-      if (await isLocal(c.model.name_or_path, host)) {
-        out.push(
-          diag(
-            'error',
-            'model-not-found',
-            missingFolder('model.name_or_path', c.model.name_or_path, host),
-            ['model', 'name_or_path'],
-            doc,
-            [],
-            'value',
-          ),
-        );
-      }
-    } else if (!m.ok) {
-      out.push(
-        diag(
-          'error',
-          'model-invalid',
-          `\`model.name_or_path\`: ${m.reason}`,
-          ['model', 'name_or_path'],
-          doc,
-          [],
-          'value',
-        ),
-      );
-    } else modelInfo = m.value;
-  }
+  const model = present('model', 'name_or_path') ? await configModel(c, host) : undefined;
+  out.push(...modelDiagnostics(c, doc, host, model));
+  const found = modelLookup(model);
+  const modelInfo = found?.ok ? found.value : undefined;
   if (c.model.tokenizer && present('model', 'tokenizer')) {
     const t = await host.localTokenizer(c.model.tokenizer);
     if (t === undefined && (await isLocal(c.model.tokenizer, host))) {
@@ -233,7 +275,7 @@ export async function checkConfigFiles(
       diag(
         'error',
         'max-length-over-positions',
-        `\`data.max_length\` (${c.data.max_length}) is above the model's \`max_position_embeddings\` (${maxPos})${why}.`,
+        `\`data.max_length\` (${c.data.max_length}) is above the ${ofModel(modelInfo, `\`max_position_embeddings\` (${maxPos})`)}${why}.`,
         present('data', 'max_length') ? ['data', 'max_length'] : ['model', 'name_or_path'],
         doc,
         [],
@@ -264,9 +306,10 @@ export async function checkConfigFiles(
   }
 
   // Freeze patterns against the real parameter names.
-  const params = await configParameters(c, host);
+  const params = await configParameters(c, host, 2, model);
   if (params) {
     const names = params.map((p) => p.name);
+    const thisModel = modelInfo?.cached ? cachedLabel(modelInfo.cached) : 'this model';
     for (const list of ['freeze', 'unfreeze'] as const) {
       for (const i of unmatchedPatterns(c[list], names)) {
         const s = didYouMean(c[list][i]!, [
@@ -276,7 +319,7 @@ export async function checkConfigFiles(
           diag(
             'warning',
             'pattern-matches-nothing',
-            `\`${c[list][i]}\` matches no parameter of this model.${s ? ` Did you mean \`${s}\`?` : ''}`,
+            `\`${c[list][i]}\` matches no parameter of ${thisModel}.${s ? ` Did you mean \`${s}\`?` : ''}`,
             [list, i],
             doc,
             s
@@ -322,7 +365,7 @@ export async function checkConfigFiles(
           diag(
             'warning',
             'pattern-matches-nothing',
-            `\`${pattern}\` matches no parameter of this model.`,
+            `\`${pattern}\` matches no parameter of ${thisModel}.`,
             ['training', 'learning_rates', pattern],
             doc,
             [],

@@ -14,6 +14,7 @@ import { isFrozen } from '../freeze';
 import { headFor } from './fileChecks';
 import { columnRules } from './columnRules';
 import { dataSourceRules } from './dataSourceRules';
+import { revisionRules } from './hubModel';
 
 /** The vocabulary assumed when `vocab_size` is left to the tokenizer: BERT's own, 30,522 tokens. */
 const DEFAULT_VOCAB_SIZE = 30_522;
@@ -42,7 +43,7 @@ export function crossFieldRules(
   const has = (...path: string[]) => doc.pair(path) !== undefined;
   const t = c.training;
   if (!raw['mode']) return out; // `missing-required` already says it.
-  out.push(...dataSourceRules(c, doc));
+  out.push(...dataSourceRules(c, doc), ...revisionRules(c, doc));
 
   // Mode and model source.
   if (c.mode === 'fine-tune') {

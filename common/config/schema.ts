@@ -355,6 +355,7 @@ export const configSchema: SectionSpec<FineTuneConfig> = {
         },
         revision: {
           type: 'string',
+          kind: 'model-revision',
           description:
             'For a Hub id: the branch, tag, commit sha or `refs/pr/N` of `name_or_path` (and of its own ' +
             'tokenizer) to download; default `main`. A commit pins the exact weights; many older models have ' +

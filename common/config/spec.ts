@@ -19,6 +19,8 @@ export type ValueKind =
   | 'dataset'
   /** A configuration (subset) of the Hub data set. */
   | 'dataset-config'
+  /** A branch, tag, commit or `refs/pr/N` of the Hub model in `model.name_or_path`. */
+  | 'model-revision'
   /** A glob over parameter names. */
   | 'param-pattern'
   | 'folder';

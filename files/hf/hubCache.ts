@@ -16,12 +16,20 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkSegment, resolveInside } from '../../common/safeName';
+import { checkSegment, relativeNameProblem, resolveInside } from '../../common/safeName';
+import { SHORT_SHA } from '../../common/hubRevision';
+import { readPrefix } from '../data/boundedRead';
 import { writeFileAtomic } from '../../common/atomicWrite';
 
 export const COMMIT_SHA = /^[0-9a-f]{40}$/;
 const TRUE_VALUES = new Set(['1', 'ON', 'YES', 'TRUE']);
 const MAX_TOKEN_FILE_BYTES = 4096;
+/** A ref file holds 40 hex digits, perhaps a newline: more than this is not a ref huggingface_hub wrote. */
+const MAX_REF_BYTES = 64;
+/** Refs and snapshots listed for completion: a real repo has a handful; a cache someone filled has no say. */
+const MAX_LISTED = 200;
+/** `refs/pr/3` is the file refs/refs/pr/3: three folders deep; one more for `refs/convert/parquet`'s kind. */
+const MAX_REF_DEPTH = 4;
 
 export interface HubSettings {
   hfHome: string;
@@ -47,17 +55,28 @@ function hfHomeOf(env: Env = process.env): string {
   );
 }
 
-/** The settings huggingface_hub would use in this environment, the token file included. */
-export async function hubSettings(env: Env = process.env): Promise<HubSettings> {
+/**
+ * Where the cache is and whether downloads are off: what the language server needs, read without touching a file
+ * (the token file is the trainer's business).
+ */
+export function hubCacheLocation(env: Env = process.env): Pick<HubSettings, 'hfHome' | 'cacheDir' | 'offline'> {
   const hfHome = hfHomeOf(env);
-  const settings: HubSettings = {
+  return {
     hfHome,
     cacheDir: nonEmpty(env.HF_HUB_CACHE) ?? nonEmpty(env.HUGGINGFACE_HUB_CACHE) ?? path.join(hfHome, 'hub'),
-    endpoint: (nonEmpty(env.HF_ENDPOINT) ?? 'https://huggingface.co').replace(/\/+$/, ''),
     offline: [env.HF_HUB_OFFLINE, env.TRANSFORMERS_OFFLINE].some((v) =>
       TRUE_VALUES.has((v ?? '').trim().toUpperCase()),
     ),
   };
+}
+
+/** The settings huggingface_hub would use in this environment, the token file included. */
+export async function hubSettings(env: Env = process.env): Promise<HubSettings> {
+  const settings: HubSettings = {
+    ...hubCacheLocation(env),
+    endpoint: (nonEmpty(env.HF_ENDPOINT) ?? 'https://huggingface.co').replace(/\/+$/, ''),
+  };
+  const hfHome = settings.hfHome;
   const fromEnv = nonEmpty(env.HF_TOKEN) ?? nonEmpty(env.HUGGING_FACE_HUB_TOKEN);
   if (fromEnv !== undefined) return { ...settings, token: fromEnv, tokenSource: 'HF_TOKEN' };
   const tokenFile = nonEmpty(env.HF_TOKEN_PATH) ?? path.join(hfHome, 'token');
@@ -70,6 +89,13 @@ async function readTokenFile(file: string): Promise<string | undefined> {
   const stat = await fs.stat(file).catch(() => undefined);
   if (!stat?.isFile() || stat.size > MAX_TOKEN_FILE_BYTES) return undefined;
   return nonEmpty(await fs.readFile(file, 'utf8').catch(() => undefined));
+}
+
+/** A ref file's commit: a few bytes of a regular file are read, and anything but a sha is no commit. */
+async function readRefFile(file: string): Promise<string | undefined> {
+  const prefix = await readPrefix(file, MAX_REF_BYTES).catch(() => undefined);
+  const sha = prefix?.complete ? Buffer.from(prefix.bytes).toString('utf8').trim() : undefined;
+  return sha !== undefined && COMMIT_SHA.test(sha) ? sha : undefined;
 }
 
 /** One repo's folder in the cache. Every name joined onto it is checked (common/safeName.ts). */
@@ -85,13 +111,50 @@ export class HubCacheRepo {
     this.dir = path.join(cacheDir, `${repoType}s--${id.split('/').join('--')}`);
   }
 
-  /** The commit a revision names: itself when it is a full sha, else what refs/<revision> holds. */
+  /**
+   * The commit a revision names: itself when it is a full sha, else what refs/<revision> holds, else, for a short
+   * sha, the one cached snapshot whose commit it starts (huggingface_hub would ask the Hub, or refuse offline).
+   */
   async resolveRevision(revision: string): Promise<string | undefined> {
     if (COMMIT_SHA.test(revision)) return revision;
     const ref = resolveInside(path.join(this.dir, 'refs'), revision, { origin: `the revision of '${this.id}'` });
-    const text = await fs.readFile(ref, 'utf8').catch(() => undefined);
-    const sha = text?.trim();
-    return sha !== undefined && COMMIT_SHA.test(sha) ? sha : undefined;
+    const sha = await readRefFile(ref);
+    if (sha !== undefined || !SHORT_SHA.test(revision)) return sha;
+    const matches = (await this.snapshots()).filter((s) => s.startsWith(revision));
+    return matches.length === 1 ? matches[0] : undefined;
+  }
+
+  /** The commits that have a snapshot folder, at most `max` of them. */
+  async snapshots(max = MAX_LISTED): Promise<string[]> {
+    const entries = await fs.readdir(path.join(this.dir, 'snapshots'), { withFileTypes: true }).catch(() => []);
+    return entries
+      .filter((e) => e.isDirectory() && COMMIT_SHA.test(e.name))
+      .map((e) => e.name)
+      .sort()
+      .slice(0, max);
+  }
+
+  /**
+   * Every revision under refs/ (`main`, `v1.0`, and the nested `refs/pr/3`) and the commit it points to; at most
+   * `max` of them, four folders deep, each file read with a bound. Anything else there (a link, a large file, a
+   * name that is not a plain one) is skipped: the cache may have been written by anyone.
+   */
+  async refs(max = MAX_LISTED): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const walk = async (dir: string, prefix: string, depth: number): Promise<void> => {
+      const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+        if (out.size >= max) return;
+        const name = `${prefix}${e.name}`;
+        if (relativeNameProblem(name) !== undefined) continue;
+        if (e.isDirectory() && depth < MAX_REF_DEPTH) await walk(path.join(dir, e.name), `${name}/`, depth + 1);
+        if (!e.isFile()) continue;
+        const sha = await readRefFile(path.join(dir, e.name));
+        if (sha !== undefined) out.set(name, sha);
+      }
+    };
+    await walk(path.join(this.dir, 'refs'), '', 1);
+    return out;
   }
 
   async writeRef(revision: string, sha: string): Promise<void> {

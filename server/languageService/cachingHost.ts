@@ -3,6 +3,7 @@
  * not re-read the data file or the safetensors header on every keystroke, yet an edited data file is re-read.
  */
 import type { ConfigFileHost, Lookup, ModelInfo } from '../../common/config/fileChecks';
+import type { HubRepoCache } from '../../common/config/hubModel';
 
 /** A stamp that changes when the file changes (e.g. `${mtimeMs}:${size}`), or undefined when it does not exist. */
 export type FileStamp = (absPath: string) => Promise<string | undefined>;
@@ -14,6 +15,8 @@ interface Entry {
 
 export class HostCache {
   private readonly entries = new Map<string, Entry>();
+  /** The cache folder of each Hub model id asked about, learnt from its first answer, to stamp later ones. */
+  readonly hubRepoDirs = new Map<string, string>();
   hits = 0;
   misses = 0;
 
@@ -91,5 +94,38 @@ export function cachingHost(inner: ConfigFileHost, cache: HostCache): ConfigFile
     },
     // A footer read in the Hub cache, which changes only when a run downloads: not worth a watched cache entry.
     ...(inner.hubDatasetColumns ? { hubDatasetColumns: inner.hubDatasetColumns.bind(inner) } : {}),
+    ...hubModelMethods(inner, cache),
+  };
+}
+
+/**
+ * The Hub cache's view of a model, and its snapshots read as folders. A download changes refs/ (a new or renamed
+ * ref file) and snapshots/ (a new commit), and a snapshot's files are links whose stat follows them to the blobs.
+ */
+function hubModelMethods(inner: ConfigFileHost, cache: HostCache): Partial<ConfigFileHost> {
+  const { hubModelCache, hubSnapshotModel } = inner;
+  if (!hubModelCache || !hubSnapshotModel) return {};
+  const repoDirs = cache.hubRepoDirs;
+  return {
+    hubModelCache: async (id) => {
+      // The folder is known after the first answer; until then the entry is keyed by the id alone.
+      const dir = repoDirs.get(id);
+      // huggingface_hub rewrites refs/main in place, which leaves the folder's stamp as it was.
+      const stamps =
+        dir === undefined ? [] : [dir, `${dir}/refs`, `${dir}/refs/main`, `${dir}/refs/refs/pr`, `${dir}/snapshots`];
+      const view = await cache.get<HubRepoCache>(`hub\0${id}`, stamps, () => hubModelCache.call(inner, id));
+      if (dir === undefined) repoDirs.set(id, view.dir);
+      return view;
+    },
+    hubSnapshotModel: (id, sha) => {
+      const dir = repoDirs.get(id);
+      const snapshot = dir === undefined ? undefined : `${dir}/snapshots/${sha}`;
+      const files = ['config.json', 'model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin'];
+      return cache.get(
+        `hub-snapshot\0${id}\0${sha}`,
+        snapshot === undefined ? [] : [snapshot, ...files.map((f) => `${snapshot}/${f}`)],
+        () => hubSnapshotModel.call(inner, id, sha),
+      );
+    },
   };
 }

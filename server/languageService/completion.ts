@@ -22,6 +22,7 @@ import { modelParameters, modulePaths, WELL_KNOWN_MODELS, withTimeout } from './
 import type { ServiceContext } from './serviceContext';
 import { toRange } from './serviceContext';
 import { formatValue, keyDocs, specAt } from './specDocs';
+import { revisionItems } from './revisions';
 
 const EMPTY: CompletionList = { isIncomplete: false, items: [] };
 
@@ -231,6 +232,7 @@ async function stringItems(
     }
     return items;
   }
+  if (spec.kind === 'model-revision') return revisionItems(ctx, config);
   if (spec.kind === 'data-file') {
     const files = ws ? await withTimeout(ws.dataFiles(), ctx.timeoutMs, []) : [];
     return files.map((f) => ({ label: relative(ctx, f), kind: CompletionItemKind.File, detail: 'data file' }));

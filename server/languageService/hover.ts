@@ -7,13 +7,17 @@ import { MarkupKind } from 'vscode-languageserver';
 import { isMap, isScalar, isSeq } from 'yaml';
 import type { Node } from 'yaml';
 import { bertParameters } from '../../common/bertParams';
-import { headFor } from '../../common/config/fileChecks';
+import { configModel, headFor, modelLookup } from '../../common/config/fileChecks';
+import type { ModelInfo } from '../../common/config/fileChecks';
+import { cachedLabel } from '../../common/config/hubModel';
+import type { FineTuneConfig } from '../../common/config/schema';
 import { formatCount } from '../../common/moduleTree';
 import { shown } from '../../common/shown';
 import { describeModel, modelParameters, summarisePattern, wellKnownModel, withTimeout } from './modelFacts';
 import type { ServiceContext } from './serviceContext';
 import { toRange } from './serviceContext';
 import { keyDocs, specAt } from './specDocs';
+import { revisionHover } from './revisions';
 
 interface Target {
   path: (string | number)[];
@@ -90,7 +94,9 @@ async function hoverText(ctx: ServiceContext, t: Target): Promise<string | undef
     const doc = spec.valueDocs?.[t.value];
     return doc ? `**${t.value}**: ${doc}` : undefined;
   }
-  if (spec.kind === 'model' && typeof t.value === 'string') return modelHover(ctx, t.value, config.task);
+  if (spec.kind === 'model' && typeof t.value === 'string') return modelHover(ctx, t.value, config);
+  if (spec.kind === 'model-revision' && typeof t.value === 'string')
+    return `${keyDocs(names, spec)}\n\n${await revisionHover(ctx, config, t.value)}`;
   return keyDocs(names, spec);
 }
 
@@ -143,13 +149,30 @@ async function patternHover(ctx: ServiceContext, pattern: string, isFreeze: bool
 async function modelHover(
   ctx: ServiceContext,
   nameOrPath: string,
-  task: Parameters<typeof headFor>[0],
+  config: FineTuneConfig,
 ): Promise<string | undefined> {
-  const local = ctx.host ? await withTimeout(ctx.host.localModel(nameOrPath), ctx.timeoutMs, undefined) : undefined;
-  if (local?.ok) return describeModel(local.value, nameOrPath);
-  if (local && !local.ok) return `**${nameOrPath}**: ${local.reason}`;
+  // Described as the model a fine-tuning run would load, whatever the mode.
+  const asPretrained: FineTuneConfig = {
+    ...config,
+    mode: 'fine-tune',
+    model: { ...config.model, name_or_path: nameOrPath },
+  };
+  const model = ctx.host ? await withTimeout(configModel(asPretrained, ctx.host), ctx.timeoutMs, undefined) : undefined;
+  const found = modelLookup(model);
+  if (found?.ok) return describeModel(found.value, nameOrPath) + cachedNote(found.value);
+  if (found && !found.ok) return `**${nameOrPath}**: ${found.reason}`;
   const known = wellKnownModel(nameOrPath);
-  if (known)
-    return `${describeModel({ config: known.config, parameters: bertParameters(known.config, headFor(task)) }, nameOrPath)}\n\n${known.description} (Hugging Face Hub)`;
-  return `**${nameOrPath}**: a Hugging Face Hub id, downloaded at the start of the run.`;
+  const notCached = model?.kind === 'hub' ? ` It is not in the Hub cache (${model.cache.dir}).` : '';
+  if (known) {
+    const info = { config: known.config, parameters: bertParameters(known.config, headFor(config.task)) };
+    return `${describeModel(info, nameOrPath)}\n\n${known.description} (Hugging Face Hub)${notCached}`;
+  }
+  return `**${nameOrPath}**: a Hugging Face Hub id, downloaded at the start of the run.${notCached}`;
+}
+
+/** Where in the Hub cache a Hub model was read, and whether a run still downloads its weights. */
+function cachedNote(info: ModelInfo): string {
+  if (!info.cached) return '';
+  const weights = info.cached.complete ? '' : ' Its weights are not cached yet: the run downloads them.';
+  return `\n\nRead from the Hub cache: ${cachedLabel(info.cached)}, ${info.source}.${weights}`;
 }

@@ -6,6 +6,7 @@
 import * as os from 'node:os';
 import type { ConfigDiagnostic } from '../../common/config/diagnostic';
 import type { ConfigFileHost, ModelInfo } from '../../common/config/fileChecks';
+import { configModel, modelLookup } from '../../common/config/fileChecks';
 import { memoryDiagnostics } from '../../common/config/memoryRule';
 import type { ModelShape } from '../../common/config/memoryRule';
 import type { FineTuneConfig } from '../../common/config/schema';
@@ -23,8 +24,9 @@ export async function modelShape(c: FineTuneConfig, host: ConfigFileHost | undef
   if (c.mode === 'from-scratch') return a && { ...a, vocab_size: a.vocab_size ?? BERT_VOCAB };
   const id = c.model.name_or_path;
   if (!id) return undefined;
-  const local = host ? await host.localModel(id) : undefined;
-  if (local) return local.ok ? shapeOf(local.value) : undefined;
+  // A local folder or a cached Hub snapshot, else the table of well-known Hub models.
+  const found = host ? modelLookup(await configModel(c, host)) : undefined;
+  if (found) return found.ok ? shapeOf(found.value) : undefined;
   return wellKnownModel(id)?.config;
 }
 
