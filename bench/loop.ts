@@ -82,33 +82,45 @@ export async function runLoopCases(o: LoopOptions): Promise<LoopRow[]> {
   return rows;
 }
 
+/** One loop case: which engine, and what the row says of it before the run. */
+interface LoopCase {
+  model: ModelName;
+  engine: EngineName;
+  /** The tfjs engine's backend, set in the config. */
+  backend?: BenchBackend;
+  /** The backend column (the PyTorch engine's torch and device; tfjs's comes from the trainer's `hello`). */
+  label: string;
+  /** The PyTorch engine's Python. */
+  python?: string;
+  /** Threads torch takes with the case's OMP_NUM_THREADS, read before the run (loopPython.ts). */
+  threads?: number;
+  note?: string;
+}
+
 function pytorchCase(o: LoopOptions, dir: string, model: ModelName, python: EnginePython): Promise<LoopRow> {
-  if (!python.ok) {
-    return Promise.resolve(emptyRow(o, model, 'pytorch', 'torch', shapeOf(o, model), `not run: ${python.why}`));
-  }
-  const label = torchLabel(python.probe);
-  const threadNote =
-    python.threads !== null && python.threads !== o.threads
-      ? `torch took ${python.threads} threads for OMP_NUM_THREADS=${o.threads}`
-      : undefined;
-  return runCase(o, dir, model, 'pytorch', undefined, label, python.probe.executable, threadNote);
+  const c: LoopCase = { model, engine: 'pytorch', label: 'torch' };
+  if (!python.ok) return Promise.resolve(emptyRow(o, { ...c, note: `not run: ${python.why}` }));
+  return runCase(o, dir, {
+    ...c,
+    label: torchLabel(python.probe),
+    python: python.probe.executable,
+    ...(python.threads !== null ? { threads: python.threads } : {}),
+  });
 }
 
 function tfjsCase(o: LoopOptions, dir: string, model: ModelName, backend: BenchBackend): Promise<LoopRow> {
-  const shape = shapeOf(o, model, backend);
+  const c: LoopCase = { model, engine: 'tfjs', backend, label: backend };
+  const shape = shapeOf(o, c);
   if (backend === 'cpu' && model !== 'tiny' && !o.cpuMini && !o.only.includes(loopCaseName(model, 'tfjs', backend)))
-    return Promise.resolve(
-      emptyRow(o, model, 'tfjs', 'cpu', shape, 'skipped: minutes per step on pure JS; --cpu-mini runs it', backend),
-    );
-  const note =
-    backend === 'cpu' ? `capped at ${shape.warmup} warm-up + ${shape.steps} steps (pure JS is slow)` : undefined;
-  return runCase(o, dir, model, 'tfjs', backend, backend, undefined, note);
+    return Promise.resolve(emptyRow(o, { ...c, note: 'skipped: minutes per step on pure JS; --cpu-mini runs it' }));
+  if (backend !== 'cpu') return runCase(o, dir, c);
+  return runCase(o, dir, { ...c, note: `capped at ${shape.warmup} warm-up + ${shape.steps} steps (pure JS is slow)` });
 }
 
-function shapeOf(o: LoopOptions, model: ModelName, backend?: BenchBackend): LoopShape {
-  const short = backend === 'cpu';
+function shapeOf(o: LoopOptions, c: LoopCase): LoopShape {
+  const short = c.backend === 'cpu';
   return {
-    model,
+    model: c.model,
     batch: o.batch,
     seq: o.seq,
     // Step W's message closes the warm-up and opens the timed window, so there is at least one warm-up step.
@@ -118,26 +130,22 @@ function shapeOf(o: LoopOptions, model: ModelName, backend?: BenchBackend): Loop
   };
 }
 
-async function runCase(
-  o: LoopOptions,
-  dir: string,
-  model: ModelName,
-  engine: EngineName,
-  backend: BenchBackend | undefined,
-  label: string,
-  python: string | undefined,
-  note: string | undefined,
-): Promise<LoopRow> {
-  const shape = shapeOf(o, model, backend);
-  const ws = writeLoopWorkspace(path.join(dir, loopCaseName(model, engine, backend)), shape, engine, backend);
+async function runCase(o: LoopOptions, dir: string, c: LoopCase): Promise<LoopRow> {
+  const shape = shapeOf(o, c);
+  const folder = path.join(dir, loopCaseName(c.model, c.engine, c.backend));
+  const ws = writeLoopWorkspace(folder, shape, c.engine, c.backend);
   const r = await runLoopProcess({
     configFile: ws.configFile,
     threads: o.threads,
-    ...(python ? { python } : {}),
+    ...(c.python ? { python: c.python } : {}),
     dist: o.dist,
     timeoutMs: o.timeoutMs,
   });
-  const row = emptyRow(o, model, engine, backendOf(r, engine, label), shape, note, backend);
+  const threads = c.engine === 'tfjs' ? tfjsThreads(r) : c.threads;
+  const unfair =
+    threads !== undefined && threads !== o.threads ? `ran on ${threads} of the ${o.threads} threads asked` : '';
+  const row = emptyRow(o, { ...c, label: backendOf(r, c), note: [c.note, unfair].filter(Boolean).join('; ') });
+  if (threads !== undefined) row.threads = threads;
   row.marks_ms = r.marks;
   row.first_step_ms = r.marks.step ?? null;
   row.peak_rss_mb = r.memory?.peak_rss_mb ?? null;
@@ -150,18 +158,30 @@ async function runCase(
   }
   const failure = failureOf(r, ws.trainRows);
   const stats = failure ?? loopStats(r.steps, shape.batch, shape.warmup, shape.steps);
-  if (typeof stats === 'string') return { ...row, note: [note, stats].filter(Boolean).join('; ') };
+  if (typeof stats === 'string') return { ...row, note: [row.note, stats].filter(Boolean).join('; ') };
   return { ...row, ...stats };
+}
+
+/**
+ * The threads the tfjs engine trained on: its worker threads as trainBuild.ts announces them, else one (no
+ * workers asked for, a GPU backend, or workers that failed to start, which the trainer warns of).
+ */
+function tfjsThreads(r: LoopProcessResult): number {
+  for (const m of r.messages) {
+    const n = m.type === 'log' ? /run on (\d+) threads/.exec(m.message)?.[1] : undefined;
+    if (n) return Number(n);
+  }
+  return 1;
 }
 
 function planOf(r: LoopProcessResult) {
   return r.messages.find((m) => m.type === 'plan');
 }
 
-/** The tfjs backend the trainer said it runs on (its `hello`), else the one asked for. */
-function backendOf(r: LoopProcessResult, engine: EngineName, label: string): string {
+/** The tfjs backend the trainer said it runs on (its `hello`), else the case's label. */
+function backendOf(r: LoopProcessResult, c: LoopCase): string {
   const hello = r.messages.find((m) => m.type === 'hello');
-  return engine === 'tfjs' && hello?.type === 'hello' ? hello.backend.name : label;
+  return c.engine === 'tfjs' && hello?.type === 'hello' ? hello.backend.name : c.label;
 }
 
 /** Why the run gives no numbers: it failed, timed out, or did not train on the data the bench wrote. */
@@ -179,22 +199,15 @@ function failureOf(r: LoopProcessResult, trainRows: number): string | undefined 
   return undefined;
 }
 
-function emptyRow(
-  o: LoopOptions,
-  model: ModelName,
-  engine: EngineName,
-  backend: string,
-  shape: LoopShape,
-  note: string | undefined,
-  backendAsked?: BenchBackend,
-): LoopRow {
+function emptyRow(o: LoopOptions, c: LoopCase): LoopRow {
+  const shape = shapeOf(o, c);
   return {
-    case: loopCaseName(model, engine, backendAsked),
-    model,
+    case: loopCaseName(c.model, c.engine, c.backend),
+    model: c.model,
     mode: 'train',
     kind: 'loop',
-    engine,
-    backend,
+    engine: c.engine,
+    backend: c.label,
     samples_per_s: null,
     tokens_per_s: null,
     peak_rss_mb: null,
@@ -208,7 +221,7 @@ function emptyRow(
     steps: 0,
     first_step_ms: null,
     marks_ms: {},
-    ...(note ? { note } : {}),
+    ...(c.note ? { note: c.note } : {}),
   };
 }
 
@@ -222,7 +235,7 @@ function printHeader(o: LoopOptions, python: EnginePython | undefined): void {
   o.print(
     [
       'case'.padEnd(21),
-      'engine/backend'.padEnd(48),
+      'engine/backend'.padEnd(54),
       'sampl/s'.padStart(8),
       'tok/s'.padStart(8),
       'step ms'.padStart(7),
@@ -238,7 +251,7 @@ function printLoopRow(o: LoopOptions, r: LoopRow): void {
   const threads = `×${r.threads} thread${r.threads === 1 ? '' : 's'}`;
   const cols = [
     r.case.padEnd(21),
-    `${r.engine}/${r.backend} ${threads}`.slice(0, 48).padEnd(48),
+    `${r.engine}/${r.backend} ${threads}`.slice(0, 54).padEnd(54),
     fmt(r.samples_per_s).padStart(8),
     fmt(r.tokens_per_s, 0).padStart(8),
     fmt(r.step_ms_median, 0).padStart(7),

@@ -133,7 +133,9 @@ export class TreeSampler {
       // A process that has exited but not been reaped reads as zero: its peak is the largest seen.
       const peak = Math.max(this.peaks.get(pid)?.peak_rss_mb ?? 0, statusKib(status, 'VmHWM') * MIB_PER_KIB);
       const name = /^Name:\s+(.*)$/m.exec(status)?.[1] ?? '?';
-      this.peaks.set(pid, { pid, name, command: this.peaks.get(pid)?.command ?? commandOf(pid), peak_rss_mb: peak });
+      // Read each time: a child seen between fork and exec still shows its parent's command line.
+      const command = commandOf(pid) || (this.peaks.get(pid)?.command ?? '');
+      this.peaks.set(pid, { pid, name, command, peak_rss_mb: peak });
     }
     this.peakKib = Math.max(this.peakKib, sum);
   }

@@ -16,8 +16,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ENGINES } from '../common/config/engineSchema';
-import type { EngineName } from '../common/config/engineSchema';
 import { THREADS_ENV } from '../common/protocol';
 import { trainerThreads } from '../trainer/parallel/threads';
 import type { CaseResult } from './case';
@@ -27,6 +25,7 @@ import { caseName } from './models';
 import type { BenchBackend, Mode, ModelName } from './models';
 import { argValue } from './util';
 import { runLoopCases } from './loop';
+import { loopOptions } from './loopArgs';
 
 const BENCH_DIR = __dirname;
 const argv = process.argv.slice(2);
@@ -243,46 +242,14 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({ load_avg: load, ...cases }));
 }
 
-/** `--engines tfjs,pytorch`: the training-loop cases, every engine on the same threads (all cores up to 4). */
+/** `--engines tfjs,pytorch`: the training-loop cases (loop.ts) instead of the model-step ones. */
 async function engineLoops(): Promise<{ cases: unknown[] }> {
-  const engines = argValue('--engines')!.split(',').filter(Boolean);
-  const unknown = engines.filter((e) => !(ENGINES as readonly string[]).includes(e));
-  if (unknown.length || engines.length === 0) {
-    console.error(`bench: --engines takes ${ENGINES.join(',')}; got '${argValue('--engines') ?? ''}'`);
+  const options = loopOptions(argv, { models, warmup, steps, only });
+  if (typeof options === 'string') {
+    console.error(`bench: ${options}`);
     process.exit(2);
   }
-  const workdir = argValue('--workdir');
-  const python = argValue('--python') ?? process.env.BENCH_PYTHON;
-  const rows = await runLoopCases({
-    engines: engines as EngineName[],
-    // The engine's own choice on a machine without a GPU; --backends wasm,cpu,webgpu for others.
-    backends: (argValue('--backends') ?? 'wasm').split(',') as BenchBackend[],
-    models,
-    batch: wholeArg('--batch', 32),
-    seq: wholeArg('--seq', 128),
-    warmup: wholeArg('--warmup', warmup),
-    steps: wholeArg('--steps', steps),
-    seed: wholeArg('--seed', 42, 0),
-    threads: wholeArg('--threads', trainerThreads()),
-    ...(python ? { python } : {}),
-    dist: has('--dist'),
-    ...(workdir ? { workdir } : {}),
-    only,
-    cpuMini: has('--cpu-mini'),
-    timeoutMs: 30 * 60_000,
-    print: (line) => console.log(line),
-  });
-  return { cases: rows };
-}
-
-/** A whole-number flag, at least `min`: anything else ends the bench with a usage error naming the flag. */
-function wholeArg(flag: string, fallback: number, min = 1): number {
-  const text = argValue(flag);
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (Number.isInteger(n) && n >= min) return n;
-  console.error(`bench: ${flag} takes a whole number of at least ${min}; got '${text}'`);
-  process.exit(2);
+  return { cases: await runLoopCases(options) };
 }
 
 /** The model-step cases: one step of our model per backend, next to PyTorch's raw model (torch_reference.py). */

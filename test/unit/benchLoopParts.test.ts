@@ -1,7 +1,8 @@
 /**
- * The training-loop bench's arithmetic (bench/loopStats.ts) and its generated data (bench/loopWorkspace.ts),
- * without training: the rate spans the timed steps only, a run with a missing step gives a reason instead of a
- * number, and every generated row is long enough to be cut to exactly `seq` tokens.
+ * The training-loop bench's parts that need no training: its arithmetic (bench/loopStats.ts), its generated data
+ * and config (bench/loopWorkspace.ts) and its command line (bench/loopArgs.ts). The rate spans the timed steps
+ * only, a run with a missing step gives a reason instead of a number, every generated row is long enough to be
+ * cut to exactly `seq` tokens, and a bad flag is a usage error that names it.
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -10,6 +11,8 @@ import assert from 'node:assert/strict';
 import { loopStats } from '../../bench/loopStats';
 import type { TimedStep } from '../../bench/loopStats';
 import { generateRows, loopConfig } from '../../bench/loopWorkspace';
+import { loopOptions } from '../../bench/loopArgs';
+import { trainerThreads } from '../../trainer/parallel/threads';
 
 /** Steps 1..n, step i ending at ends[i-1] ms, each reporting `own` ms of compute for a batch of 8, 64 tokens each. */
 function steps(ends: number[], own = 100, cpu?: number[]): TimedStep[] {
@@ -92,4 +95,38 @@ test("the config is the bench model's shape with batch, sequence, seed and steps
   assert.equal(c.training.logging_steps, 1);
   assert.deepEqual([c.training.eval_strategy, c.training.save_strategy], ['no', 'no']);
   assert.equal((loopConfig(shape, 'tfjs', 'wasm', '/w') as { backend?: string }).backend, 'wasm');
+});
+
+const SHARED = { models: ['tiny', 'mini'], warmup: 3, steps: 10, only: [] };
+
+test('--engines selects the loop cases with the defaults of the issue: batch 32 x 128, wasm, the trainer threads', () => {
+  const o = loopOptions(['--engines', 'tfjs,pytorch'], SHARED);
+  assert.ok(typeof o !== 'string', String(o));
+  assert.deepEqual(o.engines, ['tfjs', 'pytorch']);
+  assert.deepEqual(o.backends, ['wasm']);
+  assert.deepEqual(o.models, ['tiny', 'mini']);
+  assert.deepEqual([o.batch, o.seq, o.warmup, o.steps, o.seed], [32, 128, 3, 10, 42]);
+  assert.equal(o.threads, trainerThreads());
+  assert.equal(o.dist, false);
+  assert.equal(o.workdir, undefined);
+});
+
+test('the loop flags are read: threads, steps, backends, python, workdir, dist', () => {
+  const argv = ['--engines', 'pytorch', '--threads', '3', '--steps', '4', '--warmup', '2', '--backends', 'wasm,cpu'];
+  const o = loopOptions([...argv, '--python', '/opt/py', '--workdir', '/tmp/w', '--dist', '--seed', '0'], SHARED);
+  assert.ok(typeof o !== 'string', String(o));
+  assert.deepEqual(o.engines, ['pytorch']);
+  assert.deepEqual([o.threads, o.steps, o.warmup, o.seed], [3, 4, 2, 0]);
+  assert.deepEqual(o.backends, ['wasm', 'cpu']);
+  assert.deepEqual([o.python, o.workdir, o.dist], ['/opt/py', '/tmp/w', true]);
+});
+
+test('a bad flag is a usage error naming the flag and what it takes', () => {
+  const bad = (argv: string[], models = SHARED.models) => String(loopOptions(argv, { ...SHARED, models }));
+  assert.match(bad(['--engines', 'tfjs,jax']), /--engines takes tfjs,pytorch; got 'jax'/);
+  assert.match(bad(['--engines', ',']), /--engines takes tfjs,pytorch/);
+  assert.match(bad(['--engines', 'tfjs', '--batch', '0']), /--batch takes a whole number of at least 1; got '0'/);
+  assert.match(bad(['--engines', 'tfjs', '--threads', 'two']), /--threads takes a whole number .*got 'two'/);
+  assert.match(bad(['--engines', 'tfjs', '--backends', 'tpu']), /--backends takes wasm,cpu,webgpu; got 'tpu'/);
+  assert.match(bad(['--engines', 'tfjs'], ['tiny', 'large']), /--models takes tiny,mini,base; got 'large'/);
 });
