@@ -2,11 +2,13 @@
  * The command line of the training-loop cases (`npm run bench -- --engines tfjs,pytorch …`), read into
  * loop.ts's options. `--engines` is what selects them: without it `npm run bench` runs the model-step cases.
  */
+import { existsSync } from 'node:fs';
 import { ENGINES } from '../common/config/engineSchema';
 import type { EngineName } from '../common/config/engineSchema';
 import { trainerThreads } from '../trainer/parallel/threads';
 import type { LoopOptions } from './loop';
 import type { BenchBackend, ModelName } from './models';
+import { trainerEntry } from './loopRun';
 import { argValue } from './util';
 
 const BACKENDS: readonly BenchBackend[] = ['wasm', 'cpu', 'webgpu'];
@@ -51,6 +53,8 @@ export function loopOptions(argv: readonly string[], shared: SharedArgs): LoopOp
     timeoutMs: 30 * 60_000,
     print: (line) => console.log(line),
   };
+  if (o.dist && !existsSync(trainerEntry(true)[0]!))
+    problems.push('--dist runs dist/trainer.js: build it first (npm run build)');
   return problems.length ? problems.join('; ') : o;
 }
 

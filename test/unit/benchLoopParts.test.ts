@@ -4,7 +4,7 @@
  * only, a run with a missing step gives a reason instead of a number, every generated row is long enough to be
  * cut to exactly `seq` tokens, and a bad flag is a usage error that names it.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +12,7 @@ import { loopStats } from '../../bench/loopStats';
 import type { TimedStep } from '../../bench/loopStats';
 import { generateRows, loopConfig } from '../../bench/loopWorkspace';
 import { loopOptions } from '../../bench/loopArgs';
+import { trainerEntry } from '../../bench/loopRun';
 import { trainerThreads } from '../../trainer/parallel/threads';
 
 /** Steps 1..n, step i ending at ends[i-1] ms, each reporting `own` ms of compute for a batch of 8, 64 tokens each. */
@@ -113,12 +114,18 @@ test('--engines selects the loop cases with the defaults of the issue: batch 32 
 
 test('the loop flags are read: threads, steps, backends, python, workdir, dist', () => {
   const argv = ['--engines', 'pytorch', '--threads', '3', '--steps', '4', '--warmup', '2', '--backends', 'wasm,cpu'];
-  const o = loopOptions([...argv, '--python', '/opt/py', '--workdir', '/tmp/w', '--dist', '--seed', '0'], SHARED);
+  const o = loopOptions([...argv, '--python', '/opt/py', '--workdir', '/tmp/w', '--seed', '0'], SHARED);
   assert.ok(typeof o !== 'string', String(o));
   assert.deepEqual(o.engines, ['pytorch']);
   assert.deepEqual([o.threads, o.steps, o.warmup, o.seed], [3, 4, 2, 0]);
   assert.deepEqual(o.backends, ['wasm', 'cpu']);
-  assert.deepEqual([o.python, o.workdir, o.dist], ['/opt/py', '/tmp/w', true]);
+  assert.deepEqual([o.python, o.workdir, o.dist], ['/opt/py', '/tmp/w', false]);
+});
+
+test('--dist runs the built trainer, and says to build it when it is not there', () => {
+  const o = loopOptions(['--engines', 'tfjs', '--dist'], SHARED);
+  if (existsSync(trainerEntry(true)[0]!)) assert.equal(typeof o !== 'string' && o.dist, true);
+  else assert.match(String(o), /--dist runs dist\/trainer\.js: build it first \(npm run build\)/);
 });
 
 test('a bad flag is a usage error naming the flag and what it takes', () => {
