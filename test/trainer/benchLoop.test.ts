@@ -6,7 +6,7 @@
  * python3-torch) and is skipped, saying so, without it.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
@@ -144,3 +144,23 @@ test('a missing Python gives the PyTorch row a note saying why, and no numbers',
   assert.deepEqual([row.samples_per_s, row.tokens_per_s, row.peak_rss_mb, row.steps], [null, null, null, 0]);
   assert.equal(row.ratio_to_pytorch_engine, null);
 });
+
+test(
+  "a Python without torch gives the PyTorch row the probe's message",
+  { skip: existsSync(PYTHON) ? undefined : `${PYTHON} is absent` },
+  async () => {
+    // A real Python whose `import torch` fails: a module named torch that raises ImportError comes first on its path.
+    const shadow = path.join(workdir, 'no-torch');
+    mkdirSync(shadow, { recursive: true });
+    writeFileSync(path.join(shadow, 'torch.py'), 'raise ImportError("No module named torch (shadowed by the test)")\n');
+    const python = path.join(workdir, 'python-without-torch');
+    writeFileSync(python, `#!/bin/sh\nPYTHONPATH=${JSON.stringify(shadow)} exec ${PYTHON} "$@"\n`, { mode: 0o755 });
+    const out = await runLoopCases({ ...TINY, engines: ['pytorch'], python });
+    assert.equal(out.length, 1);
+    assert.match(
+      out[0]!.note ?? '',
+      /^not run: PyTorch is not installed in `.*python-without-torch` \(Install PyTorch/,
+    );
+    assert.equal(out[0]!.samples_per_s, null);
+  },
+);
