@@ -7,6 +7,11 @@
  * found. Each case runs in its own child process (peak RSS is per process, and the WASM heap never
  * shrinks). The last line printed is one JSON object: {cases:[{model, mode, engine, backend, samples_per_s,
  * peak_rss_mb, ratio_to_torch, ...}]}.
+ *
+ * `npm run bench -- --engines tfjs,pytorch [--backends wasm] [--python P] [--dist] [--workdir DIR]
+ *                   [--batch 32] [--seq 128] [--seed 42] [--threads N]`
+ * runs the training-loop cases instead (loop.ts): each engine's real training loop, the trainer subprocess
+ * and for engine: pytorch its Python worker, on one generated config; rows with `kind: 'loop'`.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as os from 'node:os';
@@ -14,9 +19,13 @@ import * as path from 'node:path';
 import { THREADS_ENV } from '../common/protocol';
 import { trainerThreads } from '../trainer/parallel/threads';
 import type { CaseResult } from './case';
+import { fmt } from './rows';
+import type { Row } from './rows';
 import { caseName } from './models';
 import type { BenchBackend, Mode, ModelName } from './models';
 import { argValue } from './util';
+import { runLoopCases } from './loop';
+import { loopOptions } from './loopArgs';
 
 const BENCH_DIR = __dirname;
 const argv = process.argv.slice(2);
@@ -31,32 +40,6 @@ const backends = (argValue('--backends') ?? 'wasm,cpu').split(',') as BenchBacke
 const models = (argValue('--models') ?? 'tiny,mini').split(',') as ModelName[];
 /** The pure-JS backend needs ~20 s per BERT-tiny training step and minutes for BERT-mini. */
 const CPU_CAP = { steps: Math.min(steps, 2), warmup: 1, budgetS: 150 };
-
-interface Row {
-  model: ModelName;
-  mode: Mode;
-  engine: 'tfjs' | 'pytorch';
-  backend: string;
-  samples_per_s: number | null;
-  tokens_per_s: number | null;
-  peak_rss_mb: number | null;
-  wasm_heap_mb?: number | null;
-  step_ms_median?: number;
-  /** CPU time (all threads) of the median step: the work per step, which other processes' load changes less. */
-  cpu_ms_median?: number;
-  /**
-   * tfjs only: batch / median CPU time of a step. For a single-threaded backend this is what the wall clock
-   * shows on an idle machine, so it is the number to look at when other processes share the cores.
-   */
-  samples_per_cpu_s?: number;
-  ratio_to_torch: number | null;
-  rss_ratio_to_torch?: number | null;
-  threads?: number;
-  steps?: number;
-  capped?: boolean;
-  tensors_flat?: boolean;
-  note?: string;
-}
 
 function wanted(name: string): boolean {
   return only.length === 0 || only.includes(name);
@@ -224,8 +207,6 @@ async function runOurs(model: ModelName, mode: Mode, backend: BenchBackend, thre
   };
 }
 
-const fmt = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? '-' : x.toFixed(d));
-
 function printRow(r: Row): void {
   const cols = [
     `${r.model}-${r.mode}`.padEnd(11),
@@ -248,20 +229,38 @@ function printRow(r: Row): void {
 }
 
 async function main(): Promise<void> {
-  const torch = findTorchPython();
   const load = os.loadavg()[0] ?? 0;
+  const cpus = os.cpus();
   console.log(
-    `bench: batch 32, seq 128, ${warmup} warm-up + ${steps} timed steps (median), node ${process.version}, ${os.cpus().length} logical cores, load ${load.toFixed(1)}`,
+    `bench: node ${process.version}, ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${cpus.length} logical cores, load ${load.toFixed(1)}`,
   );
+  if (load > cpus.length)
+    console.log(
+      `warning: load average ${load.toFixed(1)} exceeds the ${cpus.length} cores; absolute numbers will be low, ratios noisy`,
+    );
+  const cases = argValue('--engines') === undefined ? await modelSteps() : await engineLoops();
+  console.log(JSON.stringify({ load_avg: load, ...cases }));
+}
+
+/** `--engines tfjs,pytorch`: the training-loop cases (loop.ts) instead of the model-step ones. */
+async function engineLoops(): Promise<{ cases: unknown[] }> {
+  const options = loopOptions(argv, { models, warmup, steps, only });
+  if (typeof options === 'string') {
+    console.error(`bench: ${options}`);
+    process.exit(2);
+  }
+  return { cases: await runLoopCases(options) };
+}
+
+/** The model-step cases: one step of our model per backend, next to PyTorch's raw model (torch_reference.py). */
+async function modelSteps(): Promise<Record<string, unknown>> {
+  const torch = findTorchPython();
+  console.log(`model steps: batch 32, seq 128, ${warmup} warm-up + ${steps} timed steps (median)`);
   console.log(
     torch
       ? `reference: PyTorch ${torch.version} via ${torch.python}, ${torchThreads} threads, OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? 'PASSIVE'}`
       : 'reference: no python with torch found (on Debian: apt-get install python3-torch libopenblas0-openmp); ratios are omitted',
   );
-  if (load > os.cpus().length)
-    console.log(
-      `warning: load average ${load.toFixed(1)} exceeds the ${os.cpus().length} cores; absolute numbers will be low, ratios noisy`,
-    );
   console.log(
     [
       'case'.padEnd(11),
@@ -335,7 +334,7 @@ async function main(): Promise<void> {
     );
     extra.latency = (lastJson<{ latency: unknown }>(r.out) ?? { latency: null }).latency;
   }
-  console.log(JSON.stringify({ load_avg: load, cases: rows, ...extra }));
+  return { cases: rows, ...extra };
 }
 
 /** numTensors and the WASM heap over 1,000 BERT-tiny training steps at small shapes: both must stay flat. */
