@@ -34,7 +34,7 @@ import {
   waitFor,
   webviewFrame,
 } from './panelsHarness.mjs';
-import { hasProcFs } from './processTree.mjs';
+import { describeChain, hasProcFs } from './processTree.mjs';
 import { assertLanguageServerUnder, assertTrainerUnderServer } from './serverSide.mjs';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e-panels');
@@ -123,7 +123,8 @@ journey(
     const run = await waitFor(runA, 'run a to start');
     assert.equal(run.status, 'running', `run a trains: ${run.error?.message}`);
     if (!hasProcFs()) return t.skip('which process started which is read from /proc, which only Linux has');
-    const host = assertTrainerUnderServer(vs, run.pid);
+    const { host, chain } = assertTrainerUnderServer(vs, run.pid);
+    log(`trainer: ${describeChain(chain)}`);
     await assertLanguageServerUnder(vs, host);
   },
 );
@@ -161,6 +162,7 @@ journey("the metrics panel, rendered in the browser, shows the run folder's late
       throw new Error(`the header shows "${await stepCount.innerText()}", not step ${last.step}: ${e.message}`);
     });
   const shown = await hoverLatestLoss(page);
+  log(`panel: ${shown.x}, loss ${shown.loss}; metrics.jsonl: step ${last.step}, loss ${last.loss}`);
   assert.equal(shown.x, `step ${last.step}`, 'the loss chart ends at the last logged step');
   // The panel prints 4 significant digits (3 in exponent form): the file's value rounded to them.
   const within = (/e/i.test(shown.loss) ? 5e-3 : 5e-4) * Math.abs(last.loss);

@@ -65,7 +65,9 @@ export function processesWhere(match) {
   return found;
 }
 
-/** A chain for an assertion message, child first: "123 node …/trainer.js ← 100 node …/bootstrap-fork …". */
+/** A chain for an assertion message, child first: "123 node …/dist/trainer.js train ← 100 node …". */
 export function describeChain(chain) {
-  return chain.map((p) => `${p.pid} ${p.argv.join(' ').slice(0, 100)}`).join(' ← ');
+  // A process's first arguments say what it is; the end of a long path says more than its start.
+  const short = (a) => (a.length > 60 ? `…${a.slice(-59)}` : a);
+  return chain.map((p) => `${p.pid} ${p.argv.slice(0, 4).map(short).join(' ')}`).join(' ← ');
 }

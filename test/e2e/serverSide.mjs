@@ -15,7 +15,7 @@ const installedBundle = (vs, file) => {
 
 /**
  * The trainer `pid` descends from code-server's extension host, which descends from the code-server the harness
- * started and not from the browser: the server side. Returns the extension host's pid.
+ * started and not from the browser: the server side. Returns the extension host's pid and the trainer's chain.
  */
 export function assertTrainerUnderServer(vs, pid) {
   const chain = ancestry(pid);
@@ -30,7 +30,7 @@ export function assertTrainerUnderServer(vs, pid) {
   assert.ok(browser.length > 0, `the browser's main process is found by its profile ${vs.browserProfile}`);
   for (const b of browser)
     assert.ok(!above.includes(b.pid), `the browser (${b.pid}) is not above the trainer: ${seen}`);
-  return chain[host].pid;
+  return { host: chain[host].pid, chain };
 }
 
 /** The language server (the installed extension's `dist/server.js`) is a child of the extension host `host`. */
