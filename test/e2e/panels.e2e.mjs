@@ -1,7 +1,9 @@
 // End-to-end journeys of the panels in a real VS Code (code-server + headless chromium, `npm run e2e:setup`):
-// the metrics of a live run advancing, two runs compared, a module frozen from the freezing panel, and from the
-// checkpoint explorer a resume, a "try it", an evaluation on a file, an export and a delete. Uses the harness of
-// test/e2e/vscode.mjs. Screenshots go to test-artifacts/e2e-panels/. Run: node --test test/e2e/panels.e2e.mjs
+// the trainer and the language server running under the remote extension host, the metrics of a live run
+// advancing and, in the browser, equal to its run folder's, two runs compared, a module frozen from the freezing
+// panel, and from the checkpoint explorer a resume, a "try it", an evaluation on a file, an export and a delete.
+// Uses the harness of test/e2e/vscode.mjs. Screenshots go to test-artifacts/e2e-panels/.
+// Run: node --test test/e2e/panels.e2e.mjs
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -25,11 +27,15 @@ import {
 import {
   acceptInFileDialog as acceptInPageFileDialog,
   ended,
+  hoverLatestLoss,
+  lastStepOf,
   runRow,
   runsOf,
   waitFor,
   webviewFrame,
 } from './panelsHarness.mjs';
+import { describeChain, hasProcFs } from './processTree.mjs';
+import { assertLanguageServerUnder, assertTrainerUnderServer } from './serverSide.mjs';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e-panels');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'finetune-e2e-panels-'));
@@ -104,12 +110,27 @@ after(async () => {
 /** A journey: a failure leaves a screenshot, and the screen's state and the extension's log in the CI log. */
 const journey = (name, fn) => journeyTest(test, name, fn, { page: () => page, artifacts: ARTIFACTS, tmp });
 
+const runA = () => runs().find((r) => r.configFile?.endsWith('a.finetune.yaml'));
+
+journey(
+  'a run started in the browser trains in a child of the remote extension host, as the language server does',
+  async (t) => {
+    // The suite's first command: wait until the extension is active and sees the editor (a CI run once started
+    // "Start run" before that, and the run never began).
+    await openConfig(page, 'a.finetune.yaml');
+    await runCommand(page, 'Fine-Tune: Start run');
+    // run.json is written by the trainer itself, with its pid; run a trains on through the next journey.
+    const run = await waitFor(runA, 'run a to start');
+    assert.equal(run.status, 'running', `run a trains: ${run.error?.message}`);
+    if (!hasProcFs()) return t.skip('which process started which is read from /proc, which only Linux has');
+    const { host, chain } = assertTrainerUnderServer(vs, run.pid);
+    log(`trainer: ${describeChain(chain)}`);
+    await assertLanguageServerUnder(vs, host);
+  },
+);
+
 journey('the metrics panel of a live run shows the step count and the loss chart advancing', async () => {
-  // The suite's first command: wait until the extension is active and sees the editor (a CI run once started
-  // "Start run" before that, and the run never began).
-  await openConfig(page, 'a.finetune.yaml');
-  await runCommand(page, 'Fine-Tune: Start run');
-  const run = await waitFor(() => runs().find((r) => r.configFile?.endsWith('a.finetune.yaml')), 'run a to start');
+  const run = await waitFor(runA, 'run a to start');
   await runCommand(page, 'Fine-Tune: Open metrics');
   await pick(page, runRow('a'), 'a');
   const stepCount = webview().locator('.step-count').first();
@@ -126,6 +147,30 @@ journey('the metrics panel of a live run shows the step count and the loss chart
   await shot(page, ARTIFACTS, '01-metrics-live');
   await waitFor(() => ended(runs().find((r) => r.runId === run.runId)), 'run a to finish', 180000);
   await clearNotifications(page);
+});
+
+journey("the metrics panel, rendered in the browser, shows the run folder's latest step and loss", async () => {
+  // The panel the previous journey opened, fed live from the extension host: its last point against the file
+  // the trainer wrote on the server side.
+  const run = await waitFor(() => ended(runA()) && runA(), 'run a to finish', 180000);
+  const last = lastStepOf(run.dir);
+  const stepCount = webview().locator('.run-header .step-count').first();
+  await stepCount
+    .filter({ hasText: new RegExp(`^step ${last.step}\\b`) })
+    .waitFor({ timeout: 30000 })
+    .catch(async (e) => {
+      throw new Error(`the header shows "${await stepCount.innerText()}", not step ${last.step}: ${e.message}`);
+    });
+  const shown = await hoverLatestLoss(page);
+  log(`panel: ${shown.x}, loss ${shown.loss}; metrics.jsonl: step ${last.step}, loss ${last.loss}`);
+  assert.equal(shown.x, `step ${last.step}`, 'the loss chart ends at the last logged step');
+  // The panel prints 4 significant digits (3 in exponent form): the file's value rounded to them.
+  const within = (/e/i.test(shown.loss) ? 5e-3 : 5e-4) * Math.abs(last.loss);
+  assert.ok(
+    Math.abs(Number(shown.loss) - last.loss) <= within,
+    `the panel's latest loss ${shown.loss} is metrics.jsonl's ${last.loss} (step ${last.step})`,
+  );
+  await shot(page, ARTIFACTS, '01-metrics-latest');
 });
 
 journey('two runs compared side by side, with their config differences', async () => {

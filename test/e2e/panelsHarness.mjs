@@ -1,5 +1,6 @@
 // What the panel journeys share (panels.e2e.mjs, pairs.e2e.mjs): the run folders of a workspace, a wait that
-// fails with what it waited for, the content frame of a webview panel, and VS Code's simple file dialog.
+// fails with what it waited for, the content frame of a webview panel, VS Code's simple file dialog, and the last
+// logged step of a run as its metrics.jsonl and its metrics panel show it.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -63,4 +64,36 @@ export async function openCheckpoints(page, run) {
   const table = webviewFrame(page).locator('table.checkpoints');
   await table.waitFor({ timeout: 60000 });
   return table;
+}
+
+/** The last `step` message of a run folder's metrics.jsonl (as the trainer wrote it): `{ step, loss, … }`. */
+export function lastStepOf(dir) {
+  const lines = fs
+    .readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim());
+  const steps = lines.map((l) => JSON.parse(l)).filter((m) => m.type === 'step');
+  const last = steps[steps.length - 1];
+  assert.ok(last && Number.isFinite(last.loss), `metrics.jsonl of ${dir} ends with a step with a finite loss`);
+  return last;
+}
+
+/**
+ * Hovers the right end of the metrics panel's training-loss chart, as a person reads its last point; resolves with
+ * the tip's x ("step 240") and its raw loss as printed.
+ */
+export async function hoverLatestLoss(page) {
+  const chart = webviewFrame(page).locator('.chart:has(canvas[aria-label="Training loss"])').first();
+  const canvas = chart.locator('canvas');
+  const box = await canvas.boundingBox();
+  assert.ok(box, 'the training-loss chart is on screen');
+  await canvas.hover({ position: { x: box.width - 2, y: box.height / 2 } });
+  const tip = chart.locator('.chart-tip');
+  await tip.waitFor({ state: 'visible', timeout: 10000 });
+  const x = (await tip.locator('.tip-x').innerText()).trim();
+  const lines = (await tip.locator('div:not(.tip-x)').allInnerTexts()).map((l) => l.trim());
+  // "raw" beside "smoothed" while smoothing is on; "value" alone when it is off.
+  const loss = lines.map((l) => /^(?:raw|value): (\S+)$/.exec(l)?.[1]).find(Boolean);
+  assert.ok(loss, `the tip shows the raw loss: ${lines.join(' | ')}`);
+  return { x, loss };
 }

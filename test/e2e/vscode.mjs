@@ -153,6 +153,11 @@ export async function launch({ vsix, workspace, runDir, log = () => {} }) {
       page,
       errors,
       env,
+      // Where each side runs, for the journey that checks it: code-server's own process (the server side, whose
+      // extension host starts the trainer), the folder extensions are installed in, the browser's profile folder.
+      serverPid: cs.pid,
+      extensionsDir: path.join(runDir, 'ext'),
+      browserProfile: path.join(runDir, 'chrome'),
       async close() {
         // Teardown: a browser that already crashed or closed has nothing left to close.
         await context.close().catch(() => {});
@@ -314,11 +319,12 @@ export function buildVsix(out) {
 /**
  * Declares a journey (`node:test`'s `test`) whose failure explains itself in the CI log, where screenshots can't be
  * seen: a screenshot, what the quick input and the notifications show, and the tail of the extension's own log.
+ * `fn` gets the test's context, to skip a check with its reason (`t.skip('why')`).
  */
 export function journeyTest(test, name, fn, { page, artifacts, tmp, timeout = 240000 }) {
-  test(name, { timeout }, async () => {
+  test(name, { timeout }, async (t) => {
     try {
-      await fn();
+      await fn(t);
     } catch (e) {
       const safe = name.replace(/[^\w]+/g, '-').slice(0, 60);
       // Evidence for the failure `e`: failing to gather it must not replace `e`.
