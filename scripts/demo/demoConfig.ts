@@ -103,8 +103,20 @@ export function applyTask(c: Yaml, task: DemoTask, m?: DemoModel): void {
   }
 }
 
+/** The keys that name a Hub data set; a config reads files or a data set, never both. */
+const HUB_DATA_KEYS = [
+  'dataset_name',
+  'dataset_config_name',
+  'revision',
+  'train_split_name',
+  'validation_split_name',
+  'test_split_name',
+];
+
 function applyRun(c: Yaml, o: RunConfigOptions): void {
   const data = section(c, 'data');
+  // A curve run of a Hub task trains on a subset file: its data are the demo's files, not the data set by name.
+  if (o.dataFiles?.train !== undefined) for (const key of HUB_DATA_KEYS) delete data[key];
   for (const [name, file] of Object.entries(o.dataFiles ?? {})) data[`${name}_file`] = file;
   c.output_dir = o.outputDir;
   c.run_name = o.runName;

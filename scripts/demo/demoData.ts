@@ -13,6 +13,8 @@ import type { DemoTask } from './tasks';
 
 export interface LabelledRow {
   text: string;
+  /** The second text of a pair task (`text_pair_column`). */
+  pair?: string;
   label: string;
   source: string;
 }
@@ -20,6 +22,11 @@ export interface LabelledRow {
 export interface PreparedData {
   /** Cleaned or shortened copies that replace the task's files; empty when the files are used as they are. */
   dataFiles: Partial<Record<SplitName, string>>;
+  /**
+   * The validation and test files of the curve's runs when the main runs read their data elsewhere (a Hub data
+   * set by name): local copies of exactly the examples the main runs score.
+   */
+  curveFiles?: Partial<Record<SplitName, string>>;
   /** The train split as the runs see it: what the curve's subsets are drawn from. */
   train: LabelledRow[];
 }
@@ -38,13 +45,18 @@ export async function preflightData(
 ): Promise<PreparedData> {
   if (task.data.kind !== 'files') throw new Error(`the task ${task.name} has no files to check`);
   const folder = path.join(root, task.data.folder);
-  const { text_column: textColumn, label_column: labelColumn } = task.columns;
+  const { text_column: textColumn, text_pair_column: textPairColumn, label_column: labelColumn } = task.columns;
   const splits = {} as Splits<LabelledRow>;
   for (const name of SPLIT_NAMES) {
     const file = path.join(folder, `${name}.csv`);
-    const ds = await readDataset(file, { textColumn, labelColumn });
+    const ds = await readDataset(file, { textColumn, labelColumn, ...(textPairColumn ? { textPairColumn } : {}) });
     for (const w of ds.warnings) log(`${file}: ${w.message}`);
-    splits[name] = ds.rows.map((r) => ({ text: r.text, label: r.label ?? '', source: '' }));
+    splits[name] = ds.rows.map((r) => ({
+      text: r.text,
+      ...(r.textPair !== undefined ? { pair: r.textPair } : {}),
+      label: r.label ?? '',
+      source: '',
+    }));
   }
   const checked = checkSplits(splits);
   if (checked.problems.length === 0 && evalLimit === undefined) return { dataFiles: {}, train: checked.splits.train };
@@ -57,7 +69,7 @@ export async function preflightData(
   const dataFiles: Partial<Record<SplitName, string>> = {};
   for (const name of SPLIT_NAMES) {
     const file = path.join(out, 'data', `${name}.csv`);
-    await writeFileAtomic(file, toCsv([textColumn, labelColumn], columnsOf(checked.splits[name], task)));
+    await writeSplitFile(file, checked.splits[name], task);
     dataFiles[name] = file;
   }
   const how = evalLimit === undefined ? 'cleaned' : 'cleaned and shortened';
@@ -65,8 +77,19 @@ export async function preflightData(
   return { dataFiles, train: checked.splits.train };
 }
 
-function columnsOf(rows: readonly LabelledRow[], task: DemoTask): Record<string, string>[] {
-  return rows.map((r) => ({ [task.columns.text_column]: r.text, [task.columns.label_column]: r.label }));
+/** Rows as a CSV file with the task's columns (text, pair when the task has one, label), as the runs read them. */
+export async function writeSplitFile(file: string, rows: readonly LabelledRow[], task: DemoTask): Promise<void> {
+  const { text_column: text, text_pair_column: pair, label_column: label } = task.columns;
+  const columns = pair === undefined ? [text, label] : [text, pair, label];
+  // Column names come from the task: null-prototype records, so that no name can reach Object.prototype.
+  const records = rows.map((r) => {
+    const record = Object.create(null) as Record<string, string>;
+    record[text] = r.text;
+    if (pair !== undefined) record[pair] = r.pair ?? '';
+    record[label] = r.label;
+    return record;
+  });
+  await writeFileAtomic(file, toCsv(columns, records));
 }
 
 /** The first rows of each label, up to `limit` in all, in file order. */
@@ -100,7 +123,7 @@ export async function writeSubsets(
   )) {
     const picked = [...rows].sort((a, b) => a - b).map((i) => train[i] as LabelledRow);
     const file = path.join(out, 'data', `train-${size}.csv`);
-    await writeFileAtomic(file, toCsv([task.columns.text_column, task.columns.label_column], columnsOf(picked, task)));
+    await writeSplitFile(file, picked, task);
     written.push({ size, file });
   }
   return written;
