@@ -40,6 +40,8 @@ export interface RunConfigOptions {
   task?: DemoTask;
   backend?: string;
   learningRates?: ReadonlyMap<string, number>;
+  /** Training keys of this run (TrainingArguments names), over the example's and the task's. */
+  training?: Yaml;
 }
 
 /** The run's config as a YAML object; see the module comment for the order of the stages. */
@@ -128,6 +130,7 @@ function applyRun(c: Yaml, o: RunConfigOptions): void {
     (o.shippedModel === false && o.variant ? OTHER_MODEL_LEARNING_RATES[o.variant] : undefined);
   if (rate !== undefined) training.learning_rate = rate;
   if (o.maxSteps !== undefined) training.max_steps = o.maxSteps;
+  Object.assign(training, o.training);
   if (o.quickSteps !== undefined) {
     training.max_steps = o.quickSteps;
     const every = Math.max(1, Math.floor(o.quickSteps / 4));

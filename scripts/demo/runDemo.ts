@@ -27,10 +27,17 @@ import { MultiProgress } from './progress';
 import { CURVE_SVG, writeReport, type CurveManifest, type DemoManifest } from './report';
 import { CURVE_ARMS } from './curveReport';
 
-/** The step rule of the curve, as the report states it. */
-export const STEP_RULE =
-  'Every point has the same optimiser steps as the full split (the same fixed budget, whatever the size), and the ' +
-  'checkpoint with the best validation accuracy is scored: the number of labels is the only thing that changes.';
+/** The step rule of the curve, as the report states it: the model scored is the one the task's runs keep. */
+export function stepRule(training: Yaml): string {
+  const scored =
+    training.load_best_model_at_end === false
+      ? 'the model at the end of training is scored, as in the comparison above'
+      : 'the checkpoint with the best validation accuracy is scored';
+  return (
+    'Every point has the same optimiser steps as the full split (the same fixed budget, whatever the size), and ' +
+    `${scored}: the number of labels is the only thing that changes.`
+  );
+}
 
 type JobBase = Omit<RunConfigOptions, 'seed' | 'outputDir' | 'runName'>;
 type Log = (s: string) => void;
@@ -67,12 +74,30 @@ async function curveData(o: DemoOptions, files: PreparedData | undefined, main: 
   return prepareHubData(o.task, (main[0] as Job).config, o.out, log);
 }
 
-/** The curve's budget: the full split's number of steps (max_steps, else epochs × batches per epoch). */
+/** Optimiser steps per epoch over `trainRows` examples, as the engine's plan counts them (schedulePlan.ts). */
+function stepsPerEpoch(training: Yaml, trainRows: number): number {
+  const batches = Math.ceil(trainRows / Number(training.per_device_train_batch_size ?? 8));
+  return Math.max(1, Math.ceil(batches / Number(training.gradient_accumulation_steps ?? 1)));
+}
+
+/** The curve's budget: the full split's number of steps (max_steps, else epochs × steps per epoch). */
 export function curveSteps(training: Yaml, trainRows: number): number {
   const maxSteps = Number(training.max_steps ?? -1);
   if (maxSteps > 0) return maxSteps;
-  const batches = Math.ceil(trainRows / Number(training.per_device_train_batch_size ?? 8));
-  return Math.ceil(batches * Number(training.num_train_epochs ?? 3));
+  return Math.max(1, Math.ceil(stepsPerEpoch(training, trainRows) * Number(training.num_train_epochs ?? 3)));
+}
+
+/**
+ * A curve run's evaluation and checkpoint schedule: a task that evaluates every epoch (MRPC) does so at the full
+ * split's epochs, in steps; an epoch of a 64-example subset is 2 steps, and BERT-base would be evaluated on the
+ * whole validation split and saved 170 times in its 345 steps.
+ */
+export function curveSchedule(training: Yaml, trainRows: number): Yaml {
+  const every = stepsPerEpoch(training, trainRows);
+  return {
+    ...(training.eval_strategy === 'epoch' ? { eval_strategy: 'steps', eval_steps: every } : {}),
+    ...(training.save_strategy === 'epoch' ? { save_strategy: 'steps', save_steps: every } : {}),
+  };
 }
 
 interface JobSpec {
@@ -154,18 +179,19 @@ async function curveJobs(o: DemoOptions, base: JobBase, data: PreparedData, trai
   const jobs: Job[] = [];
   if (subsets.length === 0) return { jobs };
   const steps = curveSteps(training, data.train.length);
+  const schedule = curveSchedule(training, data.train.length);
   for (const { size, file } of subsets)
     for (const variant of arms)
       for (const seed of o.curveSeeds) {
         const spec = { variant, seed, trainExamples: size, trainFile: file };
-        jobs.push((await writeJob(o, spec, { ...base, maxSteps: steps })).job);
+        jobs.push((await writeJob(o, spec, { ...base, maxSteps: steps, training: schedule })).job);
       }
   const manifest: CurveManifest = {
     sizes: subsets.map((s) => s.size),
     seeds: o.curveSeeds,
     subsetSeed: SUBSET_SEED,
     trainRows: data.train.length,
-    rule: STEP_RULE,
+    rule: stepRule(training),
   };
   return { jobs, manifest };
 }

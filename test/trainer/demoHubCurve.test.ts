@@ -64,7 +64,7 @@ async function configOf(out: string, name: string): Promise<{ data: Record<strin
 
 test(
   '--task mrpc --quick draws the curve from the Hub data set, read once, then again offline',
-  { timeout: 240_000 },
+  { timeout: 10 * 60_000 },
   async () => {
     bed.hub.addRepo('google-bert/bert-base-uncased', await tinyBertFiles(path.join(bed.sb.root, 'tiny-bert')));
     bed.hub.addDataset('nyu-mll/glue', {
@@ -88,6 +88,12 @@ test(
         report,
         new RegExp(`^\\| ${size} \\| \\d+\\.\\d ± \\d+\\.\\d \\(1\\) \\| \\d+\\.\\d ± \\d+\\.\\d \\(1\\) \\|`, 'm'),
       );
+
+    assert.match(
+      report,
+      /the model at the end of training is scored, as in the comparison above/,
+      'MRPC keeps the last model',
+    );
 
     // The subset: 12 of the train split's pairs, each with its own class id, stratified (4 of 12 are paraphrases).
     const subset = await pairsOf(path.join(out, 'data', 'train-12.csv'));
@@ -119,6 +125,9 @@ test(
     const second = await runDemo(offline, [...QUICK, '--variants', 'finetune', '--sizes', '12']);
     assert.equal(second.code, 0, second.output.slice(-3000));
     assert.deepEqual((await readManifest(offline)).curve?.sizes, [12]);
+    const alone = await fs.readFile(path.join(offline, 'report.md'), 'utf8');
+    assert.match(alone, /^\| 12 \| n\/a \| \d+\.\d ± \d+\.\d \(1\) \| n\/a \| n\/a \|$/m, 'one arm: no gain to state');
+    assert.doesNotMatch(alone, /Fine-tuning is clearly ahead/);
     assert.deepEqual(await pairsOf(path.join(offline, 'data', 'train-12.csv')), subset, 'the same subset (seed 42)');
     assert.equal(bed.hub.requests.length, before, 'offline: no request');
   },

@@ -13,7 +13,7 @@ import { validateConfigText } from '../../common/config/validate';
 import { seedConfig, OTHER_MODEL_LEARNING_RATES } from '../../scripts/demo/demoConfig';
 import { resolveDemoModel, type DemoModel } from '../../scripts/demo/demoModel';
 import { DEFAULT_SIZES, parseArgs } from '../../scripts/demo/options';
-import { curveSteps } from '../../scripts/demo/runDemo';
+import { curveSchedule, curveSteps } from '../../scripts/demo/runDemo';
 import { findTask } from '../../scripts/demo/tasks';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
@@ -171,6 +171,11 @@ test('--task mrpc names GLUE MRPC by Hub data set, with its pair columns and run
     assert.deepEqual(errors, []);
     assert.equal(curveSteps(c.training!, 3668), 345, '3 epochs of ⌈3668 / 32⌉ batches');
     assert.equal(curveSteps({ max_steps: 200 }, 2084), 200);
+    assert.equal(curveSteps({ ...c.training!, gradient_accumulation_steps: 2 }, 3668), 174, 'as the engine counts');
+    // A curve run evaluates (and saves) at the full split's epochs, not at every epoch of its subset.
+    const every = { eval_strategy: 'steps', eval_steps: 115, save_strategy: 'steps', save_steps: 115 };
+    assert.deepEqual(curveSchedule(c.training!, 3668), every);
+    assert.deepEqual(curveSchedule({ eval_strategy: 'steps', save_strategy: 'steps', eval_steps: 25 }, 2084), {});
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
