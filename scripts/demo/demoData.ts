@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { writeFileAtomic } from '../../common/atomicWrite';
+import { shown } from '../../common/shown';
 import { readDataset } from '../../files/data/readDataset';
 import { toCsv } from './csvFile';
 import { checkSplits, SPLIT_NAMES, type SplitName, type Splits } from './splitData';
@@ -106,7 +107,8 @@ export function balancedHead<T extends { label: string }>(rows: readonly T[], li
 
 /**
  * The curve's training subsets (subsets.ts: nested, stratified, one fixed seed) as `train-<size>.csv` files, rows
- * in train-file order; sizes at or above the split's are left out (the full split is the main comparison).
+ * in train-file order; sizes at or above the split's are left out (the full split is the main comparison), and so
+ * is a size too small to hold every label: its runs would have no output for a label validation scores.
  */
 export async function writeSubsets(
   train: readonly LabelledRow[],
@@ -114,7 +116,9 @@ export async function writeSubsets(
   seed: number,
   task: DemoTask,
   out: string,
+  log: (s: string) => void = () => undefined,
 ): Promise<{ size: number; file: string }[]> {
+  const labels = new Set(train.map((r) => r.label));
   const written: { size: number; file: string }[] = [];
   for (const { size, rows } of nestedSubsets(
     train.map((r) => r.label),
@@ -122,6 +126,13 @@ export async function writeSubsets(
     seed,
   )) {
     const picked = [...rows].sort((a, b) => a - b).map((i) => train[i] as LabelledRow);
+    const held = new Set(picked.map((r) => r.label));
+    const missing = [...labels].filter((l) => !held.has(l));
+    if (missing.length > 0) {
+      const named = missing.slice(0, 5).map((l) => `'${shown(l)}'`);
+      log(`curve: no point at ${size} examples: too few to hold every label (none with ${named.join(', ')})`);
+      continue;
+    }
     const file = path.join(out, 'data', `train-${size}.csv`);
     await writeSplitFile(file, picked, task);
     written.push({ size, file });

@@ -168,13 +168,19 @@ async function buildJobs(
   if (o.sizes.length === 0 || arms.length === 0) return { jobs, training };
   const data = await curveData(o, files, jobs, log);
   if (data === undefined) return { jobs, training };
-  const curve = await curveJobs(o, { ...base, dataFiles: { ...base.dataFiles, ...data.curveFiles } }, data, training);
+  const curve = await curveJobs(
+    o,
+    { ...base, dataFiles: { ...base.dataFiles, ...data.curveFiles } },
+    data,
+    training,
+    log,
+  );
   return { jobs: [...jobs, ...curve.jobs], training, ...(curve.manifest ? { curve: curve.manifest } : {}) };
 }
 
 /** The curve's jobs on `data`'s subsets, every one with the full split's budget of steps. */
-async function curveJobs(o: DemoOptions, base: JobBase, data: PreparedData, training: Yaml) {
-  const subsets = await writeSubsets(data.train, o.sizes, SUBSET_SEED, o.task, o.out);
+async function curveJobs(o: DemoOptions, base: JobBase, data: PreparedData, training: Yaml, log: Log) {
+  const subsets = await writeSubsets(data.train, o.sizes, SUBSET_SEED, o.task, o.out, log);
   const arms = CURVE_ARMS.filter((a) => o.variants.includes(a));
   const jobs: Job[] = [];
   if (subsets.length === 0) return { jobs };

@@ -16,14 +16,7 @@ export const TINY_HUB_VOCAB = [
   '[CLS]',
   '[SEP]',
   '[MASK]',
-  'the',
-  'cat',
-  'sat',
-  'on',
-  'a',
-  'mat',
-  'dog',
-  'ran',
+  ...'the cat sat on a mat dog ran'.split(' '),
 ];
 
 /** The model folder's files, written once under `dir` (a tfjs backend must be set). */
