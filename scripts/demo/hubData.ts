@@ -9,6 +9,7 @@
  * reported, not applied, and the validation and test copies hold every row the engine reads.
  */
 import * as path from 'node:path';
+import { shown } from '../../common/shown';
 import type { DatasetRow } from '../../files/data/readDataset';
 import type { DataRows } from '../../trainer/engine/setup';
 import { loadConfig } from '../../trainer/engine/loadConfig';
@@ -28,7 +29,7 @@ const FOUND: Readonly<Record<SplitProblem['code'], string>> = {
 /**
  * Reads the Hub task's splits as the run `configFile` (a main run's config) reads them, checks them, and writes
  * the validation and test copies the curve's runs evaluate on. Labels are written as the runs' label ids (see
- * `asClassIds`).
+ * `demoRows`).
  */
 export async function prepareHubData(
   task: DemoTask,
@@ -100,12 +101,12 @@ function reportChecks(task: DemoTask, splits: Record<SplitName, LabelledRow[]>, 
 function describe(task: DemoTask, rows: DataRows, splits: Record<SplitName, LabelledRow[]>, out: string): string {
   const d = task.data as Extract<DemoTask['data'], { kind: 'hub' }>;
   const count = (n: number) => n.toLocaleString('en-US');
-  const labels = rows.labelNames
-    ? `; labels as class ids (${rows.labelNames.map((n, i) => `${i} ${n}`).join(', ')})`
-    : '';
+  const test = d.test_split_name === d.validation_split_name ? 'test (the validation split)' : 'test';
+  const names = (rows.labelNames ?? []).slice(0, 20).map((n, i) => `${i} ${shown(n)}`);
+  const labels = names.length > 0 ? `; labels as class ids (${names.join(', ')})` : '';
   return (
-    `${d.dataset_name} (${d.dataset_config_name}) read through the engine's Hub loader: train ${count(splits.train.length)}, ` +
-    `validation ${count(splits.validation.length)}, test ${count(splits.test.length)} rows; the curve's subsets and ` +
-    `its validation/test copies in ${path.join(out, 'data')}${labels}`
+    `${d.dataset_name} (${d.dataset_config_name}) read through the engine's Hub loader: ` +
+    `train ${count(splits.train.length)}, validation ${count(splits.validation.length)}, ${test} ` +
+    `${count(splits.test.length)} rows; the curve's subsets and its evaluation copies in ${path.join(out, 'data')}${labels}`
   );
 }
