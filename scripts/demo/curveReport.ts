@@ -51,6 +51,8 @@ function sizeList(sizes: readonly number[]): string {
 /** Where fine-tuning helps (or hurts) beyond the seeds' noise, and by how much. */
 function gainSentences(c: readonly SizeComparison[], label: string): string[] {
   const out: string[] = [];
+  // Without a size that both arms reached there is no gain to state; the meeting sentence says so.
+  if (c.length === 0) return out;
   const helps = c.filter((x) => x.verdict === 'helps');
   const hurts = c.filter((x) => x.verdict === 'hurts');
   const list = (xs: readonly SizeComparison[]): string =>

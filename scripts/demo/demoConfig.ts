@@ -40,6 +40,8 @@ export interface RunConfigOptions {
   task?: DemoTask;
   backend?: string;
   learningRates?: ReadonlyMap<string, number>;
+  /** Training keys of this run (TrainingArguments names), over the example's and the task's. */
+  training?: Yaml;
 }
 
 /** The run's config as a YAML object; see the module comment for the order of the stages. */
@@ -103,8 +105,20 @@ export function applyTask(c: Yaml, task: DemoTask, m?: DemoModel): void {
   }
 }
 
+/** The keys that name a Hub data set; a config reads files or a data set, never both. */
+const HUB_DATA_KEYS = [
+  'dataset_name',
+  'dataset_config_name',
+  'revision',
+  'train_split_name',
+  'validation_split_name',
+  'test_split_name',
+];
+
 function applyRun(c: Yaml, o: RunConfigOptions): void {
   const data = section(c, 'data');
+  // A curve run of a Hub task trains on a subset file: its data are the demo's files, not the data set by name.
+  if (o.dataFiles?.train !== undefined) for (const key of HUB_DATA_KEYS) delete data[key];
   for (const [name, file] of Object.entries(o.dataFiles ?? {})) data[`${name}_file`] = file;
   c.output_dir = o.outputDir;
   c.run_name = o.runName;
@@ -116,6 +130,7 @@ function applyRun(c: Yaml, o: RunConfigOptions): void {
     (o.shippedModel === false && o.variant ? OTHER_MODEL_LEARNING_RATES[o.variant] : undefined);
   if (rate !== undefined) training.learning_rate = rate;
   if (o.maxSteps !== undefined) training.max_steps = o.maxSteps;
+  Object.assign(training, o.training);
   if (o.quickSteps !== undefined) {
     training.max_steps = o.quickSteps;
     const every = Math.max(1, Math.floor(o.quickSteps / 4));

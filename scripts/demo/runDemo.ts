@@ -19,6 +19,7 @@ import { writeFileAtomic } from '../../common/atomicWrite';
 import { FineTuneError, isFineTuneError } from '../../common/errors';
 import { section, seedConfig, type RunConfigOptions, type Yaml } from './demoConfig';
 import { preflightData, writeSubsets, type PreparedData } from './demoData';
+import { prepareHubData } from './hubData';
 import { resolveDemoModel, SHIPPED_MODEL, type DemoModel } from './demoModel';
 import { pool, runJob, type Job } from './jobs';
 import { parseArgs, SUBSET_SEED, VARIANTS, type DemoOptions } from './options';
@@ -26,10 +27,20 @@ import { MultiProgress } from './progress';
 import { CURVE_SVG, writeReport, type CurveManifest, type DemoManifest } from './report';
 import { CURVE_ARMS } from './curveReport';
 
-/** The step rule of the curve, as the report states it. */
-export const STEP_RULE =
-  'Every point has the same optimiser steps as the full split (the same fixed budget, whatever the size), and the ' +
-  'checkpoint with the best validation accuracy is scored: the number of labels is the only thing that changes.';
+/** The step rule of the curve, as the report states it: the model scored is the one the task's runs keep. */
+export function stepRule(training: Yaml): string {
+  const scored =
+    training.load_best_model_at_end === false
+      ? 'the model at the end of training is scored, as in the comparison above'
+      : 'the checkpoint with the best validation accuracy is scored';
+  return (
+    'Every point has the same optimiser steps as the full split (the same fixed budget, whatever the size), and ' +
+    `${scored}: the number of labels is the only thing that changes.`
+  );
+}
+
+type JobBase = Omit<RunConfigOptions, 'seed' | 'outputDir' | 'runName'>;
+type Log = (s: string) => void;
 
 /** Checks `--model` before anything is written; the shipped model's missing weights say how to make them. */
 async function checkModel(o: DemoOptions): Promise<{ model: DemoModel; shipped: boolean }> {
@@ -48,23 +59,45 @@ async function checkModel(o: DemoOptions): Promise<{ model: DemoModel; shipped: 
   }
 }
 
-async function prepareData(o: DemoOptions, log: (s: string) => void): Promise<PreparedData | undefined> {
-  if (o.task.data.kind === 'files') return preflightData(o.root, o.task, o.out, log, o.quick ? 100 : undefined);
-  // A Hub data set is read by the engine (data.dataset_name); the demo sees no rows to check or to subset.
-  if (o.sizes.length)
-    log(
-      `--task ${o.task.name}: no sample-efficiency curve (its subsets are drawn from the train split's rows, and this ` +
-        'task is read by the engine from the Hub); the three-arm comparison runs as usual',
-    );
-  return undefined;
+/** A file task's splits, checked before any config is written (the runs may train on cleaned copies). */
+async function prepareFiles(o: DemoOptions, log: Log): Promise<PreparedData | undefined> {
+  if (o.task.data.kind !== 'files') return undefined;
+  return preflightData(o.root, o.task, o.out, log, o.quick ? 100 : undefined);
 }
 
-/** The curve's budget: the full split's number of steps (max_steps, else epochs × batches per epoch). */
+/**
+ * The curve's data: a file task's checked splits, or a Hub task's rows as a main run's config reads them (read
+ * once here, through the engine's loader, so that every run then finds the data set in the cache).
+ */
+async function curveData(o: DemoOptions, files: PreparedData | undefined, main: readonly Job[], log: Log) {
+  if (files !== undefined || o.task.data.kind !== 'hub') return files;
+  return prepareHubData(o.task, (main[0] as Job).config, o.out, log);
+}
+
+/** Optimiser steps per epoch over `trainRows` examples, as the engine's plan counts them (schedulePlan.ts). */
+function stepsPerEpoch(training: Yaml, trainRows: number): number {
+  const batches = Math.ceil(trainRows / Number(training.per_device_train_batch_size ?? 8));
+  return Math.max(1, Math.ceil(batches / Number(training.gradient_accumulation_steps ?? 1)));
+}
+
+/** The curve's budget: the full split's number of steps (max_steps, else epochs × steps per epoch). */
 export function curveSteps(training: Yaml, trainRows: number): number {
   const maxSteps = Number(training.max_steps ?? -1);
   if (maxSteps > 0) return maxSteps;
-  const batches = Math.ceil(trainRows / Number(training.per_device_train_batch_size ?? 8));
-  return Math.ceil(batches * Number(training.num_train_epochs ?? 3));
+  return Math.max(1, Math.ceil(stepsPerEpoch(training, trainRows) * Number(training.num_train_epochs ?? 3)));
+}
+
+/**
+ * A curve run's evaluation and checkpoint schedule: a task that evaluates every epoch (MRPC) does so at the full
+ * split's epochs, in steps; an epoch of a 64-example subset is 2 steps, and BERT-base would be evaluated on the
+ * whole validation split and saved 170 times in its 345 steps.
+ */
+export function curveSchedule(training: Yaml, trainRows: number): Yaml {
+  const every = stepsPerEpoch(training, trainRows);
+  return {
+    ...(training.eval_strategy === 'epoch' ? { eval_strategy: 'steps', eval_steps: every } : {}),
+    ...(training.save_strategy === 'epoch' ? { save_strategy: 'steps', save_steps: every } : {}),
+  };
 }
 
 interface JobSpec {
@@ -74,7 +107,7 @@ interface JobSpec {
   trainFile?: string;
 }
 
-async function writeJob(o: DemoOptions, spec: JobSpec, base: Omit<RunConfigOptions, 'seed' | 'outputDir' | 'runName'>) {
+async function writeJob(o: DemoOptions, spec: JobSpec, base: JobBase) {
   const size = spec.trainExamples === undefined ? '' : `-n${spec.trainExamples}`;
   const name = `${spec.variant}${size}-seed${spec.seed}`;
   const source = path.join(o.root, 'examples', `${spec.variant}.finetune.yaml`);
@@ -105,13 +138,19 @@ async function writeJob(o: DemoOptions, spec: JobSpec, base: Omit<RunConfigOptio
 }
 
 /** The main comparison's jobs, then the curve's (scratch and fine-tune on each subset, the curve's seeds). */
-async function buildJobs(o: DemoOptions, model: DemoModel, shipped: boolean, data: PreparedData | undefined) {
-  const base = {
+async function buildJobs(
+  o: DemoOptions,
+  model: DemoModel,
+  shipped: boolean,
+  files: PreparedData | undefined,
+  log: Log,
+) {
+  const base: JobBase = {
     model,
     shippedModel: shipped,
     task: o.task,
     learningRates: o.learningRates,
-    dataFiles: data?.dataFiles ?? {},
+    dataFiles: files?.dataFiles ?? {},
     ...(o.backend !== undefined ? { backend: o.backend } : {}),
     ...(o.quick ? { quickSteps: o.quickSteps } : {}),
     ...(o.maxSteps !== undefined ? { maxSteps: o.maxSteps } : {}),
@@ -125,28 +164,42 @@ async function buildJobs(o: DemoOptions, model: DemoModel, shipped: boolean, dat
       jobs.push(job);
     }
   }
-  const subsets = data ? await writeSubsets(data.train, o.sizes, SUBSET_SEED, o.task, o.out) : [];
   const arms = CURVE_ARMS.filter((a) => o.variants.includes(a));
-  if (!data || subsets.length === 0 || arms.length === 0) return { jobs, training };
+  if (o.sizes.length === 0 || arms.length === 0) return { jobs, training };
+  const data = await curveData(o, files, jobs, log);
+  if (data === undefined) return { jobs, training };
+  const curve = await curveJobs(
+    o,
+    { ...base, dataFiles: { ...base.dataFiles, ...data.curveFiles } },
+    data,
+    training,
+    log,
+  );
+  return { jobs: [...jobs, ...curve.jobs], training, ...(curve.manifest ? { curve: curve.manifest } : {}) };
+}
+
+/** The curve's jobs on `data`'s subsets, every one with the full split's budget of steps. */
+async function curveJobs(o: DemoOptions, base: JobBase, data: PreparedData, training: Yaml, log: Log) {
+  const subsets = await writeSubsets(data.train, o.sizes, SUBSET_SEED, o.task, o.out, log);
+  const arms = CURVE_ARMS.filter((a) => o.variants.includes(a));
+  const jobs: Job[] = [];
+  if (subsets.length === 0) return { jobs };
   const steps = curveSteps(training, data.train.length);
+  const schedule = curveSchedule(training, data.train.length);
   for (const { size, file } of subsets)
     for (const variant of arms)
       for (const seed of o.curveSeeds) {
-        const { job } = await writeJob(
-          o,
-          { variant, seed, trainExamples: size, trainFile: file },
-          { ...base, maxSteps: steps },
-        );
-        jobs.push(job);
+        const spec = { variant, seed, trainExamples: size, trainFile: file };
+        jobs.push((await writeJob(o, spec, { ...base, maxSteps: steps, training: schedule })).job);
       }
-  const curve: CurveManifest = {
+  const manifest: CurveManifest = {
     sizes: subsets.map((s) => s.size),
     seeds: o.curveSeeds,
     subsetSeed: SUBSET_SEED,
     trainRows: data.train.length,
-    rule: STEP_RULE,
+    rule: stepRule(training),
   };
-  return { jobs, training, curve };
+  return { jobs, manifest };
 }
 
 function manifestOf(
@@ -180,8 +233,8 @@ export async function runDemo(o: DemoOptions, log: (s: string) => void = (s) => 
   const { model, shipped } = await checkModel(o);
   await fs.rm(o.out, { recursive: true, force: true });
   await fs.mkdir(o.out, { recursive: true });
-  const data = await prepareData(o, log);
-  const { jobs, training, curve } = await buildJobs(o, model, shipped, data);
+  const files = await prepareFiles(o, log);
+  const { jobs, training, curve } = await buildJobs(o, model, shipped, files, log);
   const curveRuns = jobs.filter((j) => j.trainExamples !== undefined).length;
   log(
     `${jobs.length} runs (${o.variants.join(', ')} x seeds ${o.seeds.join(', ')}${curveRuns ? `; ${curveRuns} for the curve` : ''}), ` +

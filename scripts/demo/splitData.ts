@@ -161,7 +161,7 @@ export interface SplitProblem {
  * never sees are dropped (the classifier has no output for them), empty texts are dropped. Returns the
  * cleaned splits and one problem per kind and split, so the caller can print a clear message.
  */
-export function checkSplits<T extends { text: string; label: string }>(
+export function checkSplits<T extends { text: string; pair?: string; label: string }>(
   splits: Splits<T>,
 ): { splits: Splits<T>; problems: SplitProblem[] } {
   const problems: SplitProblem[] = [];
@@ -174,11 +174,13 @@ export function checkSplits<T extends { text: string; label: string }>(
     const unseen = new Map<string, number>();
     const inThisSplit = new Set<string>();
     for (const row of splits[name]) {
-      const key = normaliseText(row.text);
-      if (key === '') {
+      const text = normaliseText(row.text);
+      if (text === '') {
         empty++;
         continue;
       }
+      // A pair is one example: the same first sentence with another second one is a different question.
+      const key = row.pair === undefined ? text : `${text}\u0000${normaliseText(row.pair)}`;
       if (seen.has(key)) {
         dup++;
         continue;
@@ -204,7 +206,7 @@ export function checkSplits<T extends { text: string; label: string }>(
         code: 'split-duplicate-across',
         split: name,
         count: dup,
-        message: `${name}: dropped ${dup} row(s) whose text is also in an earlier split (train before validation before test), so no sentence is scored that was trained on`,
+        message: `${name}: dropped ${dup} row(s) whose text (or pair) is also in an earlier split (train before validation before test), so no sentence is scored that was trained on`,
       });
     }
     for (const [label, count] of unseen) {

@@ -18,9 +18,9 @@ export type TaskData =
       kind: 'hub';
       dataset_name: string;
       dataset_config_name: string;
-      train_split: string;
-      validation_split: string;
-      test_split: string;
+      train_split_name: string;
+      validation_split_name: string;
+      test_split_name: string;
     };
 
 export interface DemoTask {
@@ -67,9 +67,9 @@ export const TASKS: readonly DemoTask[] = [
       kind: 'hub',
       dataset_name: 'nyu-mll/glue',
       dataset_config_name: 'mrpc',
-      train_split: 'train',
-      validation_split: 'validation',
-      test_split: 'validation',
+      train_split_name: 'train',
+      validation_split_name: 'validation',
+      test_split_name: 'validation',
     },
     columns: { text_column: 'sentence1', text_pair_column: 'sentence2', label_column: 'label' },
     metrics: [ACCURACY, { keys: ['f1'], label: 'F1 (paraphrase class)' }],

@@ -5,33 +5,20 @@
  */
 import { before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { hubTestbed } from '../fixtures/hubTestbed';
 import { mrpcFiles } from '../fixtures/parquetFixtures';
-import { BertModel } from '../../trainer/model/bert';
-import { tokenizerFromVocab } from '../../trainer/hf/tokenizer';
-import { writeModelFolder } from '../../trainer/engine/checkpoint';
 import { runEngine, wasmBackend } from './engineRunner';
-import { TINY } from './modelFixtures';
+import { tinyBertFiles } from './tinyHubBert';
 
 const bed = hubTestbed('mrpc-example-');
 before(async () => {
   await wasmBackend();
 });
 const examples = path.resolve(__dirname, '..', '..', 'examples', 'mrpc');
-const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'the', 'cat', 'sat', 'on', 'a', 'mat', 'dog', 'ran'];
-
-/** A tiny BERT folder (config.json, model.safetensors, tokenizer files), as the fake Hub's bert-base-uncased. */
-async function tinyBertFiles(): Promise<Record<string, Uint8Array>> {
-  const dir = path.join(bed.sb.root, 'tiny-bert');
-  const config = { ...TINY, vocab_size: VOCAB.length, max_position_embeddings: 128 };
-  const model = BertModel.create(config, 'sequence-classification', { numLabels: 2, seed: 1 });
-  await writeModelFolder(dir, model, undefined, tokenizerFromVocab(VOCAB));
-  model.dispose();
-  return Object.fromEntries(readdirSync(dir).map((f) => [f, new Uint8Array(readFileSync(path.join(dir, f)))]));
-}
+const tinyBert = () => tinyBertFiles(path.join(bed.sb.root, 'tiny-bert'));
 
 /** The shipped config in a workspace two folders deep (its output_dir is ../../.finetune/runs). */
 function copyExample(name: string, edit?: (c: Record<string, Record<string, unknown>>) => void): string {
@@ -48,7 +35,7 @@ function copyExample(name: string, edit?: (c: Record<string, Record<string, unkn
 }
 
 test('examples/mrpc/finetune.finetune.yaml trains 2 steps on nyu-mll/glue mrpc with the Hub pointed at the fake', async () => {
-  bed.hub.addRepo('google-bert/bert-base-uncased', await tinyBertFiles());
+  bed.hub.addRepo('google-bert/bert-base-uncased', await tinyBert());
   bed.hub.addDataset('nyu-mll/glue', mrpcFiles({ train: 40, validation: 8 }));
   const run = await runEngine(copyExample('finetune'), { maxSteps: 2 });
   assert.equal(run.done.status, 'completed', JSON.stringify(run.done));
@@ -62,7 +49,7 @@ test('examples/mrpc/finetune.finetune.yaml trains 2 steps on nyu-mll/glue mrpc w
 });
 
 test('examples/mrpc/scratch.finetune.yaml (tiny architecture) trains 2 steps with the Hub tokenizer and data set', async () => {
-  bed.hub.addRepo('google-bert/bert-base-uncased', await tinyBertFiles());
+  bed.hub.addRepo('google-bert/bert-base-uncased', await tinyBert());
   bed.hub.addDataset('nyu-mll/glue', mrpcFiles({ train: 40, validation: 8 }));
   const file = copyExample('scratch', (c) => {
     c.model!.architecture = { hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32 };

@@ -13,7 +13,7 @@ import { validateConfigText } from '../../common/config/validate';
 import { seedConfig, OTHER_MODEL_LEARNING_RATES } from '../../scripts/demo/demoConfig';
 import { resolveDemoModel, type DemoModel } from '../../scripts/demo/demoModel';
 import { DEFAULT_SIZES, parseArgs } from '../../scripts/demo/options';
-import { curveSteps } from '../../scripts/demo/runDemo';
+import { curveSchedule, curveSteps } from '../../scripts/demo/runDemo';
 import { findTask } from '../../scripts/demo/tasks';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
@@ -152,9 +152,9 @@ test('--task mrpc names GLUE MRPC by Hub data set, with its pair columns and run
     assert.deepEqual(c.data, {
       dataset_name: 'nyu-mll/glue',
       dataset_config_name: 'mrpc',
-      train_split: 'train',
-      validation_split: 'validation',
-      test_split: 'validation',
+      train_split_name: 'train',
+      validation_split_name: 'validation',
+      test_split_name: 'validation',
       text_column: 'sentence1',
       text_pair_column: 'sentence2',
       label_column: 'label',
@@ -166,19 +166,16 @@ test('--task mrpc names GLUE MRPC by Hub data set, with its pair columns and run
     assert.equal(c.training!.per_device_train_batch_size, 32);
     assert.equal(c.training!.learning_rate, 2e-5);
     assert.equal(c.training!.load_best_model_at_end, false, 'validation doubles as test: no selection on it');
-    // Until Hub data sets by name are in the schema (issue 17 item 3), only the data-set keys may be flagged.
-    const byName = /^data\.(dataset_name|dataset_config_name|train_split|validation_split|test_split|train_file)$/;
-    const other = validateConfigText(stringify(c)).diagnostics.filter(
-      (d) =>
-        d.severity === 'error' &&
-        !byName.test(d.path.join('.')) &&
-        !(d.code === 'missing-required' && /data\.train_file/.test(d.message)) &&
-        // Follows from `validation_split: validation` not being read yet (the schema has it as a fraction).
-        d.code !== 'eval-needs-validation-data',
-    );
-    assert.deepEqual(other, []);
+    // The data set's keys are the schema's (HF run_classification.py names): the config validates clean.
+    const errors = validateConfigText(stringify(c)).diagnostics.filter((d) => d.severity === 'error');
+    assert.deepEqual(errors, []);
     assert.equal(curveSteps(c.training!, 3668), 345, '3 epochs of ⌈3668 / 32⌉ batches');
     assert.equal(curveSteps({ max_steps: 200 }, 2084), 200);
+    assert.equal(curveSteps({ ...c.training!, gradient_accumulation_steps: 2 }, 3668), 174, 'as the engine counts');
+    // A curve run evaluates (and saves) at the full split's epochs, not at every epoch of its subset.
+    const every = { eval_strategy: 'steps', eval_steps: 115, save_strategy: 'steps', save_steps: 115 };
+    assert.deepEqual(curveSchedule(c.training!, 3668), every);
+    assert.deepEqual(curveSchedule({ eval_strategy: 'steps', save_strategy: 'steps', eval_steps: 25 }, 2084), {});
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
