@@ -27,6 +27,8 @@ export interface ModelCardFacts {
   dataset?: { name: string; config?: string; revision?: string };
   trainFile?: string;
   problemType?: string;
+  /** The pipeline that loads it, as the Hub's `pipeline_tag` names it. */
+  pipeline: 'text-classification' | 'fill-mask';
   labels: readonly string[];
   hyperparameters: ReadonlyArray<readonly [string, string | number | boolean]>;
   /** The latest validation evaluation, as the Trainer's card shows it (`eval_loss`, `eval_accuracy`, ...). */
@@ -65,6 +67,7 @@ export function modelCardFacts(
     ...(nameOrPath !== undefined && !fromHub ? { baseFolder: path.basename(nameOrPath) } : {}),
     ...datasetFacts(c),
     ...(c.task === 'text-classification' ? { problemType: c.model.problem_type ?? 'single_label_classification' } : {}),
+    pipeline: c.task === 'masked-lm' ? 'fill-mask' : 'text-classification',
     labels: state.labels ?? [],
     hyperparameters: hyperparameters(c),
     results: latestEval(state.log_history ?? []),
@@ -140,6 +143,7 @@ function frontMatter(f: ModelCardFacts): string[] {
   return [
     '---',
     'library_name: transformers',
+    `pipeline_tag: ${f.pipeline}`,
     ...(f.baseModel ? [`base_model: ${yamlString(f.baseModel)}`] : []),
     'tags:',
     '- generated_from_trainer',
@@ -189,6 +193,8 @@ export function modelCardText(f: ModelCardFacts): string {
   lines.push('## Training hyperparameters', '');
   // Values are numbers, validated enums, our own words, or code spans (hyperparameters()).
   for (const [k, v] of f.hyperparameters) lines.push(`- ${k}: ${v}`);
+  lines.push('', '## Use', '', '```python', 'from transformers import pipeline');
+  lines.push(`model = pipeline("${f.pipeline}", model="path/to/this/folder")`, '```');
   lines.push('', '## Framework versions', '', `- ${markdownText(f.engine)}`, '');
   return lines.join('\n');
 }

@@ -12,7 +12,9 @@ import { isScalar } from '../../common/config/yamlDoc';
 import { diffEdit } from '../../common/freezeEdit';
 import { checkpointsToDelete, listCheckpointDirs } from '../../common/runFolder/checkpoints';
 import type { CheckpointEntry } from '../../common/runFolder/checkpoints';
-import { TRAINER_STATE_JSON } from '../../common/runFolder/layout';
+import { readTextBounded, TRAINER_STATE_JSON } from '../../common/runFolder/layout';
+import { modelCardFacts, modelCardText } from '../../common/runFolder/modelCard';
+import { validateConfigText } from '../../common/config/validate';
 import { loggedAt, readTrainerStateFile } from '../../common/runFolder/trainerState';
 import { evalMetricKey } from '../../common/metricNames';
 
@@ -198,69 +200,29 @@ export function forkConfigText(text: string, configDir: string, checkpointDir: s
   return diffEdit(text, cur) ? cur : text;
 }
 
-export interface ModelCardInput {
-  name: string;
-  step?: number;
-  epoch?: number;
-  config: Record<string, unknown>;
-  metrics: Record<string, number>;
-  labels?: string[];
-  generatedBy: string;
-}
+/** Bounds of what a card for an older checkpoint reads: a run's config and a checkpoint's config.json. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
 
-/** README.md for an exported checkpoint, in the Hugging Face model card layout (YAML front matter + sections). */
-export function modelCard(c: ModelCardInput): string {
-  const g = (k: string) => c.config[k];
-  const task = String(g('task') ?? 'text-classification');
-  const lines = [
-    '---',
-    'library_name: transformers',
-    `pipeline_tag: ${task === 'masked-lm' ? 'fill-mask' : 'text-classification'}`,
-    'tags:',
-    '  - bert',
-    '  - finetune-studio',
-    '---',
-    '',
-    `# ${c.name}`,
-    '',
-    `A BERT model ${g('mode') === 'from-scratch' ? 'trained from scratch' : `fine-tuned from \`${String(g('model.name_or_path') ?? '?')}\``} for **${task}**, exported from a checkpoint at step ${c.step ?? '?'}${c.epoch !== undefined ? ` (epoch ${Number(c.epoch.toFixed(3))})` : ''} by ${c.generatedBy}.`,
-    '',
-    '## Data',
-    '',
-    `- training file: \`${String(g('data.train_file') ?? '?')}\``,
-    ...(g('data.validation_file')
-      ? [`- validation file: \`${String(g('data.validation_file'))}\``]
-      : g('data.validation_split')
-        ? [`- validation: ${String(g('data.validation_split'))} of the training data`]
-        : []),
-    `- text column: \`${String(g('data.text_column') ?? 'text')}\`, label column: \`${String(g('data.label_column') ?? 'label')}\`, max length ${String(g('data.max_length') ?? '?')} tokens`,
-    ...(c.labels?.length ? [`- labels: ${c.labels.map((l) => `\`${l}\``).join(', ')}`] : []),
-    '',
-    '## Training configuration',
-    '',
-    '| key | value |',
-    '| --- | --- |',
-    ...Object.entries(c.config)
-      .filter(([k]) => k.startsWith('training.') || k === 'freeze' || k === 'unfreeze')
-      .map(([k, v]) => `| ${k} | ${typeof v === 'string' ? v : JSON.stringify(v)} |`),
-    '',
-    '## Metrics',
-    '',
-    ...(Object.keys(c.metrics).length
-      ? [
-          '| metric | value |',
-          '| --- | --- |',
-          ...Object.entries(c.metrics).map(([k, v]) => `| ${k} | ${Number(v.toPrecision(6))} |`),
-        ]
-      : ['No evaluation was recorded for this checkpoint.']),
-    '',
-    '## Use',
-    '',
-    '```python',
-    'from transformers import pipeline',
-    `clf = pipeline("${task === 'masked-lm' ? 'fill-mask' : 'text-classification'}", model="path/to/this/folder")`,
-    '```',
-    '',
-  ];
-  return lines.join('\n');
+/**
+ * The model card of a checkpoint written before checkpoints carried their own (README.md, from the trainer):
+ * the same card (common/runFolder/modelCard.ts), from the run's resolved config, the checkpoint's config.json
+ * and its trainer_state.json. Undefined when the run's config cannot be read.
+ */
+export async function cardForOlderCheckpoint(
+  ckpt: string,
+  runName: string,
+  configFiles: readonly (string | undefined)[],
+): Promise<string | undefined> {
+  let configText: string | undefined;
+  for (const f of configFiles) {
+    configText ??= f ? await readTextBounded(f, MAX_CONFIG_BYTES).catch(() => undefined) : undefined;
+  }
+  if (configText === undefined) return undefined;
+  const { config } = validateConfigText(configText);
+  const source = await readTextBounded(path.join(ckpt, 'config.json'), MAX_CONFIG_BYTES)
+    .then((t) => JSON.parse(t) as unknown)
+    .catch(() => undefined);
+  const sourceConfig = source !== null && typeof source === 'object' ? (source as Record<string, unknown>) : undefined;
+  const state = await readTrainerStateFile(ckpt);
+  return modelCardText(modelCardFacts(config, sourceConfig, state, runName));
 }

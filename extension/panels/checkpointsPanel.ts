@@ -9,7 +9,6 @@ import type { CheckpointsState, CommandHandlers, Evaluation, Prediction } from '
 import { freeConfigPath, writeNewFile } from '../configWriter';
 import type { Services } from '../ctx';
 import { readRunConfig } from '../runConfig';
-import type { ConfigView } from '../runConfig';
 import { FINISHED_STATUSES } from '../runModel';
 import type { RunInfo } from '../runModel';
 import { PanelHost } from './panelHost';
@@ -17,12 +16,13 @@ import {
   evaluateColumnArgs,
   forkConfigText,
   maxLengthArgs,
-  modelCard,
+  cardForOlderCheckpoint,
   readCheckpoints,
   tryTextsProblem,
 } from './checkpointStore';
 import { readRunSeries } from './runHistory';
 import { checkpointStep } from '../../common/runFolder/checkpoints';
+import { MODEL_CARD_FILE } from '../../common/runFolder/modelCard';
 import { requireTrust } from '../workspaceTrust';
 import { evaluateCheckpoint, predictCheckpoint } from './trainerCommand';
 import type { TrainerProcess } from './trainerCommand';
@@ -168,31 +168,23 @@ export class CheckpointsPanel extends PanelHost<typeof checkpointCommands> {
     });
     if (!picked?.[0]) return;
     const target = path.join(picked[0].fsPath, `${run.name}-${path.basename(ckpt)}`.replace(/[^\w.-]+/g, '-'));
-    // Never into an existing folder: mkdir without `recursive` fails if it is there.
+    // Never into an existing folder: mkdir without `recursive` fails if it is there. The files go into a hidden
+    // sibling first, so that the folder, once it has its name, is complete.
     await fs.mkdir(target);
-    for (const f of await fs.readdir(ckpt)) {
-      if (TRAINING_ONLY.has(f)) continue;
-      await fs.cp(path.join(ckpt, f), path.join(target, f), { recursive: true, errorOnExist: true, force: false });
+    const partial = path.join(path.dirname(target), `.${path.basename(target)}.partial-${process.pid}`);
+    try {
+      await fs.mkdir(partial);
+      await copyForExport(ckpt, partial, run);
+      await fs.rmdir(target);
+      await fs.rename(partial, target);
+    } catch (e) {
+      await fs.rm(partial, { recursive: true, force: true });
+      await fs.rmdir(target).catch(() => undefined);
+      throw e;
     }
-    const config = await readRunConfig(run.runDir, run.configPath);
-    await writeNewFile(path.join(target, 'README.md'), await this.card(ckpt, run, config));
     const done = `Exported ${path.basename(ckpt)} to ${target}.`;
     void vscode.window.showInformationMessage(done, 'Reveal').then((a) => {
       if (a) void vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(target));
-    });
-  }
-
-  private async card(ckpt: string, run: RunInfo, config: ConfigView | undefined): Promise<string> {
-    const state = await this.snapshot();
-    const info = state.checkpoints.find((c) => c.path === ckpt);
-    return modelCard({
-      name: `${run.name} (${path.basename(ckpt)})`,
-      ...(info?.step !== undefined ? { step: info.step } : {}),
-      ...(info?.epoch !== undefined ? { epoch: info.epoch } : {}),
-      config: config?.flat ?? {},
-      metrics: info?.metrics ?? {},
-      ...(state.labels ? { labels: state.labels } : {}),
-      generatedBy: 'Fine-Tune Studio',
     });
   }
 
@@ -204,4 +196,17 @@ export class CheckpointsPanel extends PanelHost<typeof checkpointCommands> {
     await fs.rm(ckpt, { recursive: true, force: true });
     await this.refresh();
   }
+}
+
+/** The model folder of a checkpoint, without its training state, and its model card. */
+async function copyForExport(ckpt: string, into: string, run: RunInfo): Promise<void> {
+  for (const f of await fs.readdir(ckpt)) {
+    if (TRAINING_ONLY.has(f)) continue;
+    await fs.cp(path.join(ckpt, f), path.join(into, f), { recursive: true, errorOnExist: true, force: false });
+  }
+  // A checkpoint carries its model card (copied above); an older one gets the same card made now.
+  if (await fs.stat(path.join(ckpt, MODEL_CARD_FILE)).catch(() => undefined)) return;
+  const configFiles = [run.runDir && path.join(run.runDir, 'config.resolved.yaml'), run.configPath];
+  const card = await cardForOlderCheckpoint(ckpt, run.name, configFiles);
+  if (card !== undefined) await writeNewFile(path.join(into, MODEL_CARD_FILE), card);
 }

@@ -288,7 +288,10 @@ journey(
       assert.ok(files.includes(f), `${f} exported (${files.join(', ')})`);
     for (const f of ['optimizer.safetensors', 'trainer_state.json'])
       assert.ok(!files.includes(f), `${f} is training state, not exported`);
-    assert.match(fs.readFileSync(path.join(exported, 'README.md'), 'utf8'), /Fine-Tune Studio/);
+    // The checkpoint's own model card (the trainer writes it), as the Hub reads one.
+    const card = fs.readFileSync(path.join(exported, 'README.md'), 'utf8');
+    assert.match(card, /^---\nlibrary_name: transformers\n/);
+    assert.match(card, /trained from scratch/);
     await clearNotifications(page);
 
     const last = sound.last();

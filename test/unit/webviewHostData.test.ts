@@ -7,10 +7,14 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { bertParameters } from '../../common/bertParams';
 import { validateConfigText } from '../../common/config/validate';
-import { deletedNext, forkConfigText, modelCard, readCheckpoints } from '../../extension/panels/checkpointStore';
+import {
+  cardForOlderCheckpoint,
+  deletedNext,
+  forkConfigText,
+  readCheckpoints,
+} from '../../extension/panels/checkpointStore';
 import { freezeModelFor } from '../../extension/panels/freezeModel';
 import { readRunSeries } from '../../extension/panels/runHistory';
-import { flattenConfig } from '../../extension/runConfig';
 import { writeSafetensors } from '../../files/hf/safetensors';
 import { nodeConfigHost } from '../../files/configHost';
 
@@ -85,31 +89,47 @@ test('a forked config points at the checkpoint, keeps comments and drops what fi
   assert.equal(config.training.seed, 3);
 });
 
-test('the model card names task, data, config and metrics', () => {
-  const card = modelCard({
-    name: 'sst',
-    step: 20,
-    config: flattenConfig({
-      task: 'text-classification',
-      mode: 'fine-tune',
-      model: { name_or_path: 'bert-tiny' },
-      data: { train_file: 'train.csv', text_column: 'sentence', label_column: 'label', max_length: 64 },
-      training: { learning_rate: 2e-5 },
+test("an older checkpoint without a model card gets the trainer's card from the run's config and state", async () => {
+  const runDir = tmp();
+  await checkpoint(runDir, 20, {
+    'config.json': JSON.stringify({ model_type: 'bert', _name_or_path: 'bert-tiny' }),
+    'trainer_state.json': JSON.stringify({
+      formatVersion: 1,
+      global_step: 20,
+      labels: ['neg', 'pos'],
+      log_history: [{ step: 20, eval_loss: 0.3, eval_accuracy: 0.91 }],
     }),
-    metrics: { eval_accuracy: 0.91 },
-    labels: ['neg', 'pos'],
-    generatedBy: 'test',
   });
+  const config = [
+    'mode: fine-tune',
+    'task: text-classification',
+    'model:',
+    '  name_or_path: bert-tiny',
+    'data:',
+    '  train_file: train.csv',
+    '  text_column: sentence',
+    'training:',
+    '  learning_rate: 2.0e-5',
+  ].join('\n');
+  await fs.writeFile(path.join(runDir, 'config.resolved.yaml'), config);
+  const ckpt = path.join(runDir, 'checkpoint-20');
+  const card = await cardForOlderCheckpoint(ckpt, 'sst', [
+    path.join(runDir, 'missing.yaml'),
+    path.join(runDir, 'config.resolved.yaml'),
+  ]);
+  assert.ok(card, 'a card');
   for (const s of [
     'pipeline_tag: text-classification',
-    'bert-tiny',
-    'train.csv',
-    '`sentence`',
-    '| training.learning_rate | 0.00002 |',
-    '| eval_accuracy | 0.91 |',
-    '`neg`, `pos`',
+    '# sst',
+    'fine-tuned from the local model folder `bert-tiny`',
+    'on `train.csv`',
+    '- learning_rate: 0.00002',
+    '- accuracy: 0.91',
+    'Labels: `neg`, `pos`',
+    'pipeline("text-classification", model="path/to/this/folder")',
   ])
-    assert.ok(card.includes(s), s);
+    assert.ok(card.includes(s), `${s} in\n${card}`);
+  assert.equal(await cardForOlderCheckpoint(ckpt, 'sst', [path.join(runDir, 'missing.yaml')]), undefined);
 });
 
 test('run history skips a torn last line and keeps the rest', async () => {
