@@ -23,7 +23,8 @@ async function startFamily(marker: string): Promise<{ child: ChildProcess; grand
 
 test('a grandchild’s ancestry passes through its parent up to this process', async (t) => {
   if (!hasProcFs()) return t.skip('the process tree is read from /proc, which only Linux has');
-  const marker = `--process-tree-test-${process.pid}`;
+  // Not an option: node would refuse `--x` after `-e code` and the grandchild would be gone at once.
+  const marker = `process-tree-test-${process.pid}`;
   const { child, grandchild } = await startFamily(marker);
   try {
     assert.equal(parentOf(grandchild), child.pid);
