@@ -8,7 +8,9 @@
  * named `---` or `](javascript:…)` stays text.
  */
 import * as path from 'node:path';
+import { looksLikeHubId } from '../config/fileChecks';
 import type { FineTuneConfig } from '../config/schema';
+import { FULL_SHA } from '../hubRevision';
 import type { TrainerStateFile } from './trainerState';
 
 export const MODEL_CARD_FILE = 'README.md';
@@ -38,8 +40,6 @@ export interface ModelCardFacts {
   engine: string;
 }
 
-const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$|^[A-Za-z0-9][\w.-]*$/;
-
 /** What the card says, from the run's config, the source model's config.json and the checkpoint's state. */
 export function modelCardFacts(
   c: FineTuneConfig,
@@ -55,10 +55,10 @@ export function modelCardFacts(
   // keeps its config.json's own values (a checkpoint of a Hub model names that model), so they must match.
   const fromHub =
     nameOrPath !== undefined &&
-    HUB_ID.test(nameOrPath) &&
+    looksLikeHubId(nameOrPath) &&
     sourceConfig?._name_or_path === nameOrPath &&
     commit !== undefined &&
-    /^[0-9a-f]{40}$/.test(commit);
+    FULL_SHA.test(commit);
   return {
     title: c.run_name ?? runFolder,
     mode: c.mode === 'fine-tune' ? 'fine-tune' : 'from-scratch',

@@ -17,11 +17,10 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkSegment, relativeNameProblem, resolveInside } from '../../common/safeName';
-import { SHORT_SHA } from '../../common/hubRevision';
+import { FULL_SHA, SHORT_SHA } from '../../common/hubRevision';
 import { readPrefix } from '../data/boundedRead';
 import { writeFileAtomic } from '../../common/atomicWrite';
 
-export const COMMIT_SHA = /^[0-9a-f]{40}$/;
 const TRUE_VALUES = new Set(['1', 'ON', 'YES', 'TRUE']);
 const MAX_TOKEN_FILE_BYTES = 4096;
 /** A ref file holds 40 hex digits, perhaps a newline: more than this is not a ref huggingface_hub wrote. */
@@ -95,7 +94,7 @@ async function readTokenFile(file: string): Promise<string | undefined> {
 async function readRefFile(file: string): Promise<string | undefined> {
   const prefix = await readPrefix(file, MAX_REF_BYTES).catch(() => undefined);
   const sha = prefix?.complete ? Buffer.from(prefix.bytes).toString('utf8').trim() : undefined;
-  return sha !== undefined && COMMIT_SHA.test(sha) ? sha : undefined;
+  return sha !== undefined && FULL_SHA.test(sha) ? sha : undefined;
 }
 
 /** One repo's folder in the cache. Every name joined onto it is checked (common/safeName.ts). */
@@ -116,7 +115,7 @@ export class HubCacheRepo {
    * sha, the one cached snapshot whose commit it starts (huggingface_hub would ask the Hub, or refuse offline).
    */
   async resolveRevision(revision: string): Promise<string | undefined> {
-    if (COMMIT_SHA.test(revision)) return revision;
+    if (FULL_SHA.test(revision)) return revision;
     const ref = resolveInside(path.join(this.dir, 'refs'), revision, { origin: `the revision of '${this.id}'` });
     const sha = await readRefFile(ref);
     if (sha !== undefined || !SHORT_SHA.test(revision)) return sha;
@@ -128,7 +127,7 @@ export class HubCacheRepo {
   async snapshots(max = MAX_LISTED): Promise<string[]> {
     const entries = await fs.readdir(path.join(this.dir, 'snapshots'), { withFileTypes: true }).catch(() => []);
     return entries
-      .filter((e) => e.isDirectory() && COMMIT_SHA.test(e.name))
+      .filter((e) => e.isDirectory() && FULL_SHA.test(e.name))
       .map((e) => e.name)
       .sort()
       .slice(0, max);
@@ -165,7 +164,7 @@ export class HubCacheRepo {
   }
 
   snapshotDir(sha: string): string {
-    if (!COMMIT_SHA.test(sha)) throw new Error(`not a commit sha: ${sha}`);
+    if (!FULL_SHA.test(sha)) throw new Error(`not a commit sha: ${sha}`);
     return path.join(this.dir, 'snapshots', sha);
   }
 

@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { FineTuneError } from '../../common/errors';
 import { checkSegment } from '../../common/safeName';
-import { COMMIT_SHA } from '../../files/hf/hubCache';
+import { FULL_SHA } from '../../common/hubRevision';
 import { badResponse, cancelledError, httpError, offlineError, type RequestContext } from './hubErrors';
 
 export interface HubFileMeta {
@@ -184,7 +184,7 @@ export class HubClient {
 
   private parseMeta(ctx: RequestContext, res: Response, url: string): HubFileMeta {
     const commit = res.headers.get('x-repo-commit');
-    if (commit === null || !COMMIT_SHA.test(commit)) throw badResponse(ctx, 'has no valid X-Repo-Commit header');
+    if (commit === null || !FULL_SHA.test(commit)) throw badResponse(ctx, 'has no valid X-Repo-Commit header');
     const rawEtag = res.headers.get('x-linked-etag') ?? res.headers.get('etag');
     if (rawEtag === null) throw badResponse(ctx, 'has no ETag');
     const etag = rawEtag.replace(/^W\//, '').replace(/^"|"$/g, '');

@@ -8,7 +8,8 @@
 import { FineTuneError } from '../../common/errors';
 import { checkRelativeName, checkSegment } from '../../common/safeName';
 import { MAX_DATA_FILE_BYTES } from '../../files/data/boundedRead';
-import { COMMIT_SHA, HubCacheRepo, type HubSettings } from '../../files/hf/hubCache';
+import { FULL_SHA } from '../../common/hubRevision';
+import { HubCacheRepo, type HubSettings } from '../../files/hf/hubCache';
 import { cachedConfigFiles, DEFAULT_DATASET_REVISION, filesOfSplit, splitsOf } from '../../files/hf/datasetSplits';
 import { settingsFor, type HubOptions } from './hub';
 import { HubClient } from './hubClient';
@@ -158,7 +159,7 @@ class DatasetDownload {
       typeof info === 'object' && info !== null && Object.hasOwn(info, 'sha')
         ? (info as { sha: unknown }).sha
         : undefined;
-    if (typeof sha !== 'string' || !COMMIT_SHA.test(sha)) throw this.badListing('names no commit');
+    if (typeof sha !== 'string' || !FULL_SHA.test(sha)) throw this.badListing('names no commit');
     return sha;
   }
 
